@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/** Every error a service may answer with; the HTTP status comes from each service's errors.ts table. */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'UNAUTHENTICATED',
+  'TOKEN_EXPIRED',
+  'INVALID_CREDENTIALS',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'RATE_LIMITED',
+  'DEPENDENCY_DOWN',
+  'MEDIA_INVALID',
+  'INTERNAL',
+] as const;
+export const ErrorCode = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** One field that failed validation: `path` is dotted (`body.title`, `query.grade`). */
+export const FieldError = z.object({ path: z.string(), message: z.string() });
+export type FieldError = z.infer<typeof FieldError>;
+
+/** RFC 9457 problem details, as every HTTP service answers its errors (application/problem+json). */
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  code: ErrorCode,
+  detail: z.string(),
+  instance: z.string().optional(),
+  errors: z.array(FieldError).optional(),
+});
+export type Problem = z.infer<typeof Problem>;
+
+/** Socket.io acknowledgements. */
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: ErrorCode; message: string } };

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+export const SERVICES = ['api', 'sfu', 'curriculum', 'transcoder', 'tv-gateway'] as const;
+export const ServiceName = z.enum(SERVICES);
+export type ServiceName = z.infer<typeof ServiceName>;
+
+export const DependencyState = z.object({ ok: z.boolean(), detail: z.string().optional() });
+export type DependencyState = z.infer<typeof DependencyState>;
+
+/** `GET /healthz` of every service: 200 only when every dependency is up, else 503 with the same body. */
+export const HealthReport = z.object({
+  service: ServiceName,
+  ok: z.boolean(),
+  version: z.string(),
+  uptimeSec: z.number(),
+  dependencies: z.record(z.string(), DependencyState),
+});
+export type HealthReport = z.infer<typeof HealthReport>;
+
+/** What `GET /api/status` of the api gathers from every service, for the status page. */
+export const PlatformStatus = z.object({
+  checkedAt: z.string(),
+  services: z.array(
+    z.object({
+      service: ServiceName,
+      url: z.string(),
+      ok: z.boolean(),
+      report: HealthReport.optional(),
+      error: z.string().optional(),
+    }),
+  ),
+});
+export type PlatformStatus = z.infer<typeof PlatformStatus>;
+
+export const DEFAULT_PORTS: Record<ServiceName, number> = {
+  api: 8080,
+  sfu: 8081,
+  curriculum: 8082,
+  transcoder: 8083,
+  'tv-gateway': 8090,
+};

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/** Queue names on Redis: one queue per consumer, so each service owns what it drains. */
+export const QUEUES = {
+  /** Consumed by the transcoder. */
+  transcode: 'transcode',
+  /** Consumed by the api: outcomes of transcode jobs, durable even while the api is down. */
+  transcodeResults: 'transcode-results',
+} as const;
+
+export const TranscodeJob = z.object({
+  lessonId: z.string(),
+  /** Source path relative to the media root. */
+  source: z.string(),
+  /** Output folder relative to the media root; written atomically. */
+  outputDir: z.string(),
+  requestedBy: z.string(),
+});
+export type TranscodeJob = z.infer<typeof TranscodeJob>;
+
+export const TranscodeResult = z.discriminatedUnion('outcome', [
+  z.object({
+    outcome: z.literal('ready'),
+    lessonId: z.string(),
+    /** Master playlist path relative to the media root. */
+    master: z.string(),
+    durationSec: z.number(),
+  }),
+  z.object({ outcome: z.literal('failed'), lessonId: z.string(), reason: z.string() }),
+]);
+export type TranscodeResult = z.infer<typeof TranscodeResult>;
+
+/** Every job name → its payload. Each consumer declares a complete handler table over its part. */
+export interface JobPayloads {
+  'transcode.vod': TranscodeJob;
+  'transcode.result': TranscodeResult;
+}
+export type JobName = keyof JobPayloads;
+
+export const JOB_SCHEMAS: { [K in JobName]: z.ZodType<JobPayloads[K]> } = {
+  'transcode.vod': TranscodeJob,
+  'transcode.result': TranscodeResult,
+};

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { GradeId } from './grades.js';
+
+export const LESSON_STATUSES = ['draft', 'processing', 'ready', 'failed'] as const;
+export const LessonStatus = z.enum(LESSON_STATUSES);
+export type LessonStatus = z.infer<typeof LessonStatus>;
+
+export const ObjectIdString = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
+
+export const CreateLessonBody = z.strictObject({
+  title: z.string().trim().min(1).max(120),
+  description: z.string().trim().max(2000).optional(),
+  grade: GradeId,
+  subject: z.string().trim().min(1).max(32),
+});
+export type CreateLessonBody = z.infer<typeof CreateLessonBody>;
+
+export const LessonParams = z.strictObject({ id: ObjectIdString });
+
+/** Asks for a source file already on the media store (a generated sample, a finished upload). */
+export const TranscodeRequestBody = z.strictObject({
+  /** Path relative to the media root. */
+  source: z
+    .string()
+    .min(1)
+    .max(512)
+    .regex(/^(?!\/)(?!.*\.\.)[\w./-]+$/, 'a relative path inside the media store'),
+});
+export type TranscodeRequestBody = z.infer<typeof TranscodeRequestBody>;
+
+export const Lesson = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string().optional(),
+  grade: GradeId,
+  subject: z.string(),
+  teacherId: z.string(),
+  status: LessonStatus,
+  /** Master playlist URL (same origin as the api), once ready. */
+  playbackUrl: z.string().optional(),
+  durationSec: z.number().optional(),
+  failureReason: z.string().optional(),
+  createdAt: z.string(),
+});
+export type Lesson = z.infer<typeof Lesson>;
+
+export const LessonList = z.object({ items: z.array(Lesson), total: z.number().int() });
+export type LessonList = z.infer<typeof LessonList>;

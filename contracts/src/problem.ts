@@ -1,0 +1,140 @@
+import type { z } from 'zod';
+import type { ErrorCode, FieldError, Problem } from './errors.js';
+
+/** The HTTP status of every error code: one table for every service. */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  TOKEN_EXPIRED: 401,
+  INVALID_CREDENTIALS: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  MEDIA_INVALID: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  DEPENDENCY_DOWN: 503,
+};
+
+const TITLES: Record<ErrorCode, string> = {
+  VALIDATION_FAILED: 'Invalid request',
+  UNAUTHENTICATED: 'Authentication required',
+  TOKEN_EXPIRED: 'Token expired',
+  INVALID_CREDENTIALS: 'Wrong username or password',
+  FORBIDDEN: 'Not allowed for your role',
+  NOT_FOUND: 'Not found',
+  CONFLICT: 'Conflict',
+  PAYLOAD_TOO_LARGE: 'Payload too large',
+  MEDIA_INVALID: 'Media file is not usable',
+  RATE_LIMITED: 'Too many requests',
+  INTERNAL: 'Internal error',
+  DEPENDENCY_DOWN: 'A dependency is unavailable',
+};
+
+/** What services throw; the HTTP edge turns it into problem+json, a socket edge into an error ack. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: { errors?: FieldError[] },
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export function problem(code: ErrorCode, detail: string, instance?: string, errors?: FieldError[]): Problem {
+  return {
+    type: `https://sky-classroom.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`,
+    title: TITLES[code],
+    status: ERROR_STATUS[code],
+    code,
+    detail,
+    ...(instance === undefined ? {} : { instance }),
+    ...(errors === undefined ? {} : { errors }),
+  };
+}
+
+/** Zod issues → field errors with dotted paths; unknown keys are named one by one. */
+export function fieldErrorsFromIssues(issues: readonly z.core.$ZodIssue[], prefix: string): FieldError[] {
+  const out: FieldError[] = [];
+  for (const issue of issues) {
+    const base = [prefix, ...issue.path.map(String)].filter((s) => s !== '').join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ path: base ? `${base}.${key}` : key, message: 'unknown field' });
+    } else {
+      out.push({ path: base, message: issue.message });
+    }
+  }
+  return out;
+}
+
+/** One item of fastify's `error.validation` (zod issues via fastify-type-provider-zod, or ajv errors). */
+interface ValidationItem {
+  keyword?: string;
+  instancePath?: string;
+  message?: string;
+  params?: { keys?: unknown; additionalProperty?: unknown };
+}
+
+function fieldErrorsFromValidation(v: ValidationItem, context: string): FieldError[] {
+  const base = [context, ...(v.instancePath ?? '').split('/').filter((s) => s !== '')].join('.');
+  const unknownKeys = Array.isArray(v.params?.keys)
+    ? v.params.keys.map(String)
+    : typeof v.params?.additionalProperty === 'string'
+      ? [v.params.additionalProperty]
+      : [];
+  if (v.keyword === 'unrecognized_keys' || v.keyword === 'additionalProperties') {
+    return unknownKeys.map((key) => ({ path: `${base}.${key}`, message: 'unknown field' }));
+  }
+  return [{ path: base, message: v.message ?? 'invalid' }];
+}
+
+interface ErrorLike {
+  name?: string;
+  message?: string;
+  code?: string;
+  statusCode?: number;
+  validationContext?: string;
+  validation?: unknown;
+}
+
+/**
+ * Maps whatever a request handler threw to a problem document. Knows AppError, fastify's body
+ * parser and schema validation errors (zod issues from fastify-type-provider-zod), and hides every
+ * other error behind INTERNAL so internals never reach a user.
+ */
+export function problemFromError(err: unknown, instance?: string): Problem {
+  if (err instanceof AppError) return problem(err.code, err.message, instance, err.details?.errors);
+  const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
+  if (Array.isArray(e.validation)) {
+    const context = e.validationContext ?? 'body';
+    const errors = (e.validation as ValidationItem[]).flatMap((v) => fieldErrorsFromValidation(v, context));
+    return problem('VALIDATION_FAILED', errors.map((f) => `${f.path}: ${f.message}`).join('; '), instance, errors);
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return problem('VALIDATION_FAILED', 'unsupported content type', instance, [
+        { path: 'headers.content-type', message: 'must be application/json' },
+      ]);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problem('VALIDATION_FAILED', 'the JSON body is empty', instance, [{ path: 'body', message: 'empty' }]);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem('PAYLOAD_TOO_LARGE', 'the request body is too large', instance);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    default:
+      break;
+  }
+  if (e.name === 'SyntaxError' && e.statusCode === 400) {
+    return problem('VALIDATION_FAILED', `malformed JSON: ${e.message ?? ''}`, instance, [
+      { path: 'body', message: 'malformed JSON' },
+    ]);
+  }
+  if (e.statusCode === 404) return problem('NOT_FOUND', e.message ?? 'not found', instance);
+  if (e.statusCode === 429) return problem('RATE_LIMITED', e.message ?? 'too many requests', instance);
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return problem('VALIDATION_FAILED', e.message ?? 'bad request', instance);
+  }
+  return problem('INTERNAL', 'Something went wrong on our side; it has been logged.', instance);
+}

@@ -1,0 +1,33 @@
+import { mkdirSync } from 'node:fs';
+import { startProcess, type Managed } from './process.js';
+import { waitForPort } from './ports.js';
+
+export interface RedisHandle {
+  readonly url: string;
+  readonly process: Managed;
+  stop(): Promise<void>;
+}
+
+/** Starts Debian's redis-server on 127.0.0.1:port; `persist` keeps an append-only file in `dir`. */
+export async function startRedis(opts: { dir: string; port: number; logFile: string; persist: boolean }) {
+  mkdirSync(opts.dir, { recursive: true });
+  const args = [
+    '--port', String(opts.port),
+    '--bind', '127.0.0.1',
+    '--dir', opts.dir,
+    '--daemonize', 'no',
+    '--save', '',
+    '--appendonly', opts.persist ? 'yes' : 'no',
+    // BullMQ requires that Redis never evicts its keys.
+    '--maxmemory-policy', 'noeviction',
+  ];
+  const proc = startProcess('redis-server', 'redis-server', args, { logFile: opts.logFile });
+  try {
+    await waitForPort(opts.port, 20_000);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  const handle: RedisHandle = { url: `redis://127.0.0.1:${opts.port}`, process: proc, stop: () => proc.stop() };
+  return handle;
+}
