@@ -37,7 +37,22 @@ export interface JobPayloads {
 }
 export type JobName = keyof JobPayloads;
 
+/** Which queue carries each job. */
+export const JOB_QUEUE: { [K in JobName]: (typeof QUEUES)[keyof typeof QUEUES] } = {
+  'transcode.vod': QUEUES.transcode,
+  'transcode.result': QUEUES.transcodeResults,
+};
+
 export const JOB_SCHEMAS: { [K in JobName]: z.ZodType<JobPayloads[K]> } = {
   'transcode.vod': TranscodeJob,
   'transcode.result': TranscodeResult,
 };
+
+/** Validates a job's payload on arrival: a malformed job fails with the reason instead of crashing a handler. */
+export function parseJob<K extends JobName>(name: K, data: unknown): JobPayloads[K] {
+  return JOB_SCHEMAS[name].parse(data);
+}
+
+export function isJobName(name: string): name is JobName {
+  return Object.hasOwn(JOB_SCHEMAS, name);
+}

@@ -123,6 +123,9 @@ export function problemFromError(err: unknown, instance?: string): Problem {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem('PAYLOAD_TOO_LARGE', 'the request body is too large', instance);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return problem('VALIDATION_FAILED', `malformed JSON: ${e.message ?? ''}`, instance, [
+        { path: 'body', message: 'malformed JSON' },
+      ]);
     default:
       break;
   }

@@ -1,0 +1,94 @@
+import type { GradeId, Lesson, LessonStatus } from '@sky/contracts';
+import { GRADE_IDS, LESSON_STATUSES } from '@sky/contracts';
+import { Schema, Types, type Connection, type Model } from 'mongoose';
+
+interface LessonDoc {
+  title: string;
+  description?: string;
+  grade: GradeId;
+  subject: string;
+  teacherId: string;
+  status: LessonStatus;
+  /** Master playlist path relative to the media root, once ready. */
+  master?: string;
+  durationSec?: number;
+  failureReason?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const lessonSchema = new Schema<LessonDoc>(
+  {
+    title: { type: String, required: true },
+    description: String,
+    grade: { type: String, required: true, enum: GRADE_IDS },
+    subject: { type: String, required: true },
+    teacherId: { type: String, required: true },
+    status: { type: String, required: true, enum: LESSON_STATUSES },
+    master: String,
+    durationSec: Number,
+    failureReason: String,
+  },
+  { timestamps: true },
+);
+lessonSchema.index({ grade: 1, subject: 1, createdAt: -1 });
+lessonSchema.index({ teacherId: 1, createdAt: -1 });
+
+export type LessonRecord = LessonDoc & { id: string };
+
+export class LessonRepository {
+  private readonly model: Model<LessonDoc>;
+  constructor(conn: Connection) {
+    this.model = conn.model<LessonDoc>('Lesson', lessonSchema);
+  }
+
+  async init(): Promise<void> {
+    await this.model.init();
+  }
+
+  async create(l: Omit<LessonDoc, 'createdAt' | 'updatedAt'>): Promise<LessonRecord> {
+    const doc = await this.model.create(l);
+    return { ...doc.toObject(), id: String(doc._id) };
+  }
+
+  async findById(id: string): Promise<LessonRecord | null> {
+    if (!Types.ObjectId.isValid(id)) return null;
+    const doc = await this.model.findById(id).lean();
+    return doc ? { ...doc, id: String(doc._id) } : null;
+  }
+
+  async update(id: string, set: Partial<LessonDoc>, unset: (keyof LessonDoc)[] = []): Promise<LessonRecord | null> {
+    const update: Record<string, unknown> = { $set: set };
+    if (unset.length) update['$unset'] = Object.fromEntries(unset.map((k) => [k, 1]));
+    const doc = await this.model.findByIdAndUpdate(id, update, { new: true }).lean();
+    return doc ? { ...doc, id: String(doc._id) } : null;
+  }
+
+  async list(filter: { grade?: GradeId; status?: LessonStatus; teacherId?: string }, limit: number, skip: number) {
+    const query: Record<string, string> = {};
+    if (filter.grade) query['grade'] = filter.grade;
+    if (filter.status) query['status'] = filter.status;
+    if (filter.teacherId) query['teacherId'] = filter.teacherId;
+    const [docs, total] = await Promise.all([
+      this.model.find(query).sort({ createdAt: -1 }).skip(skip).limit(limit).lean(),
+      this.model.countDocuments(query),
+    ]);
+    return { items: docs.map((d) => ({ ...d, id: String(d._id) })), total };
+  }
+}
+
+export function toLesson(r: LessonRecord, mediaBaseUrl: string): Lesson {
+  return {
+    id: r.id,
+    title: r.title,
+    ...(r.description ? { description: r.description } : {}),
+    grade: r.grade,
+    subject: r.subject,
+    teacherId: r.teacherId,
+    status: r.status,
+    ...(r.master ? { playbackUrl: `${mediaBaseUrl}/${r.master}` } : {}),
+    ...(r.durationSec !== undefined ? { durationSec: r.durationSec } : {}),
+    ...(r.failureReason ? { failureReason: r.failureReason } : {}),
+    createdAt: r.createdAt.toISOString(),
+  };
+}

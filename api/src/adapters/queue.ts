@@ -1,0 +1,1 @@
+export { createJobQueues, type JobHandler, type JobQueues } from '@sky/contracts/queue';

@@ -1,0 +1,87 @@
+import type { GradeId, PublicUser, Role } from '@sky/contracts';
+import { GRADE_IDS, ROLES } from '@sky/contracts';
+import { Schema, type Connection, type Model } from 'mongoose';
+
+export interface UserDoc {
+  username: string;
+  passwordHash: string;
+  displayName: string;
+  role: Role;
+  grade?: GradeId | undefined;
+  school?: string | undefined;
+  district?: string | undefined;
+  createdAt: Date;
+}
+
+const userSchema = new Schema<UserDoc>(
+  {
+    username: { type: String, required: true, unique: true },
+    passwordHash: { type: String, required: true },
+    displayName: { type: String, required: true },
+    role: { type: String, required: true, enum: ROLES },
+    grade: { type: String, enum: GRADE_IDS },
+    school: String,
+    district: String,
+  },
+  { timestamps: { createdAt: true, updatedAt: false } },
+);
+userSchema.index({ role: 1, grade: 1 });
+
+export type NewUser = Omit<UserDoc, 'createdAt'>;
+
+export class UserRepository {
+  private readonly model: Model<UserDoc>;
+  constructor(conn: Connection) {
+    this.model = conn.model<UserDoc>('User', userSchema);
+  }
+
+  async init(): Promise<void> {
+    await this.model.init();
+  }
+
+  async findByUsername(username: string): Promise<(UserDoc & { id: string }) | null> {
+    const doc = await this.model.findOne({ username }).lean();
+    return doc ? { ...doc, id: String(doc._id) } : null;
+  }
+
+  async findById(id: string): Promise<(UserDoc & { id: string }) | null> {
+    const doc = await this.model.findById(id).lean();
+    return doc ? { ...doc, id: String(doc._id) } : null;
+  }
+
+  /** Creates the user; returns null when the username is taken. */
+  async create(user: NewUser): Promise<(UserDoc & { id: string }) | null> {
+    try {
+      const doc = await this.model.create(user);
+      return { ...doc.toObject(), id: String(doc._id) };
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) return null;
+      throw err;
+    }
+  }
+
+  async count(): Promise<number> {
+    return this.model.estimatedDocumentCount();
+  }
+
+  async list(filter: { role?: Role }, limit: number, skip: number) {
+    const query = filter.role ? { role: filter.role } : {};
+    const [docs, total] = await Promise.all([
+      this.model.find(query).sort({ createdAt: -1 }).skip(skip).limit(limit).lean(),
+      this.model.countDocuments(query),
+    ]);
+    return { items: docs.map((d) => toPublicUser({ ...d, id: String(d._id) })), total };
+  }
+}
+
+export function toPublicUser(u: UserDoc & { id: string }): PublicUser {
+  return {
+    id: u.id,
+    username: u.username,
+    displayName: u.displayName,
+    role: u.role,
+    ...(u.grade ? { grade: u.grade } : {}),
+    ...(u.school ? { school: u.school } : {}),
+    ...(u.district ? { district: u.district } : {}),
+  };
+}

@@ -1,0 +1,112 @@
+import { access } from 'node:fs/promises';
+import { join, normalize } from 'node:path';
+import type { HealthReport } from '@sky/contracts';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Connection } from 'mongoose';
+import type { ApiConfig } from './config.js';
+import { mongoState } from './adapters/db.js';
+import { LessonRepository } from './adapters/lessons.repository.js';
+import type { Passwords } from './adapters/password.js';
+import type { JobQueues } from './adapters/queue.js';
+import { SessionRepository } from './adapters/sessions.repository.js';
+import { createTokenIssuer } from './adapters/tokens.js';
+import { UserRepository } from './adapters/users.repository.js';
+import { registerProblemHandlers } from './errors.js';
+import { authRoutes } from './http/auth.routes.js';
+import { registerGuard } from './http/guard.js';
+import { healthRoutes } from './http/health.routes.js';
+import { lessonRoutes } from './http/lessons.routes.js';
+import { registerStatic } from './http/static.js';
+import { userRoutes } from './http/users.routes.js';
+import { transcodeResultJob } from './jobs/transcode-result.job.js';
+import { AuthService } from './services/auth.service.js';
+import { LessonService } from './services/lessons.service.js';
+import { StatusService } from './services/status.service.js';
+import { UserService } from './services/users.service.js';
+
+export interface ApiDeps {
+  config: ApiConfig;
+  logger: FastifyBaseLogger;
+  mongo: Connection;
+  queues: JobQueues;
+  passwords: Passwords;
+  version: string;
+}
+
+export interface ApiApp {
+  http: FastifyInstance;
+  services: { auth: AuthService; users: UserService; lessons: LessonService };
+  close(): Promise<void>;
+}
+
+export async function createApp(deps: ApiDeps): Promise<ApiApp> {
+  const { config, mongo, queues } = deps;
+  const startedAt = Date.now();
+  const usersRepo = new UserRepository(mongo);
+  const sessionsRepo = new SessionRepository(mongo);
+  const lessonsRepo = new LessonRepository(mongo);
+  await Promise.all([usersRepo.init(), sessionsRepo.init(), lessonsRepo.init()]);
+
+  const tokens = createTokenIssuer(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC);
+  const auth = new AuthService(usersRepo, sessionsRepo, tokens, deps.passwords, config.REFRESH_TOKEN_TTL_SEC);
+  const users = new UserService(usersRepo, deps.passwords);
+  const mediaRoot = normalize(config.MEDIA_DIR);
+  const mediaStore = {
+    exists: (rel: string) =>
+      access(join(mediaRoot, normalize(rel)))
+        .then(() => true)
+        .catch(() => false),
+  };
+  const lessons = new LessonService(lessonsRepo, queues, mediaStore, '/media');
+
+  const health = async (): Promise<HealthReport> => {
+    const mongoDep = mongoState(mongo);
+    const redisOk = await queues.ping();
+    const dependencies = { mongodb: mongoDep, redis: { ok: redisOk, detail: redisOk ? 'PONG' : 'unreachable' } };
+    return {
+      service: 'api',
+      ok: mongoDep.ok && redisOk,
+      version: deps.version,
+      uptimeSec: Math.round((Date.now() - startedAt) / 1000),
+      dependencies,
+    };
+  };
+  const status = new StatusService(
+    {
+      sfu: config.SFU_URL,
+      curriculum: config.CURRICULUM_URL,
+      transcoder: config.TRANSCODER_URL,
+      'tv-gateway': config.TV_GATEWAY_URL,
+    },
+    health,
+  );
+
+  const http = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    disableRequestLogging: false,
+    trustProxy: true,
+  });
+  http.setValidatorCompiler(validatorCompiler);
+  http.setSerializerCompiler(serializerCompiler);
+  registerProblemHandlers(http);
+  registerGuard(http, (t) => auth.verifyAccess(t));
+  await http.register(healthRoutes(health, status));
+  await http.register(authRoutes(auth, users));
+  await http.register(userRoutes(users));
+  await http.register(lessonRoutes(lessons));
+  await registerStatic(http, mediaRoot, config.WEB_DIST_DIR);
+
+  const worker = queues.consume({ 'transcode.result': transcodeResultJob(lessons) });
+  worker.on('failed', (job, err) => deps.logger.error({ job: job?.id, err }, 'transcode result not applied'));
+
+  return {
+    http,
+    services: { auth, users, lessons },
+    async close() {
+      await http.close();
+      await worker.close();
+    },
+  };
+}

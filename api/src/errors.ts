@@ -1,0 +1,1 @@
+export { AppError, registerProblemHandlers } from '@sky/contracts/http';

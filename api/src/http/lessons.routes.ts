@@ -1,0 +1,40 @@
+import { CreateLessonBody, GradeId, LessonParams, LessonStatus, TranscodeRequestBody } from '@sky/contracts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { LessonService } from '../services/lessons.service.js';
+import { actorOf } from './guard.js';
+
+const ListQuery = z.strictObject({
+  grade: GradeId.optional(),
+  status: LessonStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(24),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export function lessonRoutes(lessons: LessonService): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/api/lessons',
+      { config: { access: ['teacher', 'admin'] }, schema: { body: CreateLessonBody } },
+      async (req, reply) => reply.code(201).send(await lessons.create(actorOf(req), req.body)),
+    );
+    app.get('/api/lessons', { config: { access: 'authenticated' }, schema: { querystring: ListQuery } }, (req) => {
+      const { grade, status, limit, offset } = req.query;
+      return lessons.list(actorOf(req), {
+        limit,
+        offset,
+        ...(grade ? { grade } : {}),
+        ...(status ? { status } : {}),
+      });
+    });
+    app.get('/api/lessons/:id', { config: { access: 'authenticated' }, schema: { params: LessonParams } }, (req) =>
+      lessons.get(actorOf(req), req.params.id),
+    );
+    app.post(
+      '/api/lessons/:id/transcode',
+      { config: { access: ['teacher', 'admin'] }, schema: { params: LessonParams, body: TranscodeRequestBody } },
+      async (req, reply) =>
+        reply.code(202).send(await lessons.requestTranscode(actorOf(req), req.params.id, req.body.source)),
+    );
+  };
+}

@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import { problem } from '@sky/contracts';
+import type { FastifyInstance } from 'fastify';
+
+/** Lesson media: playlists must be re-read, segments never change once written. */
+function mediaCacheHeaders(res: { setHeader(k: string, v: string): void }, path: string): void {
+  if (path.endsWith('.m3u8')) {
+    res.setHeader('Cache-Control', 'public, max-age=2');
+    res.setHeader('Content-Type', 'application/vnd.apple.mpegurl');
+  } else if (/\.(ts|m4s|mp4|aac|jpg|vtt)$/.test(path)) {
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    if (path.endsWith('.ts')) res.setHeader('Content-Type', 'video/mp2t');
+    if (path.endsWith('.m4s')) res.setHeader('Content-Type', 'video/iso.segment');
+  }
+}
+
+/** Serves /media/* from the media store, and the built web client (with SPA fallback) when present. */
+export async function registerStatic(app: FastifyInstance, mediaDir: string, webDist: string | undefined) {
+  await app.register(fastifyStatic, {
+    root: mediaDir,
+    prefix: '/media/',
+    decorateReply: false,
+    index: false,
+    dotfiles: 'deny',
+    setHeaders: mediaCacheHeaders,
+  });
+  const spa = webDist && existsSync(join(webDist, 'index.html')) ? webDist : undefined;
+  if (spa) {
+    await app.register(fastifyStatic, {
+      root: spa,
+      prefix: '/',
+      wildcard: false,
+      setHeaders: (res, path) => {
+        res.setHeader('Cache-Control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+  }
+  app.setNotFoundHandler((req, reply) => {
+    const isPage = req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/media/');
+    if (spa && isPage) return reply.type('text/html').header('Cache-Control', 'no-cache').sendFile('index.html', spa);
+    return reply
+      .code(404)
+      .type('application/problem+json')
+      .send(problem('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, req.url));
+  });
+}

@@ -1,0 +1,92 @@
+import { posix } from 'node:path';
+import {
+  AppError,
+  type AccessClaims,
+  type CreateLessonBody,
+  type GradeId,
+  type Lesson,
+  type LessonStatus,
+  type TranscodeResult,
+} from '@sky/contracts';
+import type { JobQueues } from '../adapters/queue.js';
+import { toLesson, type LessonRecord, type LessonRepository } from '../adapters/lessons.repository.js';
+
+export interface MediaStore {
+  exists(relativePath: string): Promise<boolean>;
+}
+
+export class LessonService {
+  constructor(
+    private readonly lessons: LessonRepository,
+    private readonly queues: JobQueues,
+    private readonly media: MediaStore,
+    private readonly mediaBaseUrl: string,
+  ) {}
+
+  async create(actor: AccessClaims, body: CreateLessonBody): Promise<Lesson> {
+    const rec = await this.lessons.create({
+      title: body.title,
+      ...(body.description ? { description: body.description } : {}),
+      grade: body.grade,
+      subject: body.subject,
+      teacherId: actor.sub,
+      status: 'draft',
+    });
+    return toLesson(rec, this.mediaBaseUrl);
+  }
+
+  async get(actor: AccessClaims, id: string): Promise<Lesson> {
+    const rec = await this.lessons.findById(id);
+    if (!rec || !this.canSee(actor, rec)) throw new AppError('NOT_FOUND', `no lesson ${id}`);
+    return toLesson(rec, this.mediaBaseUrl);
+  }
+
+  async list(actor: AccessClaims, q: { grade?: GradeId; status?: LessonStatus; limit: number; offset: number }) {
+    // Students and families see lessons that are ready to watch; staff see every state.
+    const viewer = actor.role === 'student' || actor.role === 'family';
+    const filter = {
+      ...(q.grade ? { grade: q.grade } : {}),
+      ...(viewer ? { status: 'ready' as const } : q.status ? { status: q.status } : {}),
+    };
+    const { items, total } = await this.lessons.list(filter, q.limit, q.offset);
+    return { items: items.map((r) => toLesson(r, this.mediaBaseUrl)), total };
+  }
+
+  /** Queues the transcode of a file already in the media store; the lesson shows "processing" meanwhile. */
+  async requestTranscode(actor: AccessClaims, id: string, source: string): Promise<Lesson> {
+    const rec = await this.lessons.findById(id);
+    if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
+    if (actor.role !== 'admin' && rec.teacherId !== actor.sub) {
+      throw new AppError('FORBIDDEN', 'only the lesson’s teacher or an admin may do this');
+    }
+    if (rec.status === 'processing') throw new AppError('CONFLICT', 'this lesson is already being processed');
+    if (!(await this.media.exists(source))) throw new AppError('NOT_FOUND', `no media file ${source}`);
+    const version = Date.now().toString(36);
+    const updated = await this.lessons.update(id, { status: 'processing' }, ['failureReason']);
+    await this.queues.enqueue('transcode.vod', {
+      lessonId: id,
+      source,
+      outputDir: posix.join('lessons', id, version),
+      requestedBy: actor.sub,
+    });
+    return toLesson(updated ?? rec, this.mediaBaseUrl);
+  }
+
+  /** Applies a transcoder outcome (from the transcode-results queue). */
+  async applyTranscodeResult(result: TranscodeResult): Promise<void> {
+    const found = await this.lessons.findById(result.lessonId);
+    if (!found) return; // the lesson was deleted meanwhile: nothing to update
+    if (result.outcome === 'ready') {
+      await this.lessons.update(result.lessonId, { status: 'ready', master: result.master, durationSec: result.durationSec }, [
+        'failureReason',
+      ]);
+    } else {
+      await this.lessons.update(result.lessonId, { status: 'failed', failureReason: result.reason });
+    }
+  }
+
+  private canSee(actor: AccessClaims, rec: LessonRecord): boolean {
+    if (actor.role === 'student' || actor.role === 'family') return rec.status === 'ready';
+    return true;
+  }
+}

@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Role, TokenPair } from '@sky/contracts';
+import { createJobQueues } from '@sky/contracts/queue';
+import { useInfra } from '@sky/devkit';
+import { pino } from 'pino';
+import { connectMongo } from '../src/adapters/db.js';
+import { passwords } from '../src/adapters/password.js';
+import { createApp, type ApiApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+
+export const PASSWORD = 'correct horse battery';
+
+export interface TestApi {
+  app: ApiApp;
+  prefix: string;
+  redisUrl: string;
+  mediaDir: string;
+  /** An access token for a user of each role, created for this test file. */
+  tokens: Record<Role, string>;
+  login(username: string, password?: string): Promise<TokenPair>;
+  close(): Promise<void>;
+}
+
+/** A real api (real mongod, redis-server, argon2) with one user per role. */
+export async function startTestApi(extraEnv: Record<string, string> = {}): Promise<TestApi> {
+  const infra = await useInfra();
+  const mediaDir = mkdtempSync(join(tmpdir(), 'sky-media-'));
+  const config = loadConfig({
+    MONGODB_URI: infra.mongoUri,
+    REDIS_URL: infra.redisUrl,
+    QUEUE_PREFIX: infra.prefix,
+    JWT_SECRET: 'test-secret-that-is-at-least-32-characters',
+    MEDIA_DIR: mediaDir,
+    LOG_LEVEL: 'silent',
+    ...extraEnv,
+  });
+  const mongo = await connectMongo(config.MONGODB_URI);
+  const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
+  const logger = pino({ level: 'silent' });
+  const app = await createApp({ config, logger, mongo, queues, passwords, version: 'test' });
+  await app.http.ready();
+
+  const login = async (username: string, password = PASSWORD): Promise<TokenPair> => {
+    const res = await app.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
+    if (res.statusCode !== 200) throw new Error(`login ${username}: ${res.statusCode} ${res.body}`);
+    return res.json<TokenPair>();
+  };
+  const roles: Role[] = ['student', 'family', 'teacher', 'analyst', 'admin'];
+  const tokens = {} as Record<Role, string>;
+  for (const role of roles) {
+    await app.services.users.create({
+      username: `${role}.${infra.prefix}`,
+      password: PASSWORD,
+      displayName: role,
+      role,
+      ...(role === 'student' ? { grade: 'p3' as const } : {}),
+    });
+    tokens[role] = (await login(`${role}.${infra.prefix}`)).accessToken;
+  }
+  return {
+    app,
+    prefix: infra.prefix,
+    redisUrl: infra.redisUrl,
+    mediaDir,
+    tokens,
+    login,
+    async close() {
+      await app.close();
+      await queues.close();
+      await mongo.dropDatabase();
+      await mongo.close();
+      await infra.close();
+      rmSync(mediaDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,87 @@
+// Typed BullMQ glue over the job map. A separate entry (@sky/contracts/queue) so browsers never load it.
+import { JOB_QUEUE, isJobName, parseJob, type JobName, type JobPayloads } from './jobs.js';
+import { Queue, UnrecoverableError, Worker, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+
+export type JobHandler<K extends JobName> = (payload: JobPayloads[K]) => Promise<void>;
+
+export interface JobQueues {
+  enqueue<K extends JobName>(name: K, payload: JobPayloads[K], opts?: JobsOptions): Promise<string>;
+  /** Runs a worker over the queue that carries `handlers`' jobs; every job name there must have a handler. */
+  consume<K extends JobName>(handlers: { [N in K]: JobHandler<N> }, concurrency?: number): Worker;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function createJobQueues(redisUrl: string, prefix: string): JobQueues {
+  // BullMQ workers block on Redis: they need maxRetriesPerRequest null; producers share it.
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  const queues = new Map<string, Queue>();
+  const workers: Worker[] = [];
+  const extra: Redis[] = [];
+  // BullMQ never closes a connection it was handed: we keep each one to close it ourselves.
+  const own = () => {
+    const c = connection.duplicate();
+    extra.push(c);
+    return c;
+  };
+  const queue = (name: string) => {
+    let q = queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection, prefix });
+      queues.set(name, q);
+    }
+    return q;
+  };
+  return {
+    async enqueue(name, payload, opts) {
+      const job = await queue(JOB_QUEUE[name]).add(name, parseJob(name, payload), {
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 2000 },
+        removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+        removeOnFail: { age: 30 * 24 * 3600 },
+        ...opts,
+      });
+      return job.id ?? '';
+    },
+    consume(handlers, concurrency = 1) {
+      const names = Object.keys(handlers) as JobName[];
+      const queueNames = new Set(names.map((n) => JOB_QUEUE[n]));
+      if (queueNames.size !== 1) throw new Error(`handlers span several queues: ${[...queueNames].join(', ')}`);
+      const queueName = [...queueNames][0]!;
+      const carried = (Object.keys(JOB_QUEUE) as JobName[]).filter((n) => JOB_QUEUE[n] === queueName);
+      const missing = carried.filter((n) => !names.includes(n));
+      if (missing.length) throw new Error(`queue ${queueName} has jobs without a handler: ${missing.join(', ')}`);
+      const table = handlers as unknown as Record<string, (p: unknown) => Promise<void>>;
+      const worker = new Worker(
+        queueName,
+        async (job) => {
+          if (!isJobName(job.name) || !table[job.name]) throw new UnrecoverableError(`unknown job ${job.name}`);
+          let payload: unknown;
+          try {
+            payload = parseJob(job.name, job.data);
+          } catch (err) {
+            throw new UnrecoverableError(`malformed ${job.name} payload: ${(err as Error).message}`);
+          }
+          await table[job.name]!(payload);
+        },
+        { connection: own(), prefix, concurrency },
+      );
+      workers.push(worker);
+      return worker;
+    },
+    async ping() {
+      try {
+        return (await connection.ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      for (const c of extra) c.disconnect();
+      connection.disconnect();
+    },
+  };
+}

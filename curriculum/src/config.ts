@@ -1,0 +1,14 @@
+import { DEFAULT_PORTS, parseConfig } from '@sky/contracts';
+import { z } from 'zod';
+
+export const CurriculumConfigSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORTS.curriculum),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MONGODB_URI: z.string().startsWith('mongodb'),
+});
+export type CurriculumConfig = z.infer<typeof CurriculumConfigSchema>;
+
+export function loadConfig(env: Record<string, string | undefined>): CurriculumConfig {
+  return parseConfig(CurriculumConfigSchema, env);
+}

@@ -1,0 +1,142 @@
+// npm start: the whole platform on one machine, with embedded mongod and redis-server under .data/.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_PORTS, type ServiceName } from '@sky/contracts';
+import {
+  generateSampleVideo,
+  startMongo,
+  startProcess,
+  startRedis,
+  waitForPort,
+  type Managed,
+  type MongoHandle,
+  type RedisHandle,
+} from '@sky/devkit';
+import { ROOT, setupEnv } from './lib.ts';
+
+const DATA = join(ROOT, '.data');
+const LOGS = join(DATA, 'logs');
+const MEDIA = join(DATA, 'media');
+for (const d of [DATA, LOGS, MEDIA]) mkdirSync(d, { recursive: true });
+
+const env = process.env;
+const port = (name: ServiceName) => Number(env[`${name.toUpperCase().replace('-', '_')}_PORT`] ?? DEFAULT_PORTS[name]);
+const say = (msg: string) => console.log(`\x1b[1;34m[sky]\x1b[0m ${msg}`);
+
+const children: Managed[] = [];
+let mongo: MongoHandle | undefined;
+let redis: RedisHandle | undefined;
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  if (stopping) return new Promise<never>(() => {});
+  stopping = true;
+  say('stopping…');
+  await Promise.all(children.map((c) => c.stop(8000)));
+  await Promise.all([redis?.stop(), mongo?.stop()]);
+  say('stopped; nothing left running');
+  process.exit(code);
+}
+for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => void stopAll(0));
+
+function secret(file: string): string {
+  const path = join(DATA, file);
+  if (!existsSync(path)) writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  return readFileSync(path, 'utf8').trim();
+}
+
+try {
+  let mongoUri = env['MONGODB_URI'];
+  if (!mongoUri) {
+    const p = Number(env['MONGO_PORT'] ?? 27017);
+    say(`starting mongod 4.0 (replica set rs0) on 127.0.0.1:${p}, data in .data/mongo`);
+    mongo = await startMongo({ dbPath: join(DATA, 'mongo'), port: p, logFile: join(LOGS, 'mongod.log') });
+    mongoUri = mongo.uriFor('sky');
+  }
+  let redisUrl = env['REDIS_URL'];
+  if (!redisUrl) {
+    const p = Number(env['REDIS_PORT'] ?? 6379);
+    say(`starting redis-server on 127.0.0.1:${p}, data in .data/redis`);
+    redis = await startRedis({ dir: join(DATA, 'redis'), port: p, logFile: join(LOGS, 'redis.log'), persist: true });
+    redisUrl = redis.url;
+  }
+
+  const sample = join(MEDIA, 'samples', 'demo-lesson.mp4');
+  if (!existsSync(sample)) {
+    say('generating the sample lesson video with ffmpeg (testsrc2 + sine)');
+    await generateSampleVideo(sample, { seconds: 30, width: 1280, height: 720, fps: 25 });
+  }
+
+  const loginsFile = join(DATA, 'demo-logins.json');
+  const firstRun = !existsSync(loginsFile);
+  const urls = Object.fromEntries(
+    (Object.keys(DEFAULT_PORTS) as ServiceName[]).map((s) => [s, `http://127.0.0.1:${port(s)}`]),
+  ) as Record<ServiceName, string>;
+  const common = { ...env, ...setupEnv(), MONGODB_URI: mongoUri, REDIS_URL: redisUrl, NODE_ENV: env['NODE_ENV'] ?? 'production' };
+  const services: { name: ServiceName; env: Record<string, string> }[] = [
+    { name: 'curriculum', env: { PORT: String(port('curriculum')) } },
+    {
+      name: 'api',
+      env: {
+        PORT: String(port('api')),
+        JWT_SECRET: env['JWT_SECRET'] ?? secret('jwt-secret'),
+        MEDIA_DIR: MEDIA,
+        WEB_DIST_DIR: join(ROOT, 'web-client', 'dist'),
+        SEED_DEMO: 'true',
+        SEED_LOGINS_FILE: loginsFile,
+        SFU_URL: urls.sfu,
+        CURRICULUM_URL: urls.curriculum,
+        TRANSCODER_URL: urls.transcoder,
+        TV_GATEWAY_URL: urls['tv-gateway'],
+      },
+    },
+    { name: 'transcoder', env: { PORT: String(port('transcoder')), MEDIA_DIR: MEDIA } },
+    { name: 'sfu', env: { PORT: String(port('sfu')) } },
+    { name: 'tv-gateway', env: { PORT: String(port('tv-gateway')), CURRICULUM_URL: urls.curriculum, API_URL: urls.api } },
+  ];
+  for (const s of services) {
+    const child = startProcess(s.name, process.execPath, [join(ROOT, s.name, 'dist', 'src', 'main.js')], {
+      logFile: join(LOGS, `${s.name}.log`),
+      env: { ...common, ...s.env },
+      cwd: join(ROOT, s.name),
+    });
+    children.push(child);
+    void child.exited.then((code) => {
+      if (stopping) return;
+      console.error(`\x1b[1;31m[sky] ${s.name} exited (code ${code}); see .data/logs/${s.name}.log\x1b[0m`);
+      void stopAll(1);
+    });
+  }
+  await Promise.all(services.map((s) => waitForPort(port(s.name), 60_000)));
+  const deadline = Date.now() + 60_000;
+  for (const s of services) {
+    for (;;) {
+      const ok = await fetch(`${urls[s.name]}/healthz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`${s.name} /healthz is not 200 after 60 s; see .data/logs/${s.name}.log`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  console.log('');
+  say('空中课堂 Sky Classroom is running:');
+  console.log(`  web + api     ${urls.api}`);
+  console.log(`  status page   ${urls.api}/status`);
+  console.log(`  sfu           ${urls.sfu}/healthz`);
+  console.log(`  curriculum    ${urls.curriculum}/healthz`);
+  console.log(`  transcoder    ${urls.transcoder}/healthz`);
+  console.log(`  tv-gateway    ${urls['tv-gateway']}/healthz`);
+  console.log(`  logs          .data/logs/`);
+  if (firstRun && existsSync(loginsFile)) {
+    const logins = JSON.parse(readFileSync(loginsFile, 'utf8')) as { role: string; username: string; password: string }[];
+    console.log('\n  Demo logins (shown once; also kept in .data/demo-logins.json, readable only by you):');
+    for (const l of logins) console.log(`    ${l.role.padEnd(8)} ${l.username.padEnd(15)} ${l.password}`);
+  } else {
+    console.log('\n  Demo logins: .data/demo-logins.json');
+  }
+  console.log('\n  Ctrl-C stops everything.\n');
+} catch (err) {
+  console.error(`\x1b[1;31m[sky] ${(err as Error).message}\x1b[0m`);
+  await stopAll(1);
+}

@@ -1,0 +1,24 @@
+import { availableParallelism } from 'node:os';
+import { DEFAULT_PORTS, parseConfig } from '@sky/contracts';
+import { z } from 'zod';
+
+export const TranscoderConfigSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORTS.transcoder),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_URL: z.string().startsWith('redis'),
+  QUEUE_PREFIX: z.string().default('sky'),
+  MEDIA_DIR: z.string().min(1),
+  /** Parallel jobs; each ffmpeg uses every core, so one job per two cores by default. */
+  CONCURRENCY: z.coerce.number().int().min(1).max(64).default(Math.max(1, Math.floor(availableParallelism() / 2))),
+  X264_PRESET: z
+    .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow'])
+    .default('veryfast'),
+  FFMPEG_PATH: z.string().default('ffmpeg'),
+  FFPROBE_PATH: z.string().default('ffprobe'),
+});
+export type TranscoderConfig = z.infer<typeof TranscoderConfigSchema>;
+
+export function loadConfig(env: Record<string, string | undefined>): TranscoderConfig {
+  return parseConfig(TranscoderConfigSchema, env);
+}
