@@ -21,7 +21,8 @@ const MEDIA = join(DATA, 'media');
 for (const d of [DATA, LOGS, MEDIA]) mkdirSync(d, { recursive: true });
 
 const env = process.env;
-const port = (name: ServiceName) => Number(env[`${name.toUpperCase().replace('-', '_')}_PORT`] ?? DEFAULT_PORTS[name]);
+const port = (name: ServiceName) =>
+  Number(env[`${name.toUpperCase().replace('-', '_')}_PORT`] ?? DEFAULT_PORTS[name]);
 const say = (msg: string) => console.log(`\x1b[1;34m[sky]\x1b[0m ${msg}`);
 
 const children: Managed[] = [];
@@ -58,7 +59,12 @@ try {
   if (!redisUrl) {
     const p = Number(env['REDIS_PORT'] ?? 6379);
     say(`starting redis-server on 127.0.0.1:${p}, data in .data/redis`);
-    redis = await startRedis({ dir: join(DATA, 'redis'), port: p, logFile: join(LOGS, 'redis.log'), persist: true });
+    redis = await startRedis({
+      dir: join(DATA, 'redis'),
+      port: p,
+      logFile: join(LOGS, 'redis.log'),
+      persist: true,
+    });
     redisUrl = redis.url;
   }
 
@@ -73,7 +79,13 @@ try {
   const urls = Object.fromEntries(
     (Object.keys(DEFAULT_PORTS) as ServiceName[]).map((s) => [s, `http://127.0.0.1:${port(s)}`]),
   ) as Record<ServiceName, string>;
-  const common = { ...env, ...setupEnv(), MONGODB_URI: mongoUri, REDIS_URL: redisUrl, NODE_ENV: env['NODE_ENV'] ?? 'production' };
+  const common = {
+    ...env,
+    ...setupEnv(),
+    MONGODB_URI: mongoUri,
+    REDIS_URL: redisUrl,
+    NODE_ENV: env['NODE_ENV'] ?? 'production',
+  };
   const services: { name: ServiceName; env: Record<string, string> }[] = [
     { name: 'curriculum', env: { PORT: String(port('curriculum')) } },
     {
@@ -93,7 +105,10 @@ try {
     },
     { name: 'transcoder', env: { PORT: String(port('transcoder')), MEDIA_DIR: MEDIA } },
     { name: 'sfu', env: { PORT: String(port('sfu')) } },
-    { name: 'tv-gateway', env: { PORT: String(port('tv-gateway')), CURRICULUM_URL: urls.curriculum, API_URL: urls.api } },
+    {
+      name: 'tv-gateway',
+      env: { PORT: String(port('tv-gateway')), CURRICULUM_URL: urls.curriculum, API_URL: urls.api },
+    },
   ];
   for (const s of services) {
     const child = startProcess(s.name, process.execPath, [join(ROOT, s.name, 'dist', 'src', 'main.js')], {
@@ -112,9 +127,13 @@ try {
   const deadline = Date.now() + 60_000;
   for (const s of services) {
     for (;;) {
-      const ok = await fetch(`${urls[s.name]}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${urls[s.name]}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
-      if (Date.now() > deadline) throw new Error(`${s.name} /healthz is not 200 after 60 s; see .data/logs/${s.name}.log`);
+      if (Date.now() > deadline)
+        throw new Error(`${s.name} /healthz is not 200 after 60 s; see .data/logs/${s.name}.log`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -129,7 +148,11 @@ try {
   console.log(`  tv-gateway    ${urls['tv-gateway']}/healthz`);
   console.log(`  logs          .data/logs/`);
   if (firstRun && existsSync(loginsFile)) {
-    const logins = JSON.parse(readFileSync(loginsFile, 'utf8')) as { role: string; username: string; password: string }[];
+    const logins = JSON.parse(readFileSync(loginsFile, 'utf8')) as {
+      role: string;
+      username: string;
+      password: string;
+    }[];
     console.log('\n  Demo logins (shown once; also kept in .data/demo-logins.json, readable only by you):');
     for (const l of logins) console.log(`    ${l.role.padEnd(8)} ${l.username.padEnd(15)} ${l.password}`);
   } else {

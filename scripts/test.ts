@@ -6,7 +6,17 @@ import { join, relative } from 'node:path';
 import { freePort, startMongo, startRedis } from '@sky/devkit';
 import { ROOT, setupEnv } from './lib.ts';
 
-const DIRS = ['contracts', 'devkit', 'api', 'sfu', 'transcoder', 'curriculum', 'tv-gateway', 'web-client', 'test'];
+const DIRS = [
+  'contracts',
+  'devkit',
+  'api',
+  'sfu',
+  'transcoder',
+  'curriculum',
+  'tv-gateway',
+  'web-client',
+  'test',
+];
 const filter = process.argv.slice(2);
 const files = DIRS.flatMap((d) => {
   const base = join(ROOT, d);
@@ -33,8 +43,18 @@ if (files.length === 0) {
 
 const dir = mkdtempSync(join(tmpdir(), 'sky-test-'));
 const [mp, rp] = [await freePort(), await freePort()];
-const mongo = await startMongo({ dbPath: join(dir, 'mongo'), port: mp, logFile: join(dir, 'mongod.log'), cacheGb: 0.5 });
-const redis = await startRedis({ dir: join(dir, 'redis'), port: rp, logFile: join(dir, 'redis.log'), persist: false });
+const mongo = await startMongo({
+  dbPath: join(dir, 'mongo'),
+  port: mp,
+  logFile: join(dir, 'mongod.log'),
+  cacheGb: 0.5,
+});
+const redis = await startRedis({
+  dir: join(dir, 'redis'),
+  port: rp,
+  logFile: join(dir, 'redis.log'),
+  persist: false,
+});
 console.log(`[test] mongod 127.0.0.1:${mp}, redis-server 127.0.0.1:${rp}; ${files.length} test files`);
 
 const code = await new Promise<number>((resolve) => {

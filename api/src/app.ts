@@ -63,7 +63,10 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   const health = async (): Promise<HealthReport> => {
     const mongoDep = mongoState(mongo);
     const redisOk = await queues.ping();
-    const dependencies = { mongodb: mongoDep, redis: { ok: redisOk, detail: redisOk ? 'PONG' : 'unreachable' } };
+    const dependencies = {
+      mongodb: mongoDep,
+      redis: { ok: redisOk, detail: redisOk ? 'PONG' : 'unreachable' },
+    };
     return {
       service: 'api',
       ok: mongoDep.ok && redisOk,

@@ -13,7 +13,11 @@ export const ApiConfigSchema = z.object({
   QUEUE_PREFIX: z.string().default('sky'),
   JWT_SECRET: z.string().min(32, 'use at least 32 random characters'),
   ACCESS_TOKEN_TTL_SEC: z.coerce.number().int().positive().default(900),
-  REFRESH_TOKEN_TTL_SEC: z.coerce.number().int().positive().default(30 * 24 * 3600),
+  REFRESH_TOKEN_TTL_SEC: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(30 * 24 * 3600),
   MEDIA_DIR: z.string().min(1),
   /** The built web client (web-client/dist); served at / when set. */
   WEB_DIST_DIR: z.string().optional(),

@@ -9,8 +9,9 @@ import { seedDemo } from './seed.js';
 
 const config = loadConfig(process.env);
 const logger = pino({ level: config.LOG_LEVEL, name: 'api' });
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const mongo = await connectMongo(config.MONGODB_URI);
 const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);

@@ -12,7 +12,13 @@ export interface DemoLogin {
 
 const DEMO_USERS: Omit<CreateUserBody, 'password'>[] = [
   { username: 'admin', displayName: '系统管理员', role: 'admin' },
-  { username: 'teacher.wang', displayName: '王老师', role: 'teacher', school: '静安区第一中心小学', district: '静安区' },
+  {
+    username: 'teacher.wang',
+    displayName: '王老师',
+    role: 'teacher',
+    school: '静安区第一中心小学',
+    district: '静安区',
+  },
   { username: 'analyst.li', displayName: '李分析师', role: 'analyst', district: '市教委' },
   {
     username: 'student.zhang',
@@ -29,7 +35,10 @@ const DEMO_USERS: Omit<CreateUserBody, 'password'>[] = [
  * First run on an empty database: demo users of every role (random passwords, printed once and
  * written to `loginsFile`), and a sample lesson transcoded from a locally generated video.
  */
-export async function seedDemo(app: ApiApp, opts: { sample: string; loginsFile?: string; logger: FastifyBaseLogger }) {
+export async function seedDemo(
+  app: ApiApp,
+  opts: { sample: string; loginsFile?: string; logger: FastifyBaseLogger },
+) {
   const logins: DemoLogin[] = [];
   const created: PublicUser[] = [];
   for (const u of DEMO_USERS) {
@@ -46,7 +55,8 @@ export async function seedDemo(app: ApiApp, opts: { sample: string; loginsFile?:
     subject: '数学',
   });
   await app.services.lessons.requestTranscode(actor, lesson.id, opts.sample);
-  if (opts.loginsFile) writeFileSync(opts.loginsFile, JSON.stringify(logins, null, 2) + '\n', { mode: 0o600 });
+  if (opts.loginsFile)
+    writeFileSync(opts.loginsFile, JSON.stringify(logins, null, 2) + '\n', { mode: 0o600 });
   opts.logger.info({ lesson: lesson.id }, 'demo data seeded');
   return { logins, lessonId: lesson.id };
 }

@@ -43,7 +43,11 @@ export async function startTestApi(extraEnv: Record<string, string> = {}): Promi
   await app.http.ready();
 
   const login = async (username: string, password = PASSWORD): Promise<TokenPair> => {
-    const res = await app.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
+    const res = await app.http.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username, password },
+    });
     if (res.statusCode !== 200) throw new Error(`login ${username}: ${res.statusCode} ${res.body}`);
     return res.json<TokenPair>();
   };

@@ -23,16 +23,21 @@ test('zod issues name every field, unknown keys one by one', () => {
   const schema = z.strictObject({ title: z.string().max(3), n: z.number() });
   const r = schema.safeParse({ title: 'toolong', n: 'x', extra: 1, other: 2 });
   assert.ok(!r.success);
-  const paths = fieldErrorsFromIssues(r.error.issues, 'body').map((e) => e.path).sort();
+  const paths = fieldErrorsFromIssues(r.error.issues, 'body')
+    .map((e) => e.path)
+    .sort();
   assert.deepEqual(paths, ['body.extra', 'body.n', 'body.other', 'body.title']);
 });
 
 test('a config error lists every problem at once', () => {
   const schema = z.object({ A: z.string(), B: z.coerce.number().int(), C: z.url() });
-  assert.throws(() => parseConfig(schema, { B: 'x', C: 'nope' }), (err: Error) => {
-    assert.match(err.message, /A:/);
-    assert.match(err.message, /B:/);
-    assert.match(err.message, /C:/);
-    return true;
-  });
+  assert.throws(
+    () => parseConfig(schema, { B: 'x', C: 'nope' }),
+    (err: Error) => {
+      assert.match(err.message, /A:/);
+      assert.match(err.message, /B:/);
+      assert.match(err.message, /C:/);
+      return true;
+    },
+  );
 });

@@ -62,7 +62,8 @@ export function fieldErrorsFromIssues(issues: readonly z.core.$ZodIssue[], prefi
   for (const issue of issues) {
     const base = [prefix, ...issue.path.map(String)].filter((s) => s !== '').join('.');
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: base ? `${base}.${key}` : key, message: 'unknown field' });
+      for (const key of issue.keys)
+        out.push({ path: base ? `${base}.${key}` : key, message: 'unknown field' });
     } else {
       out.push({ path: base, message: issue.message });
     }
@@ -111,7 +112,12 @@ export function problemFromError(err: unknown, instance?: string): Problem {
   if (Array.isArray(e.validation)) {
     const context = e.validationContext ?? 'body';
     const errors = (e.validation as ValidationItem[]).flatMap((v) => fieldErrorsFromValidation(v, context));
-    return problem('VALIDATION_FAILED', errors.map((f) => `${f.path}: ${f.message}`).join('; '), instance, errors);
+    return problem(
+      'VALIDATION_FAILED',
+      errors.map((f) => `${f.path}: ${f.message}`).join('; '),
+      instance,
+      errors,
+    );
   }
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -119,13 +125,16 @@ export function problemFromError(err: unknown, instance?: string): Problem {
         { path: 'headers.content-type', message: 'must be application/json' },
       ]);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return problem('VALIDATION_FAILED', 'the JSON body is empty', instance, [{ path: 'body', message: 'empty' }]);
+      return problem('VALIDATION_FAILED', 'the JSON body is empty', instance, [
+        { path: 'body', message: 'empty' },
+      ]);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem('PAYLOAD_TOO_LARGE', 'the request body is too large', instance);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return problem('VALIDATION_FAILED', `malformed JSON: ${e.message ?? ''}`, instance, [
         { path: 'body', message: 'malformed JSON' },
       ]);
+    case undefined:
     default:
       break;
   }

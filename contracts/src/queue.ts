@@ -47,16 +47,19 @@ export function createJobQueues(redisUrl: string, prefix: string): JobQueues {
     consume(handlers, concurrency = 1) {
       const names = Object.keys(handlers) as JobName[];
       const queueNames = new Set(names.map((n) => JOB_QUEUE[n]));
-      if (queueNames.size !== 1) throw new Error(`handlers span several queues: ${[...queueNames].join(', ')}`);
+      if (queueNames.size !== 1)
+        throw new Error(`handlers span several queues: ${[...queueNames].join(', ')}`);
       const queueName = [...queueNames][0]!;
       const carried = (Object.keys(JOB_QUEUE) as JobName[]).filter((n) => JOB_QUEUE[n] === queueName);
       const missing = carried.filter((n) => !names.includes(n));
-      if (missing.length) throw new Error(`queue ${queueName} has jobs without a handler: ${missing.join(', ')}`);
+      if (missing.length)
+        throw new Error(`queue ${queueName} has jobs without a handler: ${missing.join(', ')}`);
       const table = handlers as unknown as Record<string, (p: unknown) => Promise<void>>;
       const worker = new Worker(
         queueName,
         async (job) => {
-          if (!isJobName(job.name) || !table[job.name]) throw new UnrecoverableError(`unknown job ${job.name}`);
+          if (!isJobName(job.name) || !table[job.name])
+            throw new UnrecoverableError(`unknown job ${job.name}`);
           let payload: unknown;
           try {
             payload = parseJob(job.name, job.data);

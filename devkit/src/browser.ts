@@ -9,7 +9,9 @@ export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
  * Debian's Chromium, headless, with a fresh profile and none of the background traffic that this
  * offline machine would refuse. `fakeMedia` adds a fake camera and microphone.
  */
-export async function launchChromium(opts: { fakeMedia?: boolean } = {}): Promise<Browser & { dispose(): Promise<void> }> {
+export async function launchChromium(
+  opts: { fakeMedia?: boolean } = {},
+): Promise<Browser & { dispose(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'sky-chromium-'));
   const args = [
     `--user-data-dir=${profile}`,

@@ -35,8 +35,18 @@ export async function useInfra(): Promise<TestInfra> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'sky-infra-'));
   const [mp, rp] = [await freePort(), await freePort()];
-  const mongo = await startMongo({ dbPath: join(dir, 'mongo'), port: mp, logFile: join(dir, 'mongod.log'), cacheGb: 0.25 });
-  const redis = await startRedis({ dir: join(dir, 'redis'), port: rp, logFile: join(dir, 'redis.log'), persist: false });
+  const mongo = await startMongo({
+    dbPath: join(dir, 'mongo'),
+    port: mp,
+    logFile: join(dir, 'mongod.log'),
+    cacheGb: 0.25,
+  });
+  const redis = await startRedis({
+    dir: join(dir, 'redis'),
+    port: rp,
+    logFile: join(dir, 'redis.log'),
+    persist: false,
+  });
   return {
     mongoUri: mongo.uriFor(prefix),
     redisUrl: redis.url,

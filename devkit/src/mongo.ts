@@ -32,18 +32,26 @@ export async function startMongo(opts: { dbPath: string; port: number; logFile: 
     'mongod',
     mongodBinary(),
     [
-      '--replSet', 'rs0',
-      '--bind_ip', '127.0.0.1',
-      '--port', String(opts.port),
-      '--dbpath', opts.dbPath,
-      '--wiredTigerCacheSizeGB', String(opts.cacheGb ?? 0.5),
-      '--setParameter', 'diagnosticDataCollectionEnabled=false',
+      '--replSet',
+      'rs0',
+      '--bind_ip',
+      '127.0.0.1',
+      '--port',
+      String(opts.port),
+      '--dbpath',
+      opts.dbPath,
+      '--wiredTigerCacheSizeGB',
+      String(opts.cacheGb ?? 0.5),
+      '--setParameter',
+      'diagnosticDataCollectionEnabled=false',
       '--nounixsocket',
     ],
     { logFile: opts.logFile },
   );
   const host = `127.0.0.1:${opts.port}`;
-  const client = new MongoClient(`mongodb://${host}/?directConnection=true`, { serverSelectionTimeoutMS: 1000 });
+  const client = new MongoClient(`mongodb://${host}/?directConnection=true`, {
+    serverSelectionTimeoutMS: 1000,
+  });
   try {
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -91,10 +99,15 @@ export async function startMongo(opts: { dbPath: string; port: number; logFile: 
     uriFor: (db) => `mongodb://${host}/${db}?replicaSet=rs0`,
     stop: async () => {
       // A one-node replica set refuses a plain SIGTERM for 10 s (no secondary to step down to).
-      const c = new MongoClient(`mongodb://${host}/?directConnection=true`, { serverSelectionTimeoutMS: 1000 });
+      const c = new MongoClient(`mongodb://${host}/?directConnection=true`, {
+        serverSelectionTimeoutMS: 1000,
+      });
       try {
         await c.connect();
-        const cmd = c.db('admin').command({ shutdown: 1, force: true, timeoutSecs: 0 }).catch(() => undefined);
+        const cmd = c
+          .db('admin')
+          .command({ shutdown: 1, force: true, timeoutSecs: 0 })
+          .catch(() => undefined);
         // the reply never comes: the connection drops as mongod exits
         await Promise.race([cmd, proc.exited]);
       } catch {

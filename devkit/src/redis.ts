@@ -12,14 +12,21 @@ export interface RedisHandle {
 export async function startRedis(opts: { dir: string; port: number; logFile: string; persist: boolean }) {
   mkdirSync(opts.dir, { recursive: true });
   const args = [
-    '--port', String(opts.port),
-    '--bind', '127.0.0.1',
-    '--dir', opts.dir,
-    '--daemonize', 'no',
-    '--save', '',
-    '--appendonly', opts.persist ? 'yes' : 'no',
+    '--port',
+    String(opts.port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    opts.dir,
+    '--daemonize',
+    'no',
+    '--save',
+    '',
+    '--appendonly',
+    opts.persist ? 'yes' : 'no',
     // BullMQ requires that Redis never evicts its keys.
-    '--maxmemory-policy', 'noeviction',
+    '--maxmemory-policy',
+    'noeviction',
   ];
   const proc = startProcess('redis-server', 'redis-server', args, { logFile: opts.logFile });
   try {
@@ -28,6 +35,10 @@ export async function startRedis(opts: { dir: string; port: number; logFile: str
     await proc.stop();
     throw err;
   }
-  const handle: RedisHandle = { url: `redis://127.0.0.1:${opts.port}`, process: proc, stop: () => proc.stop() };
+  const handle: RedisHandle = {
+    url: `redis://127.0.0.1:${opts.port}`,
+    process: proc,
+    stop: () => proc.stop(),
+  };
   return handle;
 }

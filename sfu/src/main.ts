@@ -6,7 +6,9 @@ import { loadConfig } from './config.js';
 
 const config = loadConfig(process.env);
 const logger = pino({ level: config.LOG_LEVEL, name: 'sfu' });
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 const workers = await createWorkerPool(
   { count: config.NUM_WORKERS, rtcMinPort: config.RTC_MIN_PORT, rtcMaxPort: config.RTC_MAX_PORT },

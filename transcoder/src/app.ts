@@ -20,16 +20,26 @@ export async function createApp(deps: TranscoderDeps) {
   const { config, queues, logger } = deps;
   const startedAt = Date.now();
   const hls = new HlsService(deps.ffmpeg, config.MEDIA_DIR, config.X264_PRESET);
-  const worker = queues.consume({ 'transcode.vod': transcodeVodJob(hls, queues, logger) }, config.CONCURRENCY);
+  const worker = queues.consume(
+    { 'transcode.vod': transcodeVodJob(hls, queues, logger) },
+    config.CONCURRENCY,
+  );
   worker.on('failed', (job, err) => {
     if (!job) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1);
-    logger.error({ job: job.id, attempt: job.attemptsMade, final, err: err.message }, 'transcode attempt failed');
+    logger.error(
+      { job: job.id, attempt: job.attemptsMade, final, err: err.message },
+      'transcode attempt failed',
+    );
     if (final) {
       const lessonId = (job.data as { lessonId?: string }).lessonId;
       if (lessonId) {
         void queues
-          .enqueue('transcode.result', { outcome: 'failed', lessonId, reason: `transcoding failed: ${err.message}` })
+          .enqueue('transcode.result', {
+            outcome: 'failed',
+            lessonId,
+            reason: `transcoding failed: ${err.message}`,
+          })
           .catch((e: unknown) => logger.error({ err: e }, 'could not report the failure'));
       }
     }

@@ -10,7 +10,12 @@ export const TranscoderConfigSchema = z.object({
   QUEUE_PREFIX: z.string().default('sky'),
   MEDIA_DIR: z.string().min(1),
   /** Parallel jobs; each ffmpeg uses every core, so one job per two cores by default. */
-  CONCURRENCY: z.coerce.number().int().min(1).max(64).default(Math.max(1, Math.floor(availableParallelism() / 2))),
+  CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(Math.max(1, Math.floor(availableParallelism() / 2))),
   X264_PRESET: z
     .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow'])
     .default('veryfast'),

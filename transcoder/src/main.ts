@@ -7,7 +7,9 @@ import { loadConfig } from './config.js';
 
 const config = loadConfig(process.env);
 const logger = pino({ level: config.LOG_LEVEL, name: 'transcoder' });
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 mkdirSync(config.MEDIA_DIR, { recursive: true });
 
 const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);

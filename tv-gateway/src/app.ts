@@ -23,7 +23,10 @@ export function createApp(deps: TvGatewayDeps) {
   const http = Fastify({ loggerInstance: deps.logger });
   registerProblemHandlers(http);
   http.get('/healthz', async (_req, reply) => {
-    const [curriculum, api] = await Promise.all([reachable(deps.config.CURRICULUM_URL), reachable(deps.config.API_URL)]);
+    const [curriculum, api] = await Promise.all([
+      reachable(deps.config.CURRICULUM_URL),
+      reachable(deps.config.API_URL),
+    ]);
     const report: HealthReport = {
       service: 'tv-gateway',
       ok: curriculum.ok && api.ok,

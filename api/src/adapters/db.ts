@@ -1,4 +1,4 @@
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { ConnectionStates, type Connection } from 'mongoose';
 
 /** One connection per app instance (no global mongoose state), so tests can run several apps. */
 export async function connectMongo(uri: string): Promise<Connection> {
@@ -8,6 +8,6 @@ export async function connectMongo(uri: string): Promise<Connection> {
 }
 
 export function mongoState(conn: Connection): { ok: boolean; detail: string } {
-  const states = ['disconnected', 'connected', 'connecting', 'disconnecting'];
-  return { ok: conn.readyState === 1, detail: states[conn.readyState] ?? 'unknown' };
+  const ok = conn.readyState === ConnectionStates.connected;
+  return { ok, detail: ConnectionStates[conn.readyState] ?? 'unknown' };
 }

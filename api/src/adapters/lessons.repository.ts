@@ -57,14 +57,22 @@ export class LessonRepository {
     return doc ? { ...doc, id: String(doc._id) } : null;
   }
 
-  async update(id: string, set: Partial<LessonDoc>, unset: (keyof LessonDoc)[] = []): Promise<LessonRecord | null> {
+  async update(
+    id: string,
+    set: Partial<LessonDoc>,
+    unset: (keyof LessonDoc)[] = [],
+  ): Promise<LessonRecord | null> {
     const update: Record<string, unknown> = { $set: set };
     if (unset.length) update['$unset'] = Object.fromEntries(unset.map((k) => [k, 1]));
     const doc = await this.model.findByIdAndUpdate(id, update, { new: true }).lean();
     return doc ? { ...doc, id: String(doc._id) } : null;
   }
 
-  async list(filter: { grade?: GradeId; status?: LessonStatus; teacherId?: string }, limit: number, skip: number) {
+  async list(
+    filter: { grade?: GradeId; status?: LessonStatus; teacherId?: string },
+    limit: number,
+    skip: number,
+  ) {
     const query: Record<string, string> = {};
     if (filter.grade) query['grade'] = filter.grade;
     if (filter.status) query['status'] = filter.status;

@@ -12,10 +12,14 @@ export function authRoutes(auth: AuthService, users: UserService): FastifyPlugin
     app.post('/api/auth/refresh', { config: { access: 'public' }, schema: { body: RefreshBody } }, (req) =>
       auth.refresh(req.body.refreshToken),
     );
-    app.post('/api/auth/logout', { config: { access: 'public' }, schema: { body: RefreshBody } }, async (req, reply) => {
-      await auth.logout(req.body.refreshToken);
-      return reply.code(204).send();
-    });
+    app.post(
+      '/api/auth/logout',
+      { config: { access: 'public' }, schema: { body: RefreshBody } },
+      async (req, reply) => {
+        await auth.logout(req.body.refreshToken);
+        return reply.code(204).send();
+      },
+    );
     app.get('/api/me', { config: { access: 'authenticated' } }, (req) => users.me(actorOf(req).sub));
   };
 }

@@ -28,7 +28,8 @@ export function registerGuard(app: FastifyInstance, verify: (token: string) => A
     const access = req.routeOptions.config.access;
     if (access === undefined || access === 'public') return;
     const header = req.headers.authorization;
-    if (!header?.startsWith('Bearer ')) throw new AppError('UNAUTHENTICATED', 'sign in first (Authorization: Bearer …)');
+    if (!header?.startsWith('Bearer '))
+      throw new AppError('UNAUTHENTICATED', 'sign in first (Authorization: Bearer …)');
     const actor = verify(header.slice(7));
     if (access !== 'authenticated' && !access.includes(actor.role)) {
       throw new AppError('FORBIDDEN', `this needs one of the roles: ${access.join(', ')}`);

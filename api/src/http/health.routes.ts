@@ -2,7 +2,10 @@ import type { HealthReport } from '@sky/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { StatusService } from '../services/status.service.js';
 
-export function healthRoutes(health: () => Promise<HealthReport>, status: StatusService): FastifyPluginAsyncZod {
+export function healthRoutes(
+  health: () => Promise<HealthReport>,
+  status: StatusService,
+): FastifyPluginAsyncZod {
   return async (app) => {
     app.get('/healthz', { config: { access: 'public' } }, async (_req, reply) => {
       const report = await health();

@@ -18,21 +18,30 @@ export function lessonRoutes(lessons: LessonService): FastifyPluginAsyncZod {
       { config: { access: ['teacher', 'admin'] }, schema: { body: CreateLessonBody } },
       async (req, reply) => reply.code(201).send(await lessons.create(actorOf(req), req.body)),
     );
-    app.get('/api/lessons', { config: { access: 'authenticated' }, schema: { querystring: ListQuery } }, (req) => {
-      const { grade, status, limit, offset } = req.query;
-      return lessons.list(actorOf(req), {
-        limit,
-        offset,
-        ...(grade ? { grade } : {}),
-        ...(status ? { status } : {}),
-      });
-    });
-    app.get('/api/lessons/:id', { config: { access: 'authenticated' }, schema: { params: LessonParams } }, (req) =>
-      lessons.get(actorOf(req), req.params.id),
+    app.get(
+      '/api/lessons',
+      { config: { access: 'authenticated' }, schema: { querystring: ListQuery } },
+      (req) => {
+        const { grade, status, limit, offset } = req.query;
+        return lessons.list(actorOf(req), {
+          limit,
+          offset,
+          ...(grade ? { grade } : {}),
+          ...(status ? { status } : {}),
+        });
+      },
+    );
+    app.get(
+      '/api/lessons/:id',
+      { config: { access: 'authenticated' }, schema: { params: LessonParams } },
+      (req) => lessons.get(actorOf(req), req.params.id),
     );
     app.post(
       '/api/lessons/:id/transcode',
-      { config: { access: ['teacher', 'admin'] }, schema: { params: LessonParams, body: TranscodeRequestBody } },
+      {
+        config: { access: ['teacher', 'admin'] },
+        schema: { params: LessonParams, body: TranscodeRequestBody },
+      },
       async (req, reply) =>
         reply.code(202).send(await lessons.requestTranscode(actorOf(req), req.params.id, req.body.source)),
     );

@@ -33,13 +33,17 @@ export async function registerStatic(app: FastifyInstance, mediaDir: string, web
       prefix: '/',
       wildcard: false,
       setHeaders: (res, path) => {
-        res.setHeader('Cache-Control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+        res.setHeader(
+          'Cache-Control',
+          path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
       },
     });
   }
   app.setNotFoundHandler((req, reply) => {
     const isPage = req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/media/');
-    if (spa && isPage) return reply.type('text/html').header('Cache-Control', 'no-cache').sendFile('index.html', spa);
+    if (spa && isPage)
+      return reply.type('text/html').header('Cache-Control', 'no-cache').sendFile('index.html', spa);
     return reply
       .code(404)
       .type('application/problem+json')

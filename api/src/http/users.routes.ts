@@ -11,8 +11,10 @@ const ListQuery = z.strictObject({
 
 export function userRoutes(users: UserService): FastifyPluginAsyncZod {
   return async (app) => {
-    app.post('/api/users', { config: { access: ['admin'] }, schema: { body: CreateUserBody } }, async (req, reply) =>
-      reply.code(201).send(await users.create(req.body)),
+    app.post(
+      '/api/users',
+      { config: { access: ['admin'] }, schema: { body: CreateUserBody } },
+      async (req, reply) => reply.code(201).send(await users.create(req.body)),
     );
     app.get('/api/users', { config: { access: ['admin'] }, schema: { querystring: ListQuery } }, (req) =>
       users.list(req.query.role ? { role: req.query.role } : {}, req.query.limit, req.query.offset),

@@ -59,7 +59,11 @@ export class AuthService {
       expiresAt: new Date(Date.now() + this.refreshTtlSec * 1000),
     });
     return {
-      accessToken: this.tokens.sign({ sub: user.id, role: user.role, ...(user.grade ? { grade: user.grade } : {}) }),
+      accessToken: this.tokens.sign({
+        sub: user.id,
+        role: user.role,
+        ...(user.grade ? { grade: user.grade } : {}),
+      }),
       refreshToken: `${id}.${secret}`,
       expiresIn: this.tokens.ttlSec,
       user: toPublicUser(user),

@@ -41,7 +41,10 @@ export class LessonService {
     return toLesson(rec, this.mediaBaseUrl);
   }
 
-  async list(actor: AccessClaims, q: { grade?: GradeId; status?: LessonStatus; limit: number; offset: number }) {
+  async list(
+    actor: AccessClaims,
+    q: { grade?: GradeId; status?: LessonStatus; limit: number; offset: number },
+  ) {
     // Students and families see lessons that are ready to watch; staff see every state.
     const viewer = actor.role === 'student' || actor.role === 'family';
     const filter = {
@@ -77,9 +80,11 @@ export class LessonService {
     const found = await this.lessons.findById(result.lessonId);
     if (!found) return; // the lesson was deleted meanwhile: nothing to update
     if (result.outcome === 'ready') {
-      await this.lessons.update(result.lessonId, { status: 'ready', master: result.master, durationSec: result.durationSec }, [
-        'failureReason',
-      ]);
+      await this.lessons.update(
+        result.lessonId,
+        { status: 'ready', master: result.master, durationSec: result.durationSec },
+        ['failureReason'],
+      );
     } else {
       await this.lessons.update(result.lessonId, { status: 'failed', failureReason: result.reason });
     }

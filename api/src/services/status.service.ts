@@ -28,7 +28,12 @@ export class StatusService {
       if (!parsed.success) return { service, url, ok: false, error: 'unexpected /healthz answer' };
       return { service, url, ok: res.ok && parsed.data.ok, report: parsed.data };
     } catch (err) {
-      return { service, url, ok: false, error: (err as Error).name === 'TimeoutError' ? 'timed out' : 'unreachable' };
+      return {
+        service,
+        url,
+        ok: false,
+        error: (err as Error).name === 'TimeoutError' ? 'timed out' : 'unreachable',
+      };
     }
   }
 }

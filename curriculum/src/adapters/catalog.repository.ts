@@ -64,7 +64,10 @@ export class CatalogRepository {
   }
 
   async listSubjects(stage?: Stage) {
-    const docs = await this.subjects.find(stage ? { stages: stage } : {}).sort({ _id: 1 }).lean();
+    const docs = await this.subjects
+      .find(stage ? { stages: stage } : {})
+      .sort({ _id: 1 })
+      .lean();
     return docs.map((d) => ({ code: d._id, name: d.name, stages: d.stages, weeklyQuota: d.weeklyQuota }));
   }
 }

@@ -33,5 +33,11 @@ export const SUBJECTS: readonly SubjectSeed[] = [
   { code: 'science', zh: '自然', en: 'Science', stages: ['primary'], weeklyQuota: 2 },
   { code: 'physics', zh: '物理', en: 'Physics', stages: ['junior', 'senior'], weeklyQuota: 3 },
   { code: 'chemistry', zh: '化学', en: 'Chemistry', stages: ['junior', 'senior'], weeklyQuota: 2 },
-  { code: 'pe', zh: '体育与健身', en: 'PE & Health', stages: ['primary', 'junior', 'senior'], weeklyQuota: 2 },
+  {
+    code: 'pe',
+    zh: '体育与健身',
+    en: 'PE & Health',
+    stages: ['primary', 'junior', 'senior'],
+    weeklyQuota: 2,
+  },
 ];

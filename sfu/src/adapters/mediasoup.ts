@@ -55,7 +55,12 @@ export async function createWorkerPool(
 
   return {
     states: () =>
-      slots.map((s, index) => ({ index, pid: s.worker.pid, alive: !s.worker.died && !s.worker.closed, restarts: s.restarts })),
+      slots.map((s, index) => ({
+        index,
+        pid: s.worker.pid,
+        alive: !s.worker.died && !s.worker.closed,
+        restarts: s.restarts,
+      })),
     close() {
       closing = true;
       for (const s of slots) s.worker.close();

@@ -30,7 +30,9 @@ export function toProbe(data: FfprobeData): Probe {
   const duration = Number(data.format.duration ?? v?.duration ?? a?.duration ?? 0);
   return {
     durationSec: Number.isFinite(duration) ? duration : 0,
-    ...(v?.width && v.height ? { video: { width: v.width, height: v.height, fps: rate(v.avg_frame_rate) || rate(v.r_frame_rate) } } : {}),
+    ...(v?.width && v.height
+      ? { video: { width: v.width, height: v.height, fps: rate(v.avg_frame_rate) || rate(v.r_frame_rate) } }
+      : {}),
     ...(a ? { audio: { channels: a.channels ?? 2, sampleRate: Number(a.sample_rate ?? 48000) } } : {}),
   };
 }
@@ -56,7 +58,9 @@ export function createFfmpeg(paths: { ffmpeg: string; ffprobe: string }): Ffmpeg
           .outputOptions(...spec.outputOptions)
           .output(spec.output);
         running.add(cmd);
-        cmd.on('progress', (p) => onProgress?.({ percent: p.percent, fps: p.currentFps, timemark: p.timemark }));
+        cmd.on('progress', (p) =>
+          onProgress?.({ percent: p.percent, fps: p.currentFps, timemark: p.timemark }),
+        );
         cmd.on('end', () => {
           running.delete(cmd);
           resolve();

@@ -3,12 +3,25 @@ import { test } from 'node:test';
 import { buildHlsArgs } from './hls-args.js';
 import { chooseLadder, type Probe } from './ladder.js';
 
-const p720: Probe = { durationSec: 12, video: { width: 1280, height: 720, fps: 25 }, audio: { channels: 2, sampleRate: 48000 } };
+const p720: Probe = {
+  durationSec: 12,
+  video: { width: 1280, height: 720, fps: 25 },
+  audio: { channels: 2, sampleRate: 48000 },
+};
 
 test('the ladder never upscales and keeps a small source at its own size', () => {
-  assert.deepEqual(chooseLadder(p720).map((r) => r.name), ['720p', '360p']);
-  assert.deepEqual(chooseLadder({ ...p720, video: { width: 640, height: 480, fps: 30 } }).map((r) => r.height), [360]);
-  assert.deepEqual(chooseLadder({ ...p720, video: { width: 320, height: 241, fps: 30 } }).map((r) => r.height), [240]);
+  assert.deepEqual(
+    chooseLadder(p720).map((r) => r.name),
+    ['720p', '360p'],
+  );
+  assert.deepEqual(
+    chooseLadder({ ...p720, video: { width: 640, height: 480, fps: 30 } }).map((r) => r.height),
+    [360],
+  );
+  assert.deepEqual(
+    chooseLadder({ ...p720, video: { width: 320, height: 241, fps: 30 } }).map((r) => r.height),
+    [240],
+  );
   assert.deepEqual(chooseLadder({ durationSec: 3, audio: { channels: 1, sampleRate: 44100 } }), []);
 });
 

@@ -17,7 +17,8 @@ export class HlsService {
 
   private inside(rel: string): string {
     const abs = normalize(join(this.mediaDir, rel));
-    if (!abs.startsWith(normalize(this.mediaDir) + sep)) throw new PermanentFailure(`path outside the media store: ${rel}`);
+    if (!abs.startsWith(normalize(this.mediaDir) + sep))
+      throw new PermanentFailure(`path outside the media store: ${rel}`);
     return abs;
   }
 
@@ -25,7 +26,11 @@ export class HlsService {
    * Source → HLS in `job.outputDir`. Output is written to a temp folder and renamed into place in one
    * step, so a crash never leaves a half-written lesson visible, and a re-run after success is a no-op.
    */
-  async package(job: TranscodeJob, attempt: string, onProgress?: (p: Progress) => void): Promise<TranscodeResult> {
+  async package(
+    job: TranscodeJob,
+    attempt: string,
+    onProgress?: (p: Progress) => void,
+  ): Promise<TranscodeResult> {
     const source = this.inside(job.source);
     const finalDir = this.inside(job.outputDir);
     const master = `${job.outputDir}/master.m3u8`;

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { z } from 'zod';
+import { parse } from 'yaml';
+import { ApiConfigSchema } from '../api/src/config.js';
+import { CurriculumConfigSchema } from '../curriculum/src/config.js';
+import { SfuConfigSchema } from '../sfu/src/config.js';
+import { TranscoderConfigSchema } from '../transcoder/src/config.js';
+import { TvGatewayConfigSchema } from '../tv-gateway/src/config.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<
+    string,
+    { environment?: Record<string, string>; command?: string[]; image?: string; build?: string }
+  >;
+};
+
+const keysOf = (s: z.ZodType): string[] => {
+  const def = (s as unknown as { def: { type: string; in?: z.ZodType; shape?: Record<string, unknown> } })
+    .def;
+  if (def.shape) return Object.keys(def.shape);
+  if (def.in) return keysOf(def.in);
+  const inner = (s as unknown as { _zod: { def: { schema?: z.ZodType } } })._zod.def.schema;
+  if (inner) return keysOf(inner);
+  throw new Error('not an object schema');
+};
+
+const SCHEMAS: Record<string, z.ZodType> = {
+  api: ApiConfigSchema,
+  transcoder: TranscoderConfigSchema,
+  sfu: SfuConfigSchema,
+  curriculum: CurriculumConfigSchema,
+  'tv-gateway': TvGatewayConfigSchema,
+};
+
+test('every env name a compose service sets is one its config schema reads', () => {
+  for (const [name, schema] of Object.entries(SCHEMAS)) {
+    const svc = compose.services[name];
+    assert.ok(svc, `compose has a ${name} service`);
+    const known = new Set([...keysOf(schema), 'NODE_ENV']);
+    const unknown = Object.keys(svc.environment ?? {}).filter((k) => !known.has(k));
+    assert.deepEqual(unknown, [], `${name} sets env names its config does not read`);
+    assert.ok(svc.command?.join(' ').includes(`${name}/dist/src/main.js`), `${name} runs its own main.js`);
+  }
+});
+
+test('every required config value is set in compose (or by the image)', () => {
+  const fromImage = new Set(['MEDIASOUP_WORKER_BIN']);
+  for (const [name, schema] of Object.entries(SCHEMAS)) {
+    const env = {
+      ...Object.fromEntries([...fromImage].map((k) => [k, '/bin/sh'])),
+      ...compose.services[name]!.environment,
+    };
+    // What an operator puts in .env for the ${VAR:?…} placeholders.
+    const dotenv: Record<string, string> = { JWT_SECRET: 'x'.repeat(40), SFU_ANNOUNCED_IP: '203.0.113.7' };
+    const resolved = Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [
+        k,
+        String(v).replace(/\$\{(\w+)[^}]*\}/g, (_m, n: string) => dotenv[n] ?? ''),
+      ]),
+    );
+    const r = schema.safeParse(resolved);
+    assert.ok(
+      r.success,
+      `${name}: ${r.success ? '' : r.error.issues.map((i) => i.path.join('.') + ' ' + i.message).join('; ')}`,
+    );
+  }
+});
+
+test('the data services are MongoDB 7 as replica set rs0 with an init step, Redis 7 and nginx', () => {
+  assert.equal(compose.services['mongo']?.image, 'mongo:7');
+  assert.ok(compose.services['mongo']?.command?.includes('rs0'));
+  assert.match(JSON.stringify(compose.services['mongo-init']?.command), /rs\.initiate/);
+  assert.equal(compose.services['redis']?.image, 'redis:7');
+  assert.ok(compose.services['nginx']);
+});

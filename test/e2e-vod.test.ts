@@ -1,0 +1,210 @@
+// The thin end-to-end path through the platform, on real parts only: mongod, redis-server, BullMQ,
+// ffmpeg, the api serving the built web client, and Debian's Chromium playing the lesson with hls.js.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import type { Lesson, TokenPair } from '@sky/contracts';
+import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
+import { generateSampleVideo, launchChromium, useInfra, type TestInfra } from '@sky/devkit';
+import { pino } from 'pino';
+import type { Connection } from 'mongoose';
+import { connectMongo } from '../api/src/adapters/db.js';
+import { passwords } from '../api/src/adapters/password.js';
+import { createApp as createApi, type ApiApp } from '../api/src/app.js';
+import { loadConfig as apiConfig } from '../api/src/config.js';
+import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
+import { createApp as createTranscoder } from '../transcoder/src/app.js';
+import { loadConfig as transcoderConfig } from '../transcoder/src/config.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const SHOTS = join(ROOT, 'test-results');
+const run = promisify(execFile);
+const silent = pino({ level: 'silent' });
+
+let infra: TestInfra;
+let media: string;
+let mongo: Connection;
+let apiQueues: JobQueues;
+let trQueues: JobQueues;
+let api: ApiApp;
+let transcoder: Awaited<ReturnType<typeof createTranscoder>>;
+let base: string;
+
+before(async () => {
+  infra = await useInfra();
+  media = mkdtempSync(join(tmpdir(), 'sky-e2e-media-'));
+  mkdirSync(SHOTS, { recursive: true });
+  await generateSampleVideo(join(media, 'samples', 'e2e.mp4'), {
+    seconds: 10,
+    width: 1280,
+    height: 720,
+    fps: 25,
+  });
+
+  const aCfg = apiConfig({
+    MONGODB_URI: infra.mongoUri,
+    REDIS_URL: infra.redisUrl,
+    QUEUE_PREFIX: infra.prefix,
+    JWT_SECRET: 'e2e-secret-that-is-at-least-32-characters!',
+    MEDIA_DIR: media,
+    WEB_DIST_DIR: join(ROOT, 'web-client', 'dist'),
+    PORT: '0',
+  });
+  mongo = await connectMongo(aCfg.MONGODB_URI);
+  apiQueues = createJobQueues(aCfg.REDIS_URL, aCfg.QUEUE_PREFIX);
+  api = await createApi({
+    config: aCfg,
+    logger: silent,
+    mongo,
+    queues: apiQueues,
+    passwords,
+    version: 'e2e',
+  });
+  await api.http.listen({ host: '127.0.0.1', port: 0 });
+  const addr = api.http.server.address();
+  base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+
+  const tCfg = transcoderConfig({
+    REDIS_URL: infra.redisUrl,
+    QUEUE_PREFIX: infra.prefix,
+    MEDIA_DIR: media,
+    CONCURRENCY: '1',
+  });
+  trQueues = createJobQueues(tCfg.REDIS_URL, tCfg.QUEUE_PREFIX);
+  transcoder = await createTranscoder({
+    config: tCfg,
+    logger: silent,
+    queues: trQueues,
+    ffmpeg: createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
+    version: 'e2e',
+  });
+
+  for (const [username, role] of [
+    ['teacher.e2e', 'teacher'],
+    ['student.e2e', 'student'],
+  ] as const) {
+    await api.services.users.create({
+      username,
+      password: 'e2e-password-123',
+      displayName: role === 'teacher' ? '端到端老师' : '端到端学生',
+      role,
+      ...(role === 'student' ? { grade: 'p3' as const } : {}),
+    });
+  }
+});
+
+after(async () => {
+  await transcoder?.close();
+  await api?.close();
+  await Promise.all([apiQueues?.close(), trQueues?.close()]);
+  await mongo?.dropDatabase();
+  await mongo?.close();
+  await infra?.close();
+  rmSync(media, { recursive: true, force: true });
+});
+
+async function call<T>(
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, json: (await res.json()) as T };
+}
+
+test('teacher → lesson → transcode job → HLS → ready in Mongo → a student plays it in Chromium', async () => {
+  const login = await call<TokenPair>('POST', '/api/auth/login', undefined, {
+    username: 'teacher.e2e',
+    password: 'e2e-password-123',
+  });
+  assert.equal(login.status, 200);
+  const token = login.json.accessToken;
+
+  const created = await call<Lesson>('POST', '/api/lessons', token, {
+    title: '端到端示例课',
+    grade: 'p3',
+    subject: '数学',
+  });
+  assert.equal(created.status, 201);
+  assert.equal(created.json.status, 'draft');
+
+  const queued = await call<Lesson>('POST', `/api/lessons/${created.json.id}/transcode`, token, {
+    source: 'samples/e2e.mp4',
+  });
+  assert.equal(queued.status, 202);
+  assert.equal(queued.json.status, 'processing');
+
+  let lesson = queued.json;
+  for (let i = 0; i < 240 && lesson.status === 'processing'; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    lesson = (await call<Lesson>('GET', `/api/lessons/${created.json.id}`, token)).json;
+  }
+  assert.equal(lesson.status, 'ready', `lesson ended as ${lesson.status}: ${lesson.failureReason ?? ''}`);
+  assert.ok(lesson.playbackUrl?.endsWith('/master.m3u8'));
+  assert.ok(Math.abs((lesson.durationSec ?? 0) - 10) < 0.5, `duration ${lesson.durationSec}`);
+
+  const stored = await mongo.collection('lessons').findOne({ title: '端到端示例课' });
+  assert.equal(stored?.['status'], 'ready');
+
+  const master = await fetch(`${base}${lesson.playbackUrl}`);
+  assert.equal(master.status, 200);
+  assert.match(master.headers.get('content-type') ?? '', /mpegurl/);
+  const text = await master.text();
+  assert.equal((text.match(/#EXT-X-STREAM-INF/g) ?? []).length, 2, text);
+
+  const probe = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'stream=codec_type,height',
+    '-of',
+    'json',
+    `${base}${lesson.playbackUrl}`,
+  ]);
+  const streams = (JSON.parse(probe.stdout) as { streams: { codec_type: string; height?: number }[] })
+    .streams;
+  assert.deepEqual([...new Set(streams.filter((s) => s.height).map((s) => s.height))].sort(), [360, 720]);
+  assert.ok(streams.some((s) => s.codec_type === 'audio'));
+
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${base}/login`);
+    await page.getByTestId('login-username').fill('student.e2e');
+    await page.getByTestId('login-password').fill('e2e-password-123');
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('lesson-card').filter({ hasText: '端到端示例课' }).click();
+    await page.waitForSelector('#player');
+    await page.evaluate(() => {
+      const v = document.querySelector<HTMLVideoElement>('#player')!;
+      v.muted = true;
+      return v.play().catch(() => undefined);
+    });
+    await page.waitForFunction(
+      () => (document.querySelector<HTMLVideoElement>('#player')?.currentTime ?? 0) > 2,
+      undefined,
+      {
+        timeout: 30_000,
+      },
+    );
+    const played = await page.evaluate(
+      () => document.querySelector<HTMLVideoElement>('#player')!.currentTime,
+    );
+    assert.ok(played > 2, `video time advanced to ${played}s`);
+    await page.screenshot({ path: join(SHOTS, 'e2e-lesson-playing.png') });
+  } finally {
+    await browser.dispose();
+  }
+});
