@@ -2,7 +2,7 @@ import { Stage, type HealthReport } from '@sky/contracts';
 import { registerProblemHandlers } from '@sky/contracts/http';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ConnectionStates, type Connection } from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import { z } from 'zod';
 import { CatalogRepository } from './adapters/catalog.repository.js';
 
@@ -22,7 +22,7 @@ export async function createApp(deps: CurriculumDeps) {
   http.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(http);
   http.get('/healthz', async (_req, reply) => {
-    const ok = deps.mongo.readyState === ConnectionStates.connected;
+    const ok = deps.mongo.readyState === mongoose.ConnectionStates.connected;
     const report: HealthReport = {
       service: 'curriculum',
       ok,

@@ -1,4 +1,4 @@
-import mongoose, { ConnectionStates, type Connection } from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 
 /** One connection per app instance (no global mongoose state), so tests can run several apps. */
 export async function connectMongo(uri: string): Promise<Connection> {
@@ -8,6 +8,6 @@ export async function connectMongo(uri: string): Promise<Connection> {
 }
 
 export function mongoState(conn: Connection): { ok: boolean; detail: string } {
-  const ok = conn.readyState === ConnectionStates.connected;
-  return { ok, detail: ConnectionStates[conn.readyState] ?? 'unknown' };
+  const ok = conn.readyState === mongoose.ConnectionStates.connected;
+  return { ok, detail: mongoose.ConnectionStates[conn.readyState] ?? 'unknown' };
 }
