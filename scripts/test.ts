@@ -1,9 +1,8 @@
 // npm test: every test of every workspace, against one real mongod + redis-server started for the run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { freePort, startMongo, startRedis } from '@sky/devkit';
+import { startLocalInfra } from '@sky/devkit';
 import { ROOT, setupEnv } from './lib.ts';
 
 const DIRS = [
@@ -41,21 +40,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'sky-test-'));
-const [mp, rp] = [await freePort(), await freePort()];
-const mongo = await startMongo({
-  dbPath: join(dir, 'mongo'),
-  port: mp,
-  logFile: join(dir, 'mongod.log'),
-  cacheGb: 0.5,
-});
-const redis = await startRedis({
-  dir: join(dir, 'redis'),
-  port: rp,
-  logFile: join(dir, 'redis.log'),
-  persist: false,
-});
-console.log(`[test] mongod 127.0.0.1:${mp}, redis-server 127.0.0.1:${rp}; ${files.length} test files`);
+const infra = await startLocalInfra({ cacheGb: 0.5 });
+const mongoHost = `127.0.0.1:${infra.mongo.port}`;
+console.log(`[test] mongod ${mongoHost}, redis-server ${infra.redis.url}; ${files.length} test files`);
 
 const code = await new Promise<number>((resolve) => {
   const child = spawn(
@@ -64,7 +51,7 @@ const code = await new Promise<number>((resolve) => {
     {
       cwd: ROOT,
       stdio: 'inherit',
-      env: { ...process.env, ...setupEnv(), TEST_MONGO_HOST: `127.0.0.1:${mp}`, TEST_REDIS_URL: redis.url },
+      env: { ...process.env, ...setupEnv(), TEST_MONGO_HOST: mongoHost, TEST_REDIS_URL: infra.redis.url },
     },
   );
   const forward = (s: NodeJS.Signals) => child.kill(s);
@@ -73,6 +60,5 @@ const code = await new Promise<number>((resolve) => {
   child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
 });
 
-await Promise.all([mongo.stop(), redis.stop()]);
-rmSync(dir, { recursive: true, force: true });
+await infra.close();
 process.exit(code);

@@ -1,4 +1,4 @@
-import { DEFAULT_PORTS, parseConfig } from '@sky/contracts';
+import { DEFAULT_PORTS, LogLevel, parseConfig } from '@sky/contracts';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -6,7 +6,7 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 export const ApiConfigSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORTS.api),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: LogLevel,
   MONGODB_URI: z.string().startsWith('mongodb'),
   REDIS_URL: z.string().startsWith('redis'),
   /** Queue names are prefixed, so tests and several deployments can share one Redis. */

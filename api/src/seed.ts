@@ -57,6 +57,6 @@ export async function seedDemo(
   await app.services.lessons.requestTranscode(actor, lesson.id, opts.sample);
   if (opts.loginsFile)
     writeFileSync(opts.loginsFile, JSON.stringify(logins, null, 2) + '\n', { mode: 0o600 });
-  opts.logger.info({ lesson: lesson.id }, 'demo data seeded');
+  opts.logger.info({ lesson: lesson.id, logins }, 'demo data seeded (logins shown once)');
   return { logins, lessonId: lesson.id };
 }

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /**
  * Parses a service's environment once with its zod schema; reports every problem at once
@@ -18,3 +18,5 @@ export function parseConfig<S extends z.ZodType>(
 export function configKeys(schema: z.ZodObject): string[] {
   return Object.keys(schema.shape);
 }
+
+export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');

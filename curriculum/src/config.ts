@@ -1,10 +1,10 @@
-import { DEFAULT_PORTS, parseConfig } from '@sky/contracts';
+import { DEFAULT_PORTS, LogLevel, parseConfig } from '@sky/contracts';
 import { z } from 'zod';
 
 export const CurriculumConfigSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORTS.curriculum),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: LogLevel,
   MONGODB_URI: z.string().startsWith('mongodb'),
 });
 export type CurriculumConfig = z.infer<typeof CurriculumConfigSchema>;

@@ -1,10 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startMongo } from './mongo.js';
-import { startRedis } from './redis.js';
-import { freePort } from './ports.js';
+import { startLocalInfra } from './local-infra.js';
 
 export interface TestInfra {
   /** A database of its own for the calling test file. */
@@ -21,8 +16,7 @@ export interface TestInfra {
  * Each call gets its own database and key prefix, so tests never share rows.
  */
 export async function useInfra(): Promise<TestInfra> {
-  const id = randomBytes(4).toString('hex');
-  const prefix = `t${id}`;
+  const prefix = `t${randomBytes(4).toString('hex')}`;
   const sharedMongo = process.env['TEST_MONGO_HOST'];
   const sharedRedis = process.env['TEST_REDIS_URL'];
   if (sharedMongo && sharedRedis) {
@@ -33,27 +27,6 @@ export async function useInfra(): Promise<TestInfra> {
       close: async () => {},
     };
   }
-  const dir = mkdtempSync(join(tmpdir(), 'sky-infra-'));
-  const [mp, rp] = [await freePort(), await freePort()];
-  const mongo = await startMongo({
-    dbPath: join(dir, 'mongo'),
-    port: mp,
-    logFile: join(dir, 'mongod.log'),
-    cacheGb: 0.25,
-  });
-  const redis = await startRedis({
-    dir: join(dir, 'redis'),
-    port: rp,
-    logFile: join(dir, 'redis.log'),
-    persist: false,
-  });
-  return {
-    mongoUri: mongo.uriFor(prefix),
-    redisUrl: redis.url,
-    prefix,
-    async close() {
-      await Promise.all([mongo.stop(), redis.stop()]);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const infra = await startLocalInfra();
+  return { mongoUri: infra.mongo.uriFor(prefix), redisUrl: infra.redis.url, prefix, close: () => infra.close() };
 }

@@ -1,5 +1,6 @@
 export * from './browser.js';
 export * from './harness.js';
+export * from './local-infra.js';
 export * from './media.js';
 export * from './mongo.js';
 export * from './ports.js';

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { DEFAULT_PORTS, parseConfig } from '@sky/contracts';
+import { DEFAULT_PORTS, LogLevel, parseConfig } from '@sky/contracts';
 import { z } from 'zod';
 
 export const SfuConfigSchema = z
   .object({
     HOST: z.string().default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORTS.sfu),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: LogLevel,
     /** The mediasoup worker binary we build offline (scripts/mediasoup/build-worker.sh). */
     MEDIASOUP_WORKER_BIN: z.string().refine(existsSync, 'no file there: run npm run setup'),
     NUM_WORKERS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),

@@ -1,17 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { closeOnSignals, serviceVersion } from '@sky/contracts/http';
 import { pino } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfig(process.env);
 const logger = pino({ level: config.LOG_LEVEL, name: 'tv-gateway' });
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
 
-const app = createApp({ config, logger, version });
+const app = createApp({ config, logger, version: serviceVersion(import.meta.url) });
 await app.http.listen({ host: config.HOST, port: config.PORT });
-
-for (const s of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(s, () => void app.close().finally(() => process.exit(0)));
-}
+closeOnSignals(logger, () => app.close());
