@@ -2,7 +2,7 @@
 // ffmpeg, the api serving the built web client, and Debian's Chromium playing the lesson with hls.js.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -207,4 +207,49 @@ test('teacher → lesson → transcode job → HLS → ready in Mongo → a stud
   } finally {
     await browser.dispose();
   }
+});
+
+test('a text file renamed .mp4 ends as a failed lesson with the reason, and the queue goes on', async () => {
+  writeFileSync(join(media, 'samples', 'notes.mp4'), '这不是视频 — just lesson notes\n'.repeat(50));
+  const token = (
+    await call<TokenPair>('POST', '/api/auth/login', undefined, {
+      username: 'teacher.e2e',
+      password: 'e2e-password-123',
+    })
+  ).json.accessToken;
+  const created = await call<Lesson>('POST', '/api/lessons', token, {
+    title: '坏文件',
+    grade: 'p3',
+    subject: '语文',
+  });
+  const queued = await call<Lesson>('POST', `/api/lessons/${created.json.id}/transcode`, token, {
+    source: 'samples/notes.mp4',
+  });
+  assert.equal(queued.status, 202);
+  let lesson = queued.json;
+  for (let i = 0; i < 120 && lesson.status === 'processing'; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    lesson = (await call<Lesson>('GET', `/api/lessons/${created.json.id}`, token)).json;
+  }
+  assert.equal(lesson.status, 'failed');
+  assert.match(lesson.failureReason ?? '', /not a readable media file/);
+  assert.equal(lesson.playbackUrl, undefined);
+
+  const missing = await call<{ code: string }>('POST', `/api/lessons/${created.json.id}/transcode`, token, {
+    source: 'samples/nothing-here.mp4',
+  });
+  assert.equal(missing.status, 404);
+  const escape = await call<{ errors: { path: string }[] }>(
+    'POST',
+    `/api/lessons/${created.json.id}/transcode`,
+    token,
+    {
+      source: '../../etc/passwd',
+    },
+  );
+  assert.equal(escape.status, 400);
+  assert.deepEqual(
+    escape.json.errors.map((e) => e.path),
+    ['body.source'],
+  );
 });
