@@ -88,7 +88,6 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   const http = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    disableRequestLogging: false,
     trustProxy: true,
   });
   http.setValidatorCompiler(validatorCompiler);

@@ -28,5 +28,10 @@ export async function useInfra(): Promise<TestInfra> {
     };
   }
   const infra = await startLocalInfra();
-  return { mongoUri: infra.mongo.uriFor(prefix), redisUrl: infra.redis.url, prefix, close: () => infra.close() };
+  return {
+    mongoUri: infra.mongo.uriFor(prefix),
+    redisUrl: infra.redis.url,
+    prefix,
+    close: () => infra.close(),
+  };
 }

@@ -23,7 +23,12 @@ export async function startLocalInfra(opts: { cacheGb?: number } = {}): Promise<
     logFile: join(dir, 'mongod.log'),
     cacheGb: opts.cacheGb ?? 0.25,
   });
-  const redis = await startRedis({ dir: join(dir, 'redis'), port: rp, logFile: join(dir, 'redis.log'), persist: false });
+  const redis = await startRedis({
+    dir: join(dir, 'redis'),
+    port: rp,
+    logFile: join(dir, 'redis.log'),
+    persist: false,
+  });
   return {
     mongo,
     redis,

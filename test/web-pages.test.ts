@@ -1,0 +1,126 @@
+// Every page of the web shell, for every role, in Chinese (default) and English: it renders what that
+// user needs, and a screenshot of each lands in test-results/ to be looked at.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Role } from '@sky/contracts';
+import { launchChromium } from '@sky/devkit';
+import type { Browser, Page } from 'playwright-core';
+import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const SHOTS = join(ROOT, 'test-results', 'pages');
+
+let api: TestApi;
+let base: string;
+let browser: Browser & { dispose(): Promise<void> };
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  api = await startTestApi({ WEB_DIST_DIR: join(ROOT, 'web-client', 'dist') });
+  await api.app.http.listen({ host: '127.0.0.1', port: 0 });
+  const addr = api.app.http.server.address();
+  base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  // Lessons in several states, so the teacher and analyst pages have something to show.
+  const teacher = await api.app.http.inject({
+    url: '/api/me',
+    headers: { authorization: `Bearer ${api.tokens.teacher}` },
+  });
+  const actor = { sub: teacher.json<{ id: string }>().id, role: 'teacher' as const, typ: 'access' as const };
+  await api.app.services.lessons.create(actor, { title: '分数的初步认识', grade: 'p3', subject: '数学' });
+  const failed = await api.app.services.lessons.create(actor, {
+    title: '古诗二首',
+    grade: 'p3',
+    subject: '语文',
+  });
+  await api.app.services.lessons.applyTranscodeResult({
+    outcome: 'failed',
+    lessonId: failed.id,
+    reason: 'not a readable media file (Invalid data found when processing input)',
+  });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.dispose();
+  await api?.close();
+});
+
+async function loginAs(page: Page, role: Role): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.getByTestId('login-username').fill(`${role}.${api.prefix}`);
+  await page.getByTestId('login-password').fill(PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+}
+
+test('the login page speaks Chinese first and shows a wrong password as a message', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${base}/`);
+  await page.waitForURL(/\/login/);
+  assert.match(await page.content(), /空中课堂/);
+  assert.match(await page.locator('body').innerText(), /登录/);
+  await page.screenshot({ path: join(SHOTS, 'login.zh-CN.png') });
+  await page.getByTestId('login-username').fill(`student.${api.prefix}`);
+  await page.getByTestId('login-password').fill('wrong password');
+  await page.getByTestId('login-submit').click();
+  await page.getByRole('alert').waitFor();
+  await page.screenshot({ path: join(SHOTS, 'login-error.zh-CN.png') });
+  await page.close();
+});
+
+const HOME_TEXT: Record<Role, RegExp> = {
+  student: /我的课程/,
+  family: /年级/,
+  teacher: /古诗二首/,
+  analyst: /课程/,
+  admin: /用户/,
+};
+
+for (const role of Object.keys(HOME_TEXT) as Role[]) {
+  test(`a ${role} lands on their own home page`, async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await loginAs(page, role);
+    await page.waitForLoadState('networkidle');
+    assert.match(await page.locator('main').innerText(), HOME_TEXT[role]);
+    await page.screenshot({ path: join(SHOTS, `home-${role}.zh-CN.png`), fullPage: true });
+    await page.close();
+  });
+}
+
+test('the teacher sees why a lesson failed; English works too', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await loginAs(page, 'teacher');
+  await page.waitForLoadState('networkidle');
+  assert.match(await page.locator('main').innerText(), /not a readable media file/);
+  await page
+    .getByRole('button', { name: /English|EN/ })
+    .first()
+    .click();
+  await page.waitForFunction(() => /Lessons|lessons/.test(document.body.innerText));
+  await page.screenshot({ path: join(SHOTS, 'home-teacher.en.png'), fullPage: true });
+  await page.close();
+});
+
+test('the status page shows each service, red when it is down', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${base}/status`);
+  await page.getByTestId('status-card').first().waitFor();
+  const cards = page.getByTestId('status-card');
+  assert.equal(await cards.count(), 5);
+  // Only the api runs in this test: it is up, the other four are not.
+  assert.equal(await page.locator('[data-testid="status-card"][data-ok="true"]').count(), 1);
+  await page.screenshot({ path: join(SHOTS, 'status.zh-CN.png'), fullPage: true });
+  await page.close();
+});
+
+test('the pages fit a phone', async () => {
+  const page = await browser.newPage({ viewport: { width: 375, height: 740 } });
+  await loginAs(page, 'student');
+  await page.waitForLoadState('networkidle');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
+  await page.screenshot({ path: join(SHOTS, 'home-student.phone.png'), fullPage: true });
+  await page.close();
+});

@@ -1,0 +1,51 @@
+import type { PublicUser, Role } from '@sky/contracts';
+import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Navigate, useLocation } from 'react-router';
+import { loadSession, login as apiLogin, logout as apiLogout, onSessionChange } from '../api/client';
+
+interface AuthState {
+  user: PublicUser | null;
+  login(username: string, password: string): Promise<PublicUser>;
+  logout(): Promise<void>;
+}
+
+const AuthContext = createContext<AuthState | null>(null);
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [user, setUser] = useState<PublicUser | null>(() => loadSession()?.user ?? null);
+  useEffect(() => {
+    const off = onSessionChange((s) => setUser(s?.user ?? null));
+    return () => {
+      off();
+    };
+  }, []);
+  const value: AuthState = {
+    user,
+    login: async (u, p) => (await apiLogin(u, p)).user,
+    logout: () => apiLogout(),
+  };
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+export function useAuth(): AuthState {
+  const ctx = useContext(AuthContext);
+  if (!ctx) throw new Error('useAuth outside AuthProvider');
+  return ctx;
+}
+
+/** Signed-in users only (optionally of some roles); others go to the login page or see why not. */
+export function RequireAuth({ roles, children }: { roles?: readonly Role[]; children: ReactNode }) {
+  const { user } = useAuth();
+  const location = useLocation();
+  const { t } = useTranslation();
+  if (!user) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
+  if (roles && !roles.includes(user.role)) {
+    return (
+      <div className="panel notice" role="alert">
+        {t('auth.noAccess')}
+      </div>
+    );
+  }
+  return <>{children}</>;
+}

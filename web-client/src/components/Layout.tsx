@@ -1,0 +1,61 @@
+import { useTranslation } from 'react-i18next';
+import { Link, NavLink, Outlet, useNavigate } from 'react-router';
+import { useAuth } from '../auth/AuthContext';
+import { setLanguage, type Language } from '../i18n';
+
+function Logo() {
+  return (
+    <svg width="32" height="32" viewBox="0 0 32 32" aria-hidden="true">
+      <rect width="32" height="32" rx="8" fill="var(--brand)" />
+      <path d="M7 21c2-6 7-10 13-10l5 2-5 2c-4 0-7 2-9 6z" fill="#fff" />
+      <circle cx="23" cy="9" r="2" fill="#ffd166" />
+    </svg>
+  );
+}
+
+export function Layout() {
+  const { t, i18n } = useTranslation();
+  const { user, logout } = useAuth();
+  const navigate = useNavigate();
+  const lang = i18n.language as Language;
+  return (
+    <div className="app">
+      <header className="topbar">
+        <Link to="/" className="brand">
+          <Logo />
+          <span className="brand-name">{t('app.name')}</span>
+          <span className="brand-tagline">{t('app.tagline')}</span>
+        </Link>
+        <nav className="topnav">
+          {user && <NavLink to="/">{t('nav.home')}</NavLink>}
+          <NavLink to="/status">{t('nav.status')}</NavLink>
+          <div className="lang" role="group" aria-label={t('nav.language')}>
+            <button type="button" aria-pressed={lang === 'zh-CN'} onClick={() => setLanguage('zh-CN')}>
+              中文
+            </button>
+            <button type="button" aria-pressed={lang === 'en'} onClick={() => setLanguage('en')}>
+              English
+            </button>
+          </div>
+          {user && (
+            <div className="user">
+              <span className="user-name">
+                {user.displayName} <small>{t(`roles.${user.role}`)}</small>
+              </span>
+              <button
+                type="button"
+                className="btn btn-ghost btn-small"
+                onClick={() => void logout().then(() => navigate('/login'))}
+              >
+                {t('nav.logout')}
+              </button>
+            </div>
+          )}
+        </nav>
+      </header>
+      <main className="content">
+        <Outlet />
+      </main>
+    </div>
+  );
+}

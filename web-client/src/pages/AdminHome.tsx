@@ -1,0 +1,158 @@
+import { GRADE_IDS, ROLES, type GradeId, type PublicUser, type Role } from '@sky/contracts';
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { api, ApiError } from '../api/client';
+import { useApi } from '../api/useApi';
+import { ErrorNote, Loading } from '../components/Bits';
+import { fieldErrors } from '../components/FieldErrors';
+
+const EMPTY = {
+  username: '',
+  displayName: '',
+  password: '',
+  role: 'student' as Role,
+  grade: 'p1' as GradeId,
+  school: '',
+  district: '',
+};
+
+export function AdminHome() {
+  const { t } = useTranslation();
+  const [role, setRole] = useState<Role | ''>('');
+  const users = useApi<{ items: PublicUser[]; total: number }>(
+    `/api/users?limit=100${role ? `&role=${role}` : ''}`,
+  );
+  const [form, setForm] = useState(EMPTY);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState<string | null>(null);
+  const [failure, setFailure] = useState<ApiError | null>(null);
+  const set = (k: keyof typeof EMPTY) => (e: { target: { value: string } }) =>
+    setForm({ ...form, [k]: e.target.value });
+
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    setErrors({});
+    setFailure(null);
+    setMessage(null);
+    const body = {
+      username: form.username,
+      displayName: form.displayName,
+      password: form.password,
+      role: form.role,
+      ...(form.role === 'student' ? { grade: form.grade } : {}),
+      ...(form.school ? { school: form.school } : {}),
+      ...(form.district ? { district: form.district } : {}),
+    };
+    try {
+      const created = await api<PublicUser>('/api/users', { method: 'POST', body });
+      setMessage(t('admin.created', { username: created.username }));
+      setForm(EMPTY);
+      users.reload();
+    } catch (err) {
+      setErrors(fieldErrors(err));
+      if (err instanceof ApiError && err.fields.length === 0) setFailure(err);
+    }
+  };
+
+  const field = (k: keyof typeof EMPTY, label: string, type = 'text') => (
+    <label>
+      {label}
+      <input type={type} value={form[k]} onChange={set(k)} aria-invalid={errors[k] ? true : undefined} />
+      {errors[k] && (
+        <span className="field-error" data-testid={`error-${k}`}>
+          {errors[k]}
+        </span>
+      )}
+    </label>
+  );
+
+  return (
+    <section className="two-col">
+      <div>
+        <div className="page-head">
+          <h1>{t('admin.title')}</h1>
+          <Link to="/status">{t('admin.statusLink')}</Link>
+        </div>
+        <label className="inline">
+          {t('admin.filter')}
+          <select value={role} onChange={(e) => setRole(e.target.value as Role | '')}>
+            <option value="">{t('admin.all')}</option>
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {t(`roles.${r}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+        {users.loading && <Loading />}
+        {users.error && <ErrorNote error={users.error} onRetry={users.reload} />}
+        {users.data && (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>{t('admin.username')}</th>
+                  <th>{t('admin.displayName')}</th>
+                  <th>{t('admin.role')}</th>
+                  <th>{t('lesson.grade')}</th>
+                  <th>{t('admin.school')}</th>
+                  <th>{t('admin.district')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {users.data.items.map((u) => (
+                  <tr key={u.id}>
+                    <td>{u.username}</td>
+                    <td>{u.displayName}</td>
+                    <td>{t(`roles.${u.role}`)}</td>
+                    <td>{u.grade ? t(`grades.${u.grade}`) : '—'}</td>
+                    <td>{u.school ?? '—'}</td>
+                    <td>{u.district ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+      <aside>
+        <form className="panel form" onSubmit={(e) => void create(e)} noValidate>
+          <h2>{t('admin.create')}</h2>
+          {field('username', t('admin.username'))}
+          {field('displayName', t('admin.displayName'))}
+          {field('password', t('admin.password'), 'password')}
+          <label>
+            {t('admin.role')}
+            <select value={form.role} onChange={set('role')}>
+              {ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {t(`roles.${r}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+          {form.role === 'student' && (
+            <label>
+              {t('admin.grade')}
+              <select value={form.grade} onChange={set('grade')}>
+                {GRADE_IDS.map((g) => (
+                  <option key={g} value={g}>
+                    {t(`grades.${g}`)}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          {field('school', t('admin.school'))}
+          {field('district', t('admin.district'))}
+          {failure && <ErrorNote error={failure} />}
+          {message && <p className="notice notice-ok">{message}</p>}
+          <button className="btn btn-primary" type="submit">
+            {t('admin.submit')}
+          </button>
+        </form>
+      </aside>
+    </section>
+  );
+}

@@ -1,0 +1,43 @@
+import { GRADE_IDS, type GradeId, type LessonList } from '@sky/contracts';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useApi } from '../api/useApi';
+import { ErrorNote, Loading } from '../components/Bits';
+import { LessonCard } from '../components/LessonCard';
+
+export function FamilyHome() {
+  const { t } = useTranslation();
+  const [grade, setGrade] = useState<GradeId>('p1');
+  const lessons = useApi<LessonList>(`/api/lessons?limit=48&grade=${grade}`);
+  return (
+    <section>
+      <div className="page-head">
+        <h1>{t('family.title')}</h1>
+      </div>
+      <div className="chips" role="tablist" aria-label={t('family.pickGrade')}>
+        {GRADE_IDS.map((g) => (
+          <button
+            key={g}
+            type="button"
+            role="tab"
+            aria-selected={g === grade}
+            className="chip"
+            onClick={() => setGrade(g)}
+          >
+            {t(`grades.${g}`)}
+          </button>
+        ))}
+      </div>
+      {lessons.loading && <Loading />}
+      {lessons.error && <ErrorNote error={lessons.error} onRetry={lessons.reload} />}
+      {lessons.data && lessons.data.items.length === 0 && (
+        <p className="empty">{t('family.empty', { grade: t(`grades.${grade}`) })}</p>
+      )}
+      <div className="grid">
+        {lessons.data?.items.map((l) => (
+          <LessonCard key={l.id} lesson={l} />
+        ))}
+      </div>
+    </section>
+  );
+}

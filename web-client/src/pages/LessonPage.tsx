@@ -1,0 +1,50 @@
+import type { Lesson } from '@sky/contracts';
+import { useTranslation } from 'react-i18next';
+import { Link, useParams } from 'react-router';
+import { useApi } from '../api/useApi';
+import { ErrorNote, formatDuration, Loading, StatusBadge } from '../components/Bits';
+import { Player } from '../components/Player';
+
+export function LessonPage() {
+  const { t } = useTranslation();
+  const { id } = useParams();
+  const lesson = useApi<Lesson>(id ? `/api/lessons/${id}` : null);
+  const l = lesson.data;
+  return (
+    <section className="lesson-page">
+      <Link to="/" className="back">
+        ← {t('lesson.back')}
+      </Link>
+      {lesson.loading && <Loading />}
+      {lesson.error && <ErrorNote error={lesson.error} onRetry={lesson.reload} />}
+      {l && (
+        <>
+          <div className="player-wrap">
+            {l.status === 'ready' && l.playbackUrl ? (
+              <Player src={l.playbackUrl} title={l.title} />
+            ) : (
+              <div className="player-placeholder">
+                {l.status === 'failed' && l.failureReason
+                  ? t('lesson.failed', { reason: l.failureReason })
+                  : t('lesson.notReady')}
+              </div>
+            )}
+          </div>
+          <div className="lesson-meta">
+            <h1>{l.title}</h1>
+            <StatusBadge status={l.status} />
+            <dl>
+              <dt>{t('lesson.grade')}</dt>
+              <dd>{t(`grades.${l.grade}`)}</dd>
+              <dt>{t('lesson.subject')}</dt>
+              <dd>{l.subject}</dd>
+              <dt>{t('lesson.duration')}</dt>
+              <dd>{formatDuration(l.durationSec, t)}</dd>
+            </dl>
+            {l.description && <p>{l.description}</p>}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,74 @@
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Navigate, useLocation, useNavigate } from 'react-router';
+import { ApiError } from '../api/client';
+import { useAuth } from '../auth/AuthContext';
+
+export function LoginPage() {
+  const { t } = useTranslation();
+  const { user, login } = useAuth();
+  const navigate = useNavigate();
+  const from = (useLocation().state as { from?: string } | null)?.from ?? '/';
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  if (user) return <Navigate to={from} replace />;
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await login(username, password);
+      await navigate(from, { replace: true });
+    } catch (err) {
+      setError(
+        err instanceof ApiError ? (err.status === 0 ? t('errors.network') : err.detail) : t('errors.network'),
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="login">
+      <form className="panel login-card" onSubmit={(e) => void submit(e)}>
+        <h1>{t('auth.title')}</h1>
+        <p className="muted">{t('auth.subtitle')}</p>
+        <label>
+          {t('auth.username')}
+          <input
+            data-testid="login-username"
+            autoComplete="username"
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            required
+            maxLength={64}
+          />
+        </label>
+        <label>
+          {t('auth.password')}
+          <input
+            data-testid="login-password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+          />
+        </label>
+        {error && (
+          <div className="notice notice-error" role="alert">
+            {error}
+          </div>
+        )}
+        <button data-testid="login-submit" className="btn btn-primary" type="submit" disabled={busy}>
+          {busy ? t('auth.submitting') : t('auth.submit')}
+        </button>
+        <p className="hint">{t('auth.demoHint')}</p>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,72 @@
+import type { PlatformStatus } from '@sky/contracts';
+import { useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useApi } from '../api/useApi';
+import { ErrorNote, Loading } from '../components/Bits';
+
+export function StatusPage() {
+  const { t, i18n } = useTranslation();
+  const status = useApi<PlatformStatus>('/api/status');
+  const { reload } = status;
+  useEffect(() => {
+    const timer = setInterval(reload, 5000);
+    return () => clearInterval(timer);
+  }, [reload]);
+  const data = status.data;
+  const allOk = data?.services.every((s) => s.ok) ?? false;
+  return (
+    <section>
+      <div className="page-head">
+        <h1>{t('statusPage.title')}</h1>
+        {data && (
+          <span className={`pill ${allOk ? 'pill-ok' : 'pill-bad'}`}>
+            {allOk ? t('statusPage.allOk') : t('statusPage.someDown')}
+          </span>
+        )}
+      </div>
+      {!data && status.loading && <Loading />}
+      {status.error && <ErrorNote error={status.error} onRetry={reload} />}
+      {data && (
+        <>
+          <p className="muted">
+            {t('statusPage.checkedAt', { time: new Date(data.checkedAt).toLocaleTimeString(i18n.language) })}
+          </p>
+          <div className="status-grid">
+            {data.services.map((s) => (
+              <article
+                key={s.service}
+                className={`panel status-card ${s.ok ? 'ok' : 'bad'}`}
+                data-testid="status-card"
+                data-ok={String(s.ok)}
+              >
+                <header>
+                  <span className="dot" aria-hidden="true" />
+                  <h2>{t(`services.${s.service}`)}</h2>
+                  <span className="state">{s.ok ? t('statusPage.up') : t('statusPage.down')}</span>
+                </header>
+                {s.report ? (
+                  <>
+                    <p className="muted small">
+                      {t('statusPage.version', { version: s.report.version, uptime: s.report.uptimeSec })}
+                    </p>
+                    <ul className="deps">
+                      {Object.entries(s.report.dependencies).map(([name, dep]) => (
+                        <li key={name} className={dep.ok ? 'ok' : 'bad'}>
+                          <span className="dot" aria-hidden="true" />
+                          <span className="dep-name">{name}</span>
+                          <span className="dep-detail">{dep.detail}</span>
+                        </li>
+                      ))}
+                    </ul>
+                  </>
+                ) : (
+                  <p className="failure">{t('statusPage.unreachable', { error: s.error ?? '' })}</p>
+                )}
+              </article>
+            ))}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,32 @@
+import type { LessonList, PublicUser } from '@sky/contracts';
+import { useTranslation } from 'react-i18next';
+import { useApi } from '../api/useApi';
+import { ErrorNote, Loading } from '../components/Bits';
+import { LessonCard } from '../components/LessonCard';
+
+export function StudentHome({ user }: { user: PublicUser }) {
+  const { t } = useTranslation();
+  const lessons = useApi<LessonList>(`/api/lessons?limit=48${user.grade ? `&grade=${user.grade}` : ''}`);
+  return (
+    <section>
+      <div className="page-head">
+        <div>
+          <h1>{t('student.title')}</h1>
+          <p className="muted">
+            {t('student.greeting', { name: user.displayName })}{' '}
+            {user.grade &&
+              t('student.gradeLine', { grade: t(`grades.${user.grade}`), school: user.school ?? '' })}
+          </p>
+        </div>
+      </div>
+      {lessons.loading && <Loading />}
+      {lessons.error && <ErrorNote error={lessons.error} onRetry={lessons.reload} />}
+      {lessons.data && lessons.data.items.length === 0 && <p className="empty">{t('student.empty')}</p>}
+      <div className="grid">
+        {lessons.data?.items.map((l) => (
+          <LessonCard key={l.id} lesson={l} />
+        ))}
+      </div>
+    </section>
+  );
+}
