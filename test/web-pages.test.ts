@@ -66,6 +66,7 @@ test('the login page speaks Chinese first and shows a wrong password as a messag
   await page.getByTestId('login-password').fill('wrong password');
   await page.getByTestId('login-submit').click();
   await page.getByRole('alert').waitFor();
+  assert.match(await page.getByRole('alert').innerText(), /用户名或密码错误/);
   await page.screenshot({ path: join(SHOTS, 'login-error.zh-CN.png') });
   await page.close();
 });

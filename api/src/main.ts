@@ -12,7 +12,14 @@ const logger = pino({ level: config.LOG_LEVEL, name: 'api' });
 
 const mongo = await connectMongo(config.MONGODB_URI);
 const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
-const app = await createApp({ config, logger, mongo, queues, passwords, version: serviceVersion(import.meta.url) });
+const app = await createApp({
+  config,
+  logger,
+  mongo,
+  queues,
+  passwords,
+  version: serviceVersion(import.meta.url),
+});
 
 if (config.SEED_DEMO && (await mongo.db!.collection('users').estimatedDocumentCount()) === 0) {
   await seedDemo(app, {
@@ -23,4 +30,9 @@ if (config.SEED_DEMO && (await mongo.db!.collection('users').estimatedDocumentCo
 }
 
 await app.http.listen({ host: config.HOST, port: config.PORT });
-closeOnSignals(logger, () => app.close(), () => queues.close(), () => mongo.close());
+closeOnSignals(
+  logger,
+  () => app.close(),
+  () => queues.close(),
+  () => mongo.close(),
+);

@@ -19,4 +19,6 @@ export function configKeys(schema: z.ZodObject): string[] {
   return Object.keys(schema.shape);
 }
 
-export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+export const LogLevel = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  .default('info');

@@ -17,12 +17,17 @@ export function registerProblemHandlers(app: FastifyInstance): void {
 
 /** The version in a service's package.json, for /healthz. `mainUrl` is the caller's import.meta.url. */
 export function serviceVersion(mainUrl: string): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', mainUrl), 'utf8')) as { version?: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', mainUrl), 'utf8')) as {
+    version?: string;
+  };
   return pkg.version ?? '0.0.0';
 }
 
 /** SIGTERM / SIGINT → close once (servers, workers, connections in the order given), then exit. */
-export function closeOnSignals(log: { info(o: object, m: string): void; error(o: object, m: string): void }, ...steps: (() => Promise<unknown>)[]) {
+export function closeOnSignals(
+  log: { info(o: object, m: string): void; error(o: object, m: string): void },
+  ...steps: (() => Promise<unknown>)[]
+) {
   let closing = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
@@ -30,7 +35,8 @@ export function closeOnSignals(log: { info(o: object, m: string): void; error(o:
       closing = true;
       log.info({ signal }, 'shutting down');
       void (async () => {
-        for (const step of steps) await step().catch((err: unknown) => log.error({ err }, 'error while closing'));
+        for (const step of steps)
+          await step().catch((err: unknown) => log.error({ err }, 'error while closing'));
         process.exit(0);
       })();
     });

@@ -14,4 +14,8 @@ const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
 const ffmpeg = createFfmpeg({ ffmpeg: config.FFMPEG_PATH, ffprobe: config.FFPROBE_PATH });
 const app = await createApp({ config, logger, queues, ffmpeg, version: serviceVersion(import.meta.url) });
 await app.http.listen({ host: config.HOST, port: config.PORT });
-closeOnSignals(logger, () => app.close(), () => queues.close());
+closeOnSignals(
+  logger,
+  () => app.close(),
+  () => queues.close(),
+);

@@ -5,7 +5,7 @@ export interface Loaded<T> {
   data: T | undefined;
   error: ApiError | undefined;
   loading: boolean;
-  reload(): void;
+  reload: () => void;
 }
 
 /** GET `path` (null: nothing to load) and keep the result; `reload()` fetches it again. */

@@ -6,8 +6,8 @@ import { loadSession, login as apiLogin, logout as apiLogout, onSessionChange } 
 
 interface AuthState {
   user: PublicUser | null;
-  login(username: string, password: string): Promise<PublicUser>;
-  logout(): Promise<void>;
+  login: (username: string, password: string) => Promise<PublicUser>;
+  logout: () => Promise<void>;
 }
 
 const AuthContext = createContext<AuthState | null>(null);

@@ -41,3 +41,12 @@ export function formatDuration(sec: number | undefined, t: TFunction): string {
     ? t('lesson.minutes', { count: Math.round(sec / 60) })
     : t('lesson.seconds', { count: Math.round(sec) });
 }
+
+/** A refusal in the reader's language: by its error code, the server's own words as the fallback. */
+export function problemText(error: ApiError, t: TFunction): string {
+  if (error.status === 0) return t('errors.network');
+  return t(`problems.${error.code}`, {
+    detail: error.detail,
+    defaultValue: t('errors.generic', { detail: error.detail }),
+  });
+}

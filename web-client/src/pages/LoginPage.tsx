@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
+import { problemText } from '../components/Bits';
 
 export function LoginPage() {
   const { t } = useTranslation();
@@ -24,9 +25,7 @@ export function LoginPage() {
       await login(username, password);
       await navigate(from, { replace: true });
     } catch (err) {
-      setError(
-        err instanceof ApiError ? (err.status === 0 ? t('errors.network') : err.detail) : t('errors.network'),
-      );
+      setError(err instanceof ApiError ? problemText(err, t) : t('errors.network'));
     } finally {
       setBusy(false);
     }

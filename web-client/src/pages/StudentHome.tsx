@@ -14,8 +14,7 @@ export function StudentHome({ user }: { user: PublicUser }) {
           <h1>{t('student.title')}</h1>
           <p className="muted">
             {t('student.greeting', { name: user.displayName })}{' '}
-            {user.grade &&
-              t('student.gradeLine', { grade: t(`grades.${user.grade}`), school: user.school ?? '' })}
+            {[user.grade && t(`grades.${user.grade}`), user.school].filter(Boolean).join(' · ')}
           </p>
         </div>
       </div>
