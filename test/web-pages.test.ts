@@ -47,6 +47,16 @@ after(async () => {
   await api?.close();
 });
 
+/** Waits until <main> shows text matching `re` (the page renders after its data arrives). */
+async function mainShows(page: Page, re: RegExp): Promise<string> {
+  await page.waitForFunction(
+    ([source, flags]) => new RegExp(source!, flags).test(document.querySelector('main')?.innerText ?? ''),
+    [re.source, re.flags],
+    { timeout: 15_000 },
+  );
+  return page.locator('main').innerText();
+}
+
 async function loginAs(page: Page, role: Role): Promise<void> {
   await page.goto(`${base}/login`);
   await page.getByTestId('login-username').fill(`${role}.${api.prefix}`);
@@ -83,8 +93,7 @@ for (const role of Object.keys(HOME_TEXT) as Role[]) {
   test(`a ${role} lands on their own home page`, async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await loginAs(page, role);
-    await page.waitForLoadState('networkidle');
-    assert.match(await page.locator('main').innerText(), HOME_TEXT[role]);
+    assert.match(await mainShows(page, HOME_TEXT[role]), HOME_TEXT[role]);
     await page.screenshot({ path: join(SHOTS, `home-${role}.zh-CN.png`), fullPage: true });
     await page.close();
   });
@@ -93,13 +102,12 @@ for (const role of Object.keys(HOME_TEXT) as Role[]) {
 test('the teacher sees why a lesson failed; English works too', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await loginAs(page, 'teacher');
-  await page.waitForLoadState('networkidle');
-  assert.match(await page.locator('main').innerText(), /not a readable media file/);
+  assert.match(await mainShows(page, /not a readable media file/), /处理失败/);
   await page
     .getByRole('button', { name: /English|EN/ })
     .first()
     .click();
-  await page.waitForFunction(() => /Lessons|lessons/.test(document.body.innerText));
+  assert.match(await mainShows(page, /My lessons/), /Processing failed/);
   await page.screenshot({ path: join(SHOTS, 'home-teacher.en.png'), fullPage: true });
   await page.close();
 });
@@ -119,7 +127,7 @@ test('the status page shows each service, red when it is down', async () => {
 test('the pages fit a phone', async () => {
   const page = await browser.newPage({ viewport: { width: 375, height: 740 } });
   await loginAs(page, 'student');
-  await page.waitForLoadState('networkidle');
+  await mainShows(page, /我的课程/);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
   await page.screenshot({ path: join(SHOTS, 'home-student.phone.png'), fullPage: true });
