@@ -1,10 +1,11 @@
-import { GRADE_IDS, ROLES, type GradeId, type PublicUser, type Role } from '@sky/contracts';
+import { type GradeId, type PublicUser, type Role } from '@sky/contracts';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, ApiError } from '../api/client';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
+import { GradeOptions, RoleOptions } from '../components/Options';
 import { fieldErrors } from '../components/FieldErrors';
 
 const EMPTY = {
@@ -78,11 +79,7 @@ export function AdminHome() {
           {t('admin.filter')}
           <select value={role} onChange={(e) => setRole(e.target.value as Role | '')}>
             <option value="">{t('admin.all')}</option>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {t(`roles.${r}`)}
-              </option>
-            ))}
+            <RoleOptions />
           </select>
         </label>
         {users.loading && <Loading />}
@@ -125,22 +122,14 @@ export function AdminHome() {
           <label>
             {t('admin.role')}
             <select value={form.role} onChange={set('role')}>
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {t(`roles.${r}`)}
-                </option>
-              ))}
+              <RoleOptions />
             </select>
           </label>
           {form.role === 'student' && (
             <label>
               {t('admin.grade')}
               <select value={form.grade} onChange={set('grade')}>
-                {GRADE_IDS.map((g) => (
-                  <option key={g} value={g}>
-                    {t(`grades.${g}`)}
-                  </option>
-                ))}
+                <GradeOptions />
               </select>
             </label>
           )}

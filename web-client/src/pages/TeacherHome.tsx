@@ -1,9 +1,10 @@
-import { GRADE_IDS, type GradeId, type Lesson, type LessonList, type PublicUser } from '@sky/contracts';
+import { type GradeId, type Lesson, type LessonList, type PublicUser } from '@sky/contracts';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError } from '../api/client';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
+import { GradeOptions } from '../components/Options';
 import { fieldErrors } from '../components/FieldErrors';
 import { LessonCard } from '../components/LessonCard';
 
@@ -60,11 +61,7 @@ export function TeacherHome({ user }: { user: PublicUser }) {
           <label>
             {t('teacher.gradeField')}
             <select value={grade} onChange={(e) => setGrade(e.target.value as GradeId)}>
-              {GRADE_IDS.map((g) => (
-                <option key={g} value={g}>
-                  {t(`grades.${g}`)}
-                </option>
-              ))}
+              <GradeOptions />
             </select>
           </label>
           <label>
