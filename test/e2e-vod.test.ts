@@ -162,7 +162,12 @@ test('teacher → lesson → transcode job → HLS → ready in Mongo → a stud
   assert.equal(master.status, 200);
   assert.match(master.headers.get('content-type') ?? '', /mpegurl/);
   const text = await master.text();
-  assert.equal((text.match(/#EXT-X-STREAM-INF/g) ?? []).length, 2, text);
+  // 720p source: 720p, 540p, 360p, 234p and the audio-only rung
+  assert.equal((text.match(/#EXT-X-STREAM-INF/g) ?? []).length, 5, text);
+  assert.ok(lesson.tvPlaybackUrl?.endsWith('/tv/master.m3u8'));
+  const tv = await (await fetch(`${base}${lesson.tvPlaybackUrl}`)).text();
+  assert.match(tv, /^#EXTM3U\n#EXT-X-VERSION:3\n/);
+  assert.equal((await fetch(`${base}${lesson.posterUrl}`)).headers.get('content-type'), 'image/jpeg');
 
   const probe = await run('ffprobe', [
     '-v',
@@ -175,7 +180,10 @@ test('teacher → lesson → transcode job → HLS → ready in Mongo → a stud
   ]);
   const streams = (JSON.parse(probe.stdout) as { streams: { codec_type: string; height?: number }[] })
     .streams;
-  assert.deepEqual([...new Set(streams.filter((s) => s.height).map((s) => s.height))].sort(), [360, 720]);
+  assert.deepEqual(
+    [...new Set(streams.filter((s) => s.height).map((s) => s.height))].sort((a, b) => a! - b!),
+    [234, 360, 540, 720],
+  );
   assert.ok(streams.some((s) => s.codec_type === 'audio'));
 
   const browser = await launchChromium();

@@ -7,5 +7,6 @@ export default defineConfig({
   server: {
     proxy: { '/api': 'http://127.0.0.1:8080', '/media': 'http://127.0.0.1:8080' },
   },
-  build: { chunkSizeWarningLimit: 1024, sourcemap: true },
+  // hls.js (~580 kB) is its own chunk, loaded by the lesson page only; the app chunk stays well under this.
+  build: { chunkSizeWarningLimit: 600, sourcemap: true },
 });

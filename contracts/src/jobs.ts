@@ -22,8 +22,13 @@ export const TranscodeResult = z.discriminatedUnion('outcome', [
   z.object({
     outcome: z.literal('ready'),
     lessonId: z.string(),
-    /** Master playlist path relative to the media root. */
+    /** Web (fMP4) master playlist, relative to the media root. */
     master: z.string(),
+    /** Set-top box (MPEG-TS, HLS v3) master playlist. */
+    tvMaster: z.string(),
+    poster: z.string(),
+    /** WebVTT of storyboard thumbnails for seek previews. */
+    storyboard: z.string(),
     durationSec: z.number(),
   }),
   z.object({ outcome: z.literal('failed'), lessonId: z.string(), reason: z.string() }),

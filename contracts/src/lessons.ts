@@ -38,6 +38,10 @@ export const Lesson = z.object({
   status: LessonStatus,
   /** Master playlist URL (same origin as the api), once ready. */
   playbackUrl: z.string().optional(),
+  /** MPEG-TS HLS v3 master for set-top boxes. */
+  tvPlaybackUrl: z.string().optional(),
+  posterUrl: z.string().optional(),
+  storyboardUrl: z.string().optional(),
   durationSec: z.number().optional(),
   failureReason: z.string().optional(),
   createdAt: z.string(),

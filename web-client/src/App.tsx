@@ -1,11 +1,16 @@
+import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Link, Route, Routes } from 'react-router';
 import { AuthProvider, RequireAuth } from './auth/AuthContext';
+import { Loading } from './components/Bits';
 import { Layout } from './components/Layout';
 import { HomePage } from './pages/HomePage';
-import { LessonPage } from './pages/LessonPage';
 import { LoginPage } from './pages/LoginPage';
 import { StatusPage } from './pages/StatusPage';
+
+// The lesson page brings hls.js (about half of the whole bundle): it loads when a lesson is opened,
+// so the login page and the homes do not wait for it.
+const LessonPage = lazy(() => import('./pages/LessonPage').then((m) => ({ default: m.LessonPage })));
 
 function NotFound() {
   const { t } = useTranslation();
@@ -37,7 +42,9 @@ export function App() {
               path="/lessons/:id"
               element={
                 <RequireAuth>
-                  <LessonPage />
+                  <Suspense fallback={<Loading />}>
+                    <LessonPage />
+                  </Suspense>
                 </RequireAuth>
               }
             />

@@ -11,6 +11,9 @@ interface LessonDoc {
   status: LessonStatus;
   /** Master playlist path relative to the media root, once ready. */
   master?: string;
+  tvMaster?: string;
+  poster?: string;
+  storyboard?: string;
   durationSec?: number;
   failureReason?: string;
   createdAt: Date;
@@ -26,6 +29,9 @@ const lessonSchema = new Schema<LessonDoc>(
     teacherId: { type: String, required: true },
     status: { type: String, required: true, enum: LESSON_STATUSES },
     master: String,
+    tvMaster: String,
+    poster: String,
+    storyboard: String,
     durationSec: Number,
     failureReason: String,
   },
@@ -95,6 +101,9 @@ export function toLesson(r: LessonRecord, mediaBaseUrl: string): Lesson {
     teacherId: r.teacherId,
     status: r.status,
     ...(r.master ? { playbackUrl: `${mediaBaseUrl}/${r.master}` } : {}),
+    ...(r.tvMaster ? { tvPlaybackUrl: `${mediaBaseUrl}/${r.tvMaster}` } : {}),
+    ...(r.poster ? { posterUrl: `${mediaBaseUrl}/${r.poster}` } : {}),
+    ...(r.storyboard ? { storyboardUrl: `${mediaBaseUrl}/${r.storyboard}` } : {}),
     ...(r.durationSec !== undefined ? { durationSec: r.durationSec } : {}),
     ...(r.failureReason ? { failureReason: r.failureReason } : {}),
     createdAt: r.createdAt.toISOString(),

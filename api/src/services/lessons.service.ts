@@ -80,9 +80,10 @@ export class LessonService {
     const found = await this.lessons.findById(result.lessonId);
     if (!found) return; // the lesson was deleted meanwhile: nothing to update
     if (result.outcome === 'ready') {
+      const { master, tvMaster, poster, storyboard, durationSec } = result;
       await this.lessons.update(
         result.lessonId,
-        { status: 'ready', master: result.master, durationSec: result.durationSec },
+        { status: 'ready', master, tvMaster, poster, storyboard, durationSec },
         ['failureReason'],
       );
     } else {

@@ -1,93 +1,235 @@
-import type { Probe, Rung } from './ladder.js';
+import {
+  AUDIO,
+  GOP_SEC,
+  outputFps,
+  TV_MAX_HEIGHT,
+  TV_SEGMENT_SEC,
+  WEB_SEGMENT_SEC,
+  type Probe,
+  type Rung,
+} from './ladder.js';
 
-export interface HlsCommand {
+/** One ffmpeg invocation: one input, one or more outputs, each with its own options. */
+export interface FfmpegSpec {
   input: string;
   inputOptions: string[];
-  outputOptions: string[];
-  /** The per-variant playlist pattern; `%v` is the variant index. */
-  output: string;
+  outputs: { options: string[]; target: string }[];
 }
 
-export const SEGMENT_SEC = 4;
+const BASE_INPUT = ['-hide_banner', '-nostdin', '-y'];
 
 /**
- * One ffmpeg process: decode once, split and scale to every rung, encode with aligned closed GOPs
- * (so players can switch at any segment boundary), and write HLS with a master playlist.
+ * The one encode: decode once, split and scale to every rung, x264 with closed GOPs of GOP_SEC aligned
+ * across rungs (keyframes at the same instants, so players switch at any segment boundary), plus the
+ * shared AAC track and the audio-only AAC track. Written to one intermediate file that both
+ * packagings copy from.
  */
-export function buildHlsArgs(
+export function buildEncodeArgs(
   input: string,
-  outDir: string,
+  intermediate: string,
   probe: Probe,
   ladder: Rung[],
   preset: string,
-): HlsCommand {
+): FfmpegSpec {
   if (!probe.video || ladder.length === 0)
-    throw new Error('buildHlsArgs needs a video stream and at least one rung');
-  const fps = Math.min(Math.round(probe.video.fps) || 25, 60);
-  const gop = fps * 2;
+    throw new Error('buildEncodeArgs needs a video stream and at least one rung');
+  const fps = outputFps(probe);
+  const gop = fps * GOP_SEC;
   const n = ladder.length;
-  const split = `[0:v]split=${n}${ladder.map((_, i) => `[s${i}]`).join('')}`;
-  const scales = ladder.map((r, i) => `[s${i}]scale=-2:${r.height}[v${i}]`);
-  const opts: string[] = ['-filter_complex', [split, ...scales].join(';')];
+  const graph = [
+    `[0:v]fps=${fps},split=${n}${ladder.map((_, i) => `[s${i}]`).join('')}`,
+    ...ladder.map((r, i) => `[s${i}]scale=-2:${r.height}:flags=bicubic,format=yuv420p[v${i}]`),
+  ].join(';');
+  const o: string[] = ['-filter_complex', graph];
+  ladder.forEach((_, i) => o.push('-map', `[v${i}]`));
+  if (probe.audio) o.push('-map', '0:a:0', '-map', '0:a:0');
+  o.push('-c:v', 'libx264', '-preset', preset);
   ladder.forEach((r, i) => {
-    opts.push('-map', `[v${i}]`);
-    if (probe.audio) opts.push('-map', '0:a:0');
-    opts.push(
-      `-c:v:${i}`,
-      'libx264',
+    o.push(
       `-b:v:${i}`,
       `${r.videoKbps}k`,
       `-maxrate:v:${i}`,
       `${Math.round(r.videoKbps * 1.1)}k`,
       `-bufsize:v:${i}`,
       `${r.videoKbps * 2}k`,
+      `-profile:v:${i}`,
+      r.profile,
+      `-level:v:${i}`,
+      (r.level / 10).toFixed(1),
     );
-    if (probe.audio) opts.push(`-c:a:${i}`, 'aac', `-b:a:${i}`, `${r.audioKbps}k`);
   });
-  opts.push(
-    '-preset',
-    preset,
-    '-profile:v',
-    'high',
-    '-pix_fmt',
-    'yuv420p',
-    '-r',
-    String(fps),
-    '-g',
-    String(gop),
-    '-keyint_min',
-    String(gop),
-    '-sc_threshold',
-    '0',
-    '-flags',
-    '+cgop',
-  );
-  if (probe.audio) opts.push('-ac', '2', '-ar', '48000');
-  const streamMap = ladder.map((r, i) =>
-    probe.audio ? `v:${i},a:${i},name:${r.name}` : `v:${i},name:${r.name}`,
-  );
-  opts.push(
+  o.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-flags', '+cgop', '-bf', '2');
+  if (probe.audio) {
+    o.push(
+      '-c:a',
+      'aac',
+      '-b:a:0',
+      `${AUDIO.kbps}k`,
+      '-b:a:1',
+      `${AUDIO.audioOnlyKbps}k`,
+      '-ac',
+      String(AUDIO.channels),
+      '-ar',
+      String(AUDIO.sampleRate),
+    );
+  }
+  o.push('-max_muxing_queue_size', '4096', '-f', 'matroska');
+  return { input, inputOptions: BASE_INPUT, outputs: [{ options: o, target: intermediate }] };
+}
+
+function hlsOutput(opts: {
+  ladder: Rung[];
+  hasAudio: boolean;
+  audioOnly: boolean;
+  dir: string;
+  segmentSec: number;
+  type: 'fmp4' | 'mpegts';
+}): { options: string[]; target: string } {
+  const o: string[] = [];
+  const map: string[] = [];
+  opts.ladder.forEach((r, i) => {
+    // the intermediate's video stream index is the rung's index in the full ladder
+    o.push('-map', `0:v:${i}`);
+    if (opts.hasAudio) o.push('-map', '0:a:0');
+    map.push(opts.hasAudio ? `v:${i},a:${i},name:${r.name}` : `v:${i},name:${r.name}`);
+  });
+  if (opts.audioOnly && opts.hasAudio) {
+    o.push('-map', '0:a:1');
+    map.push(`a:${opts.ladder.length},name:audio`);
+  }
+  const ext = opts.type === 'fmp4' ? 'm4s' : 'ts';
+  o.push(
+    '-c',
+    'copy',
     '-f',
     'hls',
     '-hls_time',
-    String(SEGMENT_SEC),
+    String(opts.segmentSec),
     '-hls_playlist_type',
     'vod',
-    '-hls_flags',
-    'independent_segments',
     '-hls_segment_type',
-    'mpegts',
+    opts.type,
     '-hls_segment_filename',
-    `${outDir}/%v/seg_%05d.ts`,
-    '-master_pl_name',
-    'master.m3u8',
+    `${opts.dir}/%v/seg_%05d.${ext}`,
+    ...(opts.type === 'fmp4'
+      ? ['-hls_fmp4_init_filename', 'init.mp4', '-hls_flags', 'independent_segments']
+      : []),
     '-var_stream_map',
-    streamMap.join(' '),
+    map.join(' '),
   );
+  return { options: o, target: `${opts.dir}/%v/index.m3u8` };
+}
+
+/**
+ * Two packagings of the same encoded streams, without re-encoding, in one ffmpeg: fMP4/CMAF HLS of
+ * every rung plus the audio-only rung for the web (hls.js), and MPEG-TS HLS version 3 of the rungs up
+ * to 720p with 6 s segments for set-top boxes.
+ */
+export function buildPackageArgs(
+  intermediate: string,
+  outDir: string,
+  ladder: Rung[],
+  hasAudio: boolean,
+): FfmpegSpec {
+  const tvCount = ladder.filter((r) => r.height <= TV_MAX_HEIGHT).length;
+  const tvLadder = ladder.slice(ladder.length - Math.max(tvCount, 1));
+  const tvOffset = ladder.length - tvLadder.length;
+  const web = hlsOutput({
+    ladder,
+    hasAudio,
+    audioOnly: true,
+    dir: `${outDir}/web`,
+    segmentSec: WEB_SEGMENT_SEC,
+    type: 'fmp4',
+  });
+  const tv = hlsOutput({
+    ladder: tvLadder,
+    hasAudio,
+    audioOnly: false,
+    dir: `${outDir}/tv`,
+    segmentSec: TV_SEGMENT_SEC,
+    type: 'mpegts',
+  });
+  // the TV rungs are the tail of the ladder: re-point their -map to the right intermediate streams
+  tv.options = tv.options.map((x) => {
+    const m = /^0:v:(\d+)$/.exec(x);
+    return m ? `0:v:${Number(m[1]) + tvOffset}` : x;
+  });
+  return { input: intermediate, inputOptions: BASE_INPUT, outputs: [web, tv] };
+}
+
+/** A poster (JPEG at 10 % of the lesson) and a storyboard sprite of small thumbnails, from the lowest rung. */
+export function buildImageArgs(
+  intermediate: string,
+  outDir: string,
+  ladder: Rung[],
+  storyboard: Storyboard,
+  probe: Probe,
+): FfmpegSpec {
+  const lowest = ladder.length - 1;
+  const posterAt = Math.min(probe.durationSec * 0.1, 30).toFixed(2);
   return {
-    input,
-    inputOptions: ['-hide_banner', '-nostdin', '-y'],
-    outputOptions: opts,
-    output: `${outDir}/%v/index.m3u8`,
+    input: intermediate,
+    inputOptions: BASE_INPUT,
+    outputs: [
+      {
+        options: [
+          '-map',
+          `0:v:${lowest}`,
+          '-vf',
+          `fps=1/${storyboard.intervalSec},scale=${storyboard.width}:${storyboard.height},tile=${storyboard.columns}x${storyboard.rows}`,
+          '-frames:v',
+          '1',
+          '-q:v',
+          '5',
+        ],
+        target: `${outDir}/storyboard.jpg`,
+      },
+      {
+        options: ['-map', `0:v:0`, '-ss', posterAt, '-frames:v', '1', '-q:v', '3'],
+        target: `${outDir}/poster.jpg`,
+      },
+    ],
   };
+}
+
+export interface Storyboard {
+  intervalSec: number;
+  width: number;
+  height: number;
+  columns: number;
+  rows: number;
+  count: number;
+}
+
+/** At most 100 thumbnails, one every ≥ 2 s, 160 px wide, in a 10-column sprite. */
+export function planStoryboard(probe: Probe): Storyboard {
+  const intervalSec = Math.max(2, Math.ceil(probe.durationSec / 100));
+  const count = Math.max(1, Math.ceil(probe.durationSec / intervalSec));
+  const aspect = probe.video ? probe.video.width / probe.video.height : 16 / 9;
+  const width = 160;
+  const height = Math.round(width / aspect / 2) * 2;
+  const columns = Math.min(10, count);
+  return { intervalSec, width, height, columns, rows: Math.ceil(count / columns), count };
+}
+
+/** WebVTT cues pointing into the sprite (`#xywh=`), for seek previews in the player. */
+export function storyboardVtt(sb: Storyboard, durationSec: number, spriteUrl = 'storyboard.jpg'): string {
+  const ts = (s: number) => {
+    const ms = Math.round(s * 1000);
+    const h = Math.floor(ms / 3_600_000);
+    const m = Math.floor((ms % 3_600_000) / 60_000);
+    const sec = Math.floor((ms % 60_000) / 1000);
+    return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}.${String(ms % 1000).padStart(3, '0')}`;
+  };
+  const cues: string[] = ['WEBVTT', ''];
+  for (let i = 0; i < sb.count; i++) {
+    const start = i * sb.intervalSec;
+    const end = Math.min((i + 1) * sb.intervalSec, durationSec);
+    if (start >= durationSec) break;
+    const x = (i % sb.columns) * sb.width;
+    const y = Math.floor(i / sb.columns) * sb.height;
+    cues.push(`${ts(start)} --> ${ts(end)}`, `${spriteUrl}#xywh=${x},${y},${sb.width},${sb.height}`, '');
+  }
+  return cues.join('\n');
 }

@@ -1,9 +1,25 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import type { TranscodeJob, TranscodeResult } from '@sky/contracts';
 import { ProbeError, type Ffmpeg, type Progress } from '../adapters/ffmpeg.js';
-import { buildHlsArgs } from './hls-args.js';
-import { chooseLadder } from './ladder.js';
+import {
+  buildEncodeArgs,
+  buildImageArgs,
+  buildPackageArgs,
+  planStoryboard,
+  storyboardVtt,
+} from './hls-args.js';
+import { chooseLadder, TV_MAX_HEIGHT, type Rung } from './ladder.js';
+import {
+  AAC_LC,
+  avcCodec,
+  buildIFramePlaylist,
+  buildMasterPlaylist,
+  parseMediaPlaylist,
+  type IFrameInfo,
+  type KeyFrame,
+  type VariantInfo,
+} from './master.js';
 
 /** A failure no retry can fix (the upload is not usable media); the reason is shown to the teacher. */
 export class PermanentFailure extends Error {}
@@ -23,8 +39,9 @@ export class HlsService {
   }
 
   /**
-   * Source → HLS in `job.outputDir`. Output is written to a temp folder and renamed into place in one
-   * step, so a crash never leaves a half-written lesson visible, and a re-run after success is a no-op.
+   * Source → one encode → web (fMP4) and TV (MPEG-TS v3) HLS, poster and storyboard, in `job.outputDir`.
+   * Everything is written to a temp folder and renamed into place in one step, so a crash never leaves a
+   * half-written lesson visible, and a re-run after success is a no-op.
    */
   async package(
     job: TranscodeJob,
@@ -33,7 +50,6 @@ export class HlsService {
   ): Promise<TranscodeResult> {
     const source = this.inside(job.source);
     const finalDir = this.inside(job.outputDir);
-    const master = `${job.outputDir}/master.m3u8`;
     let probe;
     try {
       probe = await this.ffmpeg.probe(source);
@@ -43,21 +59,117 @@ export class HlsService {
     }
     if (!probe.video) throw new PermanentFailure('the file has no video stream');
     if (!(probe.durationSec > 0)) throw new PermanentFailure('the file has no duration');
-    if (await exists(join(finalDir, 'master.m3u8'))) {
-      return { outcome: 'ready', lessonId: job.lessonId, master, durationSec: probe.durationSec };
-    }
+    const result: TranscodeResult = {
+      outcome: 'ready',
+      lessonId: job.lessonId,
+      master: `${job.outputDir}/web/master.m3u8`,
+      tvMaster: `${job.outputDir}/tv/master.m3u8`,
+      poster: `${job.outputDir}/poster.jpg`,
+      storyboard: `${job.outputDir}/storyboard.vtt`,
+      durationSec: probe.durationSec,
+    };
+    if (await exists(join(finalDir, 'web', 'master.m3u8'))) return result;
+
     const tmp = this.inside(join('.tmp', `${job.lessonId}-${attempt}`));
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     try {
       const ladder = chooseLadder(probe);
-      await this.ffmpeg.run(buildHlsArgs(source, tmp, probe, ladder, this.preset), onProgress);
+      const intermediate = join(tmp, 'encoded.mkv');
+      await this.ffmpeg.run(buildEncodeArgs(source, intermediate, probe, ladder, this.preset), onProgress);
+      await this.ffmpeg.run(buildPackageArgs(intermediate, tmp, ladder, probe.audio !== undefined));
+      const sb = planStoryboard(probe);
+      await this.ffmpeg.run(buildImageArgs(intermediate, tmp, ladder, sb, probe));
+      await writeFile(join(tmp, 'storyboard.vtt'), storyboardVtt(sb, probe.durationSec));
+      await rm(intermediate);
+      await this.writeMasters(tmp, ladder, probe.audio !== undefined);
       await mkdir(dirname(finalDir), { recursive: true });
       await rename(tmp, finalDir);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
-    return { outcome: 'ready', lessonId: job.lessonId, master, durationSec: probe.durationSec };
+    return result;
+  }
+
+  /** Masters measured from what was written: peak and average bitrate, codecs, resolution, frame rate. */
+  private async writeMasters(dir: string, ladder: Rung[], hasAudio: boolean): Promise<void> {
+    const audio = hasAudio ? [AAC_LC] : [];
+    const web: VariantInfo[] = [];
+    for (const r of ladder) web.push(await this.variant(join(dir, 'web'), r.name, audio));
+    if (hasAudio) web.push(await this.variant(join(dir, 'web'), 'audio', audio));
+    await writeFile(join(dir, 'web', 'master.m3u8'), buildMasterPlaylist({ version: 7, variants: web }));
+
+    const tvRungs = ladder.filter((r) => r.height <= TV_MAX_HEIGHT);
+    const tvNames = (tvRungs.length ? tvRungs : ladder.slice(-1)).map((r) => r.name);
+    const tv: VariantInfo[] = [];
+    const iframes: IFrameInfo[] = [];
+    for (const name of tvNames) {
+      const v = await this.variant(join(dir, 'tv'), name, audio);
+      tv.push(v);
+      iframes.push(await this.iframes(join(dir, 'tv'), name, v));
+    }
+    await writeFile(
+      join(dir, 'tv', 'master.m3u8'),
+      buildMasterPlaylist({ version: 3, variants: tv, iframes }),
+    );
+  }
+
+  private async variant(root: string, name: string, audioCodecs: string[]): Promise<VariantInfo> {
+    const playlist = join(root, name, 'index.m3u8');
+    const segments = parseMediaPlaylist(await readFile(playlist, 'utf8'));
+    let total = 0;
+    let duration = 0;
+    let peak = 0;
+    for (const s of segments) {
+      const bytes = (await stat(join(root, name, s.uri))).size;
+      total += bytes;
+      duration += s.durationSec;
+      if (s.durationSec > 0.5) peak = Math.max(peak, (bytes * 8) / s.durationSec);
+    }
+    const average = duration > 0 ? (total * 8) / duration : 0;
+    const info = name === 'audio' ? undefined : await this.ffmpeg.videoInfo(playlist);
+    return {
+      uri: `${name}/index.m3u8`,
+      bandwidth: Math.max(peak, average),
+      averageBandwidth: average,
+      codecs: [...(info ? [avcCodec(info.profile, info.level)] : []), ...audioCodecs],
+      ...(info ? { resolution: { width: info.width, height: info.height }, frameRate: info.fps } : {}),
+    };
+  }
+
+  /** One I-frame playlist per TV rung: every keyframe's byte range, up to the next video packet. */
+  private async iframes(root: string, name: string, v: VariantInfo): Promise<IFrameInfo> {
+    const segments = parseMediaPlaylist(await readFile(join(root, name, 'index.m3u8'), 'utf8'));
+    const frames: KeyFrame[] = [];
+    let start = 0;
+    for (const s of segments) {
+      const file = join(root, name, s.uri);
+      const packets = await this.ffmpeg.videoPackets(file);
+      const size = (await stat(file)).size;
+      const t0 = packets[0]?.ptsSec ?? 0;
+      packets.forEach((p, i) => {
+        if (!p.key) return;
+        const next = packets.slice(i + 1).find((q) => q.pos > p.pos);
+        const nextKey = packets.slice(i + 1).find((q) => q.key);
+        const at = start + (p.ptsSec - t0);
+        const until = nextKey ? start + (nextKey.ptsSec - t0) : start + s.durationSec;
+        frames.push({
+          segment: s.uri,
+          offset: p.pos,
+          length: (next?.pos ?? size) - p.pos,
+          durationSec: Math.max(0.04, until - at),
+        });
+      });
+      start += s.durationSec;
+    }
+    await writeFile(join(root, name, 'iframes.m3u8'), buildIFramePlaylist(frames));
+    const peak = Math.max(0, ...frames.map((f) => (f.length * 8) / f.durationSec));
+    return {
+      uri: `${name}/iframes.m3u8`,
+      bandwidth: peak,
+      codecs: v.codecs.filter((c) => c.startsWith('avc1')),
+      resolution: v.resolution ?? { width: 0, height: 0 },
+    };
   }
 }
 

@@ -1,102 +1,155 @@
-import type { Problem, TokenPair } from '@sky/contracts';
+import { Problem, TokenPair, type ErrorCode, type FieldError } from '@sky/contracts';
 
 const STORAGE_KEY = 'sky.session';
 
-/** A refused request, with what the server said (problem+json). */
+/** What a response body must parse as; every contract zod schema is one. */
+export interface Schema<T> {
+  parse(data: unknown): T;
+}
+
+/** Contract codes, plus the two the browser itself can meet: no answer at all, or one that is not problem+json. */
+export type ApiErrorCode = ErrorCode | 'NETWORK' | 'UNKNOWN';
+
+/** A refused (or unanswered) request, with what the server said in its problem+json. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     readonly detail: string,
-    readonly fields: { path: string; message: string }[] = [],
+    readonly fields: readonly FieldError[] = [],
   ) {
     super(detail);
+    this.name = 'ApiError';
   }
 }
 
 export function loadSession(): TokenPair | null {
   try {
     const raw = localStorage.getItem(STORAGE_KEY);
-    return raw ? (JSON.parse(raw) as TokenPair) : null;
+    if (!raw) return null;
+    // A session saved by an older build (or edited by hand) is dropped, not trusted.
+    const parsed = TokenPair.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
 }
 
-export function saveSession(session: TokenPair | null): void {
+function saveSession(session: TokenPair | null): void {
   if (session) localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
   else localStorage.removeItem(STORAGE_KEY);
 }
 
-let refreshing: Promise<TokenPair | null> | null = null;
-const listeners = new Set<(s: TokenPair | null) => void>();
-export const onSessionChange = (fn: (s: TokenPair | null) => void) => {
+type SessionListener = (session: TokenPair | null) => void;
+const listeners = new Set<SessionListener>();
+
+export function onSessionChange(fn: SessionListener): () => void {
   listeners.add(fn);
-  return () => listeners.delete(fn);
-};
-function setSession(s: TokenPair | null) {
-  saveSession(s);
-  for (const fn of listeners) fn(s);
+  return () => {
+    listeners.delete(fn);
+  };
+}
+
+function setSession(session: TokenPair | null): void {
+  saveSession(session);
+  for (const fn of listeners) fn(session);
 }
 
 async function toError(res: Response): Promise<ApiError> {
+  // No problem+json: a proxy or gateway answered because the api itself could not (502/503/504).
+  const unreachable = res.status === 502 || res.status === 503 || res.status === 504;
+  const fallback = new ApiError(res.status, unreachable ? 'NETWORK' : 'UNKNOWN', res.statusText);
   try {
-    const p = (await res.json()) as Partial<Problem>;
-    return new ApiError(res.status, p.code ?? 'INTERNAL', p.detail ?? res.statusText, p.errors ?? []);
+    const parsed = Problem.safeParse(await res.json());
+    if (!parsed.success) return fallback;
+    const p = parsed.data;
+    return new ApiError(res.status, p.code, p.detail, p.errors ?? []);
   } catch {
-    return new ApiError(res.status, res.status >= 500 ? 'INTERNAL' : 'UNKNOWN', res.statusText);
+    return fallback;
   }
 }
 
-async function refresh(): Promise<TokenPair | null> {
+async function send(
+  path: string,
+  method: string,
+  body: unknown,
+  token: string | undefined,
+): Promise<Response> {
+  try {
+    return await fetch(path, {
+      method,
+      headers: {
+        accept: 'application/json, application/problem+json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (err) {
+    throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : String(err));
+  }
+}
+
+let refreshing: Promise<TokenPair | null> | null = null;
+
+/** Trades the refresh token for a new pair; concurrent callers that met an expired token share one trade. */
+function refresh(): Promise<TokenPair | null> {
   const session = loadSession();
-  if (!session) return null;
-  // Concurrent requests that all see an expired token share one refresh.
-  refreshing ??= fetch('/api/auth/refresh', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ refreshToken: session.refreshToken }),
-  })
-    .then(async (res) => (res.ok ? ((await res.json()) as TokenPair) : null))
+  if (!session) return Promise.resolve(null);
+  refreshing ??= send('/api/auth/refresh', 'POST', { refreshToken: session.refreshToken }, undefined)
+    .then(async (res) => (res.ok ? TokenPair.parse(await res.json()) : null))
     .catch(() => null)
+    .then((next) => {
+      setSession(next);
+      return next;
+    })
     .finally(() => {
       refreshing = null;
     });
-  const next = await refreshing;
-  setSession(next);
-  return next;
+  return refreshing;
 }
 
-/** JSON request with the session's token; refreshes once on an expired token. */
-export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const send = (token: string | undefined) =>
-    fetch(path, {
-      method: init.method ?? 'GET',
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    });
-  let res = await send(loadSession()?.accessToken);
-  if (res.status === 401) {
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  body?: unknown;
+}
+
+/**
+ * A JSON request with the session's token, its answer checked against `schema`.
+ * An expired access token is refreshed and the request retried once; a refused refresh ends the session.
+ */
+export async function api<T>(path: string, schema: Schema<T>, init?: RequestOptions): Promise<T>;
+export async function api(path: string, schema: null, init?: RequestOptions): Promise<void>;
+export async function api<T>(
+  path: string,
+  schema: Schema<T> | null,
+  init: RequestOptions = {},
+): Promise<T | void> {
+  const method = init.method ?? 'GET';
+  let res = await send(path, method, init.body, loadSession()?.accessToken);
+  if (res.status === 401 && !path.startsWith('/api/auth/')) {
     const err = await toError(res.clone());
-    if (err.code === 'TOKEN_EXPIRED') {
-      const next = await refresh();
-      if (next) res = await send(next.accessToken);
+    if (err.code !== 'TOKEN_EXPIRED') {
+      setSession(null);
+      throw err;
     }
+    const next = await refresh();
+    if (!next) throw err;
+    res = await send(path, method, init.body, next.accessToken);
+    if (res.status === 401) setSession(null);
   }
-  if (!res.ok) {
-    const err = await toError(res);
-    if (res.status === 401 && !path.startsWith('/api/auth/')) setSession(null);
-    throw err;
+  if (!res.ok) throw await toError(res);
+  if (schema === null || res.status === 204) return;
+  try {
+    return schema.parse(await res.json());
+  } catch (err) {
+    // The server answered something this build does not understand: say so rather than render garbage.
+    throw new ApiError(res.status, 'UNKNOWN', err instanceof Error ? err.message : String(err));
   }
-  if (res.status === 204) return undefined as T;
-  return (await res.json()) as T;
 }
 
 export async function login(username: string, password: string): Promise<TokenPair> {
-  const pair = await api<TokenPair>('/api/auth/login', { method: 'POST', body: { username, password } });
+  const pair = await api('/api/auth/login', TokenPair, { method: 'POST', body: { username, password } });
   setSession(pair);
   return pair;
 }
@@ -104,8 +157,23 @@ export async function login(username: string, password: string): Promise<TokenPa
 export async function logout(): Promise<void> {
   const session = loadSession();
   setSession(null);
-  if (session)
-    await api('/api/auth/logout', { method: 'POST', body: { refreshToken: session.refreshToken } }).catch(
-      () => undefined,
-    );
+  if (!session) return;
+  // The local session is gone either way; a failed revoke only leaves a token to expire on its own.
+  await api('/api/auth/logout', null, { method: 'POST', body: { refreshToken: session.refreshToken } }).catch(
+    () => undefined,
+  );
+}
+
+/** Keeps the stored user in step with the server (a renamed user, a changed grade). */
+export function updateSessionUser(user: TokenPair['user']): void {
+  const session = loadSession();
+  if (session && session.user.id === user.id) setSession({ ...session, user });
+}
+
+/** `/api/lessons?grade=p3&limit=1`, leaving out the parameters that are not set. */
+export function withQuery(path: string, query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
 }

@@ -1,8 +1,15 @@
-import type { PublicUser, Role } from '@sky/contracts';
+import { PublicUser, type Role } from '@sky/contracts';
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Navigate, useLocation } from 'react-router';
-import { loadSession, login as apiLogin, logout as apiLogout, onSessionChange } from '../api/client';
+import { Link, Navigate, useLocation } from 'react-router';
+import {
+  api,
+  loadSession,
+  login as apiLogin,
+  logout as apiLogout,
+  onSessionChange,
+  updateSessionUser,
+} from '../api/client';
 
 interface AuthState {
   user: PublicUser | null;
@@ -16,9 +23,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<PublicUser | null>(() => loadSession()?.user ?? null);
   useEffect(() => {
     const off = onSessionChange((s) => setUser(s?.user ?? null));
-    return () => {
-      off();
-    };
+    // The stored user may be stale (or its token revoked): ask once; a 401 ends the session by itself.
+    if (loadSession())
+      api('/api/me', PublicUser)
+        .then(updateSessionUser)
+        .catch(() => undefined);
+    return off;
   }, []);
   const value: AuthState = {
     user,
@@ -43,7 +53,8 @@ export function RequireAuth({ roles, children }: { roles?: readonly Role[]; chil
   if (roles && !roles.includes(user.role)) {
     return (
       <div className="panel notice" role="alert">
-        {t('auth.noAccess')}
+        <span>{t('auth.noAccess')}</span>
+        <Link to="/">{t('nav.home')}</Link>
       </div>
     );
   }

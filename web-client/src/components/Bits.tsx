@@ -19,10 +19,7 @@ export function Loading() {
 
 export function ErrorNote({ error, onRetry }: { error: ApiError; onRetry?: () => void }) {
   const { t } = useTranslation();
-  const text =
-    error.code === 'NETWORK' || error.status === 0
-      ? t('errors.network')
-      : t('errors.generic', { detail: error.detail });
+  const text = problemText(error, t);
   return (
     <div className="notice notice-error" role="alert">
       <span>{text}</span>
@@ -42,9 +39,20 @@ export function formatDuration(sec: number | undefined, t: TFunction): string {
     : t('lesson.seconds', { count: Math.round(sec) });
 }
 
+/** How long a service has been up, to the minute (seconds only while it has just started). */
+export function formatUptime(sec: number, t: TFunction): string {
+  if (sec < 60) return t('uptime.seconds', { count: Math.floor(sec) });
+  const days = Math.floor(sec / 86400);
+  const hours = Math.floor((sec % 86400) / 3600);
+  const minutes = Math.floor((sec % 3600) / 60);
+  if (days > 0) return t('uptime.days', { days, hours });
+  if (hours > 0) return t('uptime.hours', { hours, minutes });
+  return t('uptime.minutes', { count: minutes });
+}
+
 /** A refusal in the reader's language: by its error code, the server's own words as the fallback. */
 export function problemText(error: ApiError, t: TFunction): string {
-  if (error.status === 0) return t('errors.network');
+  if (error.code === 'NETWORK') return t('errors.network');
   return t(`problems.${error.code}`, {
     detail: error.detail,
     defaultValue: t('errors.generic', { detail: error.detail }),

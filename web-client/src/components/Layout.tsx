@@ -1,7 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { Link, NavLink, Outlet, useNavigate } from 'react-router';
 import { useAuth } from '../auth/AuthContext';
-import { setLanguage, type Language } from '../i18n';
+import { LANGUAGES, setLanguage } from '../i18n';
 
 function Logo() {
   return (
@@ -17,7 +17,7 @@ export function Layout() {
   const { t, i18n } = useTranslation();
   const { user, logout } = useAuth();
   const navigate = useNavigate();
-  const lang = i18n.language as Language;
+  const lang = i18n.resolvedLanguage;
   return (
     <div className="app">
       <header className="topbar">
@@ -30,12 +30,11 @@ export function Layout() {
           {user && <NavLink to="/">{t('nav.home')}</NavLink>}
           <NavLink to="/status">{t('nav.status')}</NavLink>
           <div className="lang" role="group" aria-label={t('nav.language')}>
-            <button type="button" aria-pressed={lang === 'zh-CN'} onClick={() => setLanguage('zh-CN')}>
-              中文
-            </button>
-            <button type="button" aria-pressed={lang === 'en'} onClick={() => setLanguage('en')}>
-              English
-            </button>
+            {LANGUAGES.map((l) => (
+              <button key={l} type="button" lang={l} aria-pressed={lang === l} onClick={() => setLanguage(l)}>
+                {t(`languages.${l}`)}
+              </button>
+            ))}
           </div>
           {user && (
             <div className="user">

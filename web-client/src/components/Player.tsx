@@ -1,20 +1,96 @@
 import Hls from 'hls.js';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
-/** An HLS player: hls.js where Media Source Extensions exist, the browser's own HLS elsewhere (Safari, iOS). */
-export function Player({ src, title }: { src: string; title: string }) {
+const SPEEDS = [0.75, 1, 1.25, 1.5, 2] as const;
+
+interface Level {
+  index: number;
+  height: number;
+}
+
+/**
+ * An HLS player: hls.js where Media Source Extensions exist, the browser's own HLS elsewhere (Safari,
+ * iOS). A quality menu (auto or a fixed rung) and a speed menu (0.75–2×).
+ */
+export function Player({ src, title, poster }: { src: string; title: string; poster?: string | undefined }) {
+  const { t } = useTranslation();
   const ref = useRef<HTMLVideoElement>(null);
+  const hlsRef = useRef<Hls | null>(null);
+  const [levels, setLevels] = useState<Level[]>([]);
+  const [level, setLevel] = useState(-1);
+  const [speed, setSpeed] = useState(1);
+
   useEffect(() => {
     const video = ref.current;
     if (!video) return;
     if (Hls.isSupported()) {
-      const hls = new Hls({ capLevelToPlayerSize: true });
+      const hls = new Hls({ capLevelToPlayerSize: false });
+      hlsRef.current = hls;
+      hls.on(Hls.Events.MANIFEST_PARSED, () => {
+        setLevels(
+          hls.levels
+            .map((l, index) => ({ index, height: l.height }))
+            .filter((l) => l.height > 0)
+            .sort((a, b) => b.height - a.height),
+        );
+      });
       hls.loadSource(src);
       hls.attachMedia(video);
-      return () => hls.destroy();
+      return () => {
+        hls.destroy();
+        hlsRef.current = null;
+      };
     }
     video.src = src;
     return undefined;
   }, [src]);
-  return <video id="player" ref={ref} controls playsInline aria-label={title} className="player" />;
+
+  const pickLevel = (index: number) => {
+    setLevel(index);
+    if (hlsRef.current) hlsRef.current.currentLevel = index;
+  };
+  const pickSpeed = (s: number) => {
+    setSpeed(s);
+    if (ref.current) ref.current.playbackRate = s;
+  };
+
+  return (
+    <div className="player-box">
+      <video
+        id="player"
+        ref={ref}
+        controls
+        playsInline
+        aria-label={title}
+        className="player"
+        poster={poster}
+      />
+      <div className="player-controls">
+        {levels.length > 0 && (
+          <label className="inline">
+            {t('player.quality')}
+            <select data-testid="quality" value={level} onChange={(e) => pickLevel(Number(e.target.value))}>
+              <option value={-1}>{t('player.auto')}</option>
+              {levels.map((l) => (
+                <option key={l.index} value={l.index}>
+                  {l.height}p
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <label className="inline">
+          {t('player.speed')}
+          <select data-testid="speed" value={speed} onChange={(e) => pickSpeed(Number(e.target.value))}>
+            {SPEEDS.map((s) => (
+              <option key={s} value={s}>
+                {s}×
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+    </div>
+  );
 }

@@ -1,12 +1,13 @@
-import { type GradeId, type PublicUser, type Role } from '@sky/contracts';
+import { PublicUser, type GradeId, type Role } from '@sky/contracts';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { api, ApiError } from '../api/client';
+import { api, ApiError, withQuery } from '../api/client';
+import { UserList } from '../api/schemas';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
-import { GradeOptions, RoleOptions } from '../components/Options';
 import { fieldErrors } from '../components/FieldErrors';
+import { GradeOptions, RoleOptions } from '../components/Options';
 
 const EMPTY = {
   username: '',
@@ -21,13 +22,12 @@ const EMPTY = {
 export function AdminHome() {
   const { t } = useTranslation();
   const [role, setRole] = useState<Role | ''>('');
-  const users = useApi<{ items: PublicUser[]; total: number }>(
-    `/api/users?limit=100${role ? `&role=${role}` : ''}`,
-  );
+  const users = useApi(withQuery('/api/users', { limit: 100, role }), UserList);
   const [form, setForm] = useState(EMPTY);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const [failure, setFailure] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
   const set = (k: keyof typeof EMPTY) => (e: { target: { value: string } }) =>
     setForm({ ...form, [k]: e.target.value });
 
@@ -36,6 +36,7 @@ export function AdminHome() {
     setErrors({});
     setFailure(null);
     setMessage(null);
+    setBusy(true);
     const body = {
       username: form.username,
       displayName: form.displayName,
@@ -46,22 +47,30 @@ export function AdminHome() {
       ...(form.district ? { district: form.district } : {}),
     };
     try {
-      const created = await api<PublicUser>('/api/users', { method: 'POST', body });
+      const created = await api('/api/users', PublicUser, { method: 'POST', body });
       setMessage(t('admin.created', { username: created.username }));
       setForm(EMPTY);
       users.reload();
     } catch (err) {
       setErrors(fieldErrors(err));
-      if (err instanceof ApiError && err.fields.length === 0) setFailure(err);
+      // The summary in the reader's language; the server's own words sit beside each marked field.
+      if (err instanceof ApiError) setFailure(err);
+    } finally {
+      setBusy(false);
     }
   };
 
   const field = (k: keyof typeof EMPTY, label: string, type = 'text') => (
     <label>
       {label}
-      <input type={type} value={form[k]} onChange={set(k)} aria-invalid={errors[k] ? true : undefined} />
+      <input
+        type={type}
+        value={form[k]}
+        onChange={set(k)}
+        {...(errors[k] ? { 'aria-invalid': true, 'aria-describedby': `user-${k}-error` } : {})}
+      />
       {errors[k] && (
-        <span className="field-error" data-testid={`error-${k}`}>
+        <span className="field-error" id={`user-${k}-error`} data-testid={`error-${k}`}>
           {errors[k]}
         </span>
       )}
@@ -82,8 +91,13 @@ export function AdminHome() {
             <RoleOptions />
           </select>
         </label>
-        {users.loading && <Loading />}
+        {users.loading && !users.data && <Loading />}
         {users.error && <ErrorNote error={users.error} onRetry={users.reload} />}
+        {users.data && (
+          <p className="muted small">
+            {t('admin.shown', { shown: users.data.items.length, total: users.data.total })}
+          </p>
+        )}
         {users.data && (
           <div className="table-wrap">
             <table>
@@ -128,16 +142,29 @@ export function AdminHome() {
           {form.role === 'student' && (
             <label>
               {t('admin.grade')}
-              <select value={form.grade} onChange={set('grade')}>
+              <select
+                value={form.grade}
+                onChange={set('grade')}
+                {...(errors['grade'] ? { 'aria-invalid': true, 'aria-describedby': 'user-grade-error' } : {})}
+              >
                 <GradeOptions />
               </select>
+              {errors['grade'] && (
+                <span className="field-error" id="user-grade-error" data-testid="error-grade">
+                  {errors['grade']}
+                </span>
+              )}
             </label>
           )}
           {field('school', t('admin.school'))}
           {field('district', t('admin.district'))}
           {failure && <ErrorNote error={failure} />}
-          {message && <p className="notice notice-ok">{message}</p>}
-          <button className="btn btn-primary" type="submit">
+          {message && (
+            <p className="notice notice-ok" role="status">
+              {message}
+            </p>
+          )}
+          <button className="btn btn-primary" type="submit" disabled={busy}>
             {t('admin.submit')}
           </button>
         </form>

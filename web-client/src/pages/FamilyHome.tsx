@@ -1,6 +1,7 @@
-import { GRADE_IDS, type GradeId, type LessonList } from '@sky/contracts';
+import { GRADE_IDS, LessonList, type GradeId } from '@sky/contracts';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { withQuery } from '../api/client';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
 import { LessonCard } from '../components/LessonCard';
@@ -8,19 +9,18 @@ import { LessonCard } from '../components/LessonCard';
 export function FamilyHome() {
   const { t } = useTranslation();
   const [grade, setGrade] = useState<GradeId>('p1');
-  const lessons = useApi<LessonList>(`/api/lessons?limit=48&grade=${grade}`);
+  const lessons = useApi(withQuery('/api/lessons', { limit: 48, grade }), LessonList);
   return (
     <section>
       <div className="page-head">
         <h1>{t('family.title')}</h1>
       </div>
-      <div className="chips" role="tablist" aria-label={t('family.pickGrade')}>
+      <div className="chips" role="group" aria-label={t('family.pickGrade')}>
         {GRADE_IDS.map((g) => (
           <button
             key={g}
             type="button"
-            role="tab"
-            aria-selected={g === grade}
+            aria-pressed={g === grade}
             className="chip"
             onClick={() => setGrade(g)}
           >

@@ -1,4 +1,4 @@
-import type { Lesson } from '@sky/contracts';
+import { Lesson } from '@sky/contracts';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { useApi } from '../api/useApi';
@@ -8,7 +8,7 @@ import { Player } from '../components/Player';
 export function LessonPage() {
   const { t } = useTranslation();
   const { id } = useParams();
-  const lesson = useApi<Lesson>(id ? `/api/lessons/${id}` : null);
+  const lesson = useApi(id ? `/api/lessons/${encodeURIComponent(id)}` : null, Lesson);
   const l = lesson.data;
   return (
     <section className="lesson-page">
@@ -21,7 +21,7 @@ export function LessonPage() {
         <>
           <div className="player-wrap">
             {l.status === 'ready' && l.playbackUrl ? (
-              <Player src={l.playbackUrl} title={l.title} />
+              <Player src={l.playbackUrl} title={l.title} poster={l.posterUrl} />
             ) : (
               <div className="player-placeholder">
                 {l.status === 'failed' && l.failureReason

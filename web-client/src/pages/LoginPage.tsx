@@ -4,6 +4,7 @@ import { Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
 import { problemText } from '../components/Bits';
+import { fieldErrors } from '../components/FieldErrors';
 
 export function LoginPage() {
   const { t } = useTranslation();
@@ -13,6 +14,7 @@ export function LoginPage() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [fields, setFields] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
 
   if (user) return <Navigate to={from} replace />;
@@ -21,11 +23,13 @@ export function LoginPage() {
     e.preventDefault();
     setBusy(true);
     setError(null);
+    setFields({});
     try {
       await login(username, password);
       await navigate(from, { replace: true });
     } catch (err) {
       setError(err instanceof ApiError ? problemText(err, t) : t('errors.network'));
+      setFields(fieldErrors(err));
     } finally {
       setBusy(false);
     }
@@ -45,7 +49,15 @@ export function LoginPage() {
             onChange={(e) => setUsername(e.target.value)}
             required
             maxLength={64}
+            {...(fields['username']
+              ? { 'aria-invalid': true, 'aria-describedby': 'login-username-error' }
+              : {})}
           />
+          {fields['username'] && (
+            <span className="field-error" id="login-username-error">
+              {fields['username']}
+            </span>
+          )}
         </label>
         <label>
           {t('auth.password')}
@@ -56,7 +68,15 @@ export function LoginPage() {
             value={password}
             onChange={(e) => setPassword(e.target.value)}
             required
+            {...(fields['password']
+              ? { 'aria-invalid': true, 'aria-describedby': 'login-password-error' }
+              : {})}
           />
+          {fields['password'] && (
+            <span className="field-error" id="login-password-error">
+              {fields['password']}
+            </span>
+          )}
         </label>
         {error && (
           <div className="notice notice-error" role="alert">

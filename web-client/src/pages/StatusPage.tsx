@@ -1,12 +1,12 @@
-import type { PlatformStatus } from '@sky/contracts';
+import { PlatformStatus } from '@sky/contracts';
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/useApi';
-import { ErrorNote, Loading } from '../components/Bits';
+import { ErrorNote, formatUptime, Loading } from '../components/Bits';
 
 export function StatusPage() {
   const { t, i18n } = useTranslation();
-  const status = useApi<PlatformStatus>('/api/status');
+  const status = useApi('/api/status', PlatformStatus);
   const { reload } = status;
   useEffect(() => {
     const timer = setInterval(reload, 5000);
@@ -25,7 +25,12 @@ export function StatusPage() {
         )}
       </div>
       {!data && status.loading && <Loading />}
-      {status.error && <ErrorNote error={status.error} onRetry={reload} />}
+      {status.error && (
+        <>
+          <ErrorNote error={status.error} onRetry={reload} />
+          <p className="muted small">{data ? t('statusPage.stale') : t('statusPage.retrying')}</p>
+        </>
+      )}
       {data && (
         <>
           <p className="muted">
@@ -47,7 +52,10 @@ export function StatusPage() {
                 {s.report ? (
                   <>
                     <p className="muted small">
-                      {t('statusPage.version', { version: s.report.version, uptime: s.report.uptimeSec })}
+                      {t('statusPage.version', {
+                        version: s.report.version,
+                        uptime: formatUptime(s.report.uptimeSec, t),
+                      })}
                     </p>
                     <ul className="deps">
                       {Object.entries(s.report.dependencies).map(([name, dep]) => (

@@ -1,12 +1,14 @@
-import type { LessonList, PublicUser } from '@sky/contracts';
+import { LessonList, type PublicUser } from '@sky/contracts';
 import { useTranslation } from 'react-i18next';
+import { withQuery } from '../api/client';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
 import { LessonCard } from '../components/LessonCard';
 
 export function StudentHome({ user }: { user: PublicUser }) {
   const { t } = useTranslation();
-  const lessons = useApi<LessonList>(`/api/lessons?limit=48${user.grade ? `&grade=${user.grade}` : ''}`);
+  // The api shows students only lessons that are ready to watch.
+  const lessons = useApi(withQuery('/api/lessons', { limit: 48, grade: user.grade }), LessonList);
   return (
     <section>
       <div className="page-head">

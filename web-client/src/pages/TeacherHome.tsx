@@ -1,48 +1,78 @@
-import { type GradeId, type Lesson, type LessonList, type PublicUser } from '@sky/contracts';
-import { useState, type FormEvent } from 'react';
+import { Lesson, LessonList, type GradeId, type PublicUser } from '@sky/contracts';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError } from '../api/client';
+import { api, ApiError, withQuery } from '../api/client';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
-import { GradeOptions } from '../components/Options';
 import { fieldErrors } from '../components/FieldErrors';
 import { LessonCard } from '../components/LessonCard';
+import { GradeOptions } from '../components/Options';
+
+// The api caps a page at 100 and has no teacher filter yet: a teacher's own lessons are picked from the newest 100.
+const LESSONS = withQuery('/api/lessons', { limit: 100 });
 
 export function TeacherHome({ user }: { user: PublicUser }) {
   const { t } = useTranslation();
-  const lessons = useApi<LessonList>('/api/lessons?limit=100');
+  const lessons = useApi(LESSONS, LessonList);
   const mine = lessons.data?.items.filter((l) => l.teacherId === user.id) ?? [];
+  const processing = mine.some((l) => l.status === 'processing');
   const [title, setTitle] = useState('');
   const [grade, setGrade] = useState<GradeId>(user.grade ?? 'p1');
   const [subject, setSubject] = useState('');
+  const [description, setDescription] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const [failure, setFailure] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  // While a lesson is being transcoded, look again every 5 s so it turns ready (or failed) by itself.
+  const { reload } = lessons;
+  useEffect(() => {
+    if (!processing) return;
+    const timer = setInterval(reload, 5000);
+    return () => clearInterval(timer);
+  }, [processing, reload]);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
     setErrors({});
     setFailure(null);
+    setMessage(null);
+    setBusy(true);
     try {
-      const lesson = await api<Lesson>('/api/lessons', { method: 'POST', body: { title, grade, subject } });
+      const body = { title, grade, subject, ...(description.trim() ? { description } : {}) };
+      const lesson = await api('/api/lessons', Lesson, { method: 'POST', body });
       setMessage(t('teacher.created', { title: lesson.title }));
       setTitle('');
-      lessons.reload();
+      setDescription('');
+      reload();
     } catch (err) {
       setErrors(fieldErrors(err));
-      if (err instanceof ApiError && err.fields.length === 0) setFailure(err);
+      // The summary in the reader's language; the server's own words sit beside each marked field.
+      if (err instanceof ApiError) setFailure(err);
+    } finally {
+      setBusy(false);
     }
   };
+
+  const fieldError = (k: string) =>
+    errors[k] && (
+      <span className="field-error" id={`lesson-${k}-error`}>
+        {errors[k]}
+      </span>
+    );
+  const invalid = (k: string) =>
+    errors[k] ? { 'aria-invalid': true as const, 'aria-describedby': `lesson-${k}-error` } : {};
 
   return (
     <section className="two-col">
       <div>
         <div className="page-head">
           <h1>{t('teacher.title')}</h1>
-          <span className="muted">{t('teacher.count', { count: mine.length })}</span>
+          {lessons.data && <span className="muted">{t('teacher.count', { count: mine.length })}</span>}
         </div>
-        {lessons.loading && <Loading />}
-        {lessons.error && <ErrorNote error={lessons.error} onRetry={lessons.reload} />}
+        {lessons.loading && !lessons.data && <Loading />}
+        {lessons.error && <ErrorNote error={lessons.error} onRetry={reload} />}
         {lessons.data && mine.length === 0 && <p className="empty">{t('teacher.empty')}</p>}
         <div className="grid">
           {mine.map((l) => (
@@ -55,14 +85,21 @@ export function TeacherHome({ user }: { user: PublicUser }) {
           <h2>{t('teacher.create')}</h2>
           <label>
             {t('teacher.titleField')}
-            <input value={title} onChange={(e) => setTitle(e.target.value)} maxLength={120} required />
-            {errors['title'] && <span className="field-error">{errors['title']}</span>}
+            <input
+              value={title}
+              onChange={(e) => setTitle(e.target.value)}
+              maxLength={120}
+              required
+              {...invalid('title')}
+            />
+            {fieldError('title')}
           </label>
           <label>
             {t('teacher.gradeField')}
-            <select value={grade} onChange={(e) => setGrade(e.target.value as GradeId)}>
+            <select value={grade} onChange={(e) => setGrade(e.target.value as GradeId)} {...invalid('grade')}>
               <GradeOptions />
             </select>
+            {fieldError('grade')}
           </label>
           <label>
             {t('teacher.subjectField')}
@@ -71,13 +108,29 @@ export function TeacherHome({ user }: { user: PublicUser }) {
               onChange={(e) => setSubject(e.target.value)}
               maxLength={32}
               required
-              placeholder="数学"
+              placeholder={t('teacher.subjectPlaceholder')}
+              {...invalid('subject')}
             />
-            {errors['subject'] && <span className="field-error">{errors['subject']}</span>}
+            {fieldError('subject')}
+          </label>
+          <label>
+            {t('teacher.descriptionField')}
+            <textarea
+              value={description}
+              onChange={(e) => setDescription(e.target.value)}
+              maxLength={2000}
+              rows={3}
+              {...invalid('description')}
+            />
+            {fieldError('description')}
           </label>
           {failure && <ErrorNote error={failure} />}
-          {message && <p className="notice notice-ok">{message}</p>}
-          <button className="btn btn-primary" type="submit">
+          {message && (
+            <p className="notice notice-ok" role="status">
+              {message}
+            </p>
+          )}
+          <button className="btn btn-primary" type="submit" disabled={busy}>
             {t('teacher.submit')}
           </button>
         </form>

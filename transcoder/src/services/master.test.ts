@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { avcCodec, buildIFramePlaylist, buildMasterPlaylist, parseMediaPlaylist } from './master.js';
+
+test('avc1 codec strings from profile and level', () => {
+  assert.equal(avcCodec('High', 40), 'avc1.640028');
+  assert.equal(avcCodec('Main', 31), 'avc1.4d401f');
+  assert.equal(avcCodec('Constrained Baseline', 30), 'avc1.42e01e');
+});
+
+test('a master lists each variant with every attribute, audio-only last, I-frame playlists after', () => {
+  const text = buildMasterPlaylist({
+    version: 3,
+    variants: [
+      {
+        uri: '720p/index.m3u8',
+        bandwidth: 2_790_000.4,
+        averageBandwidth: 2_610_000,
+        codecs: ['avc1.640028', 'mp4a.40.2'],
+        resolution: { width: 1280, height: 720 },
+        frameRate: 30,
+      },
+      { uri: 'audio/index.m3u8', bandwidth: 70_000, averageBandwidth: 66_000, codecs: ['mp4a.40.2'] },
+    ],
+    iframes: [
+      {
+        uri: '720p/iframes.m3u8',
+        bandwidth: 400_000,
+        codecs: ['avc1.640028'],
+        resolution: { width: 1280, height: 720 },
+      },
+    ],
+  });
+  assert.equal(
+    text,
+    [
+      '#EXTM3U',
+      '#EXT-X-VERSION:3',
+      '#EXT-X-INDEPENDENT-SEGMENTS',
+      '#EXT-X-STREAM-INF:BANDWIDTH=2790000,AVERAGE-BANDWIDTH=2610000,CODECS="avc1.640028,mp4a.40.2",RESOLUTION=1280x720,FRAME-RATE=30.000',
+      '720p/index.m3u8',
+      '#EXT-X-STREAM-INF:BANDWIDTH=70000,AVERAGE-BANDWIDTH=66000,CODECS="mp4a.40.2"',
+      'audio/index.m3u8',
+      '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=400000,CODECS="avc1.640028",RESOLUTION=1280x720,URI="720p/iframes.m3u8"',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('media playlists parse into segments; I-frame playlists use byte ranges', () => {
+  const segs = parseMediaPlaylist(
+    '#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:6.000000,\nseg_00000.ts\n#EXTINF:1.98,\nseg_00001.ts\n#EXT-X-ENDLIST\n',
+  );
+  assert.deepEqual(segs, [
+    { uri: 'seg_00000.ts', durationSec: 6 },
+    { uri: 'seg_00001.ts', durationSec: 1.98 },
+  ]);
+  const ip = buildIFramePlaylist([
+    { segment: 'seg_00000.ts', offset: 564, length: 40_000, durationSec: 2 },
+    { segment: 'seg_00000.ts', offset: 300_000, length: 38_000, durationSec: 2 },
+  ]);
+  assert.match(
+    ip,
+    /#EXT-X-VERSION:4\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-I-FRAMES-ONLY\n/,
+  );
+  assert.match(ip, /#EXTINF:2.000,\n#EXT-X-BYTERANGE:40000@564\nseg_00000.ts\n/);
+  assert.ok(ip.endsWith('#EXT-X-ENDLIST\n'));
+});

@@ -1,0 +1,134 @@
+// The real pipeline on a real 1080p file: one encode, two packagings, masters, I-frames, images.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { generateSampleVideo } from '@sky/devkit';
+import { createFfmpeg } from '../src/adapters/ffmpeg.js';
+import { HlsService } from '../src/services/hls.service.js';
+
+const run = promisify(execFile);
+let media: string;
+let out: string;
+const ffmpeg = createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' });
+const hls = () => new HlsService(ffmpeg, media, 'veryfast');
+const job = {
+  lessonId: 'l1080',
+  source: 'src/lesson.mp4',
+  outputDir: 'lessons/l1080/v1',
+  requestedBy: 'test',
+};
+
+before(async () => {
+  media = mkdtempSync(join(tmpdir(), 'sky-hls-'));
+  await generateSampleVideo(join(media, 'src', 'lesson.mp4'), {
+    seconds: 13,
+    width: 1920,
+    height: 1080,
+    fps: 30,
+  });
+  const result = await hls().package(job, 'a1');
+  assert.equal(result.outcome, 'ready');
+  out = join(media, job.outputDir);
+});
+after(() => rmSync(media, { recursive: true, force: true }));
+
+const read = (p: string) => readFileSync(join(out, p), 'utf8');
+
+test('the web master lists every rung and the audio-only rung with all attributes', () => {
+  const master = read('web/master.m3u8');
+  const infs = master.split('\n').filter((l) => l.startsWith('#EXT-X-STREAM-INF'));
+  assert.equal(infs.length, 6, master);
+  assert.match(master, /#EXT-X-INDEPENDENT-SEGMENTS/);
+  for (const [i, res] of ['1920x1080', '1280x720', '960x540', '640x360', '416x234'].entries()) {
+    assert.match(infs[i]!, new RegExp(`RESOLUTION=${res}`));
+    assert.match(infs[i]!, /BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2"/);
+    assert.match(infs[i]!, /FRAME-RATE=30\.000/);
+  }
+  assert.match(infs[0]!, /avc1\.640028/);
+  assert.match(infs[2]!, /avc1\.4d40/);
+  assert.match(infs[5]!, /CODECS="mp4a\.40\.2"/);
+  assert.match(read('web/720p/index.m3u8'), /#EXT-X-MAP:URI="init_\d+\.mp4"/);
+});
+
+test('the TV master is HLS version 3 over MPEG-TS, ≤ 720p, 6 s segments, with I-frame playlists', () => {
+  const master = read('tv/master.m3u8');
+  assert.match(master, /^#EXTM3U\n#EXT-X-VERSION:3\n/);
+  assert.equal((master.match(/#EXT-X-STREAM-INF/g) ?? []).length, 4);
+  assert.ok(!master.includes('1920x1080'));
+  assert.equal((master.match(/#EXT-X-I-FRAME-STREAM-INF/g) ?? []).length, 4);
+  const media = read('tv/720p/index.m3u8');
+  assert.match(media, /#EXT-X-VERSION:3/);
+  assert.match(media, /#EXT-X-TARGETDURATION:6/);
+  assert.match(media, /seg_00000\.ts/);
+  const iframes = read('tv/720p/iframes.m3u8');
+  assert.match(iframes, /#EXT-X-I-FRAMES-ONLY/);
+  // 13 s at one keyframe per 2 s: 7 keyframes
+  assert.equal((iframes.match(/#EXT-X-BYTERANGE/g) ?? []).length, 7);
+});
+
+test('ffmpeg decodes every rung of both packagings without an error', async () => {
+  const playlists = [
+    ...['1080p', '720p', '540p', '360p', '234p', 'audio'].map((n) => `web/${n}/index.m3u8`),
+    ...['720p', '540p', '360p', '234p'].map((n) => `tv/${n}/index.m3u8`),
+  ];
+  for (const p of playlists) {
+    const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', join(out, p), '-f', 'null', '-']);
+    assert.equal(stderr.trim(), '', `${p} decodes cleanly`);
+  }
+  const probe = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'stream=codec_name,profile,sample_rate,channels',
+    '-of',
+    'json',
+    join(out, 'tv/540p/index.m3u8'),
+  ]);
+  const streams = (
+    JSON.parse(probe.stdout) as {
+      streams: { codec_name: string; profile?: string; sample_rate?: string; channels?: number }[];
+    }
+  ).streams;
+  assert.deepEqual(
+    streams.map((s) => [s.codec_name, s.profile]),
+    [
+      ['h264', 'Main'],
+      ['aac', 'LC'],
+    ],
+  );
+  assert.equal(streams[1]?.sample_rate, '48000');
+  assert.equal(streams[1]?.channels, 2);
+});
+
+test('keyframes are aligned across rungs every 2 s', async () => {
+  const keys = async (rung: string) =>
+    (await ffmpeg.videoPackets(join(out, `tv/${rung}/seg_00000.ts`)))
+      .filter((p) => p.key)
+      .map((p) => p.ptsSec.toFixed(2));
+  const top = await keys('720p');
+  assert.deepEqual(
+    top.map(Number).map((t) => Math.round((t - Number(top[0])) * 10) / 10),
+    [0, 2, 4],
+  );
+  assert.deepEqual(await keys('234p'), top);
+});
+
+test('a poster, a storyboard sprite and its WebVTT', () => {
+  assert.ok(existsSync(join(out, 'poster.jpg')));
+  assert.ok(existsSync(join(out, 'storyboard.jpg')));
+  const vtt = read('storyboard.vtt');
+  assert.equal((vtt.match(/#xywh=/g) ?? []).length, 7);
+});
+
+test('no intermediate or temp folder is left, and a second run is a no-op', async () => {
+  assert.ok(!existsSync(join(out, 'encoded.mkv')));
+  assert.deepEqual(readdirSync(join(media, '.tmp')), []);
+  const t0 = Date.now();
+  const again = await hls().package(job, 'a2');
+  assert.equal(again.outcome, 'ready');
+  assert.ok(Date.now() - t0 < 3000, 'nothing was encoded again');
+});
