@@ -1,0 +1,249 @@
+// The same 60 s 1080p30 lesson transcoded three ways in one run:
+//  a) ours: one encode of the whole ladder, two copy packagings (fMP4 + MPEG-TS), masters, I-frames, images;
+//  b) PeerTube-style: one ffmpeg per rung (each decodes the source again), fMP4 HLS only;
+//  c) the practical limit: one hand-written ffmpeg that encodes the same ladder straight to fMP4 HLS.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { generateSampleVideo } from '@sky/devkit';
+import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
+import { HlsService } from '../transcoder/src/services/hls.service.js';
+import {
+  AUDIO,
+  chooseLadder,
+  GOP_SEC,
+  outputFps,
+  WEB_SEGMENT_SEC,
+  type Probe,
+} from '../transcoder/src/services/ladder.js';
+
+const run = promisify(execFile);
+const PRESET = process.env['X264_PRESET'] ?? 'veryfast';
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
+const media = mkdtempSync(join(tmpdir(), 'sky-bench-transcode-'));
+const source = join(media, 'src', 'lesson-1080p30.mp4');
+
+console.log(`[bench] generating a ${SECONDS} s 1080p30 source…`);
+await generateSampleVideo(source, { seconds: SECONDS, width: 1920, height: 1080, fps: 30 });
+const ffmpeg = createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' });
+const probe: Probe = await ffmpeg.probe(source);
+const ladder = chooseLadder(probe);
+const fps = outputFps(probe);
+const gop = String(fps * GOP_SEC);
+
+async function timed(label: string, fn: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  const s = (performance.now() - t0) / 1000;
+  console.log(`[bench] ${label}: ${s.toFixed(1)} s`);
+  return s;
+}
+
+const ours = () =>
+  timed('a) ours (one encode, two packagings, masters, I-frames, images)', async () => {
+    await new HlsService(ffmpeg, media, PRESET).package(
+      {
+        lessonId: 'bench',
+        source: 'src/lesson-1080p30.mp4',
+        outputDir: `out/a-${Date.now()}`,
+        requestedBy: 'bench',
+      },
+      String(Date.now()),
+    );
+  });
+
+const perRung = () =>
+  timed('b) one ffmpeg per rung (PeerTube-style)', async () => {
+    const out = join(media, `out/b-${Date.now()}`);
+    for (const r of ladder) {
+      mkdirSync(join(out, r.name), { recursive: true });
+      await run('ffmpeg', [
+        '-hide_banner',
+        '-nostdin',
+        '-y',
+        '-loglevel',
+        'error',
+        '-i',
+        source,
+        '-vf',
+        `fps=${fps},scale=-2:${r.height},format=yuv420p`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        PRESET,
+        '-b:v',
+        `${r.videoKbps}k`,
+        '-maxrate',
+        `${Math.round(r.videoKbps * 1.1)}k`,
+        '-bufsize',
+        `${r.videoKbps * 2}k`,
+        '-profile:v',
+        r.profile,
+        '-level:v',
+        (r.level / 10).toFixed(1),
+        '-g',
+        gop,
+        '-keyint_min',
+        gop,
+        '-sc_threshold',
+        '0',
+        '-flags',
+        '+cgop',
+        '-bf',
+        '2',
+        '-c:a',
+        'aac',
+        '-b:a',
+        `${AUDIO.kbps}k`,
+        '-ac',
+        '2',
+        '-ar',
+        '48000',
+        '-f',
+        'hls',
+        '-hls_time',
+        String(WEB_SEGMENT_SEC),
+        '-hls_playlist_type',
+        'vod',
+        '-hls_segment_type',
+        'fmp4',
+        '-hls_segment_filename',
+        join(out, r.name, 'seg_%05d.m4s'),
+        join(out, r.name, 'index.m3u8'),
+      ]);
+    }
+    mkdirSync(join(out, 'audio'), { recursive: true });
+    await run('ffmpeg', [
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-loglevel',
+      'error',
+      '-i',
+      source,
+      '-vn',
+      '-c:a',
+      'aac',
+      '-b:a',
+      `${AUDIO.audioOnlyKbps}k`,
+      '-ac',
+      '2',
+      '-ar',
+      '48000',
+      '-f',
+      'hls',
+      '-hls_time',
+      String(WEB_SEGMENT_SEC),
+      '-hls_playlist_type',
+      'vod',
+      '-hls_segment_type',
+      'fmp4',
+      '-hls_segment_filename',
+      join(out, 'audio', 'seg_%05d.m4s'),
+      join(out, 'audio', 'index.m3u8'),
+    ]);
+  });
+
+const limit = () =>
+  timed('c) one hand-written ffmpeg, same ladder, straight to fMP4 HLS', async () => {
+    const out = join(media, `out/c-${Date.now()}`);
+    const n = ladder.length;
+    const graph = [
+      `[0:v]fps=${fps},split=${n}${ladder.map((_, i) => `[s${i}]`).join('')}`,
+      ...ladder.map((r, i) => `[s${i}]scale=-2:${r.height}:flags=bicubic,format=yuv420p[v${i}]`),
+    ].join(';');
+    const args = [
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-loglevel',
+      'error',
+      '-i',
+      source,
+      '-filter_complex',
+      graph,
+    ];
+    ladder.forEach((_, i) => args.push('-map', `[v${i}]`, '-map', '0:a:0'));
+    args.push('-map', '0:a:0', '-c:v', 'libx264', '-preset', PRESET);
+    ladder.forEach((r, i) =>
+      args.push(
+        `-b:v:${i}`,
+        `${r.videoKbps}k`,
+        `-maxrate:v:${i}`,
+        `${Math.round(r.videoKbps * 1.1)}k`,
+        `-bufsize:v:${i}`,
+        `${r.videoKbps * 2}k`,
+        `-profile:v:${i}`,
+        r.profile,
+        `-level:v:${i}`,
+        (r.level / 10).toFixed(1),
+      ),
+    );
+    args.push(
+      '-g',
+      gop,
+      '-keyint_min',
+      gop,
+      '-sc_threshold',
+      '0',
+      '-flags',
+      '+cgop',
+      '-bf',
+      '2',
+      '-c:a',
+      'aac',
+    );
+    ladder.forEach((_, i) => args.push(`-b:a:${i}`, `${AUDIO.kbps}k`));
+    args.push(`-b:a:${n}`, `${AUDIO.audioOnlyKbps}k`, '-ac', '2', '-ar', '48000');
+    const map = [...ladder.map((r, i) => `v:${i},a:${i},name:${r.name}`), `a:${n},name:audio`].join(' ');
+    args.push(
+      '-f',
+      'hls',
+      '-hls_time',
+      String(WEB_SEGMENT_SEC),
+      '-hls_playlist_type',
+      'vod',
+      '-hls_segment_type',
+      'fmp4',
+      '-hls_segment_filename',
+      `${out}/%v/seg_%05d.m4s`,
+      '-master_pl_name',
+      'master.m3u8',
+      '-var_stream_map',
+      map,
+      `${out}/%v/index.m3u8`,
+    );
+    await run('ffmpeg', args, { maxBuffer: 64 * 1024 * 1024 });
+  });
+
+// Interleaved, so background noise on this 2-core machine lands on all three alike.
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 1);
+const times = { a: [] as number[], b: [] as number[], c: [] as number[] };
+for (let i = 0; i < ROUNDS; i++) {
+  times.c.push(await limit());
+  times.a.push(await ours());
+  times.b.push(await perRung());
+}
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+const a = median(times.a);
+const b = median(times.b);
+const c = median(times.c);
+const result = {
+  source: { seconds: SECONDS, width: 1920, height: 1080, fps: 30 },
+  preset: PRESET,
+  rungs: [...ladder.map((r) => r.name), 'audio'],
+  rounds: ROUNDS,
+  ours_s: Number(a.toFixed(2)),
+  per_rung_s: Number(b.toFixed(2)),
+  limit_s: Number(c.toFixed(2)),
+  speedup_vs_per_rung: Number((b / a).toFixed(3)),
+  overhead_vs_limit: Number((a / c).toFixed(3)),
+  realtime_factor_ours: Number((SECONDS / a).toFixed(2)),
+  note: 'b and c write fMP4 HLS only; a also writes the MPEG-TS packaging, masters, I-frame playlists, poster and storyboard',
+};
+mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+writeFileSync(join(import.meta.dirname, 'results', 'transcode.json'), JSON.stringify(result, null, 2) + '\n');
+console.log(JSON.stringify(result, null, 2));
+rmSync(media, { recursive: true, force: true });
