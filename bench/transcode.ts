@@ -49,6 +49,7 @@ const ours = () =>
         source: 'src/lesson-1080p30.mp4',
         outputDir: `out/a-${Date.now()}`,
         requestedBy: 'bench',
+        kind: 'upload',
       },
       String(Date.now()),
     );

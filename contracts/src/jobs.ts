@@ -15,6 +15,8 @@ export const TranscodeJob = z.object({
   /** Output folder relative to the media root; written atomically. */
   outputDir: z.string(),
   requestedBy: z.string(),
+  /** Replays of live lessons go before uploads: a class is waiting for them. */
+  kind: z.enum(['upload', 'replay']).default('upload'),
 });
 export type TranscodeJob = z.infer<typeof TranscodeJob>;
 
@@ -41,6 +43,9 @@ export interface JobPayloads {
   'transcode.result': TranscodeResult;
 }
 export type JobName = keyof JobPayloads;
+
+/** BullMQ priorities (lower runs first). */
+export const TRANSCODE_PRIORITY = { replay: 1, upload: 5 } as const;
 
 /** Which queue carries each job. */
 export const JOB_QUEUE: { [K in JobName]: (typeof QUEUES)[keyof typeof QUEUES] } = {

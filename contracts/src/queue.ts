@@ -3,12 +3,20 @@ import { JOB_QUEUE, isJobName, parseJob, type JobName, type JobPayloads } from '
 import { Queue, UnrecoverableError, Worker, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 
+export interface ConsumeOptions {
+  concurrency?: number;
+  /** How long a worker holds a job without renewing its lock; a crashed worker's job is retried after it. */
+  lockDurationMs?: number;
+  /** How often stalled jobs (their worker died) are looked for and put back. */
+  stalledIntervalMs?: number;
+}
+
 export type JobHandler<K extends JobName> = (payload: JobPayloads[K]) => Promise<void>;
 
 export interface JobQueues {
   enqueue<K extends JobName>(name: K, payload: JobPayloads[K], opts?: JobsOptions): Promise<string>;
   /** Runs a worker over the queue that carries `handlers`' jobs; every job name there must have a handler. */
-  consume<K extends JobName>(handlers: { [N in K]: JobHandler<N> }, concurrency?: number): Worker;
+  consume<K extends JobName>(handlers: { [N in K]: JobHandler<N> }, opts?: ConsumeOptions): Worker;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -44,7 +52,7 @@ export function createJobQueues(redisUrl: string, prefix: string): JobQueues {
       });
       return job.id ?? '';
     },
-    consume(handlers, concurrency = 1) {
+    consume(handlers, opts = {}) {
       const names = Object.keys(handlers) as JobName[];
       const queueNames = new Set(names.map((n) => JOB_QUEUE[n]));
       if (queueNames.size !== 1)
@@ -68,7 +76,13 @@ export function createJobQueues(redisUrl: string, prefix: string): JobQueues {
           }
           await table[job.name]!(payload);
         },
-        { connection: own(), prefix, concurrency },
+        {
+          connection: own(),
+          prefix,
+          concurrency: opts.concurrency ?? 1,
+          ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
+          ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}),
+        },
       );
       workers.push(worker);
       return worker;

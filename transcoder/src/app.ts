@@ -22,7 +22,11 @@ export async function createApp(deps: TranscoderDeps) {
   const hls = new HlsService(deps.ffmpeg, config.MEDIA_DIR, config.X264_PRESET);
   const worker = queues.consume(
     { 'transcode.vod': transcodeVodJob(hls, queues, logger) },
-    config.CONCURRENCY,
+    {
+      concurrency: config.CONCURRENCY,
+      lockDurationMs: config.LOCK_DURATION_MS,
+      stalledIntervalMs: config.STALLED_INTERVAL_MS,
+    },
   );
   worker.on('failed', (job, err) => {
     if (!job) return;

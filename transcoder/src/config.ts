@@ -19,6 +19,9 @@ export const TranscoderConfigSchema = z.object({
   X264_PRESET: z
     .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow'])
     .default('veryfast'),
+  /** A crashed transcoder's job is picked up again once its lock lapses. */
+  LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
+  STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
   FFMPEG_PATH: z.string().default('ffmpeg'),
   FFPROBE_PATH: z.string().default('ffprobe'),
 });

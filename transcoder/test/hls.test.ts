@@ -20,6 +20,7 @@ const job = {
   source: 'src/lesson.mp4',
   outputDir: 'lessons/l1080/v1',
   requestedBy: 'test',
+  kind: 'upload' as const,
 };
 
 before(async () => {

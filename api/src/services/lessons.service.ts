@@ -7,6 +7,7 @@ import {
   type Lesson,
   type LessonStatus,
   type TranscodeResult,
+  TRANSCODE_PRIORITY,
 } from '@sky/contracts';
 import type { JobQueues } from '../adapters/queue.js';
 import { toLesson, type LessonRecord, type LessonRepository } from '../adapters/lessons.repository.js';
@@ -66,12 +67,17 @@ export class LessonService {
     if (!(await this.media.exists(source))) throw new AppError('NOT_FOUND', `no media file ${source}`);
     const version = Date.now().toString(36);
     const updated = await this.lessons.update(id, { status: 'processing' }, ['failureReason']);
-    await this.queues.enqueue('transcode.vod', {
-      lessonId: id,
-      source,
-      outputDir: posix.join('lessons', id, version),
-      requestedBy: actor.sub,
-    });
+    await this.queues.enqueue(
+      'transcode.vod',
+      {
+        lessonId: id,
+        source,
+        outputDir: posix.join('lessons', id, version),
+        requestedBy: actor.sub,
+        kind: 'upload',
+      },
+      { priority: TRANSCODE_PRIORITY.upload },
+    );
     return toLesson(updated ?? rec, this.mediaBaseUrl);
   }
 

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import type { TranscodeJob, TranscodeResult } from '@sky/contracts';
 import { ProbeError, type Ffmpeg, type Progress } from '../adapters/ffmpeg.js';
@@ -70,8 +70,14 @@ export class HlsService {
     };
     if (await exists(join(finalDir, 'web', 'master.m3u8'))) return result;
 
-    const tmp = this.inside(join('.tmp', `${job.lessonId}-${attempt}`));
-    await rm(tmp, { recursive: true, force: true });
+    // Earlier attempts of this job that died mid-way (a killed worker) leave their temp folders: clear them.
+    const tmpRoot = this.inside('.tmp');
+    await mkdir(tmpRoot, { recursive: true });
+    for (const stale of await readdir(tmpRoot)) {
+      if (stale.startsWith(`${job.lessonId}-`))
+        await rm(join(tmpRoot, stale), { recursive: true, force: true });
+    }
+    const tmp = join(tmpRoot, `${job.lessonId}-${attempt}`);
     await mkdir(tmp, { recursive: true });
     try {
       const ladder = chooseLadder(probe);
