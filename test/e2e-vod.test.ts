@@ -13,6 +13,7 @@ import { generateSampleVideo, launchChromium, useInfra, type TestInfra } from '@
 import { pino } from 'pino';
 import type { Connection } from 'mongoose';
 import { connectMongo } from '../api/src/adapters/db.js';
+import { createMediaProbe } from '../api/src/adapters/media-probe.js';
 import { passwords } from '../api/src/adapters/password.js';
 import { createApp as createApi, type ApiApp } from '../api/src/app.js';
 import { loadConfig as apiConfig } from '../api/src/config.js';
@@ -62,6 +63,7 @@ before(async () => {
     mongo,
     queues: apiQueues,
     passwords,
+    probe: createMediaProbe({ ffprobe: 'ffprobe', ffmpeg: 'ffmpeg' }),
     version: 'e2e',
   });
   await api.http.listen({ host: '127.0.0.1', port: 0 });

@@ -37,6 +37,7 @@ before(async () => {
   await api.app.services.lessons.applyTranscodeResult({
     outcome: 'failed',
     lessonId: failed.id,
+    code: 'NOT_MEDIA',
     reason: 'not a readable media file (Invalid data found when processing input)',
   });
   browser = await launchChromium();

@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import type { HealthReport } from '@sky/contracts';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -8,6 +8,7 @@ import type { ApiConfig } from './config.js';
 import { mongoState } from './adapters/db.js';
 import { LessonRepository } from './adapters/lessons.repository.js';
 import type { Passwords } from './adapters/password.js';
+import type { MediaProbe } from './adapters/media-probe.js';
 import type { JobQueues } from './adapters/queue.js';
 import { SessionRepository } from './adapters/sessions.repository.js';
 import { createTokenIssuer } from './adapters/tokens.js';
@@ -18,11 +19,13 @@ import { registerGuard } from './http/guard.js';
 import { healthRoutes } from './http/health.routes.js';
 import { lessonRoutes } from './http/lessons.routes.js';
 import { registerStatic } from './http/static.js';
+import { uploadRoutes } from './http/uploads.routes.js';
 import { userRoutes } from './http/users.routes.js';
 import { transcodeResultJob } from './jobs/transcode-result.job.js';
 import { AuthService } from './services/auth.service.js';
 import { LessonService } from './services/lessons.service.js';
 import { StatusService } from './services/status.service.js';
+import { UploadService } from './services/upload.service.js';
 import { UserService } from './services/users.service.js';
 
 export interface ApiDeps {
@@ -31,6 +34,7 @@ export interface ApiDeps {
   mongo: Connection;
   queues: JobQueues;
   passwords: Passwords;
+  probe: MediaProbe;
   version: string;
 }
 
@@ -59,6 +63,9 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
         .catch(() => false),
   };
   const lessons = new LessonService(lessonsRepo, queues, mediaStore, '/media');
+  const uploads = new UploadService(lessons, deps.probe, mediaRoot, deps.logger);
+  const uploadDir = join(mediaRoot, '.uploads');
+  await mkdir(uploadDir, { recursive: true });
 
   const health = async (): Promise<HealthReport> => {
     const mongoDep = mongoState(mongo);
@@ -98,6 +105,13 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   await http.register(authRoutes(auth, users));
   await http.register(userRoutes(users));
   await http.register(lessonRoutes(lessons));
+  await http.register(
+    uploadRoutes(uploads, {
+      dir: uploadDir,
+      maxBytes: config.UPLOAD_MAX_BYTES,
+      verify: (t) => auth.verifyAccess(t),
+    }),
+  );
   await registerStatic(http, mediaRoot, config.WEB_DIST_DIR);
 
   const worker = queues.consume({ 'transcode.result': transcodeResultJob(lessons) });

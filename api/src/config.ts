@@ -21,6 +21,14 @@ export const ApiConfigSchema = z.object({
   MEDIA_DIR: z.string().min(1),
   /** The built web client (web-client/dist); served at / when set. */
   WEB_DIST_DIR: z.string().optional(),
+  /** Largest lesson video a teacher may upload (tus). */
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 ** 3),
+  FFMPEG_PATH: z.string().default('ffmpeg'),
+  FFPROBE_PATH: z.string().default('ffprobe'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   SFU_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.sfu}`),
   CURRICULUM_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.curriculum}`),

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { connectMongo } from './adapters/db.js';
+import { createMediaProbe } from './adapters/media-probe.js';
 import { passwords } from './adapters/password.js';
 import { seedDemo } from './seed.js';
 
@@ -12,11 +13,13 @@ const logger = pino({ level: config.LOG_LEVEL, name: 'api' });
 
 const mongo = await connectMongo(config.MONGODB_URI);
 const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
+const probe = createMediaProbe({ ffprobe: config.FFPROBE_PATH, ffmpeg: config.FFMPEG_PATH });
 const app = await createApp({
   config,
   logger,
   mongo,
   queues,
+  probe,
   passwords,
   version: serviceVersion(import.meta.url),
 });

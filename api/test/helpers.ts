@@ -6,6 +6,7 @@ import { createJobQueues } from '@sky/contracts/queue';
 import { useInfra } from '@sky/devkit';
 import { pino } from 'pino';
 import { connectMongo } from '../src/adapters/db.js';
+import { createMediaProbe } from '../src/adapters/media-probe.js';
 import { passwords } from '../src/adapters/password.js';
 import { createApp, type ApiApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -39,7 +40,15 @@ export async function startTestApi(extraEnv: Record<string, string> = {}): Promi
   const mongo = await connectMongo(config.MONGODB_URI);
   const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
   const logger = pino({ level: 'silent' });
-  const app = await createApp({ config, logger, mongo, queues, passwords, version: 'test' });
+  const app = await createApp({
+    config,
+    logger,
+    mongo,
+    queues,
+    passwords,
+    probe: createMediaProbe({ ffprobe: 'ffprobe', ffmpeg: 'ffmpeg' }),
+    version: 'test',
+  });
   await app.http.ready();
 
   const login = async (username: string, password = PASSWORD): Promise<TokenPair> => {

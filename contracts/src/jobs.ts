@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MediaFailure } from './lessons.js';
 
 /** Queue names on Redis: one queue per consumer, so each service owns what it drains. */
 export const QUEUES = {
@@ -28,12 +29,13 @@ export const TranscodeResult = z.discriminatedUnion('outcome', [
     master: z.string(),
     /** Set-top box (MPEG-TS, HLS v3) master playlist. */
     tvMaster: z.string(),
-    poster: z.string(),
-    /** WebVTT of storyboard thumbnails for seek previews. */
-    storyboard: z.string(),
+    /** Absent for audio-only lessons. */
+    poster: z.string().optional(),
+    /** WebVTT of storyboard thumbnails for seek previews; absent for audio-only lessons. */
+    storyboard: z.string().optional(),
     durationSec: z.number(),
   }),
-  z.object({ outcome: z.literal('failed'), lessonId: z.string(), reason: z.string() }),
+  z.object({ outcome: z.literal('failed'), lessonId: z.string(), code: MediaFailure, reason: z.string() }),
 ]);
 export type TranscodeResult = z.infer<typeof TranscodeResult>;
 

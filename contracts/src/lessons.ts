@@ -5,6 +5,18 @@ export const LESSON_STATUSES = ['draft', 'processing', 'ready', 'failed'] as con
 export const LessonStatus = z.enum(LESSON_STATUSES);
 export type LessonStatus = z.infer<typeof LessonStatus>;
 
+/** Why a lesson's media could not be used; the UI says it in the teacher's language. */
+export const MEDIA_FAILURES = [
+  'EMPTY_FILE',
+  'NOT_MEDIA',
+  'NO_STREAMS',
+  'NO_DURATION',
+  'UNDECODABLE',
+  'TRANSCODE_FAILED',
+] as const;
+export const MediaFailure = z.enum(MEDIA_FAILURES);
+export type MediaFailure = z.infer<typeof MediaFailure>;
+
 export const ObjectIdString = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
 
 export const CreateLessonBody = z.strictObject({
@@ -44,9 +56,17 @@ export const Lesson = z.object({
   storyboardUrl: z.string().optional(),
   durationSec: z.number().optional(),
   failureReason: z.string().optional(),
+  failureCode: MediaFailure.optional(),
   createdAt: z.string(),
 });
 export type Lesson = z.infer<typeof Lesson>;
 
 export const LessonList = z.object({ items: z.array(Lesson), total: z.number().int() });
 export type LessonList = z.infer<typeof LessonList>;
+
+/** tus Upload-Metadata a teacher's browser sends with a lesson video. */
+export const UploadMetadata = z.object({
+  lessonId: ObjectIdString,
+  filename: z.string().min(1).max(255),
+});
+export type UploadMetadata = z.infer<typeof UploadMetadata>;

@@ -42,6 +42,7 @@ export async function createApp(deps: TranscoderDeps) {
           .enqueue('transcode.result', {
             outcome: 'failed',
             lessonId,
+            code: 'TRANSCODE_FAILED',
             reason: `transcoding failed: ${err.message}`,
           })
           .catch((e: unknown) => logger.error({ err: e }, 'could not report the failure'));

@@ -133,3 +133,68 @@ test('no intermediate or temp folder is left, and a second run is a no-op', asyn
   assert.equal(again.outcome, 'ready');
   assert.ok(Date.now() - t0 < 3000, 'nothing was encoded again');
 });
+
+test('an audio-only recording becomes an audio-only lesson on both packagings', async () => {
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=330:duration=9',
+    '-c:a',
+    'aac',
+    join(media, 'src', 'voice.m4a'),
+  ]);
+  const result = await hls().package(
+    {
+      lessonId: 'voice',
+      source: 'src/voice.m4a',
+      outputDir: 'lessons/voice/v1',
+      requestedBy: 'test',
+      kind: 'upload',
+    },
+    'a1',
+  );
+  assert.equal(result.outcome, 'ready');
+  assert.ok(result.outcome === 'ready' && result.poster === undefined);
+  const dir = join(media, 'lessons/voice/v1');
+  for (const p of ['web', 'tv']) {
+    const master = readFileSync(join(dir, p, 'master.m3u8'), 'utf8');
+    assert.match(
+      master,
+      /#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,CODECS="mp4a\.40\.2"\naudio\/index\.m3u8/,
+    );
+    const { stderr } = await run('ffmpeg', [
+      '-v',
+      'error',
+      '-i',
+      join(dir, p, 'audio/index.m3u8'),
+      '-f',
+      'null',
+      '-',
+    ]);
+    assert.equal(stderr.trim(), '');
+  }
+  assert.match(readFileSync(join(dir, 'tv/master.m3u8'), 'utf8'), /^#EXTM3U\n#EXT-X-VERSION:3\n/);
+});
+
+test('a file that is not media fails for good with a code, not a retry', async () => {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(media, 'src', 'notes.mp4'), 'not a video\n'.repeat(100));
+  await assert.rejects(
+    hls().package(
+      {
+        lessonId: 'bad',
+        source: 'src/notes.mp4',
+        outputDir: 'lessons/bad/v1',
+        requestedBy: 'test',
+        kind: 'upload',
+      },
+      'a1',
+    ),
+    (err: Error & { code?: string }) => err.code === 'NOT_MEDIA',
+  );
+  assert.ok(!existsSync(join(media, 'lessons/bad')));
+});

@@ -1,5 +1,5 @@
 import type { GradeId, Lesson, LessonStatus } from '@sky/contracts';
-import { GRADE_IDS, LESSON_STATUSES } from '@sky/contracts';
+import { GRADE_IDS, LESSON_STATUSES, MEDIA_FAILURES, type MediaFailure } from '@sky/contracts';
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 
 interface LessonDoc {
@@ -10,12 +10,15 @@ interface LessonDoc {
   teacherId: string;
   status: LessonStatus;
   /** Master playlist path relative to the media root, once ready. */
-  master?: string;
-  tvMaster?: string;
-  poster?: string;
-  storyboard?: string;
-  durationSec?: number;
-  failureReason?: string;
+  master?: string | undefined;
+  tvMaster?: string | undefined;
+  poster?: string | undefined;
+  storyboard?: string | undefined;
+  durationSec?: number | undefined;
+  failureReason?: string | undefined;
+  failureCode?: MediaFailure | undefined;
+  /** The teacher's upload in the media store, once one finished. */
+  source?: string | undefined;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -34,6 +37,8 @@ const lessonSchema = new Schema<LessonDoc>(
     storyboard: String,
     durationSec: Number,
     failureReason: String,
+    failureCode: { type: String, enum: MEDIA_FAILURES },
+    source: String,
   },
   { timestamps: true },
 );
@@ -106,6 +111,7 @@ export function toLesson(r: LessonRecord, mediaBaseUrl: string): Lesson {
     ...(r.storyboard ? { storyboardUrl: `${mediaBaseUrl}/${r.storyboard}` } : {}),
     ...(r.durationSec !== undefined ? { durationSec: r.durationSec } : {}),
     ...(r.failureReason ? { failureReason: r.failureReason } : {}),
+    ...(r.failureCode ? { failureCode: r.failureCode } : {}),
     createdAt: r.createdAt.toISOString(),
   };
 }

@@ -6,6 +6,7 @@ import {
   type GradeId,
   type Lesson,
   type LessonStatus,
+  type MediaFailure,
   type TranscodeResult,
   TRANSCODE_PRIORITY,
 } from '@sky/contracts';
@@ -66,7 +67,7 @@ export class LessonService {
     if (rec.status === 'processing') throw new AppError('CONFLICT', 'this lesson is already being processed');
     if (!(await this.media.exists(source))) throw new AppError('NOT_FOUND', `no media file ${source}`);
     const version = Date.now().toString(36);
-    const updated = await this.lessons.update(id, { status: 'processing' }, ['failureReason']);
+    const updated = await this.lessons.update(id, { status: 'processing' }, ['failureReason', 'failureCode']);
     await this.queues.enqueue(
       'transcode.vod',
       {
@@ -90,11 +91,29 @@ export class LessonService {
       await this.lessons.update(
         result.lessonId,
         { status: 'ready', master, tvMaster, poster, storyboard, durationSec },
-        ['failureReason'],
+        ['failureReason', 'failureCode'],
       );
     } else {
-      await this.lessons.update(result.lessonId, { status: 'failed', failureReason: result.reason });
+      await this.markFailed(result.lessonId, result.code, result.reason);
     }
+  }
+
+  async markFailed(id: string, code: MediaFailure, reason: string): Promise<void> {
+    await this.lessons.update(id, { status: 'failed', failureCode: code, failureReason: reason });
+  }
+
+  /** The lesson a teacher may attach media to: theirs (or any, for an admin), and not mid-processing. */
+  async assertCanUpload(actor: AccessClaims, id: string): Promise<void> {
+    const rec = await this.lessons.findById(id);
+    if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
+    if (actor.role !== 'admin' && rec.teacherId !== actor.sub) {
+      throw new AppError('FORBIDDEN', 'only the lesson’s teacher or an admin may do this');
+    }
+    if (rec.status === 'processing') throw new AppError('CONFLICT', 'this lesson is already being processed');
+  }
+
+  async recordSource(id: string, source: string): Promise<void> {
+    await this.lessons.update(id, { source });
   }
 
   private canSee(actor: AccessClaims, rec: LessonRecord): boolean {

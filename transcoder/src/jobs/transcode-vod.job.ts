@@ -27,6 +27,7 @@ export function transcodeVodJob(
       await queues.enqueue('transcode.result', {
         outcome: 'failed',
         lessonId: job.lessonId,
+        code: err.code,
         reason: err.message,
       });
     }

@@ -31,8 +31,24 @@ export function buildEncodeArgs(
   ladder: Rung[],
   preset: string,
 ): FfmpegSpec {
-  if (!probe.video || ladder.length === 0)
-    throw new Error('buildEncodeArgs needs a video stream and at least one rung');
+  if (!probe.video || ladder.length === 0) {
+    if (!probe.audio) throw new Error('buildEncodeArgs needs a video or an audio stream');
+    // an audio-only lesson (a radio-style recording): the two AAC tracks and nothing else
+    const o = [
+      '-map',
+      '0:a:0',
+      '-map',
+      '0:a:0',
+      '-c:a',
+      'aac',
+      '-b:a:0',
+      `${AUDIO.kbps}k`,
+      '-b:a:1',
+      `${AUDIO.audioOnlyKbps}k`,
+    ];
+    o.push('-ac', String(AUDIO.channels), '-ar', String(AUDIO.sampleRate), '-f', 'matroska');
+    return { input, inputOptions: BASE_INPUT, outputs: [{ options: o, target: intermediate }] };
+  }
   const fps = outputFps(probe);
   const gop = fps * GOP_SEC;
   const n = ladder.length;
@@ -131,6 +147,28 @@ export function buildPackageArgs(
   ladder: Rung[],
   hasAudio: boolean,
 ): FfmpegSpec {
+  if (ladder.length === 0) {
+    // audio-only: the same AAC (128 kbps) for both; a TS rendition still plays on set-top boxes
+    const web = hlsOutput({
+      ladder,
+      hasAudio,
+      audioOnly: true,
+      dir: `${outDir}/web`,
+      segmentSec: WEB_SEGMENT_SEC,
+      type: 'fmp4',
+    });
+    web.options = web.options.map((x) => (x === '0:a:1' ? '0:a:0' : x));
+    const tv = hlsOutput({
+      ladder,
+      hasAudio,
+      audioOnly: true,
+      dir: `${outDir}/tv`,
+      segmentSec: TV_SEGMENT_SEC,
+      type: 'mpegts',
+    });
+    tv.options = tv.options.map((x) => (x === '0:a:1' ? '0:a:0' : x));
+    return { input: intermediate, inputOptions: BASE_INPUT, outputs: [web, tv] };
+  }
   const tvCount = ladder.filter((r) => r.height <= TV_MAX_HEIGHT).length;
   const tvLadder = ladder.slice(ladder.length - Math.max(tvCount, 1));
   const tvOffset = ladder.length - tvLadder.length;

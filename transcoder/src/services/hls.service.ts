@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
-import type { TranscodeJob, TranscodeResult } from '@sky/contracts';
+import type { MediaFailure, TranscodeJob, TranscodeResult } from '@sky/contracts';
 import { ProbeError, type Ffmpeg, type Progress } from '../adapters/ffmpeg.js';
 import {
   buildEncodeArgs,
@@ -21,8 +21,15 @@ import {
   type VariantInfo,
 } from './master.js';
 
-/** A failure no retry can fix (the upload is not usable media); the reason is shown to the teacher. */
-export class PermanentFailure extends Error {}
+/** A failure no retry can fix (the upload is not usable media); the code is shown translated to the teacher. */
+export class PermanentFailure extends Error {
+  constructor(
+    readonly code: MediaFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export class HlsService {
   constructor(
@@ -34,7 +41,7 @@ export class HlsService {
   private inside(rel: string): string {
     const abs = normalize(join(this.mediaDir, rel));
     if (!abs.startsWith(normalize(this.mediaDir) + sep))
-      throw new PermanentFailure(`path outside the media store: ${rel}`);
+      throw new PermanentFailure('NOT_MEDIA', `path outside the media store: ${rel}`);
     return abs;
   }
 
@@ -54,18 +61,22 @@ export class HlsService {
     try {
       probe = await this.ffmpeg.probe(source);
     } catch (err) {
-      if (err instanceof ProbeError) throw new PermanentFailure(`not a readable media file (${err.message})`);
+      if (err instanceof ProbeError)
+        throw new PermanentFailure('NOT_MEDIA', `not a readable media file (${err.message})`);
       throw err;
     }
-    if (!probe.video) throw new PermanentFailure('the file has no video stream');
-    if (!(probe.durationSec > 0)) throw new PermanentFailure('the file has no duration');
+    if (!probe.video && !probe.audio)
+      throw new PermanentFailure('NO_STREAMS', 'the file has no video or audio stream');
+    if (!(probe.durationSec > 0)) throw new PermanentFailure('NO_DURATION', 'the file has no duration');
+    const hasVideo = probe.video !== undefined;
     const result: TranscodeResult = {
       outcome: 'ready',
       lessonId: job.lessonId,
       master: `${job.outputDir}/web/master.m3u8`,
       tvMaster: `${job.outputDir}/tv/master.m3u8`,
-      poster: `${job.outputDir}/poster.jpg`,
-      storyboard: `${job.outputDir}/storyboard.vtt`,
+      ...(hasVideo
+        ? { poster: `${job.outputDir}/poster.jpg`, storyboard: `${job.outputDir}/storyboard.vtt` }
+        : {}),
       durationSec: probe.durationSec,
     };
     if (await exists(join(finalDir, 'web', 'master.m3u8'))) return result;
@@ -84,9 +95,11 @@ export class HlsService {
       const intermediate = join(tmp, 'encoded.mkv');
       await this.ffmpeg.run(buildEncodeArgs(source, intermediate, probe, ladder, this.preset), onProgress);
       await this.ffmpeg.run(buildPackageArgs(intermediate, tmp, ladder, probe.audio !== undefined));
-      const sb = planStoryboard(probe);
-      await this.ffmpeg.run(buildImageArgs(intermediate, tmp, ladder, sb, probe));
-      await writeFile(join(tmp, 'storyboard.vtt'), storyboardVtt(sb, probe.durationSec));
+      if (hasVideo) {
+        const sb = planStoryboard(probe);
+        await this.ffmpeg.run(buildImageArgs(intermediate, tmp, ladder, sb, probe));
+        await writeFile(join(tmp, 'storyboard.vtt'), storyboardVtt(sb, probe.durationSec));
+      }
       await rm(intermediate);
       await this.writeMasters(tmp, ladder, probe.audio !== undefined);
       await mkdir(dirname(finalDir), { recursive: true });
@@ -106,13 +119,14 @@ export class HlsService {
     await writeFile(join(dir, 'web', 'master.m3u8'), buildMasterPlaylist({ version: 7, variants: web }));
 
     const tvRungs = ladder.filter((r) => r.height <= TV_MAX_HEIGHT);
-    const tvNames = (tvRungs.length ? tvRungs : ladder.slice(-1)).map((r) => r.name);
+    const tvNames =
+      ladder.length === 0 ? ['audio'] : (tvRungs.length ? tvRungs : ladder.slice(-1)).map((r) => r.name);
     const tv: VariantInfo[] = [];
     const iframes: IFrameInfo[] = [];
     for (const name of tvNames) {
       const v = await this.variant(join(dir, 'tv'), name, audio);
       tv.push(v);
-      iframes.push(await this.iframes(join(dir, 'tv'), name, v));
+      if (name !== 'audio') iframes.push(await this.iframes(join(dir, 'tv'), name, v));
     }
     await writeFile(
       join(dir, 'tv', 'master.m3u8'),

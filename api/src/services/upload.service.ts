@@ -1,0 +1,57 @@
+import { mkdir, rename } from 'node:fs/promises';
+import { extname, join, posix } from 'node:path';
+import { AppError, UploadMetadata, type AccessClaims } from '@sky/contracts';
+import type { FastifyBaseLogger } from 'fastify';
+import type { MediaProbe } from '../adapters/media-probe.js';
+import type { LessonService } from './lessons.service.js';
+
+/**
+ * Resumable lesson uploads (tus). A finished upload is checked with ffprobe before anything is queued:
+ * an unusable file ends as a failed lesson with a reason the teacher can read, never a stuck "processing".
+ */
+export class UploadService {
+  constructor(
+    private readonly lessons: LessonService,
+    private readonly probe: MediaProbe,
+    private readonly mediaDir: string,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** Before an upload starts: its metadata is valid and the actor may attach media to that lesson. */
+  async authorize(
+    actor: AccessClaims,
+    metadata: Record<string, string | null | undefined>,
+  ): Promise<UploadMetadata> {
+    const parsed = UploadMetadata.safeParse(metadata);
+    if (!parsed.success) {
+      const fields = parsed.error.issues.map((i) => `metadata.${i.path.join('.')}`).join(', ');
+      throw new AppError('VALIDATION_FAILED', `bad upload metadata: ${fields}`);
+    }
+    await this.lessons.assertCanUpload(actor, parsed.data.lessonId);
+    return parsed.data;
+  }
+
+  /** After the last byte: move the file into the media store, check it, then queue the transcode. */
+  async finish(
+    actor: AccessClaims,
+    uploadPath: string,
+    uploadId: string,
+    meta: UploadMetadata,
+  ): Promise<void> {
+    const ext = extname(meta.filename)
+      .toLowerCase()
+      .replace(/[^.a-z0-9]/g, '')
+      .slice(0, 8);
+    const rel = posix.join('uploads', meta.lessonId, `${uploadId}${ext}`);
+    await mkdir(join(this.mediaDir, 'uploads', meta.lessonId), { recursive: true });
+    await rename(uploadPath, join(this.mediaDir, rel));
+    await this.lessons.recordSource(meta.lessonId, rel);
+    const check = await this.probe.check(join(this.mediaDir, rel));
+    if (!check.ok) {
+      this.log.info({ lesson: meta.lessonId, code: check.code }, 'upload refused');
+      await this.lessons.markFailed(meta.lessonId, check.code, check.reason);
+      return;
+    }
+    await this.lessons.requestTranscode(actor, meta.lessonId, rel);
+  }
+}
