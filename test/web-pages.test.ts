@@ -103,12 +103,12 @@ for (const role of Object.keys(HOME_TEXT) as Role[]) {
 test('the teacher sees why a lesson failed; English works too', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await loginAs(page, 'teacher');
-  assert.match(await mainShows(page, /not a readable media file/), /处理失败/);
+  assert.match(await mainShows(page, /这不是可识别的视频或音频文件/), /失败/);
   await page
     .getByRole('button', { name: /English|EN/ })
     .first()
     .click();
-  assert.match(await mainShows(page, /My lessons/), /Processing failed/);
+  assert.match(await mainShows(page, /My lessons/), /This is not a video or audio file we can read/);
   await page.screenshot({ path: join(SHOTS, 'home-teacher.en.png'), fullPage: true });
   await page.close();
 });
@@ -132,5 +132,40 @@ test('the pages fit a phone', async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
   await page.screenshot({ path: join(SHOTS, 'home-student.phone.png'), fullPage: true });
+  await page.close();
+});
+
+test('a teacher uploads a video from the browser; a text file renamed .mp4 is refused in Chinese', async () => {
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { generateSampleVideo } = await import('@sky/devkit');
+  const dir = mkdtempSync(join(tmpdir(), 'sky-web-upload-'));
+  writeFileSync(join(dir, 'notes.mp4'), '这不是视频\n'.repeat(200));
+  const video = await generateSampleVideo(join(dir, 'lesson.mp4'), {
+    seconds: 6,
+    width: 640,
+    height: 360,
+    fps: 25,
+  });
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await loginAs(page, 'teacher');
+  await mainShows(page, /分数的初步认识/);
+  const draft = page.locator('.lesson-item').filter({ hasText: '分数的初步认识' });
+  await draft.getByTestId('upload-input').setInputFiles(join(dir, 'notes.mp4'));
+  await mainShows(page, /这不是可识别的视频或音频文件/);
+  await page.screenshot({ path: join(SHOTS, 'teacher-upload-refused.zh-CN.png'), fullPage: true });
+
+  const again = page.locator('.lesson-item').filter({ hasText: '分数的初步认识' });
+  await again.getByTestId('upload-input').setInputFiles(video);
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('.lesson-item')].some(
+        (e) => e.textContent?.includes('分数的初步认识') && e.textContent.includes('转码中'),
+      ),
+    undefined,
+    { timeout: 20_000 },
+  );
+  await page.screenshot({ path: join(SHOTS, 'teacher-upload-processing.zh-CN.png'), fullPage: true });
   await page.close();
 });

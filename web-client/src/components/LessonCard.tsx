@@ -17,8 +17,12 @@ export function LessonCard({ lesson, showStatus = false }: { lesson: Lesson; sho
           {t(`grades.${lesson.grade}`)} · {lesson.subject} · {formatDuration(lesson.durationSec, t)}
         </p>
         {showStatus && <StatusBadge status={lesson.status} />}
-        {showStatus && lesson.status === 'failed' && lesson.failureReason && (
-          <p className="failure">{t('lesson.failed', { reason: lesson.failureReason })}</p>
+        {showStatus && lesson.status === 'failed' && (
+          <p className="failure" data-testid="failure">
+            {lesson.failureCode
+              ? t(`mediaFailures.${lesson.failureCode}`)
+              : t('lesson.failed', { reason: lesson.failureReason ?? '' })}
+          </p>
         )}
       </div>
     </Link>

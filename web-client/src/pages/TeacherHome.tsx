@@ -6,6 +6,7 @@ import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
 import { LessonCard } from '../components/LessonCard';
+import { UploadPanel } from '../components/UploadPanel';
 import { GradeOptions } from '../components/Options';
 
 // The api caps a page at 100 and has no teacher filter yet: a teacher's own lessons are picked from the newest 100.
@@ -76,7 +77,10 @@ export function TeacherHome({ user }: { user: PublicUser }) {
         {lessons.data && mine.length === 0 && <p className="empty">{t('teacher.empty')}</p>}
         <div className="grid">
           {mine.map((l) => (
-            <LessonCard key={l.id} lesson={l} showStatus />
+            <div key={l.id} className="lesson-item">
+              <LessonCard lesson={l} showStatus />
+              {(l.status === 'draft' || l.status === 'failed') && <UploadPanel lesson={l} onDone={reload} />}
+            </div>
           ))}
         </div>
       </div>
