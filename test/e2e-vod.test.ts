@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { Lesson, TokenPair } from '@sky/contracts';
+import type { Lesson, TokenPair, TranscodeProgress } from '@sky/contracts';
+import { io as ioClient } from 'socket.io-client';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
 import { generateSampleVideo, launchChromium, useInfra, type TestInfra } from '@sky/devkit';
 import { pino } from 'pino';
@@ -142,6 +143,13 @@ test('teacher → lesson → transcode job → HLS → ready in Mongo → a stud
   assert.equal(created.status, 201);
   assert.equal(created.json.status, 'draft');
 
+  // The teacher's page follows the lesson over socket.io and sees transcoding progress live.
+  const progress: TranscodeProgress[] = [];
+  const socket = ioClient(`${base}/lessons`, { auth: { token }, transports: ['websocket'] });
+  socket.on('lesson:progress', (p: TranscodeProgress) => progress.push(p));
+  const watched = await socket.timeout(5000).emitWithAck('lesson:watch', { lessonId: created.json.id });
+  assert.deepEqual(watched, { ok: true, data: { lessonId: created.json.id } });
+
   const queued = await call<Lesson>('POST', `/api/lessons/${created.json.id}/transcode`, token, {
     source: 'samples/e2e.mp4',
   });
@@ -154,6 +162,15 @@ test('teacher → lesson → transcode job → HLS → ready in Mongo → a stud
     lesson = (await call<Lesson>('GET', `/api/lessons/${created.json.id}`, token)).json;
   }
   assert.equal(lesson.status, 'ready', `lesson ended as ${lesson.status}: ${lesson.failureReason ?? ''}`);
+  for (let i = 0; i < 20 && progress.at(-1)?.percent !== 100; i++)
+    await new Promise((r) => setTimeout(r, 100));
+  socket.disconnect();
+  assert.ok(progress.length >= 2, `progress events: ${progress.length}`);
+  assert.equal(progress.at(-1)?.percent, 100);
+  assert.ok(
+    progress.every((p, i) => i === 0 || p.percent >= progress[i - 1]!.percent),
+    'progress never goes back',
+  );
   assert.ok(lesson.playbackUrl?.endsWith('/master.m3u8'));
   assert.ok(Math.abs((lesson.durationSec ?? 0) - 10) < 0.5, `duration ${lesson.durationSec}`);
 
@@ -262,4 +279,49 @@ test('a text file renamed .mp4 ends as a failed lesson with the reason, and the 
     escape.json.errors.map((e) => e.path),
     ['body.source'],
   );
+});
+
+test('the lessons socket refuses students, forged tokens, and other teachers’ lessons', async () => {
+  await api.services.users.create({
+    username: 'student.sock',
+    password: 'e2e-password-123',
+    displayName: 's',
+    role: 'student',
+    grade: 'p1',
+  });
+  const student = (
+    await call<TokenPair>('POST', '/api/auth/login', undefined, {
+      username: 'student.sock',
+      password: 'e2e-password-123',
+    })
+  ).json.accessToken;
+  for (const token of [student, 'forged.token.value']) {
+    const s = ioClient(`${base}/lessons`, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    const err = await new Promise<Error & { data?: { code?: string } }>((resolve) =>
+      s.on('connect_error', resolve),
+    );
+    assert.ok(['FORBIDDEN', 'UNAUTHENTICATED'].includes(err.data?.code ?? ''), err.message);
+    s.close();
+  }
+  const teacher = (
+    await call<TokenPair>('POST', '/api/auth/login', undefined, {
+      username: 'teacher.e2e',
+      password: 'e2e-password-123',
+    })
+  ).json.accessToken;
+  const s = ioClient(`${base}/lessons`, {
+    auth: { token: teacher },
+    transports: ['websocket'],
+    reconnection: false,
+  });
+  const bad = await s.timeout(5000).emitWithAck('lesson:watch', { lessonId: '../../etc' });
+  assert.equal(bad.ok, false);
+  assert.equal(bad.error.code, 'VALIDATION_FAILED');
+  const missing = await s.timeout(5000).emitWithAck('lesson:watch', { lessonId: '0123456789abcdef01234567' });
+  assert.equal(missing.error.code, 'NOT_FOUND');
+  s.close();
 });

@@ -1,6 +1,7 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
-import type { HealthReport } from '@sky/contracts';
+import { QUEUES, type HealthReport } from '@sky/contracts';
+import { Server as SocketServer } from 'socket.io';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Connection } from 'mongoose';
@@ -26,6 +27,7 @@ import { AuthService } from './services/auth.service.js';
 import { LessonService } from './services/lessons.service.js';
 import { StatusService } from './services/status.service.js';
 import { UploadService } from './services/upload.service.js';
+import { registerLessonsNamespace } from './socket/lessons.handler.js';
 import { UserService } from './services/users.service.js';
 
 export interface ApiDeps {
@@ -40,6 +42,7 @@ export interface ApiDeps {
 
 export interface ApiApp {
   http: FastifyInstance;
+  io: SocketServer;
   services: { auth: AuthService; users: UserService; lessons: LessonService };
   close(): Promise<void>;
 }
@@ -114,13 +117,23 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   );
   await registerStatic(http, mediaRoot, config.WEB_DIST_DIR);
 
+  const io = new SocketServer(http.server, { path: '/socket.io', serveClient: false });
+  const lessonsNsp = registerLessonsNamespace(io, {
+    verify: (t) => auth.verifyAccess(t),
+    lessons,
+    log: deps.logger,
+  });
+  queues.onProgress(QUEUES.transcode, (data) => lessonsNsp.progress(data));
+
   const worker = queues.consume({ 'transcode.result': transcodeResultJob(lessons) });
   worker.on('failed', (job, err) => deps.logger.error({ job: job?.id, err }, 'transcode result not applied'));
 
   return {
     http,
     services: { auth, users, lessons },
+    io,
     async close() {
+      await io.close();
       await http.close();
       await worker.close();
     },

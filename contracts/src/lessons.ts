@@ -70,3 +70,24 @@ export const UploadMetadata = z.object({
   filename: z.string().min(1).max(255),
 });
 export type UploadMetadata = z.infer<typeof UploadMetadata>;
+
+/** Transcoding progress of a lesson, pushed to its teacher's page. */
+export const TranscodeProgress = z.object({
+  lessonId: z.string(),
+  percent: z.number().min(0).max(100),
+  fps: z.number().optional(),
+  /** Encoding speed as a multiple of real time. */
+  speed: z.number().optional(),
+});
+export type TranscodeProgress = z.infer<typeof TranscodeProgress>;
+
+/** socket.io namespace /lessons: a teacher's page follows its lessons while they process. */
+export interface LessonServerEvents {
+  'lesson:progress': (p: TranscodeProgress) => void;
+}
+export interface LessonClientEvents {
+  'lesson:watch': (
+    req: { lessonId: string },
+    ack: (res: import('./errors.js').Ack<{ lessonId: string }>) => void,
+  ) => void;
+}

@@ -1,6 +1,6 @@
 // Typed BullMQ glue over the job map. A separate entry (@sky/contracts/queue) so browsers never load it.
 import { JOB_QUEUE, isJobName, parseJob, type JobName, type JobPayloads } from './jobs.js';
-import { Queue, UnrecoverableError, Worker, type JobsOptions } from 'bullmq';
+import { Queue, QueueEvents, UnrecoverableError, Worker, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 
 export interface ConsumeOptions {
@@ -11,12 +11,20 @@ export interface ConsumeOptions {
   stalledIntervalMs?: number;
 }
 
-export type JobHandler<K extends JobName> = (payload: JobPayloads[K]) => Promise<void>;
+/** What a handler may tell the queue while it works. */
+export interface JobContext {
+  /** Progress visible to anyone watching the queue (throttle it: each call is a Redis write). */
+  progress(data: Record<string, unknown>): Promise<void>;
+}
+
+export type JobHandler<K extends JobName> = (payload: JobPayloads[K], ctx: JobContext) => Promise<void>;
 
 export interface JobQueues {
   enqueue<K extends JobName>(name: K, payload: JobPayloads[K], opts?: JobsOptions): Promise<string>;
   /** Runs a worker over the queue that carries `handlers`' jobs; every job name there must have a handler. */
   consume<K extends JobName>(handlers: { [N in K]: JobHandler<N> }, opts?: ConsumeOptions): Worker;
+  /** Calls `listener` with the progress every job of `queue` reports, from any worker process. */
+  onProgress(queue: string, listener: (data: unknown) => void): void;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -27,6 +35,7 @@ export function createJobQueues(redisUrl: string, prefix: string): JobQueues {
   const queues = new Map<string, Queue>();
   const workers: Worker[] = [];
   const extra: Redis[] = [];
+  const listeners: QueueEvents[] = [];
   // BullMQ never closes a connection it was handed: we keep each one to close it ourselves.
   const own = () => {
     const c = connection.duplicate();
@@ -62,7 +71,7 @@ export function createJobQueues(redisUrl: string, prefix: string): JobQueues {
       const missing = carried.filter((n) => !names.includes(n));
       if (missing.length)
         throw new Error(`queue ${queueName} has jobs without a handler: ${missing.join(', ')}`);
-      const table = handlers as unknown as Record<string, (p: unknown) => Promise<void>>;
+      const table = handlers as unknown as Record<string, (p: unknown, ctx: JobContext) => Promise<void>>;
       const worker = new Worker(
         queueName,
         async (job) => {
@@ -74,7 +83,7 @@ export function createJobQueues(redisUrl: string, prefix: string): JobQueues {
           } catch (err) {
             throw new UnrecoverableError(`malformed ${job.name} payload: ${(err as Error).message}`);
           }
-          await table[job.name]!(payload);
+          await table[job.name]!(payload, { progress: (data) => job.updateProgress(data) });
         },
         {
           connection: own(),
@@ -87,6 +96,11 @@ export function createJobQueues(redisUrl: string, prefix: string): JobQueues {
       workers.push(worker);
       return worker;
     },
+    onProgress(queueName, listener) {
+      const events = new QueueEvents(queueName, { connection: own(), prefix });
+      events.on('progress', ({ data }) => listener(data));
+      listeners.push(events);
+    },
     async ping() {
       try {
         return (await connection.ping()) === 'PONG';
@@ -95,7 +109,7 @@ export function createJobQueues(redisUrl: string, prefix: string): JobQueues {
       }
     },
     async close() {
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), ...listeners.map((l) => l.close())]);
       await Promise.all([...queues.values()].map((q) => q.close()));
       for (const c of extra) c.disconnect();
       connection.disconnect();

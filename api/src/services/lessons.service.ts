@@ -104,12 +104,18 @@ export class LessonService {
 
   /** The lesson a teacher may attach media to: theirs (or any, for an admin), and not mid-processing. */
   async assertCanUpload(actor: AccessClaims, id: string): Promise<void> {
+    const rec = await this.assertOwner(actor, id);
+    if (rec.status === 'processing') throw new AppError('CONFLICT', 'this lesson is already being processed');
+  }
+
+  /** The lesson's own teacher, or an admin. */
+  async assertOwner(actor: AccessClaims, id: string): Promise<LessonRecord> {
     const rec = await this.lessons.findById(id);
     if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
     if (actor.role !== 'admin' && rec.teacherId !== actor.sub) {
       throw new AppError('FORBIDDEN', 'only the lesson’s teacher or an admin may do this');
     }
-    if (rec.status === 'processing') throw new AppError('CONFLICT', 'this lesson is already being processed');
+    return rec;
   }
 
   async recordSource(id: string, source: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { JobHandler, JobQueues } from '@sky/contracts/queue';
 import type { FastifyBaseLogger } from 'fastify';
-import { HlsService, PermanentFailure } from '../services/hls.service.js';
+import type { TranscodeProgress } from '@sky/contracts';
+import { HlsService, PermanentFailure, type EncodeProgress } from '../services/hls.service.js';
 
 /**
  * `transcode.vod`: package the lesson and report the outcome to the api's queue. A permanent failure
@@ -11,11 +12,23 @@ export function transcodeVodJob(
   queues: JobQueues,
   log: FastifyBaseLogger,
 ): JobHandler<'transcode.vod'> {
-  return async (job) => {
+  return async (job, ctx) => {
+    let last = 0;
+    const report = (p: EncodeProgress, force = false) => {
+      // at most one Redis write a second
+      if (!force && performance.now() - last < 1000) return;
+      last = performance.now();
+      const data: TranscodeProgress = {
+        lessonId: job.lessonId,
+        percent: Math.round(p.percent * 10) / 10,
+        fps: p.fps,
+        speed: Math.round(p.speed * 100) / 100,
+      };
+      void ctx.progress(data).catch((err: unknown) => log.warn({ err }, 'progress not reported'));
+    };
     try {
-      const result = await hls.package(job, `${Date.now()}`, (p) =>
-        log.debug({ lesson: job.lessonId, ...p }, 'progress'),
-      );
+      const result = await hls.package(job, `${Date.now()}`, (p) => report(p));
+      report({ percent: 100, fps: 0, speed: 0 }, true);
       await queues.enqueue('transcode.result', result);
       log.info(
         { lesson: job.lessonId, master: result.outcome === 'ready' ? result.master : null },

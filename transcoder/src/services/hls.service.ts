@@ -53,7 +53,7 @@ export class HlsService {
   async package(
     job: TranscodeJob,
     attempt: string,
-    onProgress?: (p: Progress) => void,
+    onProgress?: (p: EncodeProgress) => void,
   ): Promise<TranscodeResult> {
     const source = this.inside(job.source);
     const finalDir = this.inside(job.outputDir);
@@ -93,7 +93,21 @@ export class HlsService {
     try {
       const ladder = chooseLadder(probe);
       const intermediate = join(tmp, 'encoded.mkv');
-      await this.ffmpeg.run(buildEncodeArgs(source, intermediate, probe, ladder, this.preset), onProgress);
+      const t0 = performance.now();
+      const duration = probe.durationSec;
+      await this.ffmpeg.run(
+        buildEncodeArgs(source, intermediate, probe, ladder, this.preset),
+        (p: Progress) => {
+          const done = timemarkSec(p.timemark);
+          const elapsed = (performance.now() - t0) / 1000;
+          onProgress?.({
+            // the encode is ~95 % of the work; packaging and images follow
+            percent: Math.min(95, (done / duration) * 95),
+            fps: p.fps,
+            speed: elapsed > 0 ? done / elapsed : 0,
+          });
+        },
+      );
       await this.ffmpeg.run(buildPackageArgs(intermediate, tmp, ladder, probe.audio !== undefined));
       if (hasVideo) {
         const sb = planStoryboard(probe);
@@ -191,6 +205,19 @@ export class HlsService {
       resolution: v.resolution ?? { width: 0, height: 0 },
     };
   }
+}
+
+export interface EncodeProgress {
+  percent: number;
+  fps: number;
+  /** × real time */
+  speed: number;
+}
+
+/** ffmpeg's `HH:MM:SS.cc` → seconds. */
+export function timemarkSec(mark: string): number {
+  const [h, m, sec] = mark.split(':').map(Number);
+  return (h ?? 0) * 3600 + (m ?? 0) * 60 + (sec ?? 0) || 0;
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -7,6 +7,7 @@ import { ErrorNote, Loading } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
 import { LessonCard } from '../components/LessonCard';
 import { UploadPanel } from '../components/UploadPanel';
+import { useLessonProgress } from '../api/useLessonProgress';
 import { GradeOptions } from '../components/Options';
 
 // The api caps a page at 100 and has no teacher filter yet: a teacher's own lessons are picked from the newest 100.
@@ -17,6 +18,7 @@ export function TeacherHome({ user }: { user: PublicUser }) {
   const lessons = useApi(LESSONS, LessonList);
   const mine = lessons.data?.items.filter((l) => l.teacherId === user.id) ?? [];
   const processing = mine.some((l) => l.status === 'processing');
+  const progress = useLessonProgress(mine.filter((l) => l.status === 'processing').map((l) => l.id));
   const [title, setTitle] = useState('');
   const [grade, setGrade] = useState<GradeId>(user.grade ?? 'p1');
   const [subject, setSubject] = useState('');
@@ -80,6 +82,17 @@ export function TeacherHome({ user }: { user: PublicUser }) {
             <div key={l.id} className="lesson-item">
               <LessonCard lesson={l} showStatus />
               {(l.status === 'draft' || l.status === 'failed') && <UploadPanel lesson={l} onDone={reload} />}
+              {l.status === 'processing' && progress[l.id] && (
+                <div data-testid="transcode-progress">
+                  <progress max={100} value={progress[l.id]!.percent} />
+                  <p className="small muted">
+                    {t('teacher.transcoding', {
+                      pct: Math.floor(progress[l.id]!.percent),
+                      speed: (progress[l.id]!.speed ?? 0).toFixed(1),
+                    })}
+                  </p>
+                </div>
+              )}
             </div>
           ))}
         </div>
