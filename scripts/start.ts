@@ -103,7 +103,14 @@ try {
         TV_GATEWAY_URL: urls['tv-gateway'],
       },
     },
-    { name: 'transcoder', env: { PORT: String(port('transcoder')), MEDIA_DIR: MEDIA } },
+    {
+      name: 'transcoder',
+      env: {
+        PORT: String(port('transcoder')),
+        MEDIA_DIR: MEDIA,
+        JWT_SECRET: env['JWT_SECRET'] ?? secret('jwt-secret'),
+      },
+    },
     { name: 'sfu', env: { PORT: String(port('sfu')) } },
     {
       name: 'tv-gateway',

@@ -72,6 +72,7 @@ before(async () => {
   base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
 
   const tCfg = transcoderConfig({
+    JWT_SECRET: 'e2e-secret-that-is-at-least-32-characters!',
     REDIS_URL: infra.redisUrl,
     QUEUE_PREFIX: infra.prefix,
     MEDIA_DIR: media,
@@ -324,4 +325,36 @@ test('the lessons socket refuses students, forged tokens, and other teachers’ 
   const missing = await s.timeout(5000).emitWithAck('lesson:watch', { lessonId: '0123456789abcdef01234567' });
   assert.equal(missing.error.code, 'NOT_FOUND');
   s.close();
+});
+
+test('the queue UI on the transcoder is for admins only', async () => {
+  const tokenOf = async (username: string) =>
+    (await call<TokenPair>('POST', '/api/auth/login', undefined, { username, password: 'e2e-password-123' }))
+      .json.accessToken;
+  await api.services.users.create({
+    username: 'admin.e2e',
+    password: 'e2e-password-123',
+    displayName: 'a',
+    role: 'admin',
+  });
+  const ui = transcoder.http;
+  assert.equal((await ui.inject({ url: '/queues' })).statusCode, 401);
+  const teacher = await tokenOf('teacher.e2e');
+  assert.equal((await ui.inject({ url: `/queues/login?token=${teacher}` })).statusCode, 403);
+  assert.equal(
+    (await ui.inject({ url: '/queues', headers: { authorization: `Bearer ${teacher}` } })).statusCode,
+    403,
+  );
+  const admin = await tokenOf('admin.e2e');
+  const login = await ui.inject({ url: `/queues/login?token=${admin}` });
+  assert.equal(login.statusCode, 302);
+  const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+  assert.match(String(login.headers['set-cookie']), /HttpOnly/);
+  const page = await ui.inject({ url: '/queues', headers: { cookie } });
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /<html/i);
+  const list = await ui.inject({ url: '/queues/api/queues', headers: { cookie } });
+  assert.equal(list.statusCode, 200);
+  const names = (list.json<{ queues: { name: string }[] }>().queues ?? []).map((q) => q.name);
+  assert.ok(names.includes('transcode') && names.includes('transcode-results'), names.join(','));
 });

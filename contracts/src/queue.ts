@@ -25,6 +25,8 @@ export interface JobQueues {
   consume<K extends JobName>(handlers: { [N in K]: JobHandler<N> }, opts?: ConsumeOptions): Worker;
   /** Calls `listener` with the progress every job of `queue` reports, from any worker process. */
   onProgress(queue: string, listener: (data: unknown) => void): void;
+  /** The BullMQ queue behind a name (for the queue UI). */
+  queue(name: string): Queue;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -96,6 +98,7 @@ export function createJobQueues(redisUrl: string, prefix: string): JobQueues {
       workers.push(worker);
       return worker;
     },
+    queue,
     onProgress(queueName, listener) {
       const events = new QueueEvents(queueName, { connection: own(), prefix });
       events.on('progress', ({ data }) => listener(data));

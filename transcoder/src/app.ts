@@ -1,5 +1,7 @@
 import { access, constants } from 'node:fs/promises';
-import type { HealthReport } from '@sky/contracts';
+import { QUEUES, type HealthReport } from '@sky/contracts';
+import { createTokenIssuer } from '@sky/contracts/tokens';
+import { registerQueueUi } from './http/queue-ui.js';
 import type { JobQueues } from '@sky/contracts/queue';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { TranscoderConfig } from './config.js';
@@ -52,6 +54,10 @@ export async function createApp(deps: TranscoderDeps) {
 
   const http = Fastify({ loggerInstance: logger });
   registerProblemHandlers(http);
+  const tokens = createTokenIssuer(config.JWT_SECRET, 900);
+  await registerQueueUi(http, [queues.queue(QUEUES.transcode), queues.queue(QUEUES.transcodeResults)], (t) =>
+    tokens.verify(t),
+  );
   http.get('/healthz', async (_req, reply) => {
     const redisOk = await queues.ping();
     const mediaOk = await access(config.MEDIA_DIR, constants.W_OK).then(

@@ -22,6 +22,8 @@ export const TranscoderConfigSchema = z.object({
   /** A crashed transcoder's job is picked up again once its lock lapses. */
   LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
   STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
+  /** The api's JWT secret: admins' access tokens open the queue UI. */
+  JWT_SECRET: z.string().min(32, 'use at least 32 random characters'),
   FFMPEG_PATH: z.string().default('ffmpeg'),
   FFPROBE_PATH: z.string().default('ffprobe'),
 });

@@ -30,6 +30,7 @@ async function startTranscoder(): Promise<ChildProcess> {
       MEDIA_DIR: media,
       PORT: String(await freePort()),
       LOG_LEVEL: 'silent',
+      JWT_SECRET: 'crash-test-secret-at-least-32-characters',
       X264_PRESET: 'ultrafast',
       LOCK_DURATION_MS: '3000',
       STALLED_INTERVAL_MS: '1000',

@@ -1,8 +1,8 @@
-import { PublicUser, type GradeId, type Role } from '@sky/contracts';
+import { PlatformStatus, PublicUser, type GradeId, type Role } from '@sky/contracts';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { api, ApiError, withQuery } from '../api/client';
+import { api, ApiError, loadSession, withQuery } from '../api/client';
 import { UserList } from '../api/schemas';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
@@ -18,6 +18,15 @@ const EMPTY = {
   school: '',
   district: '',
 };
+
+/** The transcoder's queue UI (bull-board) takes the admin's access token once and keeps it in a cookie. */
+async function openQueueUi(): Promise<void> {
+  const status = await api('/api/status', PlatformStatus);
+  const transcoder = status.services.find((x) => x.service === 'transcoder');
+  const token = loadSession()?.accessToken;
+  if (transcoder && token)
+    window.open(`${transcoder.url}/queues/login?token=${encodeURIComponent(token)}`, '_blank', 'noopener');
+}
 
 export function AdminHome() {
   const { t } = useTranslation();
@@ -82,7 +91,12 @@ export function AdminHome() {
       <div>
         <div className="page-head">
           <h1>{t('admin.title')}</h1>
-          <Link to="/status">{t('admin.statusLink')}</Link>
+          <span className="head-links">
+            <Link to="/status">{t('admin.statusLink')}</Link>
+            <button type="button" className="btn btn-small" onClick={() => void openQueueUi()}>
+              {t('admin.queueLink')}
+            </button>
+          </span>
         </div>
         <label className="inline">
           {t('admin.filter')}
