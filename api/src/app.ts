@@ -65,7 +65,13 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
         .then(() => true)
         .catch(() => false),
   };
-  const lessons = new LessonService(lessonsRepo, queues, mediaStore, '/media');
+  const lessons = new LessonService(
+    lessonsRepo,
+    queues,
+    mediaStore,
+    '/media',
+    async (id) => (await usersRepo.findById(id))?.displayName,
+  );
   const uploads = new UploadService(lessons, deps.probe, mediaRoot, deps.logger);
   const uploadDir = join(mediaRoot, '.uploads');
   await mkdir(uploadDir, { recursive: true });

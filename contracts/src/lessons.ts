@@ -47,6 +47,7 @@ export const Lesson = z.object({
   grade: GradeId,
   subject: z.string(),
   teacherId: z.string(),
+  teacherName: z.string().optional(),
   status: LessonStatus,
   /** Master playlist URL (same origin as the api), once ready. */
   playbackUrl: z.string().optional(),
@@ -91,3 +92,20 @@ export interface LessonClientEvents {
     ack: (res: import('./errors.js').Ack<{ lessonId: string }>) => void,
   ) => void;
 }
+
+/** GET /api/lessons: browse by grade and subject, search titles, a teacher's own. */
+export const LessonListQuery = z.strictObject({
+  grade: GradeId.optional(),
+  subject: z.string().trim().min(1).max(32).optional(),
+  status: LessonStatus.optional(),
+  /** Words in the title. */
+  q: z.string().trim().min(1).max(50).optional(),
+  /** Only the caller's own lessons (teachers). */
+  mine: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(24),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+export type LessonListQuery = z.infer<typeof LessonListQuery>;

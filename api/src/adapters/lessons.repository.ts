@@ -8,6 +8,7 @@ interface LessonDoc {
   grade: GradeId;
   subject: string;
   teacherId: string;
+  teacherName?: string | undefined;
   status: LessonStatus;
   /** Master playlist path relative to the media root, once ready. */
   master?: string | undefined;
@@ -30,6 +31,7 @@ const lessonSchema = new Schema<LessonDoc>(
     grade: { type: String, required: true, enum: GRADE_IDS },
     subject: { type: String, required: true },
     teacherId: { type: String, required: true },
+    teacherName: String,
     status: { type: String, required: true, enum: LESSON_STATUSES },
     master: String,
     tvMaster: String,
@@ -80,12 +82,22 @@ export class LessonRepository {
   }
 
   async list(
-    filter: { grade?: GradeId; status?: LessonStatus; teacherId?: string },
+    filter: {
+      grade?: GradeId;
+      subject?: string;
+      status?: LessonStatus;
+      teacherId?: string;
+      titleWords?: string;
+    },
     limit: number,
     skip: number,
   ) {
-    const query: Record<string, string> = {};
+    const query: Record<string, string | RegExp> = {};
     if (filter.grade) query['grade'] = filter.grade;
+    if (filter.subject) query['subject'] = filter.subject;
+    // Titles are short and Chinese has no spaces: a literal substring match (escaped) serves both.
+    if (filter.titleWords)
+      query['title'] = new RegExp(filter.titleWords.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
     if (filter.status) query['status'] = filter.status;
     if (filter.teacherId) query['teacherId'] = filter.teacherId;
     const [docs, total] = await Promise.all([
@@ -104,6 +116,7 @@ export function toLesson(r: LessonRecord, mediaBaseUrl: string): Lesson {
     grade: r.grade,
     subject: r.subject,
     teacherId: r.teacherId,
+    ...(r.teacherName ? { teacherName: r.teacherName } : {}),
     status: r.status,
     ...(r.master ? { playbackUrl: `${mediaBaseUrl}/${r.master}` } : {}),
     ...(r.tvMaster ? { tvPlaybackUrl: `${mediaBaseUrl}/${r.tvMaster}` } : {}),

@@ -1,15 +1,7 @@
-import { CreateLessonBody, GradeId, LessonParams, LessonStatus, TranscodeRequestBody } from '@sky/contracts';
+import { CreateLessonBody, LessonListQuery, LessonParams, TranscodeRequestBody } from '@sky/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { LessonService } from '../services/lessons.service.js';
 import { actorOf } from './guard.js';
-
-const ListQuery = z.strictObject({
-  grade: GradeId.optional(),
-  status: LessonStatus.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(24),
-  offset: z.coerce.number().int().min(0).default(0),
-});
 
 export function lessonRoutes(lessons: LessonService): FastifyPluginAsyncZod {
   return async (app) => {
@@ -20,16 +12,8 @@ export function lessonRoutes(lessons: LessonService): FastifyPluginAsyncZod {
     );
     app.get(
       '/api/lessons',
-      { config: { access: 'authenticated' }, schema: { querystring: ListQuery } },
-      (req) => {
-        const { grade, status, limit, offset } = req.query;
-        return lessons.list(actorOf(req), {
-          limit,
-          offset,
-          ...(grade ? { grade } : {}),
-          ...(status ? { status } : {}),
-        });
-      },
+      { config: { access: 'authenticated' }, schema: { querystring: LessonListQuery } },
+      (req) => lessons.list(actorOf(req), req.query),
     );
     app.get(
       '/api/lessons/:id',

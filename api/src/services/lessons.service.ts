@@ -3,9 +3,8 @@ import {
   AppError,
   type AccessClaims,
   type CreateLessonBody,
-  type GradeId,
   type Lesson,
-  type LessonStatus,
+  type LessonListQuery,
   type MediaFailure,
   type TranscodeResult,
   TRANSCODE_PRIORITY,
@@ -23,6 +22,7 @@ export class LessonService {
     private readonly queues: JobQueues,
     private readonly media: MediaStore,
     private readonly mediaBaseUrl: string,
+    private readonly teacherName: (userId: string) => Promise<string | undefined>,
   ) {}
 
   async create(actor: AccessClaims, body: CreateLessonBody): Promise<Lesson> {
@@ -32,6 +32,7 @@ export class LessonService {
       grade: body.grade,
       subject: body.subject,
       teacherId: actor.sub,
+      teacherName: await this.teacherName(actor.sub),
       status: 'draft',
     });
     return toLesson(rec, this.mediaBaseUrl);
@@ -43,14 +44,14 @@ export class LessonService {
     return toLesson(rec, this.mediaBaseUrl);
   }
 
-  async list(
-    actor: AccessClaims,
-    q: { grade?: GradeId; status?: LessonStatus; limit: number; offset: number },
-  ) {
+  async list(actor: AccessClaims, q: LessonListQuery) {
     // Students and families see lessons that are ready to watch; staff see every state.
     const viewer = actor.role === 'student' || actor.role === 'family';
     const filter = {
       ...(q.grade ? { grade: q.grade } : {}),
+      ...(q.subject ? { subject: q.subject } : {}),
+      ...(q.q ? { titleWords: q.q } : {}),
+      ...(q.mine ? { teacherId: actor.sub } : {}),
       ...(viewer ? { status: 'ready' as const } : q.status ? { status: q.status } : {}),
     };
     const { items, total } = await this.lessons.list(filter, q.limit, q.offset);
