@@ -41,7 +41,7 @@ before(async () => {
   media = mkdtempSync(join(tmpdir(), 'sky-e2e-media-'));
   mkdirSync(SHOTS, { recursive: true });
   await generateSampleVideo(join(media, 'samples', 'e2e.mp4'), {
-    seconds: 10,
+    seconds: 20,
     width: 1280,
     height: 720,
     fps: 25,
@@ -173,7 +173,7 @@ test('teacher → lesson → transcode job → HLS → ready in Mongo → a stud
     'progress never goes back',
   );
   assert.ok(lesson.playbackUrl?.endsWith('/master.m3u8'));
-  assert.ok(Math.abs((lesson.durationSec ?? 0) - 10) < 0.5, `duration ${lesson.durationSec}`);
+  assert.ok(Math.abs((lesson.durationSec ?? 0) - 20) < 0.5, `duration ${lesson.durationSec}`);
 
   const stored = await mongo.collection('lessons').findOne({ title: '端到端示例课' });
   assert.equal(stored?.['status'], 'ready');
@@ -232,6 +232,50 @@ test('teacher → lesson → transcode job → HLS → ready in Mongo → a stud
     );
     assert.ok(played > 2, `video time advanced to ${played}s`);
     await page.screenshot({ path: join(SHOTS, 'e2e-lesson-playing.png') });
+
+    // The quality menu switches rungs: the lowest one decodes at 234 lines, the top one at 720.
+    const quality = page.getByTestId('quality');
+    const options = await quality.locator('option').allInnerTexts();
+    assert.deepEqual(options.slice(1), ['720p', '540p', '360p', '234p']);
+    for (const [label, height] of [
+      ['234p', 234],
+      ['720p', 720],
+    ] as const) {
+      await quality.selectOption({ label });
+      await page.waitForFunction(
+        (h) => document.querySelector<HTMLVideoElement>('#player')?.videoHeight === h,
+        height,
+        {
+          timeout: 20_000,
+        },
+      );
+    }
+    await page.getByTestId('speed').selectOption({ label: '1.5×' });
+    assert.equal(
+      await page.evaluate(() => document.querySelector<HTMLVideoElement>('#player')!.playbackRate),
+      1.5,
+    );
+    assert.match(await page.locator('main').innerText(), /端到端老师/);
+
+    // Seek previews: the storyboard thumbnail of the moment under the pointer; a click seeks there.
+    const bar = page.getByTestId('seek-bar');
+    const box = (await bar.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+    await page.getByTestId('seek-thumb').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'e2e-seek-preview.png') });
+    await page.mouse.click(box.x + box.width * 0.6, box.y + box.height / 2);
+    await page.waitForFunction(
+      () => (document.querySelector<HTMLVideoElement>('#player')?.currentTime ?? 0) >= 12,
+    );
+    await page.waitForTimeout(300);
+
+    // Back later: the lesson resumes where the student stopped.
+    await page.reload();
+    await page.getByTestId('resumed').waitFor({ timeout: 15_000 });
+    const resumed = await page.evaluate(
+      () => document.querySelector<HTMLVideoElement>('#player')!.currentTime,
+    );
+    assert.ok(resumed >= 11, `resumed at ${resumed}s`);
   } finally {
     await browser.dispose();
   }

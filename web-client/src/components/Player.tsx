@@ -1,6 +1,7 @@
 import Hls from 'hls.js';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { SeekPreview } from './SeekPreview';
 
 const SPEEDS = [0.75, 1, 1.25, 1.5, 2] as const;
 
@@ -13,13 +14,62 @@ interface Level {
  * An HLS player: hls.js where Media Source Extensions exist, the browser's own HLS elsewhere (Safari,
  * iOS). A quality menu (auto or a fixed rung) and a speed menu (0.75–2×).
  */
-export function Player({ src, title, poster }: { src: string; title: string; poster?: string | undefined }) {
+const positionKey = (lessonId: string) => `sky.pos.${lessonId}`;
+
+export function Player({
+  src,
+  title,
+  poster,
+  lessonId,
+  storyboardUrl,
+}: {
+  src: string;
+  title: string;
+  poster?: string | undefined;
+  lessonId: string;
+  storyboardUrl?: string | undefined;
+}) {
   const { t } = useTranslation();
   const ref = useRef<HTMLVideoElement>(null);
   const hlsRef = useRef<Hls | null>(null);
   const [levels, setLevels] = useState<Level[]>([]);
   const [level, setLevel] = useState(-1);
   const [speed, setSpeed] = useState(1);
+  const [resumedAt, setResumedAt] = useState<number | null>(null);
+
+  // Resume where this student stopped; remember the position every few seconds.
+  useEffect(() => {
+    const video = ref.current;
+    if (!video) return;
+    let lastSaved = 0;
+    let applied = false;
+    // hls.js learns the duration after the first segments: wait until it is known, then seek once
+    const onMeta = () => {
+      if (applied || !Number.isFinite(video.duration) || video.duration <= 0) return;
+      applied = true;
+      const saved = Number(localStorage.getItem(positionKey(lessonId)) ?? 0);
+      if (saved > 5 && saved < video.duration - 5) {
+        video.currentTime = saved;
+        setResumedAt(saved);
+      }
+    };
+    const onTime = () => {
+      if (Math.abs(video.currentTime - lastSaved) < 5) return;
+      lastSaved = video.currentTime;
+      localStorage.setItem(positionKey(lessonId), String(Math.floor(video.currentTime)));
+    };
+    const onEnded = () => localStorage.removeItem(positionKey(lessonId));
+    video.addEventListener('loadedmetadata', onMeta);
+    video.addEventListener('durationchange', onMeta);
+    video.addEventListener('timeupdate', onTime);
+    video.addEventListener('ended', onEnded);
+    return () => {
+      video.removeEventListener('loadedmetadata', onMeta);
+      video.removeEventListener('durationchange', onMeta);
+      video.removeEventListener('timeupdate', onTime);
+      video.removeEventListener('ended', onEnded);
+    };
+  }, [lessonId]);
 
   useEffect(() => {
     const video = ref.current;
@@ -66,7 +116,13 @@ export function Player({ src, title, poster }: { src: string; title: string; pos
         className="player"
         poster={poster}
       />
+      {storyboardUrl && <SeekPreview video={ref} storyboardUrl={storyboardUrl} />}
       <div className="player-controls">
+        {resumedAt !== null && (
+          <span className="muted small" data-testid="resumed">
+            {t('player.resumed', { at: new Date(resumedAt * 1000).toISOString().slice(14, 19) })}
+          </span>
+        )}
         {levels.length > 0 && (
           <label className="inline">
             {t('player.quality')}

@@ -21,11 +21,19 @@ export function LessonPage() {
         <>
           <div className="player-wrap">
             {l.status === 'ready' && l.playbackUrl ? (
-              <Player src={l.playbackUrl} title={l.title} poster={l.posterUrl} />
+              <Player
+                src={l.playbackUrl}
+                title={l.title}
+                poster={l.posterUrl}
+                lessonId={l.id}
+                storyboardUrl={l.storyboardUrl}
+              />
             ) : (
               <div className="player-placeholder">
-                {l.status === 'failed' && l.failureReason
-                  ? t('lesson.failed', { reason: l.failureReason })
+                {l.status === 'failed'
+                  ? l.failureCode
+                    ? t(`mediaFailures.${l.failureCode}`)
+                    : t('lesson.failed', { reason: l.failureReason ?? '' })
                   : t('lesson.notReady')}
               </div>
             )}
@@ -34,6 +42,12 @@ export function LessonPage() {
             <h1>{l.title}</h1>
             <StatusBadge status={l.status} />
             <dl>
+              {l.teacherName && (
+                <>
+                  <dt>{t('lesson.teacher')}</dt>
+                  <dd>{l.teacherName}</dd>
+                </>
+              )}
               <dt>{t('lesson.grade')}</dt>
               <dd>{t(`grades.${l.grade}`)}</dd>
               <dt>{t('lesson.subject')}</dt>

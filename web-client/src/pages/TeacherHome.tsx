@@ -11,7 +11,7 @@ import { useLessonProgress } from '../api/useLessonProgress';
 import { GradeOptions } from '../components/Options';
 
 // The api caps a page at 100 and has no teacher filter yet: a teacher's own lessons are picked from the newest 100.
-const LESSONS = withQuery('/api/lessons', { limit: 100 });
+const LESSONS = withQuery('/api/lessons', { limit: 100, mine: 'true' });
 
 export function TeacherHome({ user }: { user: PublicUser }) {
   const { t } = useTranslation();
