@@ -24,6 +24,8 @@ export async function registerStatic(app: FastifyInstance, mediaDir: string, web
     decorateReply: false,
     index: false,
     dotfiles: 'deny',
+    // our own Cache-Control per file type (the plugin's default would overwrite it with max-age=0)
+    cacheControl: false,
     setHeaders: mediaCacheHeaders,
   });
   const spa = webDist && existsSync(join(webDist, 'index.html')) ? webDist : undefined;
@@ -32,6 +34,7 @@ export async function registerStatic(app: FastifyInstance, mediaDir: string, web
       root: spa,
       prefix: '/',
       wildcard: false,
+      cacheControl: false,
       setHeaders: (res, path) => {
         res.setHeader(
           'Cache-Control',
