@@ -196,38 +196,34 @@ export function buildPackageArgs(
   return { input: intermediate, inputOptions: BASE_INPUT, outputs: [web, tv] };
 }
 
-/** A poster (JPEG at 10 % of the lesson) and a storyboard sprite of small thumbnails, from the lowest rung. */
-export function buildImageArgs(
+/** The storyboard sprite: small thumbnails from the lowest rung (cheap to decode). */
+export function buildStoryboardArgs(
   intermediate: string,
   outDir: string,
   ladder: Rung[],
   storyboard: Storyboard,
-  probe: Probe,
 ): FfmpegSpec {
   const lowest = ladder.length - 1;
-  const posterAt = Math.min(probe.durationSec * 0.1, 30).toFixed(2);
+  const vf = `fps=1/${storyboard.intervalSec},scale=${storyboard.width}:${storyboard.height},tile=${storyboard.columns}x${storyboard.rows}`;
   return {
     input: intermediate,
     inputOptions: BASE_INPUT,
     outputs: [
       {
-        options: [
-          '-map',
-          `0:v:${lowest}`,
-          '-vf',
-          `fps=1/${storyboard.intervalSec},scale=${storyboard.width}:${storyboard.height},tile=${storyboard.columns}x${storyboard.rows}`,
-          '-frames:v',
-          '1',
-          '-q:v',
-          '5',
-        ],
+        options: ['-map', `0:v:${lowest}`, '-vf', vf, '-frames:v', '1', '-q:v', '5'],
         target: `${outDir}/storyboard.jpg`,
       },
-      {
-        options: ['-map', `0:v:0`, '-ss', posterAt, '-frames:v', '1', '-q:v', '3'],
-        target: `${outDir}/poster.jpg`,
-      },
     ],
+  };
+}
+
+/** A poster from the top rung at 10 % of the lesson: seeking on the input decodes one GOP, not the lesson. */
+export function buildPosterArgs(intermediate: string, outDir: string, probe: Probe): FfmpegSpec {
+  const at = Math.min(probe.durationSec * 0.1, 30).toFixed(2);
+  return {
+    input: intermediate,
+    inputOptions: [...BASE_INPUT, '-ss', at],
+    outputs: [{ options: ['-map', '0:v:0', '-frames:v', '1', '-q:v', '3'], target: `${outDir}/poster.jpg` }],
   };
 }
 

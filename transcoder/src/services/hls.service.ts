@@ -1,10 +1,11 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import type { MediaFailure, TranscodeJob, TranscodeResult } from '@sky/contracts';
-import { ProbeError, type Ffmpeg, type Progress } from '../adapters/ffmpeg.js';
+import { ProbeError, type Ffmpeg, type Progress, type VideoPacket } from '../adapters/ffmpeg.js';
 import {
   buildEncodeArgs,
-  buildImageArgs,
+  buildPosterArgs,
+  buildStoryboardArgs,
   buildPackageArgs,
   planStoryboard,
   storyboardVtt,
@@ -111,7 +112,10 @@ export class HlsService {
       await this.ffmpeg.run(buildPackageArgs(intermediate, tmp, ladder, probe.audio !== undefined));
       if (hasVideo) {
         const sb = planStoryboard(probe);
-        await this.ffmpeg.run(buildImageArgs(intermediate, tmp, ladder, sb, probe));
+        await Promise.all([
+          this.ffmpeg.run(buildStoryboardArgs(intermediate, tmp, ladder, sb)),
+          this.ffmpeg.run(buildPosterArgs(intermediate, tmp, probe)),
+        ]);
         await writeFile(join(tmp, 'storyboard.vtt'), storyboardVtt(sb, probe.durationSec));
       }
       await rm(intermediate);
@@ -127,9 +131,8 @@ export class HlsService {
   /** Masters measured from what was written: peak and average bitrate, codecs, resolution, frame rate. */
   private async writeMasters(dir: string, ladder: Rung[], hasAudio: boolean): Promise<void> {
     const audio = hasAudio ? [AAC_LC] : [];
-    const web: VariantInfo[] = [];
-    for (const r of ladder) web.push(await this.variant(join(dir, 'web'), r.name, audio));
-    if (hasAudio) web.push(await this.variant(join(dir, 'web'), 'audio', audio));
+    const webNames = [...ladder.map((r) => r.name), ...(hasAudio ? ['audio'] : [])];
+    const web = await Promise.all(webNames.map((n) => this.variant(join(dir, 'web'), n, audio)));
     await writeFile(join(dir, 'web', 'master.m3u8'), buildMasterPlaylist({ version: 7, variants: web }));
 
     const tvRungs = ladder.filter((r) => r.height <= TV_MAX_HEIGHT);
@@ -176,10 +179,20 @@ export class HlsService {
     const segments = parseMediaPlaylist(await readFile(join(root, name, 'index.m3u8'), 'utf8'));
     const frames: KeyFrame[] = [];
     let start = 0;
-    for (const s of segments) {
-      const file = join(root, name, s.uri);
-      const packets = await this.ffmpeg.videoPackets(file);
-      const size = (await stat(file)).size;
+    // probe the segments two at a time (ffprobe is single-threaded), then walk them in order
+    const probed: { packets: VideoPacket[]; size: number }[] = [];
+    for (let i = 0; i < segments.length; i += 2) {
+      probed.push(
+        ...(await Promise.all(
+          segments.slice(i, i + 2).map(async (seg) => {
+            const file = join(root, name, seg.uri);
+            return { packets: await this.ffmpeg.videoPackets(file), size: (await stat(file)).size };
+          }),
+        )),
+      );
+    }
+    for (const [k, s] of segments.entries()) {
+      const { packets, size } = probed[k]!;
       const t0 = packets[0]?.ptsSec ?? 0;
       packets.forEach((p, i) => {
         if (!p.key) return;
