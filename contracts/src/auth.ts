@@ -62,3 +62,7 @@ export const CreateUserBody = z
     message: 'a student belongs to a grade',
   });
 export type CreateUserBody = z.infer<typeof CreateUserBody>;
+
+/** GET /api/users (admins). */
+export const UserList = z.object({ items: z.array(PublicUser), total: z.number().int() });
+export type UserList = z.infer<typeof UserList>;

@@ -1,4 +1,4 @@
-import { AppError, type CreateUserBody, type PublicUser, type Role } from '@sky/contracts';
+import { AppError, type CreateUserBody, type PublicUser, type Role, type UserList } from '@sky/contracts';
 import type { Passwords } from '../adapters/password.js';
 import { toPublicUser, type UserRepository } from '../adapters/users.repository.js';
 
@@ -21,7 +21,7 @@ export class UserService {
     return toPublicUser(user);
   }
 
-  list(filter: { role?: Role }, limit: number, offset: number) {
+  list(filter: { role?: Role }, limit: number, offset: number): Promise<UserList> {
     return this.users.list(filter, limit, offset);
   }
 }

@@ -1,9 +1,9 @@
-import { PlatformStatus, PublicUser, type GradeId, type Role } from '@sky/contracts';
+import { PlatformStatus, PublicUser, UserList, type GradeId, type Role } from '@sky/contracts';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, ApiError, loadSession, withQuery } from '../api/client';
-import { UserList } from '../api/schemas';
+
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
