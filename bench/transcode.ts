@@ -10,10 +10,10 @@ import { promisify } from 'node:util';
 import { generateSampleVideo } from '@sky/devkit';
 import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
 import { HlsService } from '../transcoder/src/services/hls.service.js';
+import { gopOptions, ladderGraph, rungOptions } from '../transcoder/src/services/hls-args.js';
 import {
   AUDIO,
   chooseLadder,
-  GOP_SEC,
   outputFps,
   WEB_SEGMENT_SEC,
   type Probe,
@@ -73,7 +73,6 @@ const ffmpeg = createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' });
 const probe: Probe = await ffmpeg.probe(source);
 const ladder = chooseLadder(probe);
 const fps = outputFps(probe);
-const gop = String(fps * GOP_SEC);
 
 async function timed(label: string, fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
@@ -97,73 +96,53 @@ const ours = () =>
     );
   });
 
+const HLS_FMP4 = (dir: string) => [
+  '-f',
+  'hls',
+  '-hls_time',
+  String(WEB_SEGMENT_SEC),
+  '-hls_playlist_type',
+  'vod',
+  '-hls_segment_type',
+  'fmp4',
+  '-hls_segment_filename',
+  `${dir}/seg_%05d.m4s`,
+];
+const AAC = ['-ac', '2', '-ar', String(AUDIO.sampleRate)];
+const QUIET = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error'];
+
+// The same encoder settings as ours (shared builders), one process per rung, each decoding the source again.
 const perRung = () =>
   timed('b) one ffmpeg per rung (PeerTube-style)', async () => {
     const out = join(media, `out/b-${Date.now()}`);
     for (const r of ladder) {
-      mkdirSync(join(out, r.name), { recursive: true });
+      const dir = join(out, r.name);
+      mkdirSync(dir, { recursive: true });
       await run('ffmpeg', [
-        '-hide_banner',
-        '-nostdin',
-        '-y',
-        '-loglevel',
-        'error',
+        ...QUIET,
         '-i',
         source,
         '-vf',
-        `fps=${fps},scale=-2:${r.height},format=yuv420p`,
+        `fps=${fps},scale=-2:${r.height}:flags=bicubic,format=yuv420p`,
         '-c:v',
         'libx264',
         '-preset',
         PRESET,
-        '-b:v',
-        `${r.videoKbps}k`,
-        '-maxrate',
-        `${Math.round(r.videoKbps * 1.1)}k`,
-        '-bufsize',
-        `${r.videoKbps * 2}k`,
-        '-profile:v',
-        r.profile,
-        '-level:v',
-        (r.level / 10).toFixed(1),
-        '-g',
-        gop,
-        '-keyint_min',
-        gop,
-        '-sc_threshold',
-        '0',
-        '-flags',
-        '+cgop',
-        '-bf',
-        '2',
+        ...rungOptions(r, ':v'),
+        ...gopOptions(fps),
         '-c:a',
         'aac',
         '-b:a',
         `${AUDIO.kbps}k`,
-        '-ac',
-        '2',
-        '-ar',
-        '48000',
-        '-f',
-        'hls',
-        '-hls_time',
-        String(WEB_SEGMENT_SEC),
-        '-hls_playlist_type',
-        'vod',
-        '-hls_segment_type',
-        'fmp4',
-        '-hls_segment_filename',
-        join(out, r.name, 'seg_%05d.m4s'),
-        join(out, r.name, 'index.m3u8'),
+        ...AAC,
+        ...HLS_FMP4(dir),
+        join(dir, 'index.m3u8'),
       ]);
     }
-    mkdirSync(join(out, 'audio'), { recursive: true });
+    const dir = join(out, 'audio');
+    mkdirSync(dir, { recursive: true });
     await run('ffmpeg', [
-      '-hide_banner',
-      '-nostdin',
-      '-y',
-      '-loglevel',
-      'error',
+      ...QUIET,
       '-i',
       source,
       '-vn',
@@ -171,87 +150,36 @@ const perRung = () =>
       'aac',
       '-b:a',
       `${AUDIO.audioOnlyKbps}k`,
-      '-ac',
-      '2',
-      '-ar',
-      '48000',
-      '-f',
-      'hls',
-      '-hls_time',
-      String(WEB_SEGMENT_SEC),
-      '-hls_playlist_type',
-      'vod',
-      '-hls_segment_type',
-      'fmp4',
-      '-hls_segment_filename',
-      join(out, 'audio', 'seg_%05d.m4s'),
-      join(out, 'audio', 'index.m3u8'),
+      ...AAC,
+      ...HLS_FMP4(dir),
+      join(dir, 'index.m3u8'),
     ]);
   });
 
+// The practical limit: one process, the same graph and encoder settings, straight to fMP4 HLS.
 const limit = () =>
   timed('c) one hand-written ffmpeg, same ladder, straight to fMP4 HLS', async () => {
     const out = join(media, `out/c-${Date.now()}`);
     const n = ladder.length;
-    const graph = [
-      `[0:v]fps=${fps},split=${n}${ladder.map((_, i) => `[s${i}]`).join('')}`,
-      ...ladder.map((r, i) => `[s${i}]scale=-2:${r.height}:flags=bicubic,format=yuv420p[v${i}]`),
-    ].join(';');
-    const args = [
-      '-hide_banner',
-      '-nostdin',
-      '-y',
-      '-loglevel',
-      'error',
-      '-i',
-      source,
-      '-filter_complex',
-      graph,
-    ];
+    const args = [...QUIET, '-i', source, '-filter_complex', ladderGraph(fps, ladder)];
     ladder.forEach((_, i) => args.push('-map', `[v${i}]`, '-map', '0:a:0'));
-    args.push('-map', '0:a:0', '-c:v', 'libx264', '-preset', PRESET);
-    ladder.forEach((r, i) =>
-      args.push(
-        `-b:v:${i}`,
-        `${r.videoKbps}k`,
-        `-maxrate:v:${i}`,
-        `${Math.round(r.videoKbps * 1.1)}k`,
-        `-bufsize:v:${i}`,
-        `${r.videoKbps * 2}k`,
-        `-profile:v:${i}`,
-        r.profile,
-        `-level:v:${i}`,
-        (r.level / 10).toFixed(1),
-      ),
-    );
     args.push(
-      '-g',
-      gop,
-      '-keyint_min',
-      gop,
-      '-sc_threshold',
-      '0',
-      '-flags',
-      '+cgop',
-      '-bf',
-      '2',
+      '-map',
+      '0:a:0',
+      '-c:v',
+      'libx264',
+      '-preset',
+      PRESET,
+      ...gopOptions(fps),
       '-c:a',
       'aac',
+      ...AAC,
     );
-    ladder.forEach((_, i) => args.push(`-b:a:${i}`, `${AUDIO.kbps}k`));
-    args.push(`-b:a:${n}`, `${AUDIO.audioOnlyKbps}k`, '-ac', '2', '-ar', '48000');
+    ladder.forEach((r, i) => args.push(...rungOptions(r, `:v:${i}`), `-b:a:${i}`, `${AUDIO.kbps}k`));
+    args.push(`-b:a:${n}`, `${AUDIO.audioOnlyKbps}k`);
     const map = [...ladder.map((r, i) => `v:${i},a:${i},name:${r.name}`), `a:${n},name:audio`].join(' ');
     args.push(
-      '-f',
-      'hls',
-      '-hls_time',
-      String(WEB_SEGMENT_SEC),
-      '-hls_playlist_type',
-      'vod',
-      '-hls_segment_type',
-      'fmp4',
-      '-hls_segment_filename',
-      `${out}/%v/seg_%05d.m4s`,
+      ...HLS_FMP4(`${out}/%v`),
       '-master_pl_name',
       'master.m3u8',
       '-var_stream_map',

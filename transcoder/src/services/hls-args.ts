@@ -18,6 +18,31 @@ export interface FfmpegSpec {
 
 const BASE_INPUT = ['-hide_banner', '-nostdin', '-y'];
 
+/** Decode once, then one scaled branch per rung: `[v0]`, `[v1]`, … */
+export function ladderGraph(fps: number, ladder: Rung[]): string {
+  return [
+    `[0:v]fps=${fps},split=${ladder.length}${ladder.map((_, i) => `[s${i}]`).join('')}`,
+    ...ladder.map((r, i) => `[s${i}]scale=-2:${r.height}:flags=bicubic,format=yuv420p[v${i}]`),
+  ].join(';');
+}
+
+/** A rung's rate control and profile; `spec` is the output stream specifier (`:v:2`, or '' for one stream). */
+export function rungOptions(r: Rung, spec: string): string[] {
+  return [
+    `-b${spec}`, `${r.videoKbps}k`,
+    `-maxrate${spec}`, `${Math.round(r.videoKbps * 1.1)}k`,
+    `-bufsize${spec}`, `${r.videoKbps * 2}k`,
+    `-profile${spec}`, r.profile,
+    `-level${spec}`, (r.level / 10).toFixed(1),
+  ];
+}
+
+/** Closed GOPs of GOP_SEC, no scene-cut keyframes: keyframes at the same instants on every rung. */
+export function gopOptions(fps: number): string[] {
+  const gop = String(fps * GOP_SEC);
+  return ['-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-flags', '+cgop', '-bf', '2'];
+}
+
 /**
  * The one encode: decode once, split and scale to every rung, x264 with closed GOPs of GOP_SEC aligned
  * across rungs (keyframes at the same instants, so players switch at any segment boundary), plus the
@@ -50,31 +75,12 @@ export function buildEncodeArgs(
     return { input, inputOptions: BASE_INPUT, outputs: [{ options: o, target: intermediate }] };
   }
   const fps = outputFps(probe);
-  const gop = fps * GOP_SEC;
-  const n = ladder.length;
-  const graph = [
-    `[0:v]fps=${fps},split=${n}${ladder.map((_, i) => `[s${i}]`).join('')}`,
-    ...ladder.map((r, i) => `[s${i}]scale=-2:${r.height}:flags=bicubic,format=yuv420p[v${i}]`),
-  ].join(';');
-  const o: string[] = ['-filter_complex', graph];
+  const o: string[] = ['-filter_complex', ladderGraph(fps, ladder)];
   ladder.forEach((_, i) => o.push('-map', `[v${i}]`));
   if (probe.audio) o.push('-map', '0:a:0', '-map', '0:a:0');
   o.push('-c:v', 'libx264', '-preset', preset);
-  ladder.forEach((r, i) => {
-    o.push(
-      `-b:v:${i}`,
-      `${r.videoKbps}k`,
-      `-maxrate:v:${i}`,
-      `${Math.round(r.videoKbps * 1.1)}k`,
-      `-bufsize:v:${i}`,
-      `${r.videoKbps * 2}k`,
-      `-profile:v:${i}`,
-      r.profile,
-      `-level:v:${i}`,
-      (r.level / 10).toFixed(1),
-    );
-  });
-  o.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-flags', '+cgop', '-bf', '2');
+  ladder.forEach((r, i) => o.push(...rungOptions(r, `:v:${i}`)));
+  o.push(...gopOptions(fps));
   if (probe.audio) {
     o.push(
       '-c:a',
