@@ -29,11 +29,16 @@ export function ladderGraph(fps: number, ladder: Rung[]): string {
 /** A rung's rate control and profile; `spec` is the output stream specifier (`:v:2`, or '' for one stream). */
 export function rungOptions(r: Rung, spec: string): string[] {
   return [
-    `-b${spec}`, `${r.videoKbps}k`,
-    `-maxrate${spec}`, `${Math.round(r.videoKbps * 1.1)}k`,
-    `-bufsize${spec}`, `${r.videoKbps * 2}k`,
-    `-profile${spec}`, r.profile,
-    `-level${spec}`, (r.level / 10).toFixed(1),
+    `-b${spec}`,
+    `${r.videoKbps}k`,
+    `-maxrate${spec}`,
+    `${Math.round(r.videoKbps * 1.1)}k`,
+    `-bufsize${spec}`,
+    `${r.videoKbps * 2}k`,
+    `-profile${spec}`,
+    r.profile,
+    `-level${spec}`,
+    (r.level / 10).toFixed(1),
   ];
 }
 
