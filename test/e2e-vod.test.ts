@@ -2,13 +2,14 @@
 // ffmpeg, the api serving the built web client, and Debian's Chromium playing the lesson with hls.js.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Lesson, TokenPair, TranscodeProgress } from '@sky/contracts';
 import { io as ioClient } from 'socket.io-client';
+import { Upload } from 'tus-js-client';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
 import { generateSampleVideo, launchChromium, useInfra, type TestInfra } from '@sky/devkit';
 import { pino } from 'pino';
@@ -401,4 +402,50 @@ test('the queue UI on the transcoder is for admins only', async () => {
   assert.equal(list.statusCode, 200);
   const names = (list.json<{ queues: { name: string }[] }>().queues ?? []).map((q) => q.name);
   assert.ok(names.includes('transcode') && names.includes('transcode-results'), names.join(','));
+});
+
+test('a 1080p file uploaded with tus becomes both packagings: fMP4 with 1080p for the web, TS v3 ≤ 720p for TV', async () => {
+  const token = (
+    await call<TokenPair>('POST', '/api/auth/login', undefined, {
+      username: 'teacher.e2e',
+      password: 'e2e-password-123',
+    })
+  ).json.accessToken;
+  const created = await call<Lesson>('POST', '/api/lessons', token, {
+    title: '上传的1080p课',
+    grade: 'p3',
+    subject: '数学',
+  });
+  const file = await generateSampleVideo(join(media, 'incoming', 'class-1080p.mp4'), {
+    seconds: 6,
+    width: 1920,
+    height: 1080,
+    fps: 30,
+  });
+  await new Promise<void>((resolve, reject) => {
+    new Upload(readFileSync(file), {
+      endpoint: `${base}/api/uploads`,
+      chunkSize: 512 * 1024,
+      metadata: { lessonId: created.json.id, filename: 'class-1080p.mp4' },
+      headers: { authorization: `Bearer ${token}` },
+      onSuccess: () => resolve(),
+      onError: reject,
+    }).start();
+  });
+  let lesson = (await call<Lesson>('GET', `/api/lessons/${created.json.id}`, token)).json;
+  for (let i = 0; i < 240 && lesson.status !== 'ready' && lesson.status !== 'failed'; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    lesson = (await call<Lesson>('GET', `/api/lessons/${created.json.id}`, token)).json;
+  }
+  assert.equal(lesson.status, 'ready', lesson.failureReason);
+  const web = await (await fetch(`${base}${lesson.playbackUrl}`)).text();
+  assert.match(web, /RESOLUTION=1920x1080/);
+  assert.equal((web.match(/#EXT-X-STREAM-INF/g) ?? []).length, 6);
+  const tv = await (await fetch(`${base}${lesson.tvPlaybackUrl}`)).text();
+  assert.match(tv, /^#EXTM3U\n#EXT-X-VERSION:3\n/);
+  assert.ok(!tv.includes('1920x1080'));
+  for (const url of [lesson.playbackUrl!, lesson.tvPlaybackUrl!]) {
+    const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', `${base}${url}`, '-f', 'null', '-']);
+    assert.equal(stderr.trim(), '', `${url} decodes`);
+  }
 });
