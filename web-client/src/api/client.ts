@@ -109,6 +109,26 @@ function refresh(): Promise<TokenPair | null> {
   return refreshing;
 }
 
+/**
+ * An access token good for at least another minute, refreshed first when it is about to expire: for
+ * requests made outside `api()` (tus upload chunks, socket.io handshakes) on long-lived pages.
+ */
+export async function freshAccessToken(): Promise<string | undefined> {
+  const session = loadSession();
+  if (!session) return undefined;
+  const payload = session.accessToken.split('.')[1] ?? '';
+  let exp = 0;
+  try {
+    exp = Number(
+      (JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: number }).exp ?? 0,
+    );
+  } catch {
+    // not a JWT we can read: let the server decide
+  }
+  if (exp * 1000 - Date.now() > 60_000) return session.accessToken;
+  return (await refresh())?.accessToken;
+}
+
 interface RequestOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   body?: unknown;

@@ -1,7 +1,7 @@
 import type { LessonClientEvents, LessonServerEvents, TranscodeProgress } from '@sky/contracts';
 import { useEffect, useState } from 'react';
 import { io, type Socket } from 'socket.io-client';
-import { loadSession } from './client';
+import { freshAccessToken } from './client';
 
 /** Live transcoding progress of the given lessons (socket.io namespace /lessons). */
 export function useLessonProgress(lessonIds: string[]): Record<string, TranscodeProgress> {
@@ -10,7 +10,7 @@ export function useLessonProgress(lessonIds: string[]): Record<string, Transcode
   useEffect(() => {
     if (!key) return;
     const socket: Socket<LessonServerEvents, LessonClientEvents> = io('/lessons', {
-      auth: (cb) => cb({ token: loadSession()?.accessToken ?? '' }),
+      auth: (cb) => void freshAccessToken().then((token) => cb({ token: token ?? '' })),
       transports: ['websocket'],
     });
     const watch = () => {

@@ -2,7 +2,7 @@ import type { Lesson } from '@sky/contracts';
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Upload } from 'tus-js-client';
-import { loadSession } from '../api/client';
+import { freshAccessToken } from '../api/client';
 
 interface Progress {
   sent: number;
@@ -28,9 +28,9 @@ export function UploadPanel({ lesson, onDone }: { lesson: Lesson; onDone: () => 
       chunkSize: 8 * 1024 * 1024,
       retryDelays: [0, 1000, 3000, 5000, 10_000, 20_000],
       metadata: { lessonId: lesson.id, filename: file.name },
-      // the latest access token on every request: an upload can outlive one
-      onBeforeRequest(req) {
-        const token = loadSession()?.accessToken;
+      // a fresh access token on every chunk: an upload can outlive one (15 min)
+      async onBeforeRequest(req) {
+        const token = await freshAccessToken();
         if (token) req.setHeader('Authorization', `Bearer ${token}`);
       },
       onProgress(sent, total) {
