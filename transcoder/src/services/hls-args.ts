@@ -104,25 +104,26 @@ export function buildEncodeArgs(
   return { input, inputOptions: BASE_INPUT, outputs: [{ options: o, target: intermediate }] };
 }
 
+/** One HLS output of the copy packaging; stream indices refer to the intermediate file. */
 function hlsOutput(opts: {
-  ladder: Rung[];
+  rungs: { name: string; videoIndex: number }[];
   hasAudio: boolean;
-  audioOnly: boolean;
+  /** The intermediate audio stream of the audio-only rendition, when there is one. */
+  audioOnlyFrom?: number;
   dir: string;
   segmentSec: number;
   type: 'fmp4' | 'mpegts';
 }): { options: string[]; target: string } {
   const o: string[] = [];
   const map: string[] = [];
-  opts.ladder.forEach((r, i) => {
-    // the intermediate's video stream index is the rung's index in the full ladder
-    o.push('-map', `0:v:${i}`);
+  opts.rungs.forEach((r, i) => {
+    o.push('-map', `0:v:${r.videoIndex}`);
     if (opts.hasAudio) o.push('-map', '0:a:0');
     map.push(opts.hasAudio ? `v:${i},a:${i},name:${r.name}` : `v:${i},name:${r.name}`);
   });
-  if (opts.audioOnly && opts.hasAudio) {
-    o.push('-map', '0:a:1');
-    map.push(`a:${opts.ladder.length},name:audio`);
+  if (opts.audioOnlyFrom !== undefined) {
+    o.push('-map', `0:a:${opts.audioOnlyFrom}`);
+    map.push(`a:${opts.hasAudio ? opts.rungs.length : 0},name:audio`);
   }
   const ext = opts.type === 'fmp4' ? 'm4s' : 'ts';
   o.push(
@@ -150,7 +151,7 @@ function hlsOutput(opts: {
 /**
  * Two packagings of the same encoded streams, without re-encoding, in one ffmpeg: fMP4/CMAF HLS of
  * every rung plus the audio-only rung for the web (hls.js), and MPEG-TS HLS version 3 of the rungs up
- * to 720p with 6 s segments for set-top boxes.
+ * to 720p with 6 s segments for set-top boxes. An audio-only lesson gets its 128 kbps track in both.
  */
 export function buildPackageArgs(
   intermediate: string,
@@ -158,53 +159,25 @@ export function buildPackageArgs(
   ladder: Rung[],
   hasAudio: boolean,
 ): FfmpegSpec {
-  if (ladder.length === 0) {
-    // audio-only: the same AAC (128 kbps) for both; a TS rendition still plays on set-top boxes
-    const web = hlsOutput({
-      ladder,
+  const rungs = ladder.map((r, videoIndex) => ({ name: r.name, videoIndex }));
+  const small = rungs.filter((r) => ladder[r.videoIndex]!.height <= TV_MAX_HEIGHT);
+  const tvRungs = small.length > 0 ? small : rungs.slice(-1);
+  const web = (extra: Partial<Parameters<typeof hlsOutput>[0]>) =>
+    hlsOutput({ rungs, hasAudio, dir: `${outDir}/web`, segmentSec: WEB_SEGMENT_SEC, type: 'fmp4', ...extra });
+  const tv = (extra: Partial<Parameters<typeof hlsOutput>[0]>) =>
+    hlsOutput({
+      rungs: tvRungs,
       hasAudio,
-      audioOnly: true,
-      dir: `${outDir}/web`,
-      segmentSec: WEB_SEGMENT_SEC,
-      type: 'fmp4',
-    });
-    web.options = web.options.map((x) => (x === '0:a:1' ? '0:a:0' : x));
-    const tv = hlsOutput({
-      ladder,
-      hasAudio,
-      audioOnly: true,
       dir: `${outDir}/tv`,
       segmentSec: TV_SEGMENT_SEC,
       type: 'mpegts',
+      ...extra,
     });
-    tv.options = tv.options.map((x) => (x === '0:a:1' ? '0:a:0' : x));
-    return { input: intermediate, inputOptions: BASE_INPUT, outputs: [web, tv] };
-  }
-  const tvCount = ladder.filter((r) => r.height <= TV_MAX_HEIGHT).length;
-  const tvLadder = ladder.slice(ladder.length - Math.max(tvCount, 1));
-  const tvOffset = ladder.length - tvLadder.length;
-  const web = hlsOutput({
-    ladder,
-    hasAudio,
-    audioOnly: true,
-    dir: `${outDir}/web`,
-    segmentSec: WEB_SEGMENT_SEC,
-    type: 'fmp4',
-  });
-  const tv = hlsOutput({
-    ladder: tvLadder,
-    hasAudio,
-    audioOnly: false,
-    dir: `${outDir}/tv`,
-    segmentSec: TV_SEGMENT_SEC,
-    type: 'mpegts',
-  });
-  // the TV rungs are the tail of the ladder: re-point their -map to the right intermediate streams
-  tv.options = tv.options.map((x) => {
-    const m = /^0:v:(\d+)$/.exec(x);
-    return m ? `0:v:${Number(m[1]) + tvOffset}` : x;
-  });
-  return { input: intermediate, inputOptions: BASE_INPUT, outputs: [web, tv] };
+  const outputs =
+    ladder.length === 0
+      ? [web({ hasAudio: false, audioOnlyFrom: 0 }), tv({ hasAudio: false, audioOnlyFrom: 0 })]
+      : [web(hasAudio ? { audioOnlyFrom: 1 } : {}), tv({})];
+  return { input: intermediate, inputOptions: BASE_INPUT, outputs };
 }
 
 /** The storyboard sprite: small thumbnails from the lowest rung (cheap to decode). */
