@@ -28,47 +28,13 @@ const source = join(media, 'src', 'lesson-1080p30.mp4');
 // A lesson as a phone or classroom camera records it: 1080p30 H.264 High at ~10 Mbps with sensor noise.
 // (BENCH_SOURCE=synthetic uses the clean, cheap-to-decode test pattern instead.)
 console.log(`[bench] generating a ${SECONDS} s 1080p30 source…`);
-if (process.env['BENCH_SOURCE'] === 'synthetic') {
-  await generateSampleVideo(source, { seconds: SECONDS, width: 1920, height: 1080, fps: 30 });
-} else {
-  mkdirSync(join(media, 'src'), { recursive: true });
-  await run('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=1920x1080:rate=30:duration=${SECONDS},noise=alls=10:allf=t+u`,
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=frequency=440:sample_rate=48000:duration=${SECONDS}`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'faster',
-    '-profile:v',
-    'high',
-    '-b:v',
-    '10M',
-    '-maxrate',
-    '12M',
-    '-bufsize',
-    '20M',
-    '-g',
-    '60',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '128k',
-    '-shortest',
-    source,
-  ]);
-}
+await generateSampleVideo(source, {
+  seconds: SECONDS,
+  width: 1920,
+  height: 1080,
+  fps: 30,
+  camera: process.env['BENCH_SOURCE'] !== 'synthetic',
+});
 const ffmpeg = createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' });
 const probe: Probe = await ffmpeg.probe(source);
 const ladder = chooseLadder(probe);

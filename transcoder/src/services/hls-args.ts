@@ -16,6 +16,20 @@ export interface FfmpegSpec {
   outputs: { options: string[]; target: string }[];
 }
 
+/** The two AAC tracks of the intermediate: 0 muxed into every video rung, 1 the audio-only rendition. */
+const AAC_TRACKS = [
+  '-c:a',
+  'aac',
+  '-b:a:0',
+  `${AUDIO.kbps}k`,
+  '-b:a:1',
+  `${AUDIO.audioOnlyKbps}k`,
+  '-ac',
+  String(AUDIO.channels),
+  '-ar',
+  String(AUDIO.sampleRate),
+];
+
 const BASE_INPUT = ['-hide_banner', '-nostdin', '-y'];
 
 /** Decode once, then one scaled branch per rung: `[v0]`, `[v1]`, … */
@@ -64,19 +78,7 @@ export function buildEncodeArgs(
   if (!probe.video || ladder.length === 0) {
     if (!probe.audio) throw new Error('buildEncodeArgs needs a video or an audio stream');
     // an audio-only lesson (a radio-style recording): the two AAC tracks and nothing else
-    const o = [
-      '-map',
-      '0:a:0',
-      '-map',
-      '0:a:0',
-      '-c:a',
-      'aac',
-      '-b:a:0',
-      `${AUDIO.kbps}k`,
-      '-b:a:1',
-      `${AUDIO.audioOnlyKbps}k`,
-    ];
-    o.push('-ac', String(AUDIO.channels), '-ar', String(AUDIO.sampleRate), '-f', 'matroska');
+    const o = ['-map', '0:a:0', '-map', '0:a:0', ...AAC_TRACKS, '-f', 'matroska'];
     return { input, inputOptions: BASE_INPUT, outputs: [{ options: o, target: intermediate }] };
   }
   const fps = outputFps(probe);
@@ -86,20 +88,7 @@ export function buildEncodeArgs(
   o.push('-c:v', 'libx264', '-preset', preset);
   ladder.forEach((r, i) => o.push(...rungOptions(r, `:v:${i}`)));
   o.push(...gopOptions(fps));
-  if (probe.audio) {
-    o.push(
-      '-c:a',
-      'aac',
-      '-b:a:0',
-      `${AUDIO.kbps}k`,
-      '-b:a:1',
-      `${AUDIO.audioOnlyKbps}k`,
-      '-ac',
-      String(AUDIO.channels),
-      '-ar',
-      String(AUDIO.sampleRate),
-    );
-  }
+  if (probe.audio) o.push(...AAC_TRACKS);
   o.push('-max_muxing_queue_size', '4096', '-f', 'matroska');
   return { input, inputOptions: BASE_INPUT, outputs: [{ options: o, target: intermediate }] };
 }
