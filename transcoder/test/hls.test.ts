@@ -1,7 +1,7 @@
 // The real pipeline on a real 1080p file: one encode, two packagings, masters, I-frames, images.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -69,6 +69,35 @@ test('the TV master is HLS version 3 over MPEG-TS, ≤ 720p, 6 s segments, with 
   assert.match(iframes, /#EXT-X-I-FRAMES-ONLY/);
   // 13 s at one keyframe per 2 s: 7 keyframes
   assert.equal((iframes.match(/#EXT-X-BYTERANGE/g) ?? []).length, 7);
+});
+
+test('each I-frame byte range is a whole keyframe: it starts a TS packet and decodes alone', async () => {
+  const lines = read('tv/360p/iframes.m3u8').split('\n');
+  const ranges = lines.flatMap((line, i) => {
+    const m = /^#EXT-X-BYTERANGE:(\d+)@(\d+)$/.exec(line);
+    return m ? [{ length: Number(m[1]), offset: Number(m[2]), uri: lines[i + 1]! }] : [];
+  });
+  assert.ok(new Set(ranges.map((r) => r.uri)).size >= 2, 'keyframes from more than one segment');
+  for (const r of ranges) {
+    const bytes = readFileSync(join(out, 'tv/360p', r.uri)).subarray(r.offset, r.offset + r.length);
+    assert.equal(r.offset % 188, 0, `${r.uri}@${r.offset} is on a TS packet boundary`);
+    assert.equal(bytes[0], 0x47, `${r.uri}@${r.offset} starts with the TS sync byte`);
+    const file = join(media, `iframe-${r.offset}.ts`);
+    writeFileSync(file, bytes);
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-count_frames',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=nb_read_frames',
+      '-of',
+      'csv=p=0',
+      file,
+    ]);
+    assert.equal(stdout.trim(), '1', `${r.uri}@${r.offset} decodes to one picture`);
+  }
 });
 
 test('ffmpeg decodes every rung of both packagings without an error', async () => {

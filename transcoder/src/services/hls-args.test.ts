@@ -26,16 +26,15 @@ test('the ladder never upscales and keeps a small source at its own size', () =>
   assert.deepEqual(chooseLadder({ durationSec: 3, audio: { channels: 1, sampleRate: 44100 } }), []);
 });
 
-test('one encode: decode once, split/scale to every rung, closed 2 s GOPs aligned across rungs', () => {
+test('one encode: decode once, cascade each rung from the next larger, closed 2 s GOPs aligned across rungs', () => {
   const spec = buildEncodeArgs('/in.mp4', '/tmp/enc.mkv', p1080, chooseLadder(p1080), 'veryfast');
   assert.equal(spec.outputs.length, 1);
   const o = spec.outputs[0]!.options;
   assert.equal(
     at(o, '-filter_complex'),
-    '[0:v]fps=30,split=5[s0][s1][s2][s3][s4];' +
-      '[s0]scale=-2:1080:flags=bicubic,format=yuv420p[v0];[s1]scale=-2:720:flags=bicubic,format=yuv420p[v1];' +
-      '[s2]scale=-2:540:flags=bicubic,format=yuv420p[v2];[s3]scale=-2:360:flags=bicubic,format=yuv420p[v3];' +
-      '[s4]scale=-2:234:flags=bicubic,format=yuv420p[v4]',
+    '[0:v]fps=30,scale=-2:1080:flags=bicubic,format=yuv420p,split=2[v0][c0];' +
+      '[c0]scale=-2:720:flags=bicubic,split=2[v1][c1];[c1]scale=-2:540:flags=bicubic,split=2[v2][c2];' +
+      '[c2]scale=-2:360:flags=bicubic,split=2[v3][c3];[c3]scale=-2:234:flags=bicubic[v4]',
   );
   assert.equal(at(o, '-g'), '60');
   assert.equal(at(o, '-keyint_min'), '60');

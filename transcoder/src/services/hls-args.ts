@@ -32,12 +32,20 @@ const AAC_TRACKS = [
 
 const BASE_INPUT = ['-hide_banner', '-nostdin', '-y'];
 
-/** Decode once, then one scaled branch per rung: `[v0]`, `[v1]`, … */
+/**
+ * Decode once, then a scaling cascade: each rung is scaled from the next larger one (`[v0]`, `[v1]`, …),
+ * so a 234p rung costs a 360p→234p scale instead of a second full-size one. The top rung keeps the source
+ * size when the ladder starts at it (the scale filter then passes frames through untouched).
+ */
 export function ladderGraph(fps: number, ladder: Rung[]): string {
-  return [
-    `[0:v]fps=${fps},split=${ladder.length}${ladder.map((_, i) => `[s${i}]`).join('')}`,
-    ...ladder.map((r, i) => `[s${i}]scale=-2:${r.height}:flags=bicubic,format=yuv420p[v${i}]`),
-  ].join(';');
+  const last = ladder.length - 1;
+  return ladder
+    .map((r, i) => {
+      const from = i === 0 ? `[0:v]fps=${fps},` : `[c${i - 1}]`;
+      const scaled = `scale=-2:${r.height}:flags=bicubic${i === 0 ? ',format=yuv420p' : ''}`;
+      return i === last ? `${from}${scaled}[v${i}]` : `${from}${scaled},split=2[v${i}][c${i}]`;
+    })
+    .join(';');
 }
 
 /** A rung's rate control and profile; `spec` is the output stream specifier (`:v:2`, or '' for one stream). */

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import type { MediaFailure, TranscodeJob, TranscodeResult } from '@sky/contracts';
-import { ProbeError, type Ffmpeg, type Progress, type VideoPacket } from '../adapters/ffmpeg.js';
+import { ProbeError, type Ffmpeg, type Progress } from '../adapters/ffmpeg.js';
 import {
   buildEncodeArgs,
   buildPosterArgs,
@@ -109,15 +109,18 @@ export class HlsService {
           });
         },
       );
-      await this.ffmpeg.run(buildPackageArgs(intermediate, tmp, ladder, probe.audio !== undefined));
-      if (hasVideo) {
-        const sb = planStoryboard(probe);
-        await Promise.all([
-          this.ffmpeg.run(buildStoryboardArgs(intermediate, tmp, ladder, sb)),
-          this.ffmpeg.run(buildPosterArgs(intermediate, tmp, probe)),
-        ]);
-        await writeFile(join(tmp, 'storyboard.vtt'), storyboardVtt(sb, probe.durationSec));
-      }
+      // Packaging only copies; the images decode the small rung and one GOP: all three at once.
+      const sb = planStoryboard(probe);
+      await Promise.all([
+        this.ffmpeg.run(buildPackageArgs(intermediate, tmp, ladder, probe.audio !== undefined)),
+        ...(hasVideo
+          ? [
+              this.ffmpeg.run(buildStoryboardArgs(intermediate, tmp, ladder, sb)),
+              this.ffmpeg.run(buildPosterArgs(intermediate, tmp, probe)),
+              writeFile(join(tmp, 'storyboard.vtt'), storyboardVtt(sb, probe.durationSec)),
+            ]
+          : []),
+      ]);
       await rm(intermediate);
       await this.writeMasters(tmp, ladder, probe.audio !== undefined);
       await mkdir(dirname(finalDir), { recursive: true });
@@ -132,19 +135,18 @@ export class HlsService {
   private async writeMasters(dir: string, ladder: Rung[], hasAudio: boolean): Promise<void> {
     const audio = hasAudio ? [AAC_LC] : [];
     const webNames = [...ladder.map((r) => r.name), ...(hasAudio ? ['audio'] : [])];
-    const web = await Promise.all(webNames.map((n) => this.variant(join(dir, 'web'), n, audio)));
-    await writeFile(join(dir, 'web', 'master.m3u8'), buildMasterPlaylist({ version: 7, variants: web }));
-
     const tvRungs = ladder.filter((r) => r.height <= TV_MAX_HEIGHT);
     const tvNames =
       ladder.length === 0 ? ['audio'] : (tvRungs.length ? tvRungs : ladder.slice(-1)).map((r) => r.name);
-    const tv: VariantInfo[] = [];
-    const iframes: IFrameInfo[] = [];
-    for (const name of tvNames) {
-      const v = await this.variant(join(dir, 'tv'), name, audio);
-      tv.push(v);
-      if (name !== 'audio') iframes.push(await this.iframes(join(dir, 'tv'), name, v));
-    }
+    // Every rung is measured at once: each probe is a short single-threaded process.
+    const [web, tv] = await Promise.all([
+      Promise.all(webNames.map((n) => this.variant(join(dir, 'web'), n, audio))),
+      Promise.all(tvNames.map((n) => this.variant(join(dir, 'tv'), n, audio))),
+    ]);
+    const iframes = await Promise.all(
+      tvNames.flatMap((name, i) => (name === 'audio' ? [] : [this.iframes(join(dir, 'tv'), name, tv[i]!)])),
+    );
+    await writeFile(join(dir, 'web', 'master.m3u8'), buildMasterPlaylist({ version: 7, variants: web }));
     await writeFile(
       join(dir, 'tv', 'master.m3u8'),
       buildMasterPlaylist({ version: 3, variants: tv, iframes }),
@@ -177,22 +179,20 @@ export class HlsService {
   /** One I-frame playlist per TV rung: every keyframe's byte range, up to the next video packet. */
   private async iframes(root: string, name: string, v: VariantInfo): Promise<IFrameInfo> {
     const segments = parseMediaPlaylist(await readFile(join(root, name, 'index.m3u8'), 'utf8'));
+    const files = segments.map((seg) => join(root, name, seg.uri));
+    const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
+    // One probe over the byte-concatenated segments (TS allows it); positions map back by cumulative size.
+    const all = await this.ffmpeg.videoPackets(files.length === 1 ? files[0]! : `concat:${files.join('|')}`);
+    const bases: number[] = [];
+    sizes.reduce((acc, size) => (bases.push(acc), acc + size), 0);
     const frames: KeyFrame[] = [];
     let start = 0;
-    // probe the segments two at a time (ffprobe is single-threaded), then walk them in order
-    const probed: { packets: VideoPacket[]; size: number }[] = [];
-    for (let i = 0; i < segments.length; i += 2) {
-      probed.push(
-        ...(await Promise.all(
-          segments.slice(i, i + 2).map(async (seg) => {
-            const file = join(root, name, seg.uri);
-            return { packets: await this.ffmpeg.videoPackets(file), size: (await stat(file)).size };
-          }),
-        )),
-      );
-    }
     for (const [k, s] of segments.entries()) {
-      const { packets, size } = probed[k]!;
+      const base = bases[k]!;
+      const size = sizes[k]!;
+      const packets = all
+        .filter((p) => p.pos >= base && p.pos < base + size)
+        .map((p) => ({ ...p, pos: p.pos - base }));
       const t0 = packets[0]?.ptsSec ?? 0;
       packets.forEach((p, i) => {
         if (!p.key) return;
