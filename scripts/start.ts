@@ -87,7 +87,10 @@ try {
     NODE_ENV: env['NODE_ENV'] ?? 'production',
   };
   const services: { name: ServiceName; env: Record<string, string> }[] = [
-    { name: 'curriculum', env: { PORT: String(port('curriculum')) } },
+    {
+      name: 'curriculum',
+      env: { PORT: String(port('curriculum')), JWT_SECRET: env['JWT_SECRET'] ?? secret('jwt-secret'), SEED_DEMO: 'true' },
+    },
     {
       name: 'api',
       env: {

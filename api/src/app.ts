@@ -16,7 +16,7 @@ import { createTokenIssuer } from './adapters/tokens.js';
 import { UserRepository } from './adapters/users.repository.js';
 import { registerProblemHandlers } from './errors.js';
 import { authRoutes } from './http/auth.routes.js';
-import { registerGuard } from './http/guard.js';
+import { registerGuard } from '@sky/contracts/http';
 import { healthRoutes } from './http/health.routes.js';
 import { lessonRoutes } from './http/lessons.routes.js';
 import { registerStatic } from './http/static.js';
@@ -109,7 +109,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(http);
-  registerGuard(http, (t) => auth.verifyAccess(t));
+  registerGuard(http, (t) => auth.verifyAccess(t), '/api/');
   await http.register(healthRoutes(health, status));
   await http.register(authRoutes(auth, users));
   await http.register(userRoutes(users));

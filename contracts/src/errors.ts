@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RowError, Violation } from './curriculum.js';
 
 /** Every error a service may answer with; the HTTP status comes from each service's errors.ts table. */
 export const ERROR_CODES = [
@@ -13,6 +14,8 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'DEPENDENCY_DOWN',
   'MEDIA_INVALID',
+  'PLAN_INVALID',
+  'SCHEDULE_INFEASIBLE',
   'INTERNAL',
 ] as const;
 export const ErrorCode = z.enum(ERROR_CODES);
@@ -31,6 +34,10 @@ export const Problem = z.object({
   detail: z.string(),
   instance: z.string().optional(),
   errors: z.array(FieldError).optional(),
+  /** PLAN_INVALID: every unusable row of an imported plan. */
+  rows: z.array(RowError).optional(),
+  /** SCHEDULE_INFEASIBLE: which constraint breaks, for which grade, teacher or date. */
+  diagnosis: z.array(Violation).optional(),
 });
 export type Problem = z.infer<typeof Problem>;
 

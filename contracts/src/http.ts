@@ -42,3 +42,4 @@ export function closeOnSignals(
     });
   }
 }
+export { actorOf, registerGuard, type Access } from './guard.js';

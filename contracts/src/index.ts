@@ -6,4 +6,5 @@ export * from './jobs.js';
 export * from './lessons.js';
 export * from './roles.js';
 export * from './config.js';
+export * from './curriculum.js';
 export * from './problem.js';

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { RowError, Violation } from './curriculum.js';
 import type { ErrorCode, FieldError, Problem } from './errors.js';
 
 /** The HTTP status of every error code: one table for every service. */
@@ -12,6 +13,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   MEDIA_INVALID: 422,
+  PLAN_INVALID: 422,
+  SCHEDULE_INFEASIBLE: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   DEPENDENCY_DOWN: 503,
@@ -27,6 +30,8 @@ const TITLES: Record<ErrorCode, string> = {
   CONFLICT: 'Conflict',
   PAYLOAD_TOO_LARGE: 'Payload too large',
   MEDIA_INVALID: 'Media file is not usable',
+  PLAN_INVALID: 'The plan has unusable rows',
+  SCHEDULE_INFEASIBLE: 'The plan cannot be scheduled',
   RATE_LIMITED: 'Too many requests',
   INTERNAL: 'Internal error',
   DEPENDENCY_DOWN: 'A dependency is unavailable',
@@ -37,14 +42,27 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details?: { errors?: FieldError[] },
+    readonly details?: ProblemDetails,
   ) {
     super(message);
     this.name = 'AppError';
   }
 }
 
-export function problem(code: ErrorCode, detail: string, instance?: string, errors?: FieldError[]): Problem {
+/** Machine-readable extras a problem may carry. */
+export interface ProblemDetails {
+  errors?: FieldError[];
+  rows?: RowError[];
+  diagnosis?: Violation[];
+}
+
+export function problem(
+  code: ErrorCode,
+  detail: string,
+  instance?: string,
+  errors?: FieldError[],
+  extra: Omit<ProblemDetails, 'errors'> = {},
+): Problem {
   return {
     type: `https://sky-classroom.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`,
     title: TITLES[code],
@@ -53,6 +71,8 @@ export function problem(code: ErrorCode, detail: string, instance?: string, erro
     detail,
     ...(instance === undefined ? {} : { instance }),
     ...(errors === undefined ? {} : { errors }),
+    ...(extra.rows === undefined ? {} : { rows: extra.rows }),
+    ...(extra.diagnosis === undefined ? {} : { diagnosis: extra.diagnosis }),
   };
 }
 
@@ -107,7 +127,10 @@ interface ErrorLike {
  * other error behind INTERNAL so internals never reach a user.
  */
 export function problemFromError(err: unknown, instance?: string): Problem {
-  if (err instanceof AppError) return problem(err.code, err.message, instance, err.details?.errors);
+  if (err instanceof AppError) {
+    const { errors, ...extra } = err.details ?? {};
+    return problem(err.code, err.message, instance, errors, extra);
+  }
   const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
   if (Array.isArray(e.validation)) {
     const context = e.validationContext ?? 'body';

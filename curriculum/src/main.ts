@@ -1,4 +1,6 @@
 import { closeOnSignals, serviceVersion } from '@sky/contracts/http';
+import { createTokenIssuer } from '@sky/contracts/tokens';
+import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { createApp } from './app.js';
@@ -10,10 +12,21 @@ const logger = pino({ level: config.LOG_LEVEL, name: 'curriculum' });
 const mongo = await mongoose
   .createConnection(config.MONGODB_URI, { serverSelectionTimeoutMS: 5000 })
   .asPromise();
-const app = await createApp({ logger, mongo, version: serviceVersion(import.meta.url) });
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+const tokens = createTokenIssuer(config.JWT_SECRET, 900);
+const app = await createApp({
+  logger,
+  mongo,
+  redis,
+  redisPrefix: config.REDIS_PREFIX,
+  verify: (t) => tokens.verify(t),
+  version: serviceVersion(import.meta.url),
+  seedDemo: config.SEED_DEMO,
+});
 await app.http.listen({ host: config.HOST, port: config.PORT });
 closeOnSignals(
   logger,
   () => app.close(),
   () => mongo.close(),
+  async () => redis.quit(),
 );

@@ -2,7 +2,7 @@ import { LoginBody, RefreshBody } from '@sky/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AuthService } from '../services/auth.service.js';
 import type { UserService } from '../services/users.service.js';
-import { actorOf } from './guard.js';
+import { actorOf } from '@sky/contracts/http';
 
 export function authRoutes(auth: AuthService, users: UserService): FastifyPluginAsyncZod {
   return async (app) => {

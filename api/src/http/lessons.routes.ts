@@ -1,7 +1,7 @@
 import { CreateLessonBody, LessonListQuery, LessonParams, TranscodeRequestBody } from '@sky/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { LessonService } from '../services/lessons.service.js';
-import { actorOf } from './guard.js';
+import { actorOf } from '@sky/contracts/http';
 
 export function lessonRoutes(lessons: LessonService): FastifyPluginAsyncZod {
   return async (app) => {

@@ -1,5 +1,8 @@
-import { AppError, type AccessClaims, type Role } from '@sky/contracts';
+// The role guard every HTTP service uses (exported through @sky/contracts/http).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccessClaims } from './auth.js';
+import { AppError } from './problem.js';
+import type { Role } from './roles.js';
 
 /** Who may call a route: everyone, any signed-in user, or the listed roles. Every route declares it. */
 export type Access = 'public' | 'authenticated' | readonly Role[];
@@ -14,13 +17,18 @@ declare module 'fastify' {
 }
 
 /**
- * The role guard. Registration fails at boot for an /api route that does not declare its access, so
- * a new route cannot be left open by mistake; each request is checked before its body is validated.
+ * The role guard. Registration fails at boot for a route under `guardedPrefix` that does not declare
+ * its access, so a new route cannot be left open by mistake; each request is checked before its body
+ * is validated.
  */
-export function registerGuard(app: FastifyInstance, verify: (token: string) => AccessClaims): void {
+export function registerGuard(
+  app: FastifyInstance,
+  verify: (token: string) => AccessClaims,
+  guardedPrefix = '/',
+): void {
   app.decorateRequest('actor', null);
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/api/') && route.config?.access === undefined) {
+    if (route.url.startsWith(guardedPrefix) && route.config?.access === undefined) {
       throw new Error(`route ${String(route.method)} ${route.url} declares no access rule`);
     }
   });
