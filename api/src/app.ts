@@ -17,6 +17,7 @@ import { UserRepository } from './adapters/users.repository.js';
 import { registerProblemHandlers } from './errors.js';
 import { authRoutes } from './http/auth.routes.js';
 import { registerGuard } from '@sky/contracts/http';
+import proxy from '@fastify/http-proxy';
 import { healthRoutes } from './http/health.routes.js';
 import { lessonRoutes } from './http/lessons.routes.js';
 import { registerStatic } from './http/static.js';
@@ -121,6 +122,13 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
       verify: (t) => auth.verifyAccess(t),
     }),
   );
+  // The curriculum service behind the same origin as the web client; it checks tokens itself.
+  await http.register(proxy, {
+    upstream: config.CURRICULUM_URL,
+    prefix: '/api/curriculum',
+    rewritePrefix: '',
+    config: { access: 'public' },
+  });
   await registerStatic(http, mediaRoot, config.WEB_DIST_DIR);
 
   const io = new SocketServer(http.server, { path: '/socket.io', serveClient: false });
