@@ -16,6 +16,8 @@ trap 'die "failed at line $LINENO (exit $?); fix the message above and run npm r
 
 APT_PACKAGES=(
   ffmpeg redis-server chromium fonts-noto-cjk ca-certificates
+  # TV: the XMLTV guide's validator, and nginx as the static-file yardstick of the tv bench
+  xmltv-util nginx-light
   # mediasoup worker, built offline against Debian libraries (scripts/mediasoup/build-worker.sh)
   g++ make python3 binutils meson ninja-build pkg-config libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev
   libabsl-dev libflatbuffers-dev flatbuffers-compiler liburing-dev
@@ -55,7 +57,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-for bin in ffmpeg ffprobe redis-server chromium meson flatc; do
+for bin in ffmpeg ffprobe redis-server chromium meson flatc tv_validate_file nginx; do
   command -v "$bin" >/dev/null || die "$bin is still missing after apt-get install"
 done
 

@@ -129,6 +129,13 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     rewritePrefix: '',
     config: { access: 'public' },
   });
+  // Device pairing and the lineup, for the web client's /pair page and TV mode.
+  await http.register(proxy, {
+    upstream: config.TV_GATEWAY_URL,
+    prefix: '/api/tv',
+    rewritePrefix: '',
+    config: { access: 'public' },
+  });
   await registerStatic(http, mediaRoot, config.WEB_DIST_DIR);
 
   const io = new SocketServer(http.server, { path: '/socket.io', serveClient: false });

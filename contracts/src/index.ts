@@ -8,3 +8,4 @@ export * from './roles.js';
 export * from './config.js';
 export * from './curriculum.js';
 export * from './problem.js';
+export * from './tv.js';

@@ -11,6 +11,10 @@ import { StatusPage } from './pages/StatusPage';
 // The lesson page brings hls.js (about half of the whole bundle): it loads when a lesson is opened,
 // so the login page and the homes do not wait for it.
 const LessonPage = lazy(() => import('./pages/LessonPage').then((m) => ({ default: m.LessonPage })));
+// The curriculum desk is for admins only; the timetable it shares with the homes stays in the main chunk.
+const CurriculumAdmin = lazy(() =>
+  import('./pages/CurriculumAdmin').then((m) => ({ default: m.CurriculumAdmin })),
+);
 
 function NotFound() {
   const { t } = useTranslation();
@@ -35,6 +39,16 @@ export function App() {
               element={
                 <RequireAuth>
                   <HomePage />
+                </RequireAuth>
+              }
+            />
+            <Route
+              path="/admin/curriculum"
+              element={
+                <RequireAuth roles={['admin']}>
+                  <Suspense fallback={<Loading />}>
+                    <CurriculumAdmin />
+                  </Suspense>
                 </RequireAuth>
               }
             />

@@ -20,6 +20,16 @@ export function lessonRoutes(lessons: LessonService): FastifyPluginAsyncZod {
       { config: { access: 'authenticated' }, schema: { params: LessonParams } },
       (req) => lessons.get(actorOf(req), req.params.id),
     );
+    app.get(
+      '/api/public/lessons',
+      { config: { access: 'public' }, schema: { querystring: LessonListQuery } },
+      (req) => lessons.listPublic(req.query),
+    );
+    app.get(
+      '/api/public/lessons/:id',
+      { config: { access: 'public' }, schema: { params: LessonParams } },
+      (req) => lessons.getPublic(req.params.id),
+    );
     app.post(
       '/api/lessons/:id/transcode',
       {

@@ -4,8 +4,10 @@ import fastifyStatic from '@fastify/static';
 import { problem } from '@sky/contracts';
 import type { FastifyInstance } from 'fastify';
 
-/** Lesson media: playlists must be re-read, segments never change once written. */
+/** Lesson media: playlists must be re-read, segments never change once written; any origin may play them. */
 function mediaCacheHeaders(res: { setHeader(k: string, v: string): void }, path: string): void {
+  // Public lessons, played from other origins too (the TV gateway's 10-foot UI, embeds).
+  res.setHeader('Access-Control-Allow-Origin', '*');
   if (path.endsWith('.m3u8')) {
     res.setHeader('Cache-Control', 'public, max-age=2');
     res.setHeader('Content-Type', 'application/vnd.apple.mpegurl');

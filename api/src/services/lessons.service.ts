@@ -44,6 +44,25 @@ export class LessonService {
     return toLesson(rec, this.mediaBaseUrl);
   }
 
+  /** A ready lesson for anyone (lessons are public education): what set-top boxes and the TV gateway read. */
+  async getPublic(id: string): Promise<Lesson> {
+    const rec = await this.lessons.findById(id);
+    if (rec?.status !== 'ready') throw new AppError('NOT_FOUND', `no ready lesson ${id}`);
+    return toLesson(rec, this.mediaBaseUrl);
+  }
+
+  /** Ready lessons by grade, subject or title words, for anyone (TV on-demand). */
+  async listPublic(q: LessonListQuery) {
+    const filter = {
+      ...(q.grade ? { grade: q.grade } : {}),
+      ...(q.subject ? { subject: q.subject } : {}),
+      ...(q.q ? { titleWords: q.q } : {}),
+      status: 'ready' as const,
+    };
+    const { items, total } = await this.lessons.list(filter, q.limit, q.offset);
+    return { items: items.map((r) => toLesson(r, this.mediaBaseUrl)), total };
+  }
+
   async list(actor: AccessClaims, q: LessonListQuery) {
     // Students and families see lessons that are ready to watch; staff see every state.
     const viewer = actor.role === 'student' || actor.role === 'family';

@@ -1,4 +1,11 @@
-import { Problem, TokenPair, type ErrorCode, type FieldError } from '@sky/contracts';
+import {
+  Problem,
+  TokenPair,
+  type ErrorCode,
+  type FieldError,
+  type RowError,
+  type Violation,
+} from '@sky/contracts';
 
 const STORAGE_KEY = 'sky.session';
 
@@ -12,14 +19,23 @@ export type ApiErrorCode = ErrorCode | 'NETWORK' | 'UNKNOWN';
 
 /** A refused (or unanswered) request, with what the server said in its problem+json. */
 export class ApiError extends Error {
+  readonly fields: readonly FieldError[];
+  /** PLAN_INVALID: every unusable row of an imported plan. */
+  readonly rows: readonly RowError[];
+  /** SCHEDULE_INFEASIBLE: every hard constraint that cannot be met. */
+  readonly diagnosis: readonly Violation[];
+
   constructor(
     readonly status: number,
     readonly code: ApiErrorCode,
     readonly detail: string,
-    readonly fields: readonly FieldError[] = [],
+    problem?: Pick<Problem, 'errors' | 'rows' | 'diagnosis'>,
   ) {
     super(detail);
     this.name = 'ApiError';
+    this.fields = problem?.errors ?? [];
+    this.rows = problem?.rows ?? [];
+    this.diagnosis = problem?.diagnosis ?? [];
   }
 }
 
@@ -63,16 +79,26 @@ async function toError(res: Response): Promise<ApiError> {
     const parsed = Problem.safeParse(await res.json());
     if (!parsed.success) return fallback;
     const p = parsed.data;
-    return new ApiError(res.status, p.code, p.detail, p.errors ?? []);
+    return new ApiError(res.status, p.code, p.detail, p);
   } catch {
     return fallback;
   }
 }
 
+/** A request body as sent: its text and content type. */
+interface Payload {
+  content: string;
+  type: string;
+}
+
+function jsonPayload(body: unknown): Payload | undefined {
+  return body === undefined ? undefined : { content: JSON.stringify(body), type: 'application/json' };
+}
+
 async function send(
   path: string,
   method: string,
-  body: unknown,
+  payload: Payload | undefined,
   token: string | undefined,
 ): Promise<Response> {
   try {
@@ -81,9 +107,9 @@ async function send(
       headers: {
         accept: 'application/json, application/problem+json',
         ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(payload ? { 'content-type': payload.type } : {}),
       },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(payload ? { body: payload.content } : {}),
     });
   } catch (err) {
     throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : String(err));
@@ -96,7 +122,12 @@ let refreshing: Promise<TokenPair | null> | null = null;
 function refresh(): Promise<TokenPair | null> {
   const session = loadSession();
   if (!session) return Promise.resolve(null);
-  refreshing ??= send('/api/auth/refresh', 'POST', { refreshToken: session.refreshToken }, undefined)
+  refreshing ??= send(
+    '/api/auth/refresh',
+    'POST',
+    jsonPayload({ refreshToken: session.refreshToken }),
+    undefined,
+  )
     .then(async (res) => (res.ok ? TokenPair.parse(await res.json()) : null))
     .catch(() => null)
     .then((next) => {
@@ -131,7 +162,10 @@ export async function freshAccessToken(): Promise<string | undefined> {
 
 interface RequestOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as it is, instead of `body`: a file's own text (a CSV or JSON plan) with its content type. */
+  text?: Payload;
 }
 
 /**
@@ -146,7 +180,8 @@ export async function api<T>(
   init: RequestOptions = {},
 ): Promise<T | void> {
   const method = init.method ?? 'GET';
-  let res = await send(path, method, init.body, loadSession()?.accessToken);
+  const payload = init.text ?? jsonPayload(init.body);
+  let res = await send(path, method, payload, loadSession()?.accessToken);
   if (res.status === 401 && !path.startsWith('/api/auth/')) {
     const err = await toError(res.clone());
     if (err.code !== 'TOKEN_EXPIRED') {
@@ -155,7 +190,7 @@ export async function api<T>(
     }
     const next = await refresh();
     if (!next) throw err;
-    res = await send(path, method, init.body, next.accessToken);
+    res = await send(path, method, payload, next.accessToken);
     if (res.status === 401) setSession(null);
   }
   if (!res.ok) throw await toError(res);

@@ -92,6 +92,9 @@ export function AdminHome() {
         <div className="page-head">
           <h1>{t('admin.title')}</h1>
           <span className="head-links">
+            <Link to="/admin/curriculum" data-testid="curriculum-link">
+              {t('admin.curriculumLink')}
+            </Link>
             <Link to="/status">{t('admin.statusLink')}</Link>
             <button type="button" className="btn btn-small" onClick={() => void openQueueUi()}>
               {t('admin.queueLink')}

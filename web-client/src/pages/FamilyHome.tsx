@@ -5,6 +5,7 @@ import { withQuery } from '../api/client';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
 import { LessonCard } from '../components/LessonCard';
+import { WeekTimetable } from '../components/WeekTimetable';
 
 export function FamilyHome() {
   const { t } = useTranslation();
@@ -28,6 +29,8 @@ export function FamilyHome() {
           </button>
         ))}
       </div>
+      <WeekTimetable grade={grade} testId="timetable" />
+      <h2 className="section-title">{t('family.library', { grade: t(`grades.${grade}`) })}</h2>
       {lessons.loading && <Loading />}
       {lessons.error && <ErrorNote error={lessons.error} onRetry={lessons.reload} />}
       {lessons.data && lessons.data.items.length === 0 && (

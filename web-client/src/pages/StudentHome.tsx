@@ -1,6 +1,7 @@
 import type { PublicUser } from '@sky/contracts';
 import { useTranslation } from 'react-i18next';
 import { LessonBrowser } from '../components/LessonBrowser';
+import { WeekTimetable } from '../components/WeekTimetable';
 
 export function StudentHome({ user }: { user: PublicUser }) {
   const { t } = useTranslation();
@@ -15,6 +16,8 @@ export function StudentHome({ user }: { user: PublicUser }) {
           </p>
         </div>
       </div>
+      {user.grade && <WeekTimetable grade={user.grade} testId="timetable" />}
+      <h2 className="section-title">{t('student.library')}</h2>
       {/* the api shows students only lessons that are ready to watch */}
       <LessonBrowser grade={user.grade} emptyText={t('student.empty')} />
     </section>

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { GradeId } from './grades.js';
+
+/**
+ * Set-top boxes: device pairing in the style of OAuth 2.0 device authorization (RFC 8628), the
+ * channel lineup and the programme guide.
+ */
+
+/** POST /device/code → what the box shows: a short code and where to confirm it (also as a QR). */
+export const DeviceCodeResponse = z.object({
+  device_code: z.string(),
+  /** 8 letters from an unambiguous alphabet, shown as XXXX-XXXX. */
+  user_code: z.string(),
+  verification_uri: z.string(),
+  verification_uri_complete: z.string(),
+  expires_in: z.number().int(),
+  interval: z.number().int(),
+});
+export type DeviceCodeResponse = z.infer<typeof DeviceCodeResponse>;
+
+export const DeviceCodeBody = z.strictObject({
+  /** What the family will see in its device list, e.g. 客厅电视. */
+  name: z.string().trim().min(1).max(40).optional(),
+  /** RFC 8628 clients send these; one public client, so they are accepted and not checked. */
+  client_id: z.string().max(100).optional(),
+  scope: z.string().max(200).optional(),
+});
+
+export const DeviceTokenBody = z.strictObject({
+  grant_type: z.literal('urn:ietf:params:oauth:grant-type:device_code'),
+  device_code: z.string().min(1).max(128),
+  client_id: z.string().max(100).optional(),
+});
+
+/** RFC 8628 §3.5 error codes while polling. */
+export const DEVICE_TOKEN_ERRORS = [
+  'authorization_pending',
+  'slow_down',
+  'access_denied',
+  'expired_token',
+] as const;
+export const DeviceTokenError = z.object({
+  error: z.enum([...DEVICE_TOKEN_ERRORS, 'invalid_grant', 'invalid_request']),
+  error_description: z.string(),
+});
+export type DeviceTokenError = z.infer<typeof DeviceTokenError>;
+
+/** A family member confirms the code shown on the TV (signed in on a phone or browser). */
+export const DeviceApproveBody = z.strictObject({
+  user_code: z
+    .string()
+    .trim()
+    .transform((s) => s.toUpperCase().replace(/[^A-Z]/g, ''))
+    .pipe(z.string().length(8, 'the code has 8 letters')),
+  name: z.string().trim().min(1).max(40).optional(),
+});
+export type DeviceApproveBody = z.infer<typeof DeviceApproveBody>;
+
+/** A paired box, bound to one household (the family account) and its students' grades. */
+export const Device = z.object({
+  id: z.string(),
+  name: z.string(),
+  householdId: z.string(),
+  grades: z.array(GradeId),
+  pairedAt: z.string(),
+  lastSeenAt: z.string().optional(),
+});
+export type Device = z.infer<typeof Device>;
+
+export const DeviceTokenResponse = z.object({
+  access_token: z.string(),
+  token_type: z.literal('Bearer'),
+  device: Device,
+});
+export type DeviceTokenResponse = z.infer<typeof DeviceTokenResponse>;
+
+/** A programme in the guide, as the gateway exposes it to the 10-foot UI (JSON beside XMLTV). */
+export const GuideProgramme = z.object({
+  channelId: z.string(),
+  lessonId: z.string(),
+  title: z.string(),
+  subject: z.string(),
+  grade: GradeId,
+  /** ISO 8601 with +08:00. */
+  start: z.string(),
+  stop: z.string(),
+  /** Catch-up playlist, once it has aired and while within catch-up days. */
+  catchupUrl: z.string().optional(),
+  live: z.boolean(),
+});
+export type GuideProgramme = z.infer<typeof GuideProgramme>;
+
+export const TvChannel = z.object({
+  id: z.string(),
+  number: z.number().int(),
+  name: z.string(),
+  group: z.string(),
+  grades: z.array(GradeId),
+  logoUrl: z.string(),
+  /** Master playlist of the linear channel (HLS v3, MPEG-TS). */
+  url: z.string(),
+});
+export type TvChannel = z.infer<typeof TvChannel>;
