@@ -12,7 +12,7 @@ RUN MEDIASOUP_WORKER_BIN=/skip-download npm ci --no-audit --no-fund \
  && npx tsc -b && npm run build -w web-client
 
 FROM node:20-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg libuv1 libssl3 libsrtp2-1 libusrsctp2 \
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg fonts-noto-cjk libuv1 libssl3 libsrtp2-1 libusrsctp2 \
       libabsl20220623 liburing2 ca-certificates && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app /app

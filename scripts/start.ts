@@ -89,7 +89,11 @@ try {
   const services: { name: ServiceName; env: Record<string, string> }[] = [
     {
       name: 'curriculum',
-      env: { PORT: String(port('curriculum')), JWT_SECRET: env['JWT_SECRET'] ?? secret('jwt-secret'), SEED_DEMO: 'true' },
+      env: {
+        PORT: String(port('curriculum')),
+        JWT_SECRET: env['JWT_SECRET'] ?? secret('jwt-secret'),
+        SEED_DEMO: 'true',
+      },
     },
     {
       name: 'api',
@@ -117,7 +121,16 @@ try {
     { name: 'sfu', env: { PORT: String(port('sfu')) } },
     {
       name: 'tv-gateway',
-      env: { PORT: String(port('tv-gateway')), CURRICULUM_URL: urls.curriculum, API_URL: urls.api },
+      env: {
+        PORT: String(port('tv-gateway')),
+        CURRICULUM_URL: urls.curriculum,
+        API_URL: urls.api,
+        PUBLIC_URL: urls['tv-gateway'],
+        WEB_URL: urls.api,
+        JWT_SECRET: env['JWT_SECRET'] ?? secret('jwt-secret'),
+        CACHE_DIR: join(DATA, 'tv-cache'),
+        TV_UI_DIR: join(ROOT, 'web-client', 'dist', 'tv'),
+      },
     },
   ];
   for (const s of services) {
@@ -148,6 +161,8 @@ try {
     }
   }
 
+  if (firstRun) void linkDemoMedia(urls.api, loginsFile);
+
   console.log('');
   say('空中课堂 Sky Classroom is running:');
   console.log(`  web + api     ${urls.api}`);
@@ -155,7 +170,7 @@ try {
   console.log(`  sfu           ${urls.sfu}/healthz`);
   console.log(`  curriculum    ${urls.curriculum}/healthz`);
   console.log(`  transcoder    ${urls.transcoder}/healthz`);
-  console.log(`  tv-gateway    ${urls['tv-gateway']}/healthz`);
+  console.log(`  tv-gateway    ${urls['tv-gateway']}/tv/   (channels.m3u, guide.xml)`);
   console.log(`  logs          .data/logs/`);
   if (firstRun && existsSync(loginsFile)) {
     const logins = JSON.parse(readFileSync(loginsFile, 'utf8')) as {
@@ -172,4 +187,54 @@ try {
 } catch (err) {
   console.error(`\x1b[1;31m[sky] ${(err as Error).message}\x1b[0m`);
   await stopAll(1);
+}
+
+/**
+ * Demo only: the generated 3,100-lesson plan has no recordings, so every ready lesson of it is pointed
+ * at the sample lesson once that has been transcoded, and the schedule is rebuilt — the TV channels then
+ * show the sample in each slot instead of only the slate.
+ */
+async function linkDemoMedia(api: string, loginsFile: string): Promise<void> {
+  try {
+    const logins = JSON.parse(readFileSync(loginsFile, 'utf8')) as {
+      role: string;
+      username: string;
+      password: string;
+    }[];
+    const admin = logins.find((l) => l.role === 'admin');
+    if (!admin) return;
+    const login = await fetch(`${api}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: admin.username, password: admin.password }),
+    });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const auth = { authorization: `Bearer ${accessToken}` };
+    let sampleId: string | undefined;
+    for (let i = 0; i < 120 && !sampleId; i++) {
+      const list = (await (
+        await fetch(`${api}/api/lessons?status=ready&limit=1`, { headers: auth })
+      ).json()) as {
+        items: { id: string }[];
+      };
+      sampleId = list.items[0]?.id;
+      if (!sampleId) await new Promise((r) => setTimeout(r, 1000));
+    }
+    if (!sampleId) return;
+    const plan = (await (await fetch(`${api}/api/curriculum/plan`)).json()) as {
+      lessons: { recording: string; vodLessonId?: string }[];
+    };
+    if (plan.lessons.some((l) => l.vodLessonId)) return;
+    for (const l of plan.lessons) if (l.recording === 'ready') l.vodLessonId = sampleId;
+    const put = await fetch(`${api}/api/curriculum/plan`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(plan),
+    });
+    const build = await fetch(`${api}/api/curriculum/schedule/build`, { method: 'POST', headers: auth });
+    if (put.ok && build.ok)
+      say('demo: the plan’s recorded lessons play the sample lesson on the TV channels');
+  } catch (err) {
+    console.error(`[sky] demo TV media not linked: ${(err as Error).message}`);
+  }
 }

@@ -81,7 +81,14 @@ export const GuideProgramme = z.object({
   title: z.string(),
   subject: z.string(),
   grade: GradeId,
-  /** ISO 8601 with +08:00. */
+  /** Display names and the episode, for guides (XMLTV desc, episode-num). */
+  gradeName: z.string().optional(),
+  subjectName: z.string().optional(),
+  unit: z.string().optional(),
+  /** Position within the grade's subject: episode number. */
+  order: z.number().int().optional(),
+  teacher: z.string().optional(),
+  /** ISO 8601 instants (UTC). */
   start: z.string(),
   stop: z.string(),
   /** Catch-up playlist, once it has aired and while within catch-up days. */

@@ -1,12 +1,36 @@
-import type { HealthReport } from '@sky/contracts';
+import { scheduleChangedChannel, type AccessClaims, type HealthReport } from '@sky/contracts';
 import { registerProblemHandlers } from '@sky/contracts/http';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import { apiMediaSource, type MediaSource } from './adapters/api.client.js';
+import { curriculumClient, type CurriculumSource } from './adapters/curriculum.client.js';
+import { redisDeviceStore } from './adapters/device.store.js';
+import { ffmpegRenderer } from './adapters/ffmpeg.js';
 import type { TvGatewayConfig } from './config.js';
+import { channelRoutes } from './http/channel.routes.js';
+import { deviceRoutes } from './http/device.routes.js';
+import { lineupRoutes } from './http/lineup.routes.js';
+import { uiRoutes } from './http/ui.routes.js';
+import { vodRoutes } from './http/vod.routes.js';
+import { Artwork } from './services/artwork.js';
+import { ChannelService } from './services/channels.service.js';
+import { DeviceService } from './services/device.service.js';
 
 export interface TvGatewayDeps {
   config: TvGatewayConfig;
   logger: FastifyBaseLogger;
   version: string;
+  /** Commands (device codes and tokens). */
+  redis: Redis;
+  /** A second connection in subscriber mode: schedule changes drop cached playlists. */
+  subscriber: Redis;
+  /** Checks an api access token (a family member approving a device). */
+  verifyUser: (token: string) => AccessClaims;
+  /** Overridable sources (tests); default: the curriculum service and the api over HTTP. */
+  curriculum?: CurriculumSource;
+  media?: MediaSource;
+  now?: () => number;
 }
 
 async function reachable(url: string): Promise<{ ok: boolean; detail: string }> {
@@ -18,23 +42,86 @@ async function reachable(url: string): Promise<{ ok: boolean; detail: string }> 
   }
 }
 
-export function createApp(deps: TvGatewayDeps) {
+export async function createApp(deps: TvGatewayDeps) {
+  const { config } = deps;
   const startedAt = Date.now();
-  const http = Fastify({ loggerInstance: deps.logger });
+  const publicUrl = config.PUBLIC_URL.replace(/\/$/, '');
+  const channels = new ChannelService(
+    deps.curriculum ?? curriculumClient(config.CURRICULUM_URL),
+    deps.media ?? apiMediaSource(config.API_URL, config.MEDIA_URL ?? config.API_URL),
+    {
+      publicUrl,
+      mediaUrl: (config.MEDIA_URL ?? config.API_URL).replace(/\/$/, ''),
+      catchupDays: config.CATCHUP_DAYS,
+      ...(deps.now ? { now: deps.now } : {}),
+    },
+  );
+  const artwork = new Artwork(ffmpegRenderer(config.FFMPEG_PATH), config.CACHE_DIR);
+  const devices = new DeviceService(redisDeviceStore(deps.redis, `${config.REDIS_PREFIX}:tv`), {
+    verificationUri: `${(config.WEB_URL ?? config.API_URL).replace(/\/$/, '')}/pair`,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+
+  const changes = scheduleChangedChannel(config.REDIS_PREFIX);
+  await deps.subscriber.subscribe(changes);
+  deps.subscriber.on('message', (channel) => {
+    if (channel === changes) channels.invalidate();
+  });
+
+  const http = Fastify({ loggerInstance: deps.logger, trustProxy: config.TRUST_PROXY });
+  http.setValidatorCompiler(validatorCompiler);
+  http.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(http);
+  // Playlists, slate, guide: players on other origins (the web's TV mode) read them too.
+  http.addHook('onSend', async (_req, reply) => {
+    reply.header('access-control-allow-origin', '*');
+  });
   http.get('/healthz', async (_req, reply) => {
     const [curriculum, api] = await Promise.all([
-      reachable(deps.config.CURRICULUM_URL),
-      reachable(deps.config.API_URL),
+      reachable(config.CURRICULUM_URL),
+      reachable(config.API_URL),
     ]);
+    const redis = { ok: deps.redis.status === 'ready', detail: deps.redis.status };
     const report: HealthReport = {
       service: 'tv-gateway',
-      ok: curriculum.ok && api.ok,
+      ok: curriculum.ok && api.ok && redis.ok,
       version: deps.version,
       uptimeSec: Math.round((Date.now() - startedAt) / 1000),
-      dependencies: { curriculum, api },
+      dependencies: { curriculum, api, redis },
     };
     return reply.code(report.ok ? 200 : 503).send(report);
   });
-  return { http, close: () => http.close() };
+  // Like a broadcast, the lineup is public unless the operator asks for device tokens.
+  if (config.REQUIRE_DEVICE_TOKEN) {
+    http.addHook('onRequest', async (req) => {
+      const path = req.url.split('?')[0] ?? '';
+      if (!/^\/(channels|guide|api\/channels|api\/guide)/.test(path)) return;
+      const q = new URLSearchParams(req.url.split('?')[1] ?? '');
+      const header = req.headers.authorization;
+      const token = q.get('token') ?? (header?.startsWith('Bearer ') ? header.slice(7) : undefined);
+      await devices.requireToken(token);
+    });
+  }
+  await http.register(channelRoutes, { channels, artwork });
+  await http.register(lineupRoutes, {
+    channels,
+    publicUrl,
+    catchupDays: config.CATCHUP_DAYS,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  await http.register(deviceRoutes, { devices, verifyUser: deps.verifyUser });
+  await http.register(vodRoutes, {
+    apiUrl: config.API_URL.replace(/\/$/, ''),
+    mediaUrl: (config.MEDIA_URL ?? config.API_URL).replace(/\/$/, ''),
+  });
+  await http.register(uiRoutes, { dir: config.TV_UI_DIR });
+  return {
+    http,
+    channels,
+    artwork,
+    devices,
+    close: async () => {
+      await http.close();
+    },
+  };
 }

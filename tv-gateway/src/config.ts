@@ -1,5 +1,9 @@
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { DEFAULT_PORTS, LogLevel, parseConfig } from '@sky/contracts';
 import { z } from 'zod';
+
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 export const TvGatewayConfigSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
@@ -7,8 +11,28 @@ export const TvGatewayConfigSchema = z.object({
   LOG_LEVEL: LogLevel,
   /** The schedule and channel lineup come from the curriculum service. */
   CURRICULUM_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.curriculum}`),
-  /** Lesson media and device pairing live in the api. */
+  /** Lesson media and metadata live in the api. */
   API_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.api}`),
+  /** Where boxes reach this gateway (URLs inside the M3U, guide and playlists), e.g. https://tv.example.cn/tv. */
+  PUBLIC_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS['tv-gateway']}`),
+  /** Where boxes fetch lesson segments (/media/…): the api or a CDN in front of it. Defaults to API_URL. */
+  MEDIA_URL: z.url().optional(),
+  /** Where a phone confirms a device code (the web client's /pair page). Defaults to API_URL. */
+  WEB_URL: z.url().optional(),
+  REDIS_URL: z.string().startsWith('redis'),
+  REDIS_PREFIX: z.string().default('sky'),
+  /** The api's JWT secret: a family member's access token approves a device code. */
+  JWT_SECRET: z.string().min(32, 'use at least 32 random characters'),
+  CATCHUP_DAYS: z.coerce.number().int().min(0).max(30).default(7),
+  /** Lessons are public like a broadcast; true makes the M3U, guide and playlists need a device token. */
+  REQUIRE_DEVICE_TOKEN: bool.default(false),
+  /** Slate segments and channel logos are rendered once with ffmpeg and kept here. */
+  CACHE_DIR: z.string().default(join(tmpdir(), 'sky-tv-cache')),
+  /** The built 10-foot UI (web-client's tv entry). */
+  TV_UI_DIR: z.string().optional(),
+  FFMPEG_PATH: z.string().default('ffmpeg'),
+  /** Behind nginx: trust X-Forwarded-For for client addresses (rate limits). Off when boxes reach the gateway directly. */
+  TRUST_PROXY: bool.default(false),
 });
 export type TvGatewayConfig = z.infer<typeof TvGatewayConfigSchema>;
 

@@ -1,11 +1,32 @@
 import { closeOnSignals, serviceVersion } from '@sky/contracts/http';
+import { createTokenIssuer } from '@sky/contracts/tokens';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfig(process.env);
 const logger = pino({ level: config.LOG_LEVEL, name: 'tv-gateway' });
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+const subscriber = new Redis(config.REDIS_URL);
+const tokens = createTokenIssuer(config.JWT_SECRET, 900);
 
-const app = createApp({ config, logger, version: serviceVersion(import.meta.url) });
+const app = await createApp({
+  config,
+  logger,
+  version: serviceVersion(import.meta.url),
+  redis,
+  subscriber,
+  verifyUser: (t) => tokens.verify(t),
+});
 await app.http.listen({ host: config.HOST, port: config.PORT });
-closeOnSignals(logger, () => app.close());
+// Render the slate ahead of the first box asking for it.
+void Promise.all([app.artwork.slateDir('720p'), app.artwork.slateDir('360p')]).catch((err: unknown) =>
+  logger.error({ err }, 'slate rendering failed'),
+);
+closeOnSignals(
+  logger,
+  () => app.close(),
+  async () => redis.quit(),
+  async () => subscriber.quit(),
+);

@@ -1,20 +1,6 @@
-import type { GradeId, Stage } from '@sky/contracts';
+import type { Stage } from '@sky/contracts';
 
-/** Chinese names of the twelve grades, as families and schools say them. */
-export const GRADE_NAMES: Record<GradeId, { zh: string; en: string }> = {
-  p1: { zh: '一年级', en: 'Primary 1' },
-  p2: { zh: '二年级', en: 'Primary 2' },
-  p3: { zh: '三年级', en: 'Primary 3' },
-  p4: { zh: '四年级', en: 'Primary 4' },
-  p5: { zh: '五年级', en: 'Primary 5' },
-  p6: { zh: '六年级', en: 'Primary 6' },
-  j1: { zh: '初一', en: 'Junior 1' },
-  j2: { zh: '初二', en: 'Junior 2' },
-  j3: { zh: '初三', en: 'Junior 3' },
-  s1: { zh: '高一', en: 'Senior 1' },
-  s2: { zh: '高二', en: 'Senior 2' },
-  s3: { zh: '高三', en: 'Senior 3' },
-};
+export { GRADE_NAMES } from '@sky/contracts';
 
 export interface SubjectSeed {
   code: string;

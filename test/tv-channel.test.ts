@@ -1,0 +1,304 @@
+// A linear TV channel end to end: a lesson transcoded by the real pipeline, scheduled by the real
+// curriculum service, stitched live by the gateway between slates — played by ffmpeg and by hls.js across
+// the lesson's start, with sequence numbers that never go backwards.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import type { Plan } from '@sky/contracts';
+import { createTokenIssuer } from '@sky/contracts/tokens';
+import { freePort, generateSampleVideo, launchChromium, useInfra, type TestInfra } from '@sky/devkit';
+import { Redis } from 'ioredis';
+import mongoose, { type Connection } from 'mongoose';
+import { pino } from 'pino';
+import { startTestApi, type TestApi } from '../api/test/helpers.js';
+import { createApp as createCurriculum } from '../curriculum/src/app.js';
+import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
+import { HlsService } from '../transcoder/src/services/hls.service.js';
+import { createApp as createGateway } from '../tv-gateway/src/app.js';
+import { loadConfig } from '../tv-gateway/src/config.js';
+
+const run = promisify(execFile);
+const SECRET = 'test-secret-that-is-at-least-32-characters';
+const tokens = createTokenIssuer(SECRET, 600);
+const TERM_START = '2026-11-23'; // a Monday
+const LESSON_AT = Date.parse(`${TERM_START}T08:00:00+08:00`) / 1000;
+/** The gateway's clock runs in real time, shifted so the lesson starts 9 s after the tests begin. */
+let shift = 0;
+
+let api: TestApi;
+let infra: TestInfra;
+let mongo: Connection;
+const redis: Redis[] = [];
+let curriculum: Awaited<ReturnType<typeof createCurriculum>>;
+let gateway: Awaited<ReturnType<typeof createGateway>>;
+let base: string;
+let cacheDir: string | undefined;
+
+const url = (app: { http: { server: { address(): unknown } } }) => {
+  const a = app.http.server.address() as { port: number };
+  return `http://127.0.0.1:${a.port}`;
+};
+
+before(async () => {
+  api = await startTestApi();
+  await api.app.http.listen({ host: '127.0.0.1', port: 0 });
+  // A 30 s lesson through the real transcoder into the api's media store.
+  const me = await api.app.http.inject({
+    url: '/api/me',
+    headers: { authorization: `Bearer ${api.tokens.teacher}` },
+  });
+  const teacher = { sub: me.json<{ id: string }>().id, role: 'teacher' as const, typ: 'access' as const };
+  const lesson = await api.app.services.lessons.create(teacher, {
+    title: '认识钟表',
+    grade: 'p1',
+    subject: '数学',
+  });
+  await generateSampleVideo(join(api.mediaDir, 'src', 'clock.mp4'), {
+    seconds: 30,
+    width: 1280,
+    height: 720,
+    fps: 25,
+  });
+  const result = await new HlsService(
+    createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
+    api.mediaDir,
+    'ultrafast',
+  ).package(
+    {
+      lessonId: lesson.id,
+      source: 'src/clock.mp4',
+      outputDir: `lessons/${lesson.id}/v1`,
+      requestedBy: 'test',
+      kind: 'upload',
+    },
+    'a1',
+  );
+  await api.app.services.lessons.applyTranscodeResult(result);
+
+  infra = await useInfra();
+  mongo = await mongoose.createConnection(infra.mongoUri).asPromise();
+  const r = () => {
+    const c = new Redis(infra.redisUrl);
+    redis.push(c);
+    return c;
+  };
+  curriculum = await createCurriculum({
+    logger: pino({ level: 'silent' }),
+    mongo,
+    redis: r(),
+    redisPrefix: infra.prefix,
+    verify: (t) => tokens.verify(t),
+    version: 'test',
+  });
+  await curriculum.http.listen({ host: '127.0.0.1', port: 0 });
+  const rules = { slots: ['08:00', '09:00', '10:00'], maxDaily: 3, lessonMinutes: 20 };
+  const plan: Plan = {
+    term: {
+      name: 'test',
+      startDate: TERM_START,
+      endDate: '2026-12-04',
+      weekdays: [1, 2, 3, 4, 5],
+      holidays: [],
+      extraSchoolDays: [],
+      stages: { primary: rules, junior: rules, senior: rules },
+      maxPerSubjectPerDay: 2,
+    },
+    subjects: [{ code: 'math', zh: '数学', en: 'Maths', stages: ['primary'], weeklyQuota: 5, core: true }],
+    teachers: [{ id: 't1', name: '王老师', subjects: ['math'], grades: ['p1'], unavailable: [] }],
+    channels: [
+      { id: 'tv-p1', kind: 'tv', number: 1, zh: '空中课堂 一年级', en: 'Sky Classroom P1', grades: ['p1'] },
+    ],
+    lessons: [1, 2, 3].map((order) => ({
+      id: `p1-math-${order}`,
+      title: `认识钟表（${order}）`,
+      grade: 'p1' as const,
+      subject: 'math',
+      unit: '第一单元',
+      order,
+      durationMin: 20,
+      teacherId: 't1',
+      recording: 'ready' as const,
+      vodLessonId: lesson.id,
+    })),
+  };
+  await curriculum.schedule.replacePlan(plan, 'test');
+  const built = await curriculum.schedule.build('test');
+  assert.equal(built.lessons, 3);
+
+  cacheDir = mkdtempSync(join(tmpdir(), 'sky-tv-cache-'));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  gateway = await createGateway({
+    config: loadConfig({
+      CURRICULUM_URL: url(curriculum),
+      API_URL: url(api.app),
+      REDIS_URL: infra.redisUrl,
+      REDIS_PREFIX: infra.prefix,
+      JWT_SECRET: SECRET,
+      CACHE_DIR: cacheDir,
+      LOG_LEVEL: 'silent',
+      PUBLIC_URL: base,
+    }),
+    logger: pino({ level: 'silent' }),
+    version: 'test',
+    redis: r(),
+    subscriber: r(),
+    verifyUser: (t) => tokens.verify(t),
+    now: () => Date.now() / 1000 + shift,
+  });
+  await gateway.http.listen({ host: '127.0.0.1', port });
+  await Promise.all([gateway.artwork.slateDir('720p'), gateway.artwork.slateDir('360p')]);
+  shift = LESSON_AT - 3600 - Date.now() / 1000; // an hour before the lesson, until the playback test
+});
+
+after(async () => {
+  await gateway?.close();
+  await curriculum?.close();
+  for (const c of redis) c.disconnect();
+  await mongo?.close();
+  await infra?.close();
+  await api?.close();
+  if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+});
+
+const sequence = async () => {
+  const text = await (await fetch(`${base}/channels/tv-p1/720p.m3u8`)).text();
+  const msn = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1]);
+  const dsn = Number(/#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)/.exec(text)?.[1]);
+  return { text, msn, dsn };
+};
+
+test('the channel master is HLS v3 over two rungs; its live playlist stitches slate and lesson with wall-clock times', async () => {
+  const master = await (await fetch(`${base}/channels/tv-p1.m3u8`)).text();
+  assert.match(master, /^#EXTM3U\n#EXT-X-VERSION:3\n/);
+  assert.equal((master.match(/#EXT-X-STREAM-INF/g) ?? []).length, 2);
+  const { text } = await sequence();
+  assert.match(text, /#EXT-X-VERSION:3/);
+  assert.match(text, /#EXT-X-PROGRAM-DATE-TIME:2026-11-2\dT/);
+  assert.match(text, /\/slate\/720p\/slate_\d\d\.ts/);
+  assert.ok(!text.includes('#EXT-X-ENDLIST'));
+});
+
+test('ffmpeg plays 30 s of the channel across the lesson start; hls.js plays it in Chromium; sequence numbers only go up', async () => {
+  shift = LESSON_AT - 4 - Date.now() / 1000; // the lesson starts 4 s from now
+  const seen: { msn: number; dsn: number; lesson: boolean }[] = [];
+  let polling = true;
+  const poll = (async () => {
+    while (polling) {
+      const { msn, dsn, text } = await sequence();
+      seen.push({ msn, dsn, lesson: text.includes('/media/lessons/') });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${base}/healthz`); // the gateway's origin
+    await page.setContent(`<video id="v" muted autoplay playsinline></video>`);
+    await page.addScriptTag({
+      path: join(import.meta.dirname, '..', 'node_modules', 'hls.js', 'dist', 'hls.min.js'),
+    });
+    await page.evaluate((src) => {
+      const w = window as unknown as {
+        Hls: new () => {
+          loadSource(s: string): void;
+          attachMedia(v: HTMLVideoElement): void;
+          on(e: string, f: (e: string, d: { fatal: boolean; details: string }) => void): void;
+        };
+        fatal?: string;
+      };
+      const hls = new w.Hls();
+      hls.on('hlsError', (_e, d) => {
+        if (d.fatal) w.fatal = d.details;
+      });
+      hls.loadSource(src);
+      hls.attachMedia(document.getElementById('v') as HTMLVideoElement);
+    }, `${base}/channels/tv-p1.m3u8`);
+
+    const { stderr } = await run(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'info',
+        '-t',
+        '30',
+        '-i',
+        `${base}/channels/tv-p1.m3u8`,
+        '-map',
+        '0:v:0',
+        '-map',
+        '0:a:0',
+        '-f',
+        'null',
+        '-',
+      ],
+      { timeout: 120_000 },
+    );
+    assert.doesNotMatch(stderr, /Invalid data|decode_slice|error while decoding/i, stderr);
+    // the 720p rung's video and audio decoded for the whole 30 s, slate and lesson
+    const times = [...stderr.matchAll(/time=(\d+):(\d+):([\d.]+)/g)].map(
+      (m) => Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]),
+    );
+    assert.ok((times.at(-1) ?? 0) >= 29, `ffmpeg decoded ${times.at(-1)} s`);
+    assert.match(stderr, /Opening '.*\/slate\/720p\/slate_\d+\.ts'/);
+    assert.match(stderr, /Opening '.*\/media\/lessons\/.*\.ts'/);
+    // after 30 s of wall clock the lesson has been on air for ~20 s: hls.js kept playing across it
+    const state = await page.evaluate(() => {
+      const v = document.getElementById('v') as HTMLVideoElement;
+      return { t: v.currentTime, fatal: (window as unknown as { fatal?: string }).fatal, w: v.videoWidth };
+    });
+    assert.equal(state.fatal, undefined);
+    assert.ok(state.t > 10, `hls.js played ${state.t} s`);
+    assert.ok(state.w > 0);
+  } finally {
+    polling = false;
+    await poll;
+    await browser.dispose();
+  }
+  assert.ok(seen.length >= 10, `${seen.length} playlist polls`);
+  for (let i = 1; i < seen.length; i++) {
+    assert.ok(
+      seen[i]!.msn >= seen[i - 1]!.msn,
+      `media sequence went back: ${seen[i - 1]!.msn} → ${seen[i]!.msn}`,
+    );
+    assert.ok(seen[i]!.dsn >= seen[i - 1]!.dsn, 'discontinuity sequence went back');
+  }
+  assert.ok(!seen[0]!.lesson && seen.at(-1)!.lesson, 'the playlists went from slate to the lesson');
+});
+
+test('ffprobe reads the lesson part of the channel (catch-up of the programme as VOD)', async () => {
+  shift = LESSON_AT + 120 - Date.now() / 1000; // two minutes after the lesson began: it has fully aired
+  const text = await (
+    await fetch(`${base}/channels/tv-p1/720p.m3u8?utc=${LESSON_AT}&lutc=${LESSON_AT + 3600}`)
+  ).text();
+  assert.match(text, /#EXT-X-PLAYLIST-TYPE:VOD/);
+  assert.match(text, /#EXT-X-ENDLIST/);
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'format=duration',
+    '-of',
+    'csv=p=0',
+    `${base}/channels/tv-p1/720p.m3u8?utc=${LESSON_AT}`,
+  ]);
+  assert.ok(Math.abs(Number(stdout) - 30) < 2, `catch-up lasts ${stdout} s`);
+  const future = await fetch(`${base}/channels/tv-p1/720p.m3u8?utc=${LESSON_AT + 86400 * 30}`);
+  assert.equal(future.status, 404);
+});
+
+test('catch-up by lesson id sends the box to the lesson’s own TV master; unknown or future lessons are refused', async () => {
+  const aired = await fetch(`${base}/catchup/lessons/p1-math-1.m3u8`, { redirect: 'manual' });
+  assert.equal(aired.status, 302);
+  const master = aired.headers.get('location')!;
+  assert.match(master, /\/media\/lessons\/[a-f0-9]{24}\/v1\/tv\/master\.m3u8$/);
+  assert.match(await (await fetch(master)).text(), /#EXT-X-VERSION:3/);
+  assert.equal((await fetch(`${base}/catchup/lessons/p1-math-3.m3u8`, { redirect: 'manual' })).status, 404);
+  assert.equal((await fetch(`${base}/catchup/lessons/nope.m3u8`, { redirect: 'manual' })).status, 404);
+});

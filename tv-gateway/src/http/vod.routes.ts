@@ -1,0 +1,55 @@
+import { GradeId, LessonList } from '@sky/contracts';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+/**
+ * On-demand lessons for the 10-foot UI: the api's public list by grade and subject, with media URLs
+ * made absolute on the public media origin (boxes play them from there, not from the gateway).
+ */
+export async function vodRoutes(app: FastifyInstance, o: { apiUrl: string; mediaUrl: string }) {
+  const http = app.withTypeProvider<ZodTypeProvider>();
+  http.get(
+    '/api/lessons',
+    {
+      schema: {
+        querystring: z.strictObject({
+          grade: GradeId.optional(),
+          subject: z.string().trim().min(1).max(32).optional(),
+          limit: z.coerce.number().int().min(1).max(100).default(50),
+          offset: z.coerce.number().int().min(0).default(0),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const q = new URLSearchParams(
+        Object.entries(req.query).flatMap(([k, v]) =>
+          v === undefined ? [] : [[k, String(v)] as [string, string]],
+        ),
+      );
+      const res = await fetch(`${o.apiUrl}/api/public/lessons?${q.toString()}`, {
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok)
+        return reply
+          .code(res.status)
+          .type('application/problem+json')
+          .send(await res.text());
+      const list = LessonList.parse(await res.json());
+      const abs = (u: string | undefined) => (u ? new URL(u, `${o.mediaUrl}/`).href : undefined);
+      return reply.header('cache-control', 'public, max-age=30').send({
+        total: list.total,
+        items: list.items.map((l) => ({
+          id: l.id,
+          title: l.title,
+          grade: l.grade,
+          subject: l.subject,
+          teacherName: l.teacherName,
+          durationSec: l.durationSec,
+          tvPlaybackUrl: abs(l.tvPlaybackUrl),
+          posterUrl: abs(l.posterUrl),
+        })),
+      });
+    },
+  );
+}

@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Renderer } from '../adapters/ffmpeg.js';
+import { SLATE_TICKS, TICK_SEC } from './timeline.js';
+
+/** The renditions of every linear channel: the slate is rendered at each. */
+export const CHANNEL_RUNGS = [
+  { name: '720p', width: 1280, height: 720, bandwidth: 2_800_000, codecs: 'avc1.64001f,mp4a.40.2' },
+  { name: '360p', width: 640, height: 360, bandwidth: 800_000, codecs: 'avc1.4d401e,mp4a.40.2' },
+] as const;
+export type ChannelRung = (typeof CHANNEL_RUNGS)[number]['name'];
+
+const FONT = '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc';
+const SLATE_TEXT = '空中课堂\n下一节课马上开始';
+
+/** `slate_00.ts` … one per tick of the slate loop. */
+export const slateFile = (i: number) => `slate_${String(i).padStart(2, '0')}.ts`;
+export const SLATE_TICKS_FILES = Array.from({ length: SLATE_TICKS }, (_, i) => slateFile(i)) as [
+  string,
+  ...string[],
+];
+
+/**
+ * The slate (what a channel shows between lessons) and channel logos, rendered with ffmpeg once per
+ * set of parameters into the cache folder, atomically (temp folder, then rename), then only read.
+ */
+export class Artwork {
+  private slates = new Map<ChannelRung, Promise<string>>();
+  private logos = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly renderer: Renderer,
+    private readonly cacheDir: string,
+  ) {}
+
+  /** The folder holding the rung's slate segments, rendered if needed. */
+  slateDir(rung: ChannelRung): Promise<string> {
+    let p = this.slates.get(rung);
+    if (!p) {
+      p = this.renderSlate(rung);
+      this.slates.set(rung, p);
+      p.catch(() => this.slates.delete(rung));
+    }
+    return p;
+  }
+
+  private async renderSlate(rung: ChannelRung): Promise<string> {
+    const r = CHANNEL_RUNGS.find((x) => x.name === rung)!;
+    const key = hash(['slate-v1', r.width, r.height, SLATE_TEXT, SLATE_TICKS, TICK_SEC]);
+    const dir = join(this.cacheDir, `slate-${rung}-${key}`);
+    if (existsSync(join(dir, slateFile(SLATE_TICKS - 1)))) return dir;
+    const tmp = `${dir}.tmp-${process.pid}`;
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    await writeFile(join(tmp, 'text.txt'), SLATE_TEXT);
+    const size = Math.round(r.height / 10);
+    const fps = 15;
+    await this.renderer.render([
+      '-f',
+      'lavfi',
+      '-i',
+      `color=c=0x1f4e79:s=${r.width}x${r.height}:r=${fps}`,
+      '-f',
+      'lavfi',
+      '-i',
+      'anullsrc=r=48000:cl=stereo',
+      '-t',
+      String(SLATE_TICKS * TICK_SEC),
+      '-vf',
+      `drawtext=fontfile=${FONT}:textfile=${join(tmp, 'text.txt')}:fontcolor=white:fontsize=${size}:line_spacing=${Math.round(size / 2)}:x=(w-text_w)/2:y=(h-text_h)/2`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-tune',
+      'stillimage',
+      '-profile:v',
+      'main',
+      '-pix_fmt',
+      'yuv420p',
+      '-g',
+      String(fps * 2),
+      '-keyint_min',
+      String(fps * 2),
+      '-sc_threshold',
+      '0',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '64k',
+      '-ac',
+      '2',
+      '-ar',
+      '48000',
+      '-f',
+      'hls',
+      '-hls_time',
+      String(TICK_SEC),
+      '-hls_list_size',
+      '0',
+      '-hls_segment_type',
+      'mpegts',
+      '-hls_segment_filename',
+      join(tmp, 'slate_%02d.ts'),
+      join(tmp, 'slate.m3u8'),
+    ]);
+    const made = (await readdir(tmp)).filter((f) => f.endsWith('.ts')).length;
+    if (made !== SLATE_TICKS) throw new Error(`the ${rung} slate has ${made} segments, not ${SLATE_TICKS}`);
+    await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
+    return dir;
+  }
+
+  /** A 256×256 PNG logo with the channel number and name. */
+  logo(channelId: string, number: number, name: string): Promise<string> {
+    const key = hash(['logo-v1', channelId, number, name]);
+    let p = this.logos.get(key);
+    if (!p) {
+      p = this.renderLogo(key, number, name);
+      this.logos.set(key, p);
+      p.catch(() => this.logos.delete(key));
+    }
+    return p;
+  }
+
+  private async renderLogo(key: string, number: number, name: string): Promise<string> {
+    const file = join(this.cacheDir, `logo-${key}.png`);
+    if (existsSync(file)) return file;
+    await mkdir(this.cacheDir, { recursive: true });
+    const text = join(this.cacheDir, `logo-${key}.txt`);
+    await writeFile(text, `${number}\n${name.replace(/^空中课堂\s*/, '')}`);
+    const tmp = `${file}.tmp-${process.pid}.png`;
+    await this.renderer.render([
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=0x1f4e79:s=256x256',
+      '-vf',
+      `drawtext=fontfile=${FONT}:textfile=${text}:fontcolor=white:fontsize=56:line_spacing=16:x=(w-text_w)/2:y=(h-text_h)/2`,
+      '-frames:v',
+      '1',
+      tmp,
+    ]);
+    await rename(tmp, file);
+    return file;
+  }
+}
+
+function hash(parts: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12);
+}
