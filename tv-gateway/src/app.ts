@@ -95,7 +95,7 @@ export async function createApp(deps: TvGatewayDeps) {
   if (config.REQUIRE_DEVICE_TOKEN) {
     http.addHook('onRequest', async (req) => {
       const path = req.url.split('?')[0] ?? '';
-      if (!/^\/(channels|guide|api\/channels|api\/guide)/.test(path)) return;
+      if (!/^\/(channels|guide|catchup|api\/channels|api\/guide|api\/lessons)/.test(path)) return;
       const q = new URLSearchParams(req.url.split('?')[1] ?? '');
       const header = req.headers.authorization;
       const token = q.get('token') ?? (header?.startsWith('Bearer ') ? header.slice(7) : undefined);
