@@ -75,3 +75,40 @@ test('bad list queries are named', async () => {
     ['querystring.mine', 'querystring.q'],
   );
 });
+
+test('browse grade → subject → unit: units in textbook order, lessons of one unit; viewers only see units with ready lessons', async () => {
+  const make = async (title: string, unit: string) =>
+    (
+      await api.app.http.inject({
+        method: 'POST',
+        url: '/api/lessons',
+        headers: as('teacher'),
+        payload: { title, grade: 'p4', subject: '语文', unit },
+      })
+    ).json<Lesson>();
+  const first = await make('观潮', '第一单元');
+  await make('走月亮', '第一单元');
+  await make('古诗三首', '第十单元');
+  await make('爬山虎的脚', '第二单元');
+  assert.equal(first.unit, '第一单元');
+  const units = await api.app.http.inject({
+    url: `/api/lessons/units?grade=p4&subject=${encodeURIComponent('语文')}`,
+    headers: as('teacher'),
+  });
+  assert.deepEqual(units.json(), ['第一单元', '第二单元', '第十单元']);
+  assert.deepEqual(await list(`grade=p4&unit=${encodeURIComponent('第一单元')}`), ['观潮', '走月亮']);
+  await api.app.services.lessons.applyTranscodeResult({
+    outcome: 'ready',
+    lessonId: first.id,
+    master: `lessons/${first.id}/v1/web/master.m3u8`,
+    tvMaster: `lessons/${first.id}/v1/tv/master.m3u8`,
+    durationSec: 30,
+  });
+  const forStudent = await api.app.http.inject({
+    url: `/api/lessons/units?grade=p4&subject=${encodeURIComponent('语文')}`,
+    headers: as('student'),
+  });
+  assert.deepEqual(forStudent.json(), ['第一单元']);
+  const bad = await api.app.http.inject({ url: '/api/lessons/units?grade=p4', headers: as('student') });
+  assert.equal(bad.statusCode, 400);
+});

@@ -24,6 +24,8 @@ export const CreateLessonBody = z.strictObject({
   description: z.string().trim().max(2000).optional(),
   grade: GradeId,
   subject: z.string().trim().min(1).max(32),
+  /** The textbook unit it belongs to (第一单元 …): the library browses grade → subject → unit. */
+  unit: z.string().trim().min(1).max(80).optional(),
 });
 export type CreateLessonBody = z.infer<typeof CreateLessonBody>;
 
@@ -46,6 +48,7 @@ export const Lesson = z.object({
   description: z.string().optional(),
   grade: GradeId,
   subject: z.string(),
+  unit: z.string().optional(),
   teacherId: z.string(),
   teacherName: z.string().optional(),
   status: LessonStatus,
@@ -97,6 +100,7 @@ export interface LessonClientEvents {
 export const LessonListQuery = z.strictObject({
   grade: GradeId.optional(),
   subject: z.string().trim().min(1).max(32).optional(),
+  unit: z.string().trim().min(1).max(80).optional(),
   status: LessonStatus.optional(),
   /** Words in the title. */
   q: z.string().trim().min(1).max(50).optional(),

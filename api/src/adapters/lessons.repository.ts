@@ -7,6 +7,7 @@ interface LessonDoc {
   description?: string;
   grade: GradeId;
   subject: string;
+  unit?: string | undefined;
   teacherId: string;
   teacherName?: string | undefined;
   status: LessonStatus;
@@ -30,6 +31,7 @@ const lessonSchema = new Schema<LessonDoc>(
     description: String,
     grade: { type: String, required: true, enum: GRADE_IDS },
     subject: { type: String, required: true },
+    unit: String,
     teacherId: { type: String, required: true },
     teacherName: String,
     status: { type: String, required: true, enum: LESSON_STATUSES },
@@ -44,7 +46,7 @@ const lessonSchema = new Schema<LessonDoc>(
   },
   { timestamps: true },
 );
-lessonSchema.index({ grade: 1, subject: 1, createdAt: -1 });
+lessonSchema.index({ grade: 1, subject: 1, unit: 1, createdAt: -1 });
 lessonSchema.index({ teacherId: 1, createdAt: -1 });
 
 export type LessonRecord = LessonDoc & { id: string };
@@ -81,10 +83,16 @@ export class LessonRepository {
     return doc ? { ...doc, id: String(doc._id) } : null;
   }
 
+  async units(filter: { grade: GradeId; subject: string; status?: LessonStatus }): Promise<string[]> {
+    const units = (await this.model.distinct('unit', { ...filter, unit: { $exists: true } })) as string[];
+    return units.sort((a, b) => unitNumber(a) - unitNumber(b) || a.localeCompare(b, 'zh-CN'));
+  }
+
   async list(
     filter: {
       grade?: GradeId;
       subject?: string;
+      unit?: string;
       status?: LessonStatus;
       teacherId?: string;
       titleWords?: string;
@@ -95,6 +103,7 @@ export class LessonRepository {
     const query: Record<string, string | RegExp> = {};
     if (filter.grade) query['grade'] = filter.grade;
     if (filter.subject) query['subject'] = filter.subject;
+    if (filter.unit) query['unit'] = filter.unit;
     // Titles are short and Chinese has no spaces: a literal substring match (escaped) serves both.
     if (filter.titleWords)
       query['title'] = new RegExp(filter.titleWords.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
@@ -108,6 +117,30 @@ export class LessonRepository {
   }
 }
 
+const DIGITS: Record<string, number> = {
+  一: 1,
+  二: 2,
+  两: 2,
+  三: 3,
+  四: 4,
+  五: 5,
+  六: 6,
+  七: 7,
+  八: 8,
+  九: 9,
+};
+
+/** 第十二单元 → 12, "Unit 3" → 3: textbooks number their units; names without a number sort last. */
+export function unitNumber(unit: string): number {
+  const arabic = /\d+/.exec(unit);
+  if (arabic) return Number(arabic[0]);
+  const zh = /[一二两三四五六七八九十]+/.exec(unit)?.[0];
+  if (!zh) return Number.MAX_SAFE_INTEGER;
+  const [tens, ones] = zh.includes('十') ? zh.split('十') : ['', zh];
+  const t = zh.includes('十') ? (tens ? (DIGITS[tens] ?? 0) : 1) : 0;
+  return t * 10 + (ones ? (DIGITS[ones] ?? 0) : 0);
+}
+
 export function toLesson(r: LessonRecord, mediaBaseUrl: string): Lesson {
   return {
     id: r.id,
@@ -115,6 +148,7 @@ export function toLesson(r: LessonRecord, mediaBaseUrl: string): Lesson {
     ...(r.description ? { description: r.description } : {}),
     grade: r.grade,
     subject: r.subject,
+    ...(r.unit ? { unit: r.unit } : {}),
     teacherId: r.teacherId,
     ...(r.teacherName ? { teacherName: r.teacherName } : {}),
     status: r.status,

@@ -1,4 +1,11 @@
-import { CreateLessonBody, LessonListQuery, LessonParams, TranscodeRequestBody } from '@sky/contracts';
+import {
+  CreateLessonBody,
+  GradeId,
+  LessonListQuery,
+  LessonParams,
+  TranscodeRequestBody,
+} from '@sky/contracts';
+import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { LessonService } from '../services/lessons.service.js';
 import { actorOf } from '@sky/contracts/http';
@@ -14,6 +21,16 @@ export function lessonRoutes(lessons: LessonService): FastifyPluginAsyncZod {
       '/api/lessons',
       { config: { access: 'authenticated' }, schema: { querystring: LessonListQuery } },
       (req) => lessons.list(actorOf(req), req.query),
+    );
+    app.get(
+      '/api/lessons/units',
+      {
+        config: { access: 'authenticated' },
+        schema: {
+          querystring: z.strictObject({ grade: GradeId, subject: z.string().trim().min(1).max(32) }),
+        },
+      },
+      (req) => lessons.units(actorOf(req), req.query.grade, req.query.subject),
     );
     app.get(
       '/api/lessons/:id',

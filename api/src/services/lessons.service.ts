@@ -3,6 +3,7 @@ import {
   AppError,
   type AccessClaims,
   type CreateLessonBody,
+  type GradeId,
   type Lesson,
   type LessonListQuery,
   type MediaFailure,
@@ -31,6 +32,7 @@ export class LessonService {
       ...(body.description ? { description: body.description } : {}),
       grade: body.grade,
       subject: body.subject,
+      ...(body.unit ? { unit: body.unit } : {}),
       teacherId: actor.sub,
       teacherName: await this.teacherName(actor.sub),
       status: 'draft',
@@ -56,11 +58,18 @@ export class LessonService {
     const filter = {
       ...(q.grade ? { grade: q.grade } : {}),
       ...(q.subject ? { subject: q.subject } : {}),
+      ...(q.unit ? { unit: q.unit } : {}),
       ...(q.q ? { titleWords: q.q } : {}),
       status: 'ready' as const,
     };
     const { items, total } = await this.lessons.list(filter, q.limit, q.offset);
     return { items: items.map((r) => toLesson(r, this.mediaBaseUrl)), total };
+  }
+
+  /** Units of a grade's subject, for browsing grade → subject → unit (viewers: units with ready lessons). */
+  async units(actor: AccessClaims, grade: GradeId, subject: string): Promise<string[]> {
+    const viewer = actor.role === 'student' || actor.role === 'family';
+    return this.lessons.units({ grade, subject, ...(viewer ? { status: 'ready' as const } : {}) });
   }
 
   async list(actor: AccessClaims, q: LessonListQuery) {
@@ -69,6 +78,7 @@ export class LessonService {
     const filter = {
       ...(q.grade ? { grade: q.grade } : {}),
       ...(q.subject ? { subject: q.subject } : {}),
+      ...(q.unit ? { unit: q.unit } : {}),
       ...(q.q ? { titleWords: q.q } : {}),
       ...(q.mine ? { teacherId: actor.sub } : {}),
       ...(viewer ? { status: 'ready' as const } : q.status ? { status: q.status } : {}),
