@@ -84,7 +84,8 @@ export class LessonRepository {
   }
 
   async units(filter: { grade: GradeId; subject: string; status?: LessonStatus }): Promise<string[]> {
-    const units = (await this.model.distinct('unit', { ...filter, unit: { $exists: true } })) as string[];
+    const found: unknown[] = await this.model.distinct('unit', { ...filter, unit: { $exists: true } });
+    const units = found.filter((u): u is string => typeof u === 'string');
     return units.sort((a, b) => unitNumber(a) - unitNumber(b) || a.localeCompare(b, 'zh-CN'));
   }
 
