@@ -59,7 +59,11 @@ test('every required config value is set in compose (or by the image)', () => {
     const resolved = Object.fromEntries(
       Object.entries(env).map(([k, v]) => [
         k,
-        String(v).replace(/\$\{(\w+)[^}]*\}/g, (_m, n: string) => dotenv[n] ?? ''),
+        // ${VAR:-default} falls back like compose does; ${VAR:?msg} needs the .env value
+        String(v).replace(
+          /\$\{(\w+)(?::-([^}]*))?[^}]*\}/g,
+          (_m, n: string, fallback: string | undefined) => dotenv[n] ?? fallback ?? '',
+        ),
       ]),
     );
     const r = schema.safeParse(resolved);
