@@ -272,7 +272,7 @@ test('teacher → lesson → transcode job → HLS → ready in Mongo → a stud
 
     // Back later: the lesson resumes where the student stopped.
     await page.reload();
-    await page.getByTestId('resumed').waitFor({ timeout: 15_000 });
+    await page.getByTestId('resumed').waitFor({ timeout: 30_000 });
     const resumed = await page.evaluate(
       () => document.querySelector<HTMLVideoElement>('#player')!.currentTime,
     );

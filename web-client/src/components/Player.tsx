@@ -53,17 +53,29 @@ export function Player({
         setResumedAt(saved);
       }
     };
-    const onTime = () => {
-      if (Math.abs(video.currentTime - lastSaved) < 5) return;
+    const save = () => {
       lastSaved = video.currentTime;
       localStorage.setItem(positionKey(lessonId), String(Math.floor(video.currentTime)));
+    };
+    const onTime = () => {
+      if (Math.abs(video.currentTime - lastSaved) >= 5) save();
+    };
+    // a seek, a pause or leaving the page is saved at once: the student may close the tab next
+    const onLeave = () => {
+      if (applied && video.currentTime > 0) save();
     };
     const onEnded = () => localStorage.removeItem(positionKey(lessonId));
     video.addEventListener('loadedmetadata', onMeta);
     video.addEventListener('durationchange', onMeta);
     video.addEventListener('timeupdate', onTime);
+    video.addEventListener('seeked', onLeave);
+    video.addEventListener('pause', onLeave);
+    window.addEventListener('pagehide', onLeave);
     video.addEventListener('ended', onEnded);
     return () => {
+      video.removeEventListener('seeked', onLeave);
+      video.removeEventListener('pause', onLeave);
+      window.removeEventListener('pagehide', onLeave);
       video.removeEventListener('loadedmetadata', onMeta);
       video.removeEventListener('durationchange', onMeta);
       video.removeEventListener('timeupdate', onTime);
