@@ -6,6 +6,7 @@ import { Loading } from './components/Bits';
 import { Layout } from './components/Layout';
 import { HomePage } from './pages/HomePage';
 import { LoginPage } from './pages/LoginPage';
+import { PairPage } from './pages/PairPage';
 import { StatusPage } from './pages/StatusPage';
 
 // The lesson page brings hls.js (about half of the whole bundle): it loads when a lesson is opened,
@@ -34,6 +35,7 @@ export function App() {
           <Route element={<Layout />}>
             <Route path="/login" element={<LoginPage />} />
             <Route path="/status" element={<StatusPage />} />
+            <Route path="/pair" element={<PairPage />} />
             <Route
               path="/"
               element={

@@ -1,0 +1,66 @@
+import Hls from 'hls.js/light';
+
+/**
+ * Plays an HLS master in a <video>: hls.js where Media Source Extensions exist, the browser's own HLS
+ * elsewhere. Buffers are kept small for set-top boxes with little memory; a fatal error is retried a few
+ * times before `onFatal` hears of it. Returns what stops playback.
+ */
+export function attach(video: HTMLVideoElement, url: string, onFatal: (detail: string) => void): () => void {
+  if (Hls.isSupported()) {
+    const hls = new Hls({
+      maxBufferLength: 30,
+      maxBufferSize: 30 * 1000 * 1000,
+      backBufferLength: 30,
+    });
+    let recoveries = 0;
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      if (!data.fatal) return;
+      if (recoveries < 3 && data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+        recoveries++;
+        hls.recoverMediaError();
+        return;
+      }
+      if (
+        recoveries < 3 &&
+        data.type === Hls.ErrorTypes.NETWORK_ERROR &&
+        data.details !== Hls.ErrorDetails.MANIFEST_LOAD_ERROR
+      ) {
+        recoveries++;
+        hls.startLoad();
+        return;
+      }
+      onFatal(data.details);
+    });
+    hls.loadSource(url);
+    hls.attachMedia(video);
+    return () => hls.destroy();
+  }
+  if (video.canPlayType('application/vnd.apple.mpegurl')) {
+    const onError = () => onFatal(video.error?.message ?? 'media error');
+    video.addEventListener('error', onError);
+    video.src = url;
+    return () => {
+      video.removeEventListener('error', onError);
+      video.removeAttribute('src');
+      video.load();
+    };
+  }
+  onFatal('HLS is not supported by this browser');
+  return () => undefined;
+}
+
+/**
+ * Starts playback; a box that refuses sound without a key press first plays muted. Resolves to whether
+ * it is muted.
+ */
+export async function start(video: HTMLVideoElement): Promise<boolean> {
+  try {
+    await video.play();
+    return video.muted;
+  } catch (err) {
+    if (!(err instanceof DOMException) || err.name !== 'NotAllowedError') return video.muted;
+    video.muted = true;
+    await video.play().catch(() => undefined);
+    return true;
+  }
+}

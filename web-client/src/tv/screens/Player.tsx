@@ -1,0 +1,283 @@
+import type { GuideProgramme, TvChannel } from '@sky/contracts';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { sendBeacon, type TvBeacon } from '../beacon';
+import { useKeys, useLineup, useNav, type Playback } from '../context';
+import { playableUrl } from '../gateway';
+import { attach, start } from '../playback';
+import { beijing, channelProgrammes, neighbour, nowAndNext, timeRange } from '../schedule';
+import { pad2, Qr } from '../ui';
+
+const INFO_MS = 5000;
+const SEEK_SEC = 10;
+
+type Status = { kind: 'loading' } | { kind: 'playing' } | { kind: 'failed'; detail: string };
+
+function sourceOf(playback: Playback, channel: TvChannel | undefined): string | undefined {
+  switch (playback.kind) {
+    case 'live':
+      return channel?.url;
+    case 'catchup':
+      return playback.programme.catchupUrl;
+    case 'vod':
+      return playback.lesson.tvPlaybackUrl;
+  }
+}
+
+/** The Q&A page of a lesson, when the page serving this UI has said where that is. */
+function qaUrl(lessonId: string | undefined): string | undefined {
+  const template = window.SKY_QA_URL;
+  if (!template || !lessonId) return undefined;
+  const id = encodeURIComponent(lessonId);
+  return template.includes('{lessonId}')
+    ? template.split('{lessonId}').join(id)
+    : `${template}${template.includes('?') ? '&' : '?'}lesson=${id}`;
+}
+
+function InfoBar({
+  playback,
+  channel,
+  now,
+  next,
+  shown,
+}: {
+  playback: Playback;
+  channel: TvChannel | undefined;
+  now: GuideProgramme | undefined;
+  next: GuideProgramme | undefined;
+  shown: boolean;
+}) {
+  const { t } = useTranslation();
+  // Tomorrow's first lesson says which day it is.
+  const nextDate = next ? beijing(next.start) : undefined;
+  const nextDay =
+    nextDate && (!now || beijing(now.start).date !== nextDate.date)
+      ? t('tv.day', {
+          month: nextDate.month,
+          day: nextDate.day,
+          weekday: t(`tv.weekdays.${nextDate.weekday}`),
+        })
+      : undefined;
+  let body;
+  switch (playback.kind) {
+    case 'live':
+      body = (
+        <>
+          <div className="info-channel">
+            {channel && <span className="info-number">{pad2(channel.number)}</span>}
+            <span className="info-name">{channel?.name}</span>
+            <span className="tv-badge is-live">{t('tv.player.live')}</span>
+          </div>
+          <div className="info-line" data-testid="info-now">
+            <span className="info-label">{t('tv.player.now')}</span>
+            {now ? (
+              <>
+                <span className="info-time">{timeRange(now)}</span>
+                {now.title}
+              </>
+            ) : (
+              t('tv.player.nothing')
+            )}
+          </div>
+          {next && (
+            <div className="info-line is-next">
+              <span className="info-label">{t('tv.player.next')}</span>
+              {nextDay && <span className="info-time">{nextDay}</span>}
+              <span className="info-time">{beijing(next.start).time}</span>
+              {next.title}
+            </div>
+          )}
+          <div className="tv-hint">{t('tv.player.hintLive')}</div>
+        </>
+      );
+      break;
+    case 'catchup': {
+      const p = playback.programme;
+      const day = beijing(p.start);
+      body = (
+        <>
+          <div className="info-channel">
+            {channel && <span className="info-number">{pad2(channel.number)}</span>}
+            <span className="info-name">{channel?.name}</span>
+            <span className="tv-badge is-catchup">{t('tv.player.catchup')}</span>
+          </div>
+          <div className="info-line" data-testid="info-now">
+            <span className="info-time">
+              {t('tv.day', { month: day.month, day: day.day, weekday: t(`tv.weekdays.${day.weekday}`) })}
+            </span>
+            <span className="info-time">{timeRange(p)}</span>
+            {p.title}
+          </div>
+          <div className="tv-hint">{t('tv.player.hintVod')}</div>
+        </>
+      );
+      break;
+    }
+    case 'vod': {
+      const l = playback.lesson;
+      body = (
+        <>
+          <div className="info-channel">
+            <span className="info-name">{l.title}</span>
+            <span className="tv-badge is-vod">{t('tv.player.vod')}</span>
+          </div>
+          <div className="info-line" data-testid="info-now">
+            {[t(`grades.${l.grade}`), l.subject, l.teacherName].filter(Boolean).join(' · ')}
+          </div>
+          <div className="tv-hint">{t('tv.player.hintVod')}</div>
+        </>
+      );
+      break;
+    }
+  }
+  return (
+    <div className={`tv-infobar ${shown ? 'is-shown' : ''}`} data-testid="infobar" aria-hidden={!shown}>
+      {body}
+    </div>
+  );
+}
+
+/**
+ * Full-screen playback of a channel (Up/Down zap through the lineup), a catch-up programme or an
+ * on-demand lesson (Left/Right seek). OK shows the info bar, which hides itself again.
+ */
+export function PlayerScreen({ playback }: { playback: Playback }) {
+  const { t } = useTranslation();
+  const nav = useNav();
+  const { channels, programmes } = useLineup();
+  const video = useRef<HTMLVideoElement>(null);
+  const [attempt, setAttempt] = useState(0);
+  const [status, setStatus] = useState<Status>({ kind: 'loading' });
+  const [muted, setMuted] = useState(false);
+  const [infoShown, setInfoShown] = useState(true);
+  const [infoStamp, setInfoStamp] = useState(0);
+
+  const channelId = playback.kind === 'vod' ? undefined : playback.channelId;
+  const channel = channelId ? channels?.find((c) => c.id === channelId) : undefined;
+  const { now, next } = nowAndNext(channelId ? channelProgrammes(programmes, channelId) : [], Date.now());
+  const url = sourceOf(playback, channel);
+  const lessonId =
+    playback.kind === 'live'
+      ? now?.lessonId
+      : playback.kind === 'catchup'
+        ? playback.programme.lessonId
+        : playback.lesson.id;
+  const qa = qaUrl(lessonId);
+
+  const showInfo = useCallback(() => {
+    setInfoShown(true);
+    setInfoStamp((s) => s + 1);
+  }, []);
+
+  useEffect(() => {
+    if (!infoShown) return;
+    const timer = window.setTimeout(() => setInfoShown(false), INFO_MS);
+    return () => window.clearTimeout(timer);
+  }, [infoShown, infoStamp]);
+
+  useEffect(() => {
+    const el = video.current;
+    if (!el || !url) return;
+    setStatus({ kind: 'loading' });
+    let alive = true;
+    let watched = 0;
+    let last = el.currentTime;
+    const onTime = () => {
+      const d = el.currentTime - last;
+      if (d > 0 && d < 2) watched += d;
+      last = el.currentTime;
+    };
+    const onPlaying = () => {
+      if (alive) setStatus({ kind: 'playing' });
+    };
+    el.addEventListener('timeupdate', onTime);
+    el.addEventListener('playing', onPlaying);
+    const detach = attach(el, playableUrl(url), (detail) => {
+      if (alive) setStatus({ kind: 'failed', detail });
+    });
+    void start(el).then((m) => {
+      if (alive) setMuted(m);
+    });
+    const base: Omit<TvBeacon, 'type' | 'at'> = {
+      platform: 'tv',
+      kind: playback.kind,
+      ...(playback.kind === 'vod' ? { lessonId: playback.lesson.id } : { channelId: playback.channelId }),
+      ...(playback.kind === 'catchup' ? { lessonId: playback.programme.lessonId } : {}),
+    };
+    sendBeacon({ ...base, type: 'play_start', at: new Date().toISOString() });
+    return () => {
+      alive = false;
+      el.removeEventListener('timeupdate', onTime);
+      el.removeEventListener('playing', onPlaying);
+      detach();
+      sendBeacon({
+        ...base,
+        type: 'play_stop',
+        watchedSec: Math.round(watched),
+        at: new Date().toISOString(),
+      });
+    };
+    // The playback is what `url` plays; a retry (attempt) loads it again.
+  }, [url, attempt]);
+
+  useKeys((key) => {
+    switch (key) {
+      case 'up':
+      case 'down':
+      case 'channelUp':
+      case 'channelDown': {
+        if (playback.kind !== 'live' || !channels) return true;
+        const step = key === 'down' || key === 'channelUp' ? 1 : -1;
+        const target = neighbour(channels, playback.channelId, step);
+        if (target && target.id !== playback.channelId) {
+          nav.update({ name: 'player', playback: { kind: 'live', channelId: target.id } });
+          nav.returnFocus(`channel:${target.id}`);
+        }
+        showInfo();
+        return true;
+      }
+      case 'left':
+      case 'right': {
+        const el = video.current;
+        if (playback.kind !== 'live' && el && Number.isFinite(el.duration)) {
+          const to = el.currentTime + (key === 'right' ? SEEK_SEC : -SEEK_SEC);
+          el.currentTime = Math.max(0, Math.min(el.duration - 1, to));
+        }
+        showInfo();
+        return true;
+      }
+      case 'ok':
+        if (status.kind === 'failed') {
+          setAttempt((a) => a + 1);
+        } else if (muted && video.current) {
+          video.current.muted = false;
+          setMuted(false);
+        }
+        showInfo();
+        return true;
+      case 'back':
+        return false;
+    }
+  });
+
+  return (
+    <div className="tv-player" data-testid="player" data-kind={playback.kind} data-status={status.kind}>
+      <video ref={video} className="tv-video" data-testid="tv-video" autoPlay playsInline />
+      {status.kind === 'loading' && <div className="player-state">{t('tv.player.loading')}</div>}
+      {status.kind === 'failed' && (
+        <div className="player-state is-error" role="alert">
+          <p>{t('tv.player.failed', { detail: status.detail })}</p>
+          <p className="tv-hint">{t('tv.player.retryHint')}</p>
+        </div>
+      )}
+      {muted && <div className="player-muted">{t('tv.player.muted')}</div>}
+      {qa && (
+        <aside className="tv-qa" data-testid="qa">
+          <Qr className="tv-qa-code" text={qa} label={t('tv.player.qa')} />
+          <span>{t('tv.player.qa')}</span>
+        </aside>
+      )}
+      <InfoBar playback={playback} channel={channel} now={now} next={next} shown={infoShown} />
+    </div>
+  );
+}
