@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GradeId } from './grades.js';
+import { Lesson, LessonList } from './lessons.js';
 
 /**
  * Set-top boxes: device pairing in the style of OAuth 2.0 device authorization (RFC 8628), the
@@ -108,3 +109,19 @@ export const TvChannel = z.object({
   url: z.string(),
 });
 export type TvChannel = z.infer<typeof TvChannel>;
+
+/** A lesson as the gateway's on-demand list gives it: the public fields, media URLs made absolute. */
+export const TvLesson = Lesson.pick({
+  id: true,
+  title: true,
+  grade: true,
+  subject: true,
+  unit: true,
+  teacherName: true,
+  durationSec: true,
+  tvPlaybackUrl: true,
+  posterUrl: true,
+});
+export type TvLesson = z.infer<typeof TvLesson>;
+export const TvLessonList = LessonList.extend({ items: z.array(TvLesson) });
+export type TvLessonList = z.infer<typeof TvLessonList>;

@@ -1,4 +1,4 @@
-import { GradeId, LessonList } from '@sky/contracts';
+import { AppError, GradeId, LessonList, TvLessonList, type TvLesson } from '@sky/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -19,6 +19,7 @@ export async function vodRoutes(app: FastifyInstance, o: { apiUrl: string; media
           limit: z.coerce.number().int().min(1).max(100).default(50),
           offset: z.coerce.number().int().min(0).default(0),
         }),
+        response: { 200: TvLessonList },
       },
     },
     async (req, reply) => {
@@ -30,24 +31,26 @@ export async function vodRoutes(app: FastifyInstance, o: { apiUrl: string; media
       const res = await fetch(`${o.apiUrl}/api/public/lessons?${q.toString()}`, {
         signal: AbortSignal.timeout(5000),
       });
-      if (!res.ok)
-        return reply
-          .code(res.status)
-          .type('application/problem+json')
-          .send(await res.text());
+      if (!res.ok) {
+        throw new AppError(
+          res.status === 400 ? 'VALIDATION_FAILED' : 'DEPENDENCY_DOWN',
+          `the lesson library answered ${res.status}`,
+        );
+      }
       const list = LessonList.parse(await res.json());
-      const abs = (u: string | undefined) => (u ? new URL(u, `${o.mediaUrl}/`).href : undefined);
+      const abs = (u: string) => new URL(u, `${o.mediaUrl}/`).href;
       return reply.header('cache-control', 'public, max-age=30').send({
         total: list.total,
-        items: list.items.map((l) => ({
+        items: list.items.map((l): TvLesson => ({
           id: l.id,
           title: l.title,
           grade: l.grade,
           subject: l.subject,
-          teacherName: l.teacherName,
-          durationSec: l.durationSec,
-          tvPlaybackUrl: abs(l.tvPlaybackUrl),
-          posterUrl: abs(l.posterUrl),
+          ...(l.unit ? { unit: l.unit } : {}),
+          ...(l.teacherName ? { teacherName: l.teacherName } : {}),
+          ...(l.durationSec !== undefined ? { durationSec: l.durationSec } : {}),
+          ...(l.tvPlaybackUrl ? { tvPlaybackUrl: abs(l.tvPlaybackUrl) } : {}),
+          ...(l.posterUrl ? { posterUrl: abs(l.posterUrl) } : {}),
         })),
       });
     },

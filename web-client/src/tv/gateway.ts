@@ -4,10 +4,10 @@ import {
   DeviceTokenError,
   DeviceTokenResponse,
   GuideProgramme,
-  Lesson,
-  LessonList,
   Problem,
   TvChannel,
+  TvLessonList,
+  type TvLesson,
 } from '@sky/contracts';
 
 /**
@@ -20,19 +20,7 @@ interface Schema<T> {
   parse(data: unknown): T;
 }
 
-/** A lesson as the gateway's on-demand list gives it: the public fields, media URLs made absolute. */
-export const TvLesson = Lesson.pick({
-  id: true,
-  title: true,
-  grade: true,
-  subject: true,
-  teacherName: true,
-  durationSec: true,
-  tvPlaybackUrl: true,
-  posterUrl: true,
-});
-export type TvLesson = ReturnType<typeof TvLesson.parse>;
-export const TvLessonList = LessonList.extend({ items: TvLesson.array() });
+export type { TvLesson };
 
 /** A refused or unanswered request; status 0 when the gateway could not be reached at all. */
 export class GatewayError extends Error {
