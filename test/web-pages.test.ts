@@ -169,3 +169,36 @@ test('a teacher uploads a video from the browser; a text file renamed .mp4 is re
   await page.screenshot({ path: join(SHOTS, 'teacher-upload-processing.zh-CN.png'), fullPage: true });
   await page.close();
 });
+
+test('a student browses grade → subject → unit', async () => {
+  const me = await api.app.http.inject({
+    url: '/api/me',
+    headers: { authorization: `Bearer ${api.tokens.teacher}` },
+  });
+  const actor = { sub: me.json<{ id: string }>().id, role: 'teacher' as const, typ: 'access' as const };
+  for (const [title, unit] of [
+    ['小数的意义', '第四单元'],
+    ['小数的性质', '第四单元'],
+    ['三角形的分类', '第五单元'],
+  ] as const) {
+    const l = await api.app.services.lessons.create(actor, { title, grade: 'p3', subject: '数学', unit });
+    await api.app.services.lessons.applyTranscodeResult({
+      outcome: 'ready',
+      lessonId: l.id,
+      master: `lessons/${l.id}/v1/web/master.m3u8`,
+      tvMaster: `lessons/${l.id}/v1/tv/master.m3u8`,
+      durationSec: 60,
+    });
+  }
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await loginAs(page, 'student');
+  await page.getByRole('button', { name: '数学', exact: true }).click();
+  const chips = page.getByTestId('unit-chips');
+  await chips.waitFor();
+  assert.deepEqual(await chips.getByRole('button').allInnerTexts(), ['全部单元', '第四单元', '第五单元']);
+  await chips.getByRole('button', { name: '第五单元' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="lesson-card"]').length === 1);
+  assert.match(await page.getByTestId('lesson-card').innerText(), /三角形的分类/);
+  await page.screenshot({ path: join(SHOTS, 'student-units.zh-CN.png') });
+  await page.close();
+});

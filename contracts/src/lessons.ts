@@ -68,6 +68,10 @@ export type Lesson = z.infer<typeof Lesson>;
 export const LessonList = z.object({ items: z.array(Lesson), total: z.number().int() });
 export type LessonList = z.infer<typeof LessonList>;
 
+/** GET /api/lessons/units: a grade's subject's units, in textbook order. */
+export const LessonUnits = z.array(z.string());
+export type LessonUnits = z.infer<typeof LessonUnits>;
+
 /** tus Upload-Metadata a teacher's browser sends with a lesson video. */
 export const UploadMetadata = z.object({
   lessonId: ObjectIdString,

@@ -1,4 +1,4 @@
-import { LessonList, type GradeId } from '@sky/contracts';
+import { LessonList, LessonUnits, type GradeId } from '@sky/contracts';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { withQuery } from '../api/client';
@@ -6,10 +6,15 @@ import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from './Bits';
 import { LessonCard } from './LessonCard';
 
-/** A grade's ready lessons: subject chips and a title search (the api filters; typing waits for Enter). */
+/** A grade's ready lessons: subject chips, then unit chips, and a title search (the api filters; typing waits for Enter). */
 export function LessonBrowser({ grade, emptyText }: { grade: GradeId | undefined; emptyText: string }) {
   const { t } = useTranslation();
-  const [subject, setSubject] = useState<string | undefined>();
+  const [subject, setSubjectState] = useState<string | undefined>();
+  const [unit, setUnit] = useState<string | undefined>();
+  const setSubject = (s: string | undefined) => {
+    setSubjectState(s);
+    setUnit(undefined);
+  };
   const [typed, setTyped] = useState('');
   const [q, setQ] = useState<string | undefined>();
   // subjects come from the grade's whole list, so picking one never hides the others
@@ -17,7 +22,12 @@ export function LessonBrowser({ grade, emptyText }: { grade: GradeId | undefined
   const subjects = [...new Set(all.data?.items.map((l) => l.subject) ?? [])].sort((a, b) =>
     a.localeCompare(b, 'zh-CN'),
   );
-  const lessons = useApi(withQuery('/api/lessons', { limit: 48, grade, subject, q }), LessonList);
+  // grade → subject → unit, in textbook order
+  const units = useApi(
+    grade && subject ? withQuery('/api/lessons/units', { grade, subject }) : null,
+    LessonUnits,
+  );
+  const lessons = useApi(withQuery('/api/lessons', { limit: 48, grade, subject, unit, q }), LessonList);
   return (
     <>
       <form
@@ -58,11 +68,34 @@ export function LessonBrowser({ grade, emptyText }: { grade: GradeId | undefined
             </button>
           ))}
         </div>
+        {subject && (units.data?.length ?? 0) > 0 && (
+          <div className="chips" role="group" aria-label={t('library.allUnits')} data-testid="unit-chips">
+            <button
+              type="button"
+              className="chip"
+              aria-pressed={unit === undefined}
+              onClick={() => setUnit(undefined)}
+            >
+              {t('library.allUnits')}
+            </button>
+            {units.data?.map((u) => (
+              <button
+                key={u}
+                type="button"
+                className="chip"
+                aria-pressed={unit === u}
+                onClick={() => setUnit(u)}
+              >
+                {u}
+              </button>
+            ))}
+          </div>
+        )}
       </form>
       {lessons.loading && !lessons.data && <Loading />}
       {lessons.error && <ErrorNote error={lessons.error} onRetry={lessons.reload} />}
       {lessons.data && lessons.data.items.length === 0 && (
-        <p className="empty">{q || subject ? t('library.noMatch') : emptyText}</p>
+        <p className="empty">{q || subject || unit ? t('library.noMatch') : emptyText}</p>
       )}
       <div className="grid">
         {lessons.data?.items.map((l) => (

@@ -22,6 +22,7 @@ export function TeacherHome({ user }: { user: PublicUser }) {
   const [title, setTitle] = useState('');
   const [grade, setGrade] = useState<GradeId>(user.grade ?? 'p1');
   const [subject, setSubject] = useState('');
+  const [unit, setUnit] = useState('');
   const [description, setDescription] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
@@ -43,7 +44,13 @@ export function TeacherHome({ user }: { user: PublicUser }) {
     setMessage(null);
     setBusy(true);
     try {
-      const body = { title, grade, subject, ...(description.trim() ? { description } : {}) };
+      const body = {
+        title,
+        grade,
+        subject,
+        ...(unit.trim() ? { unit } : {}),
+        ...(description.trim() ? { description } : {}),
+      };
       const lesson = await api('/api/lessons', Lesson, { method: 'POST', body });
       setMessage(t('teacher.created', { title: lesson.title }));
       setTitle('');
@@ -129,6 +136,17 @@ export function TeacherHome({ user }: { user: PublicUser }) {
               {...invalid('subject')}
             />
             {fieldError('subject')}
+          </label>
+          <label>
+            {t('teacher.unitField')}
+            <input
+              value={unit}
+              onChange={(e) => setUnit(e.target.value)}
+              maxLength={80}
+              placeholder={t('teacher.unitPlaceholder')}
+              {...invalid('unit')}
+            />
+            {fieldError('unit')}
           </label>
           <label>
             {t('teacher.descriptionField')}
