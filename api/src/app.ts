@@ -1,6 +1,6 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
-import { QUEUES, type HealthReport } from '@sky/contracts';
+import { problem, QUEUES, type HealthReport } from '@sky/contracts';
 import { Server as SocketServer } from 'socket.io';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -8,6 +8,8 @@ import type { Connection } from 'mongoose';
 import type { ApiConfig } from './config.js';
 import { mongoState } from './adapters/db.js';
 import { LessonRepository } from './adapters/lessons.repository.js';
+import { createQaRedis } from './adapters/qa.redis.js';
+import { QaRepository } from './adapters/qa.repository.js';
 import type { Passwords } from './adapters/password.js';
 import type { MediaProbe } from './adapters/media-probe.js';
 import type { JobQueues } from './adapters/queue.js';
@@ -17,18 +19,21 @@ import { UserRepository } from './adapters/users.repository.js';
 import { registerProblemHandlers } from './errors.js';
 import { authRoutes } from './http/auth.routes.js';
 import { registerGuard } from '@sky/contracts/http';
-import proxy from '@fastify/http-proxy';
+import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import { healthRoutes } from './http/health.routes.js';
 import { lessonRoutes } from './http/lessons.routes.js';
+import { qaRoutes } from './http/qa.routes.js';
 import { registerStatic } from './http/static.js';
 import { uploadRoutes } from './http/uploads.routes.js';
 import { userRoutes } from './http/users.routes.js';
 import { transcodeResultJob } from './jobs/transcode-result.job.js';
 import { AuthService } from './services/auth.service.js';
 import { LessonService } from './services/lessons.service.js';
+import { QaService } from './services/qa.service.js';
 import { StatusService } from './services/status.service.js';
 import { UploadService } from './services/upload.service.js';
 import { registerLessonsNamespace } from './socket/lessons.handler.js';
+import { registerQaNamespace } from './socket/qa/index.js';
 import { UserService } from './services/users.service.js';
 
 export interface ApiDeps {
@@ -44,7 +49,7 @@ export interface ApiDeps {
 export interface ApiApp {
   http: FastifyInstance;
   io: SocketServer;
-  services: { auth: AuthService; users: UserService; lessons: LessonService };
+  services: { auth: AuthService; users: UserService; lessons: LessonService; qa: QaService };
   close(): Promise<void>;
 }
 
@@ -54,7 +59,15 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   const usersRepo = new UserRepository(mongo);
   const sessionsRepo = new SessionRepository(mongo);
   const lessonsRepo = new LessonRepository(mongo);
-  await Promise.all([usersRepo.init(), sessionsRepo.init(), lessonsRepo.init()]);
+  const qaRepo = new QaRepository(mongo);
+  await Promise.all([usersRepo.init(), sessionsRepo.init(), lessonsRepo.init(), qaRepo.init()]);
+  // Q&A state and the socket.io Redis adapter, so that rooms span every api process.
+  const qaRedis = await createQaRedis(config.REDIS_URL, {
+    prefix: config.QUEUE_PREFIX,
+    adapterKey: config.SOCKET_IO_KEY ?? `${config.QUEUE_PREFIX}:sio`,
+    namespace: '/qa',
+    onError: (err) => deps.logger.warn({ err }, 'redis (q&a, socket.io adapter)'),
+  });
 
   const tokens = createTokenIssuer(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC);
   const auth = new AuthService(usersRepo, sessionsRepo, tokens, deps.passwords, config.REFRESH_TOKEN_TTL_SEC);
@@ -73,6 +86,9 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     '/media',
     async (id) => (await usersRepo.findById(id))?.displayName,
   );
+  const qa = new QaService(qaRepo, qaRedis.store, lessonsRepo, usersRepo, {
+    pairingTtlSec: config.QA_PAIRING_TTL_SEC,
+  });
   const uploads = new UploadService(lessons, deps.probe, mediaRoot, deps.logger);
   const uploadDir = join(mediaRoot, '.uploads');
   await mkdir(uploadDir, { recursive: true });
@@ -111,10 +127,19 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   http.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(http);
   registerGuard(http, (t) => auth.verifyAccess(t), '/api/');
+  const io = new SocketServer(http.server, {
+    path: '/socket.io',
+    serveClient: false,
+    adapter: qaRedis.socketAdapter,
+    // No event of ours comes near this; /qa also refuses any event over 4 KB with an error ack.
+    maxHttpBufferSize: 64 * 1024,
+  });
+  const qaNsp = registerQaNamespace(io, { verify: (t) => auth.verifyAccess(t), qa, log: deps.logger });
   await http.register(healthRoutes(health, status));
   await http.register(authRoutes(auth, users));
   await http.register(userRoutes(users));
   await http.register(lessonRoutes(lessons));
+  await http.register(qaRoutes(qa, (lessonId) => qaNsp.online(lessonId)));
   await http.register(
     uploadRoutes(uploads, {
       dir: uploadDir,
@@ -122,12 +147,22 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
       verify: (t) => auth.verifyAccess(t),
     }),
   );
+  // A service behind the api that does not answer: 503 problem+json, as a dependency being down.
+  type OnError = NonNullable<NonNullable<FastifyHttpProxyOptions['replyOptions']>['onError']>;
+  const dependencyDown: OnError = (reply, { error }) => {
+    http.log.warn({ err: error }, 'proxied service unavailable');
+    void reply
+      .code(503)
+      .type('application/problem+json')
+      .send(problem('DEPENDENCY_DOWN', 'the service is not answering; try again shortly'));
+  };
   // The curriculum service behind the same origin as the web client; it checks tokens itself.
   await http.register(proxy, {
     upstream: config.CURRICULUM_URL,
     prefix: '/api/curriculum',
     rewritePrefix: '',
     config: { access: 'public' },
+    replyOptions: { onError: dependencyDown },
   });
   // Device pairing and the lineup, for the web client's /pair page and TV mode.
   await http.register(proxy, {
@@ -135,10 +170,10 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     prefix: '/api/tv',
     rewritePrefix: '',
     config: { access: 'public' },
+    replyOptions: { onError: dependencyDown },
   });
   await registerStatic(http, mediaRoot, config.WEB_DIST_DIR);
 
-  const io = new SocketServer(http.server, { path: '/socket.io', serveClient: false });
   const lessonsNsp = registerLessonsNamespace(io, {
     verify: (t) => auth.verifyAccess(t),
     lessons,
@@ -151,12 +186,13 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
 
   return {
     http,
-    services: { auth, users, lessons },
+    services: { auth, users, lessons, qa },
     io,
     async close() {
       await io.close();
       await http.close();
       await worker.close();
+      await qaRedis.close();
     },
   };
 }

@@ -11,6 +11,13 @@ export const ApiConfigSchema = z.object({
   REDIS_URL: z.string().startsWith('redis'),
   /** Queue names are prefixed, so tests and several deployments can share one Redis. */
   QUEUE_PREFIX: z.string().default('sky'),
+  /**
+   * Channel prefix of the socket.io Redis adapter (default `<QUEUE_PREFIX>:sio`): api processes with
+   * the same one share rooms; tests and deployments with different ones never hear each other.
+   */
+  SOCKET_IO_KEY: z.string().min(1).optional(),
+  /** How long a Q&A pairing code for a TV second screen stays valid. */
+  QA_PAIRING_TTL_SEC: z.coerce.number().int().min(1).max(3600).default(600),
   JWT_SECRET: z.string().min(32, 'use at least 32 random characters'),
   ACCESS_TOKEN_TTL_SEC: z.coerce.number().int().positive().default(900),
   REFRESH_TOKEN_TTL_SEC: z.coerce

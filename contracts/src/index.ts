@@ -9,3 +9,4 @@ export * from './config.js';
 export * from './curriculum.js';
 export * from './problem.js';
 export * from './tv.js';
+export * from './qa.js';

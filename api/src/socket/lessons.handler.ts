@@ -68,7 +68,8 @@ export function registerLessonsNamespace(
         deps.log.warn('ignored malformed transcode progress');
         return;
       }
-      nsp.to(`lesson:${p.data.lessonId}`).emit('lesson:progress', p.data);
+      // every api process hears every progress event from the queue itself: emit to its own sockets only
+      nsp.local.to(`lesson:${p.data.lessonId}`).emit('lesson:progress', p.data);
     },
   };
 }
