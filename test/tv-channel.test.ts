@@ -3,167 +3,62 @@
 // the lesson's start, with sequence numbers that never go backwards.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Plan } from '@sky/contracts';
-import { createTokenIssuer } from '@sky/contracts/tokens';
-import { freePort, generateSampleVideo, launchChromium, useInfra, type TestInfra } from '@sky/devkit';
-import { Redis } from 'ioredis';
-import mongoose, { type Connection } from 'mongoose';
-import { pino } from 'pino';
-import { startTestApi, type TestApi } from '../api/test/helpers.js';
-import { createApp as createCurriculum } from '../curriculum/src/app.js';
-import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
-import { HlsService } from '../transcoder/src/services/hls.service.js';
-import { createApp as createGateway } from '../tv-gateway/src/app.js';
-import { loadConfig } from '../tv-gateway/src/config.js';
+import { launchChromium } from '@sky/devkit';
+import { startTvStack, type TvStack } from './tv-stack.js';
 
 const run = promisify(execFile);
-const SECRET = 'test-secret-that-is-at-least-32-characters';
-const tokens = createTokenIssuer(SECRET, 600);
 const TERM_START = '2026-11-23'; // a Monday
 const LESSON_AT = Date.parse(`${TERM_START}T08:00:00+08:00`) / 1000;
-/** The gateway's clock runs in real time, shifted so the lesson starts 9 s after the tests begin. */
-let shift = 0;
 
-let api: TestApi;
-let infra: TestInfra;
-let mongo: Connection;
-const redis: Redis[] = [];
-let curriculum: Awaited<ReturnType<typeof createCurriculum>>;
-let gateway: Awaited<ReturnType<typeof createGateway>>;
+let stack: TvStack;
 let base: string;
-let cacheDir: string | undefined;
-
-const url = (app: { http: { server: { address(): unknown } } }) => {
-  const a = app.http.server.address() as { port: number };
-  return `http://127.0.0.1:${a.port}`;
+/** The gateway's clock: real time shifted (an hour before the lesson until the playback test). */
+const setClock = (at: number) => {
+  stack.shift = at - Date.now() / 1000;
 };
 
 before(async () => {
-  api = await startTestApi();
-  await api.app.http.listen({ host: '127.0.0.1', port: 0 });
-  // A 30 s lesson through the real transcoder into the api's media store.
-  const me = await api.app.http.inject({
-    url: '/api/me',
-    headers: { authorization: `Bearer ${api.tokens.teacher}` },
-  });
-  const teacher = { sub: me.json<{ id: string }>().id, role: 'teacher' as const, typ: 'access' as const };
-  const lesson = await api.app.services.lessons.create(teacher, {
-    title: '认识钟表',
-    grade: 'p1',
-    subject: '数学',
-  });
-  await generateSampleVideo(join(api.mediaDir, 'src', 'clock.mp4'), {
-    seconds: 30,
-    width: 1280,
-    height: 720,
-    fps: 25,
-  });
-  const result = await new HlsService(
-    createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
-    api.mediaDir,
-    'ultrafast',
-  ).package(
-    {
-      lessonId: lesson.id,
-      source: 'src/clock.mp4',
-      outputDir: `lessons/${lesson.id}/v1`,
-      requestedBy: 'test',
-      kind: 'upload',
-    },
-    'a1',
-  );
-  await api.app.services.lessons.applyTranscodeResult(result);
-
-  infra = await useInfra();
-  mongo = await mongoose.createConnection(infra.mongoUri).asPromise();
-  const r = () => {
-    const c = new Redis(infra.redisUrl);
-    redis.push(c);
-    return c;
-  };
-  curriculum = await createCurriculum({
-    logger: pino({ level: 'silent' }),
-    mongo,
-    redis: r(),
-    redisPrefix: infra.prefix,
-    verify: (t) => tokens.verify(t),
-    version: 'test',
-  });
-  await curriculum.http.listen({ host: '127.0.0.1', port: 0 });
   const rules = { slots: ['08:00', '09:00', '10:00'], maxDaily: 3, lessonMinutes: 20 };
-  const plan: Plan = {
-    term: {
-      name: 'test',
-      startDate: TERM_START,
-      endDate: '2026-12-04',
-      weekdays: [1, 2, 3, 4, 5],
-      holidays: [],
-      extraSchoolDays: [],
-      stages: { primary: rules, junior: rules, senior: rules },
-      maxPerSubjectPerDay: 2,
-    },
-    subjects: [{ code: 'math', zh: '数学', en: 'Maths', stages: ['primary'], weeklyQuota: 5, core: true }],
-    teachers: [{ id: 't1', name: '王老师', subjects: ['math'], grades: ['p1'], unavailable: [] }],
-    channels: [
-      { id: 'tv-p1', kind: 'tv', number: 1, zh: '空中课堂 一年级', en: 'Sky Classroom P1', grades: ['p1'] },
-    ],
-    lessons: [1, 2, 3].map((order) => ({
-      id: `p1-math-${order}`,
-      title: `认识钟表（${order}）`,
-      grade: 'p1' as const,
-      subject: 'math',
-      unit: '第一单元',
-      order,
-      durationMin: 20,
-      teacherId: 't1',
-      recording: 'ready' as const,
-      vodLessonId: lesson.id,
-    })),
-  };
-  await curriculum.schedule.replacePlan(plan, 'test');
-  const built = await curriculum.schedule.build('test');
-  assert.equal(built.lessons, 3);
-
-  cacheDir = mkdtempSync(join(tmpdir(), 'sky-tv-cache-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  gateway = await createGateway({
-    config: loadConfig({
-      CURRICULUM_URL: url(curriculum),
-      API_URL: url(api.app),
-      REDIS_URL: infra.redisUrl,
-      REDIS_PREFIX: infra.prefix,
-      JWT_SECRET: SECRET,
-      CACHE_DIR: cacheDir,
-      LOG_LEVEL: 'silent',
-      PUBLIC_URL: base,
+  stack = await startTvStack({
+    plan: (vodLessonId): Plan => ({
+      term: {
+        name: 'test',
+        startDate: TERM_START,
+        endDate: '2026-12-04',
+        weekdays: [1, 2, 3, 4, 5],
+        holidays: [],
+        extraSchoolDays: [],
+        stages: { primary: rules, junior: rules, senior: rules },
+        maxPerSubjectPerDay: 2,
+      },
+      subjects: [{ code: 'math', zh: '数学', en: 'Maths', stages: ['primary'], weeklyQuota: 5, core: true }],
+      teachers: [{ id: 't1', name: '王老师', subjects: ['math'], grades: ['p1'], unavailable: [] }],
+      channels: [
+        { id: 'tv-p1', kind: 'tv', number: 1, zh: '空中课堂 一年级', en: 'Sky Classroom P1', grades: ['p1'] },
+      ],
+      lessons: [1, 2, 3].map((order) => ({
+        id: `p1-math-${order}`,
+        title: `认识钟表（${order}）`,
+        grade: 'p1' as const,
+        subject: 'math',
+        unit: '第一单元',
+        order,
+        durationMin: 20,
+        teacherId: 't1',
+        recording: 'ready' as const,
+        vodLessonId,
+      })),
     }),
-    logger: pino({ level: 'silent' }),
-    version: 'test',
-    redis: r(),
-    subscriber: r(),
-    verifyUser: (t) => tokens.verify(t),
-    now: () => Date.now() / 1000 + shift,
   });
-  await gateway.http.listen({ host: '127.0.0.1', port });
-  await Promise.all([gateway.artwork.slateDir('720p'), gateway.artwork.slateDir('360p')]);
-  shift = LESSON_AT - 3600 - Date.now() / 1000; // an hour before the lesson, until the playback test
+  base = stack.base;
+  setClock(LESSON_AT - 3600);
 });
 
-after(async () => {
-  await gateway?.close();
-  await curriculum?.close();
-  for (const c of redis) c.disconnect();
-  await mongo?.close();
-  await infra?.close();
-  await api?.close();
-  if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
-});
+after(() => stack?.close());
 
 const sequence = async () => {
   const text = await (await fetch(`${base}/channels/tv-p1/720p.m3u8`)).text();
@@ -184,7 +79,7 @@ test('the channel master is HLS v3 over two rungs; its live playlist stitches sl
 });
 
 test('ffmpeg plays 30 s of the channel across the lesson start; hls.js plays it in Chromium; sequence numbers only go up', async () => {
-  shift = LESSON_AT - 4 - Date.now() / 1000; // the lesson starts 4 s from now
+  setClock(LESSON_AT - 4); // the lesson starts 4 s from now
   const seen: { msn: number; dsn: number; lesson: boolean }[] = [];
   let polling = true;
   const poll = (async () => {
@@ -273,7 +168,7 @@ test('ffmpeg plays 30 s of the channel across the lesson start; hls.js plays it 
 });
 
 test('ffprobe reads the lesson part of the channel (catch-up of the programme as VOD)', async () => {
-  shift = LESSON_AT + 120 - Date.now() / 1000; // two minutes after the lesson began: it has fully aired
+  setClock(LESSON_AT + 120); // two minutes after the lesson began: it has fully aired
   const text = await (
     await fetch(`${base}/channels/tv-p1/720p.m3u8?utc=${LESSON_AT}&lutc=${LESSON_AT + 3600}`)
   ).text();

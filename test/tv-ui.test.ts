@@ -4,24 +4,15 @@
 // box pairs, zaps, opens the guide and plays a catch-up and an on-demand lesson; the web's /pair page
 // confirms a code. Screenshots land in test-results/tv/ to be looked at.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { GRADE_IDS, type GradeId, type GuideProgramme, type Plan } from '@sky/contracts';
-import { createTokenIssuer } from '@sky/contracts/tokens';
-import { freePort, generateSampleVideo, launchChromium, useInfra, type TestInfra } from '@sky/devkit';
-import { Redis } from 'ioredis';
-import mongoose, { type Connection } from 'mongoose';
-import { pino } from 'pino';
+import { GRADE_IDS, GRADE_NAMES, type GuideProgramme, type Plan } from '@sky/contracts';
+import { launchChromium } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
-import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
-import { createApp as createCurriculum } from '../curriculum/src/app.js';
-import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
-import { HlsService } from '../transcoder/src/services/hls.service.js';
-import { createApp as createGateway } from '../tv-gateway/src/app.js';
-import { loadConfig } from '../tv-gateway/src/config.js';
+import { PASSWORD, type TestApi } from '../api/test/helpers.js';
 import { distance } from '../web-client/src/tv/focus.js';
+import { startTvStack, tokens, type TvStack } from './tv-stack.js';
 import {
   channelProgrammes,
   dayGroups,
@@ -36,23 +27,7 @@ const ROOT = join(import.meta.dirname, '..');
 const TV_UI_DIR = join(ROOT, 'web-client', 'dist', 'tv');
 const WEB_DIST_DIR = join(ROOT, 'web-client', 'dist');
 const SHOTS = join(ROOT, 'test-results', 'tv');
-const SECRET = 'test-secret-that-is-at-least-32-characters';
-const tokens = createTokenIssuer(SECRET, 600);
 const TERM_START = '2026-11-23'; // a Monday
-const GRADE_ZH: Record<GradeId, string> = {
-  p1: '一年级',
-  p2: '二年级',
-  p3: '三年级',
-  p4: '四年级',
-  p5: '五年级',
-  p6: '六年级',
-  j1: '初一',
-  j2: '初二',
-  j3: '初三',
-  s1: '高一',
-  s2: '高二',
-  s3: '高三',
-};
 const TEACHERS = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙'];
 /** Five of each in a one-week term: two lessons a day per grade, so a day has one aired and one on air. */
 const TITLES: Record<string, string[]> = {
@@ -60,27 +35,17 @@ const TITLES: Record<string, string[]> = {
   chinese: ['古诗二首', '春夏秋冬', '小蝌蚪找妈妈', '画杨桃', '植物妈妈有办法'],
 };
 
-/** The gateway's clock runs in real time, shifted so p1's second lesson of a day began 15 s ago. */
-let shift = 0;
+/** The gateway's clock (stack.shift) starts 15 s into p1's second lesson of a day. */
+let stack: TvStack;
 let api: TestApi;
-let infra: TestInfra;
-let mongo: Connection;
-const redis: Redis[] = [];
-let curriculum: Awaited<ReturnType<typeof createCurriculum>>;
-let gateway: Awaited<ReturnType<typeof createGateway>>;
+let gateway: TvStack['gateway'];
 let base: string;
 let web: string;
-let cacheDir: string;
 let browser: Browser & { dispose(): Promise<void> };
 let tv: Page;
 /** p1's first programme of the day (aired: catch-up) and its second (live when the tests begin). */
 let aired: GuideProgramme;
 let live: GuideProgramme;
-
-const url = (app: { http: { server: { address(): unknown } } }) => {
-  const a = app.http.server.address() as { port: number };
-  return `http://127.0.0.1:${a.port}`;
-};
 
 // ---- the pure parts of the UI ----
 
@@ -234,65 +199,8 @@ describe('the 10-foot UI and the /pair page on a real gateway, api and curriculu
       'build the TV UI first: npm run build -w web-client',
     );
     mkdirSync(SHOTS, { recursive: true });
-    // The gateway's port comes first: the api proxies /api/tv to it (the web's /pair page).
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    api = await startTestApi({ TV_GATEWAY_URL: base, WEB_DIST_DIR });
-    await api.app.http.listen({ host: '127.0.0.1', port: 0 });
-    web = url(api.app);
-
-    // A 30 s lesson through the real transcoder into the api's media store.
-    const me = await api.app.http.inject({
-      url: '/api/me',
-      headers: { authorization: `Bearer ${api.tokens.teacher}` },
-    });
-    const teacher = { sub: me.json<{ id: string }>().id, role: 'teacher' as const, typ: 'access' as const };
-    const lesson = await api.app.services.lessons.create(teacher, {
-      title: '认识钟表',
-      grade: 'p1',
-      subject: '数学',
-    });
-    await generateSampleVideo(join(api.mediaDir, 'src', 'clock.mp4'), {
-      seconds: 30,
-      width: 1280,
-      height: 720,
-      fps: 25,
-    });
-    const result = await new HlsService(
-      createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
-      api.mediaDir,
-      'ultrafast',
-    ).package(
-      {
-        lessonId: lesson.id,
-        source: 'src/clock.mp4',
-        outputDir: `lessons/${lesson.id}/v1`,
-        requestedBy: 'test',
-        kind: 'upload',
-      },
-      'a1',
-    );
-    await api.app.services.lessons.applyTranscodeResult(result);
-
-    infra = await useInfra();
-    mongo = await mongoose.createConnection(infra.mongoUri).asPromise();
-    const r = () => {
-      const c = new Redis(infra.redisUrl);
-      redis.push(c);
-      return c;
-    };
-    curriculum = await createCurriculum({
-      logger: pino({ level: 'silent' }),
-      mongo,
-      redis: r(),
-      redisPrefix: infra.prefix,
-      verify: (t) => tokens.verify(t),
-      version: 'test',
-    });
-    await curriculum.http.listen({ host: '127.0.0.1', port: 0 });
-    // Twelve channels, one per grade, each with maths and Chinese lessons that air the recorded lesson.
     const rules = { slots: ['08:00', '09:00', '10:00'], maxDaily: 3, lessonMinutes: 20 };
-    const plan: Plan = {
+    const plan = (vodLessonId: string): Plan => ({
       term: {
         name: 'test',
         startDate: TERM_START,
@@ -332,7 +240,7 @@ describe('the 10-foot UI and the /pair page on a real gateway, api and curriculu
         id: `tv-${g}`,
         kind: 'tv' as const,
         number: i + 1,
-        zh: `空中课堂 ${GRADE_ZH[g]}`,
+        zh: `空中课堂 ${GRADE_NAMES[g].zh}`,
         en: `Sky Classroom ${g.toUpperCase()}`,
         grades: [g],
       })),
@@ -348,37 +256,13 @@ describe('the 10-foot UI and the /pair page on a real gateway, api and curriculu
             durationMin: 20,
             teacherId: `t-${g}`,
             recording: 'ready' as const,
-            vodLessonId: lesson.id,
+            vodLessonId,
           })),
         ),
       ),
-    };
-    await curriculum.schedule.replacePlan(plan, 'test');
-    await curriculum.schedule.build('test');
-
-    cacheDir = mkdtempSync(join(tmpdir(), 'sky-tv-cache-'));
-    gateway = await createGateway({
-      config: loadConfig({
-        CURRICULUM_URL: url(curriculum),
-        API_URL: web,
-        REDIS_URL: infra.redisUrl,
-        REDIS_PREFIX: infra.prefix,
-        JWT_SECRET: SECRET,
-        CACHE_DIR: cacheDir,
-        LOG_LEVEL: 'silent',
-        PUBLIC_URL: base,
-        WEB_URL: web,
-        TV_UI_DIR,
-      }),
-      logger: pino({ level: 'silent' }),
-      version: 'test',
-      redis: r(),
-      subscriber: r(),
-      verifyUser: (t) => tokens.verify(t),
-      now: () => Date.now() / 1000 + shift,
     });
-    await gateway.http.listen({ host: '127.0.0.1', port });
-    await Promise.all([gateway.artwork.slateDir('720p'), gateway.artwork.slateDir('360p')]);
+    stack = await startTvStack({ plan, apiEnv: { WEB_DIST_DIR }, gatewayEnv: { TV_UI_DIR } });
+    ({ api, base, web, gateway } = stack);
 
     // The first day on which p1 has two lessons: the clock starts 15 s into the second, so a viewer
     // tuning in a few seconds later, about 20 s behind the live edge, sees the lesson.
@@ -392,7 +276,7 @@ describe('the 10-foot UI and the /pair page on a real gateway, api and curriculu
     const day = [...byDay.values()].find((d) => d.length >= 2);
     assert.ok(day, `p1 has a day with two lessons: ${JSON.stringify(p1.map((p) => [p.lessonId, p.start]))}`);
     [aired, live] = [day[0]!, day[1]!];
-    shift = Date.parse(live.start) / 1000 + 15 - Date.now() / 1000;
+    stack.shift = Date.parse(live.start) / 1000 + 15 - Date.now() / 1000;
 
     browser = await launchChromium();
     tv = await browser.newPage({ viewport: { width: 1280, height: 720 } });
@@ -400,13 +284,7 @@ describe('the 10-foot UI and the /pair page on a real gateway, api and curriculu
 
   after(async () => {
     await browser?.dispose();
-    await gateway?.close();
-    await curriculum?.close();
-    for (const c of redis) c.disconnect();
-    await mongo?.close();
-    await infra?.close();
-    await api?.close();
-    if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+    await stack?.close();
   });
 
   test('first start: pairing shows the code and a QR of the /pair page; a family member confirms it and the box goes home', async () => {
@@ -606,7 +484,7 @@ describe('the 10-foot UI and the /pair page on a real gateway, api and curriculu
     );
     const first = await code.innerText();
     // Eleven minutes pass on the gateway's clock: the next poll hears expired_token.
-    shift += 660;
+    stack.shift += 660;
     try {
       await tv.waitForFunction(
         () => /过期/.test(document.querySelector('[data-testid="pairing-status"]')?.textContent ?? ''),
@@ -626,7 +504,7 @@ describe('the 10-foot UI and the /pair page on a real gateway, api and curriculu
       );
       assert.equal(await focused(tv), 'pairing-skip');
     } finally {
-      shift -= 660;
+      stack.shift -= 660;
     }
     await press(tv, 'Escape');
     await waitScreen(tv, 'settings');

@@ -1,0 +1,150 @@
+// The TV stack for integration tests: a real api holding one 30 s lesson transcoded by the real pipeline,
+// a curriculum service scheduling the caller's plan, and the gateway on a clock the test can shift.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Plan } from '@sky/contracts';
+import { createTokenIssuer } from '@sky/contracts/tokens';
+import { freePort, generateSampleVideo, useInfra } from '@sky/devkit';
+import { Redis } from 'ioredis';
+import mongoose from 'mongoose';
+import { pino } from 'pino';
+import { startTestApi, type TestApi } from '../api/test/helpers.js';
+import { createApp as createCurriculum } from '../curriculum/src/app.js';
+import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
+import { HlsService } from '../transcoder/src/services/hls.service.js';
+import { createApp as createGateway } from '../tv-gateway/src/app.js';
+import { loadConfig } from '../tv-gateway/src/config.js';
+
+/** The api test helper's secret: its users' tokens approve devices on the gateway. */
+export const SECRET = 'test-secret-that-is-at-least-32-characters';
+export const tokens = createTokenIssuer(SECRET, 600);
+
+export interface TvStack {
+  api: TestApi;
+  /** The api's origin (web client, /media). */
+  web: string;
+  /** The gateway's origin. */
+  base: string;
+  /** The api lesson every plan lesson points at. */
+  lessonId: string;
+  curriculum: Awaited<ReturnType<typeof createCurriculum>>;
+  gateway: Awaited<ReturnType<typeof createGateway>>;
+  /** The gateway's clock runs in real time plus this many seconds. */
+  shift: number;
+  close(): Promise<void>;
+}
+
+const origin = (app: { http: { server: { address(): unknown } } }) =>
+  `http://127.0.0.1:${(app.http.server.address() as { port: number }).port}`;
+
+export async function startTvStack(opts: {
+  /** The plan to schedule, given the api lesson id its lessons should air. */
+  plan: (vodLessonId: string) => Plan;
+  /** Extra api config (e.g. WEB_DIST_DIR). */
+  apiEnv?: Record<string, string>;
+  /** Extra gateway config (e.g. TV_UI_DIR). */
+  gatewayEnv?: Record<string, string>;
+}): Promise<TvStack> {
+  // The gateway's port comes first: the api proxies /api/tv to it (the web's /pair page).
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const api = await startTestApi({ TV_GATEWAY_URL: base, ...opts.apiEnv });
+  await api.app.http.listen({ host: '127.0.0.1', port: 0 });
+  const web = origin(api.app);
+
+  const me = await api.app.http.inject({
+    url: '/api/me',
+    headers: { authorization: `Bearer ${api.tokens.teacher}` },
+  });
+  const teacher = { sub: me.json<{ id: string }>().id, role: 'teacher' as const, typ: 'access' as const };
+  const lesson = await api.app.services.lessons.create(teacher, {
+    title: '认识钟表',
+    grade: 'p1',
+    subject: '数学',
+  });
+  await generateSampleVideo(join(api.mediaDir, 'src', 'clock.mp4'), {
+    seconds: 30,
+    width: 1280,
+    height: 720,
+    fps: 25,
+  });
+  const result = await new HlsService(
+    createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
+    api.mediaDir,
+    'ultrafast',
+  ).package(
+    {
+      lessonId: lesson.id,
+      source: 'src/clock.mp4',
+      outputDir: `lessons/${lesson.id}/v1`,
+      requestedBy: 'test',
+      kind: 'upload',
+    },
+    'a1',
+  );
+  await api.app.services.lessons.applyTranscodeResult(result);
+
+  const infra = await useInfra();
+  const mongo = await mongoose.createConnection(infra.mongoUri).asPromise();
+  const conns: Redis[] = [];
+  const redis = () => {
+    const c = new Redis(infra.redisUrl);
+    conns.push(c);
+    return c;
+  };
+  const curriculum = await createCurriculum({
+    logger: pino({ level: 'silent' }),
+    mongo,
+    redis: redis(),
+    redisPrefix: infra.prefix,
+    verify: (t) => tokens.verify(t),
+    version: 'test',
+  });
+  await curriculum.http.listen({ host: '127.0.0.1', port: 0 });
+  await curriculum.schedule.replacePlan(opts.plan(lesson.id), 'test');
+  await curriculum.schedule.build('test');
+
+  const cacheDir = mkdtempSync(join(tmpdir(), 'sky-tv-cache-'));
+  const stack = { shift: 0 } as TvStack;
+  const gateway = await createGateway({
+    config: loadConfig({
+      CURRICULUM_URL: origin(curriculum),
+      API_URL: web,
+      WEB_URL: web,
+      REDIS_URL: infra.redisUrl,
+      REDIS_PREFIX: infra.prefix,
+      JWT_SECRET: SECRET,
+      CACHE_DIR: cacheDir,
+      LOG_LEVEL: 'silent',
+      PUBLIC_URL: base,
+      ...opts.gatewayEnv,
+    }),
+    logger: pino({ level: 'silent' }),
+    version: 'test',
+    redis: redis(),
+    subscriber: redis(),
+    verifyUser: (t) => tokens.verify(t),
+    now: () => Date.now() / 1000 + stack.shift,
+  });
+  await gateway.http.listen({ host: '127.0.0.1', port });
+  await Promise.all([gateway.artwork.slateDir('720p'), gateway.artwork.slateDir('360p')]);
+
+  return Object.assign(stack, {
+    api,
+    web,
+    base,
+    lessonId: lesson.id,
+    curriculum,
+    gateway,
+    async close() {
+      await gateway.close();
+      await curriculum.close();
+      for (const c of conns) c.disconnect();
+      await mongo.close();
+      await infra.close();
+      await api.close();
+      rmSync(cacheDir, { recursive: true, force: true });
+    },
+  });
+}
