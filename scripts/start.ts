@@ -170,7 +170,7 @@ try {
   console.log(`  sfu           ${urls.sfu}/healthz`);
   console.log(`  curriculum    ${urls.curriculum}/healthz`);
   console.log(`  transcoder    ${urls.transcoder}/healthz`);
-  console.log(`  tv-gateway    ${urls['tv-gateway']}/tv/   (channels.m3u, guide.xml)`);
+  console.log(`  TV (10-foot)  ${urls['tv-gateway']}/   (channels.m3u, guide.xml)`);
   console.log(`  logs          .data/logs/`);
   if (firstRun && existsSync(loginsFile)) {
     const logins = JSON.parse(readFileSync(loginsFile, 'utf8')) as {
