@@ -1,5 +1,5 @@
 import Hls from 'hls.js';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import { SeekPreview } from './SeekPreview';
 
@@ -22,15 +22,19 @@ export function Player({
   poster,
   lessonId,
   storyboardUrl,
+  videoRef,
 }: {
   src: string;
   title: string;
   poster?: string | undefined;
   lessonId: string;
   storyboardUrl?: string | undefined;
+  /** Lets the page seek the video and read its position (the Q&A panel and FAQ). */
+  videoRef?: RefObject<HTMLVideoElement | null>;
 }) {
   const { t } = useTranslation();
-  const ref = useRef<HTMLVideoElement>(null);
+  const ownRef = useRef<HTMLVideoElement>(null);
+  const ref = videoRef ?? ownRef;
   const hlsRef = useRef<Hls | null>(null);
   const [levels, setLevels] = useState<Level[]>([]);
   const [level, setLevel] = useState(-1);

@@ -1,15 +1,21 @@
 import { Lesson } from '@sky/contracts';
+import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { useApi } from '../api/useApi';
 import { ErrorNote, formatDuration, Loading, StatusBadge } from '../components/Bits';
 import { Player } from '../components/Player';
+import { FaqList } from '../qa/FaqList';
+import { QaPanel } from '../qa/QaPanel';
 
 export function LessonPage() {
   const { t } = useTranslation();
   const { id } = useParams();
   const lesson = useApi(id ? `/api/lessons/${encodeURIComponent(id)}` : null, Lesson);
   const l = lesson.data;
+  const video = useRef<HTMLVideoElement>(null);
+  const [answersKey, setAnswersKey] = useState('');
+  const ready = l?.status === 'ready' && !!l.playbackUrl;
   return (
     <section className="lesson-page">
       <Link to="/" className="back">
@@ -27,6 +33,7 @@ export function LessonPage() {
                 poster={l.posterUrl}
                 lessonId={l.id}
                 storyboardUrl={l.storyboardUrl}
+                videoRef={video}
               />
             ) : (
               <div className="player-placeholder">
@@ -37,25 +44,41 @@ export function LessonPage() {
                   : t('lesson.notReady')}
               </div>
             )}
+            {ready && (
+              <FaqList
+                lessonId={l.id}
+                version={answersKey}
+                onSeek={(sec) => {
+                  if (video.current) video.current.currentTime = sec;
+                }}
+              />
+            )}
           </div>
-          <div className="lesson-meta">
-            <h1>{l.title}</h1>
-            <StatusBadge status={l.status} />
-            <dl>
-              {l.teacherName && (
-                <>
-                  <dt>{t('lesson.teacher')}</dt>
-                  <dd>{l.teacherName}</dd>
-                </>
-              )}
-              <dt>{t('lesson.grade')}</dt>
-              <dd>{t(`grades.${l.grade}`)}</dd>
-              <dt>{t('lesson.subject')}</dt>
-              <dd>{l.subject}</dd>
-              <dt>{t('lesson.duration')}</dt>
-              <dd>{formatDuration(l.durationSec, t)}</dd>
-            </dl>
-            {l.description && <p>{l.description}</p>}
+          <div className="lesson-side">
+            <div className="lesson-meta">
+              <h1>{l.title}</h1>
+              <StatusBadge status={l.status} />
+              <dl>
+                {l.teacherName && (
+                  <>
+                    <dt>{t('lesson.teacher')}</dt>
+                    <dd>{l.teacherName}</dd>
+                  </>
+                )}
+                <dt>{t('lesson.grade')}</dt>
+                <dd>{t(`grades.${l.grade}`)}</dd>
+                <dt>{t('lesson.subject')}</dt>
+                <dd>{l.subject}</dd>
+                <dt>{t('lesson.duration')}</dt>
+                <dd>{formatDuration(l.durationSec, t)}</dd>
+              </dl>
+              {l.description && <p>{l.description}</p>}
+            </div>
+            <QaPanel
+              lessonId={l.id}
+              position={() => (ready ? video.current?.currentTime : undefined)}
+              onAnswersChange={setAnswersKey}
+            />
           </div>
         </>
       )}
