@@ -211,3 +211,34 @@ test('students ask and vote, the teacher answers, everyone sees it live; the FAQ
   await b.page.screenshot({ path: join(SHOTS, 'lesson-qa.phone.zh-CN.png'), fullPage: true });
   assert.ok(await b.page.evaluate(() => document.documentElement.scrollWidth <= 390));
 });
+
+test('the teacher’s inbox lists unanswered questions across lessons and answers in place', async () => {
+  // a family member (the students asked a moment ago: one question every 10 s each)
+  const me = await api.app.http.inject({
+    url: '/api/me',
+    headers: { authorization: `Bearer ${api.tokens.family}` },
+  });
+  const family = { sub: me.json<{ id: string }>().id, role: 'family' as const, typ: 'access' as const };
+  await api.app.services.qa.ask(family, {
+    lessonId,
+    text: '整点时分针指向几？',
+    anonymous: false,
+    position: 20,
+  });
+  const { page } = await open(`teacher.${api.prefix}`);
+  await page.goto(`${base}/`);
+  await page.getByTestId('inbox-link').click();
+  const item = page.getByTestId('inbox-item').filter({ hasText: '整点时分针指向几？' });
+  await item.waitFor();
+  assert.match(await item.innerText(), /认识钟表/);
+  await page.screenshot({ path: join(SHOTS, 'teacher-inbox.zh-CN.png') });
+  await item.getByTestId('inbox-answer-input').fill('指向 12。');
+  await item.getByTestId('inbox-answer-submit').click();
+  await item.waitFor({ state: 'detached' });
+  const faq = await api.app.http.inject({
+    url: `/api/lessons/${lessonId}/faq`,
+    headers: { authorization: `Bearer ${api.tokens.student}` },
+  });
+  assert.match(faq.body, /指向 12。/);
+  await page.context().close();
+});

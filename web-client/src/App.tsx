@@ -7,6 +7,7 @@ import { Layout } from './components/Layout';
 import { HomePage } from './pages/HomePage';
 import { LoginPage } from './pages/LoginPage';
 import { PairPage } from './pages/PairPage';
+import { InboxPage } from './pages/InboxPage';
 import { StatusPage } from './pages/StatusPage';
 
 // The lesson page brings hls.js (about half of the whole bundle): it loads when a lesson is opened,
@@ -51,6 +52,14 @@ export function App() {
                   <Suspense fallback={<Loading />}>
                     <CurriculumAdmin />
                   </Suspense>
+                </RequireAuth>
+              }
+            />
+            <Route
+              path="/teacher/inbox"
+              element={
+                <RequireAuth roles={['teacher', 'admin']}>
+                  <InboxPage />
                 </RequireAuth>
               }
             />

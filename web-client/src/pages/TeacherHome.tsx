@@ -1,6 +1,7 @@
 import { Lesson, LessonList, type GradeId, type PublicUser } from '@sky/contracts';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { api, ApiError, withQuery } from '../api/client';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
@@ -79,6 +80,9 @@ export function TeacherHome({ user }: { user: PublicUser }) {
       <div>
         <div className="page-head">
           <h1>{t('teacher.title')}</h1>
+          <Link to="/teacher/inbox" data-testid="inbox-link">
+            {t('inbox.open')}
+          </Link>
           {lessons.data && <span className="muted">{t('teacher.count', { count: mine.length })}</span>}
         </div>
         {lessons.loading && !lessons.data && <Loading />}
