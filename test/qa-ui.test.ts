@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { generateSampleVideo, launchChromium } from '@sky/devkit';
+import { launchChromium } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
 import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
-import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
-import { HlsService } from '../transcoder/src/services/hls.service.js';
+import { actorOf, addPlayableLesson } from './fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-results', 'qa');
@@ -28,38 +27,7 @@ before(async () => {
   await api.app.http.listen({ host: '127.0.0.1', port: 0 });
   const addr = api.app.http.server.address();
   base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  const me = await api.app.http.inject({
-    url: '/api/me',
-    headers: { authorization: `Bearer ${api.tokens.teacher}` },
-  });
-  const teacher = { sub: me.json<{ id: string }>().id, role: 'teacher' as const, typ: 'access' as const };
-  const lesson = await api.app.services.lessons.create(teacher, {
-    title: '认识钟表',
-    grade: 'p3',
-    subject: '数学',
-  });
-  lessonId = lesson.id;
-  await generateSampleVideo(join(api.mediaDir, 'src', 'clock.mp4'), {
-    seconds: 30,
-    width: 1280,
-    height: 720,
-    fps: 25,
-  });
-  const result = await new HlsService(
-    createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
-    api.mediaDir,
-    'ultrafast',
-  ).package(
-    {
-      lessonId,
-      source: 'src/clock.mp4',
-      outputDir: `lessons/${lessonId}/v1`,
-      requestedBy: 'test',
-      kind: 'upload',
-    },
-    'a1',
-  );
-  await api.app.services.lessons.applyTranscodeResult(result);
+  lessonId = (await addPlayableLesson(api, { title: '认识钟表', grade: 'p3', subject: '数学' })).id;
   studentB = `student-b.${api.prefix}`;
   const created = await api.app.services.users.create({
     username: studentB,
@@ -214,11 +182,7 @@ test('students ask and vote, the teacher answers, everyone sees it live; the FAQ
 
 test('the teacher’s inbox lists unanswered questions across lessons and answers in place', async () => {
   // a family member (the students asked a moment ago: one question every 10 s each)
-  const me = await api.app.http.inject({
-    url: '/api/me',
-    headers: { authorization: `Bearer ${api.tokens.family}` },
-  });
-  const family = { sub: me.json<{ id: string }>().id, role: 'family' as const, typ: 'access' as const };
+  const family = await actorOf(api, 'family');
   await api.app.services.qa.ask(family, {
     lessonId,
     text: '整点时分针指向几？',

@@ -5,16 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Plan } from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { freePort, generateSampleVideo, useInfra } from '@sky/devkit';
+import { freePort, useInfra } from '@sky/devkit';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { startTestApi, type TestApi } from '../api/test/helpers.js';
 import { createApp as createCurriculum } from '../curriculum/src/app.js';
-import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
-import { HlsService } from '../transcoder/src/services/hls.service.js';
 import { createApp as createGateway } from '../tv-gateway/src/app.js';
 import { loadConfig } from '../tv-gateway/src/config.js';
+import { addPlayableLesson } from './fixtures.js';
 
 /** The api test helper's secret: its users' tokens approve devices on the gateway. */
 export const SECRET = 'test-secret-that-is-at-least-32-characters';
@@ -53,37 +52,7 @@ export async function startTvStack(opts: {
   await api.app.http.listen({ host: '127.0.0.1', port: 0 });
   const web = origin(api.app);
 
-  const me = await api.app.http.inject({
-    url: '/api/me',
-    headers: { authorization: `Bearer ${api.tokens.teacher}` },
-  });
-  const teacher = { sub: me.json<{ id: string }>().id, role: 'teacher' as const, typ: 'access' as const };
-  const lesson = await api.app.services.lessons.create(teacher, {
-    title: '认识钟表',
-    grade: 'p1',
-    subject: '数学',
-  });
-  await generateSampleVideo(join(api.mediaDir, 'src', 'clock.mp4'), {
-    seconds: 30,
-    width: 1280,
-    height: 720,
-    fps: 25,
-  });
-  const result = await new HlsService(
-    createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
-    api.mediaDir,
-    'ultrafast',
-  ).package(
-    {
-      lessonId: lesson.id,
-      source: 'src/clock.mp4',
-      outputDir: `lessons/${lesson.id}/v1`,
-      requestedBy: 'test',
-      kind: 'upload',
-    },
-    'a1',
-  );
-  await api.app.services.lessons.applyTranscodeResult(result);
+  const lesson = await addPlayableLesson(api, { title: '认识钟表', grade: 'p1', subject: '数学' });
 
   const infra = await useInfra();
   const mongo = await mongoose.createConnection(infra.mongoUri).asPromise();

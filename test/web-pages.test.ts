@@ -8,6 +8,7 @@ import type { Role } from '@sky/contracts';
 import { launchChromium } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
 import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
+import { actorOf } from './fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-results', 'pages');
@@ -171,11 +172,7 @@ test('a teacher uploads a video from the browser; a text file renamed .mp4 is re
 });
 
 test('a student browses grade → subject → unit', async () => {
-  const me = await api.app.http.inject({
-    url: '/api/me',
-    headers: { authorization: `Bearer ${api.tokens.teacher}` },
-  });
-  const actor = { sub: me.json<{ id: string }>().id, role: 'teacher' as const, typ: 'access' as const };
+  const actor = await actorOf(api, 'teacher');
   for (const [title, unit] of [
     ['小数的意义', '第四单元'],
     ['小数的性质', '第四单元'],
