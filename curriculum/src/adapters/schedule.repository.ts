@@ -12,6 +12,9 @@ interface MetaDoc {
   version: number;
   build: string;
   planVersion: number;
+  /** Entries and school days of this build: the summary reads them without loading the timetable or the plan. */
+  lessons: number;
+  days: number;
   builtAt: Date;
   ms: number;
   score: ScheduleScore;
@@ -54,6 +57,8 @@ const metaSchema = new Schema<MetaDoc>({
   version: Number,
   build: String,
   planVersion: Number,
+  lessons: Number,
+  days: Number,
   builtAt: Date,
   ms: Number,
   score: { spread: Number, coreMorning: Number, steadiness: Number, total: Number },
@@ -70,6 +75,9 @@ export interface ScheduleMeta {
   version: number;
   build: string;
   planVersion: number;
+  /** Entries and school days of this build: the summary reads them without loading the timetable or the plan. */
+  lessons: number;
+  days: number;
   builtAt: Date;
   ms: number;
   score: ScheduleScore;
@@ -105,6 +113,8 @@ export class ScheduleRepository {
           version: doc.version,
           build: doc.build,
           planVersion: doc.planVersion,
+          lessons: doc.lessons,
+          days: doc.days,
           builtAt: doc.builtAt,
           ms: doc.ms,
           score: doc.score,
@@ -132,7 +142,7 @@ export class ScheduleRepository {
   async replace(
     expected: number,
     entries: readonly ScheduleEntry[],
-    meta: Omit<ScheduleMeta, 'version' | 'build'>,
+    meta: Omit<ScheduleMeta, 'version' | 'build' | 'lessons'>,
     change: Omit<ChangeDoc, 'version' | 'at'>,
   ): Promise<number | undefined> {
     const version = expected + 1;
@@ -144,7 +154,7 @@ export class ScheduleRepository {
     let won: boolean;
     if (expected === 0) {
       try {
-        await this.meta.create({ _id: 'current', version, build, ...meta });
+        await this.meta.create({ _id: 'current', version, build, lessons: entries.length, ...meta });
         won = true;
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err;
@@ -153,7 +163,7 @@ export class ScheduleRepository {
     } else {
       const res = await this.meta.updateOne(
         { _id: 'current', version: expected },
-        { $set: { version, build, ...meta } },
+        { $set: { version, build, lessons: entries.length, ...meta } },
       );
       won = res.modifiedCount === 1;
     }

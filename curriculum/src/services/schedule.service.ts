@@ -110,7 +110,13 @@ export class ScheduleService {
       const version = await this.schedules.replace(
         current?.version ?? 0,
         out.entries,
-        { planVersion: stored.version, builtAt, ms, score: out.score },
+        {
+          planVersion: stored.version,
+          days: schoolDays(stored.plan.term).length,
+          builtAt,
+          ms,
+          score: out.score,
+        },
         { reason: 'build', moved: [], by },
       );
       if (version === undefined) throw new AppError('CONFLICT', 'the schedule changed meanwhile; try again');
@@ -183,6 +189,7 @@ export class ScheduleService {
       out.entries,
       {
         planVersion: planVersion === undefined ? meta.planVersion : planVersion + 1,
+        days: schoolDays(plan.term).length,
         builtAt: meta.builtAt,
         ms: meta.ms,
         score: meta.score,
@@ -206,11 +213,10 @@ export class ScheduleService {
   async summary(): Promise<ScheduleSummary | undefined> {
     const meta = await this.schedules.current();
     if (!meta) return undefined;
-    const stored = await this.plans.current();
     return {
       version: meta.version,
-      lessons: (await this.schedules.find(meta.build, {})).length,
-      days: stored ? schoolDays(stored.plan.term).length : 0,
+      lessons: meta.lessons,
+      days: meta.days,
       builtAt: meta.builtAt.toISOString(),
       ms: meta.ms,
       score: meta.score,
