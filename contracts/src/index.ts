@@ -10,3 +10,5 @@ export * from './curriculum.js';
 export * from './problem.js';
 export * from './tv.js';
 export * from './qa.js';
+export * from './live.js';
+export * from './analytics.js';

@@ -18,6 +18,11 @@ const CurriculumAdmin = lazy(() =>
   import('./pages/CurriculumAdmin').then((m) => ({ default: m.CurriculumAdmin })),
 );
 
+// Live pages bring mediasoup-client and hls.js; the dashboard brings ECharts: each loads on its own route.
+const TeacherStudio = lazy(() => import('./live/TeacherStudio').then((m) => ({ default: m.TeacherStudio })));
+const LiveWatch = lazy(() => import('./live/LiveWatch').then((m) => ({ default: m.LiveWatch })));
+const Dashboard = lazy(() => import('./analytics/Dashboard').then((m) => ({ default: m.Dashboard })));
+
 function NotFound() {
   const { t } = useTranslation();
   return (
@@ -69,6 +74,36 @@ export function App() {
                 <RequireAuth>
                   <Suspense fallback={<Loading />}>
                     <LessonPage />
+                  </Suspense>
+                </RequireAuth>
+              }
+            />
+            <Route
+              path="/teacher/live/:id"
+              element={
+                <RequireAuth roles={['teacher', 'admin']}>
+                  <Suspense fallback={<Loading />}>
+                    <TeacherStudio />
+                  </Suspense>
+                </RequireAuth>
+              }
+            />
+            <Route
+              path="/live/:id"
+              element={
+                <RequireAuth>
+                  <Suspense fallback={<Loading />}>
+                    <LiveWatch />
+                  </Suspense>
+                </RequireAuth>
+              }
+            />
+            <Route
+              path="/analytics"
+              element={
+                <RequireAuth roles={['analyst', 'admin']}>
+                  <Suspense fallback={<Loading />}>
+                    <Dashboard />
                   </Suspense>
                 </RequireAuth>
               }

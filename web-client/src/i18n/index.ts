@@ -2,6 +2,11 @@ import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import en from './en.json';
 import zhCN from './zh-CN.json';
+// Feature strings live in their own files, under one top-level key each (t('live.…'), t('analytics.…')).
+import analyticsEn from './analytics.en.json';
+import analyticsZh from './analytics.zh-CN.json';
+import liveEn from './live.en.json';
+import liveZh from './live.zh-CN.json';
 
 export const LANGUAGES = ['zh-CN', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -11,7 +16,10 @@ const saved = localStorage.getItem(STORAGE_KEY);
 const initial: Language = saved === 'en' ? 'en' : 'zh-CN';
 
 void i18n.use(initReactI18next).init({
-  resources: { 'zh-CN': { translation: zhCN }, en: { translation: en } },
+  resources: {
+    'zh-CN': { translation: { ...zhCN, live: liveZh, analytics: analyticsZh } },
+    en: { translation: { ...en, live: liveEn, analytics: analyticsEn } },
+  },
   lng: initial,
   fallbackLng: 'zh-CN',
   interpolation: { escapeValue: false },

@@ -1,0 +1,4 @@
+// Student live page: WebRTC in the interactive class, HLS otherwise (issue 5).
+export function LiveWatch() {
+  return null;
+}
