@@ -118,7 +118,15 @@ try {
         JWT_SECRET: env['JWT_SECRET'] ?? secret('jwt-secret'),
       },
     },
-    { name: 'sfu', env: { PORT: String(port('sfu')) } },
+    {
+      name: 'sfu',
+      env: {
+        PORT: String(port('sfu')),
+        JWT_SECRET: env['JWT_SECRET'] ?? secret('jwt-secret'),
+        API_URL: urls.api,
+        MEDIA_DIR: MEDIA,
+      },
+    },
     {
       name: 'tv-gateway',
       env: {

@@ -55,7 +55,11 @@ test('every required config value is set in compose (or by the image)', () => {
       ...compose.services[name]!.environment,
     };
     // What an operator puts in .env for the ${VAR:?…} placeholders.
-    const dotenv: Record<string, string> = { JWT_SECRET: 'x'.repeat(40), SFU_ANNOUNCED_IP: '203.0.113.7' };
+    const dotenv: Record<string, string> = {
+      JWT_SECRET: 'x'.repeat(40),
+      SFU_ANNOUNCED_IP: '203.0.113.7',
+      SFU_PUBLIC_URL: 'http://203.0.113.7:8081',
+    };
     const resolved = Object.fromEntries(
       Object.entries(env).map(([k, v]) => [
         k,

@@ -22,6 +22,10 @@ import { registerGuard } from '@sky/contracts/http';
 import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import { healthRoutes } from './http/health.routes.js';
 import { lessonRoutes } from './http/lessons.routes.js';
+import { liveRoutes } from './http/live.routes.js';
+import { LiveRepository } from './adapters/live.repository.js';
+import { liveEndedJob } from './jobs/live-ended.job.js';
+import { LiveService } from './services/live.service.js';
 import { qaRoutes } from './http/qa.routes.js';
 import { registerStatic } from './http/static.js';
 import { uploadRoutes } from './http/uploads.routes.js';
@@ -35,6 +39,7 @@ import { UploadService } from './services/upload.service.js';
 import { registerLessonsNamespace } from './socket/lessons.handler.js';
 import { registerQaNamespace } from './socket/qa/index.js';
 import { UserService } from './services/users.service.js';
+import { createAnalytics } from './services/analytics.module.js';
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -50,6 +55,8 @@ export interface ApiApp {
   http: FastifyInstance;
   io: SocketServer;
   services: { auth: AuthService; users: UserService; lessons: LessonService; qa: QaService };
+  /** Viewing analytics: ingest, dashboard queries, and the inline aggregator (null when ANALYTICS_WORKER=off). */
+  analytics: Awaited<ReturnType<typeof createAnalytics>>;
   close(): Promise<void>;
 }
 
@@ -86,6 +93,10 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     '/media',
     async (id) => (await usersRepo.findById(id))?.displayName,
   );
+  const live = new LiveService(lessonsRepo, new LiveRepository(mongo), queues, {
+    sfuUrl: config.SFU_PUBLIC_URL ?? config.SFU_URL,
+    mediaBaseUrl: '/media',
+  });
   const qa = new QaService(qaRepo, qaRedis.store, lessonsRepo, usersRepo, {
     pairingTtlSec: config.QA_PAIRING_TTL_SEC,
   });
@@ -139,7 +150,15 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   await http.register(authRoutes(auth, users));
   await http.register(userRoutes(users));
   await http.register(lessonRoutes(lessons));
+  await http.register(liveRoutes(live));
   await http.register(qaRoutes(qa, (lessonId) => qaNsp.online(lessonId)));
+  const analytics = await createAnalytics({
+    config,
+    mongo,
+    logger: deps.logger,
+    verify: (t) => auth.verifyAccess(t),
+  });
+  await http.register(analytics.routes);
   await http.register(
     uploadRoutes(uploads, {
       dir: uploadDir,
@@ -183,15 +202,20 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
 
   const worker = queues.consume({ 'transcode.result': transcodeResultJob(lessons) });
   worker.on('failed', (job, err) => deps.logger.error({ job: job?.id, err }, 'transcode result not applied'));
+  const liveWorker = queues.consume({ 'live.ended': liveEndedJob(live) });
+  liveWorker.on('failed', (job, err) => deps.logger.error({ job: job?.id, err }, 'live end not applied'));
 
   return {
     http,
     services: { auth, users, lessons, qa },
+    analytics,
     io,
     async close() {
       await io.close();
       await http.close();
       await worker.close();
+      await liveWorker.close();
+      await analytics.close();
       await qaRedis.close();
     },
   };

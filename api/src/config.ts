@@ -38,6 +38,8 @@ export const ApiConfigSchema = z.object({
   FFPROBE_PATH: z.string().default('ffprobe'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   SFU_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.sfu}`),
+  /** The sfu origin browsers connect to for live lessons (socket.io /live); defaults to SFU_URL. */
+  SFU_PUBLIC_URL: z.url().optional(),
   CURRICULUM_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.curriculum}`),
   TRANSCODER_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.transcoder}`),
   TV_GATEWAY_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS['tv-gateway']}`),
@@ -47,6 +49,51 @@ export const ApiConfigSchema = z.object({
   SEED_SAMPLE: z.string().default('samples/demo-lesson.mp4'),
   /** Where the seed writes the demo logins it generated (printed once on the console too). */
   SEED_LOGINS_FILE: z.string().optional(),
+  // ---- Viewing analytics (issue 7): POST /api/analytics/beacons → Redis stream → aggregator → rollups.
+  /**
+   * Where the aggregator runs: `inline` inside this api process (simple `npm start`), `off` when
+   * separate `analytics-worker` processes run it (node api/dist/src/analytics-worker.js, same env).
+   */
+  ANALYTICS_WORKER: z.enum(['inline', 'off']).default('inline'),
+  /** Aggregator's consumer name in the stream's group; a restarted worker must keep its name. */
+  ANALYTICS_CONSUMER: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/)
+    .default('aggregator-1'),
+  /** The heartbeat interval every beacon answer tells clients to use; raise it under load. */
+  ANALYTICS_HEARTBEAT_SEC: z.coerce.number().int().min(5).max(300).default(30),
+  /** Largest beacon batch: more events or bytes → 413. */
+  ANALYTICS_MAX_BATCH_EVENTS: z.coerce.number().int().min(1).max(5000).default(200),
+  ANALYTICS_MAX_BATCH_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024),
+  /** Beacon requests per client (IP + viewerId of the first event) per window, counted in Redis. */
+  ANALYTICS_RATE_MAX: z.coerce.number().int().min(1).default(120),
+  ANALYTICS_RATE_WINDOW_SEC: z.coerce.number().int().min(1).default(60),
+  /** How long after a session's last event a resent eventId is still recognised as a duplicate. */
+  ANALYTICS_DEDUPE_TTL_SEC: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(6 * 3600),
+  /** Stream cap in batches (≤ 200 events each): the backlog kept while no aggregator reads. */
+  ANALYTICS_STREAM_MAXLEN: z.coerce.number().int().min(1000).default(200_000),
+  /** The aggregator flushes after this many events or this many ms, whichever comes first. */
+  ANALYTICS_FLUSH_EVENTS: z.coerce.number().int().min(1).max(50_000).default(5000),
+  ANALYTICS_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** Days the unique-viewer HyperLogLogs are kept. */
+  ANALYTICS_HLL_TTL_DAYS: z.coerce.number().int().min(1).default(400),
+  /**
+   * The aggregator's lease on its consumer name: one process at a time applies a consumer's entries
+   * (others with the same name stand by); a killed holder delays the takeover by up to this long.
+   */
+  ANALYTICS_LEASE_SEC: z.coerce.number().int().min(1).max(600).default(15),
+  /** Stream backlog (entries) above which beacon answers double heartbeatSec (up to 300 s) to shed load. */
+  ANALYTICS_BACKLOG_HIGH: z.coerce.number().int().min(1).default(20_000),
+  /** Fault injection for the crash test only: the aggregator SIGKILLs itself after this many commits, before its XACK. */
+  ANALYTICS_CRASH_AFTER_COMMITS: z.coerce.number().int().min(1).optional(),
 });
 export type ApiConfig = z.infer<typeof ApiConfigSchema>;
 

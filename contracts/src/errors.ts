@@ -16,6 +16,12 @@ export const ERROR_CODES = [
   'MEDIA_INVALID',
   'PLAN_INVALID',
   'SCHEDULE_INFEASIBLE',
+  /** Live: the WebRTC audience is at its cap (watch the HLS stream instead). */
+  'ROOM_FULL',
+  /** Live: a media event before `room.join`. */
+  'NOT_JOINED',
+  /** Live: the lesson is not live (not started, or ended). */
+  'NOT_LIVE',
   'INTERNAL',
 ] as const;
 export const ErrorCode = z.enum(ERROR_CODES);

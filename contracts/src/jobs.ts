@@ -7,6 +7,8 @@ export const QUEUES = {
   transcode: 'transcode',
   /** Consumed by the api: outcomes of transcode jobs, durable even while the api is down. */
   transcodeResults: 'transcode-results',
+  /** Consumed by the api: a live lesson ended and its recording is ready to become a replay. */
+  liveEvents: 'live-events',
 } as const;
 
 export const TranscodeJob = z.object({
@@ -39,10 +41,21 @@ export const TranscodeResult = z.discriminatedUnion('outcome', [
 ]);
 export type TranscodeResult = z.infer<typeof TranscodeResult>;
 
+/** The sfu finished a live lesson: its recording becomes the on-demand replay. */
+export const LiveEndedJob = z.object({
+  lessonId: z.string(),
+  /** The finalised recording, relative to the media root; null when nothing was recorded. */
+  recording: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+});
+export type LiveEndedJob = z.infer<typeof LiveEndedJob>;
+
 /** Every job name → its payload. Each consumer declares a complete handler table over its part. */
 export interface JobPayloads {
   'transcode.vod': TranscodeJob;
   'transcode.result': TranscodeResult;
+  'live.ended': LiveEndedJob;
 }
 export type JobName = keyof JobPayloads;
 
@@ -53,11 +66,13 @@ export const TRANSCODE_PRIORITY = { replay: 1, upload: 5 } as const;
 export const JOB_QUEUE: { [K in JobName]: (typeof QUEUES)[keyof typeof QUEUES] } = {
   'transcode.vod': QUEUES.transcode,
   'transcode.result': QUEUES.transcodeResults,
+  'live.ended': QUEUES.liveEvents,
 };
 
 export const JOB_SCHEMAS: { [K in JobName]: z.ZodType<JobPayloads[K]> } = {
   'transcode.vod': TranscodeJob,
   'transcode.result': TranscodeResult,
+  'live.ended': LiveEndedJob,
 };
 
 /** Validates a job's payload on arrival: a malformed job fails with the reason instead of crashing a handler. */

@@ -42,6 +42,15 @@ export const TranscodeRequestBody = z.strictObject({
 });
 export type TranscodeRequestBody = z.infer<typeof TranscodeRequestBody>;
 
+/** A lesson taught live: set when its teacher goes live, kept after the end (the replay follows). */
+export const LessonLive = z.object({
+  state: z.enum(['live', 'ended']),
+  teacherId: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+});
+export type LessonLive = z.infer<typeof LessonLive>;
+
 export const Lesson = z.object({
   id: z.string(),
   title: z.string(),
@@ -61,9 +70,25 @@ export const Lesson = z.object({
   durationSec: z.number().optional(),
   failureReason: z.string().optional(),
   failureCode: MediaFailure.optional(),
+  /** Present once the lesson has been taught live. */
+  live: LessonLive.optional(),
   createdAt: z.string(),
 });
 export type Lesson = z.infer<typeof Lesson>;
+
+/** GET/POST /api/lessons/:id/live: where to watch a live lesson ('idle' until its teacher goes live). */
+export const LiveInfo = z.object({
+  lessonId: z.string(),
+  state: z.enum(['idle', 'live', 'ended']),
+  teacherId: z.string(),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  /** socket.io origin of the sfu (namespace /live); auth is the api access token. */
+  sfuUrl: z.string(),
+  /** Live HLS masters (absolute paths on the api origin): fMP4 for the web, MPEG-TS for set-top boxes. */
+  hls: z.object({ web: z.string(), tv: z.string() }),
+});
+export type LiveInfo = z.infer<typeof LiveInfo>;
 
 export const LessonList = z.object({ items: z.array(Lesson), total: z.number().int() });
 export type LessonList = z.infer<typeof LessonList>;

@@ -15,9 +15,12 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   MEDIA_INVALID: 422,
   PLAN_INVALID: 422,
   SCHEDULE_INFEASIBLE: 422,
+  NOT_JOINED: 409,
+  NOT_LIVE: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   DEPENDENCY_DOWN: 503,
+  ROOM_FULL: 503,
 };
 
 const TITLES: Record<ErrorCode, string> = {
@@ -32,6 +35,9 @@ const TITLES: Record<ErrorCode, string> = {
   MEDIA_INVALID: 'Media file is not usable',
   PLAN_INVALID: 'The plan has unusable rows',
   SCHEDULE_INFEASIBLE: 'The plan cannot be scheduled',
+  ROOM_FULL: 'The live room is full',
+  NOT_JOINED: 'Join the live room first',
+  NOT_LIVE: 'The lesson is not live',
   RATE_LIMITED: 'Too many requests',
   INTERNAL: 'Internal error',
   DEPENDENCY_DOWN: 'A dependency is unavailable',

@@ -1,24 +1,71 @@
-import type { HealthReport } from '@sky/contracts';
+import type { AccessClaims, HealthReport, LiveEndedJob } from '@sky/contracts';
 import { registerProblemHandlers } from '@sky/contracts/http';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { Server as SocketServer } from 'socket.io';
+import type { ApiClient } from './adapters/api-client.js';
 import type { WorkerPool } from './adapters/mediasoup.js';
+import type { BridgeFactory } from './services/room.js';
+import { RoomService } from './services/room.service.js';
+import { registerLiveNamespace } from './socket/index.js';
+
+export interface LiveOptions {
+  /** RTC_LISTEN_IP / RTC_ANNOUNCED_IP */
+  listenIp: string;
+  announcedIp?: string | undefined;
+  /** ROUTER_CONSUMER_THRESHOLD */
+  consumerThreshold: number;
+  /** WEBRTC_AUDIENCE_CAP */
+  audienceCap: number;
+}
 
 export interface SfuDeps {
   logger: FastifyBaseLogger;
   workers: WorkerPool;
   version: string;
+  /** Verifies api access tokens (createTokenIssuer with the shared JWT_SECRET). */
+  verify: (token: string) => AccessClaims;
+  api: ApiClient;
+  live: LiveOptions;
+  /** Starts the HLS bridge of a room (LiveBridge); left out, rooms run without one. */
+  bridges?: BridgeFactory | undefined;
+  /** Enqueues the durable `live.ended` job. */
+  liveEnded(job: LiveEndedJob): Promise<void>;
+  /** Closed last (the job queues). */
+  onClose?: () => Promise<void>;
 }
 
 export function createApp(deps: SfuDeps) {
   const startedAt = Date.now();
   const http = Fastify({ loggerInstance: deps.logger });
   registerProblemHandlers(http);
+  const rooms = new RoomService({
+    pool: deps.workers,
+    log: deps.logger,
+    api: deps.api,
+    listenIp: deps.live.listenIp,
+    announcedIp: deps.live.announcedIp,
+    consumerThreshold: deps.live.consumerThreshold,
+    audienceCap: deps.live.audienceCap,
+    bridges: deps.bridges,
+    liveEnded: (job) => deps.liveEnded(job),
+  });
+  // Browsers connect from the web origin; the access token is the authentication, not cookies.
+  const io = new SocketServer(http.server, {
+    path: '/socket.io',
+    cors: { origin: true },
+    maxHttpBufferSize: 1e6,
+  });
+  registerLiveNamespace(io, { verify: deps.verify, rooms, log: deps.logger });
+
   http.get('/healthz', async (_req, reply) => {
     const states = deps.workers.states();
     const dependencies = Object.fromEntries(
       states.map((w) => [
         `mediasoup-worker-${w.index}`,
-        { ok: w.alive, detail: `pid ${w.pid}${w.restarts ? `, restarted ${w.restarts}×` : ''}` },
+        {
+          ok: w.alive,
+          detail: `pid ${w.pid}, load ${w.load}${w.restarts ? `, restarted ${w.restarts}×` : ''}`,
+        },
       ]),
     );
     const report: HealthReport = {
@@ -32,9 +79,15 @@ export function createApp(deps: SfuDeps) {
   });
   return {
     http,
+    io,
+    rooms,
     async close() {
+      await io.close();
+      await rooms.close();
       await http.close();
       deps.workers.close();
+      await deps.onClose?.();
     },
   };
 }
+export type SfuApp = ReturnType<typeof createApp>;

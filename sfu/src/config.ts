@@ -17,6 +17,21 @@ export const SfuConfigSchema = z
     RTC_LISTEN_IP: z.string().default('127.0.0.1'),
     /** The public address announced in ICE candidates when RTC_LISTEN_IP is not reachable by clients. */
     RTC_ANNOUNCED_IP: z.string().optional(),
+    /** Shared with the api: access tokens are verified here. */
+    JWT_SECRET: z.string().min(32, 'use at least 32 random characters'),
+    /** The api, asked whether a lesson is live and who teaches it (with the user's own token). */
+    API_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.api}`),
+    /** Live HLS and recordings go to `${MEDIA_DIR}/live/<lessonId>/`. */
+    MEDIA_DIR: z.string().min(1),
+    /** The `live.ended` job goes to the api through this Redis (BullMQ). */
+    REDIS_URL: z.string().startsWith('redis'),
+    QUEUE_PREFIX: z.string().default('sky'),
+    FFMPEG_PATH: z.string().default('ffmpeg'),
+    /** Consumers on one router of a room before new viewers go to another worker's router (pipeToRouter). */
+    ROUTER_CONSUMER_THRESHOLD: z.coerce.number().int().min(1).default(400),
+    /** Students over WebRTC in one room; past it `room.join` answers ROOM_FULL and clients play HLS. */
+    WEBRTC_AUDIENCE_CAP: z.coerce.number().int().min(0).default(2000),
+    LIVE_HLS_SEGMENT_SEC: z.coerce.number().min(0.5).max(6).default(1),
   })
   .refine((c) => c.RTC_MAX_PORT - c.RTC_MIN_PORT + 1 >= c.NUM_WORKERS, {
     path: ['RTC_MAX_PORT'],

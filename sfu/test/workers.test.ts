@@ -1,24 +1,35 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { HealthReport } from '@sky/contracts';
-import { pino } from 'pino';
-import { createWorkerPool, type WorkerPool } from '../src/adapters/mediasoup.js';
-import { createApp } from '../src/app.js';
+import { AppError } from '@sky/contracts';
+import type { WorkerPool } from '../src/adapters/mediasoup.js';
+import type { SfuApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { startSfu, type TestSfu } from './helpers.js';
 
 let pool: WorkerPool;
-let app: ReturnType<typeof createApp>;
+let app: SfuApp;
+let sfu: TestSfu;
 
 before(async () => {
   // The same check main.ts makes: the offline-built worker binary must exist.
-  const config = loadConfig({ ...process.env, NUM_WORKERS: '2' });
-  pool = await createWorkerPool(
-    { count: config.NUM_WORKERS, rtcMinPort: 42000, rtcMaxPort: 42099 },
-    pino({ level: 'silent' }),
-  );
-  app = createApp({ logger: pino({ level: 'silent' }), workers: pool, version: 'test' });
+  const config = loadConfig({
+    ...process.env,
+    NUM_WORKERS: '2',
+    JWT_SECRET: 'x'.repeat(32),
+    MEDIA_DIR: '/tmp',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+  });
+  const down = () => Promise.reject(new AppError('DEPENDENCY_DOWN', 'no api in this test'));
+  sfu = await startSfu({
+    api: { liveInfo: down, me: down },
+    workers: config.NUM_WORKERS,
+    rtcPorts: [42000, 42099],
+  });
+  pool = sfu.pool;
+  app = sfu.app;
 });
-after(() => app.close());
+after(() => sfu.close());
 
 const isRunning = (pid: number) => {
   try {

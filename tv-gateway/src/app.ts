@@ -8,6 +8,7 @@ import { curriculumClient, type CurriculumSource } from './adapters/curriculum.c
 import { redisDeviceStore } from './adapters/device.store.js';
 import { ffmpegRenderer } from './adapters/ffmpeg.js';
 import type { TvGatewayConfig } from './config.js';
+import { beaconRoutes } from './http/beacon.routes.js';
 import { channelRoutes } from './http/channel.routes.js';
 import { deviceRoutes } from './http/device.routes.js';
 import { lineupRoutes } from './http/lineup.routes.js';
@@ -114,6 +115,7 @@ export async function createApp(deps: TvGatewayDeps) {
     apiUrl: config.API_URL.replace(/\/$/, ''),
     mediaUrl: (config.MEDIA_URL ?? config.API_URL).replace(/\/$/, ''),
   });
+  await http.register(beaconRoutes, { apiUrl: config.API_URL.replace(/\/$/, '') });
   await http.register(uiRoutes, { dir: config.TV_UI_DIR });
   return {
     http,

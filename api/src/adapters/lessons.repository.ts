@@ -21,6 +21,9 @@ interface LessonDoc {
   failureCode?: MediaFailure | undefined;
   /** The teacher's upload in the media store, once one finished. */
   source?: string | undefined;
+  /** Taught live (issue 5): written by LiveRepository. */
+  live?:
+    { state: 'live' | 'ended'; teacherId: string; startedAt: Date; endedAt?: Date | undefined } | undefined;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -43,6 +46,10 @@ const lessonSchema = new Schema<LessonDoc>(
     failureReason: String,
     failureCode: { type: String, enum: MEDIA_FAILURES },
     source: String,
+    live: {
+      type: new Schema({ state: String, teacherId: String, startedAt: Date, endedAt: Date }, { _id: false }),
+      required: false,
+    },
   },
   { timestamps: true },
 );
@@ -160,6 +167,16 @@ export function toLesson(r: LessonRecord, mediaBaseUrl: string): Lesson {
     ...(r.durationSec !== undefined ? { durationSec: r.durationSec } : {}),
     ...(r.failureReason ? { failureReason: r.failureReason } : {}),
     ...(r.failureCode ? { failureCode: r.failureCode } : {}),
+    ...(r.live
+      ? {
+          live: {
+            state: r.live.state,
+            teacherId: r.live.teacherId,
+            startedAt: r.live.startedAt.toISOString(),
+            ...(r.live.endedAt ? { endedAt: r.live.endedAt.toISOString() } : {}),
+          },
+        }
+      : {}),
     createdAt: r.createdAt.toISOString(),
   };
 }

@@ -9,7 +9,8 @@ function mediaCacheHeaders(res: { setHeader(k: string, v: string): void }, path:
   // Public lessons, played from other origins too (the TV gateway's 10-foot UI, embeds).
   res.setHeader('Access-Control-Allow-Origin', '*');
   if (path.endsWith('.m3u8')) {
-    res.setHeader('Cache-Control', 'public, max-age=2');
+    // Live playlists change every segment (1 s): a cached copy would only add delay.
+    res.setHeader('Cache-Control', /[/\\]live[/\\]/.test(path) ? 'no-cache' : 'public, max-age=2');
     res.setHeader('Content-Type', 'application/vnd.apple.mpegurl');
   } else if (/\.(ts|m4s|mp4|aac|jpg|vtt)$/.test(path)) {
     res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');

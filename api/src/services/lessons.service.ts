@@ -153,7 +153,9 @@ export class LessonService {
   }
 
   private canSee(actor: AccessClaims, rec: LessonRecord): boolean {
-    if (actor.role === 'student' || actor.role === 'family') return rec.status === 'ready';
+    // viewers: ready lessons, and lessons taught live (now, or ended with the replay on its way)
+    if (actor.role === 'student' || actor.role === 'family')
+      return rec.status === 'ready' || (rec.live !== undefined && rec.status !== 'failed');
     return true;
   }
 }

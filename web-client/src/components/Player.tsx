@@ -1,6 +1,10 @@
 import Hls from 'hls.js';
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
+import { attachBeacons, beaconClient, type BeaconContext } from '../analytics/beacons';
+import { hlsRenditions } from '../analytics/hls-renditions';
+import { loadSession } from '../api/client';
+import { useAuth } from '../auth/AuthContext';
 import { SeekPreview } from './SeekPreview';
 
 const SPEEDS = [0.75, 1, 1.25, 1.5, 2] as const;
@@ -40,6 +44,7 @@ export function Player({
   const [level, setLevel] = useState(-1);
   const [speed, setSpeed] = useState(1);
   const [resumedAt, setResumedAt] = useState<number | null>(null);
+  const { user } = useAuth();
 
   // Resume where this student stopped; remember the position every few seconds.
   useEffect(() => {
@@ -90,9 +95,23 @@ export function Player({
   useEffect(() => {
     const video = ref.current;
     if (!video) return;
+    // Viewing beacons (issue 7): the signed-in user's id is hashed before it leaves the page; the token
+    // lets the server leave teachers' own views out.
+    const client = user
+      ? beaconClient({ viewer: user.id, storage: localStorage, token: () => loadSession()?.accessToken })
+      : null;
+    const context: BeaconContext = {
+      lessonId,
+      platform: 'web',
+      ...(user?.district ? { district: user.district } : {}),
+      ...(user?.school ? { school: user.school } : {}),
+    };
     if (Hls.isSupported()) {
       const hls = new Hls({ capLevelToPlayerSize: false });
       hlsRef.current = hls;
+      const stopBeacons = client
+        ? attachBeacons(video, context, { client, renditions: hlsRenditions(hls, Hls.Events.LEVEL_SWITCHED) })
+        : undefined;
       hls.on(Hls.Events.MANIFEST_PARSED, () => {
         setLevels(
           hls.levels
@@ -104,13 +123,15 @@ export function Player({
       hls.loadSource(src);
       hls.attachMedia(video);
       return () => {
+        stopBeacons?.();
         hls.destroy();
         hlsRef.current = null;
       };
     }
+    const stopBeacons = client ? attachBeacons(video, context, { client }) : undefined;
     video.src = src;
-    return undefined;
-  }, [src]);
+    return stopBeacons;
+  }, [src, lessonId, user?.id]);
 
   const pickLevel = (index: number) => {
     setLevel(index);

@@ -1,5 +1,6 @@
-import { LESSON_STATUSES, LessonList, type LessonStatus } from '@sky/contracts';
+import { AnalyticsSummary, LESSON_STATUSES, LessonList, type LessonStatus } from '@sky/contracts';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { withQuery } from '../api/client';
 import { useApi, type Loaded } from '../api/useApi';
 import { ErrorNote } from '../components/Bits';
@@ -34,6 +35,58 @@ function StatusCount({ status }: { status: LessonStatus }) {
   );
 }
 
+/** Today's headline viewing figures (the api's default range is today, China time), and the way in. */
+function TodayViewing() {
+  const { t, i18n } = useTranslation();
+  const res = useApi('/api/analytics/summary', AnalyticsSummary);
+  const n = new Intl.NumberFormat(i18n.language);
+  const s = res.data;
+  const value = (v: number | undefined) =>
+    v !== undefined ? (
+      <span className="stat-value">{n.format(v)}</span>
+    ) : (
+      <span
+        className="stat-value stat-unknown"
+        title={res.error ? t('analytics.home.failed') : t('errors.loading')}
+      >
+        {res.error ? '—' : '…'}
+      </span>
+    );
+  return (
+    <section data-testid="today-viewing">
+      <div className="page-head">
+        <h2>{t('analytics.home.title')}</h2>
+        <Link to="/analytics" data-testid="open-dashboard">
+          {t('analytics.home.open')}
+        </Link>
+      </div>
+      {res.error && <p className="notice notice-error">{t('analytics.home.failed')}</p>}
+      <div className="stats">
+        <div className="stat">
+          <span className="stat-label">{t('analytics.home.views')}</span>
+          {value(s?.views.total)}
+        </div>
+        <div className="stat">
+          <span className="stat-label">{t('analytics.summary.viewsWeb')}</span>
+          {value(s?.views.web)}
+        </div>
+        <div className="stat">
+          <span className="stat-label">{t('analytics.summary.viewsTv')}</span>
+          {value(s?.views.tv)}
+        </div>
+        <div className="stat">
+          <span className="stat-label">{t('analytics.home.uniques')}</span>
+          {value(s?.uniques.total)}
+        </div>
+        <div className="stat">
+          <span className="stat-label">{t('analytics.home.concurrent')}</span>
+          {value(s?.concurrentNow.total)}
+        </div>
+      </div>
+    </section>
+  );
+}
+
 export function AnalystHome() {
   const { t } = useTranslation();
   const all = useApi(countPath(), LessonList);
@@ -53,7 +106,7 @@ export function AnalystHome() {
           <StatusCount key={s} status={s} />
         ))}
       </div>
-      <p className="panel notice">{t('analyst.viewsLater')}</p>
+      <TodayViewing />
     </section>
   );
 }

@@ -7,6 +7,7 @@ import { ErrorNote, formatDuration, Loading, StatusBadge } from '../components/B
 import { Player } from '../components/Player';
 import { FaqList } from '../qa/FaqList';
 import { QaPanel } from '../qa/QaPanel';
+import '../live/live.css';
 
 export function LessonPage() {
   const { t } = useTranslation();
@@ -35,13 +36,23 @@ export function LessonPage() {
                 storyboardUrl={l.storyboardUrl}
                 videoRef={video}
               />
+            ) : l.live?.state === 'live' ? (
+              // a lesson being taught now: join it (the replay takes this place after the end)
+              <div className="player-placeholder live-now" data-testid="lesson-live-now">
+                <span className="live-badge">● {t('live.lesson.liveNow')}</span>
+                <Link className="btn btn-primary" to={`/live/${l.id}`} data-testid="lesson-live-join">
+                  {t('live.lesson.join')} →
+                </Link>
+              </div>
             ) : (
               <div className="player-placeholder">
-                {l.status === 'failed'
-                  ? l.failureCode
-                    ? t(`mediaFailures.${l.failureCode}`)
-                    : t('lesson.failed', { reason: l.failureReason ?? '' })
-                  : t('lesson.notReady')}
+                {l.live?.state === 'ended' && l.status !== 'failed'
+                  ? t('live.lesson.liveEnded')
+                  : l.status === 'failed'
+                    ? l.failureCode
+                      ? t(`mediaFailures.${l.failureCode}`)
+                      : t('lesson.failed', { reason: l.failureReason ?? '' })
+                    : t('lesson.notReady')}
               </div>
             )}
             {ready && (

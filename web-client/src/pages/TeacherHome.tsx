@@ -92,6 +92,11 @@ export function TeacherHome({ user }: { user: PublicUser }) {
           {mine.map((l) => (
             <div key={l.id} className="lesson-item">
               <LessonCard lesson={l} showStatus />
+              {l.status === 'draft' && (
+                <Link className="btn btn-small" to={`/teacher/live/${l.id}`} data-testid="go-live-link">
+                  ● {t(l.live?.state === 'live' ? 'live.studio.liveBadge' : 'live.teacher.goLive')}
+                </Link>
+              )}
               {(l.status === 'draft' || l.status === 'failed') && <UploadPanel lesson={l} onDone={reload} />}
               {l.status === 'processing' && progress[l.id] && (
                 <div data-testid="transcode-progress">

@@ -11,4 +11,9 @@ interface Window {
    * that serves the UI. Without it the player shows no Q&A code.
    */
   SKY_QA_URL?: string;
+  /**
+   * Where viewing beacons go (the api's /api/analytics/beacons, absolute), set by the page that serves the
+   * UI; without it they go to the gateway's api/analytics/beacons.
+   */
+  SKY_BEACON_URL?: string;
 }

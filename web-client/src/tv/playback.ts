@@ -1,11 +1,18 @@
 import Hls from 'hls.js/light';
+import type { Rendition } from '../analytics/beacons';
 
 /**
  * Plays an HLS master in a <video>: hls.js where Media Source Extensions exist, the browser's own HLS
  * elsewhere. Buffers are kept small for set-top boxes with little memory; a fatal error is retried a few
  * times before `onFatal` hears of it. Returns what stops playback.
  */
-export function attach(video: HTMLVideoElement, url: string, onFatal: (detail: string) => void): () => void {
+export function attach(
+  video: HTMLVideoElement,
+  url: string,
+  onFatal: (detail: string) => void,
+  /** hls.js switched rendition (viewing beacons); native HLS players do not say. */
+  onRendition?: (r: Rendition) => void,
+): () => void {
   if (Hls.isSupported()) {
     const hls = new Hls({
       maxBufferLength: 30,
@@ -31,6 +38,15 @@ export function attach(video: HTMLVideoElement, url: string, onFatal: (detail: s
       }
       onFatal(data.details);
     });
+    if (onRendition)
+      hls.on(Hls.Events.LEVEL_SWITCHED, (_event, data) => {
+        const level = hls.levels[data.level];
+        if (level && level.height > 0)
+          onRendition({
+            rendition: `${level.height}p`,
+            ...(level.bitrate > 0 ? { bitrate: level.bitrate } : {}),
+          });
+      });
     hls.loadSource(url);
     hls.attachMedia(video);
     return () => hls.destroy();

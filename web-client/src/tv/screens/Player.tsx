@@ -1,7 +1,8 @@
 import type { GuideProgramme, TvChannel } from '@sky/contracts';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { sendBeacon, type TvBeacon } from '../beacon';
+import type { Rendition, RenditionSource } from '../../analytics/beacons';
+import { watchOnTv } from '../beacon';
 import { useKeys, useLineup, useNav, type Playback } from '../context';
 import { playableUrl } from '../gateway';
 import { attach, start } from '../playback';
@@ -163,6 +164,17 @@ export function PlayerScreen({ playback }: { playback: Playback }) {
         ? playback.programme.lessonId
         : playback.lesson.id;
   const qa = qaUrl(lessonId);
+  const dims =
+    playback.kind === 'live'
+      ? { grade: now?.grade, subject: now?.subject }
+      : playback.kind === 'catchup'
+        ? { grade: playback.programme.grade, subject: playback.programme.subject }
+        : { grade: playback.lesson.grade, subject: playback.lesson.subject };
+  // hls.js rendition switches, for the viewing beacons: the last one, and who listens.
+  const rendition = useRef<{ last: Rendition | null; listeners: Set<(r: Rendition) => void> }>({
+    last: null,
+    listeners: new Set(),
+  });
 
   const showInfo = useCallback(() => {
     setInfoShown(true);
@@ -175,47 +187,52 @@ export function PlayerScreen({ playback }: { playback: Playback }) {
     return () => window.clearTimeout(timer);
   }, [infoShown, infoStamp]);
 
+  // Viewing beacons: one session per lesson on screen (a live channel's next programme is a new one).
+  // Declared before the playback effect: it follows the first `play`, and on a change it sends `end`
+  // (with the position) before the video is torn down.
+  useEffect(() => {
+    const el = video.current;
+    if (!el || !url) return;
+    const renditions: RenditionSource = (emit) => {
+      const r = rendition.current;
+      if (r.last) emit(r.last);
+      r.listeners.add(emit);
+      return () => {
+        r.listeners.delete(emit);
+      };
+    };
+    return watchOnTv(el, { kind: playback.kind, lessonId, ...dims }, renditions);
+    // A new lesson (or a retry) is a new session; grade and subject follow the lesson.
+  }, [url, attempt, lessonId]);
+
   useEffect(() => {
     const el = video.current;
     if (!el || !url) return;
     setStatus({ kind: 'loading' });
     let alive = true;
-    let watched = 0;
-    let last = el.currentTime;
-    const onTime = () => {
-      const d = el.currentTime - last;
-      if (d > 0 && d < 2) watched += d;
-      last = el.currentTime;
-    };
+    rendition.current.last = null;
     const onPlaying = () => {
       if (alive) setStatus({ kind: 'playing' });
     };
-    el.addEventListener('timeupdate', onTime);
     el.addEventListener('playing', onPlaying);
-    const detach = attach(el, playableUrl(url), (detail) => {
-      if (alive) setStatus({ kind: 'failed', detail });
-    });
+    const detach = attach(
+      el,
+      playableUrl(url),
+      (detail) => {
+        if (alive) setStatus({ kind: 'failed', detail });
+      },
+      (r) => {
+        rendition.current.last = r;
+        rendition.current.listeners.forEach((fn) => fn(r));
+      },
+    );
     void start(el).then((m) => {
       if (alive) setMuted(m);
     });
-    const base: Omit<TvBeacon, 'type' | 'at'> = {
-      platform: 'tv',
-      kind: playback.kind,
-      ...(playback.kind === 'vod' ? { lessonId: playback.lesson.id } : { channelId: playback.channelId }),
-      ...(playback.kind === 'catchup' ? { lessonId: playback.programme.lessonId } : {}),
-    };
-    sendBeacon({ ...base, type: 'play_start', at: new Date().toISOString() });
     return () => {
       alive = false;
-      el.removeEventListener('timeupdate', onTime);
       el.removeEventListener('playing', onPlaying);
       detach();
-      sendBeacon({
-        ...base,
-        type: 'play_stop',
-        watchedSec: Math.round(watched),
-        at: new Date().toISOString(),
-      });
     };
     // The playback is what `url` plays; a retry (attempt) loads it again.
   }, [url, attempt]);

@@ -1,0 +1,270 @@
+import { PLATFORMS, type Platform } from '@sky/contracts';
+import { Redis, type Result } from 'ioredis';
+
+// KEYS: the stream. ARGV: dedupe key prefix, dedupe ttl, stream cap, the batch's JSON as received,
+// then (sessionId, eventId) pairs in the batch's order. Each event is kept once per session hash
+// (HSETNX); the batch is appended as ONE stream entry — its JSON untouched (no per-event
+// re-serialising) with a mask of the events to count ('' = all) — in one atomic step
+// → {accepted, duplicates, backlog} (backlog: entries not yet aggregated: applied ones are deleted).
+const INGEST = `
+local mask, acc, dup, touched = {}, 0, 0, {}
+for i = 5, #ARGV, 2 do
+  local k = ARGV[1] .. ARGV[i]
+  if redis.call('hsetnx', k, ARGV[i + 1], '1') == 1 then
+    acc = acc + 1
+    mask[#mask + 1] = '1'
+    if not touched[k] then
+      touched[k] = true
+      redis.call('expire', k, ARGV[2])
+    end
+  else
+    dup = dup + 1
+    mask[#mask + 1] = '0'
+  end
+end
+if acc > 0 then
+  local m = ''
+  if dup > 0 then m = table.concat(mask) end
+  redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'r', ARGV[4], 'm', m, 'n', acc)
+end
+return {acc, dup, redis.call('xlen', KEYS[1])}`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    skyBeaconIngest(stream: string, ...args: string[]): Result<[number, number, number], Context>;
+  }
+}
+
+/** One beacon's identity, for deduplication. */
+export interface BeaconIds {
+  sessionId: string;
+  eventId: string;
+}
+
+/**
+ * A stream entry: one batch's JSON (`{"events":[…]}`, as validated at ingest) and which of its
+ * events count (mask of '1'/'0', '' = all); batch null when the entry was trimmed meanwhile.
+ */
+export interface StreamEntry {
+  id: string;
+  batch: string | null;
+  mask: string;
+  /** Events that count. */
+  count: number;
+}
+
+export interface AnalyticsKeys {
+  stream: string;
+  group: string;
+  dedupe: string;
+  uniques(day: string, scope: 'all' | Platform | { lesson: string }): string;
+  live(scope: 'all' | Platform): string;
+}
+
+export function analyticsKeys(prefix: string): AnalyticsKeys {
+  const p = `${prefix}:an:`;
+  return {
+    stream: `${p}stream`,
+    group: 'aggregators',
+    dedupe: `${p}dd:`,
+    uniques: (day, scope) =>
+      typeof scope === 'string' ? `${p}u:${day}:${scope}` : `${p}u:${day}:l:${scope.lesson}`,
+    live: (scope) => `${p}live:${scope}`,
+  };
+}
+
+export interface AnalyticsRedisOptions {
+  prefix: string;
+  dedupeTtlSec: number;
+  streamMaxLen: number;
+  onError: (err: Error) => void;
+}
+
+/**
+ * Redis for analytics on the request path: commands fail at once while Redis is unreachable (no
+ * offline queue), so the ingest answers 503 and clients retry rather than events waiting in memory.
+ */
+export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
+  const cmd = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 3000,
+    retryStrategy: (n) => Math.min(100 * n, 1000),
+  });
+  cmd.on('error', opts.onError);
+  cmd.defineCommand('skyBeaconIngest', { numberOfKeys: 1, lua: INGEST });
+  const keys = analyticsKeys(opts.prefix);
+
+  return {
+    /** The connection, for the rate limiter's store. */
+    client: cmd,
+    keys,
+    async ingest(
+      batchJson: string,
+      events: readonly BeaconIds[],
+    ): Promise<{ accepted: number; duplicates: number; backlog: number }> {
+      const args: string[] = [keys.dedupe, String(opts.dedupeTtlSec), String(opts.streamMaxLen), batchJson];
+      for (const e of events) args.push(e.sessionId, e.eventId);
+      const [accepted, duplicates, backlog] = await cmd.skyBeaconIngest(keys.stream, ...args);
+      return { accepted, duplicates, backlog };
+    },
+    /** Distinct viewers over the union of the given HyperLogLogs. */
+    async uniques(hlls: string[][]): Promise<number[]> {
+      if (hlls.length === 0) return [];
+      const pipe = cmd.pipeline();
+      for (const k of hlls) pipe.pfcount(...k);
+      const res = (await pipe.exec()) ?? [];
+      return res.map(([err, n]) => {
+        if (err) throw err;
+        return Number(n);
+      });
+    },
+    /** Sessions with a heartbeat since `sinceMs`, per platform and in all. */
+    async liveCounts(sinceMs: number): Promise<Record<Platform | 'all', number>> {
+      const scopes = ['all', ...PLATFORMS] as const;
+      const pipe = cmd.pipeline();
+      for (const s of scopes) pipe.zcount(keys.live(s), sinceMs, '+inf');
+      const res = (await pipe.exec()) ?? [];
+      const out = { all: 0, web: 0, tv: 0, 'live-webrtc': 0 };
+      scopes.forEach((s, i) => {
+        const [err, n] = res[i] ?? [null, 0];
+        if (err) throw err;
+        out[s] = Number(n);
+      });
+      return out;
+    },
+    /** The newest entry's id ('0-0' when the stream is empty or missing). */
+    async lastStreamId(): Promise<string> {
+      const last = (await cmd.xrevrange(keys.stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
+      return last[0]?.[0] ?? '0-0';
+    },
+    async close() {
+      await cmd.quit().catch(() => cmd.disconnect());
+    },
+  };
+}
+export type AnalyticsRedis = ReturnType<typeof createAnalyticsRedis>;
+
+/**
+ * The aggregator's side: a consumer of the stream's group, plus the idempotent Redis rollups
+ * (HyperLogLog uniques, the sorted sets of live sessions). Commands wait while Redis reconnects.
+ */
+export function createAggregatorRedis(
+  url: string,
+  opts: { prefix: string; consumer: string; hllTtlSec: number },
+) {
+  const cmd = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * n, 1000) });
+  // Blocking reads get their own connection.
+  const reader = new Redis(url, {
+    maxRetriesPerRequest: null,
+    retryStrategy: (n) => Math.min(100 * n, 1000),
+  });
+  const keys = analyticsKeys(opts.prefix);
+
+  const parse = (res: unknown): StreamEntry[] => {
+    const streams = res as [string, [string, string[] | null][]][] | null;
+    const entries = streams?.[0]?.[1] ?? [];
+    return entries.map(([id, fields]) => {
+      if (!fields) return { id, batch: null, mask: '', count: 0 };
+      const f = new Map<string, string>();
+      for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
+      return { id, batch: f.get('r') ?? null, mask: f.get('m') ?? '', count: Number(f.get('n') ?? 0) };
+    });
+  };
+
+  return {
+    keys,
+    onError(fn: (err: Error) => void) {
+      cmd.on('error', fn);
+      reader.on('error', fn);
+    },
+    async ensureGroup(): Promise<void> {
+      try {
+        await cmd.xgroup('CREATE', keys.stream, keys.group, '0', 'MKSTREAM');
+      } catch (err) {
+        if (!String(err).includes('BUSYGROUP')) throw err;
+      }
+    },
+    /** This consumer's delivered but unacknowledged entries (after a crash), oldest first. */
+    async pending(count: number): Promise<StreamEntry[]> {
+      const res = await reader.xreadgroup(
+        'GROUP',
+        keys.group,
+        opts.consumer,
+        'COUNT',
+        count,
+        'STREAMS',
+        keys.stream,
+        '0',
+      );
+      return parse(res);
+    },
+    /** New entries, waiting up to `blockMs` for the first. */
+    async next(count: number, blockMs: number): Promise<StreamEntry[]> {
+      const res = await reader.xreadgroup(
+        'GROUP',
+        keys.group,
+        opts.consumer,
+        'COUNT',
+        count,
+        'BLOCK',
+        blockMs,
+        'STREAMS',
+        keys.stream,
+        '>',
+      );
+      return parse(res);
+    },
+    /** Acknowledges and deletes applied entries (the stream only holds what is not yet counted). */
+    async done(ids: string[]): Promise<void> {
+      if (ids.length === 0) return;
+      await cmd
+        .pipeline()
+        .xack(keys.stream, keys.group, ...ids)
+        .xdel(keys.stream, ...ids)
+        .exec();
+    },
+    /**
+     * Idempotent Redis rollups, applied before the Mongo commit (a replay repeats them harmlessly):
+     * PFADD viewers, ZADD GT last-heartbeat times, ZREM ended sessions.
+     */
+    async apply(
+      uniques: Map<string, Set<string>>,
+      live: Map<string, Map<string, number>>,
+      ended: Map<string, Set<string>>,
+    ): Promise<void> {
+      const pipe = cmd.pipeline();
+      for (const [key, viewers] of uniques) {
+        pipe.pfadd(key, ...viewers);
+        pipe.expire(key, opts.hllTtlSec);
+      }
+      for (const [key, sessions] of live) {
+        const args: (string | number)[] = [];
+        for (const [sid, ms] of sessions) args.push(ms, sid);
+        pipe.zadd(key, 'GT', ...args);
+      }
+      for (const [key, sessions] of ended) pipe.zrem(key, ...sessions);
+      const res = (await pipe.exec()) ?? [];
+      for (const [err] of res) if (err) throw err;
+    },
+    /** Drops sessions silent since `beforeMs`; the remaining count per scope. */
+    async trimLive(beforeMs: number): Promise<Record<Platform | 'all', number>> {
+      const scopes = ['all', ...PLATFORMS] as const;
+      const pipe = cmd.pipeline();
+      for (const s of scopes) pipe.zremrangebyscore(keys.live(s), '-inf', `(${beforeMs}`).zcard(keys.live(s));
+      const res = (await pipe.exec()) ?? [];
+      const out = { all: 0, web: 0, tv: 0, 'live-webrtc': 0 };
+      scopes.forEach((s, i) => {
+        const [err, n] = res[i * 2 + 1] ?? [null, 0];
+        if (err) throw err;
+        out[s] = Number(n);
+      });
+      return out;
+    },
+    async close() {
+      reader.disconnect();
+      await cmd.quit().catch(() => cmd.disconnect());
+    },
+  };
+}
+export type AggregatorRedis = ReturnType<typeof createAggregatorRedis>;

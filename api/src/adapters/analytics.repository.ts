@@ -1,0 +1,306 @@
+import { Types, type Connection } from 'mongoose';
+import {
+  compareStreamIds,
+  ROLLUPS,
+  type LessonMeta,
+  type Rollup,
+  type RollupBatch,
+  type SessionState,
+} from '../services/analytics.aggregate.js';
+
+/** A rollup document as stored: dimension fields and integer counters (nested per platform). */
+export type RollupDoc = Record<string, unknown> & { _id: string };
+
+interface SessionDoc {
+  _id: string;
+  watchedMs: number;
+  viewed: boolean;
+  expiresAt: Date;
+}
+interface CheckpointDoc {
+  _id: string;
+  lastId?: string;
+  at?: Date;
+  /** The process that may apply this consumer's entries, until `leaseUntil` (fencing token). */
+  owner?: string;
+  leaseUntil?: Date;
+}
+
+/** Another process holds the consumer's lease: this one must not apply anything. */
+export class LeaseLost extends Error {
+  constructor(consumer: string) {
+    super(`another process aggregates as ${consumer}`);
+    this.name = 'LeaseLost';
+  }
+}
+interface PeakDoc {
+  _id: string;
+  peak: number;
+  at: Date;
+  m?: Record<string, number>;
+}
+
+/** What one flush commits: the plan is computed inside the transaction from the state it read. */
+export interface FlushPlan {
+  rollups: RollupBatch;
+  sessions: Map<string, SessionState>;
+}
+
+/** Session state outlives the session's last event by this long (then a replay would count again). */
+const SESSION_TTL_MS = 2 * 24 * 3600_000;
+
+/**
+ * MongoDB side of analytics: rollup collections (`analytics_<rollup>`), per-session view state and
+ * each consumer's checkpoint — written together in one transaction per flush, so a crashed
+ * aggregator's redelivered entries are recognised (≤ checkpoint) and skipped.
+ */
+export class AnalyticsRepository {
+  constructor(private readonly conn: Connection) {}
+
+  private get db() {
+    const db = this.conn.db;
+    if (!db) throw new Error('mongo not connected');
+    return db;
+  }
+  private rollup(r: Rollup) {
+    return this.db.collection<RollupDoc>(`analytics_${r}`);
+  }
+  private get sessions() {
+    return this.db.collection<SessionDoc>('analytics_sessions');
+  }
+  private get checkpoints() {
+    return this.db.collection<CheckpointDoc>('analytics_checkpoints');
+  }
+  private get peaks() {
+    return this.db.collection<PeakDoc>('analytics_peaks');
+  }
+
+  /** Creates every collection up front: MongoDB 4.0 cannot create one inside a transaction. */
+  async init(): Promise<void> {
+    const existing = new Set(
+      (await this.db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name),
+    );
+    const names = [
+      ...ROLLUPS.map((r) => `analytics_${r}`),
+      'analytics_sessions',
+      'analytics_checkpoints',
+      'analytics_peaks',
+    ];
+    for (const n of names) {
+      if (!existing.has(n)) await this.db.createCollection(n).catch(ignoreExists);
+    }
+    await Promise.all([
+      this.sessions.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }),
+      this.rollup('lesson_hour').createIndex({ day: 1 }),
+      this.rollup('lesson_day').createIndex({ day: 1 }),
+      this.rollup('dim_day').createIndex({ day: 1 }),
+      this.rollup('city_hour').createIndex({ day: 1 }),
+      this.rollup('city_day').createIndex({ day: 1 }),
+      this.rollup('area_day').createIndex({ day: 1, district: 1 }),
+      this.rollup('quality_day').createIndex({ day: 1 }),
+    ]);
+  }
+
+  /**
+   * One flush, exactly once: in a transaction, reads the consumer's checkpoint, drops entries at or
+   * before it (applied before a crash), reads the sessions the rest touch, lets `plan` fold them, and
+   * writes the rollups, the sessions and the new checkpoint. Returns what was applied (or null).
+   */
+  async flush<E extends { id: string }>(
+    consumer: string,
+    lease: { owner: string; ms: number },
+    entries: readonly E[],
+    sessionsOf: (fresh: readonly E[]) => string[],
+    plan: (fresh: readonly E[], states: Map<string, SessionState>) => FlushPlan,
+  ): Promise<{ fresh: readonly E[]; plan: FlushPlan } | null> {
+    const last = entries.at(-1);
+    if (!last) return null;
+    const session = this.conn.getClient().startSession();
+    try {
+      let applied: { fresh: readonly E[]; plan: FlushPlan } | null = null;
+      await session.withTransaction(
+        async () => {
+          applied = null;
+          const cp = await this.checkpoints.findOne({ _id: consumer }, { session });
+          if (
+            cp?.owner !== undefined &&
+            cp.owner !== lease.owner &&
+            (cp.leaseUntil?.getTime() ?? 0) > Date.now()
+          ) {
+            throw new LeaseLost(consumer);
+          }
+          const lastId = cp?.lastId;
+          const fresh = lastId ? entries.filter((e) => compareStreamIds(e.id, lastId) > 0) : entries;
+          if (fresh.length === 0) return;
+          const ids = sessionsOf(fresh);
+          const states = new Map<string, SessionState>();
+          if (ids.length > 0) {
+            for (const s of await this.sessions.find({ _id: { $in: ids } }, { session }).toArray()) {
+              states.set(s._id, { watchedMs: s.watchedMs, viewed: s.viewed });
+            }
+          }
+          const p = plan(fresh, states);
+          for (const [r, docs] of p.rollups.docs) {
+            if (docs.size === 0) continue;
+            const ops = [...docs].map(([_id, c]) => {
+              const update: Record<string, Record<string, unknown>> = { $setOnInsert: c.set };
+              if (Object.keys(c.inc).length > 0) update['$inc'] = c.inc;
+              if (Object.keys(c.max).length > 0) update['$max'] = c.max;
+              return { updateOne: { filter: { _id }, update, upsert: true } };
+            });
+            await this.rollup(r).bulkWrite(ops, { session, ordered: false });
+          }
+          if (p.sessions.size > 0) {
+            const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
+            await this.sessions.bulkWrite(
+              [...p.sessions].map(([_id, s]) => ({
+                updateOne: {
+                  filter: { _id },
+                  update: { $set: { watchedMs: s.watchedMs, viewed: s.viewed, expiresAt } },
+                  upsert: true,
+                },
+              })),
+              { session, ordered: false },
+            );
+          }
+          await this.checkpoints.updateOne(
+            { _id: consumer },
+            {
+              $set: {
+                lastId: last.id,
+                at: new Date(),
+                owner: lease.owner,
+                leaseUntil: new Date(Date.now() + lease.ms),
+              },
+            },
+            { session, upsert: true },
+          );
+          applied = { fresh, plan: p };
+        },
+        { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } },
+      );
+      return applied;
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  /** The newest stream id any consumer has applied ('0-0' before the first flush). */
+  async appliedUpTo(): Promise<string> {
+    let best = '0-0';
+    for (const c of await this.checkpoints.find({}).toArray()) {
+      if (c.lastId && compareStreamIds(c.lastId, best) > 0) best = c.lastId;
+    }
+    return best;
+  }
+
+  /**
+   * Takes or renews the consumer's lease: true when `owner` holds it for the next `ms`. Only the
+   * holder reads and applies the consumer's entries, so two processes configured with the same
+   * consumer name (two api processes with the inline aggregator) never interleave; the flush
+   * transaction checks the lease again (fencing).
+   */
+  async lease(consumer: string, owner: string, ms: number): Promise<boolean> {
+    const now = new Date();
+    try {
+      const res = await this.checkpoints.updateOne(
+        {
+          _id: consumer,
+          $or: [{ owner }, { owner: { $exists: false } }, { leaseUntil: { $lt: now } }],
+        },
+        { $set: { owner, leaseUntil: new Date(now.getTime() + ms) } },
+        { upsert: true },
+      );
+      return res.matchedCount + res.upsertedCount > 0;
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) return false; // held by another process
+      throw err;
+    }
+  }
+
+  /** Gives the lease up (clean shutdown), so a standby takes over at once. */
+  async release(consumer: string, owner: string): Promise<void> {
+    await this.checkpoints.updateOne({ _id: consumer, owner }, { $unset: { owner: '', leaseUntil: '' } });
+  }
+
+  /** Records a concurrency sample: the day's peak (and when), and the minute's highest. */
+  async samplePeak(day: string, minute: number, viewers: number, at: Date): Promise<void> {
+    await this.peaks.updateOne({ _id: day }, { $max: { [`m.${minute}`]: viewers } }, { upsert: true });
+    await this.peaks.updateOne(
+      { _id: day, $or: [{ peak: { $lt: viewers } }, { peak: { $exists: false } }] },
+      {
+        $set: { peak: viewers, at },
+      },
+    );
+  }
+
+  async peak(day: string): Promise<{ viewers: number; at: Date | null }> {
+    const doc = await this.peaks.findOne({ _id: day }, { projection: { m: 0 } });
+    return { viewers: doc?.peak ?? 0, at: doc?.at ?? null };
+  }
+
+  /** Rollup documents whose `day` is within [from, to], optionally narrowed by more fields. */
+  async byDays(
+    r: Rollup,
+    from: string,
+    to: string,
+    extra: Record<string, string> = {},
+  ): Promise<RollupDoc[]> {
+    return this.rollup(r)
+      .find({ day: { $gte: from, $lte: to }, ...extra })
+      .toArray();
+  }
+
+  /** Lessons by total views over the range (per-platform sums), highest first. */
+  async topLessons(from: string, to: string, limit: number): Promise<RollupDoc[]> {
+    return this.rollup('lesson_day')
+      .aggregate<RollupDoc>([
+        { $match: { day: { $gte: from, $lte: to } } },
+        {
+          $group: {
+            _id: '$lessonId',
+            grade: { $first: '$grade' },
+            subject: { $first: '$subject' },
+            vweb: { $sum: '$v.web' },
+            vtv: { $sum: '$v.tv' },
+            vrtc: { $sum: '$v.live-webrtc' },
+            wweb: { $sum: '$w.web' },
+            wtv: { $sum: '$w.tv' },
+            wrtc: { $sum: '$w.live-webrtc' },
+          },
+        },
+        { $addFields: { total: { $add: ['$vweb', '$vtv', '$vrtc'] } } },
+        { $sort: { total: -1, _id: 1 } },
+        { $limit: limit },
+      ])
+      .toArray();
+  }
+
+  async retention(lessonId: string): Promise<RollupDoc | null> {
+    return this.rollup('retention').findOne({ _id: lessonId });
+  }
+
+  /** The api's own lesson records (title, grade, subject, duration) for these ids. */
+  async lessons(ids: readonly string[]): Promise<Map<string, LessonMeta>> {
+    const oids = ids.filter((id) => /^[a-f0-9]{24}$/.test(id)).map((id) => new Types.ObjectId(id));
+    const out = new Map<string, LessonMeta>();
+    if (oids.length === 0) return out;
+    const docs = await this.db
+      .collection('lessons')
+      .find({ _id: { $in: oids } }, { projection: { title: 1, grade: 1, subject: 1, durationSec: 1 } })
+      .toArray();
+    for (const d of docs) {
+      const meta: LessonMeta = {};
+      if (typeof d['title'] === 'string') meta.title = d['title'];
+      if (typeof d['grade'] === 'string') meta.grade = d['grade'];
+      if (typeof d['subject'] === 'string') meta.subject = d['subject'];
+      if (typeof d['durationSec'] === 'number') meta.durationSec = d['durationSec'];
+      out.set(String(d._id), meta);
+    }
+    return out;
+  }
+}
+
+function ignoreExists(err: unknown): void {
+  if ((err as { code?: number }).code !== 48) throw err;
+}

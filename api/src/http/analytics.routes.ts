@@ -1,0 +1,206 @@
+import rateLimit from '@fastify/rate-limit';
+import {
+  AnalyticsRangeQuery,
+  AppError,
+  BreakdownQuery,
+  RetentionParams,
+  RetentionQuery,
+  TopLessonsQuery,
+  type AccessClaims,
+  type AnalyticsLang,
+  type AnalyticsTable,
+  type Role,
+} from '@sky/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import { AnalyticsIngestService } from '../services/analytics.ingest.js';
+import { csvLang, toCsv, type CsvRow } from '../services/analytics.csv.js';
+import { csvRows, dayRange, type AnalyticsQueryService } from '../services/analytics.query.js';
+
+export interface AnalyticsRouteOptions {
+  maxBatchBytes: number;
+  rate: { max: number; windowSec: number; redis: Redis; prefix: string };
+  verify: (token: string) => AccessClaims;
+}
+
+const ANALYSTS = ['analyst', 'admin'] as const;
+/** Beacon bodies as received, by request. */
+const rawBodies = new WeakMap<FastifyRequest, string>();
+/** Seconds a client should wait before retrying while the event store is down. */
+const RETRY_AFTER_SEC = 2;
+
+/** The signed-in role of a beacon sender, if it sent a valid token (header or ?access_token=). */
+function senderRole(req: FastifyRequest, verify: (t: string) => AccessClaims): Role | null {
+  const header = req.headers.authorization;
+  const q = (req.query as { access_token?: unknown } | null)?.access_token;
+  const token = header?.startsWith('Bearer ') ? header.slice(7) : typeof q === 'string' ? q : undefined;
+  if (!token) return null;
+  try {
+    return verify(token).role;
+  } catch {
+    return null; // an expired token must not lose a student's events
+  }
+}
+
+/**
+ * Viewing analytics: the public beacon ingest, and the bureau dashboard's read API (analysts and
+ * admins), each table also as CSV (`.csv` or `?format=csv`).
+ */
+export function analyticsRoutes(
+  ingest: AnalyticsIngestService,
+  query: AnalyticsQueryService,
+  opts: AnalyticsRouteOptions,
+): FastifyPluginAsyncZod {
+  return async (app) => {
+    // JSON bodies, kept as received too (the ingest stores a valid batch as it came); and
+    // navigator.sendBeacon's text/plain holding the same JSON. This plugin's scope only.
+    app.removeContentTypeParser(['application/json', 'text/plain']);
+    app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (req, body, done) => {
+      try {
+        const text = String(body);
+        const parsed = JSON.parse(text) as unknown;
+        if (req.url.startsWith('/api/analytics/beacons')) rawBodies.set(req, text);
+        done(null, parsed);
+      } catch {
+        const err = new Error('malformed JSON') as Error & { statusCode: number };
+        err.name = 'SyntaxError';
+        err.statusCode = 400;
+        done(err, undefined);
+      }
+    });
+    await app.register(rateLimit, {
+      global: false,
+      redis: opts.rate.redis,
+      nameSpace: `${opts.rate.prefix}:an:rl:`,
+      // Redis down: let the request through to the ingest, which answers 503 itself.
+      skipOnError: true,
+      errorResponseBuilder: (_req, ctx) =>
+        new AppError('RATE_LIMITED', `too many beacon batches; retry in ${ctx.after}`),
+    });
+
+    app.post(
+      '/api/analytics/beacons',
+      {
+        bodyLimit: opts.maxBatchBytes,
+        config: {
+          access: 'public',
+          rateLimit: {
+            max: opts.rate.max,
+            timeWindow: opts.rate.windowSec * 1000,
+            // After parsing, so that the client is the IP together with the batch's viewer.
+            hook: 'preHandler',
+            keyGenerator: (req) => `${req.ip}|${AnalyticsIngestService.viewerOf(req.body)}`,
+          },
+        },
+      },
+      async (req, reply) => {
+        try {
+          const res = await ingest.ingest(req.body, rawBodies.get(req), senderRole(req, opts.verify));
+          return await reply.code(202).send(res);
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'DEPENDENCY_DOWN') {
+            void reply.header('retry-after', String(RETRY_AFTER_SEC));
+          }
+          throw err;
+        }
+      },
+    );
+
+    const send = async (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      table: AnalyticsTable,
+      csv: boolean,
+      lang: AnalyticsLang | undefined,
+      data: unknown,
+      rows: (l: AnalyticsLang) => CsvRow[],
+    ) => {
+      if (!csv) return data;
+      const l = csvLang(lang, req.headers['accept-language']);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${table}.csv"`)
+        .send(toCsv(table, rows(l), l));
+    };
+    // Each table answers at /name and /name.csv.
+    const both = (name: string) => [`/api/analytics/${name}`, `/api/analytics/${name}.csv`];
+    const wantsCsv = (req: FastifyRequest, format: string | undefined) =>
+      format === 'csv' || req.url.split('?')[0]!.endsWith('.csv');
+
+    for (const url of both('summary')) {
+      app.get(
+        url,
+        { config: { access: ANALYSTS }, schema: { querystring: AnalyticsRangeQuery } },
+        async (req, reply) => {
+          const s = await query.summary(dayRange(req.query.from, req.query.to));
+          return send(req, reply, 'summary', wantsCsv(req, req.query.format), req.query.lang, s, (l) =>
+            csvRows.summary(s, l),
+          );
+        },
+      );
+    }
+    for (const url of both('timeseries')) {
+      app.get(
+        url,
+        { config: { access: ANALYSTS }, schema: { querystring: AnalyticsRangeQuery } },
+        async (req, reply) => {
+          const t = await query.timeseries(dayRange(req.query.from, req.query.to));
+          return send(req, reply, 'timeseries', wantsCsv(req, req.query.format), req.query.lang, t, () =>
+            csvRows.timeseries(t),
+          );
+        },
+      );
+    }
+    for (const url of both('top-lessons')) {
+      app.get(
+        url,
+        { config: { access: ANALYSTS }, schema: { querystring: TopLessonsQuery } },
+        async (req, reply) => {
+          const t = await query.topLessons(dayRange(req.query.from, req.query.to), req.query.limit);
+          return send(req, reply, 'top-lessons', wantsCsv(req, req.query.format), req.query.lang, t, (l) =>
+            csvRows.topLessons(t, l),
+          );
+        },
+      );
+    }
+    for (const url of both('breakdown')) {
+      app.get(
+        url,
+        { config: { access: ANALYSTS }, schema: { querystring: BreakdownQuery } },
+        async (req, reply) => {
+          const b = await query.breakdown(
+            dayRange(req.query.from, req.query.to),
+            req.query.dim,
+            req.query.district,
+          );
+          return send(req, reply, 'breakdown', wantsCsv(req, req.query.format), req.query.lang, b, (l) =>
+            csvRows.breakdown(b, l),
+          );
+        },
+      );
+    }
+    for (const url of both('quality')) {
+      app.get(
+        url,
+        { config: { access: ANALYSTS }, schema: { querystring: AnalyticsRangeQuery } },
+        async (req, reply) => {
+          const q = await query.quality(dayRange(req.query.from, req.query.to));
+          return send(req, reply, 'quality', wantsCsv(req, req.query.format), req.query.lang, q, () =>
+            csvRows.quality(q),
+          );
+        },
+      );
+    }
+    app.get(
+      '/api/analytics/retention/:lessonId',
+      { config: { access: ANALYSTS }, schema: { params: RetentionParams, querystring: RetentionQuery } },
+      async (req, reply) => {
+        const id = req.params.lessonId.replace(/\.csv$/, '');
+        const r = await query.retention(id);
+        const csv = req.query.format === 'csv' || req.params.lessonId.endsWith('.csv');
+        return send(req, reply, 'retention', csv, req.query.lang, r, () => csvRows.retention(r));
+      },
+    );
+  };
+}

@@ -1,0 +1,128 @@
+// Wiring of viewing analytics (adapters → services → routes), used by createApp and the worker process.
+import { once } from 'node:events';
+import type { AccessClaims } from '@sky/contracts';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Connection } from 'mongoose';
+import type { ApiConfig } from '../config.js';
+import { createAggregatorRedis, createAnalyticsRedis } from '../adapters/analytics.redis.js';
+import { AnalyticsRepository } from '../adapters/analytics.repository.js';
+import { analyticsRoutes } from '../http/analytics.routes.js';
+import { AnalyticsIngestService } from './analytics.ingest.js';
+import { AnalyticsQueryService } from './analytics.query.js';
+import { AnalyticsAggregator } from './analytics.worker.js';
+
+export type AnalyticsConfig = Pick<
+  ApiConfig,
+  | 'REDIS_URL'
+  | 'QUEUE_PREFIX'
+  | 'ANALYTICS_WORKER'
+  | 'ANALYTICS_CONSUMER'
+  | 'ANALYTICS_HEARTBEAT_SEC'
+  | 'ANALYTICS_MAX_BATCH_EVENTS'
+  | 'ANALYTICS_MAX_BATCH_BYTES'
+  | 'ANALYTICS_RATE_MAX'
+  | 'ANALYTICS_RATE_WINDOW_SEC'
+  | 'ANALYTICS_DEDUPE_TTL_SEC'
+  | 'ANALYTICS_STREAM_MAXLEN'
+  | 'ANALYTICS_FLUSH_EVENTS'
+  | 'ANALYTICS_FLUSH_MS'
+  | 'ANALYTICS_HLL_TTL_DAYS'
+  | 'ANALYTICS_CRASH_AFTER_COMMITS'
+  | 'ANALYTICS_LEASE_SEC'
+  | 'ANALYTICS_BACKLOG_HIGH'
+>;
+
+type Log = Pick<FastifyBaseLogger, 'warn' | 'info'>;
+
+/** The aggregation worker with its own Redis connections (the caller starts and stops it). */
+export async function createAggregator(config: AnalyticsConfig, mongo: Connection, log: Log) {
+  const repo = new AnalyticsRepository(mongo);
+  await repo.init();
+  const redis = createAggregatorRedis(config.REDIS_URL, {
+    prefix: config.QUEUE_PREFIX,
+    consumer: config.ANALYTICS_CONSUMER,
+    hllTtlSec: config.ANALYTICS_HLL_TTL_DAYS * 86_400,
+  });
+  let lastWarn = 0;
+  redis.onError((err) => {
+    if (Date.now() - lastWarn > 5000) log.warn({ err }, 'redis (analytics aggregator)');
+    lastWarn = Date.now();
+  });
+  const crashAfter = config.ANALYTICS_CRASH_AFTER_COMMITS;
+  const aggregator = new AnalyticsAggregator(redis, repo, {
+    consumer: config.ANALYTICS_CONSUMER,
+    flushEvents: config.ANALYTICS_FLUSH_EVENTS,
+    flushMs: config.ANALYTICS_FLUSH_MS,
+    heartbeatSec: config.ANALYTICS_HEARTBEAT_SEC,
+    leaseMs: config.ANALYTICS_LEASE_SEC * 1000,
+    log,
+    ...(crashAfter === undefined
+      ? {}
+      : {
+          afterCommit: (n: number) => {
+            if (n >= crashAfter) process.kill(process.pid, 'SIGKILL');
+          },
+        }),
+  });
+  return {
+    aggregator,
+    async close() {
+      await aggregator.stop();
+      await redis.close();
+    },
+  };
+}
+
+/** Ingest + dashboard routes, and the aggregator when ANALYTICS_WORKER=inline. */
+export async function createAnalytics(deps: {
+  config: AnalyticsConfig;
+  mongo: Connection;
+  logger: Log;
+  verify: (token: string) => AccessClaims;
+}) {
+  const { config } = deps;
+  const repo = new AnalyticsRepository(deps.mongo);
+  await repo.init();
+  let lastWarn = 0;
+  const redis = createAnalyticsRedis(config.REDIS_URL, {
+    prefix: config.QUEUE_PREFIX,
+    dedupeTtlSec: config.ANALYTICS_DEDUPE_TTL_SEC,
+    streamMaxLen: config.ANALYTICS_STREAM_MAXLEN,
+    onError: (err) => {
+      if (Date.now() - lastWarn > 5000) deps.logger.warn({ err }, 'redis (analytics ingest)');
+      lastWarn = Date.now();
+    },
+  });
+  // Commands fail fast while disconnected (no offline queue): start answering once connected.
+  if (redis.client.status !== 'ready') await once(redis.client, 'ready');
+  const heartbeatSec = () => config.ANALYTICS_HEARTBEAT_SEC;
+  const ingest = new AnalyticsIngestService(redis, {
+    maxEvents: config.ANALYTICS_MAX_BATCH_EVENTS,
+    heartbeatSec,
+    backlogHigh: config.ANALYTICS_BACKLOG_HIGH,
+  });
+  const query = new AnalyticsQueryService(repo, redis, { heartbeatSec });
+  const routes = analyticsRoutes(ingest, query, {
+    maxBatchBytes: config.ANALYTICS_MAX_BATCH_BYTES,
+    rate: {
+      max: config.ANALYTICS_RATE_MAX,
+      windowSec: config.ANALYTICS_RATE_WINDOW_SEC,
+      redis: redis.client,
+      prefix: config.QUEUE_PREFIX,
+    },
+    verify: deps.verify,
+  });
+  const worker =
+    config.ANALYTICS_WORKER === 'inline' ? await createAggregator(config, deps.mongo, deps.logger) : null;
+  worker?.aggregator.start();
+  return {
+    routes,
+    ingest,
+    query,
+    aggregator: worker?.aggregator ?? null,
+    async close() {
+      await worker?.close();
+      await redis.close();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import { posix } from 'node:path';
+import {
+  AppError,
+  TRANSCODE_PRIORITY,
+  type AccessClaims,
+  type LiveEndedJob,
+  type LiveInfo,
+} from '@sky/contracts';
+import type { LessonRecord, LessonRepository } from '../adapters/lessons.repository.js';
+import type { LiveRepository } from '../adapters/live.repository.js';
+import type { JobQueues } from '../adapters/queue.js';
+
+/**
+ * A lesson taught live: the teacher goes live here, the sfu runs the room and the HLS bridge, and its
+ * `live.ended` job turns the recording into the replay through the same transcode pipeline as uploads.
+ */
+export class LiveService {
+  constructor(
+    private readonly lessons: LessonRepository,
+    private readonly live: LiveRepository,
+    private readonly queues: JobQueues,
+    private readonly opts: { sfuUrl: string; mediaBaseUrl: string },
+  ) {}
+
+  /** The owner teacher (or an admin) starts teaching a draft lesson live. */
+  async start(actor: AccessClaims, id: string): Promise<LiveInfo> {
+    const rec = await this.lessons.findById(id);
+    if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
+    if (actor.role !== 'admin' && !(actor.role === 'teacher' && rec.teacherId === actor.sub))
+      throw new AppError('FORBIDDEN', 'only the lesson’s teacher or an admin may teach it live');
+    if (rec.live?.state === 'live') throw new AppError('CONFLICT', 'this lesson is already live');
+    if (rec.live?.state === 'ended') throw new AppError('CONFLICT', 'this lesson was already taught live');
+    if (rec.status !== 'draft' || rec.master || rec.source)
+      throw new AppError('CONFLICT', 'this lesson already has a video; create a new lesson to teach live');
+    // the lesson's teacher teaches (an admin may open the room for them)
+    const started = await this.live.start(id, rec.teacherId, new Date());
+    if (!started) throw new AppError('CONFLICT', 'this lesson is already live');
+    return this.info(started);
+  }
+
+  /** Where to watch: anyone signed in may ask (the sfu asks with the viewer's token on room.join). */
+  async get(id: string): Promise<LiveInfo> {
+    const rec = await this.lessons.findById(id);
+    if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
+    return this.info(rec);
+  }
+
+  /**
+   * The sfu's `live.ended`: the lesson ends once, and its recording is queued as a replay. Safe to run
+   * again (a re-delivered job): the state change is conditional and the transcode job id is fixed.
+   */
+  async ended(job: LiveEndedJob): Promise<void> {
+    const rec = await this.lessons.findById(job.lessonId);
+    if (!rec) return; // deleted meanwhile
+    const changed = await this.live.end(
+      job.lessonId,
+      {
+        teacherId: rec.live?.teacherId ?? rec.teacherId,
+        startedAt: rec.live?.startedAt ?? new Date(job.startedAt),
+        endedAt: new Date(job.endedAt),
+      },
+      job.recording
+        ? { status: 'processing' }
+        : { status: 'failed', failureReason: 'nothing was recorded while the lesson was live' },
+    );
+    const now = changed ?? (await this.lessons.findById(job.lessonId));
+    // queue (again) only while the replay is still to be made: never after it became ready
+    if (!job.recording || now?.status !== 'processing') return;
+    await this.queues.enqueue(
+      'transcode.vod',
+      {
+        lessonId: job.lessonId,
+        source: job.recording,
+        outputDir: posix.join('lessons', job.lessonId, `replay-${Date.parse(job.endedAt).toString(36)}`),
+        requestedBy: now.live?.teacherId ?? now.teacherId,
+        kind: 'replay',
+      },
+      { priority: TRANSCODE_PRIORITY.replay, jobId: `replay-${job.lessonId}` },
+    );
+  }
+
+  private info(rec: LessonRecord): LiveInfo {
+    const base = `${this.opts.mediaBaseUrl}/live/${rec.id}`;
+    return {
+      lessonId: rec.id,
+      state: rec.live?.state ?? 'idle',
+      teacherId: rec.live?.teacherId ?? rec.teacherId,
+      ...(rec.live ? { startedAt: rec.live.startedAt.toISOString() } : {}),
+      ...(rec.live?.endedAt ? { endedAt: rec.live.endedAt.toISOString() } : {}),
+      sfuUrl: this.opts.sfuUrl,
+      hls: { web: `${base}/web/master.m3u8`, tv: `${base}/tv/master.m3u8` },
+    };
+  }
+}

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  buildConcatArgs,
+  buildConcatList,
+  buildLiveArgs,
+  buildLiveMaster,
+  buildSdp,
+  LIVE_LADDER,
+  liveVideoGraph,
+  recordingPartName,
+  rungCodecs,
+} from './live-bridge-args.js';
+
+const plan = {
+  dir: '/m/live/L1',
+  segmentSec: 1,
+  listSize: 8,
+  run: 0,
+  hasVideo: true,
+  hasAudio: true,
+  ladder: LIVE_LADDER,
+};
+const hls = (folder: string, rung: string, type: 'fmp4' | 'mpegts', run = 0, flags = '') =>
+  `[select=\\'v:${rung === '720p' ? 0 : 1},a\\':f=hls:hls_time=1:hls_list_size=8:hls_delete_threshold=2:` +
+  `hls_flags=delete_segments+program_date_time+independent_segments+append_list+omit_endlist${flags}:hls_segment_type=${type}:` +
+  (type === 'fmp4' ? 'hls_fmp4_init_filename=init.mp4:' : '') +
+  `hls_segment_filename=/m/live/L1/${folder}/${rung}/seg_${run}_%05d.${type === 'fmp4' ? 'm4s' : 'ts'}]` +
+  `/m/live/L1/${folder}/${rung}/index.m3u8`;
+
+test('the SDP tells ffmpeg where mediasoup sends each stream (RTCP on port + 1), with the codec parameters', () => {
+  assert.equal(
+    buildSdp(
+      [
+        { kind: 'video', port: 20000, payloadType: 101, codecName: 'VP8', clockRate: 90000 },
+        {
+          kind: 'audio',
+          port: 20002,
+          payloadType: 100,
+          codecName: 'opus',
+          clockRate: 48000,
+          channels: 2,
+          parameters: { minptime: 10, useinbandfec: 1 },
+        },
+      ],
+      '127.0.0.1',
+    ),
+    [
+      'v=0',
+      'o=- 0 0 IN IP4 127.0.0.1',
+      's=sky-live-bridge',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      'm=video 20000 RTP/AVP 101',
+      'a=rtcp:20001',
+      'a=rtpmap:101 VP8/90000',
+      'a=recvonly',
+      'm=audio 20002 RTP/AVP 100',
+      'a=rtcp:20003',
+      'a=rtpmap:100 opus/48000/2',
+      'a=fmtp:100 minptime=10;useinbandfec=1',
+      'a=recvonly',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('one ffmpeg: decode once, encode the ladder once, tee to web fMP4 HLS, TV MPEG-TS HLS and the recording', () => {
+  assert.deepEqual(buildLiveArgs('/m/live/L1/input.sdp', plan), [
+    ...['-hide_banner', '-nostdin', '-loglevel', 'warning', '-protocol_whitelist', 'file,udp,rtp'],
+    ...['-fflags', '+genpts', '-analyzeduration', '1000000', '-reorder_queue_size', '64'],
+    ...['-i', '/m/live/L1/input.sdp'],
+    '-filter_complex',
+    '[0:v]fps=25,format=yuv420p,split=2[s0][s1];' +
+      '[s0]scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1[v0];' +
+      '[s1]scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:(ow-iw)/2:(oh-ih)/2,setsar=1[v1]',
+    ...['-map', '[v0]', '-map', '[v1]', '-map', '0:a:0'],
+    ...['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency'],
+    ...[
+      '-b:v:0',
+      '1800k',
+      '-maxrate:v:0',
+      '1980k',
+      '-bufsize:v:0',
+      '1800k',
+      '-profile:v:0',
+      'high',
+      '-level:v:0',
+      '3.1',
+    ],
+    ...[
+      '-b:v:1',
+      '600k',
+      '-maxrate:v:1',
+      '660k',
+      '-bufsize:v:1',
+      '600k',
+      '-profile:v:1',
+      'main',
+      '-level:v:1',
+      '3.0',
+    ],
+    ...['-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-force_key_frames', 'expr:gte(t,n_forced*1)'],
+    ...['-c:a', 'aac', '-b:a', '96k', '-ac', '2', '-ar', '48000'],
+    ...['-max_muxing_queue_size', '1024', '-max_interleave_delta', '500000', '-f', 'tee'],
+    [
+      hls('web', '720p', 'fmp4'),
+      hls('web', '360p', 'fmp4'),
+      hls('tv', '720p', 'mpegts'),
+      hls('tv', '360p', 'mpegts'),
+      "[select=\\'v:0,a\\':f=mpegts]/m/live/L1/recording/part-000.ts",
+    ].join('|'),
+  ]);
+});
+
+test('a restarted ffmpeg appends after a discontinuity, with its own segment names and recording part', () => {
+  const args = buildLiveArgs('/m/live/L1/input.sdp', { ...plan, run: 2, segmentSec: 2 });
+  const tee = args.at(-1)!;
+  assert.ok(tee.includes('hls_time=2:'));
+  assert.ok(tee.includes('+append_list+omit_endlist+discont_start:'));
+  assert.ok(tee.includes('/m/live/L1/tv/360p/seg_2_%05d.ts]'));
+  assert.ok(tee.endsWith('/m/live/L1/recording/part-002.ts'));
+  assert.equal(args[args.indexOf('-g') + 1], '50', 'a keyframe starts every 2 s segment');
+  assert.equal(args[args.indexOf('-force_key_frames') + 1], 'expr:gte(t,n_forced*2)');
+  assert.equal(recordingPartName(12), 'part-012.ts');
+});
+
+test('no camera: real-time black video; no mic: real-time silence — the same streams either way', () => {
+  const noVideo = buildLiveArgs('/in.sdp', { ...plan, hasVideo: false });
+  assert.deepEqual(noVideo.slice(12, 19), [
+    '-i',
+    '/in.sdp',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=black:s=1280x720:r=25',
+  ]);
+  assert.ok(noVideo[noVideo.indexOf('-filter_complex') + 1]!.startsWith('[1:v]fps=25,'));
+  assert.equal(noVideo[noVideo.lastIndexOf('-map') + 1], '0:a:0');
+
+  const noAudio = buildLiveArgs('/in.sdp', { ...plan, hasAudio: false });
+  assert.deepEqual(noAudio.slice(14, 19), [
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'anullsrc=channel_layout=stereo:sample_rate=48000',
+  ]);
+  assert.ok(noAudio[noAudio.indexOf('-filter_complex') + 1]!.startsWith('[0:v]fps=25,'));
+  assert.equal(noAudio[noAudio.lastIndexOf('-map') + 1], '1:a:0');
+  assert.equal(noAudio.at(-1), noVideo.at(-1), 'same outputs');
+
+  assert.throws(
+    () => buildLiveArgs('/in.sdp', { ...plan, hasAudio: false, hasVideo: false }),
+    /video or an audio/,
+  );
+  assert.throws(() => buildLiveArgs('/in.sdp', { ...plan, ladder: [] }), /at least one rung/);
+});
+
+test('a single-rung ladder needs no split', () => {
+  assert.equal(
+    liveVideoGraph([LIVE_LADDER[1]!]),
+    '[0:v]fps=25,format=yuv420p[s0];[s0]scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:(ow-iw)/2:(oh-ih)/2,setsar=1[v0]',
+  );
+});
+
+test('masters: every rung with bandwidth, resolution and codecs; fMP4 v7 for the web, v3 for set-top boxes', () => {
+  assert.equal(rungCodecs(LIVE_LADDER[0]!), 'avc1.64001f,mp4a.40.2');
+  assert.equal(
+    buildLiveMaster(LIVE_LADDER, 'fmp4'),
+    [
+      '#EXTM3U',
+      '#EXT-X-VERSION:7',
+      '#EXT-X-INDEPENDENT-SEGMENTS',
+      '#EXT-X-STREAM-INF:BANDWIDTH=2085600,RESOLUTION=1280x720,FRAME-RATE=25.000,CODECS="avc1.64001f,mp4a.40.2"',
+      '720p/index.m3u8',
+      '#EXT-X-STREAM-INF:BANDWIDTH=765600,RESOLUTION=640x360,FRAME-RATE=25.000,CODECS="avc1.4d401e,mp4a.40.2"',
+      '360p/index.m3u8',
+      '',
+    ].join('\n'),
+  );
+  assert.match(buildLiveMaster(LIVE_LADDER, 'mpegts'), /^#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF/);
+});
+
+test('recording parts join with concat; a crashed part stops at its last whole packet', () => {
+  assert.equal(
+    buildConcatList([{ file: "/m/it's/part-000.ts", outpoint: 12.5 }, { file: '/m/part-001.ts' }]),
+    "file '/m/it'\\''s/part-000.ts'\noutpoint 12.500000\nfile '/m/part-001.ts'\n",
+  );
+  assert.deepEqual(buildConcatArgs('/m/parts.txt', '/m/recording.mp4'), [
+    ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0'],
+    ...['-i', '/m/parts.txt', '-c', 'copy', '-movflags', '+faststart', '/m/recording.mp4'],
+  ]);
+});

@@ -1,0 +1,289 @@
+// Pure builders for the live HLS bridge: the SDP that tells ffmpeg where mediasoup sends RTP, the one
+// ffmpeg command (decode once, encode the live ladder once, fan out with the tee muxer) and the masters.
+
+/** One RTP stream mediasoup sends to ffmpeg over a PlainTransport (RTCP on port + 1). */
+export interface RtpInput {
+  kind: 'audio' | 'video';
+  port: number;
+  payloadType: number;
+  /** e.g. 'VP8', 'H264', 'opus' */
+  codecName: string;
+  clockRate: number;
+  channels?: number;
+  /** fmtp parameters as mediasoup gives them (packetization-mode, profile-level-id …). */
+  parameters?: Record<string, string | number>;
+}
+
+/** A rung of the live ladder: fixed output size (the input may change size when simulcast layers switch). */
+export interface LiveRung {
+  name: string;
+  width: number;
+  height: number;
+  videoKbps: number;
+  profile: 'high' | 'main';
+  /** x264 level × 10 */
+  level: number;
+}
+
+export const LIVE_LADDER: readonly LiveRung[] = [
+  { name: '720p', width: 1280, height: 720, videoKbps: 1800, profile: 'high', level: 31 },
+  { name: '360p', width: 640, height: 360, videoKbps: 600, profile: 'main', level: 30 },
+];
+
+export const LIVE_AUDIO = { kbps: 96, channels: 2, sampleRate: 48000 } as const;
+export const LIVE_FPS = 25;
+
+export interface LiveOutputPlan {
+  /** Absolute folder of this lesson's live output: web/, tv/ and recording/ live below it. */
+  dir: string;
+  segmentSec: number;
+  /** Segments kept in each sliding playlist. */
+  listSize: number;
+  /** 0 for the first ffmpeg of a lesson; later runs append to the playlists after a discontinuity. */
+  run: number;
+  /** Whether the teacher's camera/screen (resp. mic) is bridged; a missing one is filled in (black, silence). */
+  hasVideo: boolean;
+  hasAudio: boolean;
+  ladder: readonly LiveRung[];
+}
+
+export function buildSdp(inputs: RtpInput[], ip: string): string {
+  const lines = ['v=0', `o=- 0 0 IN IP4 ${ip}`, 's=sky-live-bridge', `c=IN IP4 ${ip}`, 't=0 0'];
+  for (const i of inputs) {
+    const pt = i.payloadType;
+    lines.push(`m=${i.kind} ${i.port} RTP/AVP ${pt}`, `a=rtcp:${i.port + 1}`);
+    lines.push(`a=rtpmap:${pt} ${i.codecName}/${i.clockRate}${i.channels ? `/${i.channels}` : ''}`);
+    const fmtp = Object.entries(i.parameters ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(';');
+    if (fmtp) lines.push(`a=fmtp:${pt} ${fmtp}`);
+    lines.push('a=recvonly');
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The filter graph: decode once, one fps conversion, then each rung letterboxed to its fixed size. */
+export function liveVideoGraph(ladder: readonly LiveRung[], source = '0:v', fps = LIVE_FPS): string {
+  const n = ladder.length;
+  const head = `[${source}]fps=${fps},format=yuv420p${n > 1 ? `,split=${n}${ladder.map((_, i) => `[s${i}]`).join('')}` : '[s0]'}`;
+  const rungs = ladder.map(
+    (r, i) =>
+      `[s${i}]scale=${r.width}:${r.height}:force_original_aspect_ratio=decrease,` +
+      `pad=${r.width}:${r.height}:(ow-iw)/2:(oh-ih)/2,setsar=1[v${i}]`,
+  );
+  return [head, ...rungs].join(';');
+}
+
+/** Quotes a value for a tee slave option list: the tee spec is unescaped twice (slave list, then options). */
+function teeValue(v: string): string {
+  return /[:,|\\'[\]]/.test(v) ? `\\'${v}\\'` : v;
+}
+
+function teeSlave(opts: Record<string, string>, target: string): string {
+  const list = Object.entries(opts)
+    .map(([k, v]) => `${k}=${teeValue(v)}`)
+    .join(':');
+  return `[${list}]${target}`;
+}
+
+/** The variant folders below web/ and tv/: one per rung. */
+export function variantNames(plan: Pick<LiveOutputPlan, 'ladder'>): string[] {
+  return plan.ladder.map((r) => r.name);
+}
+
+export function recordingPartName(run: number): string {
+  return `part-${String(run).padStart(3, '0')}.ts`;
+}
+
+function hlsSlave(plan: LiveOutputPlan, select: string, type: 'fmp4' | 'mpegts', variantDir: string) {
+  // omit_endlist: a restart for a new source must not tell players the lesson is over (LiveBridge.stop()
+  // writes the ENDLIST itself)
+  const flags = [
+    'delete_segments',
+    'program_date_time',
+    'independent_segments',
+    'append_list',
+    'omit_endlist',
+  ];
+  if (plan.run > 0) flags.push('discont_start');
+  const ext = type === 'fmp4' ? 'm4s' : 'ts';
+  return teeSlave(
+    {
+      select,
+      f: 'hls',
+      hls_time: String(plan.segmentSec),
+      hls_list_size: String(plan.listSize),
+      hls_delete_threshold: '2',
+      hls_flags: flags.join('+'),
+      hls_segment_type: type,
+      ...(type === 'fmp4' ? { hls_fmp4_init_filename: 'init.mp4' } : {}),
+      hls_segment_filename: `${variantDir}/seg_${plan.run}_%05d.${ext}`,
+    },
+    `${variantDir}/index.m3u8`,
+  );
+}
+
+/**
+ * The one live ffmpeg: RTP in (SDP), the ladder encoded once (x264 veryfast/zerolatency, a keyframe every
+ * segment on every rung, AAC from Opus), and the tee muxer writing the same packets to fMP4 HLS for the web,
+ * MPEG-TS HLS for set-top boxes and the recording part of this run (MPEG-TS of the top rung: it stays
+ * readable when ffmpeg is killed, and carries the in-band SPS/PPS the tee leaves out of global headers).
+ * A lesson without camera (or mic) gets black video (or silence) from a real-time filler input: the
+ * playlists, the masters and every recording part keep the same streams whatever the teacher shares.
+ */
+export function buildLiveArgs(sdpFile: string, plan: LiveOutputPlan): string[] {
+  if (!plan.hasVideo && !plan.hasAudio) throw new Error('buildLiveArgs needs a video or an audio input');
+  const top = plan.ladder[0];
+  if (!top) throw new Error('buildLiveArgs needs at least one rung');
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'warning',
+    '-protocol_whitelist',
+    'file,udp,rtp',
+    '-fflags',
+    '+genpts',
+    // mediasoup forwards video from a key frame on (dimensions known at once); a short probe keeps the
+    // playlists' PROGRAM-DATE-TIME (stamped when the muxer starts) close to the capture time
+    '-analyzeduration',
+    '1000000',
+    '-reorder_queue_size',
+    '64',
+    '-i',
+    sdpFile,
+  ];
+  let next = 1;
+  let video = '0:v';
+  let audio = '0:a:0';
+  if (!plan.hasVideo) {
+    args.push('-re', '-f', 'lavfi', '-i', `color=c=black:s=${top.width}x${top.height}:r=${LIVE_FPS}`);
+    video = `${next++}:v`;
+  }
+  if (!plan.hasAudio) {
+    args.push(
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      `anullsrc=channel_layout=stereo:sample_rate=${LIVE_AUDIO.sampleRate}`,
+    );
+    audio = `${next}:a:0`;
+  }
+  const ladder = plan.ladder;
+  args.push('-filter_complex', liveVideoGraph(ladder, video));
+  ladder.forEach((_, i) => args.push('-map', `[v${i}]`));
+  args.push('-map', audio);
+  const gop = String(LIVE_FPS * plan.segmentSec);
+  args.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency');
+  ladder.forEach((r, i) =>
+    args.push(
+      `-b:v:${i}`,
+      `${r.videoKbps}k`,
+      `-maxrate:v:${i}`,
+      `${Math.round(r.videoKbps * 1.1)}k`,
+      `-bufsize:v:${i}`,
+      `${r.videoKbps}k`,
+      `-profile:v:${i}`,
+      r.profile,
+      `-level:v:${i}`,
+      (r.level / 10).toFixed(1),
+    ),
+  );
+  args.push(
+    '-g',
+    gop,
+    '-keyint_min',
+    gop,
+    '-sc_threshold',
+    '0',
+    '-force_key_frames',
+    `expr:gte(t,n_forced*${plan.segmentSec})`,
+    '-c:a',
+    'aac',
+    '-b:a',
+    `${LIVE_AUDIO.kbps}k`,
+    '-ac',
+    String(LIVE_AUDIO.channels),
+    '-ar',
+    String(LIVE_AUDIO.sampleRate),
+  );
+  const selects = ladder.map((_, i) => `v:${i},a`);
+  const names = variantNames(plan);
+  const slaves: string[] = [];
+  for (const [type, folder] of [
+    ['fmp4', 'web'],
+    ['mpegts', 'tv'],
+  ] as const)
+    selects.forEach((sel, i) => slaves.push(hlsSlave(plan, sel, type, `${plan.dir}/${folder}/${names[i]}`)));
+  slaves.push(
+    teeSlave({ select: selects[0]!, f: 'mpegts' }, `${plan.dir}/recording/${recordingPartName(plan.run)}`),
+  );
+  // a mic that sends nothing for a while must not hold the video back (and the reverse)
+  args.push(
+    '-max_muxing_queue_size',
+    '1024',
+    '-max_interleave_delta',
+    '500000',
+    '-f',
+    'tee',
+    slaves.join('|'),
+  );
+  return args;
+}
+
+/** CODECS of a rung as HLS wants them (avc1.PPCCLL + AAC-LC). */
+export function rungCodecs(r: LiveRung): string {
+  const profile = r.profile === 'high' ? '6400' : '4d40';
+  return `avc1.${profile}${r.level.toString(16).padStart(2, '0')},mp4a.40.2`;
+}
+
+/** The master playlist of web/ (fMP4, version 7) or tv/ (MPEG-TS, version 3): written once per lesson. */
+export function buildLiveMaster(ladder: readonly LiveRung[], type: 'fmp4' | 'mpegts'): string {
+  const lines = ['#EXTM3U', `#EXT-X-VERSION:${type === 'fmp4' ? 7 : 3}`];
+  if (type === 'fmp4') lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  for (const r of ladder)
+    lines.push(
+      `#EXT-X-STREAM-INF:BANDWIDTH=${Math.round((r.videoKbps + LIVE_AUDIO.kbps) * 1100)},` +
+        `RESOLUTION=${r.width}x${r.height},FRAME-RATE=${LIVE_FPS.toFixed(3)},CODECS="${rungCodecs(r)}"`,
+      `${r.name}/index.m3u8`,
+    );
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * The concat demuxer list joining the recording parts of every ffmpeg run. A part whose ffmpeg was killed
+ * ends in a torn packet: `outpoint` (its last packet's time) leaves that packet out.
+ */
+export function buildConcatList(parts: { file: string; outpoint?: number | undefined }[]): string {
+  return (
+    parts
+      .map(
+        (p) =>
+          `file '${p.file.replace(/'/g, "'\\''")}'` +
+          (p.outpoint !== undefined ? `\noutpoint ${p.outpoint.toFixed(6)}` : ''),
+      )
+      .join('\n') + '\n'
+  );
+}
+
+export function buildConcatArgs(listFile: string, output: string): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'concat',
+    '-safe',
+    '0',
+    '-i',
+    listFile,
+    '-c',
+    'copy',
+    '-movflags',
+    '+faststart',
+    output,
+  ];
+}

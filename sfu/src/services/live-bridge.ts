@@ -1,0 +1,400 @@
+// The live HLS bridge of one room: the teacher's video + mic → PlainTransport consumers → ONE ffmpeg that
+// re-encodes once into a small ladder and writes live HLS (fMP4 for the web, MPEG-TS for set-top boxes) and
+// the recording. Viewers never reach the teacher with key frame requests: only this bridge asks, at (re)start.
+//
+// A missing camera (or mic) is filled with black video (or silence), so the masters, the playlists and every
+// recording part keep the same streams whatever the teacher shares. ffmpeg's log: <dir>/.ffmpeg.log.
+//
+// Which video: the room passes the one it wants on the HLS stage — the screen share while it is active,
+// else the camera (RoomService decides; the bridge bridges whatever `video` it gets). Every change of
+// source or router restarts ffmpeg: playlists continue after an EXT-X-DISCONTINUITY, and each ffmpeg run
+// writes its own recording part; stop() joins the parts into one file.
+import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as mediasoup from 'mediasoup';
+import {
+  createFfmpegLive,
+  freeUdpPortPair,
+  udpPortsBound,
+  type FfmpegLive,
+  type LiveProcess,
+} from '../adapters/ffmpeg-live.js';
+import {
+  buildConcatArgs,
+  buildConcatList,
+  buildLiveArgs,
+  buildLiveMaster,
+  buildSdp,
+  LIVE_LADDER,
+  recordingPartName,
+  variantNames,
+  type LiveRung,
+  type RtpInput,
+} from './live-bridge-args.js';
+
+type Router = mediasoup.types.Router;
+type Producer = mediasoup.types.Producer;
+
+/** pino-compatible */
+export interface BridgeLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface LiveBridgeDeps {
+  mediaDir: string;
+  ffmpegPath: string;
+  log: BridgeLogger;
+  /** Where the PlainTransports listen (RTC_LISTEN_IP); ffmpeg always runs on this host (127.0.0.1). */
+  listenIp: string;
+  /** Defaults to the ffprobe beside ffmpegPath. */
+  ffprobePath?: string;
+  /** Segment length of the live playlists (LIVE_HLS_SEGMENT_SEC, default 1). */
+  segmentSec?: number;
+  /** Segments kept in each sliding playlist (default 8). */
+  listSize?: number;
+  ladder?: readonly LiveRung[];
+  /** Injected in tests; defaults to the real adapter. */
+  ffmpeg?: FfmpegLive;
+}
+
+export interface BridgeSources {
+  video?: Producer | undefined;
+  audio?: Producer | undefined;
+}
+
+interface Leg {
+  kind: 'audio' | 'video';
+  producerId: string;
+  transport: mediasoup.types.PlainTransport;
+  consumer: mediasoup.types.Consumer;
+  input: RtpInput;
+}
+
+const FFMPEG_HOST = '127.0.0.1';
+const BIND_TIMEOUT_MS = 10_000;
+const DRAIN_MAX_MS = 20_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class LiveBridge {
+  readonly paths: { web: string; tv: string };
+  /** How many times ffmpeg was started (restarts included): for health and tests. */
+  runs = 0;
+  private readonly rel: string;
+  private readonly dir: string;
+  private readonly ffmpeg: FfmpegLive;
+  private router: Router;
+  private legs: Leg[] = [];
+  private proc: LiveProcess | undefined;
+  private intentional = false;
+  private stopped = false;
+  private chain: Promise<void> = Promise.resolve();
+  private restartTimer: NodeJS.Timeout | undefined;
+  private crashes: number[] = [];
+  /** Runs whose ffmpeg was killed: their recording part ends in a torn packet. */
+  private readonly crashedRuns = new Set<number>();
+
+  private firstStart: number | undefined;
+  private lastStop: number | undefined;
+
+  constructor(
+    readonly lessonId: string,
+    router: Router,
+    private readonly deps: LiveBridgeDeps,
+  ) {
+    if (!/^[\w-]+$/.test(lessonId)) throw new Error(`unsafe lesson id for a folder name: ${lessonId}`);
+    this.router = router;
+    this.rel = `live/${lessonId}`;
+    this.dir = join(deps.mediaDir, this.rel);
+    this.paths = { web: `${this.rel}/web/master.m3u8`, tv: `${this.rel}/tv/master.m3u8` };
+    this.ffmpeg =
+      deps.ffmpeg ??
+      createFfmpegLive({
+        ffmpeg: deps.ffmpegPath,
+        ...(deps.ffprobePath ? { ffprobe: deps.ffprobePath } : {}),
+      });
+  }
+
+  /** The running ffmpeg's pid (undefined while idle): tests kill it to prove the restart. */
+  get ffmpegPid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** Called whenever the teacher's producers change, or with a NEW router after a worker restart. */
+  update(sources: BridgeSources, router?: Router): Promise<void> {
+    return this.serial(async () => {
+      if (this.stopped) return;
+      const routerChanged = router !== undefined && router !== this.router;
+      if (router) this.router = router;
+      const want = {
+        video: live(sources.video) ? sources.video : undefined,
+        audio: live(sources.audio) ? sources.audio : undefined,
+      };
+      const same =
+        !routerChanged &&
+        this.proc !== undefined &&
+        this.legs.find((l) => l.kind === 'video')?.producerId === want.video?.id &&
+        this.legs.find((l) => l.kind === 'audio')?.producerId === want.audio?.id;
+      if (same) return;
+      await this.teardown();
+      if (!want.video && !want.audio) {
+        this.deps.log.info({ lessonId: this.lessonId }, 'live bridge idle: no teacher media');
+        return;
+      }
+      try {
+        if (want.video) this.legs.push(await this.openLeg(want.video));
+        if (want.audio) this.legs.push(await this.openLeg(want.audio));
+        await this.startFfmpeg();
+      } catch (err) {
+        this.deps.log.error(
+          { lessonId: this.lessonId, err: (err as Error).message },
+          'live bridge could not start',
+        );
+        await this.teardown();
+        throw err;
+      }
+    });
+  }
+
+  /** Stops ffmpeg, joins the recording parts; returns the recording relative to mediaDir (or null). */
+  stop(): Promise<{ recording: string | null; durationSec: number }> {
+    return this.serial(async () => {
+      if (this.stopped) return { recording: null, durationSec: 0 };
+      this.stopped = true;
+      await this.teardown(true);
+      await this.endPlaylists();
+      return this.finaliseRecording();
+    });
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  private async openLeg(producer: Producer): Promise<Leg> {
+    const kind = producer.kind;
+    const codec = producer.rtpParameters.codecs[0];
+    if (!codec) throw new Error(`producer ${producer.id} has no codec`);
+    const port = await this.pickPort();
+    const transport = await this.router.createPlainTransport({
+      listenInfo: { protocol: 'udp', ip: this.deps.listenIp },
+      rtcpMux: false,
+      comedia: false,
+    });
+    try {
+      await transport.connect({ ip: FFMPEG_HOST, port, rtcpPort: port + 1 });
+      const mime = codec.mimeType.toLowerCase();
+      // only the media codec: ffmpeg cannot use RTX, and no header extensions
+      const codecs = (this.router.rtpCapabilities.codecs ?? []).filter(
+        (c) => c.mimeType.toLowerCase() === mime,
+      );
+      const consumer = await transport.consume({
+        producerId: producer.id,
+        rtpCapabilities: { codecs, headerExtensions: [] },
+        paused: true,
+      });
+      const c = consumer.rtpParameters.codecs[0]!;
+      const input: RtpInput = {
+        kind,
+        port,
+        payloadType: c.payloadType,
+        codecName: c.mimeType.split('/')[1] ?? '',
+        clockRate: c.clockRate,
+        ...(c.channels ? { channels: c.channels } : {}),
+        ...(c.parameters ? { parameters: c.parameters as Record<string, string | number> } : {}),
+      };
+      return { kind, producerId: producer.id, transport, consumer, input };
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+  }
+
+  private async pickPort(): Promise<number> {
+    const taken = new Set(this.legs.flatMap((l) => [l.input.port, l.input.port + 1]));
+    for (;;) {
+      const p = await freeUdpPortPair(FFMPEG_HOST);
+      if (!taken.has(p) && !taken.has(p + 1)) return p;
+    }
+  }
+
+  private plan() {
+    return {
+      dir: this.dir,
+      segmentSec: this.deps.segmentSec ?? 1,
+      listSize: this.deps.listSize ?? 8,
+      run: this.runs,
+      hasVideo: this.legs.some((l) => l.kind === 'video'),
+      hasAudio: this.legs.some((l) => l.kind === 'audio'),
+      ladder: this.deps.ladder ?? LIVE_LADDER,
+    };
+  }
+
+  private async startFfmpeg(): Promise<void> {
+    const plan = this.plan();
+    if (this.runs === 0) await rm(this.dir, { recursive: true, force: true });
+    const names = variantNames(plan);
+    for (const folder of ['web', 'tv'])
+      for (const n of names) await mkdir(join(this.dir, folder, n), { recursive: true });
+    await mkdir(join(this.dir, 'recording'), { recursive: true });
+    await writeFile(join(this.dir, 'web', 'master.m3u8'), buildLiveMaster(plan.ladder, 'fmp4'));
+    await writeFile(join(this.dir, 'tv', 'master.m3u8'), buildLiveMaster(plan.ladder, 'mpegts'));
+    // dot files: the media store is served at /media, which refuses dotfiles (ports, args, logs stay private)
+    const sdpFile = join(this.dir, '.input.sdp');
+    await writeFile(
+      sdpFile,
+      buildSdp(
+        this.legs.map((l) => l.input),
+        FFMPEG_HOST,
+      ),
+    );
+
+    const args = buildLiveArgs(sdpFile, plan);
+    const runIndex = this.runs;
+    this.runs += 1;
+    this.intentional = false;
+    const proc = this.ffmpeg.start(args, join(this.dir, '.ffmpeg.log'));
+    this.proc = proc;
+    this.firstStart ??= Date.now();
+    void proc.exited.then(({ code, signal }) => this.onExit(proc, runIndex, code, signal));
+
+    // RTP sent before ffmpeg listens is lost, and VP8/H264 cannot be decoded before a key frame
+    const ports = this.legs.flatMap((l) => [l.input.port, l.input.port + 1]);
+    const deadline = Date.now() + BIND_TIMEOUT_MS;
+    while (!udpPortsBound(ports)) {
+      if (this.proc !== proc) return; // died while starting: onExit restarts it
+      if (Date.now() > deadline) throw new Error('ffmpeg did not bind its RTP ports within 10 s');
+      await sleep(50);
+    }
+    for (const leg of this.legs) {
+      await leg.consumer.resume();
+      if (leg.kind === 'video') await leg.consumer.requestKeyFrame();
+    }
+    this.deps.log.info(
+      { lessonId: this.lessonId, pid: proc.pid, run: this.runs, legs: this.legs.map((l) => l.kind) },
+      'live bridge ffmpeg started',
+    );
+  }
+
+  private onExit(proc: LiveProcess, run: number, code: number | null, signal: string | null): void {
+    if (this.proc !== proc) return;
+    this.proc = undefined;
+    this.lastStop = Date.now();
+    if (this.intentional || this.stopped) return;
+    this.crashedRuns.add(run);
+    const now = Date.now();
+    this.crashes = [...this.crashes.filter((t) => now - t < 60_000), now];
+    // back off when it keeps dying (a broken input): 0.5 s, 1 s, 2 s … up to 10 s
+    const delay = Math.min(10_000, 500 * 2 ** (this.crashes.length - 1));
+    this.deps.log.error(
+      { lessonId: this.lessonId, code, signal, restartInMs: delay },
+      'live bridge ffmpeg died; restarting',
+    );
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.serial(async () => {
+        if (this.stopped || this.proc || this.legs.length === 0) return;
+        for (const leg of this.legs) await leg.consumer.pause();
+        await this.startFfmpeg();
+      }).catch((err: unknown) =>
+        this.deps.log.error(
+          { lessonId: this.lessonId, err: (err as Error).message },
+          'live bridge restart failed',
+        ),
+      );
+    }, delay);
+  }
+
+  /**
+   * Stops ffmpeg and closes the legs. At the end of the lesson (`drain`) the input is cut first and ffmpeg
+   * gets to encode what it still holds: on a busy machine it runs behind real time, and SIGINT would drop
+   * that backlog from the recording. Done when the recording part stops growing (1 s), at most DRAIN_MAX_MS.
+   */
+  private async teardown(drain = false): Promise<void> {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const proc = this.proc;
+    // black-video / silence fillers never run dry: only drain when both inputs are real
+    const fillers = !this.legs.some((l) => l.kind === 'video') || !this.legs.some((l) => l.kind === 'audio');
+    if (proc && drain && !fillers) {
+      for (const leg of this.legs) leg.transport.close();
+      const part = join(this.dir, 'recording', recordingPartName(this.runs - 1));
+      const size = () =>
+        stat(part).then(
+          (st) => st.size,
+          () => 0,
+        );
+      const deadline = Date.now() + DRAIN_MAX_MS;
+      let last = await size();
+      let still = 0;
+      while (this.proc === proc && still < 2 && Date.now() < deadline) {
+        await sleep(500);
+        const now = await size();
+        still = now === last ? still + 1 : 0;
+        last = now;
+      }
+    }
+    if (proc) {
+      this.intentional = true;
+      await proc.stop();
+      this.proc = undefined;
+      this.lastStop = Date.now();
+    }
+    for (const leg of this.legs) leg.transport.close();
+    this.legs = [];
+  }
+
+  /** Players stop waiting for segments once the playlists say the lesson is over. */
+  private async endPlaylists(): Promise<void> {
+    if (this.runs === 0) return;
+    for (const folder of ['web', 'tv'])
+      for (const name of variantNames({ ladder: this.deps.ladder ?? LIVE_LADDER })) {
+        const file = join(this.dir, folder, name, 'index.m3u8');
+        const text = await readFile(file, 'utf8').catch(() => undefined);
+        if (text !== undefined && !text.includes('#EXT-X-ENDLIST'))
+          await appendFile(file, '#EXT-X-ENDLIST\n');
+      }
+  }
+
+  private async finaliseRecording(): Promise<{ recording: string | null; durationSec: number }> {
+    const recDir = join(this.dir, 'recording');
+    const parts: { file: string; outpoint?: number | undefined }[] = [];
+    for (let run = 0; run < this.runs; run++) {
+      const file = join(recDir, recordingPartName(run));
+      const size = await stat(file).then(
+        (s) => s.size,
+        () => 0,
+      );
+      // an ffmpeg that died before its first packets leaves (almost) nothing
+      if (size < 4096) continue;
+      const outpoint = this.crashedRuns.has(run) ? await this.ffmpeg.lastPacketTime(file, 'v:0') : undefined;
+      parts.push({ file, outpoint });
+    }
+    if (parts.length === 0) return { recording: null, durationSec: 0 };
+    const listFile = join(recDir, '.parts.txt');
+    await writeFile(listFile, buildConcatList(parts));
+    const out = join(recDir, 'recording.mp4');
+    await this.ffmpeg.run(buildConcatArgs(listFile, out));
+    const durationSec = await this.ffmpeg.durationSec(out);
+    this.deps.log.info(
+      {
+        lessonId: this.lessonId,
+        parts: parts.length,
+        durationSec,
+        wallSec: this.firstStart && this.lastStop ? (this.lastStop - this.firstStart) / 1000 : undefined,
+      },
+      'live recording finalised',
+    );
+    return { recording: `${this.rel}/recording/recording.mp4`, durationSec };
+  }
+}
+
+function live(p: Producer | undefined): p is Producer {
+  return p !== undefined && !p.closed;
+}

@@ -1,0 +1,140 @@
+// The live rooms of this sfu process: who may join which lesson (asked of the api), with which role,
+// room creation on the least-loaded worker, the audience cap, and the end of a lesson (the bridge's
+// recording → the durable `live.ended` job).
+import { AppError, type AccessClaims, type LiveEndedJob, type LiveJoinReply } from '@sky/contracts';
+import type { ApiClient } from '../adapters/api-client.js';
+import { Peer, Room, type Notify, type RoomDeps } from './room.js';
+
+export interface RoomServiceDeps extends RoomDeps {
+  api: ApiClient;
+  /** Students over WebRTC per room; past it joins are refused with ROOM_FULL (clients play HLS). */
+  audienceCap: number;
+  /** Enqueues the durable `live.ended` job (the api turns the recording into the replay). */
+  liveEnded(job: LiveEndedJob): Promise<void>;
+}
+
+/** Lessons ended here are refused at once, even before the api has processed `live.ended`. */
+const ENDED_KEPT = 1000;
+
+export class RoomService {
+  private readonly rooms = new Map<string, Room>();
+  private readonly opening = new Map<string, Promise<Room>>();
+  private readonly ended = new Map<string, string>();
+
+  constructor(private readonly deps: RoomServiceDeps) {}
+
+  room(lessonId: string): Room | undefined {
+    return this.rooms.get(lessonId);
+  }
+
+  list(): Room[] {
+    return [...this.rooms.values()];
+  }
+
+  /**
+   * Admits the token's user to a live lesson's room. Role: teacher iff the api names them the lesson's
+   * live teacher (or they are an admin); nothing in the request can change it.
+   */
+  async join(
+    actor: AccessClaims,
+    token: string,
+    lessonId: string,
+    notify: Notify,
+  ): Promise<{ room: Room; peer: Peer }> {
+    if (this.ended.has(lessonId)) throw new AppError('NOT_LIVE', 'this live lesson has ended');
+    const [info, me] = await Promise.all([
+      this.deps.api.liveInfo(lessonId, token),
+      this.deps.api.me(token).catch(() => undefined),
+    ]);
+    if (info.state !== 'live')
+      throw new AppError('NOT_LIVE', info.state === 'ended' ? 'this live lesson has ended' : 'not live yet');
+    const role = actor.sub === info.teacherId || actor.role === 'admin' ? 'teacher' : 'student';
+    const room = await this.openRoom(lessonId, info.teacherId, info.startedAt ?? new Date().toISOString());
+    await room.settled();
+    if (role === 'student' && !room.stage.isOnStage(actor.sub) && room.students() >= this.deps.audienceCap) {
+      throw new AppError('ROOM_FULL', 'the interactive class is full; watch the live stream');
+    }
+    const peer = new Peer(actor.sub, me?.displayName ?? actor.sub, role, notify);
+    room.addPeer(peer);
+    return { room, peer };
+  }
+
+  snapshot(room: Room, peer: Peer): LiveJoinReply {
+    return {
+      lessonId: room.lessonId,
+      peerId: peer.id,
+      userId: peer.userId,
+      role: peer.role,
+      routerRtpCapabilities: room.routerRtpCapabilities,
+      producers: room.producerInfos(peer),
+      stage: room.stage.state(),
+      viewerCount: room.peers.size,
+      epoch: room.epoch,
+      startedAt: room.startedAt,
+    };
+  }
+
+  private openRoom(lessonId: string, teacherId: string, startedAt: string): Promise<Room> {
+    const open = this.rooms.get(lessonId);
+    if (open && !open.closed) return Promise.resolve(open);
+    let pending = this.opening.get(lessonId);
+    if (!pending) {
+      pending = Room.open(lessonId, teacherId, startedAt, this.deps)
+        .then((room) => {
+          this.rooms.set(lessonId, room);
+          this.deps.log.info({ lessonId }, 'live room opened');
+          return room;
+        })
+        .finally(() => this.opening.delete(lessonId));
+      this.opening.set(lessonId, pending);
+    }
+    return pending;
+  }
+
+  leave(room: Room, peer: Peer): void {
+    room.removePeer(peer);
+  }
+
+  /** The teacher ends the lesson: bridge stopped, recording finalised, `live.ended` enqueued, clients told. */
+  async end(room: Room, actor: Peer) {
+    room.mustTeach(actor);
+    await room.settled();
+    // Two clicks (or two teacher tabs): only the first ends it.
+    if (this.ended.has(room.lessonId)) throw new AppError('NOT_LIVE', 'this live lesson has ended');
+    this.rooms.delete(room.lessonId);
+    this.ended.set(room.lessonId, new Date().toISOString());
+    if (this.ended.size > ENDED_KEPT) this.ended.delete(this.ended.keys().next().value!);
+    const ended = await room.end();
+    const job: LiveEndedJob = {
+      lessonId: room.lessonId,
+      recording: ended.recording,
+      startedAt: room.startedAt,
+      endedAt: ended.endedAt,
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.liveEnded(job);
+        break;
+      } catch (err) {
+        this.deps.log.error(
+          { lessonId: room.lessonId, attempt, err: (err as Error).message },
+          'live.ended enqueue failed',
+        );
+        if (attempt >= 3)
+          throw new AppError(
+            'DEPENDENCY_DOWN',
+            'the lesson ended but its replay could not be queued; tell an admin',
+          );
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
+    this.deps.log.info({ lessonId: room.lessonId, recording: ended.recording }, 'live room ended');
+    return { lessonId: ended.lessonId, endedAt: ended.endedAt, recording: ended.recording };
+  }
+
+  async close(): Promise<void> {
+    const rooms = [...this.rooms.values()];
+    this.rooms.clear();
+    await Promise.all(rooms.map((r) => r.shutdown()));
+  }
+}

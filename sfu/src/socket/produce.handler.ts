@@ -1,0 +1,23 @@
+import { joined, type LiveHandlers } from './wrap.js';
+
+/** Publishing: the teacher's camera/mic/screen, an invited student's mic/camera; own producers only. */
+export const produceHandlers: LiveHandlers<
+  'produce' | 'producer.pause' | 'producer.resume' | 'producer.close'
+> = {
+  async produce(ctx, req) {
+    const { room, peer } = await joined(ctx);
+    return room.produce(peer, req);
+  },
+  async 'producer.pause'(ctx, req) {
+    const { room, peer } = await joined(ctx);
+    return room.setProducerPaused(peer, req.producerId, true);
+  },
+  async 'producer.resume'(ctx, req) {
+    const { room, peer } = await joined(ctx);
+    return room.setProducerPaused(peer, req.producerId, false);
+  },
+  async 'producer.close'(ctx, req) {
+    const { room, peer } = await joined(ctx);
+    return room.closeProducer(peer, req.producerId);
+  },
+};

@@ -1,0 +1,161 @@
+// A stand-in teacher for the live bridge tests and bench (Node has no WebRTC): ffmpeg encodes a test pattern
+// (VP8, optionally with the wall clock burned in) and a sine (Opus) and sends them as RTP into PlainTransport
+// producers, exactly what a browser's camera and microphone become inside mediasoup.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type * as mediasoup from 'mediasoup';
+
+export const LIVE_TEST_CODECS: mediasoup.types.RouterRtpCodecCapability[] = [
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
+  {
+    kind: 'video',
+    mimeType: 'video/H264',
+    clockRate: 90000,
+    parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 },
+  },
+];
+
+/** The wall clock burned into each frame: 24 white/black boxes, bit i of (epoch ms mod 2^24), in a strip. */
+export const CLOCK_BITS = 24;
+export const clockBox = (height: number, bit: number) => ({
+  x: 8 + bit * 24,
+  y: height - 36,
+  size: 20,
+});
+
+/**
+ * Frames are stamped with the wall clock when they leave the test pattern (RTCTIME, with -re that is the
+ * capture instant), then retimed to a steady 25 fps for the encoder.
+ */
+export function clockFilter(height: number): string {
+  const boxes = Array.from({ length: CLOCK_BITS }, (_, i) => {
+    const b = clockBox(height, i);
+    return `drawbox=x=${b.x}:y=${b.y}:w=${b.size}:h=${b.size}:color=white:t=fill:enable='eq(mod(floor(t*1000/${2 ** i}),2),1)'`;
+  });
+  return [
+    'settb=1/1000',
+    'setpts=RTCTIME/1000',
+    `drawbox=x=0:y=${height - 40}:w=iw:h=28:color=black:t=fill`,
+    ...boxes,
+    'setpts=N*40',
+  ].join(',');
+}
+
+export interface FakeTeacher {
+  video?: mediasoup.types.Producer;
+  audio?: mediasoup.types.Producer;
+  ffmpeg: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const VIDEO_SSRC = 22_222_222;
+const AUDIO_SSRC = 11_111_111;
+
+/**
+ * `clock`: burn the wall clock (ms) into the picture, for glass-to-glass latency measurements.
+ * A key frame every second: ffmpeg cannot answer the key frame requests a browser would.
+ */
+export async function startFakeTeacher(
+  router: mediasoup.types.Router,
+  opts: { video?: boolean; audio?: boolean; clock?: boolean; size?: string } = {},
+): Promise<FakeTeacher> {
+  const wantVideo = opts.video ?? true;
+  const wantAudio = opts.audio ?? true;
+  const transport = await router.createPlainTransport({
+    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
+    rtcpMux: false,
+    comedia: true,
+  });
+  const audioTransport = await router.createPlainTransport({
+    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
+    rtcpMux: false,
+    comedia: true,
+  });
+  const video = wantVideo
+    ? await transport.produce({
+        kind: 'video',
+        rtpParameters: {
+          codecs: [{ mimeType: 'video/VP8', payloadType: 102, clockRate: 90000 }],
+          encodings: [{ ssrc: VIDEO_SSRC }],
+        },
+      })
+    : undefined;
+  const audio = wantAudio
+    ? await audioTransport.produce({
+        kind: 'audio',
+        rtpParameters: {
+          codecs: [{ mimeType: 'audio/opus', payloadType: 101, clockRate: 48000, channels: 2 }],
+          encodings: [{ ssrc: AUDIO_SSRC }],
+        },
+      })
+    : undefined;
+
+  const size = opts.size ?? '640x360';
+  const vf = opts.clock ? clockFilter(Number(size.split('x')[1])) : undefined;
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
+  if (wantVideo) args.push('-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`);
+  if (wantAudio) args.push('-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000');
+  if (wantVideo) {
+    args.push('-map', '0:v');
+    if (vf) args.push('-vf', vf);
+    args.push(
+      '-c:v',
+      'libvpx',
+      '-deadline',
+      'realtime',
+      '-cpu-used',
+      '8',
+      // no look-ahead: a camera encoder sends each frame as soon as it is captured
+      '-lag-in-frames',
+      '0',
+      '-auto-alt-ref',
+      '0',
+      '-b:v',
+      '600k',
+      '-g',
+      '25',
+      '-keyint_min',
+      '25',
+      '-f',
+      'rtp',
+      '-ssrc',
+      String(VIDEO_SSRC),
+      '-payload_type',
+      '102',
+      `rtp://127.0.0.1:${transport.tuple.localPort}?rtcpport=${transport.rtcpTuple!.localPort}&pkt_size=1200`,
+    );
+  }
+  if (wantAudio)
+    args.push(
+      '-map',
+      `${wantVideo ? 1 : 0}:a`,
+      '-c:a',
+      'libopus',
+      '-ac',
+      '2',
+      '-ar',
+      '48000',
+      '-b:a',
+      '64k',
+      '-f',
+      'rtp',
+      '-ssrc',
+      String(AUDIO_SSRC),
+      '-payload_type',
+      '101',
+      `rtp://127.0.0.1:${audioTransport.tuple.localPort}?rtcpport=${audioTransport.rtcpTuple!.localPort}&pkt_size=1200`,
+    );
+  const ffmpeg = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<void>((r) => ffmpeg.once('exit', () => r()));
+  return {
+    ...(video ? { video } : {}),
+    ...(audio ? { audio } : {}),
+    ffmpeg,
+    async stop() {
+      if (ffmpeg.exitCode === null && ffmpeg.signalCode === null) ffmpeg.kill('SIGKILL');
+      await exited;
+      transport.close();
+      audioTransport.close();
+    },
+  };
+}

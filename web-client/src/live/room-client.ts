@@ -1,0 +1,556 @@
+// One browser's place in a live room: socket.io signalling (`/live`, contracts/src/live.ts) and
+// mediasoup-client transports, producers and consumers. Kept free of React: the pages read snapshots.
+import {
+  LIVE_NAMESPACE,
+  SIMULCAST_ENCODINGS,
+  type Ack,
+  type ActiveSpeakerEvent,
+  type ErrorCode,
+  type LiveClientEvents,
+  type LiveEventName,
+  type LiveJoinReply,
+  type LiveReplies,
+  type LiveRole,
+  type LiveServerEvents,
+  type LiveSource,
+  type ProducerInfo,
+  type StageState,
+  type TransportInfo,
+} from '@sky/contracts';
+import { Device, type types } from 'mediasoup-client';
+import { io, type Socket } from 'socket.io-client';
+
+type LiveSocket = Socket<LiveServerEvents, LiveClientEvents>;
+type Transport = types.Transport;
+type Producer = types.Producer;
+type Consumer = types.Consumer;
+
+/** Codes the client adds to the contract's: the media path itself failed (ICE, DTLS, a timeout). */
+export type LiveErrorCode = ErrorCode | 'NETWORK' | 'WEBRTC_FAILED';
+
+export class LiveError extends Error {
+  constructor(
+    readonly code: LiveErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LiveError';
+  }
+}
+
+export type RoomStatus =
+  | 'connecting'
+  | 'joined'
+  /** The worker carrying the room died (room.restarted): transports are being made again. */
+  | 'recovering'
+  /** The socket dropped; socket.io is reconnecting. */
+  | 'reconnecting'
+  | 'ended'
+  | 'failed';
+
+/** Something this browser receives. */
+export interface RemoteMedia {
+  consumerId: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  source: LiveSource;
+  peerId: string;
+  userId: string;
+  name: string;
+  role: LiveRole;
+  track: MediaStreamTrack;
+  /** The SSRC of this consumer's own RTP stream (getStats shows a probe stream beside it). */
+  ssrc: number | undefined;
+  paused: boolean;
+}
+
+export interface RoomSnapshot {
+  status: RoomStatus;
+  role: LiveRole | null;
+  userId: string | null;
+  peerId: string | null;
+  stage: StageState | null;
+  viewerCount: number;
+  activeSpeaker: ActiveSpeakerEvent | null;
+  remotes: RemoteMedia[];
+  /** Sources this browser is producing now. */
+  producing: LiveSource[];
+  /** This student was invited to the stage and may produce mic/camera. */
+  invited: boolean;
+  /** Sources of this student the teacher paused. */
+  mutedByTeacher: LiveSource[];
+  error: LiveError | null;
+  /** Times the media was rebuilt after room.restarted or a socket reconnect. */
+  recoveries: number;
+}
+
+export interface RoomClientOptions {
+  sfuUrl: string;
+  lessonId: string;
+  token: () => Promise<string | undefined>;
+  /** How long ICE + DTLS may take before the media path counts as failed. */
+  connectTimeoutMs?: number;
+}
+
+const ACK_TIMEOUT_MS = 10_000;
+
+function sameOrigin(url: string): boolean {
+  try {
+    return new URL(url, location.href).origin === location.origin;
+  } catch {
+    return false;
+  }
+}
+
+export class LiveRoomClient {
+  private socket: LiveSocket | null = null;
+  private device: Device | null = null;
+  private sendTransport: Transport | null = null;
+  private recvTransport: Transport | null = null;
+  private recvConnected = false;
+  private recvTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly producers = new Map<LiveSource, Producer>();
+  /** What this browser wants to send, kept so it can be sent again after a restart. */
+  private readonly wanted = new Map<LiveSource, MediaStreamTrack>();
+  private readonly consumers = new Map<string, { consumer: Consumer; remote: RemoteMedia }>();
+  private readonly listeners = new Set<(s: RoomSnapshot) => void>();
+  /** Media (re)builds run one after another. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private epoch = 0;
+  private joinedOnce = false;
+  private closed = false;
+  private snap: RoomSnapshot = {
+    status: 'connecting',
+    role: null,
+    userId: null,
+    peerId: null,
+    stage: null,
+    viewerCount: 0,
+    activeSpeaker: null,
+    remotes: [],
+    producing: [],
+    invited: false,
+    mutedByTeacher: [],
+    error: null,
+    recoveries: 0,
+  };
+
+  constructor(private readonly opts: RoomClientOptions) {}
+
+  get snapshot(): RoomSnapshot {
+    return this.snap;
+  }
+
+  subscribe(fn: (s: RoomSnapshot) => void): () => void {
+    this.listeners.add(fn);
+    return () => {
+      this.listeners.delete(fn);
+    };
+  }
+
+  private set(patch: Partial<RoomSnapshot>): void {
+    this.snap = {
+      ...this.snap,
+      ...patch,
+      remotes: [...this.consumers.values()].map((c) => c.remote),
+      producing: [...this.producers.keys()],
+    };
+    for (const fn of this.listeners) fn(this.snap);
+  }
+
+  private fail(err: LiveError): void {
+    if (this.closed) return;
+    this.set({ status: 'failed', error: err });
+  }
+
+  /** Connects and joins; rejects with a LiveError (ROOM_FULL, NOT_LIVE, NETWORK…) when it cannot. */
+  start(): Promise<LiveJoinReply> {
+    const base = sameOrigin(this.opts.sfuUrl) ? '' : this.opts.sfuUrl.replace(/\/$/, '');
+    const socket: LiveSocket = io(`${base}${LIVE_NAMESPACE}`, {
+      auth: (cb) => void this.opts.token().then((token) => cb({ token: token ?? '' })),
+      transports: ['websocket'],
+      reconnectionDelay: 300,
+      reconnectionDelayMax: 2000,
+    });
+    this.socket = socket;
+    this.bindServerEvents(socket);
+
+    return new Promise<LiveJoinReply>((resolve, reject) => {
+      let settled = false;
+      socket.on('connect', () => {
+        // a reconnect (new socket id) joins again; the first join settles start()
+        const run = this.enqueue(() => this.join());
+        if (!settled) {
+          settled = true;
+          run.then(resolve, (err: unknown) => {
+            socket.disconnect();
+            reject(err instanceof LiveError ? err : new LiveError('INTERNAL', String(err)));
+          });
+        } else {
+          run.catch((err: unknown) =>
+            this.fail(err instanceof LiveError ? err : new LiveError('INTERNAL', String(err))),
+          );
+        }
+      });
+      socket.on('disconnect', (reason) => {
+        if (this.closed || this.snap.status === 'ended') return;
+        // the server closing us (room over, kicked) is final; anything else socket.io retries
+        if (reason === 'io server disconnect') return;
+        this.set({ status: 'reconnecting' });
+      });
+      socket.on('connect_error', (err) => {
+        const code = (err as { data?: { code?: ErrorCode } }).data?.code;
+        if (!settled && (code || !socket.active)) {
+          settled = true;
+          socket.disconnect();
+          reject(new LiveError(code ?? 'NETWORK', err.message));
+        }
+      });
+      setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        socket.disconnect();
+        reject(new LiveError('NETWORK', 'the live server did not answer'));
+      }, ACK_TIMEOUT_MS * 2);
+    });
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** One request with its ack; a refusal rejects with its contract code. */
+  request<K extends LiveEventName>(
+    event: K,
+    payload: Parameters<LiveClientEvents[K]>[0],
+  ): Promise<LiveReplies[K]> {
+    return new Promise((resolve, reject) => {
+      const socket = this.socket;
+      if (!socket?.connected) {
+        reject(new LiveError('NETWORK', 'not connected'));
+        return;
+      }
+      const timer = setTimeout(() => reject(new LiveError('NETWORK', `${event}: no answer`)), ACK_TIMEOUT_MS);
+      const ack = (res: Ack<LiveReplies[K]>) => {
+        clearTimeout(timer);
+        if (res.ok) resolve(res.data);
+        else reject(new LiveError(res.error.code, res.error.message));
+      };
+      // socket.io's typed emit cannot follow a generic event name; the payload type is checked above
+      (socket.emit as (e: string, p: unknown, a: (res: Ack<LiveReplies[K]>) => void) => void)(
+        event,
+        payload,
+        ack,
+      );
+    });
+  }
+
+  private bindServerEvents(socket: LiveSocket): void {
+    socket.on('producer.new', (p) => {
+      void this.enqueue(() => this.consume(p)).catch(() => undefined);
+    });
+    socket.on('producer.closed', ({ producerId }) => this.dropProducer(producerId));
+    socket.on('consumer.closed', ({ consumerId }) => this.dropConsumer(consumerId));
+    socket.on('producer.state', ({ producerId, paused, by }) => {
+      for (const c of this.consumers.values()) {
+        if (c.remote.producerId === producerId) c.remote = { ...c.remote, paused };
+      }
+      // a producer of mine the teacher paused or resumed
+      for (const [source, p] of this.producers) {
+        if (p.id !== producerId) continue;
+        if (paused) p.pause();
+        else p.resume();
+        const muted = new Set(this.snap.mutedByTeacher);
+        if (paused && by === 'teacher') muted.add(source);
+        if (!paused) muted.delete(source);
+        this.set({ mutedByTeacher: [...muted] });
+        return;
+      }
+      this.set({});
+    });
+    // the stage itself says whether this student is on it (invited, removed, or left by lowering the hand)
+    socket.on('stage.updated', (stage) =>
+      this.set({ stage, invited: stage.onStage.some((e) => e.userId === this.snap.userId) }),
+    );
+    socket.on('stage.invited', () => this.set({ invited: true }));
+    socket.on('stage.removed', () => {
+      for (const source of [...this.producers.keys()]) this.closeLocalProducer(source);
+      this.set({ invited: false, mutedByTeacher: [] });
+    });
+    socket.on('stage.muted', ({ sources }) => {
+      for (const s of sources) this.producers.get(s)?.pause();
+      this.set({ mutedByTeacher: [...new Set([...this.snap.mutedByTeacher, ...sources])] });
+    });
+    socket.on('activeSpeaker', (e) => this.set({ activeSpeaker: e }));
+    socket.on('viewerCount', (e) => this.set({ viewerCount: e.webrtc }));
+    socket.on('room.restarted', (e) => {
+      if (e.epoch <= this.epoch) return;
+      this.epoch = e.epoch;
+      this.set({ status: 'recovering' });
+      void this.enqueue(async () => {
+        await this.rebuild(e.routerRtpCapabilities, e.producers);
+        this.set({ status: 'joined', recoveries: this.snap.recoveries + 1 });
+      }).catch((err: unknown) =>
+        this.fail(err instanceof LiveError ? err : new LiveError('INTERNAL', String(err))),
+      );
+    });
+    socket.on('room.ended', () => {
+      this.teardownMedia();
+      this.set({ status: 'ended' });
+      socket.disconnect();
+    });
+  }
+
+  private async join(): Promise<LiveJoinReply> {
+    const reply = await this.request('room.join', { lessonId: this.opts.lessonId });
+    this.epoch = reply.epoch;
+    this.set({
+      role: reply.role,
+      userId: reply.userId,
+      peerId: reply.peerId,
+      stage: reply.stage,
+      viewerCount: reply.viewerCount,
+      invited: reply.stage.onStage.some((s) => s.userId === reply.userId),
+    });
+    const again = this.joinedOnce;
+    this.joinedOnce = true;
+    await this.rebuild(reply.routerRtpCapabilities, reply.producers);
+    this.set({
+      status: 'joined',
+      error: null,
+      ...(again ? { recoveries: this.snap.recoveries + 1 } : {}),
+    });
+    return reply;
+  }
+
+  /** Drops every local transport and builds the media again: first join, room.restarted, reconnect. */
+  private async rebuild(caps: LiveJoinReply['routerRtpCapabilities'], producers: ProducerInfo[]) {
+    this.teardownMedia();
+    if (!this.device) {
+      this.device = new Device();
+      await this.device.load({ routerRtpCapabilities: caps as types.RtpCapabilities });
+    }
+    // re-send what was being sent before (a teacher's camera, mic, screen; a student on stage) first:
+    // after a restart the whole class waits for it
+    for (const [source, track] of this.wanted) {
+      if (track.readyState === 'live') await this.produceNow(source, track);
+      else this.wanted.delete(source);
+    }
+    await this.createRecvTransport();
+    for (const p of producers) await this.consume(p);
+    this.set({});
+  }
+
+  private teardownMedia(): void {
+    if (this.recvTimer) clearTimeout(this.recvTimer);
+    this.recvTimer = null;
+    for (const p of this.producers.values()) p.close();
+    this.producers.clear();
+    for (const c of this.consumers.values()) c.consumer.close();
+    this.consumers.clear();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.sendTransport = null;
+    this.recvTransport = null;
+    this.recvConnected = false;
+  }
+
+  private hookConnect(transport: Transport): void {
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.request('transport.connect', {
+        transportId: transport.id,
+        dtlsParameters,
+      }).then(() => callback(), errback);
+    });
+  }
+
+  private async createRecvTransport(): Promise<void> {
+    const device = this.device!;
+    const info: TransportInfo = await this.request('transport.create', { direction: 'recv' });
+    const transport = device.createRecvTransport(info as unknown as types.TransportOptions);
+    this.hookConnect(transport);
+    transport.on('connectionstatechange', (state) => {
+      if (transport !== this.recvTransport) return;
+      if (state === 'connected') {
+        this.recvConnected = true;
+        if (this.recvTimer) clearTimeout(this.recvTimer);
+        this.recvTimer = null;
+      }
+      if (state === 'failed') this.fail(new LiveError('WEBRTC_FAILED', 'ICE/DTLS failed'));
+    });
+    this.recvTransport = transport;
+  }
+
+  private async consume(p: ProducerInfo): Promise<void> {
+    const transport = this.recvTransport;
+    if (!transport || !this.device || p.peerId === this.snap.peerId) return;
+    if ([...this.consumers.values()].some((c) => c.remote.producerId === p.producerId)) return;
+    const info = await this.request('consume', {
+      transportId: transport.id,
+      producerId: p.producerId,
+      rtpCapabilities: this.device.rtpCapabilities,
+    });
+    if (transport !== this.recvTransport) return; // rebuilt meanwhile
+    const consumer = await transport.consume({
+      id: info.id,
+      producerId: info.producerId,
+      kind: info.kind,
+      rtpParameters: info.rtpParameters as unknown as types.RtpParameters,
+    });
+    const remote: RemoteMedia = {
+      consumerId: consumer.id,
+      producerId: p.producerId,
+      kind: info.kind,
+      source: info.source,
+      peerId: p.peerId,
+      userId: p.userId,
+      name: p.name,
+      role: p.role,
+      track: consumer.track,
+      ssrc: consumer.rtpParameters.encodings?.[0]?.ssrc,
+      paused: info.producerPaused,
+    };
+    this.consumers.set(consumer.id, { consumer, remote });
+    this.set({});
+    await this.request('consumer.resume', { consumerId: consumer.id });
+    // the media path must come up in time, or this browser watches over HLS instead
+    if (!this.recvConnected && !this.recvTimer) {
+      this.recvTimer = setTimeout(() => {
+        if (!this.recvConnected && transport === this.recvTransport)
+          this.fail(new LiveError('WEBRTC_FAILED', 'the media connection timed out'));
+      }, this.opts.connectTimeoutMs ?? 12_000);
+    }
+  }
+
+  private dropProducer(producerId: string): void {
+    for (const [id, c] of this.consumers) {
+      if (c.remote.producerId === producerId) {
+        c.consumer.close();
+        this.consumers.delete(id);
+      }
+    }
+    for (const [source, p] of this.producers) if (p.id === producerId) this.closeLocalProducer(source);
+    this.set({});
+  }
+
+  private dropConsumer(consumerId: string): void {
+    this.consumers.get(consumerId)?.consumer.close();
+    this.consumers.delete(consumerId);
+    this.set({});
+  }
+
+  private closeLocalProducer(source: LiveSource): void {
+    this.producers.get(source)?.close();
+    this.producers.delete(source);
+    this.wanted.delete(source);
+  }
+
+  private async ensureSendTransport(): Promise<Transport> {
+    if (this.sendTransport) return this.sendTransport;
+    const info: TransportInfo = await this.request('transport.create', { direction: 'send' });
+    const transport = this.device!.createSendTransport(info as unknown as types.TransportOptions);
+    this.hookConnect(transport);
+    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+      this.request('produce', {
+        transportId: transport.id,
+        kind,
+        source: appData['source'] as LiveSource,
+        rtpParameters,
+      }).then(({ producerId }) => callback({ id: producerId }), errback);
+    });
+    this.sendTransport = transport;
+    return transport;
+  }
+
+  private async produceNow(source: LiveSource, track: MediaStreamTrack): Promise<void> {
+    const transport = await this.ensureSendTransport();
+    const producer = await transport.produce({
+      track,
+      // the track outlives the producer: it is sent again after a restart
+      stopTracks: false,
+      ...(source === 'camera' && this.snap.role === 'teacher'
+        ? { encodings: SIMULCAST_ENCODINGS.map((e) => ({ ...e })) }
+        : {}),
+      ...(source === 'screen' ? { codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
+      appData: { source },
+    });
+    this.producers.set(source, producer);
+    this.set({});
+  }
+
+  /** Sends a track as `source` (and again after every restart, until stopProducing). */
+  produce(source: LiveSource, track: MediaStreamTrack): Promise<void> {
+    return this.enqueue(async () => {
+      this.wanted.set(source, track);
+      const held = this.producers.get(source);
+      if (held) {
+        await held.replaceTrack({ track });
+        return;
+      }
+      try {
+        await this.produceNow(source, track);
+      } catch (err) {
+        this.wanted.delete(source);
+        throw err;
+      }
+    });
+  }
+
+  stopProducing(source: LiveSource): Promise<void> {
+    return this.enqueue(async () => {
+      const producer = this.producers.get(source);
+      this.closeLocalProducer(source);
+      this.set({});
+      if (producer) await this.request('producer.close', { producerId: producer.id }).catch(() => undefined);
+    });
+  }
+
+  /** Self-mute / unmute (a student the teacher muted unmutes this way too). */
+  async setPaused(source: LiveSource, paused: boolean): Promise<void> {
+    const producer = this.producers.get(source);
+    if (!producer) return;
+    if (paused) producer.pause();
+    else producer.resume();
+    await this.request(paused ? 'producer.pause' : 'producer.resume', { producerId: producer.id });
+    if (!paused) this.set({ mutedByTeacher: this.snap.mutedByTeacher.filter((s) => s !== source) });
+  }
+
+  /** Tells the server how big a video is shown, so it forwards the simulcast layer that fits. */
+  async preferSize(consumerId: string, width: number, height: number): Promise<void> {
+    await this.request('consumer.setPreferredLayers', {
+      consumerId,
+      viewport: { width: Math.round(width), height: Math.round(height) },
+    });
+  }
+
+  /** The send transport's stats (RTT, bitrate, loss for the network indicator). */
+  async sendStats(): Promise<RTCStatsReport | null> {
+    return this.sendTransport ? this.sendTransport.getStats() : null;
+  }
+
+  async receiverStats(consumerId: string): Promise<RTCStatsReport | null> {
+    const c = this.consumers.get(consumerId);
+    return c && !c.consumer.closed ? c.consumer.getStats() : null;
+  }
+
+  /** Leaves the room (or, for the teacher with `end`, ends it for everyone). */
+  async close(opts: { end?: boolean } = {}): Promise<void> {
+    if (opts.end) {
+      const ended = await this.request('room.end', {});
+      this.teardownMedia();
+      this.set({ status: 'ended' });
+      this.closed = true;
+      this.socket?.disconnect();
+      void ended;
+      return;
+    }
+    this.closed = true;
+    if (this.socket?.connected) await this.request('room.leave', {}).catch(() => undefined);
+    this.teardownMedia();
+    this.wanted.clear();
+    this.socket?.disconnect();
+    this.socket = null;
+  }
+}
