@@ -132,7 +132,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   const http = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: true,
+    trustProxy: config.TRUST_PROXY.split(',').map((p) => p.trim()),
   });
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);

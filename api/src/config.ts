@@ -36,6 +36,12 @@ export const ApiConfigSchema = z.object({
     .default(4 * 1024 ** 3),
   FFMPEG_PATH: z.string().default('ffmpeg'),
   FFPROBE_PATH: z.string().default('ffprobe'),
+  /**
+   * Which proxies' X-Forwarded-For is believed (client addresses drive the beacon rate limit and logs):
+   * `loopback` by default (the TV gateway and a local nginx); add `uniquelocal` behind nginx in a
+   * container network. Anything else could pick its own address by sending the header.
+   */
+  TRUST_PROXY: z.string().min(1).default('loopback'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   SFU_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.sfu}`),
   /** The sfu origin browsers connect to for live lessons (socket.io /live); defaults to SFU_URL. */
