@@ -7,18 +7,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Lesson, TokenPair } from '@sky/contracts';
-import { createJobQueues } from '@sky/contracts/queue';
-import { createTokenIssuer } from '@sky/contracts/tokens';
 import { freePort, launchChromium } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
 import * as mediasoup from 'mediasoup';
 import { pino } from 'pino';
 import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
-import { createApiClient } from '../sfu/src/adapters/api-client.js';
-import { createWorkerPool, type WorkerPool } from '../sfu/src/adapters/mediasoup.js';
-import { createApp as createSfu } from '../sfu/src/app.js';
+import type { WorkerPool } from '../sfu/src/adapters/mediasoup.js';
+import type { SfuApp } from '../sfu/src/app.js';
+import { composeSfu } from '../sfu/src/compose.js';
 import { loadConfig as loadSfuConfig } from '../sfu/src/config.js';
-import { LiveBridge } from '../sfu/src/services/live-bridge.js';
 import { actorOf } from './fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -29,7 +26,7 @@ const WEBRTC_CAP = 2;
 
 let api: TestApi;
 let base: string;
-let sfu: ReturnType<typeof createSfu>;
+let sfu: SfuApp;
 let pool: WorkerPool;
 let browser: Browser & { dispose(): Promise<void> };
 /** Every producer the sfu's workers create (seen through mediasoup's observer, across restarts). */
@@ -77,39 +74,8 @@ before(async () => {
     WEBRTC_AUDIENCE_CAP: String(WEBRTC_CAP),
     LIVE_HLS_SEGMENT_SEC: '1',
   });
-  const logger = pino({ level: 'silent' });
-  pool = await createWorkerPool(
-    { count: config.NUM_WORKERS, rtcMinPort: config.RTC_MIN_PORT, rtcMaxPort: config.RTC_MAX_PORT },
-    logger,
-  );
-  // composed as sfu/src/main.ts does
-  const tokens = createTokenIssuer(config.JWT_SECRET, 900);
-  const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
-  sfu = createSfu({
-    logger,
-    workers: pool,
-    version: 'test',
-    verify: (t) => tokens.verify(t),
-    api: createApiClient(config.API_URL),
-    live: {
-      listenIp: config.RTC_LISTEN_IP,
-      announcedIp: config.RTC_ANNOUNCED_IP,
-      consumerThreshold: config.ROUTER_CONSUMER_THRESHOLD,
-      audienceCap: config.WEBRTC_AUDIENCE_CAP,
-    },
-    bridges: (lessonId, router) =>
-      new LiveBridge(lessonId, router, {
-        mediaDir: config.MEDIA_DIR,
-        ffmpegPath: config.FFMPEG_PATH,
-        log: logger,
-        listenIp: '127.0.0.1',
-        segmentSec: config.LIVE_HLS_SEGMENT_SEC,
-      }),
-    liveEnded: async (job) => {
-      await queues.enqueue('live.ended', job);
-    },
-    onClose: () => queues.close(),
-  });
+  // the sfu composed by the same function as sfu/src/main.ts
+  ({ app: sfu, workers: pool } = await composeSfu(config, pino({ level: 'silent' }), { version: 'test' }));
   await sfu.http.listen({ host: '127.0.0.1', port: sfuPort });
 
   for (const [k, name] of [

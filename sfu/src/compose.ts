@@ -1,0 +1,63 @@
+import { serviceVersion } from '@sky/contracts/http';
+import { createJobQueues } from '@sky/contracts/queue';
+import { createTokenIssuer } from '@sky/contracts/tokens';
+import type { FastifyBaseLogger } from 'fastify';
+import { createApiClient } from './adapters/api-client.js';
+import { createWorkerPool, type WorkerPool } from './adapters/mediasoup.js';
+import { createApp, type SfuApp } from './app.js';
+import type { SfuConfig } from './config.js';
+import { LiveBridge } from './services/live-bridge.js';
+
+export interface ComposedSfu {
+  app: SfuApp;
+  /** The mediasoup workers (tests kill one to watch a room restart). */
+  workers: WorkerPool;
+  /** Closes the app, then the workers and the job queues. */
+  close(): Promise<void>;
+}
+
+/**
+ * The sfu from its config: mediasoup workers, token verification, the api client, the job queues and
+ * the live HLS bridge → createApp. Used by main.ts and by tests that run the sfu as deployed.
+ */
+export async function composeSfu(
+  config: SfuConfig,
+  logger: FastifyBaseLogger,
+  overrides: { version?: string } = {},
+): Promise<ComposedSfu> {
+  const workers = await createWorkerPool(
+    { count: config.NUM_WORKERS, rtcMinPort: config.RTC_MIN_PORT, rtcMaxPort: config.RTC_MAX_PORT },
+    logger,
+  );
+  // Only verification happens here; the ttl is the api's business.
+  const tokens = createTokenIssuer(config.JWT_SECRET, 900);
+  const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
+  const app = createApp({
+    logger,
+    workers,
+    version: overrides.version ?? serviceVersion(import.meta.url),
+    verify: (t) => tokens.verify(t),
+    api: createApiClient(config.API_URL),
+    live: {
+      listenIp: config.RTC_LISTEN_IP,
+      announcedIp: config.RTC_ANNOUNCED_IP,
+      consumerThreshold: config.ROUTER_CONSUMER_THRESHOLD,
+      audienceCap: config.WEBRTC_AUDIENCE_CAP,
+    },
+    bridges: (lessonId, router) =>
+      new LiveBridge(lessonId, router, {
+        mediaDir: config.MEDIA_DIR,
+        ffmpegPath: config.FFMPEG_PATH,
+        log: logger,
+        // ffmpeg runs on this host: the bridge's PlainTransports never need a public address.
+        listenIp: '127.0.0.1',
+        segmentSec: config.LIVE_HLS_SEGMENT_SEC,
+      }),
+    liveEnded: async (job) => {
+      await queues.enqueue('live.ended', job);
+    },
+    // app.close() closes the workers, then this
+    onClose: () => queues.close(),
+  });
+  return { app, workers, close: () => app.close() };
+}
