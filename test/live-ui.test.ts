@@ -15,6 +15,10 @@ import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
 import type { WorkerPool } from '../sfu/src/adapters/mediasoup.js';
 import type { SfuApp } from '../sfu/src/app.js';
 import { composeSfu } from '../sfu/src/compose.js';
+import { createJobQueues } from '@sky/contracts/queue';
+import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
+import { createApp as createTranscoder } from '../transcoder/src/app.js';
+import { loadConfig as transcoderConfig } from '../transcoder/src/config.js';
 import { loadConfig as loadSfuConfig } from '../sfu/src/config.js';
 import { actorOf } from './fixtures.js';
 
@@ -28,6 +32,9 @@ let api: TestApi;
 let base: string;
 let sfu: SfuApp;
 let pool: WorkerPool;
+/** The real transcoder: at the end, the recording becomes the replay the way uploads do. */
+let transcoder: Awaited<ReturnType<typeof createTranscoder>>;
+let transcoderQueues: ReturnType<typeof createJobQueues>;
 let browser: Browser & { dispose(): Promise<void> };
 /** Every producer the sfu's workers create (seen through mediasoup's observer, across restarts). */
 const producers: mediasoup.types.Producer[] = [];
@@ -98,12 +105,29 @@ before(async () => {
     grade: 'p3',
     subject: '数学',
   });
+  const tCfg = transcoderConfig({
+    JWT_SECRET: 'test-secret-that-is-at-least-32-characters',
+    REDIS_URL: api.redisUrl,
+    QUEUE_PREFIX: api.prefix,
+    MEDIA_DIR: api.mediaDir,
+    CONCURRENCY: '1',
+  });
+  transcoderQueues = createJobQueues(tCfg.REDIS_URL, tCfg.QUEUE_PREFIX);
+  transcoder = await createTranscoder({
+    config: tCfg,
+    logger: pino({ level: 'silent' }),
+    queues: transcoderQueues,
+    ffmpeg: createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
+    version: 'test',
+  });
   browser = await launchChromium({ fakeMedia: true });
 });
 
 after(async () => {
   await browser?.dispose();
   await sfu?.close();
+  await transcoder?.close();
+  await transcoderQueues?.close();
   await api?.close();
 });
 
@@ -538,4 +562,26 @@ test('after the end a student follows the link to the lesson page and reads that
   await studentB.waitForURL(`**/lessons/${lesson.id}`);
   await studentB.screenshot({ path: join(SHOTS, 'student-lesson-after-live.zh-CN.png') });
   await studentB.getByText('直播已结束，回放马上就好').waitFor({ timeout: 5000 });
+});
+
+test('the recording becomes the replay: the student’s lesson page turns into the player by itself and plays', async () => {
+  // the sfu queued live.ended with the bridge's recording; the api queued a replay transcode
+  const video = studentB.locator('video');
+  await video.waitFor({ timeout: 300_000 });
+  const res = await api.app.http.inject({
+    url: `/api/lessons/${lesson.id}`,
+    headers: { authorization: `Bearer ${api.tokens.teacher}` },
+  });
+  const replay = res.json<Lesson>();
+  assert.equal(replay.status, 'ready');
+  assert.equal(replay.live?.state, 'ended');
+  assert.ok((replay.durationSec ?? 0) > 10, `a replay of the lesson, ${replay.durationSec} s`);
+  await video.evaluate((v: HTMLVideoElement) => {
+    v.muted = true;
+    return v.play();
+  });
+  await studentB.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 2, null, {
+    timeout: 30_000,
+  });
+  await studentB.screenshot({ path: join(SHOTS, 'student-replay.zh-CN.png') });
 });

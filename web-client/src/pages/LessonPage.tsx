@@ -1,5 +1,5 @@
 import { Lesson } from '@sky/contracts';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { useApi } from '../api/useApi';
@@ -17,12 +17,20 @@ export function LessonPage() {
   const video = useRef<HTMLVideoElement>(null);
   const [answersKey, setAnswersKey] = useState('');
   const ready = l?.status === 'ready' && !!l.playbackUrl;
+  // A live lesson's page follows it: live → ended → replay ready, without a reload.
+  const following = !!l?.live && l.status !== 'ready' && l.status !== 'failed';
+  const { reload } = lesson;
+  useEffect(() => {
+    if (!following) return;
+    const timer = setInterval(reload, 5000);
+    return () => clearInterval(timer);
+  }, [following, reload]);
   return (
     <section className="lesson-page">
       <Link to="/" className="back">
         ← {t('lesson.back')}
       </Link>
-      {lesson.loading && <Loading />}
+      {lesson.loading && !l && <Loading />}
       {lesson.error && <ErrorNote error={lesson.error} onRetry={lesson.reload} />}
       {l && (
         <>
