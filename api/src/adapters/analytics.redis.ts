@@ -160,6 +160,11 @@ export function createAggregatorRedis(
     retryStrategy: (n) => Math.min(100 * n, 1000),
   });
   const keys = analyticsKeys(opts.prefix);
+  // Connections lost so far: a read whose reply was lost with the connection left its entries
+  // delivered (pending) but unseen, so the worker re-reads its pending entries after any loss.
+  let losses = 0;
+  cmd.on('close', () => (losses += 1));
+  reader.on('close', () => (losses += 1));
 
   const parse = (res: unknown): StreamEntry[] => {
     const streams = res as [string, [string, string[] | null][]][] | null;
@@ -177,6 +182,10 @@ export function createAggregatorRedis(
     onError(fn: (err: Error) => void) {
       cmd.on('error', fn);
       reader.on('error', fn);
+    },
+    /** Changes whenever a connection was lost (compare before and after a read). */
+    connectionLosses(): number {
+      return losses;
     },
     async ensureGroup(): Promise<void> {
       try {
@@ -226,24 +235,23 @@ export function createAggregatorRedis(
     },
     /**
      * Idempotent Redis rollups, applied before the Mongo commit (a replay repeats them harmlessly):
-     * PFADD viewers, ZADD GT last-heartbeat times, ZREM ended sessions.
+     * PFADD viewers, ZADD GT last-heartbeat times, ZREM ended sessions. A key's members may repeat
+     * (PFADD and ZREM ignore repeats; ZADD GT keeps the latest time).
      */
     async apply(
-      uniques: Map<string, Set<string>>,
-      live: Map<string, Map<string, number>>,
-      ended: Map<string, Set<string>>,
+      uniques: Map<string, readonly string[]>,
+      live: Map<string, readonly (string | number)[]>,
+      ended: Map<string, readonly string[]>,
     ): Promise<void> {
       const pipe = cmd.pipeline();
       for (const [key, viewers] of uniques) {
+        if (viewers.length === 0) continue;
         pipe.pfadd(key, ...viewers);
         pipe.expire(key, opts.hllTtlSec);
       }
-      for (const [key, sessions] of live) {
-        const args: (string | number)[] = [];
-        for (const [sid, ms] of sessions) args.push(ms, sid);
-        pipe.zadd(key, 'GT', ...args);
-      }
-      for (const [key, sessions] of ended) pipe.zrem(key, ...sessions);
+      // (time, sessionId) pairs.
+      for (const [key, pairs] of live) if (pairs.length > 0) pipe.zadd(key, 'GT', ...pairs);
+      for (const [key, sessions] of ended) if (sessions.length > 0) pipe.zrem(key, ...sessions);
       const res = (await pipe.exec()) ?? [];
       for (const [err] of res) if (err) throw err;
     },

@@ -73,6 +73,36 @@ describe('analytics aggregation (pure)', () => {
     assert.deepEqual([...r.rollups.docs.get('dim_day')!.keys()], ['2026-03-02|p3|数学|tv']);
   });
 
+  it('sums quality per day and platform and retention per lesson, leaving out zero counters', () => {
+    const r = aggregate(
+      rx([
+        { ...base, eventId: 'event-s1', type: 'start', startupMs: 640 },
+        { ...base, eventId: 'event-s2', type: 'start', startupMs: 0, sessionId: 'session-02' },
+        { ...base, eventId: 'event-t1', type: 'stall', durationMs: 1200 },
+        { ...base, eventId: 'event-t2', type: 'stall', durationMs: 0 },
+        { ...base, eventId: 'event-p', type: 'pause' },
+        hb('a', 12, 2.5),
+        hb('b', 12, 0),
+        { ...base, eventId: 'event-w', type: 'heartbeat', platform: 'web', position: 30, watchedSec: 1 },
+      ]),
+      new Map(),
+      () => undefined,
+    );
+    const quality = r.rollups.docs.get('quality_day')!;
+    assert.deepEqual([...quality.keys()], ['2026-03-02|tv', '2026-03-02|web']);
+    assert.deepEqual(quality.get('2026-03-02|tv'), {
+      set: { day: '2026-03-02', platform: 'tv' },
+      inc: { startups: 2, startupMs: 640, 'h.0': 1, 'h.5': 1, watchMs: 2500, stalls: 2, stallMs: 1200 },
+      max: {},
+    });
+    assert.deepEqual(quality.get('2026-03-02|web')!.inc, { watchMs: 1000 });
+    assert.deepEqual(r.rollups.docs.get('retention')!.get('L1'), {
+      set: { lessonId: 'L1' },
+      inc: { sessions: 2, 'b.9': 500, 'b.10': 1000, 'b.11': 1000, 'b.29': 1000 },
+      max: { durationSec: 100 },
+    });
+  });
+
   it('spreads a played span over retention buckets in whole ms', () => {
     assert.deepEqual(
       [...retentionSpan(12, 2.5, 100)],

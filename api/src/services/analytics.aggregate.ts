@@ -98,18 +98,17 @@ export function retentionSpan(
   watchedSec: number,
   durationSec: number,
 ): Map<number, number> {
+  const buckets = new Array<number>(RETENTION_BUCKETS).fill(0);
+  addRetention(buckets, positionSec, watchedSec, durationSec);
   const out = new Map<number, number>();
-  forEachRetentionBucket(positionSec, watchedSec, durationSec, (i, ms) => out.set(i, ms));
+  buckets.forEach((ms, i) => {
+    if (ms !== 0) out.set(i, ms);
+  });
   return out;
 }
 
-/** retentionSpan without the allocation, for the hot path. */
-function forEachRetentionBucket(
-  positionSec: number,
-  watchedSec: number,
-  durationSec: number,
-  fn: (bucket: number, ms: number) => void,
-): void {
+/** Adds retentionSpan's per-bucket ms into `buckets` (no allocation: the hot path). */
+function addRetention(buckets: number[], positionSec: number, watchedSec: number, durationSec: number): void {
   const hi = Math.min(positionSec, durationSec);
   const lo = Math.max(0, Math.min(positionSec - watchedSec, hi));
   if (hi <= lo || durationSec <= 0) return;
@@ -120,7 +119,7 @@ function forEachRetentionBucket(
     const a = Math.max(lo, i * width);
     const b = Math.min(hi, (i + 1) * width);
     const ms = Math.round((b - a) * 1000);
-    if (ms > 0) fn(i, ms);
+    if (ms > 0) buckets[i]! += ms;
   }
 }
 
@@ -151,6 +150,18 @@ export function keysOf(at: number): { day: string; hour: string } {
   return k;
 }
 
+/** Quality counters of one (day, platform): fixed fields, not a dictionary keyed per event. */
+interface QualityCounts {
+  day: string;
+  platform: Platform;
+  startups: number;
+  startupMs: number;
+  /** Startups per STARTUP_BUCKETS_MS bucket (`h.<i>`). */
+  h: number[];
+  watchMs: number;
+  stalls: number;
+  stallMs: number;
+}
 /** Counters of one combination of dimensions (lesson, hour, grade, subject, district, school, platform). */
 interface DimCounts {
   lessonId: string;
@@ -161,22 +172,26 @@ interface DimCounts {
   district: string;
   school: string;
   platform: Platform;
+  /** The (day, platform) quality counters, resolved once per combination rather than per event. */
+  q: QualityCounts;
   v: number;
   w: number;
   s: number;
 }
-interface QualityCounts {
-  day: string;
-  platform: Platform;
-  inc: Record<string, number>;
+interface RetentionCounts {
+  sessions: number;
+  durationSec: number;
+  /** Played ms per retention bucket. */
+  b: number[];
 }
 
 /**
  * Folds events into rollup increments. Every number is a sum of per-event integers, so replaying or
  * reordering events gives the same totals; the one stateful rule (a view once a session's watched
  * time reaches 10 s) reads and returns `sessions`, which the caller commits with the increments.
- * Events are first summed per combination of dimensions (few, compared with events), then spread
- * over the rollups.
+ * Each event is folded once into the counters of its combination of dimensions (few, compared with
+ * events); each combination is then spread over the rollups once per flush. The loop creates no
+ * closures or per-event objects: it runs for every event the city sends.
  */
 export function aggregate(
   events: readonly ReceivedBeacon[],
@@ -188,66 +203,58 @@ export function aggregate(
   const thresholdMs = VIEW_THRESHOLD_SEC * 1000;
   const dims = new Map<string, DimCounts>();
   const quality = new Map<string, QualityCounts>();
-  const retention = new Map<string, { sessions: number; durationSec: number; b: Map<number, number> }>();
+  const retention = new Map<string, RetentionCounts>();
 
-  const qualityOf = (day: string, platform: Platform) => {
-    const key = `${day}|${platform}`;
-    let q = quality.get(key);
-    if (!q) quality.set(key, (q = { day, platform, inc: {} }));
-    return q.inc;
-  };
-  const retentionOf = (lessonId: string) => {
-    let r = retention.get(lessonId);
-    if (!r) retention.set(lessonId, (r = { sessions: 0, durationSec: 0, b: new Map() }));
-    return r;
-  };
-
-  for (const { event: e, receivedMs } of events) {
+  for (let n = 0; n < events.length; n++) {
+    const { event: e, receivedMs } = events[n]!;
+    if (e.type === 'pause' || e.type === 'seek' || e.type === 'quality') continue;
     const { day, hour } = keysOf(e.at > receivedMs + MAX_CLOCK_AHEAD_MS ? receivedMs : e.at);
+    const p: Platform = e.platform;
+    if (e.type === 'stall') {
+      const q = qualityOf(quality, day, p);
+      q.stalls += 1;
+      q.stallMs += e.durationMs;
+      continue;
+    }
     const lesson = lessons(e.lessonId);
     const grade = lesson?.grade ?? e.grade ?? 'unknown';
     const subject = lesson?.subject ?? e.subject ?? 'unknown';
     const district = e.district ?? 'unknown';
     const school = e.school ?? 'unknown';
-    const p: Platform = e.platform;
-    const dimsOf = () => {
-      const key = `${e.lessonId}|${hour}|${grade}|${subject}|${district}|${school}|${p}`;
-      let d = dims.get(key);
-      if (!d) {
-        d = {
-          lessonId: e.lessonId,
-          day,
-          hour,
-          grade,
-          subject,
-          district,
-          school,
-          platform: p,
-          v: 0,
-          w: 0,
-          s: 0,
-        };
-        dims.set(key, d);
-      }
-      return d;
-    };
+    const key = `${e.lessonId}|${hour}|${grade}|${subject}|${district}|${school}|${p}`;
+    let d = dims.get(key);
+    if (!d) {
+      d = {
+        lessonId: e.lessonId,
+        day,
+        hour,
+        grade,
+        subject,
+        district,
+        school,
+        platform: p,
+        q: qualityOf(quality, day, p),
+        v: 0,
+        w: 0,
+        s: 0,
+      };
+      dims.set(key, d);
+    }
 
     switch (e.type) {
       case 'start': {
-        dimsOf().s += 1;
-        const q = qualityOf(day, p);
-        const h = `h.${startupBucket(e.startupMs)}`;
-        q['startups'] = (q['startups'] ?? 0) + 1;
-        q['startupMs'] = (q['startupMs'] ?? 0) + e.startupMs;
-        q[h] = (q[h] ?? 0) + 1;
-        retentionOf(e.lessonId).sessions += 1;
+        d.s += 1;
+        const q = d.q;
+        q.startups += 1;
+        q.startupMs += e.startupMs;
+        q.h[startupBucket(e.startupMs)]! += 1;
+        retentionOf(retention, e.lessonId).sessions += 1;
         break;
       }
       case 'heartbeat':
       case 'end': {
         const ms = Math.round(e.watchedSec * 1000);
         let state = changed.get(e.sessionId) ?? sessions.get(e.sessionId);
-        const d = dimsOf();
         if (!state?.viewed && ms > 0) {
           state = { watchedMs: (state?.watchedMs ?? 0) + ms, viewed: false };
           if (state.watchedMs >= thresholdMs) {
@@ -258,28 +265,15 @@ export function aggregate(
           changed.set(e.sessionId, state);
         }
         d.w += ms;
-        const q = qualityOf(day, p);
-        q['watchMs'] = (q['watchMs'] ?? 0) + ms;
+        d.q.watchMs += ms;
         const duration = lesson?.durationSec ?? e.duration;
         if (duration !== undefined && ms > 0) {
-          const r = retentionOf(e.lessonId);
+          const r = retentionOf(retention, e.lessonId);
           r.durationSec = Math.max(r.durationSec, duration);
-          forEachRetentionBucket(e.position, e.watchedSec, duration, (i, n) =>
-            r.b.set(i, (r.b.get(i) ?? 0) + n),
-          );
+          addRetention(r.b, e.position, e.watchedSec, duration);
         }
         break;
       }
-      case 'stall': {
-        const q = qualityOf(day, p);
-        q['stalls'] = (q['stalls'] ?? 0) + 1;
-        q['stallMs'] = (q['stallMs'] ?? 0) + e.durationMs;
-        break;
-      }
-      case 'pause':
-      case 'seek':
-      case 'quality':
-        break;
       default: {
         const never: never = e;
         throw new Error(`unknown beacon ${JSON.stringify(never)}`);
@@ -300,11 +294,20 @@ export function aggregate(
     rollups.add('area_day', `${day}|${district}|${school}|${p}`, { day, district, school, platform: p }, inc);
   }
   for (const q of quality.values()) {
-    rollups.add('quality_day', `${q.day}|${q.platform}`, { day: q.day, platform: q.platform }, q.inc);
+    const inc: Record<string, number> = { startups: q.startups, startupMs: q.startupMs };
+    q.h.forEach((n, i) => {
+      if (n !== 0) inc[`h.${i}`] = n;
+    });
+    inc['watchMs'] = q.watchMs;
+    inc['stalls'] = q.stalls;
+    inc['stallMs'] = q.stallMs;
+    rollups.add('quality_day', `${q.day}|${q.platform}`, { day: q.day, platform: q.platform }, inc);
   }
   for (const [lessonId, r] of retention) {
     const inc: Record<string, number> = { sessions: r.sessions };
-    for (const [i, n] of r.b) inc[`b.${i}`] = n;
+    r.b.forEach((n, i) => {
+      if (n !== 0) inc[`b.${i}`] = n;
+    });
     // The duration a curve was drawn against, for lessons the api has no record of.
     rollups.add(
       'retention',
@@ -315,4 +318,32 @@ export function aggregate(
     );
   }
   return { rollups, sessions: changed, viewed };
+}
+
+function qualityOf(quality: Map<string, QualityCounts>, day: string, platform: Platform): QualityCounts {
+  const key = `${day}|${platform}`;
+  let q = quality.get(key);
+  if (!q) {
+    q = {
+      day,
+      platform,
+      startups: 0,
+      startupMs: 0,
+      h: new Array<number>(STARTUP_BUCKETS_MS.length + 1).fill(0),
+      watchMs: 0,
+      stalls: 0,
+      stallMs: 0,
+    };
+    quality.set(key, q);
+  }
+  return q;
+}
+
+function retentionOf(retention: Map<string, RetentionCounts>, lessonId: string): RetentionCounts {
+  let r = retention.get(lessonId);
+  if (!r) {
+    r = { sessions: 0, durationSec: 0, b: new Array<number>(RETENTION_BUCKETS).fill(0) };
+    retention.set(lessonId, r);
+  }
+  return r;
 }

@@ -1,4 +1,4 @@
-import { chinaDay, type Beacon } from '@sky/contracts';
+import { chinaDay, type Beacon, type Platform } from '@sky/contracts';
 import type { AggregatorRedis, StreamEntry } from '../adapters/analytics.redis.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -21,6 +21,13 @@ export interface AggregatorOptions {
 interface ParsedEntry {
   id: string;
   events: ReceivedBeacon[];
+}
+
+/** A batch read and parsed, its Redis parts applied: ready to commit. */
+interface Prepared {
+  ids: string[];
+  parsed: ParsedEntry[];
+  lessons: (lessonId: string) => LessonMeta | undefined;
 }
 
 /** Lesson records are looked up once per this long (misses too: TV plan lessons are not api lessons). */
@@ -62,15 +69,32 @@ export class AnalyticsAggregator {
     await this.repo.release(this.opts.consumer, this.owner).catch(() => {});
   }
 
+  /**
+   * The loop. While one flush's Mongo transaction commits, the next batch is read, parsed and its
+   * idempotent Redis parts applied (double buffering); commits themselves stay one at a time and in
+   * stream order, each acknowledging its entries only after it committed, so the checkpoint still
+   * marks everything at or before it as applied. Anything unusual (an error, a lost Redis connection,
+   * the lease to renew) first waits for the commit in flight.
+   */
   private async run(): Promise<void> {
     let recovering = true;
     let lastSample = 0;
     let holding = false;
     let renewed = 0;
+    let losses = this.redis.connectionLosses();
+    /** The commit in flight: settles to its error, or null. */
+    let inFlight: Promise<Error | null> | null = null;
+    const settle = async () => {
+      const p = inFlight;
+      inFlight = null;
+      const err = await p;
+      if (err) throw err;
+    };
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
     while (!this.stopped) {
       try {
         if (!holding || Date.now() - renewed > this.opts.leaseMs / 3) {
+          await settle();
           const got = await this.repo.lease(this.opts.consumer, this.owner, this.opts.leaseMs);
           if (!got) {
             // A standby: another process aggregates under this consumer name.
@@ -83,19 +107,37 @@ export class AnalyticsAggregator {
           renewed = Date.now();
         }
         if (recovering) {
+          await settle();
+          losses = this.redis.connectionLosses();
           await this.redis.ensureGroup();
           const pending = await this.redis.pending(500);
           if (pending.length === 0) recovering = false;
-          else await this.flush(pending);
+          else await this.commit(await this.prepare(pending));
           continue;
         }
         const batch = await this.collect();
-        if (batch.length > 0) await this.flush(batch);
+        if (batch.length > 0) {
+          const prepared = await this.prepare(batch);
+          await settle();
+          if (this.redis.connectionLosses() !== losses) {
+            // A read's reply may have been lost with the connection: its entries are pending but
+            // were never seen, and may precede this batch. Re-read the pending entries in order.
+            recovering = true;
+            continue;
+          }
+          inFlight = this.commit(prepared).then(
+            () => null,
+            (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+          );
+        }
         if (Date.now() - lastSample >= 1000) {
           lastSample = Date.now();
           await this.sampleConcurrency();
         }
       } catch (err) {
+        const p = inFlight;
+        inFlight = null;
+        await p; // settles to its error, which the recovery below covers as well
         if (this.stopped) break;
         recovering = true;
         if (err instanceof LeaseLost) {
@@ -106,6 +148,8 @@ export class AnalyticsAggregator {
         await pause(1000);
       }
     }
+    const err = await inFlight;
+    if (err && !(err instanceof LeaseLost)) this.opts.log.warn({ err }, 'analytics aggregation failed');
   }
 
   /** Reads entries until enough events or time has passed since the first one. */
@@ -136,18 +180,21 @@ export class AnalyticsAggregator {
   }
 
   private parse(entries: StreamEntry[]): ParsedEntry[] {
-    return entries.map((entry) => {
+    const out: ParsedEntry[] = [];
+    for (const entry of entries) {
       const receivedMs = Number(entry.id.split('-')[0]);
       const events: ReceivedBeacon[] = [];
       if (entry.batch !== null) {
         // The ingest validated the batch against the contract before storing it.
         const batch = (JSON.parse(entry.batch) as { events: Beacon[] }).events;
-        batch.forEach((event, i) => {
-          if (entry.mask === '' || entry.mask[i] === '1') events.push({ event, receivedMs });
-        });
+        const all = entry.mask === '';
+        for (let i = 0; i < batch.length; i++) {
+          if (all || entry.mask[i] === '1') events.push({ event: batch[i]!, receivedMs });
+        }
       }
-      return { id: entry.id, events };
-    });
+      out.push({ id: entry.id, events });
+    }
+    return out;
   }
 
   private async lessonsFor(ids: Set<string>): Promise<(id: string) => LessonMeta | undefined> {
@@ -159,50 +206,84 @@ export class AnalyticsAggregator {
         this.lessonCache.set(id, { meta: found.get(id), until: now + LESSON_CACHE_MS });
       if (this.lessonCache.size > 100_000) this.lessonCache.clear();
     }
-    return (id) => this.lessonCache.get(id)?.meta;
+    // A snapshot: the cache may change before this batch commits (the next batch is read meanwhile).
+    const snapshot = new Map<string, LessonMeta | undefined>();
+    for (const id of ids) snapshot.set(id, this.lessonCache.get(id)?.meta);
+    return (id) => snapshot.get(id);
   }
 
+  /** Applies entries (read in stream order) and acknowledges them. */
   async flush(entries: StreamEntry[]): Promise<void> {
-    const parsed = this.parse(entries);
-    const all = parsed.flatMap((p) => p.events);
-    const lessons = await this.lessonsFor(new Set(all.map((e) => e.event.lessonId)));
+    await this.commit(await this.prepare(entries));
+  }
 
-    // Redis parts first: idempotent, so a crash before the commit only repeats them.
-    const uniques = new Map<string, Set<string>>();
-    const live = new Map<string, Map<string, number>>();
-    const ended = new Map<string, Set<string>>();
-    const k = this.redis.keys;
-    const addTo = <V>(m: Map<string, Set<V>>, key: string, v: V) => {
-      let s = m.get(key);
-      if (!s) m.set(key, (s = new Set()));
-      s.add(v);
-    };
-    const seen = (key: string, sid: string, ms: number) => {
-      let s = live.get(key);
-      if (!s) live.set(key, (s = new Map<string, number>()));
-      s.set(sid, Math.max(s.get(sid) ?? 0, ms));
-    };
-    // The three HyperLogLogs of each (day, platform, lesson), built once per flush.
-    const hllKeys = new Map<string, [string, string, string]>();
-    for (const { event: e, receivedMs } of all) {
-      const { day } = keysOf(Math.min(e.at, receivedMs + 10 * 60_000));
-      const ck = `${day}|${e.platform}|${e.lessonId}`;
-      let hk = hllKeys.get(ck);
-      if (!hk) {
-        hk = [k.uniques(day, 'all'), k.uniques(day, e.platform), k.uniques(day, { lesson: e.lessonId })];
-        hllKeys.set(ck, hk);
-      }
-      for (const key of hk) addTo(uniques, key, e.viewerId);
-      if (e.type === 'end') {
-        addTo(ended, k.live('all'), e.sessionId);
-        addTo(ended, k.live(e.platform), e.sessionId);
-      } else if (e.type === 'start' || e.type === 'heartbeat') {
-        seen(k.live('all'), e.sessionId, receivedMs);
-        seen(k.live(e.platform), e.sessionId, receivedMs);
+  /**
+   * Everything before the commit: parses the entries, looks their lessons up and applies the Redis
+   * parts, which are idempotent (a crash before the commit only repeats them).
+   */
+  private async prepare(entries: StreamEntry[]): Promise<Prepared> {
+    const parsed = this.parse(entries);
+    const lessonIds = new Set<string>();
+    // Viewers per (China day, platform, lesson), each set feeding that lesson's, the platform's and
+    // the city's HyperLogLog of the day; last heartbeat times and ended sessions per platform.
+    const viewers = new Map<
+      string,
+      { day: string; platform: Platform; lessonId: string; ids: Set<string> }
+    >();
+    const live = new Map<Platform, (string | number)[]>();
+    const ended = new Map<Platform, string[]>();
+    for (const p of parsed) {
+      for (const { event: e, receivedMs } of p.events) {
+        lessonIds.add(e.lessonId);
+        const { day } = keysOf(Math.min(e.at, receivedMs + 10 * 60_000));
+        const vk = `${day}|${e.platform}|${e.lessonId}`;
+        let v = viewers.get(vk);
+        if (!v) viewers.set(vk, (v = { day, platform: e.platform, lessonId: e.lessonId, ids: new Set() }));
+        v.ids.add(e.viewerId);
+        if (e.type === 'end') {
+          let s = ended.get(e.platform);
+          if (!s) ended.set(e.platform, (s = []));
+          s.push(e.sessionId);
+        } else if (e.type === 'start' || e.type === 'heartbeat') {
+          let s = live.get(e.platform);
+          if (!s) live.set(e.platform, (s = []));
+          s.push(receivedMs, e.sessionId);
+        }
       }
     }
-    await this.redis.apply(uniques, live, ended);
+    const lessons = await this.lessonsFor(lessonIds);
 
+    const k = this.redis.keys;
+    const uniques = new Map<string, string[]>();
+    const into = <V>(m: Map<string, V[]>, key: string, values: Iterable<V>) => {
+      let a = m.get(key);
+      if (!a) m.set(key, (a = []));
+      for (const x of values) a.push(x);
+    };
+    for (const { day, platform, lessonId, ids } of viewers.values()) {
+      into(uniques, k.uniques(day, { lesson: lessonId }), ids);
+      into(uniques, k.uniques(day, platform), ids);
+      into(uniques, k.uniques(day, 'all'), ids);
+    }
+    const liveByKey = new Map<string, (string | number)[]>();
+    for (const [platform, pairs] of live) {
+      liveByKey.set(k.live(platform), pairs);
+      into(liveByKey, k.live('all'), pairs);
+    }
+    const endedByKey = new Map<string, string[]>();
+    for (const [platform, sids] of ended) {
+      endedByKey.set(k.live(platform), sids);
+      into(endedByKey, k.live('all'), sids);
+    }
+    await this.redis.apply(uniques, liveByKey, endedByKey);
+    return { ids: entries.map((e) => e.id), parsed, lessons };
+  }
+
+  /**
+   * Commits the Mongo parts with the checkpoint in one transaction (entries at or before the
+   * checkpoint were applied before a crash and are skipped), then acknowledges the entries.
+   */
+  private async commit({ ids, parsed, lessons }: Prepared): Promise<void> {
     const result = await this.repo.flush(
       this.opts.consumer,
       { owner: this.owner, ms: this.opts.leaseMs },
@@ -216,14 +297,14 @@ export class AnalyticsAggregator {
         return [...ids];
       },
       (fresh, states) => {
+        const events: ReceivedBeacon[] = [];
         for (const p of fresh)
-          for (const { event: e } of p.events)
-            if (this.viewed.has(e.sessionId)) states.set(e.sessionId, { watchedMs: 0, viewed: true });
-        const r = aggregate(
-          fresh.flatMap((p) => p.events),
-          states,
-          lessons,
-        );
+          for (const r of p.events) {
+            events.push(r);
+            if (this.viewed.has(r.event.sessionId))
+              states.set(r.event.sessionId, { watchedMs: 0, viewed: true });
+          }
+        const r = aggregate(events, states, lessons);
         return { rollups: r.rollups, sessions: r.sessions };
       },
     );
@@ -234,7 +315,7 @@ export class AnalyticsAggregator {
       this.applied += result.fresh.reduce((n, p) => n + p.events.length, 0);
       this.opts.afterCommit?.(this.commits);
     }
-    await this.redis.done(entries.map((e) => e.id));
+    await this.redis.done(ids);
   }
 
   /** Drops silent sessions and records the concurrency sample (today's peak, this minute's high). */
