@@ -14,10 +14,21 @@ import { build } from 'esbuild';
 import * as mediasoup from 'mediasoup';
 import { LiveBridge } from '../sfu/src/services/live-bridge.js';
 import { CLOCK_BITS, clockBox, LIVE_TEST_CODECS, startFakeTeacher } from '../sfu/test/live-source.js';
+import { LIVE_HLS_CONFIG } from '../web-client/src/live/hls-config.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SEGMENT_SEC = Number(process.env['LIVE_HLS_SEGMENT_SEC'] ?? 1);
-const SYNC_COUNT = Number(process.env['BENCH_LIVE_SYNC_COUNT'] ?? 1);
+/** The live page's own hls.js settings; BENCH_LIVE_SYNC_COUNT overrides how far behind the edge it plays. */
+const HLS_CONFIG = {
+  ...LIVE_HLS_CONFIG,
+  ...(process.env['BENCH_LIVE_SYNC_COUNT']
+    ? {
+        liveSyncDurationCount: Number(process.env['BENCH_LIVE_SYNC_COUNT']),
+        liveMaxLatencyDurationCount: Number(process.env['BENCH_LIVE_SYNC_COUNT']) + 4,
+      }
+    : {}),
+};
+const SYNC_COUNT = HLS_CONFIG.liveSyncDurationCount;
 const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 15);
 const WARMUP_SEC = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
 const TARGET_HLS_S = 4;
@@ -106,8 +117,7 @@ async function main() {
     await hlsPage.addScriptTag({ path: join(ROOT, 'node_modules', 'hls.js', 'dist', 'hls.min.js') });
     await hlsPage.addScriptTag({ content: READ_CLOCK });
     await hlsPage.evaluate(`(() => {
-      const hls = new Hls({ liveSyncDurationCount: ${SYNC_COUNT}, liveMaxLatencyDurationCount: ${SYNC_COUNT + 2},
-        maxLiveSyncPlaybackRate: 1.2, backBufferLength: 10 });
+      const hls = new Hls(${JSON.stringify(HLS_CONFIG)});
       window.hls = hls; window.stalls = 0;
       hls.on('hlsError', (_e, d) => { if (d.details === 'bufferStalledError') window.stalls++; if (d.fatal) window.fatal = d.details; });
       hls.loadSource(${JSON.stringify(`${base}/live/${lessonId}/web/master.m3u8`)});

@@ -6,6 +6,7 @@ import { attachBeacons, beaconClient, type BeaconContext } from '../analytics/be
 import { hlsRenditions } from '../analytics/hls-renditions';
 import { loadSession } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
+import { LIVE_HLS_CONFIG } from './hls-config';
 
 /**
  * hls.js tuned for live: start two segments from the edge, speed up a little when behind, jump when far
@@ -65,14 +66,7 @@ export function LiveHls({
     } else {
       const start = () => {
         if (gone) return;
-        hls = new Hls({
-          lowLatencyMode: true,
-          liveSyncDurationCount: 2,
-          liveMaxLatencyDurationCount: 6,
-          maxLiveSyncPlaybackRate: 1.15,
-          backBufferLength: 30,
-          manifestLoadingMaxRetry: 2,
-        });
+        hls = new Hls({ ...LIVE_HLS_CONFIG });
         hls.on(Hls.Events.MANIFEST_PARSED, tryPlay);
         hls.on(Hls.Events.ERROR, (_e, data) => {
           if (!data.fatal || !hls) return;
