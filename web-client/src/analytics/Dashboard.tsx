@@ -355,8 +355,10 @@ function TimeseriesPanel({
       series: PLATFORMS.map((p) => ({
         name: platformLabel(p, t),
         type: 'line',
+        // stacked bands: each platform's own area, the top edge is the total
         stack: 'views',
-        areaStyle: { opacity: 0.15 },
+        areaStyle: { opacity: 0.55 },
+        lineStyle: { width: 1 },
         showSymbol: false,
         color: COLORS[p],
         data: d.points.map((pt) => pt.views[p]),
