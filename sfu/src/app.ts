@@ -16,6 +16,8 @@ export interface LiveOptions {
   consumerThreshold: number;
   /** WEBRTC_AUDIENCE_CAP */
   audienceCap: number;
+  /** TEACHER_GRACE_SEC × 1000 (0: a room never ends without its teacher's room.end) */
+  teacherGraceMs?: number | undefined;
 }
 
 export interface SfuDeps {
@@ -46,6 +48,7 @@ export function createApp(deps: SfuDeps) {
     announcedIp: deps.live.announcedIp,
     consumerThreshold: deps.live.consumerThreshold,
     audienceCap: deps.live.audienceCap,
+    teacherGraceMs: deps.live.teacherGraceMs ?? 0,
     bridges: deps.bridges,
     liveEnded: (job) => deps.liveEnded(job),
   });

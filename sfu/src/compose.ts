@@ -43,6 +43,7 @@ export async function composeSfu(
       announcedIp: config.RTC_ANNOUNCED_IP,
       consumerThreshold: config.ROUTER_CONSUMER_THRESHOLD,
       audienceCap: config.WEBRTC_AUDIENCE_CAP,
+      teacherGraceMs: config.TEACHER_GRACE_SEC * 1000,
     },
     bridges: (lessonId, router) =>
       new LiveBridge(lessonId, router, {

@@ -31,6 +31,8 @@ export const SfuConfigSchema = z
     ROUTER_CONSUMER_THRESHOLD: z.coerce.number().int().min(1).default(400),
     /** Students over WebRTC in one room; past it `room.join` answers ROOM_FULL and clients play HLS. */
     WEBRTC_AUDIENCE_CAP: z.coerce.number().int().min(0).default(2000),
+    /** A live lesson whose teacher has left ends by itself after this long (0: never). */
+    TEACHER_GRACE_SEC: z.coerce.number().int().min(0).default(600),
     LIVE_HLS_SEGMENT_SEC: z.coerce.number().min(0.5).max(6).default(1),
   })
   .refine((c) => c.RTC_MAX_PORT - c.RTC_MIN_PORT + 1 >= c.NUM_WORKERS, {

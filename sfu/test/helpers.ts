@@ -41,6 +41,7 @@ export async function startSfu(opts: {
   announcedIp?: string;
   bridges?: BridgeFactory;
   liveEnded?: (job: LiveEndedJob) => Promise<void>;
+  teacherGraceMs?: number;
 }): Promise<TestSfu> {
   const logger = pino({ level: process.env['SFU_TEST_LOG'] ?? 'silent' });
   const pool = await createWorkerPool(
@@ -60,6 +61,7 @@ export async function startSfu(opts: {
       announcedIp: opts.announcedIp,
       consumerThreshold: opts.consumerThreshold ?? 400,
       audienceCap: opts.audienceCap ?? 2000,
+      teacherGraceMs: opts.teacherGraceMs ?? 0,
     },
     bridges: opts.bridges,
     liveEnded: async (job) => {

@@ -405,6 +405,49 @@ test('room.end: everyone hears room.ended, the api gets live.ended and the lesso
   assert.equal(media.ok, false);
 });
 
+test('a teacher who leaves and does not come back: the lesson ends by itself; one who comes back keeps it', async () => {
+  const graceMs = 1500;
+  const small = await startSfu({
+    api: createApiClient(api.url),
+    rtcPorts: [43300, 43399],
+    teacherGraceMs: graceMs,
+  });
+  try {
+    // comes back within the grace period (a reload): the lesson goes on
+    const kept = await liveLesson();
+    const t1 = await liveClient(small.url, api.tokens.teacher);
+    const s1 = await liveClient(small.url, api.tokens.student);
+    clients.push(t1, s1);
+    await t1.ok('room.join', { lessonId: kept });
+    await s1.ok('room.join', { lessonId: kept });
+    t1.close();
+    await sleep(graceMs / 3);
+    const t1b = await liveClient(small.url, api.tokens.teacher);
+    clients.push(t1b);
+    await t1b.ok('room.join', { lessonId: kept });
+    await sleep(graceMs * 1.5);
+    assert.ok(small.app.rooms.room(kept), 'the room lives on with its teacher back');
+    assert.ok(!s1.events.some((e) => e.event === 'room.ended'));
+
+    // gone for good (a crashed browser): students hear room.ended and the recording is handed over
+    const lost = await liveLesson();
+    const t2 = await liveClient(small.url, api.tokens.teacher);
+    const s2 = await liveClient(small.url, api.tokens.student);
+    clients.push(t2, s2);
+    await t2.ok('room.join', { lessonId: lost });
+    await s2.ok('room.join', { lessonId: lost });
+    const left = Date.now();
+    t2.close();
+    const heard = await s2.next('room.ended', undefined, graceMs + 5000);
+    assert.equal(heard.lessonId, lost);
+    assert.ok(Date.now() - left >= graceMs - 100, 'not before the grace period');
+    assert.ok(small.endedJobs.some((j) => j.lessonId === lost));
+    assert.equal(small.app.rooms.room(lost), undefined);
+  } finally {
+    await small.close();
+  }
+});
+
 test('ROOM_FULL past the WebRTC audience cap; the teacher still gets in', async () => {
   const small = await startSfu({ api: createApiClient(api.url), rtcPorts: [43200, 43299], audienceCap: 1 });
   try {

@@ -11,6 +11,11 @@ export interface RoomServiceDeps extends RoomDeps {
   audienceCap: number;
   /** Enqueues the durable `live.ended` job (the api turns the recording into the replay). */
   liveEnded(job: LiveEndedJob): Promise<void>;
+  /**
+   * How long a room waits for its teacher to come back (a crashed browser, a lost line) before the
+   * lesson is ended for them, so it never stays "live" with nobody teaching; 0 never ends it.
+   */
+  teacherGraceMs: number;
 }
 
 /** Lessons ended here are refused at once, even before the api has processed `live.ended`. */
@@ -20,6 +25,8 @@ export class RoomService {
   private readonly rooms = new Map<string, Room>();
   private readonly opening = new Map<string, Promise<Room>>();
   private readonly ended = new Map<string, string>();
+  /** Rooms whose teacher has left, by lesson: the timer that ends them unless the teacher returns. */
+  private readonly abandoned = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly deps: RoomServiceDeps) {}
 
@@ -56,6 +63,7 @@ export class RoomService {
     }
     const peer = new Peer(actor.sub, me?.displayName ?? actor.sub, role, notify);
     room.addPeer(peer);
+    if (role === 'teacher') this.teacherBack(room.lessonId);
     return { room, peer };
   }
 
@@ -93,11 +101,34 @@ export class RoomService {
 
   leave(room: Room, peer: Peer): void {
     room.removePeer(peer);
+    const teaching = [...room.peers.values()].some((p) => p.role === 'teacher');
+    if (peer.role !== 'teacher' || teaching || room.closed || this.deps.teacherGraceMs <= 0) return;
+    this.teacherBack(room.lessonId);
+    const timer = setTimeout(() => {
+      this.abandoned.delete(room.lessonId);
+      if (room.closed || [...room.peers.values()].some((p) => p.role === 'teacher')) return;
+      this.deps.log.warn({ lessonId: room.lessonId }, 'the teacher did not come back: ending the lesson');
+      this.finish(room).catch((err: unknown) =>
+        this.deps.log.error({ lessonId: room.lessonId, err }, 'ending an abandoned lesson failed'),
+      );
+    }, this.deps.teacherGraceMs);
+    timer.unref();
+    this.abandoned.set(room.lessonId, timer);
+  }
+
+  private teacherBack(lessonId: string): void {
+    clearTimeout(this.abandoned.get(lessonId));
+    this.abandoned.delete(lessonId);
   }
 
   /** The teacher ends the lesson: bridge stopped, recording finalised, `live.ended` enqueued, clients told. */
   async end(room: Room, actor: Peer) {
     room.mustTeach(actor);
+    return this.finish(room);
+  }
+
+  private async finish(room: Room) {
+    this.teacherBack(room.lessonId);
     await room.settled();
     // Two clicks (or two teacher tabs): only the first ends it.
     if (this.ended.has(room.lessonId)) throw new AppError('NOT_LIVE', 'this live lesson has ended');
@@ -133,6 +164,8 @@ export class RoomService {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.abandoned.values()) clearTimeout(timer);
+    this.abandoned.clear();
     const rooms = [...this.rooms.values()];
     this.rooms.clear();
     await Promise.all(rooms.map((r) => r.shutdown()));
