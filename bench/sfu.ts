@@ -113,6 +113,7 @@ async function roomMode(lessonId: string): Promise<Mode> {
     listenIp: '127.0.0.1',
     consumerThreshold: 100_000,
     audienceCap: 100_000,
+    teacherGraceMs: 0,
     liveEnded: async () => undefined,
   });
   const actor = (sub: string, role: AccessClaims['role']): AccessClaims => ({ sub, role, typ: 'access' });

@@ -337,3 +337,27 @@ test('the TV reports as platform tv with the plan lesson’s grade and subject; 
     assert.equal(e.rendition, '720p');
   }
 });
+
+test('a live channel’s next programme: the session starts on a video already playing, with no start-up time', async () => {
+  const { video, stop, events } = await sessionOf((v, client) => {
+    // the box has been playing the channel; the next lesson comes on air
+    v.paused = false;
+    v.readyState = 4;
+    return watchOnTv(
+      v as unknown as HTMLVideoElement,
+      { kind: 'live', lessonId: 'plan-p1-math-004', grade: 'p1', subject: '数学' },
+      undefined,
+      client,
+    );
+  });
+  video.play(11);
+  stop();
+  const evs = await events();
+  assert.deepEqual(
+    evs.map((e) => e.type),
+    ['start', 'heartbeat', 'end'],
+  );
+  const start = evs[0]!;
+  assert.ok(Beacon.safeParse(start).success);
+  assert.ok(start.type === 'start' && start.startupMs === undefined, 'no 0 ms start-up reported');
+});

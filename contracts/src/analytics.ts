@@ -78,8 +78,12 @@ const BeaconBase = {
 export const StartBeacon = z.strictObject({
   ...BeaconBase,
   type: z.literal('start'),
-  /** From play request to first frame. */
-  startupMs: z.number().int().min(0).max(600_000),
+  /**
+   * From play request to first frame. Absent when the session began on a video already playing (a live
+   * channel moving on to its next programme): there was no start-up to measure, and a 0 would flatter
+   * the platform's start-up figures.
+   */
+  startupMs: z.number().int().min(0).max(600_000).optional(),
 });
 export const HeartbeatBeacon = z.strictObject({
   ...BeaconBase,

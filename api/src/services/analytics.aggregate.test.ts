@@ -103,6 +103,23 @@ describe('analytics aggregation (pure)', () => {
     });
   });
 
+  it('a session that began on a video already playing (no startupMs) is a session, not a start-up', () => {
+    const r = aggregate(
+      rx([
+        { ...base, eventId: 'event-s1', type: 'start', startupMs: 900 },
+        { ...base, eventId: 'event-s2', type: 'start', sessionId: 'session-02' },
+      ]),
+      new Map(),
+      () => undefined,
+    );
+    assert.deepEqual(r.rollups.docs.get('quality_day')!.get('2026-03-02|tv')!.inc, {
+      startups: 1,
+      startupMs: 900,
+      'h.6': 1,
+    });
+    assert.equal(r.rollups.docs.get('retention')!.get('L1')!.inc['sessions'], 2);
+  });
+
   it('spreads a played span over retention buckets in whole ms', () => {
     assert.deepEqual(
       [...retentionSpan(12, 2.5, 100)],

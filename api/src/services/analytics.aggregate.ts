@@ -245,9 +245,11 @@ export function aggregate(
       case 'start': {
         d.s += 1;
         const q = d.q;
-        q.startups += 1;
-        q.startupMs += e.startupMs;
-        q.h[startupBucket(e.startupMs)]! += 1;
+        if (e.startupMs !== undefined) {
+          q.startups += 1;
+          q.startupMs += e.startupMs;
+          q.h[startupBucket(e.startupMs)]! += 1;
+        }
         retentionOf(retention, e.lessonId).sessions += 1;
         break;
       }

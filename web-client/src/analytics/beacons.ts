@@ -54,7 +54,7 @@ interface Common extends BeaconContext {
 export type BeaconEvent = Beacon;
 
 type Body =
-  | { type: 'start'; startupMs: number }
+  | { type: 'start'; startupMs?: number }
   | { type: 'heartbeat'; watchedSec: number }
   | { type: 'pause' }
   | { type: 'seek'; from: number }
@@ -257,13 +257,18 @@ export function attachBeacons(
     lastBeatAt = now();
     emit({ type: 'heartbeat', watchedSec: takeWatched() });
   };
-  const start = (startupMs: number) => {
+  /** `startupMs` undefined: the video was already playing, there was no start-up to measure. */
+  const start = (startupMs: number | undefined) => {
     state = 'active';
     watched = 0;
     beats = 0;
     lastBeatAt = now();
     lastPos = video.currentTime;
-    emit({ type: 'start', startupMs: Math.max(0, Math.round(startupMs)) });
+    emit(
+      startupMs === undefined
+        ? { type: 'start' }
+        : { type: 'start', startupMs: Math.max(0, Math.round(startupMs)) },
+    );
   };
   const end = () => {
     if (state !== 'active') return;
@@ -356,7 +361,7 @@ export function attachBeacons(
   }, 1000);
 
   // Attached to a video that is already playing (a live channel's next programme): it starts now.
-  if (!video.paused && video.readyState >= 3) start(0);
+  if (!video.paused && video.readyState >= 3) start(undefined);
 
   return () => {
     clearInterval(ticker);
