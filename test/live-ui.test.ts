@@ -478,7 +478,7 @@ test('a student over the WebRTC cap watches the live HLS stream instead', async 
           { length: b.length },
           (_, i) => `${b.start(i).toFixed(1)}-${b.end(i).toFixed(1)}`,
         );
-        return `readyState ${v.readyState}, currentTime ${v.currentTime}, paused ${v.paused}, buffered ${ranges.join(',')}, error ${v.error?.message ?? ''}`;
+        return `readyState ${v.readyState}, currentTime ${v.currentTime}, paused ${v.paused}, buffered ${ranges.join(',')}, error ${v.error?.message ?? ''}, last hls.js error ${v.dataset['hlsError'] ?? 'none'}, restarts ${v.dataset['hlsRestarts'] ?? 0}`;
       });
       const dir = join(api.mediaDir, 'live', lesson.id, 'web');
       const listing = existsSync(dir) ? readdirSync(dir, { recursive: true }).join(' ') : 'no live/web dir';

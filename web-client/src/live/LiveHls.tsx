@@ -36,6 +36,7 @@ export function LiveHls({
     const video = ref.current;
     if (!video) return;
     let retry: ReturnType<typeof setTimeout> | null = null;
+    let watchdog: ReturnType<typeof setInterval> | null = null;
     let hls: Hls | null = null;
     let gone = false;
     let stopBeacons: (() => void) | undefined;
@@ -69,6 +70,8 @@ export function LiveHls({
         hls = new Hls({ ...LIVE_HLS_CONFIG });
         hls.on(Hls.Events.MANIFEST_PARSED, tryPlay);
         hls.on(Hls.Events.ERROR, (_e, data) => {
+          // the last error, for anyone looking at the element (support, tests)
+          video.dataset['hlsError'] = `${data.type}/${data.details}${data.fatal ? ' (fatal)' : ''}`;
           if (!data.fatal || !hls) return;
           if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
             hls.recoverMediaError();
@@ -89,10 +92,26 @@ export function LiveHls({
         hls.attachMedia(video);
       };
       start();
+      // A player that has not got a single frame after 10 s (a lesson restarting its stream, a blink of
+      // the network hls.js did not count as fatal) starts over instead of waiting forever.
+      let idleSince = Date.now();
+      watchdog = setInterval(() => {
+        if (video.readyState > 0 || !hls) {
+          idleSince = Date.now();
+          return;
+        }
+        if (Date.now() - idleSince < 10_000) return;
+        idleSince = Date.now();
+        video.dataset['hlsRestarts'] = String(Number(video.dataset['hlsRestarts'] ?? 0) + 1);
+        hls.destroy();
+        hls = null;
+        start();
+      }, 1000);
     }
     return () => {
       gone = true;
       if (retry) clearTimeout(retry);
+      if (watchdog) clearInterval(watchdog);
       video.removeEventListener('playing', onPlay);
       stopBeacons?.();
       hls?.destroy();
