@@ -8,6 +8,7 @@ import {
   startMongo,
   startProcess,
   startRedis,
+  tieChildrenToLife,
   waitForPort,
   type Managed,
   type MongoHandle,
@@ -20,6 +21,8 @@ const LOGS = join(DATA, 'logs');
 const MEDIA = join(DATA, 'media');
 for (const d of [DATA, LOGS, MEDIA]) mkdirSync(d, { recursive: true });
 
+// Killed in any way (SIGKILL included), the platform's processes go with this launcher.
+tieChildrenToLife();
 const env = process.env;
 const port = (name: ServiceName) =>
   Number(env[`${name.toUpperCase().replace('-', '_')}_PORT`] ?? DEFAULT_PORTS[name]);

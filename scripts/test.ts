@@ -1,8 +1,8 @@
 // npm test: every test of every workspace, against one real mongod + redis-server started for the run.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { startLocalInfra } from '@sky/devkit';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { startLocalInfra, tieChildrenToLife } from '@sky/devkit';
 import { ROOT, setupEnv } from './lib.ts';
 
 const DIRS = [
@@ -16,8 +16,11 @@ const DIRS = [
   'web-client',
   'test',
 ];
-const filter = process.argv.slice(2);
-const files = DIRS.flatMap((d) => {
+// Arguments: substrings of test file paths, or paths of files to run as they are (a fixture).
+const args = process.argv.slice(2);
+const given = args.map((a) => resolve(a)).filter((f) => existsSync(f) && statSync(f).isFile());
+const filter = args.filter((a) => !given.includes(resolve(a)));
+const discovered = DIRS.flatMap((d) => {
   const base = join(ROOT, d);
   const found: string[] = [];
   for (const sub of d === 'test' ? [''] : ['src', 'test']) {
@@ -32,14 +35,17 @@ const files = DIRS.flatMap((d) => {
   return found;
 })
   .map((f) => relative(ROOT, f))
-  .filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)))
+  .filter((f) => (filter.length === 0 && given.length === 0) || filter.some((p) => f.includes(p)))
   .sort();
+const files = [...discovered, ...given.map((f) => relative(ROOT, f))];
 
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
 
+// Killed in any way (SIGKILL included), this run leaves none of its processes behind.
+tieChildrenToLife();
 const infra = await startLocalInfra({ cacheGb: 0.5 });
 const mongoHost = `127.0.0.1:${infra.mongo.port}`;
 console.log(`[test] mongod ${mongoHost}, redis-server ${infra.redis.url}; ${files.length} test files`);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Lesson, TokenPair } from '@sky/contracts';
-import { freePort, launchChromium } from '@sky/devkit';
+import { freePort, launchChromium, reserveRtcPorts } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
 import * as mediasoup from 'mediasoup';
 import { pino } from 'pino';
@@ -65,14 +65,14 @@ before(async () => {
   await api.app.http.listen({ host: '127.0.0.1', port: apiPort });
   base = `http://127.0.0.1:${apiPort}`;
 
-  const rtcMin = 20_000 + 500 * Math.floor(Math.random() * 80);
+  const [rtcMin, rtcMax] = reserveRtcPorts();
   const config = loadSfuConfig({
     ...process.env,
     NUM_WORKERS: '1',
     LOG_LEVEL: 'silent',
-    // a slice of the RTC port range of its own (mediasoup skips ports in use within it)
+    // a slice of the RTC port range that no other test process holds
     RTC_MIN_PORT: String(rtcMin),
-    RTC_MAX_PORT: String(rtcMin + 499),
+    RTC_MAX_PORT: String(rtcMax),
     JWT_SECRET: 'test-secret-that-is-at-least-32-characters',
     API_URL: base,
     MEDIA_DIR: api.mediaDir,

@@ -6,3 +6,4 @@ export * from './mongo.js';
 export * from './ports.js';
 export * from './process.js';
 export * from './redis.js';
+export * from './reaper.js';

@@ -24,6 +24,10 @@ export async function startRedis(opts: { dir: string; port: number; logFile: str
     '',
     '--appendonly',
     opts.persist ? 'yes' : 'no',
+    // Keeps its environment readable in /proc (a retitled redis-server overwrites it), so the run's
+    // watchdog (tieChildrenToLife) finds it.
+    '--set-proc-title',
+    'no',
     // BullMQ requires that Redis never evicts its keys.
     '--maxmemory-policy',
     'noeviction',

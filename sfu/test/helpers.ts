@@ -14,6 +14,7 @@ import {
   type LiveServerEvents,
 } from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
+import { reserveRtcPorts } from '@sky/devkit';
 import { pino } from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { ApiClient } from '../src/adapters/api-client.js';
@@ -35,7 +36,8 @@ export interface TestSfu {
 export async function startSfu(opts: {
   api: ApiClient;
   workers?: number;
-  rtcPorts: [number, number];
+  /** mediasoup's RTC port range; by default a slice no other test process holds. */
+  rtcPorts?: [number, number];
   consumerThreshold?: number;
   audienceCap?: number;
   announcedIp?: string;
@@ -44,10 +46,8 @@ export async function startSfu(opts: {
   teacherGraceMs?: number;
 }): Promise<TestSfu> {
   const logger = pino({ level: process.env['SFU_TEST_LOG'] ?? 'silent' });
-  const pool = await createWorkerPool(
-    { count: opts.workers ?? 1, rtcMinPort: opts.rtcPorts[0], rtcMaxPort: opts.rtcPorts[1] },
-    logger,
-  );
+  const [rtcMinPort, rtcMaxPort] = opts.rtcPorts ?? reserveRtcPorts();
+  const pool = await createWorkerPool({ count: opts.workers ?? 1, rtcMinPort, rtcMaxPort }, logger);
   const tokens = createTokenIssuer(JWT_SECRET, 900);
   const endedJobs: LiveEndedJob[] = [];
   const app = createApp({

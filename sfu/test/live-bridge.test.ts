@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { launchChromium } from '@sky/devkit';
+import { launchChromium, reserveRtcPorts } from '@sky/devkit';
 import * as mediasoup from 'mediasoup';
 import { LiveBridge, type BridgeLogger } from '../src/services/live-bridge.js';
 import { LIVE_TEST_CODECS, startFakeTeacher, type FakeTeacher } from './live-source.js';
@@ -96,7 +96,8 @@ async function decode(file: string): Promise<{ errors: string; frames: number; w
 
 before(async () => {
   mediaDir = mkdtempSync(join(tmpdir(), 'sky-live-bridge-'));
-  worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: 43100, rtcMaxPort: 43199 });
+  const [rtcMinPort, rtcMaxPort] = reserveRtcPorts();
+  worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort, rtcMaxPort });
   router = await worker.createRouter({ mediaCodecs: LIVE_TEST_CODECS });
   teacher = await startFakeTeacher(router);
   bridge = new LiveBridge(lessonId, router, {

@@ -32,7 +32,6 @@ before(async () => {
     api: createApiClient(api.url),
     workers: 2,
     consumerThreshold: 2,
-    rtcPorts: [43500, 43899],
   });
   const l = await api.lesson('直播：管道与重启');
   assert.equal(await api.goLive(l.id), 201);

@@ -45,7 +45,6 @@ before(async () => {
   sfu = await startSfu({
     api,
     workers: 1,
-    rtcPorts: [44200, 44399],
     bridges: (id, router) =>
       new LiveBridge(id, router, {
         mediaDir,

@@ -18,7 +18,6 @@ before(async () => {
   queues = createJobQueues(api.redisUrl, api.prefix);
   sfu = await startSfu({
     api: createApiClient(api.url),
-    rtcPorts: [43000, 43199],
     liveEnded: async (job) => void (await queues.enqueue('live.ended', job)),
   });
 });
@@ -409,7 +408,6 @@ test('a teacher who leaves and does not come back: the lesson ends by itself; on
   const graceMs = 1500;
   const small = await startSfu({
     api: createApiClient(api.url),
-    rtcPorts: [43300, 43399],
     teacherGraceMs: graceMs,
   });
   try {
@@ -449,7 +447,7 @@ test('a teacher who leaves and does not come back: the lesson ends by itself; on
 });
 
 test('ROOM_FULL past the WebRTC audience cap; the teacher still gets in', async () => {
-  const small = await startSfu({ api: createApiClient(api.url), rtcPorts: [43200, 43299], audienceCap: 1 });
+  const small = await startSfu({ api: createApiClient(api.url), audienceCap: 1 });
   try {
     const lessonId = await liveLesson();
     const a = await liveClient(small.url, api.tokens.student);

@@ -24,7 +24,6 @@ before(async () => {
   sfu = await startSfu({
     api: { liveInfo: down, me: down },
     workers: config.NUM_WORKERS,
-    rtcPorts: [42000, 42099],
   });
   pool = sfu.pool;
   app = sfu.app;
