@@ -1,5 +1,6 @@
 // @ts-check
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -27,6 +28,14 @@ export default tseslint.config(
       // fastify plugins and hooks are async by contract, with or without an await inside.
       '@typescript-eslint/require-await': 'off',
     },
+  },
+  {
+    // the rules of hooks and the React Compiler's checks, as errors: a warning nobody reads fixes nothing
+    files: ['web-client/src/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat.recommended,
+    rules: Object.fromEntries(
+      Object.keys(reactHooks.configs.flat.recommended.rules).map((rule) => [rule, 'error']),
+    ),
   },
   {
     files: ['**/test/**/*.ts', '**/*.test.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
