@@ -13,6 +13,9 @@ before(async () => {
   writeFileSync(join(api.mediaDir, 'lessons/l1/v1/web/720p/seg_00000.m4s'), Buffer.alloc(10_000, 7));
   writeFileSync(join(api.mediaDir, 'lessons/l1/v1/tv.ts'), Buffer.alloc(1000, 1));
   writeFileSync(join(api.mediaDir, '.secret'), 'no');
+  mkdirSync(join(api.mediaDir, 'live', 'l2', 'web', '720p'), { recursive: true });
+  for (const f of ['index.m3u8', 'init_3.mp4', 'seg_3_00041.m4s', '.ffmpeg.m3u8'])
+    writeFileSync(join(api.mediaDir, 'live/l2/web/720p', f), f);
 });
 after(() => api.close());
 
@@ -38,6 +41,17 @@ test('segments: immutable, and byte ranges answer 206 with the exact bytes', asy
     (await api.app.http.inject({ url: '/media/lessons/l1/v1/tv.ts' })).headers['content-type'],
     'video/mp2t',
   );
+});
+
+test('a live lesson: playlists and per-run init segments are revalidated, its segments kept', async () => {
+  const header = async (f: string) =>
+    (await api.app.http.inject({ url: `/media/live/l2/web/720p/${f}` })).headers['cache-control'];
+  assert.equal(await header('index.m3u8'), 'no-cache');
+  assert.equal(await header('init_3.mp4'), 'no-cache');
+  assert.equal(await header('seg_3_00041.m4s'), 'public, max-age=31536000, immutable');
+  // ffmpeg's own playlist (every run with the newest init segment) is never served
+  const own = await api.app.http.inject({ url: '/media/live/l2/web/720p/.ffmpeg.m3u8' });
+  assert.ok(own.statusCode >= 400 && own.body !== '.ffmpeg.m3u8', `refused: ${own.statusCode}`);
 });
 
 test('nothing outside the media store, and no dotfiles', async () => {

@@ -180,7 +180,8 @@ test('the bridge writes live HLS twice (fMP4 web, MPEG-TS tv): every rung decode
       let file = join(dir(), r, seg);
       if (r.startsWith('web')) {
         const joined = join(mediaDir, `${r.replace('/', '-')}-${seg}.mp4`);
-        writeFileSync(joined, Buffer.concat([readFileSync(join(dir(), r, 'init.mp4')), readFileSync(file)]));
+        const init = join(dir(), r, `init_${/^seg_(\d+)_/.exec(seg)![1]}.mp4`);
+        writeFileSync(joined, Buffer.concat([readFileSync(init), readFileSync(file)]));
         file = joined;
       }
       const d = await decode(file);
@@ -265,7 +266,17 @@ test('a killed ffmpeg is restarted and the playlists continue after a discontinu
   );
   const text = playlist('web/720p/index.m3u8');
   assert.ok(mediaSequence(text) + segmentsOf(text).length - 1 > lastSeq + 2, 'the sequence kept going up');
-  assert.match(text, /#EXT-X-DISCONTINUITY\n#EXTINF:[\d.]+,\n#EXT-X-PROGRAM-DATE-TIME:\S+\nseg_1_/);
+  // each run's segments are read with that run's own init segment
+  assert.match(
+    text,
+    /#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init_1\.mp4"\n#EXTINF:[\d.]+,\n#EXT-X-PROGRAM-DATE-TIME:\S+\nseg_1_/,
+  );
+  if (segmentsOf(text)[0]!.startsWith('seg_0_'))
+    assert.match(
+      text,
+      /#EXT-X-DISCONTINUITY-SEQUENCE:0\n[^]*#EXT-X-MAP:URI="init_0\.mp4"\n#EXTINF[^]*seg_0_/,
+    );
+  else assert.match(text, /#EXT-X-DISCONTINUITY-SEQUENCE:1\n/);
   assert.doesNotMatch(text, /#EXT-X-ENDLIST/);
   const seg = segmentsOf(playlist('tv/720p/index.m3u8')).at(-2)!;
   assert.equal((await decode(join(dir(), 'tv/720p', seg))).errors, '');

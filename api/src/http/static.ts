@@ -13,7 +13,10 @@ function mediaCacheHeaders(res: { setHeader(k: string, v: string): void }, path:
     res.setHeader('Cache-Control', /[/\\]live[/\\]/.test(path) ? 'no-cache' : 'public, max-age=2');
     res.setHeader('Content-Type', 'application/vnd.apple.mpegurl');
   } else if (/\.(ts|m4s|mp4|aac|jpg|vtt)$/.test(path)) {
-    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    // A live lesson's init segments (init_<run>.mp4) are named per bridge run, and a bridge that starts
+    // over (a new sfu process) numbers its runs from 0 again: revalidated, never cached for a year.
+    const liveInit = /[/\\]live[/\\]/.test(path) && path.endsWith('.mp4');
+    res.setHeader('Cache-Control', liveInit ? 'no-cache' : 'public, max-age=31536000, immutable');
     if (path.endsWith('.ts')) res.setHeader('Content-Type', 'video/mp2t');
     if (path.endsWith('.m4s')) res.setHeader('Content-Type', 'video/iso.segment');
   }

@@ -1,5 +1,6 @@
 // Pure builders for the live HLS bridge: the SDP that tells ffmpeg where mediasoup sends RTP, the one
 // ffmpeg command (decode once, encode the live ladder once, fan out with the tee muxer) and the masters.
+import { FFMPEG_PLAYLIST, initSegmentName, VIEWER_PLAYLIST } from './live-playlist.js';
 
 /** One RTP stream mediasoup sends to ffmpeg over a PlainTransport (RTCP on port + 1). */
 export interface RtpInput {
@@ -116,10 +117,11 @@ function hlsSlave(plan: LiveOutputPlan, select: string, type: 'fmp4' | 'mpegts',
       hls_delete_threshold: '2',
       hls_flags: flags.join('+'),
       hls_segment_type: type,
-      ...(type === 'fmp4' ? { hls_fmp4_init_filename: 'init.mp4' } : {}),
+      // an init segment per run: ffmpeg's own playlist gives every run the newest one (see live-playlist)
+      ...(type === 'fmp4' ? { hls_fmp4_init_filename: initSegmentName(plan.run) } : {}),
       hls_segment_filename: `${variantDir}/seg_${plan.run}_%05d.${ext}`,
     },
-    `${variantDir}/index.m3u8`,
+    `${variantDir}/${type === 'fmp4' ? FFMPEG_PLAYLIST : VIEWER_PLAYLIST}`,
   );
 }
 

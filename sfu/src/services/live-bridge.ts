@@ -31,6 +31,7 @@ import {
   type LiveRung,
   type RtpInput,
 } from './live-bridge-args.js';
+import { WebPlaylistPublisher } from './web-playlists.js';
 
 type Router = mediasoup.types.Router;
 type Producer = mediasoup.types.Producer;
@@ -97,6 +98,8 @@ export class LiveBridge {
 
   private firstStart: number | undefined;
   private lastStop: number | undefined;
+  /** The viewers' web playlists, one per rung (ffmpeg's own give every run the newest init segment). */
+  private webPlaylists: WebPlaylistPublisher[] = [];
 
   constructor(
     readonly lessonId: string,
@@ -244,6 +247,18 @@ export class LiveBridge {
       for (const n of names) await mkdir(join(this.dir, folder, n), { recursive: true });
     await mkdir(join(this.dir, 'recording'), { recursive: true });
     await writeFile(join(this.dir, 'web', 'master.m3u8'), buildLiveMaster(plan.ladder, 'fmp4'));
+    if (this.webPlaylists.length === 0) {
+      this.webPlaylists = names.map(
+        (n) =>
+          new WebPlaylistPublisher(join(this.dir, 'web', n), (err) =>
+            this.deps.log.warn(
+              { lessonId: this.lessonId, rung: n, err: err.message },
+              'live web playlist not published',
+            ),
+          ),
+      );
+      for (const p of this.webPlaylists) p.start();
+    }
     await writeFile(join(this.dir, 'tv', 'master.m3u8'), buildLiveMaster(plan.ladder, 'mpegts'));
     // dot files: the media store is served at /media, which refuses dotfiles (ports, args, logs stay private)
     const sdpFile = join(this.dir, '.input.sdp');
@@ -353,6 +368,7 @@ export class LiveBridge {
   /** Players stop waiting for segments once the playlists say the lesson is over. */
   private async endPlaylists(): Promise<void> {
     if (this.runs === 0) return;
+    await Promise.all(this.webPlaylists.map((p) => p.close()));
     for (const folder of ['web', 'tv'])
       for (const name of variantNames({ ladder: this.deps.ladder ?? LIVE_LADDER })) {
         const file = join(this.dir, folder, name, 'index.m3u8');

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runOfSegment, viewerPlaylist } from './live-playlist.js';
+
+/** What ffmpeg 5.1 writes after its second run appended to the first (seen on this machine). */
+const FFMPEG_AFTER_RESTART = `#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-TARGETDURATION:1
+#EXT-X-MEDIA-SEQUENCE:2
+#EXT-X-DISCONTINUITY
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-MAP:URI="init_1.mp4"
+#EXT-X-DISCONTINUITY
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T02:01:07.419+0000
+seg_0_00002.m4s
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T02:01:08.419+0000
+seg_0_00003.m4s
+#EXT-X-DISCONTINUITY
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T02:01:09.634+0000
+seg_1_00004.m4s
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T02:01:10.634+0000
+seg_1_00005.m4s
+`;
+
+test('every run gets its own init segment after its discontinuity; the header holds no stray tags', () => {
+  assert.equal(
+    viewerPlaylist(FFMPEG_AFTER_RESTART, new Set([0, 1])),
+    `#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-TARGETDURATION:1
+#EXT-X-MEDIA-SEQUENCE:2
+#EXT-X-DISCONTINUITY-SEQUENCE:0
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-MAP:URI="init_0.mp4"
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T02:01:07.419+0000
+seg_0_00002.m4s
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T02:01:08.419+0000
+seg_0_00003.m4s
+#EXT-X-DISCONTINUITY
+#EXT-X-MAP:URI="init_1.mp4"
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T02:01:09.634+0000
+seg_1_00004.m4s
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T02:01:10.634+0000
+seg_1_00005.m4s
+`,
+  );
+});
+
+test('once the older runs slid out, the discontinuity sequence counts them (a run without segments does not count)', () => {
+  const later = FFMPEG_AFTER_RESTART.replace(/#EXTINF[^\n]*\n[^\n]*\nseg_0_\d+\.m4s\n/g, '')
+    .replace('MEDIA-SEQUENCE:2', 'MEDIA-SEQUENCE:4')
+    .replaceAll('seg_1_', 'seg_3_');
+  const text = viewerPlaylist(later, new Set([0, 1, 3]));
+  assert.match(text, /#EXT-X-MEDIA-SEQUENCE:4\n#EXT-X-DISCONTINUITY-SEQUENCE:2\n/);
+  assert.match(text, /#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI="init_3.mp4"\n#EXTINF/);
+  assert.doesNotMatch(text, /#EXT-X-DISCONTINUITY\n/, 'no discontinuity before the first segment');
+  assert.equal(text.match(/#EXT-X-MAP/g)?.length, 1);
+});
+
+test('the end of the lesson stays the last line; an empty playlist stays valid', () => {
+  assert.match(
+    viewerPlaylist(`${FFMPEG_AFTER_RESTART}#EXT-X-ENDLIST\n`, new Set([0, 1])),
+    /seg_1_00005.m4s\n#EXT-X-ENDLIST\n$/,
+  );
+  assert.equal(
+    viewerPlaylist(
+      '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n',
+      new Set(),
+    ),
+    '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-DISCONTINUITY-SEQUENCE:0\n',
+  );
+});
+
+test('segment names give their run', () => {
+  assert.equal(runOfSegment('seg_12_00031.m4s'), 12);
+  assert.equal(runOfSegment('init_1.mp4'), undefined);
+});

@@ -1,0 +1,70 @@
+// The web (fMP4) live playlist that viewers read, made from the one ffmpeg writes. ffmpeg 5.1 continues a
+// playlist across runs (append_list + discont_start) but writes a single EXT-X-MAP at its top, so after a
+// restart every older segment would be parsed with the newest run's init segment (hls.js: fragParsingError).
+// Each run therefore writes its own init_<run>.mp4, and this pure function gives every run's segments their
+// own EXT-X-MAP after the EXT-X-DISCONTINUITY, with an EXT-X-DISCONTINUITY-SEQUENCE that never goes back.
+
+/** The playlist ffmpeg writes in each web variant folder (a dot file: never served). */
+export const FFMPEG_PLAYLIST = '.ffmpeg.m3u8';
+/** The playlist viewers read. */
+export const VIEWER_PLAYLIST = 'index.m3u8';
+
+export function initSegmentName(run: number): string {
+  return `init_${run}.mp4`;
+}
+
+/** The ffmpeg run a segment belongs to (segment files are seg_<run>_<n>.m4s; see live-bridge-args). */
+export function runOfSegment(uri: string): number | undefined {
+  const m = /^seg_(\d+)_\d+\.m4s$/.exec(uri);
+  return m ? Number(m[1]) : undefined;
+}
+
+interface Segment {
+  tags: string[];
+  uri: string;
+  run: number;
+}
+
+/**
+ * `runsWithSegments` holds every run that has had a segment in this playlist so far, the ones in
+ * `ffmpegText` included (the caller keeps it across calls): a segment's discontinuity sequence is the
+ * number of such runs before its own, so it stays the same as the window slides.
+ */
+export function viewerPlaylist(ffmpegText: string, runsWithSegments: ReadonlySet<number>): string {
+  const header: string[] = [];
+  const segments: Segment[] = [];
+  let pending: string[] = [];
+  let ended = false;
+  for (const raw of ffmpegText.split('\n')) {
+    const line = raw.trim();
+    if (line === '') continue;
+    if (line === '#EXT-X-ENDLIST') ended = true;
+    else if (line.startsWith('#EXT-X-MAP') || line === '#EXT-X-DISCONTINUITY')
+      continue; // ours replace them
+    else if (line.startsWith('#EXTINF') || line.startsWith('#EXT-X-PROGRAM-DATE-TIME')) pending.push(line);
+    else if (line.startsWith('#EXT-X-DISCONTINUITY-SEQUENCE')) continue;
+    else if (line.startsWith('#'))
+      (segments.length === 0 && pending.length === 0 ? header : pending).push(line);
+    else {
+      const run = runOfSegment(line) ?? segments.at(-1)?.run ?? 0;
+      segments.push({ tags: pending, uri: line, run });
+      pending = [];
+    }
+  }
+  const runs = [...runsWithSegments].sort((a, b) => a - b);
+  const firstRun = segments[0]?.run ?? 0;
+  const discontinuitySequence = runs.filter((r) => r < firstRun).length;
+  const out: string[] = [];
+  for (const line of header) {
+    out.push(line);
+    if (line.startsWith('#EXT-X-MEDIA-SEQUENCE'))
+      out.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`);
+  }
+  segments.forEach((s, i) => {
+    if (i > 0 && s.run !== segments[i - 1]!.run) out.push('#EXT-X-DISCONTINUITY');
+    if (i === 0 || s.run !== segments[i - 1]!.run) out.push(`#EXT-X-MAP:URI="${initSegmentName(s.run)}"`);
+    out.push(...s.tags, s.uri);
+  });
+  if (ended) out.push('#EXT-X-ENDLIST');
+  return `${out.join('\n')}\n`;
+}
