@@ -1,6 +1,6 @@
 // npm test: every test of every workspace, against one real mongod + redis-server started for the run.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { startLocalInfra, tieChildrenToLife } from '@sky/devkit';
 import { ROOT, setupEnv } from './lib.ts';
@@ -50,10 +50,22 @@ const infra = await startLocalInfra({ cacheGb: 0.5 });
 const mongoHost = `127.0.0.1:${infra.mongo.port}`;
 console.log(`[test] mongod ${mongoHost}, redis-server ${infra.redis.url}; ${files.length} test files`);
 
+const tap = join(infra.dir, 'results.tap');
 const code = await new Promise<number>((resolve) => {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=2',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      // the same results as TAP, for the count of hidden cases below
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...files,
+    ],
     {
       cwd: ROOT,
       stdio: 'inherit',
@@ -66,5 +78,12 @@ const code = await new Promise<number>((resolve) => {
   child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
 });
 
+// No hidden cases: a skipped or todo test is a behaviour nobody checks, so the run fails on one.
+const summary = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+const count = (what: string) => Number(new RegExp(`^# ${what} (\\d+)$`, 'm').exec(summary)?.[1] ?? 0);
+const hidden = count('skipped') + count('todo');
+if (hidden > 0)
+  console.error(`[test] ${count('skipped')} skipped and ${count('todo')} todo: no test may be hidden`);
+
 await infra.close();
-process.exit(code);
+process.exit(code !== 0 ? code : hidden > 0 ? 1 : 0);
