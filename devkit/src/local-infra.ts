@@ -16,19 +16,17 @@ export interface LocalInfra {
 /** A throw-away mongod (replica set rs0) + redis-server pair on free ports, for a test run. */
 export async function startLocalInfra(opts: { cacheGb?: number } = {}): Promise<LocalInfra> {
   const dir = mkdtempSync(join(tmpdir(), 'sky-infra-'));
-  const [mp, rp] = [await freePort(), await freePort()];
-  const mongo = await startMongo({
-    dbPath: join(dir, 'mongo'),
-    port: mp,
-    logFile: join(dir, 'mongod.log'),
-    cacheGb: opts.cacheGb ?? 0.25,
-  });
-  const redis = await startRedis({
-    dir: join(dir, 'redis'),
-    port: rp,
-    logFile: join(dir, 'redis.log'),
-    persist: false,
-  });
+  const mongo = await onFreePort((port, attempt) =>
+    startMongo({
+      dbPath: join(dir, `mongo-${attempt}`),
+      port,
+      logFile: join(dir, 'mongod.log'),
+      cacheGb: opts.cacheGb ?? 0.25,
+    }),
+  );
+  const redis = await onFreePort((port) =>
+    startRedis({ dir: join(dir, 'redis'), port, logFile: join(dir, 'redis.log'), persist: false }),
+  );
   return {
     mongo,
     redis,
@@ -38,4 +36,18 @@ export async function startLocalInfra(opts: { cacheGb?: number } = {}): Promise<
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A port that was free a moment ago can be taken before the server binds it (any outgoing connection may
+ * get it as its local port): on a busy machine, start again on another one, up to 3 times.
+ */
+async function onFreePort<T>(start: (port: number, attempt: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort(), attempt);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
 }

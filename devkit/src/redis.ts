@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { startProcess, type Managed } from './process.js';
 import { waitForPort } from './ports.js';
 
@@ -32,8 +32,16 @@ export async function startRedis(opts: { dir: string; port: number; logFile: str
     '--maxmemory-policy',
     'noeviction',
   ];
+  const readyBefore = readyLines(opts.logFile);
   const proc = startProcess('redis-server', 'redis-server', args, { logFile: opts.logFile });
   try {
+    // ours says it is ready (what answers on the port could be a process that had it first)
+    const deadline = Date.now() + 20_000;
+    while (readyLines(opts.logFile) <= readyBefore) {
+      if (proc.child.exitCode !== null) throw new Error(`redis-server exited early; see ${opts.logFile}`);
+      if (Date.now() > deadline) throw new Error(`redis-server not ready within 20 s; see ${opts.logFile}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
     await waitForPort(opts.port, 20_000);
   } catch (err) {
     await proc.stop();
@@ -45,4 +53,9 @@ export async function startRedis(opts: { dir: string; port: number; logFile: str
     stop: () => proc.stop(),
   };
   return handle;
+}
+
+function readyLines(logFile: string): number {
+  if (!existsSync(logFile)) return 0;
+  return readFileSync(logFile, 'utf8').split('Ready to accept connections').length - 1;
 }
