@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
-import { launchChromium } from '@sky/devkit';
+import { launchChromium, reserveRtcPorts } from '@sky/devkit';
 import { build } from 'esbuild';
 import * as mediasoup from 'mediasoup';
 import { LiveBridge } from '../sfu/src/services/live-bridge.js';
@@ -66,7 +66,8 @@ window.clockLatency = (video) => {
 
 async function main() {
   const mediaDir = mkdtempSync(join(tmpdir(), 'sky-bench-live-'));
-  const worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: 44100, rtcMaxPort: 44199 });
+  const [rtcMinPort, rtcMaxPort] = reserveRtcPorts();
+  const worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort, rtcMaxPort });
   const router = await worker.createRouter({ mediaCodecs: LIVE_TEST_CODECS });
   const teacher = await startFakeTeacher(router, { clock: true, size: `${SRC.width}x${SRC.height}` });
   const lessonId = `bench${Date.now().toString(36)}`;
