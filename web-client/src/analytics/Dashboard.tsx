@@ -11,7 +11,7 @@ import {
   type PerPlatform,
 } from '@sky/contracts';
 import type { TFunction } from 'i18next';
-import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useId, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { withQuery, type ApiError } from '../api/client';
 import { TermInfo, CURRICULUM } from '../api/curriculum';
@@ -704,13 +704,17 @@ function QualityPanel({ res, csv }: { res: Loaded<AnalyticsQuality>; csv: { path
 
 /** Reloads every panel each REFRESH_MS while on (and the tab is visible); says when figures last arrived. */
 function useAutoRefresh(reloads: (() => void)[], on: boolean): void {
+  // the panels in view change (a district picked): the timer reloads the latest ones without restarting
+  const latest = useRef(reloads);
+  useEffect(() => {
+    latest.current = reloads;
+  });
   useEffect(() => {
     if (!on) return;
     const timer = window.setInterval(() => {
-      if (document.visibilityState === 'visible') reloads.forEach((r) => r());
+      if (document.visibilityState === 'visible') latest.current.forEach((r) => r());
     }, REFRESH_MS);
     return () => window.clearInterval(timer);
-    // reload functions are stable (useCallback in useApi)
   }, [on]);
 }
 
@@ -727,7 +731,6 @@ export function Dashboard() {
   const [district, setDistrict] = useState<string | null>(null);
   const [picked, setPicked] = useState<string | null>(null);
   const [auto, setAuto] = useState(true);
-  const [updatedAt, setUpdatedAt] = useState<Date | null>(null);
   const termInfo = useApi(`${CURRICULUM}/term`, TermInfo);
 
   const term = useMemo((): Range | undefined => {
@@ -779,9 +782,7 @@ export function Dashboard() {
     AnalyticsRetention,
   );
 
-  useEffect(() => {
-    if (summary.data) setUpdatedAt(new Date());
-  }, [summary.data]);
+  const updatedAt = summary.receivedAt === undefined ? null : new Date(summary.receivedAt);
 
   const all = [summary, series, top, grades, subjects, districts, schools, quality, retention];
   useAutoRefresh(

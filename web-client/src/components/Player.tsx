@@ -90,21 +90,25 @@ export function Player({
       video.removeEventListener('timeupdate', onTime);
       video.removeEventListener('ended', onEnded);
     };
-  }, [lessonId]);
+  }, [lessonId, ref]);
 
+  // the viewer as primitives: a refreshed user object with the same values must not restart playback
+  const viewerId = user?.id;
+  const district = user?.district;
+  const school = user?.school;
   useEffect(() => {
     const video = ref.current;
     if (!video) return;
     // Viewing beacons (issue 7): the signed-in user's id is hashed before it leaves the page; the token
     // lets the server leave teachers' own views out.
-    const client = user
-      ? beaconClient({ viewer: user.id, storage: localStorage, token: () => loadSession()?.accessToken })
+    const client = viewerId
+      ? beaconClient({ viewer: viewerId, storage: localStorage, token: () => loadSession()?.accessToken })
       : null;
     const context: BeaconContext = {
       lessonId,
       platform: 'web',
-      ...(user?.district ? { district: user.district } : {}),
-      ...(user?.school ? { school: user.school } : {}),
+      ...(district ? { district } : {}),
+      ...(school ? { school } : {}),
     };
     if (Hls.isSupported()) {
       const hls = new Hls({ capLevelToPlayerSize: false });
@@ -131,7 +135,7 @@ export function Player({
     const stopBeacons = client ? attachBeacons(video, context, { client }) : undefined;
     video.src = src;
     return stopBeacons;
-  }, [src, lessonId, user?.id]);
+  }, [src, lessonId, ref, viewerId, district, school]);
 
   const pickLevel = (index: number) => {
     setLevel(index);

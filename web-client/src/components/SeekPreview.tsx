@@ -50,6 +50,7 @@ export function SeekPreview({
   const [cues, setCues] = useState<Cue[]>([]);
   const [hover, setHover] = useState<{ left: number; cue: Cue | undefined; at: number } | null>(null);
   const [progress, setProgress] = useState(0);
+  const [duration, setDuration] = useState(0);
   useEffect(() => {
     const base = new URL(storyboardUrl, window.location.href).href;
     fetch(base)
@@ -60,9 +61,16 @@ export function SeekPreview({
   useEffect(() => {
     const v = video.current;
     if (!v) return;
-    const tick = () => setProgress(v.duration ? v.currentTime / v.duration : 0);
+    const tick = () => {
+      setProgress(v.duration ? v.currentTime / v.duration : 0);
+      setDuration(Number.isFinite(v.duration) ? v.duration : 0);
+    };
     v.addEventListener('timeupdate', tick);
-    return () => v.removeEventListener('timeupdate', tick);
+    v.addEventListener('durationchange', tick);
+    return () => {
+      v.removeEventListener('timeupdate', tick);
+      v.removeEventListener('durationchange', tick);
+    };
   }, [video]);
 
   const at = (e: MouseEvent<HTMLDivElement>) => {
@@ -70,7 +78,6 @@ export function SeekPreview({
     const frac = Math.min(1, Math.max(0, (e.clientX - rect.left) / rect.width));
     return { frac, left: e.clientX - rect.left };
   };
-  const duration = video.current?.duration ?? 0;
   return (
     <div
       className="seek"
@@ -82,7 +89,7 @@ export function SeekPreview({
       }}
       onMouseLeave={() => setHover(null)}
       onClick={(e) => {
-        if (video.current && duration) video.current.currentTime = at(e).frac * duration;
+        if (video.current && duration) seek(video.current, at(e).frac * duration);
       }}
     >
       <div className="seek-fill" style={{ width: `${progress * 100}%` }} />
@@ -103,4 +110,9 @@ export function SeekPreview({
       )}
     </div>
   );
+}
+
+/** Moves the player (a DOM element the page owns, not React state). */
+function seek(video: HTMLVideoElement, sec: number): void {
+  video.currentTime = sec;
 }

@@ -30,7 +30,9 @@ export function LiveHls({
   const [waiting, setWaiting] = useState(true);
   const [blocked, setBlocked] = useState(false);
   const playingCb = useRef(onPlaying);
-  playingCb.current = onPlaying;
+  useEffect(() => {
+    playingCb.current = onPlaying;
+  }, [onPlaying]);
 
   useEffect(() => {
     const video = ref.current;

@@ -27,9 +27,12 @@ export function LiveWatch() {
   const [error, setError] = useState<string | null>(null);
   const snap = useRoomSnapshot(client);
   const modeRef = useRef(mode);
-  modeRef.current = mode;
+  useEffect(() => {
+    modeRef.current = mode;
+  }, [mode]);
 
   // Where the lesson stands: poll until it is live; in the large class, poll to learn that it ended.
+  const inClass = mode === 'webrtc';
   useEffect(() => {
     let stop = false;
     let timer: ReturnType<typeof setTimeout> | null = null;
@@ -55,7 +58,7 @@ export function LiveWatch() {
       stop = true;
       if (timer) clearTimeout(timer);
     };
-  }, [id, mode === 'webrtc']);
+  }, [id, inClass]);
 
   // The interactive class: join over WebRTC; on ROOM_FULL or a failed media path, the large class.
   const sfuUrl = info?.sfuUrl;
@@ -76,6 +79,8 @@ export function LiveWatch() {
       else if (s.error?.code === 'NOT_LIVE') setMode('recheck');
       else toHls('failed');
     });
+    // the room client is the external system this effect opens; the page renders its snapshots
+    // eslint-disable-next-line react-hooks/set-state-in-effect
     setClient(c);
     c.start().catch((err: unknown) => {
       const code = err instanceof LiveError ? err.code : 'INTERNAL';

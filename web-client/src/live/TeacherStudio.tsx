@@ -55,8 +55,15 @@ export function TeacherStudio() {
   }, [id]);
 
   // The chosen camera and microphone, previewed; switching while live swaps the tracks being sent.
+  // Only the end of the lesson matters here (no camera then): another phase change must not reopen them.
+  const ended = phase === 'ended';
+  // a language switch mid-lesson must not reopen the devices either: the message reads the latest t
+  const latestT = useRef(t);
   useEffect(() => {
-    if (phase === 'ended') return;
+    latestT.current = t;
+  }, [t]);
+  useEffect(() => {
+    if (ended) return;
     let gone = false;
     let opened: MediaStream | null = null;
     const video: MediaTrackConstraints = {
@@ -81,13 +88,15 @@ export function TeacherStudio() {
           mics: all.filter((d) => d.kind === 'audioinput'),
         });
       })
-      .catch((err: unknown) => setProblem(t('live.studio.permission', { reason: errorText(err, t) })));
+      .catch((err: unknown) => {
+        const tr = latestT.current;
+        setProblem(tr('live.studio.permission', { reason: errorText(err, tr) }));
+      });
     return () => {
       gone = true;
       opened?.getTracks().forEach((tr) => tr.stop());
     };
-    // `phase` only matters for 'ended' (no camera then); a phase change must not reopen the devices
-  }, [cameraId, micId, phase === 'ended']);
+  }, [cameraId, micId, ended]);
 
   useEffect(() => {
     if (previewRef.current) previewRef.current.srcObject = stream;

@@ -68,9 +68,15 @@ export function useKeys(handler: KeyHandler): void {
   });
   useLayoutEffect(() => {
     const h: KeyHandler = (key) => latest.current(key);
-    slot.current = h;
-    return () => {
-      if (slot.current === h) slot.current = null;
-    };
+    take(slot, h);
+    return () => release(slot, h);
   }, [slot]);
+}
+
+// The key slot is a ref the TV app owns (shared through context), not React state.
+function take(slot: { current: KeyHandler | null }, h: KeyHandler): void {
+  slot.current = h;
+}
+function release(slot: { current: KeyHandler | null }, h: KeyHandler): void {
+  if (slot.current === h) slot.current = null;
 }

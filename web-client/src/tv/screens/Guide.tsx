@@ -12,6 +12,7 @@ import {
   type ProgrammeState,
 } from '../schedule';
 import { Focusable, Header, Notice, pad2, useErrorText } from '../ui';
+import { useNow } from '../useNow';
 
 const TOAST_MS = 3000;
 
@@ -29,7 +30,7 @@ export function GuideScreen({ channelId }: { channelId: string | undefined }) {
   const selectedRef = useRef<HTMLLIElement>(null);
   const channel = channels?.find((c) => c.id === channelId) ?? channels?.[0];
   const list = channel ? channelProgrammes(programmes, channel.id) : [];
-  const states = programmeStates(list, Date.now());
+  const states = programmeStates(list, useNow());
   const start = startIndex(states);
 
   useKeys((key) => {

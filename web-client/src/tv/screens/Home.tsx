@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { useLineup, useNav } from '../context';
 import { channelProgrammes, nowAndNext } from '../schedule';
 import { Focusable, Header, Notice, pad2, useErrorText } from '../ui';
+import { useNow } from '../useNow';
 
 function ChannelTile({
   channel,
@@ -15,7 +16,7 @@ function ChannelTile({
 }) {
   const { t } = useTranslation();
   const nav = useNav();
-  const { now } = nowAndNext(channelProgrammes(programmes, channel.id), Date.now());
+  const { now } = nowAndNext(channelProgrammes(programmes, channel.id), useNow());
   return (
     <Focusable
       className="tv-tile channel-tile"

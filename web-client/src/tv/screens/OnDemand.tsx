@@ -1,5 +1,5 @@
 import { GRADE_IDS } from '@sky/contracts';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useKeys, useNav } from '../context';
 import { fetchLessons, type TvLesson } from '../gateway';
@@ -9,26 +9,35 @@ type Load<T> = { status: 'loading' } | { status: 'done'; value: T } | { status: 
 
 /** Loads with `load` whenever `key` changes (undefined: nothing to load); `retry` loads again. */
 function useLoad<T>(key: string | undefined, load: () => Promise<T>): [Load<T>, () => void] {
-  const [state, setState] = useState<{ key: string; load: Load<T> } | null>(null);
+  const [state, setState] = useState<{ request: string; load: Load<T> } | null>(null);
   const [attempt, setAttempt] = useState(0);
+  // `key` names what `load` fetches: a new closure for the same key is not a new request
+  const latestLoad = useRef(load);
   useEffect(() => {
-    if (key === undefined) return;
+    latestLoad.current = load;
+  }, [load]);
+  const request = key === undefined ? undefined : `${attempt}:${key}`;
+  useEffect(() => {
+    if (request === undefined) return;
     let alive = true;
-    setState({ key, load: { status: 'loading' } });
-    load()
+    latestLoad
+      .current()
       .then((value) => {
-        if (alive) setState({ key, load: { status: 'done', value } });
+        if (alive) setState({ request, load: { status: 'done', value } });
       })
       .catch((error: unknown) => {
-        if (alive) setState({ key, load: { status: 'failed', error } });
+        if (alive) setState({ request, load: { status: 'failed', error } });
       });
     return () => {
       alive = false;
     };
-    // `key` names what `load` fetches.
-  }, [key, attempt]);
-  // What was loaded for another key (the grade before) is not shown while this one loads.
-  return [state && state.key === key ? state.load : { status: 'loading' }, () => setAttempt((a) => a + 1)];
+  }, [request]);
+  // Loading until the answer to this very request is in: what was loaded for another key (the grade
+  // before) or before a retry is not shown meanwhile.
+  return [
+    state && state.request === request ? state.load : { status: 'loading' },
+    () => setAttempt((a) => a + 1),
+  ];
 }
 
 /** Subjects of a grade's lessons, most lessons first. */

@@ -23,12 +23,23 @@ export function PairingScreen() {
   const { reload } = useLineup();
   const errorText = useErrorText();
   const [round, setRound] = useState(0);
-  const [phase, setPhase] = useState<Phase>({ step: 'requesting' });
+  // each round's phase carries its round: a new round reads as requesting until its own phase arrives
+  const [tagged, setTagged] = useState<{ round: number; phase: Phase }>({
+    round: 0,
+    phase: { step: 'requesting' },
+  });
+  const phase: Phase = tagged.round === round ? tagged.phase : { step: 'requesting' };
+  // A new round (a new code) is the only restart: the callbacks are read at their latest
+  const latest = useRef({ nav, setPaired, reload, errorText });
+  useEffect(() => {
+    latest.current = { nav, setPaired, reload, errorText };
+  });
 
   useEffect(() => {
     let alive = true;
     let timer = 0;
-    setPhase({ step: 'requesting' });
+    const setPhase = (p: Phase) => setTagged({ round, phase: p });
+    const { nav, setPaired, reload, errorText } = latest.current;
     const start = async () => {
       let code: DeviceCodeResponse;
       try {
@@ -91,7 +102,6 @@ export function PairingScreen() {
       alive = false;
       window.clearTimeout(timer);
     };
-    // A new round (a new code) is the only restart; nav, setPaired and reload do not change.
   }, [round]);
 
   const newCode = useRef<HTMLButtonElement>(null);

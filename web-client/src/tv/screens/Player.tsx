@@ -8,6 +8,7 @@ import { playableUrl } from '../gateway';
 import { attach, start } from '../playback';
 import { beijing, channelProgrammes, neighbour, nowAndNext, timeRange } from '../schedule';
 import { pad2, Qr } from '../ui';
+import { useNow } from '../useNow';
 
 const INFO_MS = 5000;
 const SEEK_SEC = 10;
@@ -155,7 +156,8 @@ export function PlayerScreen({ playback }: { playback: Playback }) {
 
   const channelId = playback.kind === 'vod' ? undefined : playback.channelId;
   const channel = channelId ? channels?.find((c) => c.id === channelId) : undefined;
-  const { now, next } = nowAndNext(channelId ? channelProgrammes(programmes, channelId) : [], Date.now());
+  const clock = useNow();
+  const { now, next } = nowAndNext(channelId ? channelProgrammes(programmes, channelId) : [], clock);
   const url = sourceOf(playback, channel);
   const lessonId =
     playback.kind === 'live'
@@ -187,6 +189,8 @@ export function PlayerScreen({ playback }: { playback: Playback }) {
     return () => window.clearTimeout(timer);
   }, [infoShown, infoStamp]);
 
+  const { kind } = playback;
+  const { grade, subject } = dims;
   // Viewing beacons: one session per lesson on screen (a live channel's next programme is a new one).
   // Declared before the playback effect: it follows the first `play`, and on a change it sends `end`
   // (with the position) before the video is torn down.
@@ -201,9 +205,13 @@ export function PlayerScreen({ playback }: { playback: Playback }) {
         r.listeners.delete(emit);
       };
     };
-    return watchOnTv(el, { kind: playback.kind, lessonId, ...dims }, renditions);
-    // A new lesson (or a retry) is a new session; grade and subject follow the lesson.
-  }, [url, attempt, lessonId]);
+    return watchOnTv(
+      el,
+      { kind, lessonId, ...(grade ? { grade } : {}), ...(subject ? { subject } : {}) },
+      renditions,
+    );
+    // A new lesson (or a retry) is a new session; kind, grade and subject change only with it.
+  }, [url, attempt, lessonId, kind, grade, subject]);
 
   useEffect(() => {
     const el = video.current;
