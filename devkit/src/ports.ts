@@ -3,17 +3,30 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed out before their server listens (a URL another service needs first) come from below
+ * Linux's ephemeral range (32768+): there, any outgoing connection can take a port as its local one in
+ * the moment between the check and the listen. 10000–19999 is never given to outgoing connections, and
+ * lies below the RTC slices of reserveRtcPorts().
+ */
+const FIXED_FIRST = 10_000;
+const FIXED_COUNT = 10_000;
+
+/** A TCP port on 127.0.0.1, outside the ephemeral range, that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = FIXED_FIRST + Math.floor(Math.random() * FIXED_COUNT);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${FIXED_FIRST}–${FIXED_FIRST + FIXED_COUNT - 1} after 100 tries`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
