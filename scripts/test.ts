@@ -59,6 +59,10 @@ const code = await new Promise<number>((resolve) => {
       'tsx',
       '--test',
       '--test-concurrency=2',
+      // a test file whose setup failed half-way must not keep its process, and the run, alive forever;
+      // and no test may hang: 10 min is far above the slowest (a live lesson's replay, under load)
+      '--test-force-exit',
+      '--test-timeout=600000',
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       // the same results as TAP, for the count of hidden cases below

@@ -45,75 +45,90 @@ export async function startTvStack(opts: {
   /** Extra gateway config (e.g. TV_UI_DIR). */
   gatewayEnv?: Record<string, string>;
 }): Promise<TvStack> {
-  // The gateway's port comes first: the api proxies /api/tv to it (the web's /pair page).
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const api = await startTestApi({ TV_GATEWAY_URL: base, ...opts.apiEnv });
-  await api.app.http.listen({ host: '127.0.0.1', port: 0 });
-  const web = origin(api.app);
+  // What has started so far, stopped in reverse when a later step fails: a half-built stack must not
+  // keep the test file's process alive (its runner would wait for it forever).
+  const undo: (() => unknown)[] = [];
+  try {
+    // The gateway's port comes first: the api proxies /api/tv to it (the web's /pair page).
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const api = await startTestApi({ TV_GATEWAY_URL: base, ...opts.apiEnv });
+    undo.push(() => api.close());
+    await api.app.http.listen({ host: '127.0.0.1', port: 0 });
+    const web = origin(api.app);
 
-  const lesson = await addPlayableLesson(api, { title: '认识钟表', grade: 'p1', subject: '数学' });
+    const lesson = await addPlayableLesson(api, { title: '认识钟表', grade: 'p1', subject: '数学' });
 
-  const infra = await useInfra();
-  const mongo = await mongoose.createConnection(infra.mongoUri).asPromise();
-  const conns: Redis[] = [];
-  const redis = () => {
-    const c = new Redis(infra.redisUrl);
-    conns.push(c);
-    return c;
-  };
-  const curriculum = await createCurriculum({
-    logger: pino({ level: 'silent' }),
-    mongo,
-    redis: redis(),
-    redisPrefix: infra.prefix,
-    verify: (t) => tokens.verify(t),
-    version: 'test',
-  });
-  await curriculum.http.listen({ host: '127.0.0.1', port: 0 });
-  await curriculum.schedule.replacePlan(opts.plan(lesson.id), 'test');
-  await curriculum.schedule.build('test');
+    const infra = await useInfra();
+    undo.push(() => infra.close());
+    const mongo = await mongoose.createConnection(infra.mongoUri).asPromise();
+    undo.push(() => mongo.close());
+    const conns: Redis[] = [];
+    undo.push(() => conns.forEach((c) => c.disconnect()));
+    const redis = () => {
+      const c = new Redis(infra.redisUrl);
+      conns.push(c);
+      return c;
+    };
+    const curriculum = await createCurriculum({
+      logger: pino({ level: 'silent' }),
+      mongo,
+      redis: redis(),
+      redisPrefix: infra.prefix,
+      verify: (t) => tokens.verify(t),
+      version: 'test',
+    });
+    undo.push(() => curriculum.close());
+    await curriculum.http.listen({ host: '127.0.0.1', port: 0 });
+    await curriculum.schedule.replacePlan(opts.plan(lesson.id), 'test');
+    await curriculum.schedule.build('test');
 
-  const cacheDir = mkdtempSync(join(tmpdir(), 'sky-tv-cache-'));
-  const stack = { shift: 0 } as TvStack;
-  const gateway = await createGateway({
-    config: loadConfig({
-      CURRICULUM_URL: origin(curriculum),
-      API_URL: web,
-      WEB_URL: web,
-      REDIS_URL: infra.redisUrl,
-      REDIS_PREFIX: infra.prefix,
-      JWT_SECRET: SECRET,
-      CACHE_DIR: cacheDir,
-      LOG_LEVEL: 'silent',
-      PUBLIC_URL: base,
-      ...opts.gatewayEnv,
-    }),
-    logger: pino({ level: 'silent' }),
-    version: 'test',
-    redis: redis(),
-    subscriber: redis(),
-    verifyUser: (t) => tokens.verify(t),
-    now: () => Date.now() / 1000 + stack.shift,
-  });
-  await gateway.http.listen({ host: '127.0.0.1', port });
-  await Promise.all([gateway.artwork.slateDir('720p'), gateway.artwork.slateDir('360p')]);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'sky-tv-cache-'));
+    undo.push(() => rmSync(cacheDir, { recursive: true, force: true }));
+    const stack = { shift: 0 } as TvStack;
+    const gateway = await createGateway({
+      config: loadConfig({
+        CURRICULUM_URL: origin(curriculum),
+        API_URL: web,
+        WEB_URL: web,
+        REDIS_URL: infra.redisUrl,
+        REDIS_PREFIX: infra.prefix,
+        JWT_SECRET: SECRET,
+        CACHE_DIR: cacheDir,
+        LOG_LEVEL: 'silent',
+        PUBLIC_URL: base,
+        ...opts.gatewayEnv,
+      }),
+      logger: pino({ level: 'silent' }),
+      version: 'test',
+      redis: redis(),
+      subscriber: redis(),
+      verifyUser: (t) => tokens.verify(t),
+      now: () => Date.now() / 1000 + stack.shift,
+    });
+    undo.push(() => gateway.close());
+    await gateway.http.listen({ host: '127.0.0.1', port });
+    await Promise.all([gateway.artwork.slateDir('720p'), gateway.artwork.slateDir('360p')]);
 
-  return Object.assign(stack, {
-    api,
-    web,
-    base,
-    lessonId: lesson.id,
-    curriculum,
-    gateway,
-    async close() {
-      await gateway.close();
-      await curriculum.close();
-      for (const c of conns) c.disconnect();
-      await mongo.close();
-      await infra.close();
-      await api.close();
-      rmSync(cacheDir, { recursive: true, force: true });
-    },
-  });
+    return Object.assign(stack, {
+      api,
+      web,
+      base,
+      lessonId: lesson.id,
+      curriculum,
+      gateway,
+      async close() {
+        await gateway.close();
+        await curriculum.close();
+        for (const c of conns) c.disconnect();
+        await mongo.close();
+        await infra.close();
+        await api.close();
+        rmSync(cacheDir, { recursive: true, force: true });
+      },
+    });
+  } catch (err) {
+    for (const step of undo.reverse()) await Promise.resolve(step()).catch(() => undefined);
+    throw err;
+  }
 }
