@@ -1,8 +1,11 @@
 // One question broadcast to a crowded Q&A room: N socket.io clients (websocket only) in child processes
 // join one lesson's room on real api processes (`node api/src/main.ts`, real mongod and redis-server);
-// a teacher asks; every client notes when `question:new` arrives. Latency is measured from just before
-// the ask leaves the teacher's socket to each client's handler (one monotonic clock for every process
-// on this machine), so it includes the api's write, Redis, and the client process's own queueing.
+// a different STUDENT asks each round (the real path: the room's mute check and the per-student ask
+// interval), and every VOTE_EVERY-th client upvotes each question as it arrives, so votes and their updates
+// load the room while it broadcasts; every client notes when `question:new` arrives. Latency is measured
+// from just before the ask leaves the student's socket to each client's handler (one monotonic clock for
+// every process on this machine), so it includes the api's write, Redis, and the client process's own
+// queueing.
 // Runs: 1k, 5k, 10k clients on one api process, and 10k split across two through the Redis adapter.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +36,8 @@ const RUNS = (process.env['BENCH_RUNS'] ?? '1000x1,5000x1,10000x1,10000x2').spli
   return { clients: clients!, processes: processes ?? 1 };
 });
 const TARGET = { clients: 10_000, p99_ms: 250, lost: 0 };
+/** One client in this many upvotes each question it receives (as students do while the class asks). */
+const VOTE_EVERY = Number(process.env['BENCH_VOTE_EVERY'] ?? 20);
 
 type Client = Socket<QaServerEvents, QaClientEvents>;
 const now = () => process.hrtime.bigint();
@@ -47,7 +52,7 @@ type ToClients =
 type FromClients =
   | { type: 'progress'; joined: number; failed: number }
   | { type: 'ready'; joined: number; failed: number }
-  | { type: 'latencies'; questionId: string; ms: number[]; missing: number };
+  | { type: 'latencies'; questionId: string; ms: number[]; missing: number; votes: number; refused: number };
 
 // ————————————————————————————— client process —————————————————————————————
 
@@ -57,6 +62,7 @@ async function clientProcess() {
   /** questionId → receive time (ns) per client index. */
   const received = new Map<string, Map<number, bigint>>();
   const tokens = createTokenIssuer(SECRET, 3600);
+  const votes = { sent: 0, refused: 0 };
 
   const connectOne = (url: string, lessonId: string, index: number, userId: string) =>
     new Promise<boolean>((resolve) => {
@@ -78,6 +84,15 @@ async function clientProcess() {
         let byClient = received.get(e.question.id);
         if (!byClient) received.set(e.question.id, (byClient = new Map<number, bigint>()));
         if (!byClient.has(index)) byClient.set(index, at);
+        if (index % VOTE_EVERY === 0) {
+          votes.sent++;
+          (s.timeout(10_000) as unknown as { emitWithAck(e: string, p: unknown): Promise<Ack<unknown>> })
+            .emitWithAck('question:upvote', { questionId: e.question.id })
+            .then((r) => {
+              if (!r.ok) votes.refused++;
+            })
+            .catch(() => votes.refused++);
+        }
       });
       s.once('connect_error', fail);
       s.once('connect', () => {
@@ -122,7 +137,14 @@ async function clientProcess() {
           while (now() < deadline && (received.get(m.questionId)?.size ?? 0) < live) await sleep(20);
           const got = received.get(m.questionId) ?? new Map<number, bigint>();
           const ms = [...got.values()].filter((t) => t <= deadline).map((t) => Number(t - t0) / 1e6);
-          send({ type: 'latencies', questionId: m.questionId, ms, missing: live - ms.length });
+          send({
+            type: 'latencies',
+            questionId: m.questionId,
+            ms,
+            missing: live - ms.length,
+            votes: votes.sent,
+            refused: votes.refused,
+          });
         })();
         break;
       case 'stop':
@@ -238,30 +260,38 @@ async function run(infra: LocalInfra, work: string, index: number, clients: numb
       `${clients} clients on ${processes} api process(es): ${joined} joined, ${failed} failed in ${connectSec.toFixed(1)} s`,
     );
 
-    const s: Client = io(`${apis[0]!.url}/qa`, {
-      transports: ['websocket'],
-      auth: { token: teacher },
-      reconnection: false,
-      forceNew: true,
-    });
-    asker.push(s);
-    await new Promise<void>((resolve, reject) => {
-      s.once('connect', resolve);
-      s.once('connect_error', reject);
-    });
-    const emit = s as unknown as {
-      timeout(ms: number): { emitWithAck(e: string, p: unknown): Promise<Ack<unknown>> };
-    };
-    const joinAck = await emit.timeout(10_000).emitWithAck('room:join', { lessonId, limit: 1 });
-    if (!joinAck.ok) throw new Error(`asker join: ${joinAck.error.message}`);
+    // One student per question, each in the room like any other: students are muted and rate-limited,
+    // the teacher is not, so a teacher's ask would skip half of the path.
+    type Emitter = { timeout(ms: number): { emitWithAck(e: string, p: unknown): Promise<Ack<unknown>> } };
+    const students: Emitter[] = [];
+    for (let r = 0; r <= ROUNDS; r++) {
+      const sub = (0xa5a5000000 + index * 1000 + r).toString(16).padStart(24, '0');
+      const s: Client = io(`${apis[r % processes]!.url}/qa`, {
+        transports: ['websocket'],
+        auth: { token: tokens.sign({ sub, role: 'student' }) },
+        reconnection: false,
+        forceNew: true,
+      });
+      asker.push(s);
+      await new Promise<void>((resolve, reject) => {
+        s.once('connect', resolve);
+        s.once('connect_error', reject);
+      });
+      const emit = s as unknown as Emitter;
+      const joinAck = await emit.timeout(10_000).emitWithAck('room:join', { lessonId, limit: 1 });
+      if (!joinAck.ok) throw new Error(`asker join: ${joinAck.error.message}`);
+      students.push(emit);
+    }
 
     const rounds: { p50_ms: number; p99_ms: number; max_ms: number; lost: number }[] = [];
     const pooled: number[] = [];
+    let votesSent = 0;
+    let votesRefused = 0;
     // The first question warms the code paths up and is not counted.
     for (let r = -1; r < ROUNDS; r++) {
       await sleep(1000);
       const start = now();
-      const ask = await emit.timeout(10_000).emitWithAck('question:ask', {
+      const ask = await students[r + 1]!.timeout(10_000).emitWithAck('question:ask', {
         lessonId,
         text: `第 ${r + 2} 个问题：${'测'.repeat(40)}`,
         liveOffset: 600,
@@ -273,6 +303,8 @@ async function run(infra: LocalInfra, work: string, index: number, clients: numb
       const got = await Promise.all(answers);
       const ms = got.flatMap((g) => g.ms).sort((a, b) => a - b);
       const lost = clients - ms.length;
+      votesSent = got.reduce((n, g) => n + g.votes, 0);
+      votesRefused = got.reduce((n, g) => n + g.refused, 0);
       if (r < 0) continue;
       pooled.push(...ms);
       rounds.push({
@@ -295,6 +327,9 @@ async function run(infra: LocalInfra, work: string, index: number, clients: numb
       connect_failed: failed,
       connect_s: round1(connectSec),
       client_processes: procs.length,
+      asks_by: 'students',
+      upvotes_sent: votesSent,
+      upvotes_refused: votesRefused,
       rounds,
     };
   } finally {
@@ -337,8 +372,10 @@ async function bench() {
       node: process.version,
       target: `${TARGET.clients} clients: p99 ≤ ${TARGET.p99_ms} ms, ${TARGET.lost} lost`,
       note:
-        'latency: from just before the teacher’s ask leaves its socket to each client’s handler (one monotonic ' +
-        'clock), pooled over the rounds after a warm-up question; lost: the most clients of any round without ' +
+        'asks: a different student each question, through the student path (mute check, per-student ask ' +
+        `interval); meanwhile every ${VOTE_EVERY}th client upvotes each question on arrival (upvotes_sent, ` +
+        'refused ones counted). latency: from just before the student’s ask leaves its socket to each ' +
+        'client’s handler (one monotonic clock), pooled over the rounds after a warm-up question; lost: the most clients of any round without ' +
         'the question within 5 s (clients that failed to join count as lost). Everything (api, mongod, ' +
         'redis-server, client processes) shares the same CPUs.',
     };
