@@ -16,7 +16,6 @@ import {
   RETENTION_BUCKETS,
   STARTUP_BUCKETS_MS,
   VIEW_THRESHOLD_SEC,
-  chinaHour,
   stageOf,
   type AnalyticsBreakdown,
   type AnalyticsQuality,
@@ -374,6 +373,8 @@ class Truth {
   readonly school = new Map<string, Tally>();
   /** Watch time by the China-time hour of the heartbeat/end that reported it. */
   readonly watchByHour = new Map<string, number>();
+  /** Views per China hour: those that must count there, and those that may (by read order). */
+  readonly viewsByHour = new Map<string, { min: number; max: number }>();
   readonly stallMs = new Map<Platform, number>(PLATFORMS.map((p) => [p, 0]));
   readonly stalls = new Map<Platform, number>(PLATFORMS.map((p) => [p, 0]));
   /** Startup times per platform as a histogram of whole milliseconds (bounded memory at any scale). */
@@ -626,8 +627,27 @@ class DayGenerator {
       t.startupSum.set(platform, t.startupSum.get(platform)! + startupMs);
       for (const e of events) {
         if (e.type === 'heartbeat' || e.type === 'end') {
-          const h = chinaHour(e.at);
+          const h = beijingHour(e.at);
           t.watchByHour.set(h, (t.watchByHour.get(h) ?? 0) + e.watchedSec);
+        }
+      }
+      // The view counts in the hour of the event that brings the session's watch time to 10 s in the
+      // order the aggregator reads them: in time order that is one hour; out of order (a reversed or
+      // overtaking batch) it can be the hour of any of its reporting events. Each hour gets the views
+      // that must fall in it and those that may.
+      const reporting = events.filter(
+        (e) => (e.type === 'heartbeat' || e.type === 'end') && e.watchedSec > 0,
+      );
+      if (
+        reporting.reduce((n, e) => n + (e.type === 'heartbeat' || e.type === 'end' ? e.watchedSec : 0), 0) >=
+        VIEW_THRESHOLD_SEC
+      ) {
+        const hours = new Set(reporting.map((e) => beijingHour(e.at)));
+        for (const h of hours) {
+          const b = t.viewsByHour.get(h) ?? { min: 0, max: 0 };
+          b.max += 1;
+          if (hours.size === 1) b.min += 1;
+          t.viewsByHour.set(h, b);
         }
       }
     }
@@ -961,6 +981,36 @@ interface Row {
   note?: string;
 }
 
+/**
+ * The China hour (UTC+8 all year, no daylight saving) of an instant, as `YYYY-MM-DDTHH`: the simulator's
+ * own arithmetic, on purpose not the product's `chinaHour`, so a shared mistake cannot pass unseen.
+ */
+function beijingHour(ms: number): string {
+  const local = Math.floor(ms / 1000) + 8 * 3600;
+  const days = Math.floor(local / 86_400);
+  const hour = Math.floor((local - days * 86_400) / 3600);
+  // civil date from days since 1970-01-01 (Howard Hinnant's algorithm)
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${year}-${two(month)}-${two(day)}T${two(hour)}`;
+}
+
+/** Figures the dashboard shows that this run does not compare with its ground truth (printed, by name). */
+const NOT_CHECKED = [
+  'retention per bucket (only the session count and the number of buckets are checked)',
+  'concurrent viewers now and the day’s peak with its time (the truth would need the api’s 2-window heartbeat rule)',
+];
+
 class Check {
   readonly rows: Row[] = [];
   /** Rows folded into one line each (many hours, schools): how many matched, and the first misses. */
@@ -987,7 +1037,7 @@ class Check {
   same(figure: string, expected: string, actual: string | undefined) {
     this.add({ figure, expected, actual: actual ?? 'missing', ok: expected === actual });
   }
-  private add(row: Row, group?: string) {
+  add(row: Row, group?: string) {
     if (!group) {
       this.rows.push(row);
       return;
@@ -1137,9 +1187,17 @@ async function compare(d: Dashboard, t: Truth, city: City, stats: SendStats): Pr
     );
   }
   const seriesViews = series.points.reduce((n, p) => n + p.views.total, 0);
-  // A view counts in the hour of the event that completes its 10 s in the order the aggregator reads
-  // them; with out-of-order batches that is not a property of the day itself, so only the sum is checked.
   c.exact('timeseries: views summed over the hours', t.total().views, seriesViews);
+  // Each hour's views lie between those that must count there and those that may (see session()).
+  for (let h = 0; h < 24; h++) {
+    const key = `${d.day}T${String(h).padStart(2, '0')}`;
+    const { min, max } = t.viewsByHour.get(key) ?? { min: 0, max: 0 };
+    const got = points.get(key)?.views.total ?? 0;
+    c.add(
+      { figure: `views ${key}h`, expected: `${min}–${max}`, actual: got, ok: got >= min && got <= max },
+      'timeseries: views per hour (within what must and may count there)',
+    );
+  }
 
   // Top lessons: the ranking and each lesson's figures.
   const top = (await d.get<AnalyticsTopLessons>('top-lessons', { limit: '10' })).items;
@@ -1338,8 +1396,9 @@ async function main(): Promise<number> {
       'uniques: Redis HyperLogLog (standard error 0.81%); accepted within ±3% (≈3.7 σ) of the exact count, ' +
         'or ±5 viewers for small sets',
     );
+    for (const figure of NOT_CHECKED) log(`not checked: ${figure}`);
     ok = check.failures === 0;
-    log(ok ? 'PASS: every figure matches' : `FAIL: ${check.failures} figure(s) do not match`);
+    log(ok ? 'PASS: every checked figure matches' : `FAIL: ${check.failures} figure(s) do not match`);
   } finally {
     await stack.close(ok);
   }
