@@ -1,27 +1,69 @@
-// npm run bench -- sfu: what the room layer costs the mediasoup worker. One ffmpeg "teacher" (testsrc VP8
-// ~1 Mbps + Opus) feeds, through a relay in this process, two producers on two workers: one inside a live
-// room (RoomService → Room.produce / createPlainTransport / consume / resume: the code path a viewer's
-// consume takes), one in a bare mediasoup script (router, PlainTransport, produce, consume). N consumers
-// (half video, half audio: N/2 viewers) each on its own PlainTransport send to UDP sinks in a child process
-// that counts packets per consumer. Trials alternate room/bare/bare/room per N; each measures the worker's
-// CPU from /proc/<pid>/stat over a fixed window and checks that every consumer delivered the stream.
-// → bench/results/sfu.json with per-N figures and room_layer_cpu_ratio (target ≤ 1.1).
+// npm run bench -- sfu: what the room layer costs over bare mediasoup, counting both the Node process and its
+// mediasoup worker(s). Each mode runs in its own child Node process: "room" drives a live room through the
+// sfu's own RoomService (join / createPlainTransport / consume / resume: the path a viewer's consume takes),
+// "bare" drives the same mediasoup objects directly (router, PlainTransport, produce, consume, resume). One
+// ffmpeg "teacher" (VP8 ~1 Mbps + Opus, encoded beforehand) feeds both through a relay in this process. N
+// consumers (half video, half audio: N/2 viewers) each on its own PlainTransport send to UDP sinks in a third
+// child process that counts packets per consumer, so every trial also checks delivery.
+// Per N, repetitions are pairs (a room trial and a bare trial back to back, ABBA order); each pair gives one
+// ratio of CPU (/proc/<pid>/stat of the mode's Node process + its workers) per packet to forward, and each N
+// reports the median of those ratios with a distribution-free 95 % interval. A separate run turns on the
+// room's pipeToRouter fan-out (ROUTER_CONSUMER_THRESHOLD) with a second worker in both modes.
+// → bench/results/sfu.json (target: median ratio ≤ 1.1 at every N).
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError, type AccessClaims, type LiveInfo } from '@sky/contracts';
 import * as mediasoup from 'mediasoup';
 import { pino } from 'pino';
 import { createWorkerPool, MEDIA_CODECS } from '../sfu/src/adapters/mediasoup.js';
+import { SfuConfigSchema } from '../sfu/src/config.js';
 import type { Peer, Room } from '../sfu/src/services/room.js';
 import { RoomService } from '../sfu/src/services/room.service.js';
 
 const SINK_SOCKETS = 8;
+const TARGET = 1.1;
+/** The product's default ROUTER_CONSUMER_THRESHOLD: consumers on one router before the room pipes on. */
+const PRODUCT_THRESHOLD = SfuConfigSchema.shape.ROUTER_CONSUMER_THRESHOLD.parse(undefined);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 
 // ---------------------------------------------------------------------------------------------------------
+// Child processes, driven over IPC: one request at a time, answered in order.
+
+interface Child {
+  proc: ChildProcess;
+  call<T>(msg: object): Promise<T>;
+}
+
+function forkSelf(args: string[]): Child {
+  const proc: ChildProcess = fork(fileURLToPath(import.meta.url), args, {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting: ((m: unknown) => void)[] = [];
+  proc.on('message', (m) => waiting.shift()?.(m));
+  proc.once('exit', (code) => {
+    for (const w of waiting.splice(0)) w({ error: `child ${args.join(' ')} exited (${code})` });
+  });
+  return {
+    proc,
+    call: <T>(msg: object) =>
+      new Promise<T>((resolve, reject) => {
+        waiting.push((m) => {
+          const err = (m as { error?: string }).error;
+          if (err) reject(new Error(err));
+          else resolve(m as T);
+        });
+        proc.send(msg);
+      }),
+  };
+}
+
 interface Sink {
   ports: number[];
   counts(): Promise<{ counts: Map<number, number>; bytes: number }>;
@@ -29,30 +71,20 @@ interface Sink {
 }
 
 async function startSink(): Promise<Sink> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--sink'], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ports = await new Promise<number[]>((resolve) =>
-    child.once('message', (m: { ports: number[] }) => resolve(m.ports)),
-  );
+  const child = forkSelf(['--sink']);
+  const { ports } = await child.call<{ ports: number[] }>({ type: 'hello' });
   return {
     ports,
-    counts: () =>
-      new Promise((resolve) => {
-        child.once('message', (m: { counts: [number, number][]; bytes: number }) =>
-          resolve({ counts: new Map(m.counts), bytes: m.bytes }),
-        );
-        child.send({ type: 'counts' });
-      }),
-    close: () => {
-      child.send({ type: 'exit' });
+    counts: async () => {
+      const m = await child.call<{ counts: [number, number][]; bytes: number }>({ type: 'counts' });
+      return { counts: new Map(m.counts), bytes: m.bytes };
     },
+    close: () => child.proc.send({ type: 'exit' }),
   };
 }
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-/** CPU seconds (user + system) a process has used. */
+/** CPU seconds (user + system, all threads) a process has used. */
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -60,7 +92,56 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+type ModeName = 'room' | 'bare';
+
+/** Where the relay sends the teacher's RTP for one mode. */
+interface Inlet {
+  video: number;
+  audio: number;
+}
+interface Pids {
+  node: number;
+  workers: number[];
+}
+interface Added {
+  ports: number[];
+  pids: Pids;
+  /** Consumers on each worker (the fan-out split). */
+  per_worker: number[];
+}
+
+/** One mode under test, in its own Node process. */
+interface Mode {
+  name: ModeName;
+  inlet: Inlet;
+  add(n: number, sinkPorts: number[]): Promise<Added>;
+  /** Source packets the producers received (for the delivery check). */
+  producerPackets(): Promise<{ video: number; audio: number }>;
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function startMode(name: ModeName, fanoutThreshold: number | null, rtcMinPort: number): Promise<Mode> {
+  const child = forkSelf(['--mode', name, String(fanoutThreshold ?? 0), String(rtcMinPort)]);
+  const exited = new Promise<void>((r) => child.proc.once('exit', () => r()));
+  const { inlet } = await child.call<{ inlet: Inlet }>({ type: 'hello' });
+  return {
+    name,
+    inlet,
+    add: (n, sinkPorts) => child.call<Added>({ type: 'add', n, sinkPorts }),
+    producerPackets: () => child.call({ type: 'packets' }),
+    clear: async () => void (await child.call({ type: 'clear' })),
+    async close() {
+      child.proc.send({ type: 'exit' });
+      await Promise.race([exited, sleep(5000)]);
+      if (child.proc.exitCode === null) child.proc.kill('SIGKILL');
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The mode processes.
+
 const VIDEO_SSRC = 22_222_222;
 const AUDIO_SSRC = 11_111_111;
 const VIDEO_RTP = {
@@ -72,28 +153,28 @@ const AUDIO_RTP = {
   encodings: [{ ssrc: AUDIO_SSRC }],
 };
 
-/** Where the relay sends the teacher's RTP for one mode. */
-interface Inlet {
-  video: { port: number };
-  audio: { port: number };
-}
-
-/** One mode under test: builds N consumers on sinks, tears them down. */
-interface Mode {
-  name: 'room' | 'bare';
-  pid(): number;
+/** What a mode process does; the IPC loop in runMode calls it. */
+interface ModeImpl {
   inlet: Inlet;
-  addConsumers(n: number, sinkPorts: number[]): Promise<number[]>;
-  /** Source packets the producers received (for the delivery check). */
+  add(n: number, sinkPorts: number[]): Promise<Added>;
   producerPackets(): Promise<{ video: number; audio: number }>;
   clear(): Promise<void>;
   close(): Promise<void>;
 }
 
 const silent = pino({ level: 'silent' });
+const packetCount = async (p: mediasoup.types.Producer) =>
+  (await p.getStats()).reduce((a, s) => a + (s.packetCount ?? 0), 0);
+const RTC_SPAN = 2000;
 
-async function roomMode(lessonId: string): Promise<Mode> {
-  const pool = await createWorkerPool({ count: 1, rtcMinPort: 45000, rtcMaxPort: 45999 }, silent);
+/** The room layer: a RoomService with the sfu's worker pool; fan-out is the product's consumer threshold. */
+async function roomImpl(fanoutThreshold: number | null, rtcMinPort: number): Promise<ModeImpl> {
+  const workers = fanoutThreshold ? 2 : 1;
+  const pool = await createWorkerPool(
+    { count: workers, rtcMinPort, rtcMaxPort: rtcMinPort + RTC_SPAN - 1 },
+    silent,
+  );
+  const lessonId = 'b'.repeat(24);
   const teacherId = 'teacher-bench';
   const info: LiveInfo = {
     lessonId,
@@ -111,7 +192,7 @@ async function roomMode(lessonId: string): Promise<Mode> {
       me: () => Promise.reject(new AppError('NOT_FOUND', 'no names in the bench')),
     },
     listenIp: '127.0.0.1',
-    consumerThreshold: 100_000,
+    consumerThreshold: fanoutThreshold ?? 100_000,
     audienceCap: 100_000,
     teacherGraceMs: 0,
     liveEnded: async () => undefined,
@@ -136,11 +217,10 @@ async function roomMode(lessonId: string): Promise<Mode> {
   const producer = (id: string) => teacher.producers.get(id)!.producer;
   let viewers: { room: Room; peer: Peer }[] = [];
   return {
-    name: 'room',
-    pid: () => pool.states()[0]!.pid,
-    inlet: { video: { port: vt.tuple.localPort }, audio: { port: at.tuple.localPort } },
-    async addConsumers(n, sinkPorts) {
+    inlet: { video: vt.tuple.localPort, audio: at.tuple.localPort },
+    async add(n, sinkPorts) {
       const ports: number[] = [];
+      const perWorker = Array.from({ length: workers }, () => 0);
       for (let i = 0; i < n; i++) {
         // viewers consume the camera and the mic, each consumer on its own PlainTransport
         const source = i % 2 === 0 ? video : audio;
@@ -156,14 +236,16 @@ async function roomMode(lessonId: string): Promise<Mode> {
         });
         await v.room.setConsumerPaused(v.peer, c.id, false);
         ports.push(t.tuple.localPort);
+        const index = v.room.transportOf(v.peer, t.id).slot.workerIndex;
+        perWorker[index] = (perWorker[index] ?? 0) + 1;
       }
-      return ports;
+      const pids = { node: process.pid, workers: pool.states().map((s) => s.pid) };
+      return { ports, pids, per_worker: perWorker };
     },
-    async producerPackets() {
-      const count = async (id: string) =>
-        (await producer(id).getStats()).reduce((a, s) => a + (s.packetCount ?? 0), 0);
-      return { video: await count(video.producerId), audio: await count(audio.producerId) };
-    },
+    producerPackets: async () => ({
+      video: await packetCount(producer(video.producerId)),
+      audio: await packetCount(producer(audio.producerId)),
+    }),
     async clear() {
       for (const v of viewers) rooms.leave(v.room, v.peer);
       viewers = [];
@@ -175,29 +257,40 @@ async function roomMode(lessonId: string): Promise<Mode> {
   };
 }
 
-async function bareMode(): Promise<Mode> {
-  const worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: 46000, rtcMaxPort: 46999 });
-  const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
-  const vt = await router.createPlainTransport({
-    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
-    comedia: true,
-  });
-  const at = await router.createPlainTransport({
-    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
-    comedia: true,
-  });
+/** Bare mediasoup: the same objects without the room; fan-out pipes both producers to a second worker. */
+async function bareImpl(fanoutThreshold: number | null, rtcMinPort: number): Promise<ModeImpl> {
+  const span = fanoutThreshold ? RTC_SPAN / 2 : RTC_SPAN;
+  const workers = await Promise.all(
+    (fanoutThreshold ? [0, 1] : [0]).map((i) =>
+      mediasoup.createWorker({
+        logLevel: 'warn',
+        rtcMinPort: rtcMinPort + i * span,
+        rtcMaxPort: rtcMinPort + (i + 1) * span - 1,
+      }),
+    ),
+  );
+  const routers = await Promise.all(workers.map((w) => w.createRouter({ mediaCodecs: MEDIA_CODECS })));
+  const origin = routers[0]!;
+  const listenInfo = { protocol: 'udp', ip: '127.0.0.1' } as const;
+  const vt = await origin.createPlainTransport({ listenInfo, comedia: true });
+  const at = await origin.createPlainTransport({ listenInfo, comedia: true });
   const video = await vt.produce({ kind: 'video', rtpParameters: VIDEO_RTP });
   const audio = await at.produce({ kind: 'audio', rtpParameters: AUDIO_RTP });
+  for (const edge of routers.slice(1))
+    for (const p of [video, audio])
+      await origin.pipeToRouter({ producerId: p.id, router: edge, listenIp: '127.0.0.1' });
   let transports: mediasoup.types.PlainTransport[] = [];
   return {
-    name: 'bare',
-    pid: () => worker.pid,
-    inlet: { video: { port: vt.tuple.localPort }, audio: { port: at.tuple.localPort } },
-    async addConsumers(n, sinkPorts) {
+    inlet: { video: vt.tuple.localPort, audio: at.tuple.localPort },
+    async add(n, sinkPorts) {
       const ports: number[] = [];
+      const perWorker = routers.map(() => 0);
       for (let i = 0; i < n; i++) {
         const producer = i % 2 === 0 ? video : audio;
-        const t = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' } });
+        // as the room places viewers: the origin router up to the threshold, then the edge
+        const index = fanoutThreshold && i >= fanoutThreshold ? 1 : 0;
+        const router = routers[index]!;
+        const t = await router.createPlainTransport({ listenInfo });
         await t.connect({ ip: '127.0.0.1', port: sinkPorts[i % sinkPorts.length]! });
         const c = await t.consume({
           producerId: producer.id,
@@ -207,32 +300,61 @@ async function bareMode(): Promise<Mode> {
         await c.resume();
         transports.push(t);
         ports.push(t.tuple.localPort);
+        perWorker[index] = (perWorker[index] ?? 0) + 1;
       }
-      return ports;
+      return {
+        ports,
+        pids: { node: process.pid, workers: workers.map((w) => w.pid) },
+        per_worker: perWorker,
+      };
     },
-    async producerPackets() {
-      const count = async (p: mediasoup.types.Producer) =>
-        (await p.getStats()).reduce((a, s) => a + (s.packetCount ?? 0), 0);
-      return { video: await count(video), audio: await count(audio) };
-    },
+    producerPackets: async () => ({ video: await packetCount(video), audio: await packetCount(audio) }),
     async clear() {
       for (const t of transports) t.close();
       transports = [];
     },
     async close() {
-      worker.close();
+      for (const w of workers) w.close();
     },
   };
 }
 
+function runMode(name: ModeName, fanoutThreshold: number | null, rtcMinPort: number) {
+  // listening before the workers are up: a message with no listener yet would be lost
+  const ready = (name === 'room' ? roomImpl : bareImpl)(fanoutThreshold, rtcMinPort);
+  const answer = (m: object) => process.send!(m);
+  let queue = Promise.resolve();
+  process.on('message', (m: { type: string; n?: number; sinkPorts?: number[] }) => {
+    queue = queue.then(async () => {
+      try {
+        const impl = await ready;
+        if (m.type === 'hello') answer({ inlet: impl.inlet });
+        else if (m.type === 'add') answer(await impl.add(m.n!, m.sinkPorts!));
+        else if (m.type === 'packets') answer(await impl.producerPackets());
+        else if (m.type === 'clear') answer((await impl.clear(), {}));
+        else if (m.type === 'exit') {
+          await impl.close();
+          process.exit(0);
+        }
+      } catch (err) {
+        answer({ error: `${name}: ${(err as Error).stack ?? String(err)}` });
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The teacher.
+
 /** ffmpeg → this process → a copy of every RTP packet to each mode's producer transports. */
-async function startTeacher(modes: Mode[], kbps: number): Promise<{ stop(): Promise<void> }> {
+async function startTeacher(kbps: number): Promise<{ feed(inlets: Inlet[]): void; stop(): Promise<void> }> {
+  let targets: Inlet[] = [];
   const relay = async (kind: 'video' | 'audio') => {
     const s = createSocket('udp4');
     await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
     s.on('message', (msg) => {
       if (msg.length >= 2 && msg[1]! >= 200 && msg[1]! <= 206) return; // ffmpeg's RTCP: not forwarded
-      for (const m of modes) s.send(msg, m.inlet[kind].port, '127.0.0.1');
+      for (const t of targets) s.send(msg, t[kind], '127.0.0.1');
     });
     return s;
   };
@@ -264,6 +386,7 @@ async function startTeacher(modes: Mode[], kbps: number): Promise<{ stop(): Prom
   );
   const exited = new Promise<void>((r) => ffmpeg.once('exit', () => r()));
   return {
+    feed: (inlets) => void (targets = inlets),
     async stop() {
       ffmpeg.kill('SIGKILL');
       await exited;
@@ -274,21 +397,29 @@ async function startTeacher(modes: Mode[], kbps: number): Promise<{ stop(): Prom
   };
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Trials.
+
 interface Trial {
-  mode: 'room' | 'bare';
+  mode: ModeName;
+  fanout: boolean;
   consumers: number;
-  /** CPU seconds of this Node process (the room layer, or the bare script) over the window. */
+  /** Repetition index within its N; a repetition is one room and one bare trial back to back. */
+  rep: number;
+  /** Which of the pair ran first ('room' in AB, 'bare' in BA). */
+  first: ModeName;
+  /** CPU seconds over the window: the mode's Node process, its worker(s), both. */
   node_cpu_s: number;
-  /** Worker + Node CPU microseconds per packet to forward. */
-  total_cpu_us_per_packet: number;
-  cpu_pct: number;
-  /** Worker CPU per consumer, in % of one core. */
-  cpu_pct_per_consumer: number;
-  /** Worker CPU microseconds per packet to forward (source packets × consumers of that kind). */
-  cpu_us_per_packet: number;
-  /** Packets a second the worker had to forward (source packets × consumers of that kind). */
-  sent_pps: number;
+  worker_cpu_s: number;
   cpu_s: number;
+  /** Node + worker CPU in % of one core. */
+  cpu_pct: number;
+  /** Node + worker CPU microseconds per packet to forward (source packets × consumers of that kind). */
+  cpu_us_per_packet: number;
+  worker_cpu_us_per_packet: number;
+  node_cpu_us_per_packet: number;
+  /** Packets a second the mode had to forward. */
+  sent_pps: number;
   sent_packets: number;
   /** Packets the sinks received / (source packets × consumers of that kind), over the window. */
   delivery: number;
@@ -297,6 +428,9 @@ interface Trial {
   delivered_mbps: number;
   /** RTP packets a second the producers received (video, audio). */
   source_pps: { video: number; audio: number };
+  /** Consumers on each worker. */
+  per_worker: number[];
+  window_s: number;
   setup_s: number;
 }
 
@@ -304,26 +438,25 @@ async function trial(
   mode: Mode,
   n: number,
   sink: Sink,
-  windowSec: number,
-  warmupSec: number,
+  opts: { windowSec: number; warmupSec: number; rep: number; first: ModeName; fanout: boolean },
 ): Promise<Trial> {
   const t0 = Date.now();
-  const ports = await mode.addConsumers(n, sink.ports);
+  const { ports, pids, per_worker } = await mode.add(n, sink.ports);
   const setup = (Date.now() - t0) / 1000;
-  await sleep(warmupSec * 1000);
+  await sleep(opts.warmupSec * 1000);
+  const workerCpu = () => pids.workers.reduce((a, pid) => a + cpuSeconds(pid), 0);
   // The CPU span encloses the counter reads (500 getStats take a while), so packets and CPU cover the same
   // time; the reads cost both modes alike.
-  const cpu0 = cpuSeconds(mode.pid());
-  const node0 = process.cpuUsage();
+  const node0 = cpuSeconds(pids.node);
+  const worker0 = workerCpu();
   const w0 = Date.now();
   const p0 = await mode.producerPackets();
   const c0 = await sink.counts();
-  await sleep(windowSec * 1000);
+  await sleep(opts.windowSec * 1000);
   const c1 = await sink.counts();
   const p1 = await mode.producerPackets();
-  const cpu1 = cpuSeconds(mode.pid());
-  const nodeUse = process.cpuUsage(node0);
-  const nodeCpu = (nodeUse.user + nodeUse.system) / 1e6;
+  const node1 = cpuSeconds(pids.node);
+  const worker1 = workerCpu();
   const w1 = Date.now();
   await mode.clear();
   const elapsed = (w1 - w0) / 1000;
@@ -338,173 +471,222 @@ async function trial(
     expected += want;
     minRatio = Math.min(minRatio, want > 0 ? got / want : 0);
   });
-  const cpuPct = ((cpu1 - cpu0) / elapsed) * 100;
-  // The forwarding work asked of the worker: every source packet once per consumer of its kind.
-  const sentPkts = expected;
+  const nodeCpu = node1 - node0;
+  const wCpu = worker1 - worker0;
+  // The forwarding work asked of the mode: every source packet once per consumer of its kind.
+  const perPacket = (s: number) => (expected > 0 ? (s * 1e6) / expected : 0);
   return {
     mode: mode.name,
+    fanout: opts.fanout,
     consumers: n,
+    rep: opts.rep,
+    first: opts.first,
     node_cpu_s: round(nodeCpu, 3),
-    total_cpu_us_per_packet: round(sentPkts > 0 ? ((cpu1 - cpu0 + nodeCpu) * 1e6) / sentPkts : 0, 3),
-    cpu_pct: round(cpuPct, 1),
-    cpu_pct_per_consumer: round(cpuPct / n, 4),
-    cpu_us_per_packet: round(sentPkts > 0 ? ((cpu1 - cpu0) * 1e6) / sentPkts : 0, 3),
-    sent_pps: Math.round(sentPkts / elapsed),
-    cpu_s: round(cpu1 - cpu0, 2),
-    sent_packets: sentPkts,
+    worker_cpu_s: round(wCpu, 3),
+    cpu_s: round(nodeCpu + wCpu, 3),
+    cpu_pct: round(((nodeCpu + wCpu) / elapsed) * 100, 1),
+    cpu_us_per_packet: round(perPacket(nodeCpu + wCpu), 3),
+    worker_cpu_us_per_packet: round(perPacket(wCpu), 3),
+    node_cpu_us_per_packet: round(perPacket(nodeCpu), 3),
+    sent_pps: Math.round(expected / elapsed),
+    sent_packets: expected,
     delivery: round(expected ? delivered / expected : 0, 3),
     min_consumer_delivery: round(minRatio, 3),
     delivered_mbps: round(((c1.bytes - c0.bytes) * 8) / elapsed / 1e6, 1),
     source_pps: { video: round(src.video / elapsed, 1), audio: round(src.audio / elapsed, 1) },
+    per_worker,
+    window_s: round(elapsed, 2),
     setup_s: round(setup, 2),
   };
 }
 
-const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
+/** reps paired repetitions at each N, ABBA: drift on a shared machine hits both modes alike. */
+async function runPairs(
+  room: Mode,
+  bare: Mode,
+  counts: number[],
+  sink: Sink,
+  opts: { reps: number; windowSec: number; warmupSec: number; fanout: boolean },
+): Promise<Trial[]> {
+  const trials: Trial[] = [];
+  for (const n of counts)
+    for (let rep = 0; rep < opts.reps; rep++) {
+      const order = rep % 2 === 0 ? [room, bare] : [bare, room];
+      for (const m of order) {
+        const t = await trial(m, n, sink, { ...opts, rep, first: order[0]!.name });
+        trials.push(t);
+        console.log(
+          `${opts.fanout ? 'fan-out ' : ''}${t.mode} ${n} consumers rep ${rep}: ${t.cpu_pct.toFixed(1)}% CPU ` +
+            `(node ${t.node_cpu_s}s + worker ${t.worker_cpu_s}s), ${t.cpu_us_per_packet} µs/pkt, ` +
+            `${t.sent_pps} pkt/s, delivery ${(t.delivery * 100).toFixed(1)}% (worst ${(t.min_consumer_delivery * 100).toFixed(1)}%), ` +
+            `per worker ${t.per_worker.join('/')}, setup ${t.setup_s}s`,
+        );
+      }
+    }
+  return trials;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Statistics.
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-/** 95 % percentile-bootstrap interval of the median (a seeded generator: the same data, the same interval). */
-function bootstrapMedianInterval(xs: number[], resamples = 10_000): [number, number] {
-  if (xs.length === 0) return [NaN, NaN];
-  let seed = 0x9e3779b9;
-  const rand = () => {
-    seed = (seed * 1_664_525 + 1_013_904_223) >>> 0;
-    return seed / 2 ** 32;
+const binomial = (n: number, k: number) => {
+  let c = 1;
+  for (let i = 0; i < k; i++) c = (c * (n - i)) / (i + 1);
+  return c;
+};
+/**
+ * Distribution-free interval of the median from order statistics: [x(k), x(n+1-k)] holds the true median
+ * with probability 1 − 2·P(Binomial(n, ½) < k). k is the largest with coverage ≥ 95 %; below 6 values no k
+ * reaches 95 %, so the whole range is given with the coverage it has.
+ */
+function medianInterval(xs: number[]): { interval: [number, number]; coverage: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  const coverage = (k: number) => {
+    let tail = 0;
+    for (let i = 0; i < k; i++) tail += binomial(n, i) / 2 ** n;
+    return 1 - 2 * tail;
   };
-  const medians = Array.from({ length: resamples }, () =>
-    median(Array.from({ length: xs.length }, () => xs[Math.floor(rand() * xs.length)]!)),
-  ).sort((a, b) => a - b);
-  return [medians[Math.floor(resamples * 0.025)]!, medians[Math.ceil(resamples * 0.975) - 1]!];
+  let k = 1;
+  while (k + 1 <= n / 2 && coverage(k + 1) >= 0.95) k++;
+  return { interval: [s[k - 1]!, s[n - k]!], coverage: coverage(k) };
 }
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+function summarise(trials: Trial[], n: number) {
+  const r = trials.filter((t) => t.consumers === n && t.mode === 'room');
+  const b = trials.filter((t) => t.consumers === n && t.mode === 'bare');
+  const pairs = r.map((t) => [t, b.find((x) => x.rep === t.rep)!] as const);
+  const ratios = pairs.map(([x, y]) => x.cpu_us_per_packet / y.cpu_us_per_packet);
+  const workerOnly = pairs.map(([x, y]) => x.worker_cpu_us_per_packet / y.worker_cpu_us_per_packet);
+  const { interval, coverage } = medianInterval(ratios);
+  const m = median(ratios);
+  const mean = (ts: Trial[], key: 'cpu_pct' | 'cpu_us_per_packet' | 'node_cpu_us_per_packet') =>
+    round(ts.reduce((a, t) => a + t[key], 0) / Math.max(1, ts.length), 3);
+  return {
+    consumers: n,
+    viewers: n / 2,
+    repetitions: pairs.length,
+    // the headline of this N: (Node + worker) CPU per packet, room over bare, median of the paired ratios
+    ratio_median: round(m, 3),
+    ratio_ci95: interval.map((x) => round(x, 3)),
+    ci_coverage: round(coverage, 3),
+    meets_target: m <= TARGET,
+    /** The whole interval at or under the target: met beyond the noise of this run. */
+    interval_within_target: interval[1] <= TARGET,
+    ratios: ratios.map((x) => round(x, 3)),
+    worker_only_ratio_median: round(median(workerOnly), 3),
+    room_cpu_pct_mean: mean(r, 'cpu_pct'),
+    bare_cpu_pct_mean: mean(b, 'cpu_pct'),
+    room_cpu_us_per_packet_mean: mean(r, 'cpu_us_per_packet'),
+    bare_cpu_us_per_packet_mean: mean(b, 'cpu_us_per_packet'),
+    room_node_cpu_us_per_packet_mean: mean(r, 'node_cpu_us_per_packet'),
+    bare_node_cpu_us_per_packet_mean: mean(b, 'node_cpu_us_per_packet'),
+    per_worker: { room: r[0]?.per_worker ?? [], bare: b[0]?.per_worker ?? [] },
+    room_min_delivery: round(Math.min(...r.map((t) => t.delivery)), 3),
+    bare_min_delivery: round(Math.min(...b.map((t) => t.delivery)), 3),
+    room_min_consumer_delivery: round(Math.min(...r.map((t) => t.min_consumer_delivery)), 3),
+    bare_min_consumer_delivery: round(Math.min(...b.map((t) => t.min_consumer_delivery)), 3),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
 
 async function main() {
-  const counts = (process.env['BENCH_SFU_CONSUMERS'] ?? '100,300,500').split(',').map(Number);
-  const windowSec = Number(process.env['BENCH_SFU_WINDOW_S'] ?? 8);
-  const warmupSec = Number(process.env['BENCH_SFU_WARMUP_S'] ?? 2);
-  const reps = Number(process.env['BENCH_SFU_REPS'] ?? 5);
-  const kbps = Number(process.env['BENCH_SFU_KBPS'] ?? 1000);
-  const lessonId = 'b'.repeat(24);
-  const room = await roomMode(lessonId);
-  const bare = await bareMode();
+  const started = Date.now();
+  const env = (k: string, d: string) => process.env[k] ?? d;
+  const counts = env('BENCH_SFU_CONSUMERS', '100,300,500').split(',').filter(Boolean).map(Number);
+  const fanoutCounts = env('BENCH_SFU_FANOUT_CONSUMERS', '500').split(',').filter(Boolean).map(Number);
+  const threshold = Number(env('BENCH_SFU_FANOUT_THRESHOLD', String(PRODUCT_THRESHOLD)));
+  const windowSec = Number(env('BENCH_SFU_WINDOW_S', '8'));
+  const warmupSec = Number(env('BENCH_SFU_WARMUP_S', '2'));
+  const reps = Number(env('BENCH_SFU_REPS', '6'));
+  const kbps = Number(env('BENCH_SFU_KBPS', '1000'));
+  const load0 = loadavg();
   const sink = await startSink();
-  const teacher = await startTeacher([room, bare], kbps);
+  const teacher = await startTeacher(kbps);
   const trials: Trial[] = [];
-  try {
-    await sleep(3000); // ffmpeg up, first key frames through
-    for (const n of counts) {
-      // ABBA per repetition pair: drift on a shared machine hits both modes alike
-      for (let r = 0; r < reps; r++) {
-        const order = r % 2 === 0 ? [room, bare] : [bare, room];
-        for (const m of order) {
-          const t = await trial(m, n, sink, windowSec, warmupSec);
-          trials.push(t);
-          console.log(
-            `${t.mode.padEnd(4)} ${String(n).padStart(4)} consumers: worker ${t.cpu_pct.toFixed(1)}% CPU ` +
-              `(${(t.cpu_pct_per_consumer * 1000).toFixed(1)} m%/consumer), sent ${t.sent_pps} pkt/s, received ${(t.delivery * 100).toFixed(1)}% of expected ` +
-              `(worst consumer ${(t.min_consumer_delivery * 100).toFixed(1)}%), ${t.delivered_mbps} Mbit/s, source ${t.source_pps.video}+${t.source_pps.audio} pkt/s, setup ${t.setup_s}s`,
-          );
-        }
-      }
+  const fanoutTrials: Trial[] = [];
+  // One phase: a room and a bare process up, fed by the teacher, paired trials, both down again.
+  const phase = async (fanout: boolean, ns: number[], into: Trial[]) => {
+    if (ns.length === 0) return;
+    const room = await startMode('room', fanout ? threshold : null, 45000);
+    const bare = await startMode('bare', fanout ? threshold : null, 47000);
+    try {
+      teacher.feed([room.inlet, bare.inlet]);
+      await sleep(3000); // first key frames through
+      into.push(...(await runPairs(room, bare, ns, sink, { reps, windowSec, warmupSec, fanout })));
+    } finally {
+      teacher.feed([]);
+      await room.close();
+      await bare.close();
     }
+  };
+  try {
+    await phase(false, counts, trials);
+    await phase(true, fanoutCounts, fanoutTrials);
   } finally {
     await teacher.stop();
     sink.close();
-    await room.close();
-    await bare.close();
   }
-  // The source's packet rate wobbles on a shared machine, so the ratio compares worker CPU per packet to
-  // forward (source packets × consumers, read right beside the CPU counters); raw CPU is reported beside it.
-  const cpuPerPacket = (ts: Trial[]) => {
-    const pkts = ts.reduce((a, t) => a + t.sent_packets, 0);
-    return pkts > 0 ? (ts.reduce((a, t) => a + t.cpu_s, 0) * 1e6) / pkts : 0;
-  };
-  const perN = counts.map((n) => {
-    const r = trials.filter((t) => t.consumers === n && t.mode === 'room');
-    const b = trials.filter((t) => t.consumers === n && t.mode === 'bare');
-    // one ratio per repetition (its room trial over its bare trial, run back to back), worker + Node CPU
-    const paired = r.map((t, i) => t.total_cpu_us_per_packet / b[i]!.total_cpu_us_per_packet);
-    const workerOnly = r.map((t, i) => t.cpu_us_per_packet / b[i]!.cpu_us_per_packet);
-    const ci = bootstrapMedianInterval(paired);
-    const roomCpu = mean(r.map((t) => t.cpu_pct));
-    const bareCpu = mean(b.map((t) => t.cpu_pct));
-    return {
-      consumers: n,
-      viewers: n / 2,
-      room_cpu_pct: round(roomCpu, 1),
-      bare_cpu_pct: round(bareCpu, 1),
-      room_cpu_pct_per_consumer: round(roomCpu / n, 4),
-      bare_cpu_pct_per_consumer: round(bareCpu / n, 4),
-      room_cpu_us_per_packet: round(cpuPerPacket(r), 3),
-      bare_cpu_us_per_packet: round(cpuPerPacket(b), 3),
-      // the headline of this N: worker + Node CPU per packet, median of the paired repetitions
-      ratio_median: round(median(paired), 3),
-      ratio_ci95: [round(ci[0], 3), round(ci[1], 3)],
-      meets_target: median(paired) <= 1.1,
-      ratios: paired.map((x) => round(x, 3)),
-      worker_only_ratio_median: round(median(workerOnly), 3),
-      room_layer_cpu_ratio: round(cpuPerPacket(b) > 0 ? cpuPerPacket(r) / cpuPerPacket(b) : 0, 3),
-      raw_cpu_ratio: round(bareCpu > 0 ? roomCpu / bareCpu : 0, 3),
-      room_delivery: round(Math.min(...r.map((t) => t.delivery)), 3),
-      bare_delivery: round(Math.min(...b.map((t) => t.delivery)), 3),
-      room_min_consumer_delivery: round(Math.min(...r.map((t) => t.min_consumer_delivery)), 3),
-      bare_min_consumer_delivery: round(Math.min(...b.map((t) => t.min_consumer_delivery)), 3),
-    };
-  });
-  // Overall: weighted by consumers (the large rooms are what the target is about).
-  const weighted = (key: 'room_cpu_us_per_packet' | 'bare_cpu_us_per_packet') =>
-    perN.reduce((a, p) => a + p[key] * p.consumers, 0);
+  const perN = counts.map((n) => summarise(trials, n));
+  const fanout = fanoutCounts.map((n) => ({ threshold, ...summarise(fanoutTrials, n) }));
+  const missed = [
+    ...perN.map((p) => ({ p, label: `${p.consumers}` })),
+    ...fanout.map((p) => ({ p, label: `fan-out ${p.consumers}` })),
+  ]
+    .filter(({ p }) => !p.meets_target)
+    .map(({ label }) => label);
   const result = {
     bench: 'sfu',
     at: new Date().toISOString(),
     source: { video: `VP8 640x360 25fps ${kbps} kbit/s (testsrc2, ffmpeg)`, audio: 'Opus 48 kbit/s' },
+    target: `median ratio ≤ ${TARGET} at every N`,
+    missed_at: missed,
     note:
-      `per N: ${reps} repetitions, each a room trial and a bare trial back to back (ABBA order); a ` +
-      'repetition’s ratio = room / bare CPU µs per packet to forward, CPU = the mediasoup worker’s ' +
-      '(/proc) + this Node process’s (process.cpuUsage: the room layer in a room trial, the bare script ' +
-      'in a bare one; the idle mode costs both alike) over the window. ratio_median with ratio_ci95: a ' +
-      'percentile bootstrap (10,000 resamples) of the median of the repetitions. meets_target: median ≤ ' +
-      '1.1. Not measured here: a pipeToRouter fan-out run. room_layer_cpu_ratio (worker only, pooled, ' +
-      'consumer-weighted) is kept for comparison with earlier results; it is not the headline.',
-    method:
-      'one worker per mode; N consumers (half video, half audio) each on its own PlainTransport to UDP sinks in a child process; ' +
-      `trials alternate room/bare (ABBA), ${reps} per N; worker CPU from /proc/<pid>/stat over ${windowSec}s after ${warmupSec}s warm-up; ` +
-      'delivery = packets received by the sinks / (packets the producer received × consumers of that kind); ' +
-      'room_layer_cpu_ratio = room / bare worker CPU per packet to forward (source packets × consumers; consumer-weighted over N)',
-    cpus: (await import('node:os')).availableParallelism(),
-    load_average: (await import('node:os')).loadavg().map((x) => round(x, 1)),
+      'Each mode runs in its own child Node process (room: the sfu RoomService and its worker pool; bare: ' +
+      'mediasoup driven directly), fed the same RTP by a relay in the parent. CPU = /proc/<pid>/stat ' +
+      '(utime + stime) of that Node process + its mediasoup worker(s) over the window, per packet to forward ' +
+      '(source packets × consumers of that kind). Per N, ' +
+      `${reps} repetitions, each a room trial and a bare trial back to back, the order alternating (ABBA); ` +
+      'a repetition’s ratio = room / bare CPU per packet. ratio_median is the median of those ratios; ' +
+      'ratio_ci95 is the distribution-free order-statistics interval of the median [x(k), x(n+1−k)] with ' +
+      'the largest k whose binomial coverage is ≥ 95 % (ci_coverage; with 6 repetitions that is min–max, ' +
+      '96.9 %). meets_target: ratio_median ≤ 1.1; interval_within_target: the whole interval ≤ 1.1. There is ' +
+      'no pooled headline: each N stands on its own and missed_at lists every N whose median misses. ' +
+      `fan_out: the same pairs with the room’s pipeToRouter fan-out on (consumerThreshold = ${threshold}, ` +
+      `the product’s ROUTER_CONSUMER_THRESHOLD default is ${PRODUCT_THRESHOLD}; two workers in both modes, ` +
+      'the producers piped from the first router to a router on the second worker, consumers past the ' +
+      'threshold on the second). worker_only_ratio_median leaves the Node processes out, for comparison ' +
+      'with earlier results.',
+    settings: { window_s: windowSec, warmup_s: warmupSec, repetitions: reps, consumers: counts },
+    cpus: availableParallelism(),
+    load_average: { before: load0.map((x) => round(x, 1)), after: loadavg().map((x) => round(x, 1)) },
+    wall_s: Math.round((Date.now() - started) / 1000),
     per_n: perN,
-    room_layer_cpu_ratio: round(
-      weighted('bare_cpu_us_per_packet') > 0
-        ? weighted('room_cpu_us_per_packet') / weighted('bare_cpu_us_per_packet')
-        : 0,
-      3,
-    ),
-    target_ratio: 1.1,
+    fan_out: fanout,
     trials,
+    fan_out_trials: fanoutTrials,
   };
-  console.log('\nconsumers  room %CPU  bare %CPU  room µs/pkt  bare µs/pkt  ratio  delivery room/bare');
-  for (const p of perN)
+  console.log('');
+  for (const p of [...perN, ...fanout])
     console.log(
-      `${String(p.consumers).padStart(9)}  ${p.room_cpu_pct.toFixed(1).padStart(9)}  ${p.bare_cpu_pct.toFixed(1).padStart(9)}  ` +
-        `${p.room_cpu_us_per_packet.toFixed(2).padStart(11)}  ${p.bare_cpu_us_per_packet.toFixed(2).padStart(11)}  ` +
-        `${p.room_layer_cpu_ratio.toFixed(3)}  ${(p.room_delivery * 100).toFixed(1)}% / ${(p.bare_delivery * 100).toFixed(1)}%`,
+      `${'threshold' in p ? 'fan-out ' : ''}${p.consumers} consumers: (Node + worker) ratio median ${p.ratio_median} ` +
+        `(interval ${p.ratio_ci95.join('–')}, coverage ${(p.ci_coverage * 100).toFixed(1)} %), ` +
+        `${p.meets_target ? 'meets' : 'MISSES'} ≤ ${TARGET}${p.interval_within_target ? ' (whole interval)' : ''}; ` +
+        `worker only ${p.worker_only_ratio_median}; ratios ${p.ratios.join(' ')}`,
     );
-  for (const p of perN)
-    console.log(
-      `${p.consumers} consumers: worker+Node ratio median ${p.ratio_median} (95 % CI ${p.ratio_ci95.join('–')}), ` +
-        `${p.meets_target ? 'meets' : 'MISSES'} ≤ 1.1; worker only ${p.worker_only_ratio_median}`,
-    );
-  console.log(`room_layer_cpu_ratio (worker only, pooled) ${result.room_layer_cpu_ratio}`);
+  console.log(`wall ${result.wall_s}s; load average ${result.load_average.after.join(' ')}`);
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(join(import.meta.dirname, 'results', 'sfu.json'), JSON.stringify(result, null, 2) + '\n');
 }
 
 // Child process: UDP sinks. Counts RTP packets per sending port (= per consumer's PlainTransport).
-async function runSink() {
+function runSink() {
   const counts = new Map<number, number>();
   let bytes = 0;
   const sockets: UdpSocket[] = [];
@@ -517,13 +699,16 @@ async function runSink() {
     });
     sockets.push(s);
   }
-  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()))));
-  process.send!({ type: 'ports', ports: sockets.map((s) => s.address().port) });
+  const bound = Promise.all(sockets.map((s) => new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()))));
   process.on('message', (m: { type: string }) => {
-    if (m.type === 'counts') process.send!({ type: 'counts', counts: [...counts.entries()], bytes });
+    if (m.type === 'hello')
+      void bound.then(() => process.send!({ ports: sockets.map((s) => s.address().port) }));
+    if (m.type === 'counts') process.send!({ counts: [...counts.entries()], bytes });
     if (m.type === 'exit') process.exit(0);
   });
 }
 
-if (process.argv[2] === '--sink') await runSink();
+const [, , role, ...rest] = process.argv;
+if (role === '--sink') runSink();
+else if (role === '--mode') runMode(rest[0] as ModeName, Number(rest[1]) || null, Number(rest[2]));
 else await main();
