@@ -52,8 +52,17 @@ test('a tiny city day sent through the real ingest matches the dashboard figure 
   assert.match(out, /timeseries: watch time per hour: 24\/24 match/);
   assert.match(out, /timeseries: views per hour \(within what must and may count there\): 24\/24 match/);
   assert.match(out, /ingest: teacher events excluded \(replays included\)\s+[\d,]+\s+[\d,]+\s+ok/);
+  // every watched lesson's retention curve, bucket by bucket
+  for (const group of ['count', 'share']) {
+    const m = new RegExp(`retention: ${group} per bucket \\(±0\\.001\\): (\\d+)/(\\d+) match`).exec(out);
+    assert.ok(m && m[1] === m[2] && Number(m[1]) >= 100, `retention ${group} per bucket`);
+  }
+  assert.match(out, /top lessons: views per platform: 30\/30 match/);
+  // concurrency on the replay's wall clock: settled to nobody, the peak bounded
+  assert.match(out, /concurrent now, settled: 4\/4 match/);
+  assert.match(out, /peak today \(replay\)\s+1–[\d,]+\s+[\d,]+\s+ok/);
   // what it does not compare is said, by name
-  assert.match(out, /not checked: retention per bucket/);
+  assert.match(out, /not checked: concurrent viewers over the simulated day/);
   assert.match(out, /generate [\d.]+ s .*send [\d.]+ s/);
   assert.match(out, /drain [\d.]+ s/);
 });
