@@ -558,7 +558,22 @@ test('the teacher ends the lesson: students see that the replay is coming', asyn
     if (state !== 'ended') await new Promise((r) => setTimeout(r, 250));
   }
   assert.equal(state, 'ended');
-  await teacher.getByTestId('live-ended').getByRole('link').click();
+  // Seen once in 4 loaded fresh-clone runs (and in the issue): the studio's "ended" panel, shown a moment
+  // before, is gone when the link is clicked. Not understood yet: say where the teacher's page is then.
+  await teacher
+    .getByTestId('live-ended')
+    .getByRole('link')
+    .click()
+    .catch(async (err: unknown) => {
+      const where = await teacher.evaluate(() => ({
+        url: location.href,
+        phase: document.querySelector('[data-testid="live-studio"]')?.getAttribute('data-phase') ?? 'none',
+        text: document.body.innerText.slice(0, 600),
+      }));
+      await teacher.screenshot({ path: join(SHOTS, 'studio-ended-panel-gone.png') }).catch(() => {});
+      console.log(`[live-ui] the ended panel is gone: ${JSON.stringify(where)}`);
+      throw err;
+    });
   await teacher.getByText('直播已结束，回放马上就好').waitFor();
   await teacher.screenshot({ path: join(SHOTS, 'lesson-after-live.zh-CN.png') });
 });
