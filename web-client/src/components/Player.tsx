@@ -157,7 +157,7 @@ export function Player({
         className="player"
         poster={poster}
       />
-      {storyboardUrl && <SeekPreview video={ref} storyboardUrl={storyboardUrl} />}
+      {storyboardUrl && <SeekPreview videoRef={ref} storyboardUrl={storyboardUrl} />}
       <div className="player-controls">
         {resumedAt !== null && (
           <span className="muted small" data-testid="resumed">

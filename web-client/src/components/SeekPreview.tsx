@@ -41,10 +41,10 @@ export function parseStoryboard(vtt: string, base: string): Cue[] {
 
 /** A seek bar that shows the storyboard thumbnail of the moment under the pointer. */
 export function SeekPreview({
-  video,
+  videoRef,
   storyboardUrl,
 }: {
-  video: RefObject<HTMLVideoElement | null>;
+  videoRef: RefObject<HTMLVideoElement | null>;
   storyboardUrl: string;
 }) {
   const [cues, setCues] = useState<Cue[]>([]);
@@ -59,7 +59,7 @@ export function SeekPreview({
       .catch(() => setCues([]));
   }, [storyboardUrl]);
   useEffect(() => {
-    const v = video.current;
+    const v = videoRef.current;
     if (!v) return;
     const tick = () => {
       setProgress(v.duration ? v.currentTime / v.duration : 0);
@@ -71,7 +71,7 @@ export function SeekPreview({
       v.removeEventListener('timeupdate', tick);
       v.removeEventListener('durationchange', tick);
     };
-  }, [video]);
+  }, [videoRef]);
 
   const at = (e: MouseEvent<HTMLDivElement>) => {
     const rect = e.currentTarget.getBoundingClientRect();
@@ -89,7 +89,7 @@ export function SeekPreview({
       }}
       onMouseLeave={() => setHover(null)}
       onClick={(e) => {
-        if (video.current && duration) seek(video.current, at(e).frac * duration);
+        if (videoRef.current && duration) videoRef.current.currentTime = at(e).frac * duration;
       }}
     >
       <div className="seek-fill" style={{ width: `${progress * 100}%` }} />
@@ -110,9 +110,4 @@ export function SeekPreview({
       )}
     </div>
   );
-}
-
-/** Moves the player (a DOM element the page owns, not React state). */
-function seek(video: HTMLVideoElement, sec: number): void {
-  video.currentTime = sec;
 }

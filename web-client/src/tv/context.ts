@@ -61,22 +61,17 @@ export const useDevice = () => use(DeviceContext, 'useDevice');
 
 /** Gives the current screen the first look at each key. */
 export function useKeys(handler: KeyHandler): void {
-  const slot = use(KeysContext, 'useKeys');
+  // a ref the TV app owns, shared through context: the current screen's handler sits in it
+  const slotRef = use(KeysContext, 'useKeys');
   const latest = useRef(handler);
   useLayoutEffect(() => {
     latest.current = handler;
   });
   useLayoutEffect(() => {
     const h: KeyHandler = (key) => latest.current(key);
-    take(slot, h);
-    return () => release(slot, h);
-  }, [slot]);
-}
-
-// The key slot is a ref the TV app owns (shared through context), not React state.
-function take(slot: { current: KeyHandler | null }, h: KeyHandler): void {
-  slot.current = h;
-}
-function release(slot: { current: KeyHandler | null }, h: KeyHandler): void {
-  if (slot.current === h) slot.current = null;
+    slotRef.current = h;
+    return () => {
+      if (slotRef.current === h) slotRef.current = null;
+    };
+  }, [slotRef]);
 }

@@ -29,7 +29,7 @@ export function PairingScreen() {
     phase: { step: 'requesting' },
   });
   const phase: Phase = tagged.round === round ? tagged.phase : { step: 'requesting' };
-  // A new round (a new code) is the only restart: the callbacks are read at their latest
+  // A new round (a new code) is the only restart: the callbacks are read at their latest when called
   const latest = useRef({ nav, setPaired, reload, errorText });
   useEffect(() => {
     latest.current = { nav, setPaired, reload, errorText };
@@ -39,13 +39,12 @@ export function PairingScreen() {
     let alive = true;
     let timer = 0;
     const setPhase = (p: Phase) => setTagged({ round, phase: p });
-    const { nav, setPaired, reload, errorText } = latest.current;
     const start = async () => {
       let code: DeviceCodeResponse;
       try {
         code = await requestCode();
       } catch (err) {
-        if (alive) setPhase({ step: 'failed', detail: errorText(err) });
+        if (alive) setPhase({ step: 'failed', detail: latest.current.errorText(err) });
         return;
       }
       if (!alive) return;
@@ -65,6 +64,7 @@ export function PairingScreen() {
           if (result.ok) {
             const paired = { token: result.paired.access_token, device: result.paired.device };
             saveDevice(paired);
+            const { setPaired, reload, nav } = latest.current;
             setPaired(paired);
             // A gateway that refused the lineup to an unpaired box answers it now.
             reload();
