@@ -669,10 +669,8 @@ class DayGenerator {
       const reporting = events.filter(
         (e) => (e.type === 'heartbeat' || e.type === 'end') && e.watchedSec > 0,
       );
-      if (
-        reporting.reduce((n, e) => n + (e.type === 'heartbeat' || e.type === 'end' ? e.watchedSec : 0), 0) >=
-        VIEW_THRESHOLD_SEC
-      ) {
+      // `reported` is what those events carry in all: a view once it reaches 10 s
+      if (reported >= VIEW_THRESHOLD_SEC) {
         const hours = new Set(reporting.map((e) => beijingHour(e.at)));
         for (const h of hours) {
           const b = t.viewsByHour.get(h) ?? { min: 0, max: 0 };
