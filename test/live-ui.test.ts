@@ -541,6 +541,9 @@ test('in English the studio and the live page read in English', async () => {
 test('the teacher ends the lesson: students see that the replay is coming', async () => {
   await teacher.getByTestId('studio-end').click();
   await teacher.getByTestId('live-ended').waitFor({ timeout: 20_000 });
+  // the teacher reads the sfu's answer too: the recording went to the transcoder (this answer was once
+  // lost: the studio left on its own room.ended, timed the request out and went back to "live")
+  await teacher.locator('[data-testid="live-replay"][data-replay="queued"]').waitFor({ timeout: 15_000 });
   for (const page of [studentA, studentB]) {
     await page.getByTestId('live-ended').waitFor({ timeout: 10_000 });
     assert.match(await page.getByTestId('live-ended').innerText(), /回放马上就好/);
@@ -558,22 +561,9 @@ test('the teacher ends the lesson: students see that the replay is coming', asyn
     if (state !== 'ended') await new Promise((r) => setTimeout(r, 250));
   }
   assert.equal(state, 'ended');
-  // Seen once in 4 loaded fresh-clone runs (and in the issue): the studio's "ended" panel, shown a moment
-  // before, is gone when the link is clicked. Not understood yet: say where the teacher's page is then.
-  await teacher
-    .getByTestId('live-ended')
-    .getByRole('link')
-    .click()
-    .catch(async (err: unknown) => {
-      const where = await teacher.evaluate(() => ({
-        url: location.href,
-        phase: document.querySelector('[data-testid="live-studio"]')?.getAttribute('data-phase') ?? 'none',
-        text: document.body.innerText.slice(0, 600),
-      }));
-      await teacher.screenshot({ path: join(SHOTS, 'studio-ended-panel-gone.png') }).catch(() => {});
-      console.log(`[live-ui] the ended panel is gone: ${JSON.stringify(where)}`);
-      throw err;
-    });
+  assert.equal(await teacher.getByTestId('live-studio').getAttribute('data-phase'), 'ended');
+  assert.equal(await teacher.getByTestId('live-problem').count(), 0, 'no problem reported on ending');
+  await teacher.getByTestId('live-ended').getByRole('link').click();
   await teacher.getByText('直播已结束，回放马上就好').waitFor();
   await teacher.screenshot({ path: join(SHOTS, 'lesson-after-live.zh-CN.png') });
 });

@@ -40,6 +40,8 @@ export function TeacherStudio() {
   const [net, setNet] = useState<NetworkReading | null>(null);
   /** The lesson is live already (the studio was reloaded, or the browser crashed): go live resumes it. */
   const [resumable, setResumable] = useState(false);
+  /** What the sfu answered to "end": the recording queued as the replay, or no recording at all. */
+  const [replay, setReplay] = useState<'queued' | 'none' | null>(null);
   const snap = useRoomSnapshot(client);
   const previewRef = useRef<HTMLVideoElement>(null);
   const screenRef = useRef<HTMLVideoElement>(null);
@@ -164,13 +166,20 @@ export function TeacherStudio() {
     if (!client || !window.confirm(t('live.studio.endConfirm'))) return;
     setPhase('ending');
     try {
-      await client.close({ end: true });
+      const ended = await client.close({ end: true });
+      setReplay(ended.recording ? 'queued' : 'none');
       stream?.getTracks().forEach((tr) => tr.stop());
       screen?.stop();
       setScreen(null);
       setPhase('ended');
     } catch (err) {
-      setPhase('live');
+      // ended for everyone although the server reports a problem (the replay not queued): say both
+      if (client.snapshot.status === 'ended') {
+        stream?.getTracks().forEach((tr) => tr.stop());
+        screen?.stop();
+        setScreen(null);
+        setPhase('ended');
+      } else setPhase('live');
       setProblem(errorText(err, t));
     }
   };
@@ -234,6 +243,8 @@ export function TeacherStudio() {
           <span className="live-badge" data-testid="live-badge">
             ● {t('live.studio.liveBadge')}
           </span>
+        ) : phase === 'ended' ? (
+          <span className="badge badge-draft">{t('live.studio.endedBadge')}</span>
         ) : (
           <span className="badge badge-draft">{t('live.studio.idleBadge')}</span>
         )}
@@ -255,7 +266,13 @@ export function TeacherStudio() {
       )}
       {phase === 'ended' ? (
         <div className="panel notice live-ended" data-testid="live-ended">
-          <span>{t('live.studio.ended')}</span>
+          {replay ? (
+            <span data-testid="live-replay" data-replay={replay}>
+              {t(replay === 'queued' ? 'live.studio.replayQueued' : 'live.studio.noRecording')}
+            </span>
+          ) : (
+            <span>{t('live.studio.ended')}</span>
+          )}
           <Link className="btn btn-primary" to={`/lessons/${id}`}>
             {t('live.studio.lessonPage')}
           </Link>

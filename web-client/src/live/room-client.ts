@@ -119,6 +119,8 @@ export class LiveRoomClient {
   private epoch = 0;
   private joinedOnce = false;
   private closed = false;
+  /** This client asked to end the room: its own room.ended must not drop the socket before the answer. */
+  private ending = false;
   private snap: RoomSnapshot = {
     status: 'connecting',
     role: null,
@@ -299,7 +301,9 @@ export class LiveRoomClient {
     socket.on('room.ended', () => {
       this.teardownMedia();
       this.set({ status: 'ended' });
-      socket.disconnect();
+      // The teacher who ended it hears room.ended before room.end's answer (the replay queued, or why
+      // not): disconnecting here would lose that answer and time the request out as if nothing ended.
+      if (!this.ending) socket.disconnect();
     });
   }
 
@@ -535,16 +539,28 @@ export class LiveRoomClient {
     return c && !c.consumer.closed ? c.consumer.getStats() : null;
   }
 
-  /** Leaves the room (or, for the teacher with `end`, ends it for everyone). */
-  async close(opts: { end?: boolean } = {}): Promise<void> {
+  /**
+   * Leaves the room (or, for the teacher with `end`, ends it for everyone). Ending rejects with the
+   * server's reason; the snapshot's status tells whether the room ended all the same (the replay could
+   * not be queued) or is still live (the request never got through).
+   */
+  async close(opts: { end: true }): Promise<LiveReplies['room.end']>;
+  async close(opts?: { end?: false }): Promise<void>;
+  async close(opts: { end?: boolean } = {}): Promise<LiveReplies['room.end'] | void> {
     if (opts.end) {
-      const ended = await this.request('room.end', {});
-      this.teardownMedia();
-      this.set({ status: 'ended' });
-      this.closed = true;
-      this.socket?.disconnect();
-      void ended;
-      return;
+      this.ending = true;
+      try {
+        const ended = await this.request('room.end', {});
+        this.teardownMedia();
+        this.set({ status: 'ended' });
+        return ended;
+      } finally {
+        this.ending = false;
+        if (this.snap.status === 'ended') {
+          this.closed = true;
+          this.socket?.disconnect();
+        }
+      }
     }
     this.closed = true;
     if (this.socket?.connected) await this.request('room.leave', {}).catch(() => undefined);
