@@ -6,13 +6,23 @@
 // createAnalyticsRedis) called directly over ioredis with the same batches at the same concurrency
 // (`ratio` = events_per_s / lua_ingest_events_per_s: what HTTP, validation and auth cost on top). CPU
 // time of every process over the measured window says which one is the bottleneck.
+//
+// Then the city's shape: real clients flush every 5 s and send about one heartbeat per POST, so the city's
+// load is many small requests. SMALL_VIEWERS viewers, each with its own student token (Authorization:
+// Bearer, verified by the api), its own address (X-Forwarded-For, as nginx in front sets it; the api trusts
+// loopback) and its own session, POST 1 or 2 events as text/plain (the browser's beacon transport), with
+// the rate limiter on (keyed by address + viewer). In the same run, a bare fastify process that parses the
+// same bodies and answers 202 is the HTTP ceiling; the two alternate (ours, ceiling, ceiling, ours) and
+// small_batch_ratio = ours ÷ ceiling. CPU µs per request of every process says where each request's cost goes.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { AnalyticsSummary } from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
+import Fastify from 'fastify';
 import {
   freePort,
   startLocalInfra,
@@ -22,6 +32,28 @@ import {
   type Managed,
 } from '@sky/devkit';
 import { createAnalyticsRedis } from '../api/src/adapters/analytics.redis.js';
+
+/** The part of autocannon's API used here (it ships no types). */
+interface CannonRequest {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  requests: {
+    setupRequest: (req: CannonRequest) => CannonRequest;
+    onResponse: (status: number, body: string) => void;
+  }[];
+}) => Promise<{
+  requests: { total: number };
+  errors: number;
+  timeouts: number;
+  latency: { p50: number; p99: number };
+}>;
 
 const ROOT = join(import.meta.dirname, '..');
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 20);
@@ -43,6 +75,11 @@ const LAG_TIMEOUT_S = Number(process.env['BENCH_LAG_TIMEOUT'] ?? 300);
 /** The Lua-ingest yardstick runs just before the HTTP load and again after the drain (the machine is shared). */
 const YARDSTICK_SECONDS = 3;
 const TARGET = { events_per_s: 50_000, ratio: 0.3 };
+/** The city's shape: viewers, requests in flight, seconds per phase (after a warm-up of its own). */
+const SMALL_VIEWERS = Number(process.env['BENCH_SMALL_VIEWERS'] ?? 20_000);
+const SMALL_IN_FLIGHT = Number(process.env['BENCH_SMALL_IN_FLIGHT'] ?? 64);
+const SMALL_SECONDS = Number(process.env['BENCH_SMALL_SECONDS'] ?? 8);
+const SMALL_WARMUP_SECONDS = 2;
 /** The aggregation worker as its own process (the api's inline one off), as in production. */
 const WORKERS: readonly { name: string; file: string }[] = [
   { name: 'analytics-worker', file: 'api/src/analytics-worker.ts' },
@@ -60,6 +97,8 @@ const round = (n: number, d = 1) => Number(n.toFixed(d));
 // ————————————————————————————— the load process —————————————————————————————
 
 interface LoadJob {
+  /** bulk: BATCH heartbeats per POST, no token; small: the city's shape (see the top of the file). */
+  shape: 'bulk' | 'small';
   urls: string[];
   runId: string;
   lessonIds: string[];
@@ -68,12 +107,16 @@ interface LoadJob {
   connections: number;
   batch: number;
   sessions: number;
+  /** small: the secret the viewers' tokens are signed with. */
+  secret?: string;
 }
 interface LoadReport {
   events: number;
   accepted: number;
   duplicates: number;
   measuredAccepted: number;
+  /** Requests answered 202 inside the measured window. */
+  measuredRequests: number;
   measuredMs: number;
   requests: number;
   throttled: number;
@@ -99,7 +142,15 @@ function heartbeat(runId: string, seq: number, session: number, lessonId: string
   );
 }
 
-async function loadProcess(job: LoadJob): Promise<LoadReport> {
+async function loadProcess(job: LoadJob, ready: () => void): Promise<LoadReport> {
+  // small: every viewer's token, signed before the clock starts (a browser has its token already)
+  const issuer = job.secret ? createTokenIssuer(job.secret, 3600) : null;
+  const viewerTokens = issuer
+    ? Array.from({ length: job.sessions }, (_, v) =>
+        issuer.sign({ sub: v.toString(16).padStart(24, '0'), role: 'student' }),
+      )
+    : [];
+  ready();
   const started = Date.now();
   const measureFrom = started + job.warmupMs;
   const stopAt = measureFrom + job.measureMs;
@@ -108,6 +159,7 @@ async function loadProcess(job: LoadJob): Promise<LoadReport> {
     accepted: 0,
     duplicates: 0,
     measuredAccepted: 0,
+    measuredRequests: 0,
     measuredMs: job.measureMs,
     requests: 0,
     throttled: 0,
@@ -122,18 +174,89 @@ async function loadProcess(job: LoadJob): Promise<LoadReport> {
   };
   const latencies: number[] = [];
   let seq = 0;
-  const connection = async (c: number) => {
-    const url = `${job.urls[c % job.urls.length]}/api/analytics/beacons`;
-    while (Date.now() < stopAt) {
-      const at = Date.now();
+  let request = 0;
+  /** One POST: the bulk batch, or one viewer's 1–2 events (2 in 3 of 10) with its token and address. */
+  const nextRequest = (at: number): { body: string; headers: Record<string, string>; events: number } => {
+    if (job.shape === 'bulk') {
       const parts: string[] = [];
       for (let i = 0; i < job.batch; i++) {
         const n = seq++;
         const session = n % job.sessions;
         parts.push(heartbeat(job.runId, n, session, job.lessonIds[session % job.lessonIds.length]!, at));
       }
-      const body = `{"events":[${parts.join(',')}]}`;
-      r.bodyBytes = body.length;
+      return {
+        body: `{"events":[${parts.join(',')}]}`,
+        headers: { 'content-type': 'application/json' },
+        events: job.batch,
+      };
+    }
+    const k = request++;
+    const viewer = k % job.sessions;
+    const count = k % 10 < 7 ? 1 : 2;
+    const parts: string[] = [];
+    for (let i = 0; i < count; i++)
+      parts.push(heartbeat(job.runId, seq++, viewer, job.lessonIds[viewer % job.lessonIds.length]!, at));
+    return {
+      body: `{"events":[${parts.join(',')}]}`,
+      headers: {
+        'content-type': 'text/plain;charset=UTF-8',
+        authorization: `Bearer ${viewerTokens[viewer]!}`,
+        'x-forwarded-for': `10.${(viewer >> 16) & 255}.${(viewer >> 8) & 255}.${viewer & 255}`,
+      },
+      events: count,
+    };
+  };
+  if (job.shape === 'small') {
+    // autocannon (the tv bench's load generator): fetch would spend more CPU per request than the
+    // servers it measures. Every request is built fresh (its viewer's token, address and events).
+    const result = await autocannon({
+      url: job.urls[0]!,
+      connections: job.connections,
+      duration: (job.warmupMs + job.measureMs) / 1000,
+      requests: [
+        {
+          setupRequest: (req) => {
+            const { body, headers } = nextRequest(Date.now());
+            return { ...req, method: 'POST', path: '/api/analytics/beacons', headers, body };
+          },
+          onResponse: (status, body) => {
+            const now = Date.now();
+            if (status === 429) r.throttled++;
+            else if (status === 503) r.unavailable++;
+            else if (status !== 202) {
+              r.failed++;
+              r.firstError ??= `HTTP ${status} ${body.slice(0, 300)}`;
+              return;
+            }
+            if (status !== 202) return;
+            const ack = JSON.parse(body) as { accepted?: number; duplicates?: number };
+            r.accepted += ack.accepted ?? 0;
+            r.duplicates += ack.duplicates ?? 0;
+            if (now >= measureFrom && now < stopAt) {
+              r.measuredAccepted += ack.accepted ?? 0;
+              r.measuredRequests++;
+            }
+            r.lastAckAt = now;
+          },
+        },
+      ],
+    });
+    r.requests = result.requests.total;
+    r.events = seq;
+    r.failed += result.errors + result.timeouts;
+    if (result.errors + result.timeouts > 0)
+      r.firstError ??= `${result.errors} errors, ${result.timeouts} timeouts`;
+    r.p50_ms = result.latency.p50;
+    r.p99_ms = result.latency.p99;
+    const usage = process.cpuUsage();
+    r.cpuSec = (usage.user + usage.system) / 1e6;
+    return r;
+  }
+  const connection = async (c: number) => {
+    const url = `${job.urls[c % job.urls.length]}/api/analytics/beacons`;
+    while (Date.now() < stopAt) {
+      const { body, headers, events } = nextRequest(Date.now());
+      r.bodyBytes = Math.max(r.bodyBytes, body.length);
       // The same batch is retried as is (same event ids) after a 429/503, as the beacon client does.
       for (let attempt = 0; ; attempt++) {
         const t0 = performance.now();
@@ -141,11 +264,7 @@ async function loadProcess(job: LoadJob): Promise<LoadReport> {
         let text: string;
         try {
           r.requests++;
-          const res = await fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body,
-          });
+          const res = await fetch(url, { method: 'POST', headers, body });
           status = res.status;
           text = await res.text();
           if (status === 429 || status === 503) {
@@ -172,10 +291,13 @@ async function loadProcess(job: LoadJob): Promise<LoadReport> {
         }
         const ack = JSON.parse(text) as { accepted?: number; duplicates?: number };
         const now = Date.now();
-        r.events += job.batch;
+        r.events += events;
         r.accepted += ack.accepted ?? 0;
         r.duplicates += ack.duplicates ?? 0;
-        if (now >= measureFrom && now < stopAt) r.measuredAccepted += ack.accepted ?? 0;
+        if (now >= measureFrom && now < stopAt) {
+          r.measuredAccepted += ack.accepted ?? 0;
+          r.measuredRequests++;
+        }
         r.lastAckAt = now;
         break;
       }
@@ -206,6 +328,73 @@ function cpuSeconds(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+// ————————————————————————————— the HTTP ceiling —————————————————————————————
+
+/**
+ * The HTTP ceiling: bare fastify on the same beacon path, with the api's body limit and proxy trust,
+ * parsing the same JSON (both content types) and answering 202 with the api's answer shape. No token,
+ * no limiter, no validation, no Redis: what any fastify endpoint costs for these requests.
+ */
+async function ceilingProcess(port: number): Promise<void> {
+  const app = Fastify({ logger: false, trustProxy: ['loopback'], bodyLimit: 64 * 1024 });
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(String(body)) as unknown);
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.post('/api/analytics/beacons', async (req, reply) => {
+    const events = (req.body as { events?: unknown[] }).events ?? [];
+    return reply.code(202).send({ accepted: events.length, duplicates: 0 });
+  });
+  await app.listen({ host: '127.0.0.1', port });
+  process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+}
+
+interface LoadRun {
+  report: LoadReport;
+  /** CPU seconds of each named process: at the load's start, at the end of warm-up, at the end of the window. */
+  cpu: { name: string; start: number; from: number; to: number }[];
+  windowS: number;
+  loadStart: number;
+}
+
+/** One load process with `job`, CPU of `pids` (and of the load process) read around its measured window. */
+async function runLoad(job: LoadJob, pids: readonly [string, number | undefined][]): Promise<LoadRun> {
+  const child = fork(import.meta.filename, ['--load'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
+  const reportP = new Promise<LoadReport>((resolve, reject) => {
+    child.on('message', (m: LoadReport | 'ready') => {
+      if (m !== 'ready') resolve(m);
+    });
+    child.once('exit', (code) => reject(new Error(`load process exited with ${code} before reporting`)));
+  });
+  reportP.catch(() => undefined); // awaited below; an early exit must not go unhandled meanwhile
+  child.send(job);
+  await Promise.race([ready, reportP]);
+  const all: [string, number | undefined][] = [...pids, ['load', child.pid]];
+  const start = all.map(([, pid]) => cpuSeconds(pid));
+  const loadStart = loadavg()[0]!;
+  await sleep(job.warmupMs);
+  const from = all.map(([, pid]) => cpuSeconds(pid));
+  const w0 = performance.now();
+  await sleep(job.measureMs);
+  const to = all.map(([, pid]) => cpuSeconds(pid));
+  const windowS = (performance.now() - w0) / 1000;
+  const report = await reportP;
+  if (child.connected) child.disconnect();
+  if (report.failed > 0)
+    throw new Error(`load: ${report.failed} failed requests; first: ${report.firstError}`);
+  return {
+    report,
+    cpu: all.map(([name], i) => ({ name, start: start[i]!, from: from[i]!, to: to[i]! })),
+    windowS,
+    loadStart,
+  };
 }
 
 // ————————————————————————————— the bench —————————————————————————————
@@ -338,6 +527,7 @@ async function bench() {
     const day = chinaDay(Date.now());
     const before = await rollupWatchSec(urls[0]!, analyst, day);
     const job: LoadJob = {
+      shape: 'bulk',
       urls,
       runId: randomBytes(3).toString('hex'),
       lessonIds,
@@ -351,34 +541,19 @@ async function bench() {
       `load: ${CONNECTIONS} connections × batches of ${BATCH} heartbeats for ${WARMUP_SECONDS} + ${SECONDS} s ` +
         `→ ${API_PROCS} api process(es), ${WORKERS.length} worker process(es)`,
     );
-    const child = fork(import.meta.filename, ['--load'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const reportP = new Promise<LoadReport>((resolve, reject) => {
-      child.once('message', (m: LoadReport) => resolve(m));
-      child.once('exit', (code) => reject(new Error(`load process exited with ${code} before reporting`)));
-    });
-    child.send(job);
     // CPU over the measured window, per process.
     const pids: [string, number | undefined][] = [
       ...procs.map((p): [string, number | undefined] => [p.name, p.managed.child.pid]),
       ['redis-server', infra.redis.process.child.pid],
       ['mongod', infra.mongo.process.child.pid],
-      ['load', child.pid],
     ];
-    const cpuStart = pids.map(([, pid]) => cpuSeconds(pid));
-    const loadStart = loadavg()[0]!;
-    await sleep(WARMUP_SECONDS * 1000);
-    const cpu0 = pids.map(([, pid]) => cpuSeconds(pid));
-    const w0 = performance.now();
-    await sleep(SECONDS * 1000);
-    const cpu1 = pids.map(([, pid]) => cpuSeconds(pid));
-    const windowS = (performance.now() - w0) / 1000;
+    const bulk = await runLoad(job, pids);
+    const report = bulk.report;
+    const loadStart = bulk.loadStart;
+    const cpuStart = bulk.cpu.map((c) => c.start);
     const cpu = Object.fromEntries(
-      pids.map(([name], i) => [name, round((100 * (cpu1[i]! - cpu0[i]!)) / windowS)]),
+      bulk.cpu.map((c) => [c.name, round((100 * (c.to - c.from)) / bulk.windowS)]),
     ) as Record<string, number>;
-    const report = await reportP;
-    child.disconnect();
-    if (report.failed > 0)
-      throw new Error(`load: ${report.failed} failed requests; first: ${report.firstError}`);
     const eventsPerS = Math.round(report.measuredAccepted / (report.measuredMs / 1000));
     log(
       `accepted ${report.accepted} events (${eventsPerS}/s measured), ${report.throttled} × 429, ${report.unavailable} × 503`,
@@ -404,12 +579,13 @@ async function bench() {
     const drainS = (performance.now() - d0) / 1000;
     // CPU each process spent per accepted event, from the first send until the rollups held everything:
     // unlike CPU %, this does not depend on what else the shared machine was running.
-    const cpuPerEvent = Object.fromEntries(
-      pids.map(([name, pid], i) => {
-        const used = name === 'load' ? report.cpuSec : cpuSeconds(pid) - cpuStart[i]!;
-        return [name, round((used / Math.max(1, report.accepted)) * 1e6, 2)];
-      }),
-    ) as Record<string, number>;
+    const cpuPerEvent = Object.fromEntries([
+      ...pids.map(([name, pid], i) => [
+        name,
+        round(((cpuSeconds(pid) - cpuStart[i]!) / Math.max(1, report.accepted)) * 1e6, 2),
+      ]),
+      ['load', round((report.cpuSec / Math.max(1, report.accepted)) * 1e6, 2)],
+    ]) as Record<string, number>;
     const drainCpu = Object.fromEntries(
       pids.map(([name, pid], i) => [name, round((100 * (cpuSeconds(pid) - drainCpu0[i]!)) / drainS)]),
     ) as Record<string, number>;
@@ -429,6 +605,116 @@ async function bench() {
       exitCode = 1;
     }
 
+    // The city's shape: ours and the bare fastify ceiling alternate (ours, ceiling, ceiling, ours).
+    const ceilingPort = await freePort();
+    const ceilingUrl = `http://127.0.0.1:${ceilingPort}`;
+    const ceiling = startProcess(
+      'ceiling',
+      process.execPath,
+      ['--import', 'tsx', import.meta.filename, '--ceiling'],
+      { logFile: join(work, 'ceiling.log'), cwd: ROOT, env: { ...process.env, PORT: String(ceilingPort) } },
+    );
+    procs.push({ name: 'ceiling', managed: ceiling });
+    await waitForPort(ceilingPort, 60_000);
+    const smallRuns: { kind: 'ours' | 'ceiling'; run: LoadRun }[] = [];
+    for (const kind of ['ours', 'ceiling', 'ceiling', 'ours'] as const) {
+      log(
+        `city shape → ${kind}: ${SMALL_VIEWERS} viewers, 1–2 events per POST, ${SMALL_IN_FLIGHT} in flight, ` +
+          `${SMALL_WARMUP_SECONDS} + ${SMALL_SECONDS} s…`,
+      );
+      const run = await runLoad(
+        {
+          shape: 'small',
+          urls: [kind === 'ours' ? urls[0]! : ceilingUrl],
+          runId: randomBytes(3).toString('hex'),
+          lessonIds,
+          warmupMs: SMALL_WARMUP_SECONDS * 1000,
+          measureMs: SMALL_SECONDS * 1000,
+          connections: SMALL_IN_FLIGHT,
+          batch: 1,
+          sessions: SMALL_VIEWERS,
+          secret,
+        },
+        kind === 'ours' ? pids.slice(0, 1).concat(pids.slice(API_PROCS)) : [['ceiling', ceiling.child.pid]],
+      );
+      smallRuns.push({ kind, run });
+      log(
+        `  ${Math.round(run.report.measuredRequests / SMALL_SECONDS)} requests/s, p99 ${run.report.p99_ms} ms, ` +
+          `${run.report.throttled} × 429`,
+      );
+    }
+    const smallPhase = ({ kind, run }: { kind: 'ours' | 'ceiling'; run: LoadRun }) => {
+      const requests = Math.max(1, run.report.measuredRequests);
+      return {
+        kind,
+        requests_per_s: Math.round(requests / (run.report.measuredMs / 1000)),
+        events_per_s: Math.round(run.report.measuredAccepted / (run.report.measuredMs / 1000)),
+        events_per_request: round(run.report.measuredAccepted / requests, 2),
+        request_p50_ms: run.report.p50_ms,
+        request_p99_ms: run.report.p99_ms,
+        throttled_429: run.report.throttled,
+        unavailable_503: run.report.unavailable,
+        cpu_us_per_request: Object.fromEntries(
+          run.cpu.map((c) => [c.name, round(((c.to - c.from) / requests) * 1e6, 1)]),
+        ) as Record<string, number>,
+        cpu_percent: Object.fromEntries(
+          run.cpu.map((c) => [c.name, round((100 * (c.to - c.from)) / run.windowS)]),
+        ) as Record<string, number>,
+        loadavg_1m: round(run.loadStart, 2),
+      };
+    };
+    const phases = smallRuns.map(smallPhase);
+    const meanOf = (kind: 'ours' | 'ceiling', f: (p: (typeof phases)[number]) => number) => {
+      const of = phases.filter((p) => p.kind === kind).map(f);
+      return of.reduce((a, b) => a + b, 0) / of.length;
+    };
+    /** Mean CPU µs per request of each process over the phases of one kind. */
+    const meanCpu = (kind: 'ours' | 'ceiling') => {
+      const of = phases.filter((p) => p.kind === kind);
+      return Object.fromEntries(
+        Object.keys(of[0]!.cpu_us_per_request).map((name) => [
+          name,
+          round(of.reduce((a, p) => a + p.cpu_us_per_request[name]!, 0) / of.length, 1),
+        ]),
+      ) as Record<string, number>;
+    };
+    const smallRps = Math.round(meanOf('ours', (p) => p.requests_per_s));
+    const ceilingRps = Math.round(meanOf('ceiling', (p) => p.requests_per_s));
+    const smallRatio = round(smallRps / ceilingRps, 3);
+    log(
+      `city shape: ours ${smallRps} requests/s, bare fastify ${ceilingRps} → small_batch_ratio ${smallRatio}; ` +
+        `cpu µs per request ours ${JSON.stringify(meanCpu('ours'))}, ceiling ${JSON.stringify(meanCpu('ceiling'))}`,
+    );
+    // Nothing the city's shape sent is lost: the rollups come to hold it all too.
+    const smallAccepted = smallRuns
+      .filter((r) => r.kind === 'ours')
+      .reduce((a, r) => a + r.run.report.accepted, 0);
+    const smallLastAck = Math.max(
+      ...smallRuns.filter((r) => r.kind === 'ours').map((r) => r.run.report.lastAckAt),
+    );
+    const expectedAll = expected + smallAccepted * WATCHED_SEC;
+    // autocannon stops with requests in flight whose 202 it never reads: the api may hold up to that many
+    // more (in flight × 2 events × the phases of ours) than the load process counted
+    const unreadAtMost = SMALL_IN_FLIGHT * 2 * WATCHED_SEC * 2;
+    let smallLagS = NaN;
+    const smallDeadline = Date.now() + LAG_TIMEOUT_S * 1000;
+    for (;;) {
+      have = await rollupWatchSec(urls[0]!, analyst, day);
+      if (have >= expectedAll) {
+        smallLagS = round((Date.now() - smallLastAck) / 1000, 2);
+        break;
+      }
+      if (Date.now() > smallDeadline) break;
+      await sleep(100);
+    }
+    if (have < expectedAll || have > expectedAll + unreadAtMost) {
+      log(
+        `city shape: rollups hold ${have - expected} s of the ${smallAccepted * WATCHED_SEC} s acknowledged ` +
+          `(+ at most ${unreadAtMost} s unread at the stop)`,
+      );
+      exitCode = 1;
+    } else log(`city shape: the rollups hold every accepted event ${smallLagS} s after the last 202`);
+
     log(`the api's Lua ingest straight over ioredis for ${YARDSTICK_SECONDS} s (after)…`);
     const luaAfter = await luaIngestRate(infra.redis.url, lessonIds[0]!, YARDSTICK_SECONDS);
     const lua = {
@@ -444,6 +730,9 @@ async function bench() {
       lua_ingest_events_per_s: lua.events_per_s,
       ratio,
       lag_s: lagS,
+      small_batch_requests_per_s: smallRps,
+      small_batch_ceiling_requests_per_s: ceilingRps,
+      small_batch_ratio: smallRatio,
       target: `events_per_s ≥ ${TARGET.events_per_s} and ratio ≥ ${TARGET.ratio}`,
       pass: eventsPerS >= TARGET.events_per_s && ratio >= TARGET.ratio && !Number.isNaN(lagS),
       details: {
@@ -471,6 +760,19 @@ async function bench() {
         flush_events: process.env['ANALYTICS_FLUSH_EVENTS'] ?? 'default',
         flush_ms: process.env['ANALYTICS_FLUSH_MS'] ?? 'default',
         lua_ingest: lua,
+        small_batch: {
+          viewers: SMALL_VIEWERS,
+          in_flight: SMALL_IN_FLIGHT,
+          seconds_per_phase: SMALL_SECONDS,
+          warmup_seconds_per_phase: SMALL_WARMUP_SECONDS,
+          order: phases.map((p) => p.kind),
+          events_accepted: smallAccepted,
+          lag_s: smallLagS,
+          /** Watch time the rollups hold beyond what the load process read 202s for (unread at its stop). */
+          unread_watch_sec: have - expectedAll,
+          cpu_us_per_request: { ours: meanCpu('ours'), ceiling: meanCpu('ceiling') },
+          phases,
+        },
         cpus: availableParallelism(),
         node: process.version,
       },
@@ -482,9 +784,15 @@ async function bench() {
         'lua_ingest_events_per_s (the yardstick): the api’s own ingest script (createAnalyticsRedis: dedupe ' +
         'of every event id + one XADD of the batch as received), called over ioredis with the same batches ' +
         'of heartbeats at the same concurrency, on the same redis-server, the better of a run just before ' +
-        'the HTTP load and one after the drain: ratio = what HTTP, validation and auth leave of it. Not ' +
-        'measured yet: the city’s shape (1–2 events per POST from thousands of viewers beside a bare ' +
-        'fastify ceiling). cpu_percent: user+system CPU of each process over the measured window (100 = ' +
+        'the HTTP load and one after the drain: ratio = what HTTP, validation and auth leave of it (bulk: ' +
+        '200 events per POST). small_batch_*: the city’s shape, 1–2 heartbeats per POST (1.3 on average) ' +
+        'as text/plain from small_batch.viewers viewers, each with its own student token (verified), ' +
+        'X-Forwarded-For address and session, rate limiter on (address + viewer), small_batch.in_flight ' +
+        'requests in flight, 202s per second over each phase’s window; the ceiling is a bare fastify ' +
+        'process parsing the same bodies and answering 202 (no token, limiter, validation or Redis); ' +
+        'phases alternate ours, ceiling, ceiling, ours; small_batch_ratio = mean ours ÷ mean ceiling; ' +
+        'cpu_us_per_request per process (the load process included: if it nears 100 % of a core, it bounds ' +
+        'the ceiling). small_batch.lag_s: until the rollups hold those events too. cpu_percent: user+system CPU of each process over the measured window (100 = ' +
         'one core); cpu_us_per_event: CPU time of each process from the first send until the rollups were ' +
         'complete, per accepted event (independent of other load on the machine). Everything shares the same ' +
         '2 CPUs, with whatever else runs on the machine (loadavg_1m).',
@@ -510,8 +818,10 @@ async function bench() {
 
 if (process.argv.includes('--load')) {
   process.once('message', (job: LoadJob) => {
-    void loadProcess(job).then((r) => {
+    void loadProcess(job, () => process.send!('ready')).then((r) => {
       process.send!(r);
     });
   });
+} else if (process.argv.includes('--ceiling')) {
+  await ceilingProcess(Number(process.env['PORT']));
 } else await bench();
