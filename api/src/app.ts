@@ -157,6 +157,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     mongo,
     logger: deps.logger,
     verify: (t) => auth.verifyAccess(t),
+    lessons,
   });
   await http.register(analytics.routes);
   await http.register(

@@ -241,6 +241,25 @@ export const AnalyticsSummary = z.object({
 });
 export type AnalyticsSummary = z.infer<typeof AnalyticsSummary>;
 
+/**
+ * GET /api/lessons/:id/live/audience (the lesson's teacher, admins, analysts): the lesson's sessions
+ * heard from (start or heartbeat, no end since) within 2 × heartbeatSec of `at`, by way of watching —
+ * concurrentNow for one lesson. Teachers' and admins' own sessions are not counted.
+ */
+export const LessonAudience = z.object({
+  lessonId: z.string(),
+  /** Students in the WebRTC room (platform 'live-webrtc'). */
+  webrtc: z.number().int(),
+  /** Browsers on the live HLS (platform 'web'). */
+  web: z.number().int(),
+  /** Set-top boxes (platform 'tv'). */
+  tv: z.number().int(),
+  total: z.number().int(),
+  /** When counted (ISO time). */
+  at: z.string(),
+});
+export type LessonAudience = z.infer<typeof LessonAudience>;
+
 /** GET /api/analytics/timeseries: one point per China hour in the range (zeros included). */
 export const AnalyticsTimeseries = z.object({
   from: z.string(),

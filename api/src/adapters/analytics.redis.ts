@@ -58,8 +58,17 @@ export interface AnalyticsKeys {
   group: string;
   dedupe: string;
   uniques(day: string, scope: 'all' | Platform | { lesson: string }): string;
-  live(scope: 'all' | Platform): string;
+  /** Live sessions (sorted sets of sessionId by last heard, ms): the city's, a platform's, a lesson's. */
+  live(scope: 'all' | Platform | LessonPlatform): string;
 }
+
+export interface LessonPlatform {
+  lesson: string;
+  platform: Platform;
+}
+
+/** A lesson's live sets expire this long after their last write, so finished lessons leave nothing. */
+export const LESSON_LIVE_TTL_SEC = 3600;
 
 export function analyticsKeys(prefix: string): AnalyticsKeys {
   const p = `${prefix}:an:`;
@@ -69,7 +78,9 @@ export function analyticsKeys(prefix: string): AnalyticsKeys {
     dedupe: `${p}dd:`,
     uniques: (day, scope) =>
       typeof scope === 'string' ? `${p}u:${day}:${scope}` : `${p}u:${day}:l:${scope.lesson}`,
-    live: (scope) => `${p}live:${scope}`,
+    // The platform before the lesson: lesson ids may hold ':', platforms never do.
+    live: (scope) =>
+      typeof scope === 'string' ? `${p}live:${scope}` : `${p}live:l:${scope.platform}:${scope.lesson}`,
   };
 }
 
@@ -130,6 +141,19 @@ export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
         const [err, n] = res[i] ?? [null, 0];
         if (err) throw err;
         out[s] = Number(n);
+      });
+      return out;
+    },
+    /** A lesson's sessions with a heartbeat since `sinceMs`, per platform. */
+    async lessonLiveCounts(lesson: string, sinceMs: number): Promise<Record<Platform, number>> {
+      const pipe = cmd.pipeline();
+      for (const platform of PLATFORMS) pipe.zcount(keys.live({ lesson, platform }), sinceMs, '+inf');
+      const res = (await pipe.exec()) ?? [];
+      const out = { web: 0, tv: 0, 'live-webrtc': 0 };
+      PLATFORMS.forEach((platform, i) => {
+        const [err, n] = res[i] ?? [null, 0];
+        if (err) throw err;
+        out[platform] = Number(n);
       });
       return out;
     },
@@ -236,12 +260,15 @@ export function createAggregatorRedis(
     /**
      * Idempotent Redis rollups, applied before the Mongo commit (a replay repeats them harmlessly):
      * PFADD viewers, ZADD GT last-heartbeat times, ZREM ended sessions. A key's members may repeat
-     * (PFADD and ZREM ignore repeats; ZADD GT keeps the latest time).
+     * (PFADD and ZREM ignore repeats; ZADD GT keeps the latest time). The lessons' live sets
+     * (`lessonLive`, also among `live`/`ended`) lose their sessions silent since `staleBeforeMs` and
+     * expire LESSON_LIVE_TTL_SEC after this write: nothing else trims them.
      */
     async apply(
       uniques: Map<string, readonly string[]>,
       live: Map<string, readonly (string | number)[]>,
       ended: Map<string, readonly string[]>,
+      lessonLive: { keys: Iterable<string>; staleBeforeMs: number },
     ): Promise<void> {
       const pipe = cmd.pipeline();
       for (const [key, viewers] of uniques) {
@@ -252,6 +279,10 @@ export function createAggregatorRedis(
       // (time, sessionId) pairs.
       for (const [key, pairs] of live) if (pairs.length > 0) pipe.zadd(key, 'GT', ...pairs);
       for (const [key, sessions] of ended) if (sessions.length > 0) pipe.zrem(key, ...sessions);
+      for (const key of lessonLive.keys) {
+        pipe.zremrangebyscore(key, '-inf', `(${lessonLive.staleBeforeMs}`);
+        pipe.expire(key, LESSON_LIVE_TTL_SEC);
+      }
       const res = (await pipe.exec()) ?? [];
       for (const [err] of res) if (err) throw err;
     },

@@ -3,6 +3,7 @@ import {
   AnalyticsRangeQuery,
   AppError,
   BreakdownQuery,
+  LessonParams,
   RetentionParams,
   RetentionQuery,
   TopLessonsQuery,
@@ -11,9 +12,11 @@ import {
   type AnalyticsTable,
   type Role,
 } from '@sky/contracts';
+import { actorOf } from '@sky/contracts/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
+import type { LessonAudienceService } from '../services/analytics.audience.js';
 import { AnalyticsIngestService } from '../services/analytics.ingest.js';
 import { csvLang, toCsv, type CsvRow } from '../services/analytics.csv.js';
 import { csvRows, dayRange, type AnalyticsQueryService } from '../services/analytics.query.js';
@@ -44,12 +47,13 @@ function senderRole(req: FastifyRequest, verify: (t: string) => AccessClaims): R
 }
 
 /**
- * Viewing analytics: the public beacon ingest, and the bureau dashboard's read API (analysts and
- * admins), each table also as CSV (`.csv` or `?format=csv`).
+ * Viewing analytics: the public beacon ingest, the bureau dashboard's read API (analysts and admins),
+ * each table also as CSV (`.csv` or `?format=csv`), and a live lesson's audience for its studio.
  */
 export function analyticsRoutes(
   ingest: AnalyticsIngestService,
   query: AnalyticsQueryService,
+  audience: LessonAudienceService,
   opts: AnalyticsRouteOptions,
 ): FastifyPluginAsyncZod {
   return async (app) => {
@@ -192,6 +196,12 @@ export function analyticsRoutes(
         },
       );
     }
+    // The service narrows teachers and admins to the lesson's own teacher or an admin.
+    app.get(
+      '/api/lessons/:id/live/audience',
+      { config: { access: ['teacher', 'admin', 'analyst'] }, schema: { params: LessonParams } },
+      (req) => audience.audience(actorOf(req), req.params.id),
+    );
     app.get(
       '/api/analytics/retention/:lessonId',
       { config: { access: ANALYSTS }, schema: { params: RetentionParams, querystring: RetentionQuery } },

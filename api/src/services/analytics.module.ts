@@ -7,9 +7,11 @@ import type { ApiConfig } from '../config.js';
 import { createAggregatorRedis, createAnalyticsRedis } from '../adapters/analytics.redis.js';
 import { AnalyticsRepository } from '../adapters/analytics.repository.js';
 import { analyticsRoutes } from '../http/analytics.routes.js';
+import { LessonAudienceService } from './analytics.audience.js';
 import { AnalyticsIngestService } from './analytics.ingest.js';
 import { AnalyticsQueryService } from './analytics.query.js';
 import { AnalyticsAggregator } from './analytics.worker.js';
+import type { LessonService } from './lessons.service.js';
 
 export type AnalyticsConfig = Pick<
   ApiConfig,
@@ -73,12 +75,14 @@ export async function createAggregator(config: AnalyticsConfig, mongo: Connectio
   };
 }
 
-/** Ingest + dashboard routes, and the aggregator when ANALYTICS_WORKER=inline. */
+/** Ingest + dashboard routes (and a live lesson's audience), and the aggregator when ANALYTICS_WORKER=inline. */
 export async function createAnalytics(deps: {
   config: AnalyticsConfig;
   mongo: Connection;
   logger: Log;
   verify: (token: string) => AccessClaims;
+  /** Who may read a lesson's audience: its teacher or an admin (and that it exists). */
+  lessons: Pick<LessonService, 'assertOwner' | 'get'>;
 }) {
   const { config } = deps;
   const repo = new AnalyticsRepository(deps.mongo);
@@ -102,7 +106,8 @@ export async function createAnalytics(deps: {
     backlogHigh: config.ANALYTICS_BACKLOG_HIGH,
   });
   const query = new AnalyticsQueryService(repo, redis, { heartbeatSec });
-  const routes = analyticsRoutes(ingest, query, {
+  const audience = new LessonAudienceService(redis, deps.lessons, { heartbeatSec });
+  const routes = analyticsRoutes(ingest, query, audience, {
     maxBatchBytes: config.ANALYTICS_MAX_BATCH_BYTES,
     rate: {
       max: config.ANALYTICS_RATE_MAX,
@@ -119,6 +124,7 @@ export async function createAnalytics(deps: {
     routes,
     ingest,
     query,
+    audience,
     aggregator: worker?.aggregator ?? null,
     async close() {
       await worker?.close();

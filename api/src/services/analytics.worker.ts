@@ -225,10 +225,18 @@ export class AnalyticsAggregator {
     const parsed = this.parse(entries);
     const lessonIds = new Set<string>();
     // Viewers per (China day, platform, lesson), each set feeding that lesson's, the platform's and
-    // the city's HyperLogLog of the day; last heartbeat times and ended sessions per platform.
+    // the city's HyperLogLog of the day, with the lesson's (time, sessionId) pairs heard and sessions
+    // ended on that platform; last heartbeat times and ended sessions per platform.
     const viewers = new Map<
       string,
-      { day: string; platform: Platform; lessonId: string; ids: Set<string> }
+      {
+        day: string;
+        platform: Platform;
+        lessonId: string;
+        ids: Set<string>;
+        live: (string | number)[];
+        ended: string[];
+      }
     >();
     const live = new Map<Platform, (string | number)[]>();
     const ended = new Map<Platform, string[]>();
@@ -238,16 +246,21 @@ export class AnalyticsAggregator {
         const { day } = keysOf(Math.min(e.at, receivedMs + 10 * 60_000));
         const vk = `${day}|${e.platform}|${e.lessonId}`;
         let v = viewers.get(vk);
-        if (!v) viewers.set(vk, (v = { day, platform: e.platform, lessonId: e.lessonId, ids: new Set() }));
+        if (!v) {
+          v = { day, platform: e.platform, lessonId: e.lessonId, ids: new Set(), live: [], ended: [] };
+          viewers.set(vk, v);
+        }
         v.ids.add(e.viewerId);
         if (e.type === 'end') {
           let s = ended.get(e.platform);
           if (!s) ended.set(e.platform, (s = []));
           s.push(e.sessionId);
+          v.ended.push(e.sessionId);
         } else if (e.type === 'start' || e.type === 'heartbeat') {
           let s = live.get(e.platform);
           if (!s) live.set(e.platform, (s = []));
           s.push(receivedMs, e.sessionId);
+          v.live.push(receivedMs, e.sessionId);
         }
       }
     }
@@ -275,7 +288,19 @@ export class AnalyticsAggregator {
       endedByKey.set(k.live(platform), sids);
       into(endedByKey, k.live('all'), sids);
     }
-    await this.redis.apply(uniques, liveByKey, endedByKey);
+    // Each lesson's own live set per platform, for its teacher's studio (a lesson may span two days).
+    const lessonLive = new Set<string>();
+    for (const { platform, lessonId, live: pairs, ended: sids } of viewers.values()) {
+      if (pairs.length === 0 && sids.length === 0) continue;
+      const key = k.live({ lesson: lessonId, platform });
+      lessonLive.add(key);
+      into(liveByKey, key, pairs);
+      into(endedByKey, key, sids);
+    }
+    await this.redis.apply(uniques, liveByKey, endedByKey, {
+      keys: lessonLive,
+      staleBeforeMs: Date.now() - 2 * this.opts.heartbeatSec * 1000,
+    });
     return { ids: entries.map((e) => e.id), parsed, lessons };
   }
 

@@ -1,6 +1,7 @@
 // Teacher studio: pick the camera and microphone, preview, go live (api, then the sfu room), share the
-// screen, run the stage (raised hands → invite, mute, remove), watch viewers and the network (issue 5).
-import { Lesson, LiveInfo, type LiveSource, type StageEntry } from '@sky/contracts';
+// screen, run the stage (raised hands → invite, mute, remove), watch viewers and the network (issue 5), and
+// the whole audience: the WebRTC room, the live HLS on the web and TV boxes (issue 14).
+import { Lesson, LessonAudience, LiveInfo, type LiveSource, type StageEntry } from '@sky/contracts';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
@@ -18,6 +19,9 @@ interface Devices {
 }
 
 type Phase = 'setup' | 'starting' | 'live' | 'ending' | 'ended';
+
+/** How often the studio asks for the audience on every platform (the beacons' own pace is 30 s). */
+const AUDIENCE_REFRESH_MS = 10_000;
 
 function errorText(err: unknown, t: ReturnType<typeof useTranslation>['t']): string {
   if (err instanceof ApiError) return problemText(err, t);
@@ -43,6 +47,18 @@ export function TeacherStudio() {
   /** What the sfu answered to "end": the recording queued as the replay, or no recording at all. */
   const [replay, setReplay] = useState<'queued' | 'none' | null>(null);
   const snap = useRoomSnapshot(client);
+  // Everyone watching, not only the WebRTC room: asked for while live, again every AUDIENCE_REFRESH_MS.
+  const live = phase === 'live' || phase === 'ending';
+  const audience = useApi(
+    live ? `/api/lessons/${encodeURIComponent(id)}/live/audience` : null,
+    LessonAudience,
+  );
+  const reloadAudience = audience.reload;
+  useEffect(() => {
+    if (!live) return;
+    const timer = setInterval(reloadAudience, AUDIENCE_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [live, reloadAudience]);
   const previewRef = useRef<HTMLVideoElement>(null);
   const screenRef = useRef<HTMLVideoElement>(null);
 
@@ -219,7 +235,7 @@ export function TeacherStudio() {
   if (lesson.loading && !lesson.data) return <Loading />;
   if (lesson.error) return <ErrorNote error={lesson.error} onRetry={lesson.reload} />;
   const l = lesson.data;
-  const live = phase === 'live' || phase === 'ending';
+  const everyone = audience.data;
   const producing = new Set<LiveSource>(snap?.producing ?? []);
   const stageVideos = snap?.remotes.filter((r) => r.kind === 'video' && r.role === 'student') ?? [];
   const voices = snap?.remotes.filter((r) => r.kind === 'audio') ?? [];
@@ -376,6 +392,25 @@ export function TeacherStudio() {
                 <span className="stat-label">{t('live.studio.network')}</span>
                 <QualityBadge quality={live ? (net?.quality ?? 'unknown') : 'unknown'} />
               </div>
+              {live && everyone && (
+                <div className="live-audience">
+                  <span className="stat-label">{t('live.studio.audience')}</span>
+                  <strong
+                    data-testid="studio-audience"
+                    data-webrtc={everyone.webrtc}
+                    data-web={everyone.web}
+                    data-tv={everyone.tv}
+                    data-total={everyone.total}
+                  >
+                    {t('live.studio.audienceCount', {
+                      webrtc: everyone.webrtc,
+                      web: everyone.web,
+                      tv: everyone.tv,
+                      total: everyone.total,
+                    })}
+                  </strong>
+                </div>
+              )}
               {live && net && (
                 <dl className="small muted live-net">
                   <dt>{t('live.studio.rtt')}</dt>
