@@ -26,6 +26,8 @@ export interface FfmpegLive {
   run(args: string[]): Promise<void>;
   /** Container duration in seconds (0 when unknown). */
   durationSec(file: string): Promise<number>;
+  /** The container's first timestamp and duration, in seconds (undefined when unreadable). */
+  span(file: string): Promise<{ startSec: number; durationSec: number } | undefined>;
   /** Decoding time of the last packet of `stream` ('v:0' …), in the file's own timestamps. */
   lastPacketTime(file: string, stream: string): Promise<number | undefined>;
 }
@@ -94,6 +96,27 @@ export function createFfmpegLive(paths: { ffmpeg: string; ffprobe?: string }): F
         return Number.isFinite(d) ? d : 0;
       } catch {
         return 0;
+      }
+    },
+    async span(file) {
+      try {
+        const { stdout } = await run(ffprobe, [
+          '-v',
+          'error',
+          '-show_entries',
+          'format=start_time,duration',
+          '-of',
+          'json',
+          file,
+        ]);
+        const f = (JSON.parse(stdout) as { format?: { start_time?: string; duration?: string } }).format;
+        const startSec = Number(f?.start_time);
+        const durationSec = Number(f?.duration);
+        return Number.isFinite(startSec) && Number.isFinite(durationSec)
+          ? { startSec, durationSec }
+          : undefined;
+      } catch {
+        return undefined;
       }
     },
     async lastPacketTime(file, stream) {

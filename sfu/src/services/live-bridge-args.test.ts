@@ -3,12 +3,14 @@ import { test } from 'node:test';
 import {
   buildConcatArgs,
   buildConcatList,
+  buildFillerArgs,
   buildLiveArgs,
   buildLiveMaster,
   buildSdp,
   LIVE_LADDER,
   liveVideoGraph,
   recordingPartName,
+  recordingTimeline,
   rungCodecs,
 } from './live-bridge-args.js';
 
@@ -193,4 +195,77 @@ test('recording parts join with concat; a crashed part stops at its last whole p
     ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0'],
     ...['-i', '/m/parts.txt', '-c', 'copy', '-movflags', '+faststart', '/m/recording.mp4'],
   ]);
+});
+
+test('a filler is black video and silence encoded as the recording parts are, so concat copies it in', () => {
+  assert.deepEqual(buildFillerArgs(2.5, LIVE_LADDER[0]!, 1, '/m/live/L1/recording/filler-000.ts'), [
+    ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'],
+    ...['-f', 'lavfi', '-i', 'color=c=black:s=1280x720:r=25'],
+    ...['-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=48000'],
+    ...['-t', '2.500', '-map', '0:v', '-map', '1:a', '-vf', 'format=yuv420p,setsar=1'],
+    ...['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency'],
+    ...[
+      '-b:v',
+      '1800k',
+      '-maxrate:v',
+      '1980k',
+      '-bufsize:v',
+      '1800k',
+      '-profile:v',
+      'high',
+      '-level:v',
+      '3.1',
+    ],
+    ...['-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-force_key_frames', 'expr:gte(t,n_forced*1)'],
+    ...['-c:a', 'aac', '-b:a', '96k', '-ac', '2', '-ar', '48000'],
+    ...['-f', 'mpegts', '/m/live/L1/recording/filler-000.ts'],
+  ]);
+  // the live encoder's top rung has the very same settings
+  const live = buildLiveArgs('/m/in.sdp', plan).join(' ');
+  assert.match(
+    live,
+    / -b:v:0 1800k -maxrate:v:0 1980k -bufsize:v:0 1800k -profile:v:0 high -level:v:0 3\.1 /,
+  );
+});
+
+test('the replay keeps the lesson’s clock: holes between runs and at the end are filled, a late part pushes on', () => {
+  const t0 = 1_000_000;
+  assert.deepEqual(recordingTimeline([], t0), []);
+  // 10 s recorded, a 2.5 s restart, 20 s recorded (cut at its last packet: killed), a 4 s worker death,
+  // 5 s recorded, then the teacher published nothing for 3 s before ending
+  assert.deepEqual(
+    recordingTimeline(
+      [
+        { file: 'a', startedAt: t0, durationSec: 10 },
+        { file: 'b', startedAt: t0 + 12_500, durationSec: 20, outpoint: 21.4 },
+        { file: 'c', startedAt: t0 + 36_500, durationSec: 5 },
+      ],
+      t0 + 44_500,
+    ),
+    [
+      { kind: 'part', file: 'a' },
+      { kind: 'gap', seconds: 2.5 },
+      { kind: 'part', file: 'b', outpoint: 21.4 },
+      { kind: 'gap', seconds: 4 },
+      { kind: 'part', file: 'c' },
+      { kind: 'gap', seconds: 3 },
+    ],
+  );
+  // less than two frames is left alone; a part longer than its slot (an ffmpeg that ran behind) is kept
+  // whole and the next one follows it
+  assert.deepEqual(
+    recordingTimeline(
+      [
+        { file: 'a', startedAt: t0, durationSec: 10.97 },
+        { file: 'b', startedAt: t0 + 11_000, durationSec: 6 },
+        { file: 'c', startedAt: t0 + 16_000, durationSec: 1 },
+      ],
+      t0 + 18_000,
+    ),
+    [
+      { kind: 'part', file: 'a' },
+      { kind: 'part', file: 'b' },
+      { kind: 'part', file: 'c' },
+    ],
+  );
 });

@@ -176,40 +176,9 @@ export function buildLiveArgs(sdpFile: string, plan: LiveOutputPlan): string[] {
   args.push('-filter_complex', liveVideoGraph(ladder, video));
   ladder.forEach((_, i) => args.push('-map', `[v${i}]`));
   args.push('-map', audio);
-  const gop = String(LIVE_FPS * plan.segmentSec);
   args.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency');
-  ladder.forEach((r, i) =>
-    args.push(
-      `-b:v:${i}`,
-      `${r.videoKbps}k`,
-      `-maxrate:v:${i}`,
-      `${Math.round(r.videoKbps * 1.1)}k`,
-      `-bufsize:v:${i}`,
-      `${r.videoKbps}k`,
-      `-profile:v:${i}`,
-      r.profile,
-      `-level:v:${i}`,
-      (r.level / 10).toFixed(1),
-    ),
-  );
-  args.push(
-    '-g',
-    gop,
-    '-keyint_min',
-    gop,
-    '-sc_threshold',
-    '0',
-    '-force_key_frames',
-    `expr:gte(t,n_forced*${plan.segmentSec})`,
-    '-c:a',
-    'aac',
-    '-b:a',
-    `${LIVE_AUDIO.kbps}k`,
-    '-ac',
-    String(LIVE_AUDIO.channels),
-    '-ar',
-    String(LIVE_AUDIO.sampleRate),
-  );
+  ladder.forEach((r, i) => args.push(...rungRateArgs(r, `:v:${i}`)));
+  args.push(...gopAndAudioArgs(plan.segmentSec));
   const selects = ladder.map((_, i) => `v:${i},a`);
   const names = variantNames(plan);
   const slaves: string[] = [];
@@ -232,6 +201,137 @@ export function buildLiveArgs(sdpFile: string, plan: LiveOutputPlan): string[] {
     slaves.join('|'),
   );
   return args;
+}
+
+/** A rung's rate control, profile and level, for the output stream `spec` (':v:0', or ':v' alone). */
+function rungRateArgs(r: LiveRung, spec: string): string[] {
+  return [
+    `-b${spec}`,
+    `${r.videoKbps}k`,
+    `-maxrate${spec}`,
+    `${Math.round(r.videoKbps * 1.1)}k`,
+    `-bufsize${spec}`,
+    `${r.videoKbps}k`,
+    `-profile${spec}`,
+    r.profile,
+    `-level${spec}`,
+    (r.level / 10).toFixed(1),
+  ];
+}
+
+/** A key frame every segment on every rung, and the live AAC. */
+function gopAndAudioArgs(segmentSec: number): string[] {
+  const gop = String(LIVE_FPS * segmentSec);
+  return [
+    '-g',
+    gop,
+    '-keyint_min',
+    gop,
+    '-sc_threshold',
+    '0',
+    '-force_key_frames',
+    `expr:gte(t,n_forced*${segmentSec})`,
+    '-c:a',
+    'aac',
+    '-b:a',
+    `${LIVE_AUDIO.kbps}k`,
+    '-ac',
+    String(LIVE_AUDIO.channels),
+    '-ar',
+    String(LIVE_AUDIO.sampleRate),
+  ];
+}
+
+/**
+ * Black video and silence of `seconds`, encoded as the recording parts are (the top rung's size, x264
+ * settings and key frames, the live AAC, MPEG-TS with video first): the concat list joins it between
+ * parts with `-c copy` where no ffmpeg run recorded (a restart, a worker death).
+ */
+export function buildFillerArgs(
+  seconds: number,
+  rung: LiveRung,
+  segmentSec: number,
+  output: string,
+): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=black:s=${rung.width}x${rung.height}:r=${LIVE_FPS}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `anullsrc=channel_layout=stereo:sample_rate=${LIVE_AUDIO.sampleRate}`,
+    '-t',
+    seconds.toFixed(3),
+    '-map',
+    '0:v',
+    '-map',
+    '1:a',
+    '-vf',
+    'format=yuv420p,setsar=1',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    ...rungRateArgs(rung, ':v'),
+    ...gopAndAudioArgs(segmentSec),
+    '-f',
+    'mpegts',
+    output,
+  ];
+}
+
+/** One run's recording part as the replay places it. */
+export interface RecordedPart {
+  file: string;
+  /** Wall clock (ms) when the run's media began to flow to ffmpeg. */
+  startedAt: number;
+  /** Seconds of media the part holds (up to its outpoint when its ffmpeg was killed). */
+  durationSec: number;
+  /** Where a killed run's part is cut (its last whole packet), in the file's own timestamps. */
+  outpoint?: number | undefined;
+}
+
+export type RecordingEntry =
+  { kind: 'part'; file: string; outpoint?: number | undefined } | { kind: 'gap'; seconds: number };
+
+/** Shorter holes are left alone: less than two frames. */
+export const RECORDING_GAP_MIN_SEC = 2 / LIVE_FPS;
+
+/**
+ * The replay's timeline: every part at its place on the lesson's wall clock (from the first part's start to
+ * `endAt`, when the lesson ended), with a gap entry wherever no run recorded (an ffmpeg restart, a worker
+ * death, a teacher with nothing published), so that the replay keeps the lesson's length and a question's
+ * live offset finds the same moment in it. A part longer than its wall-clock slot (an ffmpeg that ran
+ * behind and drained) pushes the rest later instead of being cut.
+ */
+export function recordingTimeline(parts: readonly RecordedPart[], endAt: number): RecordingEntry[] {
+  const first = parts[0];
+  if (!first) return [];
+  const out: RecordingEntry[] = [];
+  let placed = 0;
+  const fillTo = (at: number) => {
+    const hole = (at - first.startedAt) / 1000 - placed;
+    if (hole >= RECORDING_GAP_MIN_SEC) {
+      out.push({ kind: 'gap', seconds: Number(hole.toFixed(3)) });
+      placed += Number(hole.toFixed(3));
+    }
+  };
+  for (const p of parts) {
+    fillTo(p.startedAt);
+    out.push({ kind: 'part', file: p.file, ...(p.outpoint !== undefined ? { outpoint: p.outpoint } : {}) });
+    placed += p.durationSec;
+  }
+  fillTo(endAt);
+  return out;
 }
 
 /** CODECS of a rung as HLS wants them (avc1.PPCCLL + AAC-LC). */

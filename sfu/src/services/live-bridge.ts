@@ -8,7 +8,8 @@
 // Which video: the room passes the one it wants on the HLS stage — the screen share while it is active,
 // else the camera (RoomService decides; the bridge bridges whatever `video` it gets). Every change of
 // source or router restarts ffmpeg: playlists continue after an EXT-X-DISCONTINUITY, and each ffmpeg run
-// writes its own recording part; stop() joins the parts into one file.
+// writes its own recording part; stop() joins the parts into one file on the lesson's clock, black video
+// and silence filling whatever no run recorded.
 import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as mediasoup from 'mediasoup';
@@ -22,13 +23,16 @@ import {
 import {
   buildConcatArgs,
   buildConcatList,
+  buildFillerArgs,
   buildLiveArgs,
   buildLiveMaster,
   buildSdp,
   LIVE_LADDER,
   recordingPartName,
+  recordingTimeline,
   variantNames,
   type LiveRung,
+  type RecordedPart,
   type RtpInput,
 } from './live-bridge-args.js';
 import { WebPlaylistPublisher } from './web-playlists.js';
@@ -96,8 +100,10 @@ export class LiveBridge {
   /** Runs whose ffmpeg was killed: their recording part ends in a torn packet. */
   private readonly crashedRuns = new Set<number>();
 
-  private firstStart: number | undefined;
-  private lastStop: number | undefined;
+  /** Wall clock (ms) when each run's media began to flow: where its part sits in the replay. */
+  private readonly runStartedAt: number[] = [];
+  /** When stop() cut the input: the replay's end on the lesson's clock. */
+  private stoppedAt: number | undefined;
   /** The viewers' web playlists, one per rung (ffmpeg's own give every run the newest init segment). */
   private webPlaylists: WebPlaylistPublisher[] = [];
 
@@ -117,6 +123,11 @@ export class LiveBridge {
         ffmpeg: deps.ffmpegPath,
         ...(deps.ffprobePath ? { ffprobe: deps.ffprobePath } : {}),
       });
+  }
+
+  /** When the lesson's media began to flow to the first ffmpeg: 0 s of the replay (a live offset's origin). */
+  get recordingSince(): number | undefined {
+    return this.runStartedAt.find((t) => t !== undefined);
   }
 
   /** The running ffmpeg's pid (undefined while idle): tests kill it to prove the restart. */
@@ -165,6 +176,7 @@ export class LiveBridge {
     return this.serial(async () => {
       if (this.stopped) return { recording: null, durationSec: 0 };
       this.stopped = true;
+      this.stoppedAt = Date.now();
       await this.teardown(true);
       await this.endPlaylists();
       return this.finaliseRecording();
@@ -276,7 +288,6 @@ export class LiveBridge {
     this.intentional = false;
     const proc = this.ffmpeg.start(args, join(this.dir, '.ffmpeg.log'));
     this.proc = proc;
-    this.firstStart ??= Date.now();
     void proc.exited.then(({ code, signal }) => this.onExit(proc, runIndex, code, signal));
 
     // RTP sent before ffmpeg listens is lost, and VP8/H264 cannot be decoded before a key frame
@@ -291,6 +302,7 @@ export class LiveBridge {
       await leg.consumer.resume();
       if (leg.kind === 'video') await leg.consumer.requestKeyFrame();
     }
+    this.runStartedAt[runIndex] = Date.now();
     this.deps.log.info(
       { lessonId: this.lessonId, pid: proc.pid, run: this.runs, legs: this.legs.map((l) => l.kind) },
       'live bridge ffmpeg started',
@@ -300,7 +312,6 @@ export class LiveBridge {
   private onExit(proc: LiveProcess, run: number, code: number | null, signal: string | null): void {
     if (this.proc !== proc) return;
     this.proc = undefined;
-    this.lastStop = Date.now();
     if (this.intentional || this.stopped) return;
     this.crashedRuns.add(run);
     const now = Date.now();
@@ -359,7 +370,6 @@ export class LiveBridge {
       this.intentional = true;
       await proc.stop();
       this.proc = undefined;
-      this.lastStop = Date.now();
     }
     for (const leg of this.legs) leg.transport.close();
     this.legs = [];
@@ -378,23 +388,45 @@ export class LiveBridge {
       }
   }
 
+  /**
+   * Joins the runs' parts into one recording on the lesson's clock: where no run recorded (a restart, a
+   * worker death, no media), black video and silence of that length (recordingTimeline).
+   */
   private async finaliseRecording(): Promise<{ recording: string | null; durationSec: number }> {
     const recDir = join(this.dir, 'recording');
-    const parts: { file: string; outpoint?: number | undefined }[] = [];
+    const parts: RecordedPart[] = [];
     for (let run = 0; run < this.runs; run++) {
       const file = join(recDir, recordingPartName(run));
       const size = await stat(file).then(
         (s) => s.size,
         () => 0,
       );
+      const startedAt = this.runStartedAt[run];
       // an ffmpeg that died before its first packets leaves (almost) nothing
-      if (size < 4096) continue;
+      if (size < 4096 || startedAt === undefined) continue;
+      const span = await this.ffmpeg.span(file);
+      if (!span) continue;
       const outpoint = this.crashedRuns.has(run) ? await this.ffmpeg.lastPacketTime(file, 'v:0') : undefined;
-      parts.push({ file, outpoint });
+      const durationSec = outpoint !== undefined ? outpoint - span.startSec : span.durationSec;
+      parts.push({ file, startedAt, durationSec, outpoint });
     }
     if (parts.length === 0) return { recording: null, durationSec: 0 };
+    const timeline = recordingTimeline(parts, this.stoppedAt ?? Date.now());
+    const top = (this.deps.ladder ?? LIVE_LADDER)[0]!;
+    const entries: { file: string; outpoint?: number | undefined }[] = [];
+    const gaps: number[] = [];
+    for (const e of timeline) {
+      if (e.kind === 'part') {
+        entries.push({ file: e.file, outpoint: e.outpoint });
+        continue;
+      }
+      const file = join(recDir, `filler-${String(gaps.length).padStart(3, '0')}.ts`);
+      await this.ffmpeg.run(buildFillerArgs(e.seconds, top, this.deps.segmentSec ?? 1, file));
+      entries.push({ file });
+      gaps.push(e.seconds);
+    }
     const listFile = join(recDir, '.parts.txt');
-    await writeFile(listFile, buildConcatList(parts));
+    await writeFile(listFile, buildConcatList(entries));
     const out = join(recDir, 'recording.mp4');
     await this.ffmpeg.run(buildConcatArgs(listFile, out));
     const durationSec = await this.ffmpeg.durationSec(out);
@@ -402,8 +434,9 @@ export class LiveBridge {
       {
         lessonId: this.lessonId,
         parts: parts.length,
+        filledSec: gaps,
         durationSec,
-        wallSec: this.firstStart && this.lastStop ? (this.lastStop - this.firstStart) / 1000 : undefined,
+        wallSec: this.stoppedAt ? (this.stoppedAt - parts[0]!.startedAt) / 1000 : undefined,
       },
       'live recording finalised',
     );
