@@ -45,7 +45,7 @@ export async function composeSfu(
       audienceCap: config.WEBRTC_AUDIENCE_CAP,
       teacherGraceMs: config.TEACHER_GRACE_SEC * 1000,
     },
-    bridges: (lessonId, router) =>
+    bridges: (lessonId, router, startedAt) =>
       new LiveBridge(lessonId, router, {
         mediaDir: config.MEDIA_DIR,
         ffmpegPath: config.FFMPEG_PATH,
@@ -53,6 +53,7 @@ export async function composeSfu(
         // ffmpeg runs on this host: the bridge's PlainTransports never need a public address.
         listenIp: '127.0.0.1',
         segmentSec: config.LIVE_HLS_SEGMENT_SEC,
+        liveSince: Date.parse(startedAt),
       }),
     liveEnded: async (job) => {
       await queues.enqueue('live.ended', job);

@@ -251,6 +251,18 @@ test('the replay keeps the lesson’s clock: holes between runs and at the end a
       { kind: 'gap', seconds: 3 },
     ],
   );
+  // from the go-live: the seconds before the teacher's media first flowed are filled too (a question asked
+  // 30 s after go-live is 30 s into the replay); a `since` after the first part changes nothing
+  assert.deepEqual(
+    recordingTimeline([{ file: 'a', startedAt: t0, durationSec: 10 }], t0 + 10_000, t0 - 4_000),
+    [
+      { kind: 'gap', seconds: 4 },
+      { kind: 'part', file: 'a' },
+    ],
+  );
+  assert.deepEqual(recordingTimeline([{ file: 'a', startedAt: t0, durationSec: 10 }], t0 + 10_000, t0 + 1), [
+    { kind: 'part', file: 'a' },
+  ]);
   // less than two frames is left alone; a part longer than its slot (an ffmpeg that ran behind) is kept
   // whole and the next one follows it
   assert.deepEqual(

@@ -307,19 +307,25 @@ export type RecordingEntry =
 export const RECORDING_GAP_MIN_SEC = 2 / LIVE_FPS;
 
 /**
- * The replay's timeline: every part at its place on the lesson's wall clock (from the first part's start to
- * `endAt`, when the lesson ended), with a gap entry wherever no run recorded (an ffmpeg restart, a worker
- * death, a teacher with nothing published), so that the replay keeps the lesson's length and a question's
- * live offset finds the same moment in it. A part longer than its wall-clock slot (an ffmpeg that ran
- * behind and drained) pushes the rest later instead of being cut.
+ * The replay's timeline: every part at its place on the lesson's wall clock, from `since` (the go-live;
+ * the first part's start when not given) to `endAt` (the end), with a gap entry wherever no run recorded
+ * (before the teacher's media first flowed, an ffmpeg restart, a worker death, nothing published), so
+ * that the replay keeps the lesson's length and a question's live offset (seconds after go-live) finds
+ * the same moment in it. A part longer than its wall-clock slot (an ffmpeg that ran behind and drained)
+ * pushes the rest later instead of being cut.
  */
-export function recordingTimeline(parts: readonly RecordedPart[], endAt: number): RecordingEntry[] {
+export function recordingTimeline(
+  parts: readonly RecordedPart[],
+  endAt: number,
+  since?: number,
+): RecordingEntry[] {
   const first = parts[0];
   if (!first) return [];
+  const origin = Math.min(since ?? first.startedAt, first.startedAt);
   const out: RecordingEntry[] = [];
   let placed = 0;
   const fillTo = (at: number) => {
-    const hole = (at - first.startedAt) / 1000 - placed;
+    const hole = (at - origin) / 1000 - placed;
     if (hole >= RECORDING_GAP_MIN_SEC) {
       out.push({ kind: 'gap', seconds: Number(hole.toFixed(3)) });
       placed += Number(hole.toFixed(3));

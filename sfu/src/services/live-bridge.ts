@@ -62,6 +62,8 @@ export interface LiveBridgeDeps {
   ladder?: readonly LiveRung[];
   /** Injected in tests; defaults to the real adapter. */
   ffmpeg?: FfmpegLive;
+  /** The lesson's go-live (ms): the replay's 0 s, filled until the teacher's media first flows. */
+  liveSince?: number | undefined;
 }
 
 export interface BridgeSources {
@@ -125,9 +127,10 @@ export class LiveBridge {
       });
   }
 
-  /** When the lesson's media began to flow to the first ffmpeg: 0 s of the replay (a live offset's origin). */
+  /** The replay's 0 s: the go-live when known, else when the lesson's media first flowed to ffmpeg. */
   get recordingSince(): number | undefined {
-    return this.runStartedAt.find((t) => t !== undefined);
+    const first = this.runStartedAt.find((t) => t !== undefined);
+    return first === undefined ? undefined : Math.min(this.deps.liveSince ?? first, first);
   }
 
   /** The running ffmpeg's pid (undefined while idle): tests kill it to prove the restart. */
@@ -411,7 +414,7 @@ export class LiveBridge {
       parts.push({ file, startedAt, durationSec, outpoint });
     }
     if (parts.length === 0) return { recording: null, durationSec: 0 };
-    const timeline = recordingTimeline(parts, this.stoppedAt ?? Date.now());
+    const timeline = recordingTimeline(parts, this.stoppedAt ?? Date.now(), this.deps.liveSince);
     const top = (this.deps.ladder ?? LIVE_LADDER)[0]!;
     const entries: { file: string; outpoint?: number | undefined }[] = [];
     const gaps: number[] = [];
@@ -436,7 +439,7 @@ export class LiveBridge {
         parts: parts.length,
         filledSec: gaps,
         durationSec,
-        wallSec: this.stoppedAt ? (this.stoppedAt - parts[0]!.startedAt) / 1000 : undefined,
+        wallSec: this.stoppedAt ? (this.stoppedAt - this.recordingSince!) / 1000 : undefined,
       },
       'live recording finalised',
     );

@@ -48,7 +48,8 @@ export interface RoomBridge {
   ): Promise<void>;
   stop(): Promise<{ recording: string | null; durationSec: number }>;
 }
-export type BridgeFactory = (lessonId: string, router: Router) => RoomBridge;
+/** `startedAt`: the lesson's go-live (ISO), where its replay begins. */
+export type BridgeFactory = (lessonId: string, router: Router, startedAt: string) => RoomBridge;
 
 export interface RoomDeps {
   pool: WorkerPool;
@@ -640,7 +641,7 @@ export class Room {
     const audio = pick('mic');
     if (!this.bridge) {
       if (!this.deps.bridges || (!video && !audio)) return;
-      this.bridge = this.deps.bridges(this.lessonId, this.origin.router);
+      this.bridge = this.deps.bridges(this.lessonId, this.origin.router, this.startedAt);
     }
     this.bridge
       .update({ video, audio })
