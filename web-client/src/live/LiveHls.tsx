@@ -6,11 +6,12 @@ import { attachBeacons, beaconClient, type BeaconContext } from '../analytics/be
 import { hlsRenditions } from '../analytics/hls-renditions';
 import { loadSession } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
-import { LIVE_HLS_CONFIG } from './hls-config';
+import { playLiveHls, type LiveHlsPlayer } from './hls-player';
 
 /**
- * hls.js tuned for live: start two segments from the edge, speed up a little when behind, jump when far
- * behind. The playlist may not exist yet (the bridge starts with the teacher's first frames): retry.
+ * hls.js tuned for live (hls-config), recovering by itself (hls-player): start two segments from the edge,
+ * speed up a little when behind, jump when far behind; the playlist may not exist yet (the bridge starts
+ * with the teacher's first frames), or the stream may restart: start over.
  */
 export function LiveHls({
   src,
@@ -37,10 +38,7 @@ export function LiveHls({
   useEffect(() => {
     const video = ref.current;
     if (!video) return;
-    let retry: ReturnType<typeof setTimeout> | null = null;
-    let watchdog: ReturnType<typeof setInterval> | null = null;
-    let hls: Hls | null = null;
-    let gone = false;
+    let player: LiveHlsPlayer | null = null;
     let stopBeacons: (() => void) | undefined;
     const client =
       beaconKey && viewer
@@ -49,7 +47,7 @@ export function LiveHls({
     const context = beaconKey ? (JSON.parse(beaconKey) as BeaconContext) : null;
     const onPlay = () => {
       setWaiting(false);
-      playingCb.current?.(hls);
+      playingCb.current?.(player?.current() ?? null);
     };
     const tryPlay = () => {
       video.play().catch(() => {
@@ -67,56 +65,21 @@ export function LiveHls({
       if (client && context) stopBeacons = attachBeacons(video, context, { client });
       tryPlay();
     } else {
-      const start = () => {
-        if (gone) return;
-        hls = new Hls({ ...LIVE_HLS_CONFIG });
-        hls.on(Hls.Events.MANIFEST_PARSED, tryPlay);
-        hls.on(Hls.Events.ERROR, (_e, data) => {
-          // the last error, for anyone looking at the element (support, tests)
-          video.dataset['hlsError'] = `${data.type}/${data.details}${data.fatal ? ' (fatal)' : ''}`;
-          if (!data.fatal || !hls) return;
-          if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
-            hls.recoverMediaError();
-            return;
-          }
-          // no playlist yet, or the network blinked: start again shortly
-          hls.destroy();
-          hls = null;
-          retry = setTimeout(start, 2000);
-        });
-        stopBeacons?.();
-        if (client && context)
-          stopBeacons = attachBeacons(video, context, {
-            client,
-            renditions: hlsRenditions(hls, Hls.Events.LEVEL_SWITCHED),
-          });
-        hls.loadSource(src);
-        hls.attachMedia(video);
-      };
-      start();
-      // A player that has not got a single frame after 10 s (a lesson restarting its stream, a blink of
-      // the network hls.js did not count as fatal) starts over instead of waiting forever.
-      let idleSince = Date.now();
-      watchdog = setInterval(() => {
-        if (video.readyState > 0 || !hls) {
-          idleSince = Date.now();
-          return;
-        }
-        if (Date.now() - idleSince < 10_000) return;
-        idleSince = Date.now();
-        video.dataset['hlsRestarts'] = String(Number(video.dataset['hlsRestarts'] ?? 0) + 1);
-        hls.destroy();
-        hls = null;
-        start();
-      }, 1000);
+      player = playLiveHls(video, src, {
+        onManifest: tryPlay,
+        onStart: (hls) =>
+          client && context
+            ? attachBeacons(video, context, {
+                client,
+                renditions: hlsRenditions(hls, Hls.Events.LEVEL_SWITCHED),
+              })
+            : undefined,
+      });
     }
     return () => {
-      gone = true;
-      if (retry) clearTimeout(retry);
-      if (watchdog) clearInterval(watchdog);
       video.removeEventListener('playing', onPlay);
       stopBeacons?.();
-      hls?.destroy();
+      player?.stop();
     };
   }, [src, beaconKey, viewer]);
 

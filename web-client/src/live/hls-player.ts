@@ -1,0 +1,81 @@
+// The live HLS player without React: hls.js with the live settings, and the rules by which a viewer recovers
+// by itself (the page's LiveHls and the live-latency bench's restart_recovery_s run this same code).
+import Hls from 'hls.js';
+import { LIVE_HLS_CONFIG } from './hls-config';
+
+/** How long a player may go without a single frame before it starts over. */
+export const LIVE_IDLE_RESTART_MS = 10_000;
+/** Wait before starting again after a fatal network error (no playlist yet, the network blinked). */
+export const LIVE_RETRY_MS = 2000;
+
+export interface LiveHlsHooks {
+  /** The master was read: time to call play(). */
+  onManifest(): void;
+  /** A new hls.js instance is attached (at the start and after each start-over); returns its cleanup. */
+  onStart?(hls: Hls): (() => void) | undefined;
+}
+
+export interface LiveHlsPlayer {
+  /** The hls.js instance playing now (null between a fatal error and the start-over). */
+  current(): Hls | null;
+  stop(): void;
+}
+
+/**
+ * Plays `src` in `video` and keeps it playing: a media error is recovered in place; a fatal network error
+ * starts over after LIVE_RETRY_MS; a player without a single frame for LIVE_IDLE_RESTART_MS (a lesson whose
+ * stream restarted, a blink hls.js did not count as fatal) starts over. The last hls.js error and the
+ * start-overs are written on the element (data-hls-error, data-hls-restarts) for support and tests.
+ */
+export function playLiveHls(video: HTMLVideoElement, src: string, hooks: LiveHlsHooks): LiveHlsPlayer {
+  let retry: ReturnType<typeof setTimeout> | null = null;
+  let hls: Hls | null = null;
+  let gone = false;
+  let detach: (() => void) | undefined;
+  const start = () => {
+    if (gone) return;
+    const h = new Hls({ ...LIVE_HLS_CONFIG });
+    hls = h;
+    h.on(Hls.Events.MANIFEST_PARSED, () => hooks.onManifest());
+    h.on(Hls.Events.ERROR, (_e, data) => {
+      video.dataset['hlsError'] = `${data.type}/${data.details}${data.fatal ? ' (fatal)' : ''}`;
+      if (!data.fatal || hls !== h) return;
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+        h.recoverMediaError();
+        return;
+      }
+      h.destroy();
+      hls = null;
+      retry = setTimeout(start, LIVE_RETRY_MS);
+    });
+    detach?.();
+    detach = hooks.onStart?.(h);
+    h.loadSource(src);
+    h.attachMedia(video);
+  };
+  start();
+  let idleSince = Date.now();
+  const watchdog = setInterval(() => {
+    if (video.readyState > 0 || !hls) {
+      idleSince = Date.now();
+      return;
+    }
+    if (Date.now() - idleSince < LIVE_IDLE_RESTART_MS) return;
+    idleSince = Date.now();
+    video.dataset['hlsRestarts'] = String(Number(video.dataset['hlsRestarts'] ?? 0) + 1);
+    hls.destroy();
+    hls = null;
+    start();
+  }, 1000);
+  return {
+    current: () => hls,
+    stop() {
+      gone = true;
+      if (retry) clearTimeout(retry);
+      clearInterval(watchdog);
+      detach?.();
+      hls?.destroy();
+      hls = null;
+    },
+  };
+}
