@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { AppError, type AccessClaims, type LiveInfo } from '@sky/contracts';
 import * as mediasoup from 'mediasoup';
 import { pino } from 'pino';
+import { createMediasoupMedia } from '../sfu/src/adapters/mediasoup-media.js';
 import { createWorkerPool, MEDIA_CODECS } from '../sfu/src/adapters/mediasoup.js';
 import { SfuConfigSchema } from '../sfu/src/config.js';
 import type { Peer, Room } from '../sfu/src/services/room.js';
@@ -184,14 +185,14 @@ async function roomImpl(fanoutThreshold: number | null, rtcMinPort: number): Pro
     sfuUrl: 'http://127.0.0.1',
     hls: { web: '', tv: '' },
   };
+  const media = createMediasoupMedia(pool, { listenIp: '127.0.0.1' });
   const rooms = new RoomService({
-    pool,
+    media,
     log: silent,
     api: {
       liveInfo: async () => info,
       me: () => Promise.reject(new AppError('NOT_FOUND', 'no names in the bench')),
     },
-    listenIp: '127.0.0.1',
     consumerThreshold: fanoutThreshold ?? 100_000,
     audienceCap: 100_000,
     teacherGraceMs: 0,
@@ -214,7 +215,7 @@ async function roomImpl(fanoutThreshold: number | null, rtcMinPort: number): Pro
     source: 'mic',
     rtpParameters: AUDIO_RTP,
   });
-  const producer = (id: string) => teacher.producers.get(id)!.producer;
+  const producer = (id: string) => media.bridgeProducer(teacher.producers.get(id)!.producer);
   let viewers: { room: Room; peer: Peer }[] = [];
   return {
     inlet: { video: vt.tuple.localPort, audio: at.tuple.localPort },

@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
 import type { ApiClient } from './adapters/api-client.js';
 import type { WorkerPool } from './adapters/mediasoup.js';
+import { createMediasoupMedia } from './adapters/mediasoup-media.js';
 import type { BridgeFactory } from './services/room.js';
 import { RoomService } from './services/room.service.js';
 import { registerLiveNamespace } from './socket/index.js';
@@ -41,11 +42,12 @@ export function createApp(deps: SfuDeps) {
   const http = Fastify({ loggerInstance: deps.logger });
   registerProblemHandlers(http);
   const rooms = new RoomService({
-    pool: deps.workers,
+    media: createMediasoupMedia(deps.workers, {
+      listenIp: deps.live.listenIp,
+      announcedIp: deps.live.announcedIp,
+    }),
     log: deps.logger,
     api: deps.api,
-    listenIp: deps.live.listenIp,
-    announcedIp: deps.live.announcedIp,
     consumerThreshold: deps.live.consumerThreshold,
     audienceCap: deps.live.audienceCap,
     teacherGraceMs: deps.live.teacherGraceMs ?? 0,

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import type { LiveRole, LiveServerEvents, LiveSource, TransportDirection } from '@sky/contracts';
+import type { MediaConsumer, MediaProducer, MediaTransport } from '../adapters/room-media.js';
+import type { RouterSlot } from './room-routers.js';
+
+/** Sends one server → client event to one peer (socket.emit, or a no-op for in-process peers). */
+export type Notify = <E extends keyof LiveServerEvents>(
+  event: E,
+  ...args: Parameters<LiveServerEvents[E]>
+) => void;
+
+export interface PeerTransport {
+  transport: MediaTransport;
+  webrtc: boolean;
+  direction: TransportDirection;
+  slot: RouterSlot;
+}
+export interface PeerProducer {
+  producer: MediaProducer;
+  source: LiveSource;
+  pausedBy?: 'owner' | 'teacher';
+}
+export interface PeerConsumer {
+  consumer: MediaConsumer;
+  source: LiveSource;
+}
+
+/** One connection in a room, with its media. */
+export class Peer {
+  readonly id = randomUUID();
+  readonly transports = new Map<string, PeerTransport>();
+  readonly producers = new Map<string, PeerProducer>();
+  readonly consumers = new Map<string, PeerConsumer>();
+  constructor(
+    readonly userId: string,
+    readonly name: string,
+    readonly role: LiveRole,
+    readonly notify: Notify,
+  ) {}
+}
