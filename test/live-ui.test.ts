@@ -536,6 +536,46 @@ test('the student over the cap plays the live HLS after the bridge restarted sev
   await c.context().close();
 });
 
+test('a student asks during the live lesson; the teacher answers from the studio; the question keeps its moment of the lesson', async () => {
+  const text = `钟表的时针为什么走得慢？${Date.now() % 1000}`;
+  const asked = Date.now();
+  await studentA.getByTestId('qa-panel').waitFor();
+  await studentA.locator('[data-testid="qa-panel"][data-connected="true"]').waitFor({ timeout: 15_000 });
+  await studentA.getByTestId('qa-ask-input').fill(text);
+  await studentA.getByTestId('qa-ask-submit').click();
+  // the teacher sees it in the studio and answers it there
+  const inStudio = teacher.getByTestId('qa-question').filter({ hasText: text });
+  await inStudio.waitFor({ timeout: 15_000 });
+  await inStudio.getByTestId('qa-answer-open').click();
+  await inStudio.getByTestId('qa-answer-input').fill('时针一天只走两圈。');
+  await inStudio.getByTestId('qa-answer-submit').click();
+  await studentA
+    .getByTestId('qa-question')
+    .filter({ hasText: text })
+    .getByTestId('qa-answer')
+    .waitFor({ timeout: 15_000 });
+  // stamped with the seconds since go-live: the same second of the replay, which starts at go-live
+  const res = await api.app.http.inject({
+    url: `/api/lessons/${lesson.id}/questions?filter=new`,
+    headers: { authorization: `Bearer ${api.tokens.teacher}` },
+  });
+  const q = res
+    .json<{ questions: { text: string; liveOffset?: number; position?: number }[] }>()
+    .questions.find((x) => x.text === text);
+  const live = await api.app.http.inject({
+    url: `/api/lessons/${lesson.id}`,
+    headers: { authorization: `Bearer ${api.tokens.teacher}` },
+  });
+  const since = (asked - Date.parse(live.json<Lesson>().live!.startedAt)) / 1000;
+  assert.equal(q?.position, undefined);
+  assert.ok(
+    q?.liveOffset !== undefined && Math.abs(q.liveOffset - since) <= 3,
+    `liveOffset ${q?.liveOffset} s, asked ${since.toFixed(1)} s after go-live`,
+  );
+  await teacher.screenshot({ path: join(SHOTS, 'studio-qa.zh-CN.png') });
+  await studentA.screenshot({ path: join(SHOTS, 'student-live-qa.zh-CN.png') });
+});
+
 test('in English the studio and the live page read in English', async () => {
   await teacher.locator('.lang button[lang="en"]').click();
   await teacher.getByText('Raised hands & stage').waitFor();
@@ -553,10 +593,11 @@ test('in English the studio and the live page read in English', async () => {
 
 test('the teacher ends the lesson: students see that the replay is coming', async () => {
   await teacher.getByTestId('studio-end').click();
-  await teacher.getByTestId('live-ended').waitFor({ timeout: 20_000 });
+  // ending finalises the recording first (ffmpeg drains its backlog: up to 20 s on a loaded machine)
+  await teacher.getByTestId('live-ended').waitFor({ timeout: 60_000 });
   // the teacher reads the sfu's answer too: the recording went to the transcoder (this answer was once
   // lost: the studio left on its own room.ended, timed the request out and went back to "live")
-  await teacher.locator('[data-testid="live-replay"][data-replay="queued"]').waitFor({ timeout: 15_000 });
+  await teacher.locator('[data-testid="live-replay"][data-replay="queued"]').waitFor({ timeout: 30_000 });
   for (const page of [studentA, studentB]) {
     await page.getByTestId('live-ended').waitFor({ timeout: 10_000 });
     assert.match(await page.getByTestId('live-ended').innerText(), /回放马上就好/);

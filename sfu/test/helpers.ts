@@ -109,9 +109,13 @@ export async function liveClient(url: string, token: string): Promise<LiveClient
     socket.once('connect', () => resolve());
     socket.once('connect_error', (err) => reject(err));
   });
+  // as the browser's client: room.end answers once the recording is finalised (ffmpeg drains its backlog,
+  // up to 20 s on a loaded machine), everything else within 10 s
   const raw = (event: string, ...args: unknown[]) =>
     (
-      socket.timeout(10_000) as unknown as { emitWithAck(e: string, ...a: unknown[]): Promise<unknown> }
+      socket.timeout(event === 'room.end' ? 60_000 : 10_000) as unknown as {
+        emitWithAck(e: string, ...a: unknown[]): Promise<unknown>;
+      }
     ).emitWithAck(event, ...args);
   const request = async <K extends LiveEventName>(event: K, payload: unknown) =>
     (await raw(event, payload)) as Ack<LiveReplies[K]>;

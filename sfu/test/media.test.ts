@@ -111,6 +111,18 @@ const workerOf = (peer: Peer) => {
   const t = [...peer.transports.values()].find((x) => x.direction === 'recv');
   return t?.slot.workerIndex;
 };
+/**
+ * Every viewer receives the teacher's stream: each about as much as the best-served one (the SFU forwards
+ * all it gets, while the test's real-time ffmpeg publisher slows down on a loaded machine), and not nothing.
+ */
+const assertEveryoneReceives = (flow: number[]) => {
+  const most = Math.max(...flow);
+  for (const [i, n] of flow.entries())
+    assert.ok(
+      n >= 5 && n >= 0.8 * most,
+      `viewer ${i} receives RTP: ${n} packets in 2 s (best served ${most})`,
+    );
+};
 const receiving = async (sinks: () => RtpSink[], ms = 1000) => {
   const before = sinks().map((s) => s.total());
   await sleep(ms);
@@ -137,8 +149,8 @@ test('viewers receive the teacher; past the threshold the room grows onto anothe
   assert.equal(room.routers().length, 2);
 
   await until('every viewer receives video', () => viewers.every((v) => v.sink.total() > 50), 10_000);
-  const flow = await receiving(() => viewers.map((v) => v.sink));
-  for (const [i, n] of flow.entries()) assert.ok(n > 20, `viewer ${i} receives RTP (${n} packets/s)`);
+  const flow = await receiving(() => viewers.map((v) => v.sink), 2000);
+  assertEveryoneReceives(flow);
 });
 
 test('the edge worker is killed (kill -9): only its viewer is told and receives again', async () => {
@@ -185,8 +197,8 @@ test('the origin worker is killed (kill -9): clients get room.restarted, the tea
   const newOrigin = room.routers().find((r) => r.origin)!;
   assert.notEqual(newOrigin.router, origin.router, 'a new router carries the room');
   assert.ok(!newOrigin.router.closed);
-  const flow = await receiving(() => viewers.map((v) => v.sink));
-  for (const [i, n] of flow.entries()) assert.ok(n > 20, `viewer ${i} receives RTP (${n} packets/s)`);
+  const flow = await receiving(() => viewers.map((v) => v.sink), 2000);
+  assertEveryoneReceives(flow);
   // the killed worker has been replaced by a new process
   await until('the pool replaced the worker', () => sfu.pool.states().every((w) => w.alive), 5000);
   console.log(`# origin worker killed: clients told after ${told} ms, all receiving again after ${back} ms`);

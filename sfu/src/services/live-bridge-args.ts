@@ -175,7 +175,9 @@ export function buildLiveArgs(sdpFile: string, plan: LiveOutputPlan): string[] {
   const ladder = plan.ladder;
   args.push('-filter_complex', liveVideoGraph(ladder, video));
   ladder.forEach((_, i) => args.push('-map', `[v${i}]`));
-  args.push('-map', audio);
+  // audio that stops arriving for a while (RTP lost while ffmpeg was starved of CPU) is filled with silence
+  // at its timestamps, so that the playlists and the recording never have a hole in the sound
+  args.push('-map', audio, '-af', 'aresample=async=1');
   args.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency');
   ladder.forEach((r, i) => args.push(...rungRateArgs(r, `:v:${i}`)));
   args.push(...gopAndAudioArgs(plan.segmentSec));

@@ -1,14 +1,16 @@
 // Student live page: WebRTC in the interactive class, HLS otherwise (issue 5). The room may be full
 // (ROOM_FULL) or the media path may fail (ICE/DTLS, a timeout): the page then plays the live HLS stream.
 import { Lesson, LiveInfo } from '@sky/contracts';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import type { BeaconContext } from '../analytics/beacons';
 import { api, freshAccessToken } from '../api/client';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
+import { QaPanel } from '../qa/QaPanel';
 import { LiveHls } from './LiveHls';
+import { secondsSince } from './live-offset';
 import { LiveError, LiveRoomClient } from './room-client';
 import { MediaTile, useRoomSnapshot } from './Tiles';
 import './live.css';
@@ -125,22 +127,28 @@ export function LiveWatch() {
       )}
       {mode === 'ended' && <Ended lessonId={id} />}
       {mode === 'hls' && info && (
-        <div className="live-main">
-          {fallback && (
-            <p className="notice" data-testid="live-fallback" data-reason={fallback}>
-              {t(fallback === 'full' ? 'live.watch.fallbackFull' : 'live.watch.fallbackFailed')}
-            </p>
-          )}
-          <LiveHls
-            src={info.hls.web}
-            beacon={{ lessonId: id, platform: 'web', live: true, ...lessonDims(lesson.data) }}
-          />
+        <div className="live-layout">
+          <div className="live-main">
+            {fallback && (
+              <p className="notice" data-testid="live-fallback" data-reason={fallback}>
+                {t(fallback === 'full' ? 'live.watch.fallbackFull' : 'live.watch.fallbackFailed')}
+              </p>
+            )}
+            <LiveHls
+              src={info.hls.web}
+              beacon={{ lessonId: id, platform: 'web', live: true, ...lessonDims(lesson.data) }}
+            />
+          </div>
+          <div className="live-side">
+            <QaPanel lessonId={id} liveOffset={() => secondsSince(info.startedAt)} />
+          </div>
         </div>
       )}
       {mode === 'webrtc' && client && snap && (
         <Interactive
           client={client}
           beacon={{ lessonId: id, platform: 'live-webrtc', live: true, ...lessonDims(lesson.data) }}
+          qa={<QaPanel lessonId={id} liveOffset={() => secondsSince(info?.startedAt)} />}
         />
       )}
     </section>
@@ -165,7 +173,16 @@ function Ended({ lessonId }: { lessonId: string }) {
 }
 
 /** The interactive class: the teacher's camera and screen, voices, raised hand and the stage. */
-function Interactive({ client, beacon }: { client: LiveRoomClient; beacon: BeaconContext }) {
+function Interactive({
+  client,
+  beacon,
+  qa,
+}: {
+  client: LiveRoomClient;
+  beacon: BeaconContext;
+  /** The lesson's Q&A, beside the stage. */
+  qa: ReactNode;
+}) {
   const { t } = useTranslation();
   const snap = useRoomSnapshot(client)!;
   const [local, setLocal] = useState<MediaStream | null>(null);
@@ -336,6 +353,7 @@ function Interactive({ client, beacon }: { client: LiveRoomClient; beacon: Beaco
         <p className="small muted" data-testid="live-viewers">
           {t('live.studio.viewers')}: {snap.viewerCount}
         </p>
+        {qa}
       </aside>
     </div>
   );

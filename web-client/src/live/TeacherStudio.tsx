@@ -8,6 +8,8 @@ import { Link, useParams } from 'react-router';
 import { api, ApiError, freshAccessToken } from '../api/client';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading, problemText } from '../components/Bits';
+import { QaPanel } from '../qa/QaPanel';
+import { secondsSince } from './live-offset';
 import { LiveError, LiveRoomClient } from './room-client';
 import { networkReading, readSendSample, type NetworkReading, type SendSample } from './stats';
 import { MediaTile, QualityBadge, useRoomSnapshot } from './Tiles';
@@ -270,6 +272,11 @@ export function TeacherStudio() {
           {problem}
         </p>
       )}
+      {phase === 'ending' && (
+        <p className="notice" data-testid="live-ending">
+          {t('live.studio.endingNote')}
+        </p>
+      )}
       {snap?.status === 'failed' && snap.error && (
         <p className="notice notice-error" role="alert" data-testid="live-room-failed">
           {t('live.studio.failed', { reason: `${snap.error.code}: ${snap.error.message}` })}
@@ -485,6 +492,7 @@ export function TeacherStudio() {
                 </div>
               )}
             </div>
+            {live && <QaPanel lessonId={id} liveOffset={() => secondsSince(l?.live?.startedAt)} />}
           </aside>
         </div>
       )}

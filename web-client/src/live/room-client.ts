@@ -93,6 +93,12 @@ export interface RoomClientOptions {
 }
 
 const ACK_TIMEOUT_MS = 10_000;
+/**
+ * Ending answers once the recording is finalised: the bridge lets ffmpeg drain its backlog (up to 20 s on
+ * a busy machine) and joins the parts before the replay is queued. A shorter wait would report a failure
+ * for a lesson that is ending fine.
+ */
+const END_TIMEOUT_MS = 60_000;
 
 function sameOrigin(url: string): boolean {
   try {
@@ -234,7 +240,10 @@ export class LiveRoomClient {
         reject(new LiveError('NETWORK', 'not connected'));
         return;
       }
-      const timer = setTimeout(() => reject(new LiveError('NETWORK', `${event}: no answer`)), ACK_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new LiveError('NETWORK', `${event}: no answer`)),
+        event === 'room.end' ? END_TIMEOUT_MS : ACK_TIMEOUT_MS,
+      );
       const ack = (res: Ack<LiveReplies[K]>) => {
         clearTimeout(timer);
         if (res.ok) resolve(res.data);

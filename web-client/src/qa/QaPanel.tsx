@@ -29,11 +29,14 @@ function ordered(questions: Question[], filter: QuestionFilter): Question[] {
 export function QaPanel({
   lessonId,
   position,
+  liveOffset,
   onAnswersChange,
 }: {
   lessonId: string;
   /** The playback position to send with a question (undefined: none). */
-  position: () => number | undefined;
+  position?: () => number | undefined;
+  /** During the live lesson: seconds since it began, sent instead (the replay starts at the same moment). */
+  liveOffset?: () => number | undefined;
   /** Told whenever an answered question changes, so the page's FAQ can follow. */
   onAnswersChange?: (key: string) => void;
 }) {
@@ -57,7 +60,7 @@ export function QaPanel({
     e.preventDefault();
     if (!text.trim() || sending) return;
     setSending(true);
-    const ok = await room.ask(text, { anonymous, position: position() });
+    const ok = await room.ask(text, { anonymous, position: position?.(), liveOffset: liveOffset?.() });
     setSending(false);
     if (ok) setText('');
   };

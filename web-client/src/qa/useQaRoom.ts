@@ -25,7 +25,11 @@ export interface QaRoom {
   connected: boolean;
   error: QaError | null;
   clearError: () => void;
-  ask: (text: string, opts: { anonymous: boolean; position?: number | undefined }) => Promise<boolean>;
+  /** `position`: seconds into the replay; `liveOffset`: seconds after the live lesson began (one of them). */
+  ask: (
+    text: string,
+    opts: { anonymous: boolean; position?: number | undefined; liveOffset?: number | undefined },
+  ) => Promise<boolean>;
   upvote: (id: string) => Promise<void>;
   answer: (id: string, text: string) => Promise<boolean>;
   pin: (id: string, pinned: boolean) => Promise<void>;
@@ -172,12 +176,16 @@ export function useQaRoom(lessonId: string, filter: QuestionFilter = 'top'): QaR
     connected,
     error,
     clearError: () => setError(null),
-    ask: async (text, { anonymous, position }) => {
+    ask: async (text, { anonymous, position, liveOffset }) => {
       const q = await request('question:ask', {
         lessonId,
         text,
         anonymous,
-        ...(position !== undefined ? { position: Math.max(0, Math.floor(position)) } : {}),
+        ...(position !== undefined
+          ? { position: Math.max(0, Math.floor(position)) }
+          : liveOffset !== undefined
+            ? { liveOffset: Math.max(0, Math.floor(liveOffset)) }
+            : {}),
       });
       merge(q);
       return q !== null;
