@@ -864,7 +864,7 @@ describe('inbox, FAQ and pairing', () => {
     );
   });
 
-  test('a TV pairing code leads a signed-in phone to the lesson, until it expires', async () => {
+  test('a TV pairing code leads one signed-in phone to the lesson (the same phone again, no other), until it expires', async () => {
     const lessonId = await newLesson();
     const create = await c.apps[0]!.http.inject({
       method: 'POST',
@@ -886,7 +886,10 @@ describe('inbox, FAQ and pairing', () => {
     const claimed = await claim('s1', pairing.code);
     assert.equal(claimed.statusCode, 200, claimed.body);
     assert.deepEqual(claimed.json(), { lessonId });
-    assert.equal((await claim('teacher', pairing.code)).statusCode, 200, 'several phones may use one code');
+    assert.equal((await claim('s1', pairing.code)).statusCode, 200, 'the same phone again (a reload)');
+    const taken = await claim('family', pairing.code);
+    assert.equal(taken.statusCode, 409, 'one phone per code: a second one is refused');
+    assert.match(taken.body, /another phone/);
     const wrong = pairing.code === '000000' ? '000001' : '000000';
     assert.equal((await claim('s2', wrong)).statusCode, 404);
     assert.equal((await claim('s2', 'abc')).statusCode, 400);

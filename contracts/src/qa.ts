@@ -345,7 +345,8 @@ export const AnswerBody = z.strictObject({ text: AnswerText });
  * {lessonId} for a 6-digit code, valid 10 minutes, and shows it. A phone signed in with its own
  * account sends the code to POST /api/qa/pairing/claim and gets the lessonId back; it then joins
  * `/qa` as itself (its own name, votes and rate limits; the code carries no identity and grants no
- * rights). Several phones of a family may claim the same code until it expires.
+ * rights). The first phone to claim a code keeps it (the same phone may claim again after a reload);
+ * another is refused with 409 CONFLICT, since anyone in the room can read a code off the TV screen.
  */
 export const PairingBody = z.strictObject({ lessonId: ObjectIdString });
 export const Pairing = z.object({

@@ -62,6 +62,8 @@ export interface QaRedis {
   /** Saves a pairing code unless it is in use. */
   savePairing(code: string, value: string, ttlSec: number): Promise<boolean>;
   readPairing(code: string): Promise<string | null>;
+  /** The first phone to claim a code keeps it: answers the user who holds it now (`userId` if nobody did). */
+  claimPairing(code: string, userId: string, ttlSec: number): Promise<string | null>;
 }
 
 // KEYS: seq counter, log (sorted set by seq), question state hash (r:<id> revision, s:<id> seq).
@@ -222,6 +224,13 @@ export async function createQaRedis(url: string, opts: QaRedisOptions) {
     },
     async readPairing(code) {
       return cmd.get(`${p}pairing:${code}`);
+    },
+    async claimPairing(code, userId, ttlSec) {
+      const key = `${p}pairing:${code}:by`;
+      const res = await cmd.multi().set(key, userId, 'EX', ttlSec, 'NX').get(key).exec();
+      const [err, holder] = res?.[1] ?? [null, null];
+      if (err) throw err;
+      return typeof holder === 'string' ? holder : null;
     },
   };
 

@@ -370,6 +370,12 @@ export class QaService {
     const raw = await this.redis.readPairing(code);
     const value = raw === null ? undefined : PairingValue.safeParse(JSON.parse(raw));
     if (!value?.success) throw new AppError('NOT_FOUND', 'no such code, or it has expired');
+    // a code on a TV screen is seen by whoever is in the room: the first phone keeps it (the same phone may
+    // claim again, after a reload), any other is refused
+    const holder = await this.redis.claimPairing(code, actor.sub, this.opts.pairingTtlSec);
+    if (holder !== actor.sub) {
+      throw new AppError('CONFLICT', 'this code has been used by another phone; ask the TV for a new one');
+    }
     return { lessonId: value.data.lessonId };
   }
 
