@@ -206,6 +206,17 @@ async function loadProcess(job: LoadJob, ready: () => void): Promise<LoadReport>
       events: count,
     };
   };
+  /** A 202's answer, counted (inside the measured window too when it came then). */
+  const record = (body: string, now: number) => {
+    const ack = JSON.parse(body) as { accepted?: number; duplicates?: number };
+    r.accepted += ack.accepted ?? 0;
+    r.duplicates += ack.duplicates ?? 0;
+    if (now >= measureFrom && now < stopAt) {
+      r.measuredAccepted += ack.accepted ?? 0;
+      r.measuredRequests++;
+    }
+    r.lastAckAt = now;
+  };
   if (job.shape === 'small') {
     // autocannon (the tv bench's load generator): fetch would spend more CPU per request than the
     // servers it measures. Every request is built fresh (its viewer's token, address and events).
@@ -228,15 +239,7 @@ async function loadProcess(job: LoadJob, ready: () => void): Promise<LoadReport>
               r.firstError ??= `HTTP ${status} ${body.slice(0, 300)}`;
               return;
             }
-            if (status !== 202) return;
-            const ack = JSON.parse(body) as { accepted?: number; duplicates?: number };
-            r.accepted += ack.accepted ?? 0;
-            r.duplicates += ack.duplicates ?? 0;
-            if (now >= measureFrom && now < stopAt) {
-              r.measuredAccepted += ack.accepted ?? 0;
-              r.measuredRequests++;
-            }
-            r.lastAckAt = now;
+            if (status === 202) record(body, now);
           },
         },
       ],
@@ -289,16 +292,8 @@ async function loadProcess(job: LoadJob, ready: () => void): Promise<LoadReport>
           r.firstError ??= `HTTP ${status} ${text.slice(0, 300)}`;
           break;
         }
-        const ack = JSON.parse(text) as { accepted?: number; duplicates?: number };
-        const now = Date.now();
         r.events += events;
-        r.accepted += ack.accepted ?? 0;
-        r.duplicates += ack.duplicates ?? 0;
-        if (now >= measureFrom && now < stopAt) {
-          r.measuredAccepted += ack.accepted ?? 0;
-          r.measuredRequests++;
-        }
-        r.lastAckAt = now;
+        record(text, Date.now());
         break;
       }
     }

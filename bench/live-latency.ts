@@ -62,6 +62,19 @@ window.clockLatency = (video) => {
   return lat < 60000 ? lat : null;
 };`;
 
+/** `contents` (imports from the repository) bundled into one script for a page. */
+async function pageScript(contents: string): Promise<string> {
+  const out = await build({
+    stdin: { contents, resolveDir: ROOT },
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    write: false,
+    logLevel: 'silent',
+  });
+  return out.outputFiles[0]!.text;
+}
+
 async function main() {
   const mediaDir = mkdtempSync(join(tmpdir(), 'sky-bench-live-'));
   const [rtcMinPort, rtcMaxPort] = reserveRtcPorts();
@@ -86,17 +99,9 @@ async function main() {
   const addr = server.server.address();
   const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   // the live page's own player (hls-player: hls.js with the live settings and its start-over rules)
-  const player = await build({
-    stdin: {
-      contents: `import { playLiveHls } from './web-client/src/live/hls-player.ts'; window.playLiveHls = playLiveHls;`,
-      resolveDir: ROOT,
-    },
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    write: false,
-    logLevel: 'silent',
-  });
+  const player = await pageScript(
+    `import { playLiveHls } from './web-client/src/live/hls-player.ts'; window.playLiveHls = playLiveHls;`,
+  );
   const browser = await launchChromium();
   const result: Record<string, unknown> = {};
   try {
@@ -114,7 +119,7 @@ async function main() {
     const hlsPage = await browser.newPage();
     await hlsPage.goto(`${base}/`);
     await hlsPage.setContent('<video id="v" muted autoplay playsinline></video>');
-    await hlsPage.addScriptTag({ content: player.outputFiles[0]!.text });
+    await hlsPage.addScriptTag({ content: player });
     await hlsPage.addScriptTag({ content: READ_CLOCK });
     await hlsPage.evaluate(`(() => {
       const v = document.getElementById('v');
@@ -188,17 +193,9 @@ async function main() {
     let webrtcSamples: (number | null)[] = [];
     let webrtcNote: string | undefined;
     try {
-      const bundle = await build({
-        stdin: {
-          contents: `import { Device } from 'mediasoup-client'; window.MediasoupDevice = Device;`,
-          resolveDir: ROOT,
-        },
-        bundle: true,
-        format: 'iife',
-        platform: 'browser',
-        write: false,
-        logLevel: 'silent',
-      });
+      const bundle = await pageScript(
+        `import { Device } from 'mediasoup-client'; window.MediasoupDevice = Device;`,
+      );
       const transport = await router.createWebRtcTransport({
         listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }],
       });
@@ -241,7 +238,7 @@ async function main() {
       });
       await rtcPage.goto(`${base}/`);
       await rtcPage.setContent('<video id="v" muted autoplay playsinline></video>');
-      await rtcPage.addScriptTag({ content: bundle.outputFiles[0]!.text });
+      await rtcPage.addScriptTag({ content: bundle });
       await rtcPage.addScriptTag({ content: READ_CLOCK });
       await rtcPage.evaluate(`(async () => {
         const device = new window.MediasoupDevice();

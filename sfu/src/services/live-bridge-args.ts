@@ -205,6 +205,9 @@ export function buildLiveArgs(sdpFile: string, plan: LiveOutputPlan): string[] {
   return args;
 }
 
+/** A short ffmpeg run that only reports errors and writes over its output. */
+const QUIET_OVERWRITE = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'] as const;
+
 /** A rung's rate control, profile and level, for the output stream `spec` (':v:0', or ':v' alone). */
 function rungRateArgs(r: LiveRung, spec: string): string[] {
   return [
@@ -256,11 +259,7 @@ export function buildFillerArgs(
   output: string,
 ): string[] {
   return [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-y',
+    ...QUIET_OVERWRITE,
     '-f',
     'lavfi',
     '-i',
@@ -379,11 +378,7 @@ export function buildConcatList(parts: { file: string; outpoint?: number | undef
 
 export function buildConcatArgs(listFile: string, output: string): string[] {
   return [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-y',
+    ...QUIET_OVERWRITE,
     '-f',
     'concat',
     '-safe',
