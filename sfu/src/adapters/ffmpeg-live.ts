@@ -40,6 +40,24 @@ export function siblingFfprobe(ffmpegPath: string): string {
 
 export function createFfmpegLive(paths: { ffmpeg: string; ffprobe?: string }): FfmpegLive {
   const ffprobe = paths.ffprobe ?? siblingFfprobe(paths.ffmpeg);
+  /** The container's first timestamp and duration (NaN where ffprobe has none); undefined when unreadable. */
+  const format = async (file: string) => {
+    try {
+      const { stdout } = await run(ffprobe, [
+        '-v',
+        'error',
+        '-show_entries',
+        'format=start_time,duration',
+        '-of',
+        'json',
+        file,
+      ]);
+      const f = (JSON.parse(stdout) as { format?: { start_time?: string; duration?: string } }).format;
+      return { start: Number(f?.start_time), duration: Number(f?.duration) };
+    } catch {
+      return undefined;
+    }
+  };
   return {
     start(args, logFile) {
       const log = createWriteStream(logFile, { flags: 'a' });
@@ -82,42 +100,14 @@ export function createFfmpegLive(paths: { ffmpeg: string; ffprobe?: string }): F
       }
     },
     async durationSec(file) {
-      try {
-        const { stdout } = await run(ffprobe, [
-          '-v',
-          'error',
-          '-show_entries',
-          'format=duration',
-          '-of',
-          'csv=p=0',
-          file,
-        ]);
-        const d = Number(stdout.trim());
-        return Number.isFinite(d) ? d : 0;
-      } catch {
-        return 0;
-      }
+      const d = (await format(file))?.duration;
+      return d !== undefined && Number.isFinite(d) ? d : 0;
     },
     async span(file) {
-      try {
-        const { stdout } = await run(ffprobe, [
-          '-v',
-          'error',
-          '-show_entries',
-          'format=start_time,duration',
-          '-of',
-          'json',
-          file,
-        ]);
-        const f = (JSON.parse(stdout) as { format?: { start_time?: string; duration?: string } }).format;
-        const startSec = Number(f?.start_time);
-        const durationSec = Number(f?.duration);
-        return Number.isFinite(startSec) && Number.isFinite(durationSec)
-          ? { startSec, durationSec }
-          : undefined;
-      } catch {
-        return undefined;
-      }
+      const f = await format(file);
+      return f && Number.isFinite(f.start) && Number.isFinite(f.duration)
+        ? { startSec: f.start, durationSec: f.duration }
+        : undefined;
     },
     async lastPacketTime(file, stream) {
       try {
