@@ -11,4 +11,5 @@ export * from './problem.js';
 export * from './tv.js';
 export * from './qa.js';
 export * from './live.js';
+export * from './live-tv.js';
 export * from './analytics.js';

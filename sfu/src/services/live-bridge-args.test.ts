@@ -24,12 +24,14 @@ const plan = {
   ladder: LIVE_LADDER,
 };
 const hls = (folder: string, rung: string, type: 'fmp4' | 'mpegts', run = 0, flags = '') =>
-  `[select=\\'v:${rung === '720p' ? 0 : 1},a\\':f=hls:hls_time=1:hls_list_size=8:hls_delete_threshold=2:` +
-  `hls_flags=delete_segments+program_date_time+independent_segments+append_list+omit_endlist${flags}:hls_segment_type=${type}:` +
+  `[select=\\'v:${rung === '720p' ? 0 : 1},a\\':f=hls:hls_time=1:` +
+  // TV keeps the whole lesson (the gateway cuts channel ticks from it); the web slides and deletes
+  (type === 'mpegts' ? 'hls_list_size=0:' : 'hls_list_size=8:hls_delete_threshold=2:') +
+  `hls_flags=${type === 'mpegts' ? '' : 'delete_segments+'}program_date_time+independent_segments+append_list+omit_endlist${flags}:hls_segment_type=${type}:` +
   (type === 'fmp4' ? `hls_fmp4_init_filename=init_${run}.mp4:` : '') +
   `hls_segment_filename=/m/live/L1/${folder}/${rung}/seg_${run}_%05d.${type === 'fmp4' ? 'm4s' : 'ts'}]` +
-  // the web playlist is ffmpeg's own, private: viewers read the one LivePlaylists publishes beside it
-  `/m/live/L1/${folder}/${rung}/${type === 'fmp4' ? '.ffmpeg.m3u8' : 'index.m3u8'}`;
+  // ffmpeg's own playlists are not what players read: the sfu publishes a viewer playlist beside each
+  `/m/live/L1/${folder}/${rung}/${type === 'fmp4' ? '.ffmpeg.m3u8' : 'lesson.m3u8'}`;
 
 test('the SDP tells ffmpeg where mediasoup sends each stream (RTCP on port + 1), with the codec parameters', () => {
   assert.equal(

@@ -1,6 +1,7 @@
 // Pure builders for the live HLS bridge: the SDP that tells ffmpeg where mediasoup sends RTP, the one
 // ffmpeg command (decode once, encode the live ladder once, fan out with the tee muxer) and the masters.
-import { FFMPEG_PLAYLIST, initSegmentName, VIEWER_PLAYLIST } from './live-playlist.js';
+import { LIVE_TV_LIST } from '@sky/contracts';
+import { FFMPEG_PLAYLIST, initSegmentName } from './live-playlist.js';
 
 /** One RTP stream mediasoup sends to ffmpeg over a PlainTransport (RTCP on port + 1). */
 export interface RtpInput {
@@ -99,8 +100,11 @@ export function recordingPartName(run: number): string {
 function hlsSlave(plan: LiveOutputPlan, select: string, type: 'fmp4' | 'mpegts', variantDir: string) {
   // omit_endlist: a restart for a new source must not tell players the lesson is over (LiveBridge.stop()
   // writes the ENDLIST itself)
+  // TV keeps every segment of the lesson in its whole-lesson list: the gateway cuts the grade channel's
+  // ticks from it (see @sky/contracts live-tv); the sfu publishes the sliding list players read
+  const tv = type === 'mpegts';
   const flags = [
-    'delete_segments',
+    ...(tv ? [] : ['delete_segments']),
     'program_date_time',
     'independent_segments',
     'append_list',
@@ -113,15 +117,15 @@ function hlsSlave(plan: LiveOutputPlan, select: string, type: 'fmp4' | 'mpegts',
       select,
       f: 'hls',
       hls_time: String(plan.segmentSec),
-      hls_list_size: String(plan.listSize),
-      hls_delete_threshold: '2',
+      hls_list_size: tv ? '0' : String(plan.listSize),
+      ...(tv ? {} : { hls_delete_threshold: '2' }),
       hls_flags: flags.join('+'),
       hls_segment_type: type,
       // an init segment per run: ffmpeg's own playlist gives every run the newest one (see live-playlist)
       ...(type === 'fmp4' ? { hls_fmp4_init_filename: initSegmentName(plan.run) } : {}),
       hls_segment_filename: `${variantDir}/seg_${plan.run}_%05d.${ext}`,
     },
-    `${variantDir}/${type === 'fmp4' ? FFMPEG_PLAYLIST : VIEWER_PLAYLIST}`,
+    `${variantDir}/${tv ? LIVE_TV_LIST : FFMPEG_PLAYLIST}`,
   );
 }
 

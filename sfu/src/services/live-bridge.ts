@@ -12,6 +12,7 @@
 // and silence filling whatever no run recorded.
 import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LIVE_TV_LIST } from '@sky/contracts';
 import type * as mediasoup from 'mediasoup';
 import {
   createFfmpegLive,
@@ -35,7 +36,8 @@ import {
   type RecordedPart,
   type RtpInput,
 } from './live-bridge-args.js';
-import { WebPlaylistPublisher } from './web-playlists.js';
+import { VIEWER_PLAYLIST } from './live-playlist.js';
+import { PlaylistPublisher, tvSource, webSource } from './playlist-publisher.js';
 
 type Router = mediasoup.types.Router;
 type Producer = mediasoup.types.Producer;
@@ -107,7 +109,7 @@ export class LiveBridge {
   /** When stop() cut the input: the replay's end on the lesson's clock. */
   private stoppedAt: number | undefined;
   /** The viewers' web playlists, one per rung (ffmpeg's own give every run the newest init segment). */
-  private webPlaylists: WebPlaylistPublisher[] = [];
+  private publishers: PlaylistPublisher[] = [];
 
   constructor(
     readonly lessonId: string,
@@ -262,17 +264,23 @@ export class LiveBridge {
       for (const n of names) await mkdir(join(this.dir, folder, n), { recursive: true });
     await mkdir(join(this.dir, 'recording'), { recursive: true });
     await writeFile(join(this.dir, 'web', 'master.m3u8'), buildLiveMaster(plan.ladder, 'fmp4'));
-    if (this.webPlaylists.length === 0) {
-      this.webPlaylists = names.map(
-        (n) =>
-          new WebPlaylistPublisher(join(this.dir, 'web', n), (err) =>
-            this.deps.log.warn(
-              { lessonId: this.lessonId, rung: n, err: err.message },
-              'live web playlist not published',
+    if (this.publishers.length === 0) {
+      const listSize = plan.listSize;
+      this.publishers = (['web', 'tv'] as const).flatMap((folder) =>
+        names.map(
+          (n) =>
+            new PlaylistPublisher(
+              join(this.dir, folder, n),
+              folder === 'web' ? webSource() : tvSource(listSize),
+              (err) =>
+                this.deps.log.warn(
+                  { lessonId: this.lessonId, folder, rung: n, err: err.message },
+                  'live viewer playlist not published',
+                ),
             ),
-          ),
+        ),
       );
-      for (const p of this.webPlaylists) p.start();
+      for (const p of this.publishers) p.start();
     }
     await writeFile(join(this.dir, 'tv', 'master.m3u8'), buildLiveMaster(plan.ladder, 'mpegts'));
     // dot files: the media store is served at /media, which refuses dotfiles (ports, args, logs stay private)
@@ -381,14 +389,18 @@ export class LiveBridge {
   /** Players stop waiting for segments once the playlists say the lesson is over. */
   private async endPlaylists(): Promise<void> {
     if (this.runs === 0) return;
-    await Promise.all(this.webPlaylists.map((p) => p.close()));
-    for (const folder of ['web', 'tv'])
-      for (const name of variantNames({ ladder: this.deps.ladder ?? LIVE_LADDER })) {
-        const file = join(this.dir, folder, name, 'index.m3u8');
-        const text = await readFile(file, 'utf8').catch(() => undefined);
-        if (text !== undefined && !text.includes('#EXT-X-ENDLIST'))
-          await appendFile(file, '#EXT-X-ENDLIST\n');
-      }
+    await Promise.all(this.publishers.map((p) => p.close()));
+    // the viewer playlists, and the TV's whole-lesson lists the channels are cut from
+    const files = ['web', 'tv'].flatMap((folder) =>
+      variantNames({ ladder: this.deps.ladder ?? LIVE_LADDER }).flatMap((name) => [
+        join(this.dir, folder, name, VIEWER_PLAYLIST),
+        ...(folder === 'tv' ? [join(this.dir, folder, name, LIVE_TV_LIST)] : []),
+      ]),
+    );
+    for (const file of files) {
+      const text = await readFile(file, 'utf8').catch(() => undefined);
+      if (text !== undefined && !text.includes('#EXT-X-ENDLIST')) await appendFile(file, '#EXT-X-ENDLIST\n');
+    }
   }
 
   /**

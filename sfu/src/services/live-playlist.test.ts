@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runOfSegment, viewerPlaylist } from './live-playlist.js';
+import { parseLiveTvList } from '@sky/contracts';
+import { runOfSegment, slidingTvPlaylist, viewerPlaylist } from './live-playlist.js';
 
 /** What ffmpeg 5.1 writes after its second run appended to the first (seen on this machine). */
 const FFMPEG_AFTER_RESTART = `#EXTM3U
@@ -82,4 +83,72 @@ test('the end of the lesson stays the last line; an empty playlist stays valid',
 test('segment names give their run', () => {
   assert.equal(runOfSegment('seg_12_00031.m4s'), 12);
   assert.equal(runOfSegment('init_1.mp4'), undefined);
+});
+
+/** The whole-lesson TV list ffmpeg 5.1 writes after a restart (list size 0, seen on this machine). */
+const TV_AFTER_RESTART = `#EXTM3U
+#EXT-X-VERSION:6
+#EXT-X-TARGETDURATION:1
+#EXT-X-MEDIA-SEQUENCE:0
+#EXT-X-DISCONTINUITY
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-DISCONTINUITY
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T08:17:04.523+0000
+seg_0_00000.ts
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T08:17:05.523+0000
+seg_0_00001.ts
+#EXTINF:0.520000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T08:17:06.523+0000
+seg_0_00002.ts
+#EXT-X-DISCONTINUITY
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T08:17:09.133+0000
+seg_1_00003.ts
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T08:17:10.133+0000
+seg_1_00004.ts
+`;
+
+test('the whole-lesson TV list parses with wall-clock starts and the restart’s discontinuity only', () => {
+  const list = parseLiveTvList(TV_AFTER_RESTART);
+  assert.equal(list.ended, false);
+  assert.deepEqual(
+    list.segments.map((s) => [s.uri, s.durationSec, s.pdtMs, s.discontinuity]),
+    [
+      ['seg_0_00000.ts', 1, Date.parse('2026-12-04T08:17:04.523Z'), false],
+      ['seg_0_00001.ts', 1, Date.parse('2026-12-04T08:17:05.523Z'), false],
+      ['seg_0_00002.ts', 0.52, Date.parse('2026-12-04T08:17:06.523Z'), false],
+      ['seg_1_00003.ts', 1, Date.parse('2026-12-04T08:17:09.133Z'), true],
+      ['seg_1_00004.ts', 1, Date.parse('2026-12-04T08:17:10.133Z'), false],
+    ],
+  );
+  assert.equal(parseLiveTvList(`${TV_AFTER_RESTART}#EXT-X-ENDLIST\n`).ended, true);
+});
+
+test('the sliding TV playlist numbers segments by their place in the lesson and counts the discontinuities it slid past', () => {
+  const list = parseLiveTvList(TV_AFTER_RESTART);
+  assert.equal(
+    slidingTvPlaylist(list, 3),
+    `#EXTM3U
+#EXT-X-VERSION:3
+#EXT-X-TARGETDURATION:1
+#EXT-X-MEDIA-SEQUENCE:2
+#EXT-X-DISCONTINUITY-SEQUENCE:0
+#EXTINF:0.520000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T08:17:06.523+00:00
+seg_0_00002.ts
+#EXT-X-DISCONTINUITY
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T08:17:09.133+00:00
+seg_1_00003.ts
+#EXTINF:1.000000,
+#EXT-X-PROGRAM-DATE-TIME:2026-12-04T08:17:10.133+00:00
+seg_1_00004.ts
+`,
+  );
+  // once the restart's segment is the first, its tag is dropped and counted in the sequence
+  assert.match(slidingTvPlaylist(list, 2), /MEDIA-SEQUENCE:3\n#EXT-X-DISCONTINUITY-SEQUENCE:1\n#EXTINF/);
+  assert.match(slidingTvPlaylist({ ...list, ended: true }, 2), /seg_1_00004.ts\n#EXT-X-ENDLIST\n$/);
 });

@@ -4,6 +4,8 @@
 // Each run therefore writes its own init_<run>.mp4, and this pure function gives every run's segments their
 // own EXT-X-MAP after the EXT-X-DISCONTINUITY, with an EXT-X-DISCONTINUITY-SEQUENCE that never goes back.
 
+import type { LiveTvList } from '@sky/contracts';
+
 /** The playlist ffmpeg writes in each web variant folder (a dot file: never served). */
 export const FFMPEG_PLAYLIST = '.ffmpeg.m3u8';
 /** The playlist viewers read. */
@@ -66,5 +68,32 @@ export function viewerPlaylist(ffmpegText: string, runsWithSegments: ReadonlySet
     out.push(...s.tags, s.uri);
   });
   if (ended) out.push('#EXT-X-ENDLIST');
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * The sliding TV (MPEG-TS, HLS v3) playlist players read, cut from the whole-lesson list ffmpeg writes
+ * (LIVE_TV_LIST): its last `listSize` segments, numbered by their place in the lesson, with the
+ * discontinuities before the window counted in EXT-X-DISCONTINUITY-SEQUENCE.
+ */
+export function slidingTvPlaylist(list: LiveTvList, listSize: number): string {
+  const from = Math.max(0, list.segments.length - listSize);
+  const window = list.segments.slice(from);
+  const before = list.segments.slice(0, from + 1).filter((s) => s.discontinuity).length;
+  const target = Math.max(1, ...window.map((s) => Math.ceil(s.durationSec)));
+  const out = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:3',
+    `#EXT-X-TARGETDURATION:${target}`,
+    `#EXT-X-MEDIA-SEQUENCE:${from}`,
+    `#EXT-X-DISCONTINUITY-SEQUENCE:${before}`,
+  ];
+  window.forEach((s, i) => {
+    if (i > 0 && s.discontinuity) out.push('#EXT-X-DISCONTINUITY');
+    out.push(`#EXTINF:${s.durationSec.toFixed(6)},`);
+    out.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.pdtMs).toISOString().replace('Z', '+00:00')}`);
+    out.push(s.uri);
+  });
+  if (list.ended) out.push('#EXT-X-ENDLIST');
   return `${out.join('\n')}\n`;
 }
