@@ -31,6 +31,8 @@ export interface TvStack {
   gateway: Awaited<ReturnType<typeof createGateway>>;
   /** The gateway's clock runs in real time plus this many seconds. */
   shift: number;
+  /** A second gateway process's worth (its own caches, same config and public URL): its origin. */
+  startReplica(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -38,8 +40,8 @@ const origin = (app: { http: { server: { address(): unknown } } }) =>
   `http://127.0.0.1:${(app.http.server.address() as { port: number }).port}`;
 
 export async function startTvStack(opts: {
-  /** The plan to schedule, given the api lesson id its lessons should air. */
-  plan: (vodLessonId: string) => Plan;
+  /** The plan to schedule, given the api lesson id its lessons should air (and the api, to add more). */
+  plan: (vodLessonId: string, api: TestApi) => Plan | Promise<Plan>;
   /** Extra api config (e.g. WEB_DIST_DIR). */
   apiEnv?: Record<string, string>;
   /** Extra gateway config (e.g. TV_UI_DIR). */
@@ -80,32 +82,35 @@ export async function startTvStack(opts: {
     });
     undo.push(() => curriculum.close());
     await curriculum.http.listen({ host: '127.0.0.1', port: 0 });
-    await curriculum.schedule.replacePlan(opts.plan(lesson.id), 'test');
+    await curriculum.schedule.replacePlan(await opts.plan(lesson.id, api), 'test');
     await curriculum.schedule.build('test');
 
     const cacheDir = mkdtempSync(join(tmpdir(), 'sky-tv-cache-'));
     undo.push(() => rmSync(cacheDir, { recursive: true, force: true }));
     const stack = { shift: 0 } as TvStack;
-    const gateway = await createGateway({
-      config: loadConfig({
-        CURRICULUM_URL: origin(curriculum),
-        API_URL: web,
-        WEB_URL: web,
-        REDIS_URL: infra.redisUrl,
-        REDIS_PREFIX: infra.prefix,
-        JWT_SECRET: SECRET,
-        CACHE_DIR: cacheDir,
-        LOG_LEVEL: 'silent',
-        PUBLIC_URL: base,
-        ...opts.gatewayEnv,
-      }),
-      logger: pino({ level: 'silent' }),
-      version: 'test',
-      redis: redis(),
-      subscriber: redis(),
-      verifyUser: (t) => tokens.verify(t),
-      now: () => Date.now() / 1000 + stack.shift,
-    });
+    const startGateway = () =>
+      createGateway({
+        config: loadConfig({
+          CURRICULUM_URL: origin(curriculum),
+          API_URL: web,
+          WEB_URL: web,
+          REDIS_URL: infra.redisUrl,
+          REDIS_PREFIX: infra.prefix,
+          JWT_SECRET: SECRET,
+          CACHE_DIR: cacheDir,
+          LOG_LEVEL: 'silent',
+          PUBLIC_URL: base,
+          ...opts.gatewayEnv,
+        }),
+        logger: pino({ level: 'silent' }),
+        version: 'test',
+        redis: redis(),
+        subscriber: redis(),
+        verifyUser: (t) => tokens.verify(t),
+        now: () => Date.now() / 1000 + stack.shift,
+      });
+    const gateway = await startGateway();
+    const replicas: (typeof gateway)[] = [];
     undo.push(() => gateway.close());
     await gateway.http.listen({ host: '127.0.0.1', port });
     await Promise.all([gateway.artwork.slateDir('720p'), gateway.artwork.slateDir('360p')]);
@@ -117,7 +122,14 @@ export async function startTvStack(opts: {
       lessonId: lesson.id,
       curriculum,
       gateway,
+      async startReplica() {
+        const replica = await startGateway();
+        replicas.push(replica);
+        await replica.http.listen({ host: '127.0.0.1', port: 0 });
+        return origin(replica);
+      },
       async close() {
+        for (const r of replicas) await r.close();
         await gateway.close();
         await curriculum.close();
         for (const c of conns) c.disconnect();

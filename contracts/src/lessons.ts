@@ -90,6 +90,10 @@ export const LiveInfo = z.object({
 });
 export type LiveInfo = z.infer<typeof LiveInfo>;
 
+/** GET /api/public/lessons/:id/live: whether a lesson is live, for anyone (the TV gateway's channels). */
+export const LiveState = LiveInfo.pick({ lessonId: true, state: true, startedAt: true, endedAt: true, hls: true });
+export type LiveState = z.infer<typeof LiveState>;
+
 export const LessonList = z.object({ items: z.array(Lesson), total: z.number().int() });
 export type LessonList = z.infer<typeof LessonList>;
 

@@ -94,7 +94,12 @@ export const GuideProgramme = z.object({
   stop: z.string(),
   /** Catch-up playlist, once it has aired and while within catch-up days. */
   catchupUrl: z.string().optional(),
+  /** On the air now. */
   live: z.boolean(),
+  /** Taught live in its slot (the channel carries the teacher live), not a recording. */
+  taughtLive: z.boolean().optional(),
+  /** The api lesson holding its video (live room, replay): viewing beacons and Q&A go under this id. */
+  vodLessonId: z.string().optional(),
 });
 export type GuideProgramme = z.infer<typeof GuideProgramme>;
 

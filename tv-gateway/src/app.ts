@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { apiMediaSource, type MediaSource } from './adapters/api.client.js';
+import { apiLiveSource, type LiveSource } from './adapters/live.client.js';
 import { curriculumClient, type CurriculumSource } from './adapters/curriculum.client.js';
 import { redisDeviceStore } from './adapters/device.store.js';
 import { ffmpegRenderer } from './adapters/ffmpeg.js';
@@ -31,6 +32,7 @@ export interface TvGatewayDeps {
   /** Overridable sources (tests); default: the curriculum service and the api over HTTP. */
   curriculum?: CurriculumSource;
   media?: MediaSource;
+  live?: LiveSource;
   now?: () => number;
 }
 
@@ -50,6 +52,7 @@ export async function createApp(deps: TvGatewayDeps) {
   const channels = new ChannelService(
     deps.curriculum ?? curriculumClient(config.CURRICULUM_URL),
     deps.media ?? apiMediaSource(config.API_URL, config.MEDIA_URL ?? config.API_URL),
+    deps.live ?? apiLiveSource(config.API_URL),
     {
       publicUrl,
       mediaUrl: (config.MEDIA_URL ?? config.API_URL).replace(/\/$/, ''),

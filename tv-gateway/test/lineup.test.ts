@@ -14,6 +14,7 @@ import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import parser from 'iptv-playlist-parser';
 import type { CurriculumSource } from '../src/adapters/curriculum.client.js';
+import type { LiveSource } from '../src/adapters/live.client.js';
 import { lineupRoutes, type LineupSource } from '../src/http/lineup.routes.js';
 import { ChannelService } from '../src/services/channels.service.js';
 
@@ -22,6 +23,12 @@ const dir = mkdtempSync(join(tmpdir(), 'sky-lineup-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const PUBLIC = 'https://tv.example.cn/tv';
+/** These programmes are all recorded: no lesson is ever live. */
+const noLiveLessons: LiveSource = {
+  facts: async () => ({}),
+  list: async () => undefined,
+  segment: async () => Buffer.alloc(0),
+};
 const DAY = 86_400;
 /** Sunday 2026-11-29 13:29:27 Beijing time. */
 const NOW = Date.parse('2026-11-29T13:29:27+08:00') / 1000;
@@ -309,6 +316,7 @@ test('over the real ChannelService: the guide of a scheduled week passes tv_vali
   const service = new ChannelService(
     curriculum,
     { lessonMedia: async () => undefined },
+    noLiveLessons,
     {
       publicUrl: PUBLIC,
       catchupDays: 7,

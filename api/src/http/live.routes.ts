@@ -15,5 +15,10 @@ export function liveRoutes(live: LiveService): FastifyPluginAsyncZod {
       { config: { access: 'authenticated' }, schema: { params: LessonParams } },
       (req) => live.get(req.params.id),
     );
+    app.get(
+      '/api/public/lessons/:id/live',
+      { config: { access: 'public' }, schema: { params: LessonParams } },
+      (req) => live.state(req.params.id),
+    );
   };
 }

@@ -5,6 +5,7 @@ import {
   type AccessClaims,
   type LiveEndedJob,
   type LiveInfo,
+  type LiveState,
 } from '@sky/contracts';
 import type { LessonRecord, LessonRepository } from '../adapters/lessons.repository.js';
 import type { LiveRepository } from '../adapters/live.repository.js';
@@ -43,6 +44,12 @@ export class LiveService {
     const rec = await this.lessons.findById(id);
     if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
     return this.info(rec);
+  }
+
+  /** Whether a lesson is live, since when, and its public playlists: nothing more (no sfu address). */
+  async state(id: string): Promise<LiveState> {
+    const { lessonId, state, startedAt, endedAt, hls } = await this.get(id);
+    return { lessonId, state, hls, ...(startedAt ? { startedAt } : {}), ...(endedAt ? { endedAt } : {}) };
   }
 
   /**

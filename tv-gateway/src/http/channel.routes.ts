@@ -1,10 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '@sky/contracts';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CHANNEL_RUNGS, SLATE_TICKS_FILES, type Artwork } from '../services/artwork.js';
+import {
+  CHANNEL_RUNGS,
+  SLATE_KINDS,
+  SLATE_TICKS_FILES,
+  type Artwork,
+  type ChannelRung,
+} from '../services/artwork.js';
 import type { ChannelService } from '../services/channels.service.js';
 
 const HLS = 'application/vnd.apple.mpegurl';
@@ -49,11 +55,7 @@ export async function channelRoutes(
     async (req, reply) => {
       const rung = Rung.safeParse(req.params.file.slice(0, -'.m3u8'.length));
       if (!rung.success) throw new AppError('NOT_FOUND', `no rendition ${req.params.file}`);
-      const text = await channels.playlist(
-        req.params.id,
-        rung.data as (typeof CHANNEL_RUNGS)[number]['name'],
-        req.query.utc,
-      );
+      const text = await channels.playlist(req.params.id, rung.data as ChannelRung, req.query.utc);
       // Live playlists change every tick; catch-up ones never.
       return reply
         .type(HLS)
@@ -71,15 +73,41 @@ export async function channelRoutes(
     async (req, reply) =>
       reply.redirect(await channels.catchupByLesson(req.params.file.slice(0, -'.m3u8'.length))),
   );
+  const slate = async (
+    kind: (typeof SLATE_KINDS)[number],
+    rung: string,
+    file: string,
+    reply: FastifyReply,
+  ) => {
+    const dir = await artwork.slateDir(rung as ChannelRung, kind);
+    return reply
+      .type('video/mp2t')
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .send(await readFile(join(dir, file)));
+  };
+  const SlateFile = z.strictObject({ rung: Rung, file: z.enum(SLATE_TICKS_FILES) });
+  http.get('/slate/:rung/:file', { schema: { params: SlateFile } }, (req, reply) =>
+    slate('break', req.params.rung, req.params.file, reply),
+  );
+  http.get('/slate/live/:rung/:file', { schema: { params: SlateFile } }, (req, reply) =>
+    slate('live', req.params.rung, req.params.file, reply),
+  );
   http.get(
-    '/slate/:rung/:file',
-    { schema: { params: z.strictObject({ rung: Rung, file: z.enum(SLATE_TICKS_FILES) }) } },
+    '/live/:lessonId/:rung/:file',
+    {
+      schema: {
+        params: z.strictObject({
+          lessonId: z.string().regex(/^[\w-]{1,64}$/, 'a lesson id'),
+          rung: Rung,
+          file: z.string().regex(/^\d{1,12}\.ts$/, 'a tick number + .ts'),
+        }),
+      },
+    },
     async (req, reply) => {
-      const dir = await artwork.slateDir(req.params.rung as (typeof CHANNEL_RUNGS)[number]['name']);
-      return reply
-        .type('video/mp2t')
-        .header('cache-control', 'public, max-age=31536000, immutable')
-        .send(await readFile(join(dir, req.params.file)));
+      const tick = Number(req.params.file.slice(0, -'.ts'.length));
+      const bytes = await channels.liveSegment(req.params.lessonId, req.params.rung as ChannelRung, tick);
+      // a tick is cut once (settled) and never changes; edges may keep it as long as the slot's catch-up
+      return reply.type('video/mp2t').header('cache-control', 'public, max-age=86400').send(bytes);
     },
   );
   http.get(

@@ -13,7 +13,10 @@ export const CHANNEL_RUNGS = [
 export type ChannelRung = (typeof CHANNEL_RUNGS)[number]['name'];
 
 const FONT = '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc';
-const SLATE_TEXT = '空中课堂\n下一节课马上开始';
+/** What a slate says: between lessons, or while a channel waits for its live lesson's picture. */
+const SLATE_TEXT = { break: '空中课堂\n下一节课马上开始', live: '空中课堂\n直播课马上开始，请稍候' } as const;
+export type SlateKind = keyof typeof SLATE_TEXT;
+export const SLATE_KINDS = Object.keys(SLATE_TEXT) as [SlateKind, ...SlateKind[]];
 
 /** `slate_00.ts` … one per tick of the slate loop. */
 export const slateFile = (i: number) => `slate_${String(i).padStart(2, '0')}.ts`;
@@ -27,7 +30,7 @@ export const SLATE_TICKS_FILES = Array.from({ length: SLATE_TICKS }, (_, i) => s
  * set of parameters into the cache folder, atomically (temp folder, then rename), then only read.
  */
 export class Artwork {
-  private slates = new Map<ChannelRung, Promise<string>>();
+  private slates = new Map<string, Promise<string>>();
   private logos = new Map<string, Promise<string>>();
 
   constructor(
@@ -36,25 +39,26 @@ export class Artwork {
   ) {}
 
   /** The folder holding the rung's slate segments, rendered if needed. */
-  slateDir(rung: ChannelRung): Promise<string> {
-    let p = this.slates.get(rung);
+  slateDir(rung: ChannelRung, kind: SlateKind = 'break'): Promise<string> {
+    const id = `${kind}|${rung}`;
+    let p = this.slates.get(id);
     if (!p) {
-      p = this.renderSlate(rung);
-      this.slates.set(rung, p);
-      p.catch(() => this.slates.delete(rung));
+      p = this.renderSlate(rung, kind);
+      this.slates.set(id, p);
+      p.catch(() => this.slates.delete(id));
     }
     return p;
   }
 
-  private async renderSlate(rung: ChannelRung): Promise<string> {
+  private async renderSlate(rung: ChannelRung, kind: SlateKind): Promise<string> {
     const r = CHANNEL_RUNGS.find((x) => x.name === rung)!;
-    const key = hash(['slate-v1', r.width, r.height, SLATE_TEXT, SLATE_TICKS, TICK_SEC]);
+    const key = hash(['slate-v1', r.width, r.height, SLATE_TEXT[kind], SLATE_TICKS, TICK_SEC]);
     const dir = join(this.cacheDir, `slate-${rung}-${key}`);
     if (existsSync(join(dir, slateFile(SLATE_TICKS - 1)))) return dir;
     const tmp = `${dir}.tmp-${process.pid}`;
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
-    await writeFile(join(tmp, 'text.txt'), SLATE_TEXT);
+    await writeFile(join(tmp, 'text.txt'), SLATE_TEXT[kind]);
     const size = Math.round(r.height / 10);
     const fps = 15;
     await this.renderer.render([

@@ -10,7 +10,9 @@ import {
 } from '@sky/contracts';
 import type { CurriculumSource } from '../adapters/curriculum.client.js';
 import type { MediaSource } from '../adapters/api.client.js';
+import type { LiveSource } from '../adapters/live.client.js';
 import { CHANNEL_RUNGS, slateFile, type ChannelRung } from './artwork.js';
+import { liveRuns, SETTLE_WAIT_SEC, tickParts, tickSettled, type LiveSlot } from './live-timeline.js';
 import {
   buildRuns,
   catchupSpan,
@@ -20,6 +22,7 @@ import {
   SLATE_TICKS,
   tickAt,
   TICK_SEC,
+  tickStartSec,
   type Run,
   type Segment,
 } from './timeline.js';
@@ -39,19 +42,28 @@ export interface ChannelServiceOptions {
 export const entrySec = (e: ScheduleEntry, which: 'start' | 'end') =>
   Date.parse(`${e.date}T${e[which]}:00${BEIJING_OFFSET}`) / 1000;
 
+/** A live lesson may overrun its slot into a free channel by this much (it never delays the next programme). */
+const LIVE_OVERRUN_SEC = 1800;
+/** Joined live ticks kept in memory: every box on a channel asks for the same few. */
+const LIVE_TICKS_KEPT = 64;
+
 /**
  * The linear TV channels: the lineup, the guide, and live or catch-up playlists stitched from the
- * scheduled lessons' MPEG-TS segments (no re-encoding), with the slate between them. Runs per channel
- * and rung are cached until the schedule changes (`invalidate`), playlists per tick.
+ * scheduled lessons' MPEG-TS segments (no re-encoding), with the slate between them; a lesson taught
+ * live is carried live in its slot (live-timeline). Runs of recorded lessons per channel and rung are
+ * cached until the schedule changes (`invalidate`), a finished live slot's runs for good, playlists per tick.
  */
 export class ChannelService {
   private runs = new Map<string, Promise<Run[]>>();
+  private finishedLive = new Map<string, Run[]>();
+  private liveTicks = new Map<string, Promise<Buffer>>();
   private rendered = new Map<string, { tick: number; text: string }>();
   private readonly now: () => number;
 
   constructor(
     private readonly curriculum: CurriculumSource,
     private readonly media: MediaSource,
+    private readonly live: LiveSource,
     private readonly o: ChannelServiceOptions,
   ) {
     this.now = o.now ?? (() => Date.now() / 1000);
@@ -63,6 +75,7 @@ export class ChannelService {
   invalidate(): void {
     this.curriculum.invalidate();
     this.runs.clear();
+    this.finishedLive.clear();
     this.rendered.clear();
     for (const l of this.listeners) l();
   }
@@ -126,6 +139,8 @@ export class ChannelService {
           stop: new Date(stop * 1000).toISOString(),
           ...(aired ? { catchupUrl: `${c.url}?utc=${start}&lutc=${Math.floor(now)}` } : {}),
           live: start <= now && now < stop,
+          ...(e.recording === 'live' ? { taughtLive: true } : {}),
+          ...(e.vodLessonId ? { vodLessonId: e.vodLessonId } : {}),
         });
       }
     }
@@ -153,24 +168,57 @@ export class ChannelService {
    */
   async playlist(id: string, rung: ChannelRung, utc?: number): Promise<string> {
     await this.channel(id);
-    const runs = await this.runsOf(id, rung);
     const now = this.now();
+    const { runs, pendingFrom } = await this.timeline(id, rung, now);
     const slate = this.slate(rung);
+    // a live tick whose segments are not all there yet is not listed, nor anything after it
+    const last = Math.min(tickAt(now), (pendingFrom ?? Infinity) - 1);
     if (utc !== undefined) {
       if (utc > now) throw new AppError('NOT_FOUND', 'that programme has not aired yet');
       if (utc < now - this.o.catchupDays * 86400) {
         throw new AppError('NOT_FOUND', `catch-up keeps ${this.o.catchupDays} days`);
       }
       const span = catchupSpan(runs, tickAt(utc));
-      return renderPlaylist({ runs, slate, ...span, to: Math.min(span.to, tickAt(now)), vod: true });
+      return renderPlaylist({ runs, slate, ...span, to: Math.min(span.to, last), vod: true });
     }
-    const tick = tickAt(now);
     const key = `${id}|${rung}`;
     const hit = this.rendered.get(key);
-    if (hit?.tick === tick) return hit.text;
-    const text = renderPlaylist({ runs, slate, from: tick - LIVE_WINDOW + 1, to: tick, vod: false });
-    this.rendered.set(key, { tick, text });
+    if (hit?.tick === last) return hit.text;
+    const text = renderPlaylist({ runs, slate, from: last - LIVE_WINDOW + 1, to: last, vod: false });
+    this.rendered.set(key, { tick: last, text });
     return text;
+  }
+
+  /**
+   * A live tick of a lesson on the air: its 1-second segments joined into one (see live-timeline). Only
+   * lessons scheduled live are served, and only ticks that are settled (listed in a playlist).
+   */
+  async liveSegment(lessonId: string, rung: ChannelRung, tick: number): Promise<Buffer> {
+    const key = `${lessonId}|${rung}|${tick}`;
+    let p = this.liveTicks.get(key);
+    if (!p) {
+      p = this.joinLiveTick(lessonId, rung, tick);
+      this.liveTicks.set(key, p);
+      if (this.liveTicks.size > LIVE_TICKS_KEPT) this.liveTicks.delete(this.liveTicks.keys().next().value!);
+      p.catch(() => this.liveTicks.delete(key));
+    }
+    return p;
+  }
+
+  private async joinLiveTick(lessonId: string, rung: ChannelRung, tick: number): Promise<Buffer> {
+    const slots = (await Promise.all((await this.channels()).map((c) => this.liveSlots(c.id)))).flat();
+    if (!slots.some((s) => s.lessonId === lessonId)) {
+      throw new AppError('NOT_FOUND', `${lessonId} is not a live lesson on any channel`);
+    }
+    const now = this.now();
+    const got = await this.live.list(lessonId, rung);
+    if (!got || tickStartSec(tick) > now || !tickSettled(got.list, tick, now)) {
+      throw new AppError('NOT_FOUND', `tick ${tick} of ${lessonId} is not on the air`);
+    }
+    const { from, to } = tickParts(got.list, tick);
+    if (from === to) throw new AppError('NOT_FOUND', `tick ${tick} of ${lessonId} has no live picture`);
+    const parts = got.list.segments.slice(from, to).map((s) => new URL(s.uri, got.base).href);
+    return Buffer.concat(await Promise.all(parts.map((u) => this.live.segment(u))));
   }
 
   /**
@@ -198,9 +246,72 @@ export class ChannelService {
 
   /** What is on air now (the 10-foot UI's "now playing"). */
   async onAir(id: string): Promise<{ lessonId: string } | undefined> {
-    const runs = await this.runsOf(id, CHANNEL_RUNGS[0].name);
+    const { runs } = await this.timeline(id, CHANNEL_RUNGS[0].name, this.now());
     const r = runAt(runs, tickAt(this.now()));
     return r ? { lessonId: r.lessonId } : undefined;
+  }
+
+  /** Every run of the channel up to now: recorded lessons, and live slots as they stand. */
+  private async timeline(id: string, rung: ChannelRung, now: number) {
+    const [recorded, live] = await Promise.all([this.runsOf(id, rung), this.liveRunsOf(id, rung, now)]);
+    const runs = [...recorded, ...live.runs].sort((a, b) => a.start - b.start);
+    return { runs, ...(live.pendingFrom !== undefined ? { pendingFrom: live.pendingFrom } : {}) };
+  }
+
+  /** The channel's live slots: lessons taught live with their api lesson linked. */
+  private async liveSlots(id: string): Promise<LiveSlot[]> {
+    const entries = await this.curriculum.programme(id);
+    const tickOf = (sec: number) => Math.ceil((sec - tickStartSec(0)) / TICK_SEC);
+    return entries.flatMap((e, i) => {
+      if (e.recording !== 'live' || !e.vodLessonId) return [];
+      const next = entries.slice(i + 1).find((x) => entrySec(x, 'start') >= entrySec(e, 'end'));
+      const cap = Math.min(
+        next ? tickOf(entrySec(next, 'start')) : Infinity,
+        tickOf(entrySec(e, 'end') + LIVE_OVERRUN_SEC),
+      );
+      return [{ lessonId: e.vodLessonId, startTick: tickOf(entrySec(e, 'start')), capTick: cap }];
+    });
+  }
+
+  private async factsSec(lessonId: string) {
+    const f = await this.live.facts(lessonId);
+    return {
+      ...(f.startedAtMs !== undefined ? { startedAtSec: f.startedAtMs / 1000 } : {}),
+      ...(f.endedAtMs !== undefined ? { endedAtSec: f.endedAtMs / 1000 } : {}),
+    };
+  }
+
+  /** Live slots that have begun; one that is over for good (its cap passed, all settled) is kept. */
+  private async liveRunsOf(id: string, rung: ChannelRung, now: number) {
+    const slots = (await this.liveSlots(id)).filter((s) => tickStartSec(s.startTick) <= now);
+    const urls = {
+      live: (lessonId: string) => (k: number) =>
+        `${this.o.publicUrl}/live/${encodeURIComponent(lessonId)}/${rung}/${k}.ts`,
+      soon: (i: number) => `${this.o.publicUrl}/slate/live/${rung}/${slateFile(i)}`,
+    };
+    const parts = await Promise.all(
+      slots.map(async (slot) => {
+        const key = `${id}|${rung}|${slot.lessonId}|${slot.startTick}`;
+        const kept = this.finishedLive.get(key);
+        if (kept) return { runs: kept };
+        const facts = await this.factsSec(slot.lessonId);
+        const list = facts.startedAtSec !== undefined ? await this.live.list(slot.lessonId, rung) : undefined;
+        const out = liveRuns(slot, facts, list?.list, now, {
+          live: urls.live(slot.lessonId),
+          soon: urls.soon,
+        });
+        // past its cap every tick the slot can hold is settled: nothing about it changes any more
+        if (now >= tickStartSec(slot.capTick) + SETTLE_WAIT_SEC && out.pendingFrom === undefined) {
+          this.finishedLive.set(key, out.runs);
+        }
+        return out;
+      }),
+    );
+    const pending = parts.flatMap((p) => (p.pendingFrom !== undefined ? [p.pendingFrom] : []));
+    return {
+      runs: parts.flatMap((p) => p.runs),
+      ...(pending.length > 0 ? { pendingFrom: Math.min(...pending) } : {}),
+    };
   }
 
   private slate(rung: ChannelRung): Segment[] {
@@ -221,14 +332,15 @@ export class ChannelService {
     return p;
   }
 
-  /** Lessons with a ready recording become runs; the others (not recorded, live) show the slate. */
+  /** Lessons with a ready recording become runs; the others (not recorded yet) show the slate. */
   private async loadRuns(id: string, rung: ChannelRung): Promise<Run[]> {
     const height = CHANNEL_RUNGS.find((r) => r.name === rung)!.height;
-    const entries = (await this.curriculum.programme(id)).filter(
-      (e) => e.vodLessonId && e.recording !== 'live',
-    );
+    const entries = (await this.curriculum.programme(id)).filter((e) => e.vodLessonId);
     const items = await Promise.all(
       entries.map(async (e) => {
+        // a live slot holds its place (the lesson before is cut there); its runs come from liveRunsOf
+        if (e.recording === 'live')
+          return { startSec: entrySec(e, 'start'), lessonId: e.lessonId, segments: [] };
         const m = await this.media.lessonMedia(e.vodLessonId!);
         // The tallest rendition not above the channel's rung, else the smallest there is.
         const r = m?.renditions.find((x) => x.height <= height) ?? m?.renditions.at(-1);

@@ -9,12 +9,17 @@ export const TICK_SEC = 6;
 export const EPOCH_SEC = Date.parse('2026-01-01T00:00:00+08:00') / 1000;
 /** The slate is a loop of this many 6-second segments with continuous timestamps. */
 export const SLATE_TICKS = 20;
-/** Live playlists show this many segments (30 s), enough for a player to start 3 target durations back. */
-export const LIVE_WINDOW = 5;
+/**
+ * Live playlists show this many segments (60 s): a player starts 3 target durations back, and one that
+ * fell behind (a live lesson's encoder that lagged, then caught up) still finds the next tick it needs.
+ */
+export const LIVE_WINDOW = 10;
 
 export interface Segment {
   url: string;
   durationSec: number;
+  /** A new timeline begins at this segment inside its run (a live lesson's restart or slate). */
+  discontinuity?: boolean;
 }
 
 /** A lesson on air: ticks [start, end), its segments from the first. */
@@ -23,6 +28,8 @@ export interface Run {
   end: number;
   lessonId: string;
   segments: Segment[];
+  /** Offsets (from start, ascending) of the segments marked `discontinuity`; none in a recorded lesson. */
+  marks?: readonly number[];
 }
 
 export const tickAt = (epochSec: number): number => Math.floor((epochSec - EPOCH_SEC) / TICK_SEC);
@@ -60,15 +67,29 @@ export function runAt(runs: readonly Run[], k: number): Run | undefined {
   return undefined;
 }
 
-/** Whether tick k starts a new timeline: a lesson's first segment, the slate looping, or the slate after a lesson. */
+/**
+ * Whether tick k starts a new timeline: a lesson's first segment, one marked inside its run, the slate
+ * looping, or the slate after a lesson.
+ */
 export function isDiscontinuity(runs: readonly Run[], k: number): boolean {
   const r = runAt(runs, k);
-  if (r) return k === r.start;
+  if (r) return k === r.start || r.segments[k - r.start]?.discontinuity === true;
   return k % SLATE_TICKS === 0 || runAt(runs, k - 1) !== undefined;
 }
 
 const multiplesIn = (a: number, b: number): number =>
   b <= a ? 0 : Math.ceil(b / SLATE_TICKS) - Math.ceil(a / SLATE_TICKS);
+
+/** Discontinuities marked inside run r before tick k (its first segment is counted as the run's start). */
+function marksIn(r: Run, k: number): number {
+  return r.marks?.filter((i) => i > 0 && i < k - r.start).length ?? 0;
+}
+
+/** A run of segments some of which start a new timeline (a live lesson). */
+export function markedRun(start: number, lessonId: string, segments: Segment[]): Run {
+  const marks = segments.flatMap((s, i) => (s.discontinuity ? [i] : []));
+  return { start, end: start + segments.length, lessonId, segments, marks };
+}
 
 /** How many discontinuity tags fall on ticks in [0, k0): the playlist's EXT-X-DISCONTINUITY-SEQUENCE. */
 export function discontinuitiesBefore(runs: readonly Run[], k0: number): number {
@@ -77,6 +98,7 @@ export function discontinuitiesBefore(runs: readonly Run[], k0: number): number 
     const r = runs[i]!;
     if (r.start >= k0) break;
     count += 1; // the lesson's first segment
+    count += marksIn(r, Math.min(r.end, k0));
     count -= multiplesIn(r.start, Math.min(r.end, k0));
     const next = runs[i + 1];
     const slateAfter = r.end < k0 && next?.start !== r.end && r.end % SLATE_TICKS !== 0;

@@ -71,6 +71,11 @@ function programme(tv: XmlNode, p: GuideListing, channel: string): void {
   el.ele('category', { lang: 'en' }).txt('Education');
   el.ele('category', { lang: 'zh' }).txt('教育');
   if (p.subjectName) el.ele('category', { lang: 'zh' }).txt(xmlText(p.subjectName));
+  if (p.taughtLive) {
+    // XMLTV has no "live" element: a category says it, as broadcasters' guides do
+    el.ele('category', { lang: 'en' }).txt('Live');
+    el.ele('category', { lang: 'zh' }).txt('直播');
+  }
   if (p.order !== undefined) {
     // xmltv_ns counts from zero: season.episode.part, here no season and no parts.
     el.ele('episode-num', { system: 'xmltv_ns' }).txt(`.${p.order - 1}.`);

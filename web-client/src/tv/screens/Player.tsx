@@ -139,6 +139,9 @@ function InfoBar({
   );
 }
 
+/** A lesson taught live is counted (and asked about) as its api lesson, as on the web; others by plan id. */
+const viewedLessonId = (p: GuideProgramme) => (p.taughtLive && p.vodLessonId ? p.vodLessonId : p.lessonId);
+
 /**
  * Full-screen playback of a channel (Up/Down zap through the lineup), a catch-up programme or an
  * on-demand lesson (Left/Right seek). OK shows the info bar, which hides itself again.
@@ -161,9 +164,9 @@ export function PlayerScreen({ playback }: { playback: Playback }) {
   const url = sourceOf(playback, channel);
   const lessonId =
     playback.kind === 'live'
-      ? now?.lessonId
+      ? now && viewedLessonId(now)
       : playback.kind === 'catchup'
-        ? playback.programme.lessonId
+        ? viewedLessonId(playback.programme)
         : playback.lesson.id;
   const qa = qaUrl(lessonId);
   const dims =
