@@ -7,7 +7,9 @@
 // figure players can compute without a burned clock (it misses what happens before ffmpeg's muxer starts).
 // The playlists and segments come through the api's own /media static plugin, played by the live page's own
 // player code; then the bridge's ffmpeg is killed a few times and restart_recovery_s is the time until the
-// viewer shows a frame made after the kill.
+// viewer shows a frame made after the kill. tv_live_latency_s: the same lesson on its grade's TV channel
+// (the gateway's own ChannelService and routes cutting 6-second ticks from the bridge's TV list), played by
+// the 10-foot UI's player, read the same way.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -178,8 +178,9 @@ export class ChannelService {
       if (utc < now - this.o.catchupDays * 86400) {
         throw new AppError('NOT_FOUND', `catch-up keeps ${this.o.catchupDays} days`);
       }
-      const span = catchupSpan(runs, tickAt(utc));
-      return renderPlaylist({ runs, slate, ...span, to: Math.min(span.to, last), vod: true });
+      const played = await this.withReplays(id, rung, runs);
+      const span = catchupSpan(played, tickAt(utc));
+      return renderPlaylist({ runs: played, slate, ...span, to: Math.min(span.to, last), vod: true });
     }
     const key = `${id}|${rung}`;
     const hit = this.rendered.get(key);
@@ -256,6 +257,30 @@ export class ChannelService {
     const [recorded, live] = await Promise.all([this.runsOf(id, rung), this.liveRunsOf(id, rung, now)]);
     const runs = [...recorded, ...live.runs].sort((a, b) => a.start - b.start);
     return { runs, ...(live.pendingFrom !== undefined ? { pendingFrom: live.pendingFrom } : {}) };
+  }
+
+  /**
+   * For catch-up: a live slot whose replay is ready plays the replay (the whole lesson from its go-live,
+   * from the slot's start) instead of the ticks the channel carried live.
+   */
+  private async withReplays(id: string, rung: ChannelRung, runs: Run[]): Promise<Run[]> {
+    const height = CHANNEL_RUNGS.find((r) => r.name === rung)!.height;
+    let out = runs;
+    for (const slot of await this.liveSlots(id)) {
+      if (tickStartSec(slot.startTick) > this.now()) continue;
+      const m = await this.media.lessonMedia(slot.lessonId);
+      const r = m?.renditions.find((x) => x.height <= height) ?? m?.renditions.at(-1);
+      if (!r) continue;
+      // the slot's own runs ("starting soon", live ticks) carry its api lesson id
+      const inSlot = (x: Run) =>
+        x.lessonId === slot.lessonId && x.start >= slot.startTick && x.start < slot.capTick;
+      const end = Math.min(slot.startTick + r.segments.length, slot.capTick);
+      out = [
+        ...out.filter((x) => !inSlot(x)),
+        { start: slot.startTick, end, lessonId: slot.lessonId, segments: r.segments },
+      ];
+    }
+    return out === runs ? runs : out.sort((a, b) => a.start - b.start);
   }
 
   /** The channel's live slots: lessons taught live with their api lesson linked. */

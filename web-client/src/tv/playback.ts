@@ -15,6 +15,9 @@ export function attach(
 ): () => void {
   if (Hls.isSupported()) {
     const hls = new Hls({
+      // A channel lists a tick only once it is whole (the gateway never lists one still being cut), so
+      // two 6-second ticks from the live edge are margin enough: 6 s nearer the teacher than hls.js's three.
+      liveSyncDurationCount: 2,
       maxBufferLength: 30,
       maxBufferSize: 30 * 1000 * 1000,
       backBufferLength: 30,
