@@ -126,7 +126,7 @@ test('the schedule puts the live lesson in its slot and the recorded one after i
   assert.doesNotMatch(programmes[1]!, /直播/);
 });
 
-test('live on the grade’s channel: ffmpeg decodes slate → live → the next programme; hls.js plays the live part; two gateways agree', async () => {
+test('live on the grade’s channel: ffmpeg decodes slate → live → the next programme; hls.js plays the live part; two gateways agree', async (t) => {
   const api = stack.api;
   const soon = await playlist(stack.base);
   assert.match(soon, /\/slate\/live\/720p\//, 'the slot began: “starting soon”');
@@ -174,6 +174,7 @@ test('live on the grade’s channel: ffmpeg decodes slate → live → the next 
 
   // the 10-foot UI (hls.js) tunes to the channel: it plays the live part, and counts its viewer under the
   // api lesson, as the web does
+  let tvAudience = 0;
   const browser = await launchChromium();
   try {
     const tv = await browser.newPage({ viewport: { width: 1280, height: 720 } });
@@ -211,6 +212,7 @@ test('live on the grade’s channel: ffmpeg decodes slate → live → the next 
       20_000,
     );
     assert.ok(audience.tv >= 1, JSON.stringify(audience));
+    tvAudience = audience.tv;
   } finally {
     await browser.dispose();
   }
@@ -263,6 +265,11 @@ test('live on the grade’s channel: ffmpeg decodes slate → live → the next 
   const corrupt = [...stderr.matchAll(/corrupt input packet/g)].length;
   const boundaries = order.length - 1 + opened.filter((u) => u.endsWith('slate_00.ts')).length;
   assert.ok(corrupt <= boundaries, `${corrupt} corrupt-packet flags for ${boundaries} discontinuities`);
+  t.diagnostic(
+    `ffmpeg ${times.at(-1)} s decoded: ${order.join(' → ')}, ${kinds.filter((k) => k === 'live').length} live ticks, ` +
+      `0 decode errors, ${corrupt} TS continuity flags at ${boundaries} discontinuities; ` +
+      `${same}/6 playlist pairs from two gateways identical; TV audience ${tvAudience}`,
+  );
 
   await media.stop();
   await teacher.ok('room.end', {});

@@ -134,6 +134,11 @@ export function GuideScreen({ channelId }: { channelId: string | undefined }) {
                         <span className="guide-subject">
                           {t(`tv.subjects.${p.subject}`, { defaultValue: p.subject })}
                         </span>
+                        {p.taughtLive && (
+                          <span className="tv-badge is-taught-live" data-testid="taught-live">
+                            {t('tv.guide.taughtLive')}
+                          </span>
+                        )}
                         <span className={`tv-badge is-${state}`} data-state={state}>
                           {t(`tv.guide.${state}`)}
                         </span>
