@@ -174,7 +174,7 @@ test('live on the grade’s channel: ffmpeg decodes slate → live → the next 
 
   // the 10-foot UI (hls.js) tunes to the channel: it plays the live part, and counts its viewer under the
   // api lesson, as the web does
-  let tvAudience = 0;
+  let tvAudience: number | undefined;
   const browser = await launchChromium();
   try {
     const tv = await browser.newPage({ viewport: { width: 1280, height: 720 } });
