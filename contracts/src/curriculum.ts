@@ -7,6 +7,11 @@ import { GradeId, Stage } from './grades.js';
  */
 export const BEIJING_OFFSET = '+08:00';
 
+/** The instant a slot starts (or ends) on a school date, as ISO 8601 with the Beijing offset. */
+export function slotInstant(date: string, clock: string): string {
+  return `${date}T${clock}:00${BEIJING_OFFSET}`;
+}
+
 export const IsoDate = z.iso.date();
 export type IsoDate = z.infer<typeof IsoDate>;
 export const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');
@@ -234,9 +239,18 @@ export function scheduleChangedChannel(prefix = 'sky'): string {
   return `${prefix}:curriculum:schedule-changed`;
 }
 
+/** The most api lessons one schedule query may name (a teacher's page asks for its newest 100). */
+export const MAX_VOD_LESSON_IDS = 100;
+
 export const ScheduleQuery = z.strictObject({
   grade: GradeId.optional(),
   teacherId: PlanId.optional(),
+  /** Entries linked to these api lessons, comma-separated: a teacher's page finds its own lessons' slots. */
+  vodLessonIds: z
+    .string()
+    .transform((s) => s.split(','))
+    .pipe(z.array(z.string().trim().min(1).max(64)).min(1).max(MAX_VOD_LESSON_IDS))
+    .optional(),
   from: IsoDate.optional(),
   to: IsoDate.optional(),
 });

@@ -228,6 +228,60 @@ test('a CSV with bad rows: every bad row reported with line and column, nothing 
   assert.equal(stored.lessons.find((l) => l.id === lines[3]!.split(',')[0])?.grade, 'p1', 'nothing imported');
 });
 
+test('a teacher’s page finds the slots of its api lessons: vodLessonIds selects the linked entries', async () => {
+  const csv = (await inject({ url: '/plan/lessons.csv' })).body.replace(/^\ufeff/, '');
+  const lines = csv.split('\r\n');
+  const header = lines[0]!.split(',');
+  const [idCol, vodCol] = [header.indexOf('id'), header.indexOf('vod_lesson_id')];
+  assert.ok(idCol >= 0 && vodCol >= 0, header.join());
+  // three live lessons and one recorded one, linked to api lessons (24-hex ids, as the api's are)
+  const live = plan.lessons.filter((l) => l.recording === 'live').slice(0, 3);
+  const ready = plan.lessons.find((l) => l.recording === 'ready')!;
+  const vod = new Map([...live, ready].map((l, i) => [l.id, `65a0c0ffee0000000000000${i}`]));
+  const linked = lines.map((line, n) => {
+    const cells = line.split(',');
+    const id = vod.get(cells[idCol] ?? '');
+    if (n === 0 || !id) return line;
+    cells[vodCol] = id;
+    return cells.join(',');
+  });
+  const put = await inject({
+    method: 'PUT',
+    url: '/plan/lessons.csv',
+    headers: { ...admin, 'content-type': 'text/csv' },
+    payload: linked.join('\r\n'),
+  });
+  assert.equal(put.statusCode, 200, put.body);
+  assert.equal((await inject({ method: 'POST', url: '/schedule/build', headers: admin })).statusCode, 200);
+
+  const ids = [...vod.values()];
+  const found = await schedule(`vodLessonIds=${[...ids, '65a0c0ffee00000000000099'].join(',')}`);
+  assert.deepEqual(found.map((e) => e.lessonId).sort(), [...vod.keys()].sort());
+  for (const e of found) assert.equal(e.vodLessonId, vod.get(e.lessonId));
+  assert.deepEqual(
+    found
+      .filter((e) => e.recording === 'live')
+      .map((e) => e.lessonId)
+      .sort(),
+    live.map((l) => l.id).sort(),
+  );
+  // with dates: only the slots in range
+  const first = found[0]!;
+  const day = await schedule(`vodLessonIds=${ids.join(',')}&from=${first.date}&to=${first.date}`);
+  assert.ok(day.length >= 1 && day.every((e) => e.date === first.date && vod.has(e.lessonId)));
+
+  // bounded and validated: 400 naming the field
+  for (const bad of ['', 'a,,b', 'x'.repeat(65), Array.from({ length: 101 }, (_, i) => `id${i}`).join(',')]) {
+    const res = await inject({ url: `/schedule?vodLessonIds=${bad}` });
+    assert.equal(res.statusCode, 400, `${bad.slice(0, 20)}: ${res.body}`);
+    const paths = res.json<Problem>().errors?.map((e) => e.path) ?? [];
+    assert.ok(
+      paths.some((p) => p.startsWith('querystring.vodLessonIds')),
+      `${bad.slice(0, 20)}: ${paths.join()}`,
+    );
+  }
+});
+
 test('the issue’s example caps (5/6/7 a day) cannot hold 3,100 lessons: a diagnosis, and the schedule stays', async () => {
   const version = (await inject({ url: '/schedule/summary' })).json<ScheduleSummary>().version;
   const tight: Plan = {

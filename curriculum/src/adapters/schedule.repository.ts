@@ -48,10 +48,11 @@ const entrySchema = new Schema<EntryDoc>(
   },
   { versionKey: false },
 );
-// The reads: a grade's or a teacher's days, a channel's programme, all for the current version.
+// The reads: a grade's or a teacher's days, a channel's programme, api lessons' slots, all for the current version.
 entrySchema.index({ build: 1, grade: 1, date: 1, start: 1 });
 entrySchema.index({ build: 1, channels: 1, date: 1, start: 1 });
 entrySchema.index({ build: 1, teacherId: 1, date: 1 });
+entrySchema.index({ build: 1, vodLessonId: 1, date: 1 });
 const metaSchema = new Schema<MetaDoc>({
   _id: String,
   version: Number,
@@ -87,6 +88,8 @@ export interface EntryFilter {
   grade?: GradeId | undefined;
   teacherId?: string | undefined;
   channelId?: string | undefined;
+  /** Entries linked to any of these api lessons. */
+  vodLessonIds?: readonly string[] | undefined;
   from?: string | undefined;
   to?: string | undefined;
 }
@@ -127,6 +130,7 @@ export class ScheduleRepository {
     if (f.grade) q['grade'] = f.grade;
     if (f.teacherId) q['teacherId'] = f.teacherId;
     if (f.channelId) q['channels'] = f.channelId;
+    if (f.vodLessonIds) q['vodLessonId'] = { $in: f.vodLessonIds };
     if (f.from || f.to) q['date'] = { ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lte: f.to } : {}) };
     const docs = await this.entries
       .find(q, { _id: 0, build: 0, version: 0 })

@@ -16,7 +16,7 @@ export async function scheduleRoutes(app: FastifyInstance, { schedule }: { sched
       config: { access: 'public' },
       schema: {
         tags: ['schedule'],
-        summary: "A grade's or a teacher's lessons between two dates",
+        summary: "A grade's, a teacher's or some api lessons' slots between two dates",
         querystring: ScheduleQuery,
       },
     },

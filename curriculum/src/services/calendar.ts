@@ -1,4 +1,4 @@
-import { BEIJING_OFFSET, stageOf, type GradeId, type PlanLesson, type TermCalendar } from '@sky/contracts';
+import { stageOf, type GradeId, type PlanLesson, type TermCalendar } from '@sky/contracts';
 
 /** Whole days since 1970-01-01 for an ISO date: calendar arithmetic without time zones. */
 export function dayNumber(date: string): number {
@@ -41,11 +41,6 @@ export function minutesOf(clock: string): number {
 export function clockOf(minutes: number): string {
   const m = ((minutes % 1440) + 1440) % 1440;
   return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-}
-
-/** The instant a slot starts, in Beijing time (ISO 8601 with offset). */
-export function slotInstant(date: string, clock: string): string {
-  return `${date}T${clock}:00${BEIJING_OFFSET}`;
 }
 
 export function slotsOf(term: TermCalendar, grade: GradeId): string[] {

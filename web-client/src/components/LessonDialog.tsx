@@ -1,15 +1,13 @@
-import { Channel, type ScheduleDiff, type ScheduleEntry } from '@sky/contracts';
+import type { ScheduleDiff, ScheduleEntry } from '@sky/contracts';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/client';
-import { CURRICULUM, moveLesson, type TermInfo } from '../api/curriculum';
-import { useApi } from '../api/useApi';
+import { moveLesson, type TermInfo } from '../api/curriculum';
 import { ErrorNote } from './Bits';
+import { useChannels } from './channels';
 import { DiagnosisList, MovedList } from './ScheduleNotes';
 import { RecordingBadge, subjectName } from './WeekGrid';
 import { addMinutes, formatDay, joinList, minutesBetween, schoolDaysBetween, stageRules } from './week';
-
-const ChannelList = Channel.array();
 
 type Outcome = { kind: 'moved'; diff: ScheduleDiff } | { kind: 'failed'; error: ApiError } | null;
 
@@ -36,11 +34,7 @@ export function LessonDialog({
   const [busy, setBusy] = useState(false);
   const rules = stageRules(info.term, entry.grade);
   const days = schoolDaysBetween(info.term, info.term.startDate, info.term.endDate);
-  const channels = useApi(`${CURRICULUM}/channels`, ChannelList);
-  const channelName = (id: string) => {
-    const c = channels.data?.find((x) => x.id === id);
-    return c ? `${lang.startsWith('zh') ? c.zh : c.en} (${c.number})` : id;
-  };
+  const channelName = useChannels().name;
   // Once moved, the lesson is where the diff says.
   const now =
     outcome?.kind === 'moved'

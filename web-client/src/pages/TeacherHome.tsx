@@ -7,6 +7,7 @@ import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
 import { LessonCard } from '../components/LessonCard';
+import { ScheduledLive } from '../components/ScheduledLive';
 import { UploadPanel } from '../components/UploadPanel';
 import { useLessonProgress } from '../api/useLessonProgress';
 import { GradeOptions } from '../components/Options';
@@ -85,6 +86,7 @@ export function TeacherHome({ user }: { user: PublicUser }) {
           </Link>
           {lessons.data && <span className="muted">{t('teacher.count', { count: mine.length })}</span>}
         </div>
+        {mine.length > 0 && <ScheduledLive lessons={mine} />}
         {lessons.loading && !lessons.data && <Loading />}
         {lessons.error && <ErrorNote error={lessons.error} onRetry={reload} />}
         {lessons.data && mine.length === 0 && <p className="empty">{t('teacher.empty')}</p>}
