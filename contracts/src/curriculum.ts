@@ -7,6 +7,12 @@ import { GradeId, Stage } from './grades.js';
  */
 export const BEIJING_OFFSET = '+08:00';
 
+/** Today's date in Beijing (YYYY-MM-DD), wherever the code runs. */
+export function beijingToday(now = Date.now()): string {
+  const hours = Number(BEIJING_OFFSET.slice(0, 3));
+  return new Date(now + hours * 3_600_000).toISOString().slice(0, 10);
+}
+
 /** The instant a slot starts (or ends) on a school date, as ISO 8601 with the Beijing offset. */
 export function slotInstant(date: string, clock: string): string {
   return `${date}T${clock}:00${BEIJING_OFFSET}`;
@@ -251,6 +257,7 @@ export const ScheduleQuery = z.strictObject({
     .transform((s) => s.split(','))
     .pipe(z.array(z.string().trim().min(1).max(64)).min(1).max(MAX_VOD_LESSON_IDS))
     .optional(),
+  recording: RecordingStatus.optional(),
   from: IsoDate.optional(),
   to: IsoDate.optional(),
 });

@@ -1,4 +1,11 @@
-import type { GradeId, MovedLesson, ScheduleDiff, ScheduleEntry, ScheduleScore } from '@sky/contracts';
+import type {
+  GradeId,
+  MovedLesson,
+  RecordingStatus,
+  ScheduleDiff,
+  ScheduleEntry,
+  ScheduleScore,
+} from '@sky/contracts';
 import { randomUUID } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 
@@ -90,6 +97,7 @@ export interface EntryFilter {
   channelId?: string | undefined;
   /** Entries linked to any of these api lessons. */
   vodLessonIds?: readonly string[] | undefined;
+  recording?: RecordingStatus | undefined;
   from?: string | undefined;
   to?: string | undefined;
 }
@@ -131,6 +139,7 @@ export class ScheduleRepository {
     if (f.teacherId) q['teacherId'] = f.teacherId;
     if (f.channelId) q['channels'] = f.channelId;
     if (f.vodLessonIds) q['vodLessonId'] = { $in: f.vodLessonIds };
+    if (f.recording) q['recording'] = f.recording;
     if (f.from || f.to) q['date'] = { ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lte: f.to } : {}) };
     const docs = await this.entries
       .find(q, { _id: 0, build: 0, version: 0 })

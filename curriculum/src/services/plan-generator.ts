@@ -1,4 +1,5 @@
 import {
+  beijingToday,
   GRADE_IDS,
   Plan,
   STAGES,
@@ -329,10 +330,6 @@ export function generatePlan(opts: GeneratePlanOptions = {}): Plan {
     lessons: withStatus,
   };
   return Plan.parse(plan);
-}
-
-function beijingToday(): string {
-  return new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
 }
 
 function termOf(startDate: string): Plan['term'] {

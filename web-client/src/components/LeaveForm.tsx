@@ -1,4 +1,4 @@
-import { GRADE_IDS, type ScheduleDiff, type Teacher } from '@sky/contracts';
+import { beijingToday, GRADE_IDS, type ScheduleDiff, type Teacher } from '@sky/contracts';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/client';
@@ -6,7 +6,7 @@ import { markUnavailable, type TermInfo } from '../api/curriculum';
 import { ErrorNote } from './Bits';
 import { DiagnosisList, MovedList } from './ScheduleNotes';
 import { subjectName } from './WeekGrid';
-import { beijingToday, defaultWeek, joinList, schoolDaysBetween, weekDays } from './week';
+import { defaultWeek, joinList, schoolDaysBetween, weekDays } from './week';
 
 type Outcome = { kind: 'moved'; diff: ScheduleDiff } | { kind: 'failed'; error: ApiError } | null;
 

@@ -1,4 +1,4 @@
-import type { Lesson, ScheduleEntry } from '@sky/contracts';
+import { beijingToday, type Lesson, type ScheduleEntry } from '@sky/contracts';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { withQuery } from '../api/client';
@@ -8,7 +8,7 @@ import { useNow } from '../tv/useNow';
 import { ErrorNote } from './Bits';
 import { useChannels } from './channels';
 import { liveSlotPhase, slotTimes, type LiveSlotPhase } from './live-slot';
-import { addDays, beijingToday, formatDay } from './week';
+import { addDays, dayNumber, formatDay, joinList } from './week';
 
 /** Today and the next six days: far enough to prepare the week's live lessons, near enough to stay short. */
 const DAYS_AHEAD = 6;
@@ -31,6 +31,7 @@ export function ScheduledLive({ lessons }: { lessons: readonly Lesson[] }) {
     ids
       ? withQuery(`${CURRICULUM}/schedule`, {
           vodLessonIds: ids,
+          recording: 'live',
           from: today,
           to: addDays(today, DAYS_AHEAD),
         })
@@ -38,9 +39,7 @@ export function ScheduledLive({ lessons }: { lessons: readonly Lesson[] }) {
     EntryList,
   );
   const channels = useChannels();
-  const slots = (entries.data ?? []).filter(
-    (e) => e.recording === 'live' && e.vodLessonId && byId.has(e.vodLessonId),
-  );
+  const slots = (entries.data ?? []).filter((e) => e.vodLessonId && byId.has(e.vodLessonId));
   if (entries.error) return <ErrorNote error={entries.error} onRetry={entries.reload} />;
   if (slots.length === 0) return null;
 
@@ -59,6 +58,7 @@ export function ScheduledLive({ lessons }: { lessons: readonly Lesson[] }) {
           const lesson = byId.get(e.vodLessonId!)!;
           const phase = liveSlotPhase(e, lesson, now);
           const tv = e.channels.filter((c) => channels.get(c)?.kind === 'tv');
+          const days = dayNumber(e.date) - dayNumber(today);
           return (
             <li
               key={`${e.lessonId}|${e.date}|${e.start}`}
@@ -76,12 +76,24 @@ export function ScheduledLive({ lessons }: { lessons: readonly Lesson[] }) {
               <div className="live-slot-what">
                 <strong>{e.title}</strong>
                 <span className="small muted">
-                  {t(`grades.${e.grade}`)} ·{' '}
-                  {(tv.length > 0 ? tv : e.channels).map(channels.name).join(' · ')}
+                  {tv.length > 0
+                    ? t('teacher.live.channel', { name: joinList(tv.map(channels.name), lang) })
+                    : t(`grades.${e.grade}`)}
                 </span>
               </div>
               <div className="live-slot-action">
-                <SlotAction phase={phase} entry={e} lesson={lesson} now={now} day={dayName(e.date)} />
+                <SlotAction
+                  phase={phase}
+                  entry={e}
+                  lesson={lesson}
+                  now={now}
+                  // today's and tomorrow's say when; later ones count the days
+                  startsAt={
+                    days <= 1
+                      ? t('teacher.live.startsAt', { day: dayName(e.date), time: e.start })
+                      : t('teacher.live.inDays', { count: days })
+                  }
+                />
               </div>
             </li>
           );
@@ -96,13 +108,13 @@ function SlotAction({
   entry,
   lesson,
   now,
-  day,
+  startsAt,
 }: {
   phase: LiveSlotPhase;
   entry: ScheduleEntry;
   lesson: Lesson;
   now: number;
-  day: string;
+  startsAt: string;
 }) {
   const { t } = useTranslation();
   const studio = `/teacher/live/${encodeURIComponent(lesson.id)}`;
@@ -111,7 +123,7 @@ function SlotAction({
     case 'upcoming':
       return (
         <span className="live-slot-state" data-testid="live-slot-starts">
-          {t('teacher.live.startsAt', { day, time: entry.start })}
+          {startsAt}
           {minutesLeft * 60_000 <= COUNTDOWN_MS && (
             <small className="muted"> {t('teacher.live.startsIn', { count: minutesLeft })}</small>
           )}

@@ -1,4 +1,4 @@
-import type { GradeId, ScheduleEntry } from '@sky/contracts';
+import { beijingToday, type GradeId, type ScheduleEntry } from '@sky/contracts';
 import { useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { withQuery, type ApiError } from '../api/client';
@@ -7,7 +7,6 @@ import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from './Bits';
 import {
   addDays,
-  beijingToday,
   defaultWeek,
   firstWeek,
   formatDay,

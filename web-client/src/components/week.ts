@@ -1,4 +1,4 @@
-import { BEIJING_OFFSET, stageOf, type GradeId, type TermCalendar } from '@sky/contracts';
+import { stageOf, type GradeId, type TermCalendar } from '@sky/contracts';
 
 /*
  * Calendar arithmetic on ISO dates (YYYY-MM-DD) without time zones: the timetable's dates and times are
@@ -28,12 +28,6 @@ export function isoWeekday(date: string): number {
 /** Monday of the week containing `date`. */
 export function weekStart(date: string): string {
   return addDays(date, 1 - isoWeekday(date));
-}
-
-/** Today's date in Beijing. */
-export function beijingToday(now = Date.now()): string {
-  const hours = Number(BEIJING_OFFSET.slice(0, 3));
-  return new Date(now + hours * 3_600_000).toISOString().slice(0, 10);
 }
 
 export function isSchoolDay(term: TermCalendar, date: string): boolean {
