@@ -7,21 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Role, ScheduleEntry } from '@sky/contracts';
-import { createTokenIssuer } from '@sky/contracts/tokens';
-import { launchChromium, useInfra, type TestInfra } from '@sky/devkit';
-import { Redis } from 'ioredis';
-import mongoose, { type Connection } from 'mongoose';
+import { launchChromium } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
-import { pino } from 'pino';
-import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
-import { createApp as createCurriculum } from '../curriculum/src/app.js';
+import { PASSWORD, type TestApi } from '../api/test/helpers.js';
 import { dateOf, dayNumber, isoWeekday, weekStart } from '../curriculum/src/services/calendar.js';
 import { generatePlan } from '../curriculum/src/services/plan-generator.js';
+import { startCurriculumStack, type CurriculumStack } from './curriculum-stack.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-results', 'curriculum');
-// The secret startTestApi gives the api: the curriculum service checks the api's tokens with it.
-const SECRET = 'test-secret-that-is-at-least-32-characters';
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
@@ -35,10 +29,8 @@ const week = Array.from({ length: 7 }, (_, i) => dateOf(dayNumber(monday) + i)).
   (d) => isoWeekday(d) <= 5 || d === today,
 );
 
-let infra: TestInfra;
-let mongo: Connection;
-let redis: Redis;
-let curriculum: Awaited<ReturnType<typeof createCurriculum>>;
+let stack: CurriculumStack;
+let curriculum: CurriculumStack['curriculum'];
 let api: TestApi;
 let base: string;
 let browser: Browser & { dispose(): Promise<void> };
@@ -49,37 +41,16 @@ let admin: Page;
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   tmp = mkdtempSync(join(tmpdir(), 'sky-curriculum-ui-'));
-  infra = await useInfra();
-  mongo = await mongoose.createConnection(infra.mongoUri).asPromise();
-  redis = new Redis(infra.redisUrl);
-  const tokens = createTokenIssuer(SECRET, 600);
-  curriculum = await createCurriculum({
-    logger: pino({ level: 'silent' }),
-    mongo,
-    redis,
-    redisPrefix: infra.prefix,
-    verify: (t) => tokens.verify(t),
-    version: 'test',
-  });
-  const curriculumUrl = await curriculum.http.listen({ host: '127.0.0.1', port: 0 });
+  stack = await startCurriculumStack();
+  ({ curriculum, api, base } = stack);
   // Planned, not built: the admin builds it from the page.
   await curriculum.schedule.replacePlan(plan, 'test');
-
-  api = await startTestApi({ WEB_DIST_DIR: join(ROOT, 'web-client', 'dist'), CURRICULUM_URL: curriculumUrl });
-  await api.app.http.listen({ host: '127.0.0.1', port: 0 });
-  const addr = api.app.http.server.address();
-  base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.dispose();
-  await api?.close();
-  await curriculum?.close();
-  redis?.disconnect();
-  await mongo?.dropDatabase();
-  await mongo?.close();
-  await infra?.close();
+  await stack?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -9,31 +9,22 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { beijingToday, slotInstant, type Lesson, type Plan } from '@sky/contracts';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
-import { createTokenIssuer } from '@sky/contracts/tokens';
-import { launchChromium, useInfra, type TestInfra } from '@sky/devkit';
-import { Redis } from 'ioredis';
-import mongoose, { type Connection } from 'mongoose';
+import { launchChromium } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
-import { pino } from 'pino';
-import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
-import { createApp as createCurriculum } from '../curriculum/src/app.js';
+import { PASSWORD, type TestApi } from '../api/test/helpers.js';
+import { startCurriculumStack, type CurriculumStack } from './curriculum-stack.js';
 import { actorOf } from './fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-results', 'teacher-live');
-// The secret startTestApi gives the api: the curriculum service checks the api's tokens with it.
-const SECRET = 'test-secret-that-is-at-least-32-characters';
 const DESKTOP = { width: 1280, height: 720 };
 const PHONE = { width: 390, height: 844 };
 const today = beijingToday();
 /** A Beijing wall-clock time today, as the instant the browser's clock is set to. */
 const at = (clock: string) => Date.parse(slotInstant(today, clock));
 
-let infra: TestInfra;
-let mongo: Connection;
-let redis: Redis;
+let stack: CurriculumStack;
 let queues: JobQueues;
-let curriculum: Awaited<ReturnType<typeof createCurriculum>>;
 let api: TestApi;
 let base: string;
 let browser: Browser & { dispose(): Promise<void> };
@@ -100,23 +91,8 @@ function planOf(vod: Record<keyof typeof lessons, string>): Plan {
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  infra = await useInfra();
-  mongo = await mongoose.createConnection(infra.mongoUri).asPromise();
-  redis = new Redis(infra.redisUrl);
-  const tokens = createTokenIssuer(SECRET, 600);
-  curriculum = await createCurriculum({
-    logger: pino({ level: 'silent' }),
-    mongo,
-    redis,
-    redisPrefix: infra.prefix,
-    verify: (t) => tokens.verify(t),
-    version: 'test',
-  });
-  const curriculumUrl = await curriculum.http.listen({ host: '127.0.0.1', port: 0 });
-  api = await startTestApi({ WEB_DIST_DIR: join(ROOT, 'web-client', 'dist'), CURRICULUM_URL: curriculumUrl });
-  await api.app.http.listen({ host: '127.0.0.1', port: 0 });
-  const addr = api.app.http.server.address();
-  base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  stack = await startCurriculumStack();
+  ({ api, base } = stack);
 
   const teacher = await actorOf(api, 'teacher');
   for (const [key, title] of [
@@ -126,7 +102,7 @@ before(async () => {
     ['later', '一元一次方程（傍晚直播）'],
   ] as const)
     lessons[key] = await api.app.services.lessons.create(teacher, { title, grade: 'j1', subject: '数学' });
-  await curriculum.schedule.replacePlan(
+  await stack.curriculum.schedule.replacePlan(
     planOf({
       morning: lessons.morning.id,
       soon: lessons.soon.id,
@@ -135,7 +111,7 @@ before(async () => {
     }),
     'test',
   );
-  await curriculum.schedule.build('test');
+  await stack.curriculum.schedule.build('test');
 
   // The morning lesson was taught live and ended with a recording: its replay is being made (no
   // transcoder runs here, so it stays that way).
@@ -166,12 +142,7 @@ before(async () => {
 after(async () => {
   await browser?.dispose();
   await queues?.close();
-  await api?.close();
-  await curriculum?.close();
-  redis?.disconnect();
-  await mongo?.dropDatabase();
-  await mongo?.close();
-  await infra?.close();
+  await stack?.close();
 });
 
 /** The teacher's home at `clock` Beijing time today, signed in through the login page, in `lang`. */
