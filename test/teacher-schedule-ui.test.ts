@@ -145,6 +145,15 @@ after(async () => {
   await stack?.close();
 });
 
+/** Signs the test teacher in through the login page, which then opens their home. */
+async function signIn(page: Page): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.getByTestId('login-username').fill(`teacher.${api.prefix}`);
+  await page.getByTestId('login-password').fill(PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+}
+
 /** The teacher's home at `clock` Beijing time today, signed in through the login page, in `lang`. */
 async function homeAt(
   clock: string,
@@ -156,11 +165,7 @@ async function homeAt(
   const page = await ctx.newPage();
   page.on('pageerror', (e) => console.log(`pageerror ${e.message}`));
   await page.clock.setFixedTime(at(clock));
-  await page.goto(`${base}/login`);
-  await page.getByTestId('login-username').fill(`teacher.${api.prefix}`);
-  await page.getByTestId('login-password').fill(PASSWORD);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+  await signIn(page);
   // rows with their grade's TV channel: the channel list has arrived too
   await page.getByTestId('live-slot').first().getByText(/\(7\)/).waitFor();
   return page;
@@ -252,4 +257,22 @@ test('hours before the slot there is no button; half an hour after it, a slot no
   assert.match(late[1]!.text, /未开播/);
   await evening.screenshot({ path: join(SHOTS, 'teacher-home-evening.390.zh-CN.png') });
   await evening.context().close();
+});
+
+test('when the timetable cannot be read, the home says so quietly and the lessons stay', async () => {
+  const ctx = await browser.newContext({ viewport: DESKTOP });
+  const page = await ctx.newPage();
+  await page.route('**/api/curriculum/schedule?*', (route) => route.abort());
+  await signIn(page);
+  const note = page.getByTestId('scheduled-live-down');
+  await note.waitFor();
+  assert.match(await note.innerText(), /暂时读不到课表/);
+  assert.equal(await page.getByTestId('live-slot').count(), 0);
+  assert.equal(
+    await page.getByTestId('go-live-link').count(),
+    3,
+    'the draft lessons keep their own go-live links',
+  );
+  await page.screenshot({ path: join(SHOTS, 'teacher-home-no-timetable.1280.zh-CN.png') });
+  await ctx.close();
 });

@@ -5,7 +5,6 @@ import { withQuery } from '../api/client';
 import { CURRICULUM, EntryList } from '../api/curriculum';
 import { useApi } from '../api/useApi';
 import { useNow } from '../tv/useNow';
-import { ErrorNote } from './Bits';
 import { useChannels } from './channels';
 import { liveSlotPhase, slotTimes, type LiveSlotPhase } from './live-slot';
 import { addDays, dayNumber, formatDay, joinList } from './week';
@@ -40,7 +39,16 @@ export function ScheduledLive({ lessons }: { lessons: readonly Lesson[] }) {
   );
   const channels = useChannels();
   const slots = (entries.data ?? []).filter((e) => e.vodLessonId && byId.has(e.vodLessonId));
-  if (entries.error) return <ErrorNote error={entries.error} onRetry={entries.reload} />;
+  // The lessons below still work without the timetable: say what is missing, quietly, with a retry.
+  if (entries.error)
+    return (
+      <p className="notice live-slots-down" role="status" data-testid="scheduled-live-down">
+        <span>{t('teacher.live.unavailable')}</span>
+        <button type="button" className="btn btn-small" onClick={entries.reload}>
+          {t('errors.retry')}
+        </button>
+      </p>
+    );
   if (slots.length === 0) return null;
 
   const dayName = (date: string) =>
