@@ -1,7 +1,7 @@
 import {
   AppError,
-  BEIJING_OFFSET,
   GRADE_NAMES,
+  slotInstant,
   stageOf,
   type Channel,
   type GuideProgramme,
@@ -40,7 +40,7 @@ export interface ChannelServiceOptions {
 
 /** Epoch seconds of a schedule entry's start or end (Beijing time). */
 export const entrySec = (e: ScheduleEntry, which: 'start' | 'end') =>
-  Date.parse(`${e.date}T${e[which]}:00${BEIJING_OFFSET}`) / 1000;
+  Date.parse(slotInstant(e.date, e[which])) / 1000;
 
 /** A live lesson may overrun its slot into a free channel by this much (it never delays the next programme). */
 const LIVE_OVERRUN_SEC = 1800;
