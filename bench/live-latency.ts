@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { freePort, launchChromium, reserveRtcPorts } from '@sky/devkit';
 import { build } from 'esbuild';
 import Fastify from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { registerStatic } from '../api/src/http/static.js';
 import * as mediasoup from 'mediasoup';
 import { LiveBridge } from '../sfu/src/services/live-bridge.js';
@@ -158,6 +159,8 @@ async function main() {
     apiLiveSource(base),
     { publicUrl: base, catchupDays: 7 },
   );
+  server.setValidatorCompiler(validatorCompiler);
+  server.setSerializerCompiler(serializerCompiler);
   await server.register(channelRoutes, { channels, artwork });
   await server.listen({ host: '127.0.0.1', port });
   // the live page's own player (hls-player: hls.js with the live settings and its start-over rules)
