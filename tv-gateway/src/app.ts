@@ -98,8 +98,9 @@ export async function createApp(deps: TvGatewayDeps) {
   // Like a broadcast, the lineup is public unless the operator asks for device tokens.
   if (config.REQUIRE_DEVICE_TOKEN) {
     http.addHook('onRequest', async (req) => {
-      const path = req.url.split('?')[0] ?? '';
-      if (!/^\/(channels|guide|catchup|api\/channels|api\/guide|api\/lessons)/.test(path)) return;
+      // the route that matched, not the raw path: the router decodes %63hannels.m3u into /channels.m3u
+      const route = req.routeOptions.url ?? '';
+      if (!/^\/(channels|guide|catchup|api\/channels|api\/guide|api\/lessons)/.test(route)) return;
       const q = new URLSearchParams(req.url.split('?')[1] ?? '');
       const header = req.headers.authorization;
       const token = q.get('token') ?? (header?.startsWith('Bearer ') ? header.slice(7) : undefined);

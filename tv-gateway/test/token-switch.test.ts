@@ -63,6 +63,17 @@ test('without a device token the lineup is refused; a paired box’s token opens
     assert.equal(res.statusCode, 401, `${url} without a token`);
   }
   assert.equal((await app.http.inject({ url: '/channels.m3u?token=stb_guessed' })).statusCode, 401);
+  // the same routes spelled otherwise: percent-encoded, doubled or dotted segments
+  for (const url of [
+    '/%63hannels.m3u',
+    '/%67uide.xml',
+    '/channels/tv%2Dp1.m3u8',
+    '/api/%63hannels',
+    '//channels.m3u',
+  ]) {
+    const res = await app.http.inject({ url });
+    assert.ok(res.statusCode === 401 || res.statusCode === 404, `${url} without a token: ${res.statusCode}`);
+  }
 
   const code = (
     await app.http.inject({ method: 'POST', url: '/device/code', payload: {} })
