@@ -17,6 +17,14 @@ export const MEDIA_FAILURES = [
 export const MediaFailure = z.enum(MEDIA_FAILURES);
 export type MediaFailure = z.infer<typeof MediaFailure>;
 
+/** Words to search for: no control characters (a NUL is no word, and no database takes it in a pattern). */
+export const SearchText = z
+  .string()
+  .trim()
+  .min(1)
+  .max(50)
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+
 export const ObjectIdString = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
 
 export const CreateLessonBody = z.strictObject({
@@ -91,7 +99,13 @@ export const LiveInfo = z.object({
 export type LiveInfo = z.infer<typeof LiveInfo>;
 
 /** GET /api/public/lessons/:id/live: whether a lesson is live, for anyone (the TV gateway's channels). */
-export const LiveState = LiveInfo.pick({ lessonId: true, state: true, startedAt: true, endedAt: true, hls: true });
+export const LiveState = LiveInfo.pick({
+  lessonId: true,
+  state: true,
+  startedAt: true,
+  endedAt: true,
+  hls: true,
+});
 export type LiveState = z.infer<typeof LiveState>;
 
 export const LessonList = z.object({ items: z.array(Lesson), total: z.number().int() });
@@ -136,7 +150,7 @@ export const LessonListQuery = z.strictObject({
   unit: z.string().trim().min(1).max(80).optional(),
   status: LessonStatus.optional(),
   /** Words in the title. */
-  q: z.string().trim().min(1).max(50).optional(),
+  q: SearchText.optional(),
   /** Only the caller's own lessons (teachers). */
   mine: z
     .enum(['true', 'false'])

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { AppError, type AccessClaims, type LoginBody, type TokenPair } from '@sky/contracts';
+import { AppError, ObjectIdString, type AccessClaims, type LoginBody, type TokenPair } from '@sky/contracts';
 import type { Passwords } from '../adapters/password.js';
 import type { SessionRepository } from '../adapters/sessions.repository.js';
 import type { TokenIssuer } from '../adapters/tokens.js';
@@ -45,8 +45,12 @@ export class AuthService {
     if (id) await this.sessions.take(id);
   }
 
+  /** Every api user is a document: a token naming anything else was not issued by this api for a user. */
   verifyAccess(token: string): AccessClaims {
-    return this.tokens.verify(token);
+    const claims = this.tokens.verify(token);
+    if (!ObjectIdString.safeParse(claims.sub).success)
+      throw new AppError('UNAUTHENTICATED', 'this token does not name a user; sign in again');
+    return claims;
   }
 
   private async issue(user: UserDoc & { id: string }): Promise<TokenPair> {
