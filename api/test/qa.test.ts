@@ -10,6 +10,7 @@ import type {
   InboxPage,
   Lesson,
   Pairing,
+  PairingClaim,
   QaAuditList,
   QaClientEvents,
   QaEventName,
@@ -909,5 +910,63 @@ describe('inbox, FAQ and pairing', () => {
     assert.equal(noLesson.statusCode, 404);
     await sleep(2200);
     assert.equal((await claim('s3', pairing.code)).statusCode, 404, 'expired');
+  });
+
+  test('the TV reports its playback to its code: the phone holding it reads it, and the code lives while the TV reports', async () => {
+    const lessonId = await newLesson();
+    const pairing = (
+      await c.apps[0]!.http.inject({
+        method: 'POST',
+        url: '/api/qa/pairing',
+        headers: as('family'),
+        payload: { lessonId },
+      })
+    ).json<Pairing>();
+    const report = (who: Person, payload: object) =>
+      c.apps[1]!.http.inject({
+        method: 'PUT',
+        url: `/api/qa/pairing/${pairing.code}/playback`,
+        headers: as(who),
+        payload,
+      });
+    const read = (who: Person) =>
+      c.apps[0]!.http.inject({ method: 'GET', url: `/api/qa/pairing/${pairing.code}`, headers: as(who) });
+    assert.equal((await read('s1')).statusCode, 403, 'claim first');
+    const claimed = await c.apps[0]!.http.inject({
+      method: 'POST',
+      url: '/api/qa/pairing/claim',
+      headers: as('s1'),
+      payload: { code: pairing.code },
+    });
+    assert.deepEqual(claimed.json(), { lessonId }, 'no playback before the TV reports');
+
+    assert.equal((await report('family', { position: 42.5, playing: true })).statusCode, 204);
+    assert.equal((await report('s2', { position: 1, playing: true })).statusCode, 403, 'only its TV');
+    assert.equal((await report('family', { playing: true })).statusCode, 400, 'a moment is needed');
+    assert.equal(
+      (await report('family', { position: 1, liveOffset: 1, playing: true })).statusCode,
+      400,
+      'one moment, not both',
+    );
+    await sleep(300);
+    const got = await read('s1');
+    assert.equal(got.statusCode, 200, got.body);
+    const { playback } = got.json<PairingClaim>();
+    assert.equal(playback?.position, 42.5);
+    assert.equal(playback?.playing, true);
+    assert.ok(playback && playback.ageSec >= 0.25 && playback.ageSec < 2, `ageSec ${playback?.ageSec}`);
+    assert.equal((await read('s2')).statusCode, 409, 'another phone reads nothing');
+
+    // the TTL is 2 s here: reports every second keep the code, its holder and the playback for 3 s
+    for (let i = 0; i < 3; i++) {
+      await sleep(1000);
+      assert.equal((await report('family', { liveOffset: 100 + i, playing: false })).statusCode, 204);
+    }
+    const later = await read('s1');
+    assert.equal(later.statusCode, 200, later.body);
+    assert.equal(later.json<PairingClaim>().playback?.liveOffset, 102);
+    await sleep(2200);
+    assert.equal((await read('s1')).statusCode, 404, 'expired once the TV stopped reporting');
+    assert.equal((await report('family', { position: 1, playing: true })).statusCode, 404);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AskRequest, cleanText, QuestionText } from './qa.js';
+import { AskRequest, cleanText, PAIRING_PLAYBACK_STALE_SEC, playbackMoment, QuestionText } from './qa.js';
 
 test('question text: NFC, controls and direction overrides out, spaces and blank lines collapsed', () => {
   assert.equal(cleanText('  cafe\u0301 '), 'café');
@@ -29,4 +29,17 @@ test('an ask gives a replay position or a live offset, not both; unknown keys ar
     both.error?.issues.map((i) => i.path),
     [['liveOffset']],
   );
+});
+
+test('the moment on the TV: its last report moved on while it plays, held while paused, none when stale', () => {
+  assert.deepEqual(playbackMoment(undefined), {});
+  assert.deepEqual(playbackMoment({ position: 40, playing: true, ageSec: 2 }, 0.5), { position: 42.5 });
+  assert.deepEqual(playbackMoment({ liveOffset: 600, playing: true, ageSec: 1 }), { liveOffset: 601 });
+  assert.deepEqual(playbackMoment({ position: 40, playing: false, ageSec: 500 }, 9), { position: 40 });
+  assert.deepEqual(
+    playbackMoment({ position: 40, playing: true, ageSec: PAIRING_PLAYBACK_STALE_SEC + 1 }),
+    {},
+  );
+  assert.deepEqual(playbackMoment({ position: 40, playing: true, ageSec: 0 }, -5), { position: 40 });
+  assert.deepEqual(playbackMoment({ position: 86_399, playing: true, ageSec: 30 }), { position: 86_400 });
 });

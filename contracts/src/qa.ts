@@ -31,7 +31,9 @@ import { ObjectIdString } from './lessons.js';
  *  - GET  /api/qa/inbox?sort=new|top&cursor=&limit=          unanswered questions (teachers, admins; InboxPage)
  *  - POST /api/qa/questions/:id/answer {text}                answer in place; the room sees it live (Question)
  *  - POST /api/qa/pairing {lessonId}                         TV second-screen code (families, students; Pairing)
- *  - POST /api/qa/pairing/claim {code}                       → {lessonId} (PairingClaim)
+ *  - POST /api/qa/pairing/claim {code}                       → {lessonId, playback?} (PairingClaim)
+ *  - GET  /api/qa/pairing/:code                              the same, again, for the phone holding it
+ *  - PUT  /api/qa/pairing/:code/playback                     the TV's playback (its maker; 204)
  * Errors are application/problem+json like every api route.
  */
 
@@ -341,8 +343,10 @@ export const QuestionParams = z.strictObject({ id: ObjectIdString });
 export const AnswerBody = z.strictObject({ text: AnswerText });
 
 /**
- * TV second screen. The TV (signed in as the family or the student) asks POST /api/qa/pairing
- * {lessonId} for a 6-digit code, valid 10 minutes, and shows it. A phone signed in with its own
+ * TV second screen. The TV asks POST /api/qa/pairing {lessonId} as its household (the family or
+ * student account that paired the box: a set-top box asks the tv-gateway, which asks the api on its
+ * behalf) for a 6-digit code, valid 10 minutes (longer while the TV reports its playback), and shows
+ * it. A phone signed in with its own
  * account sends the code to POST /api/qa/pairing/claim and gets the lessonId back; it then joins
  * `/qa` as itself (its own name, votes and rate limits; the code carries no identity and grants no
  * rights). The first phone to claim a code keeps it (the same phone may claim again after a reload);
@@ -362,8 +366,55 @@ export const PairingClaimBody = z.strictObject({
     .trim()
     .regex(/^\d{6}$/, 'six digits'),
 });
-export const PairingClaim = z.object({ lessonId: z.string() });
+export const PairingCodeParams = z.strictObject({ code: PairingClaimBody.shape.code });
+
+/**
+ * PUT /api/qa/pairing/:code/playback (the TV that made the code, through the tv-gateway): where the
+ * lesson on screen is — `liveOffset` on a channel airing it, `position` on demand or in catch-up —
+ * and whether it plays. Each report keeps the code valid for another `ttlSec` (a code stays good while
+ * the TV shows it) → 204.
+ */
+export const PairingPlaybackBody = z
+  .strictObject({ position: Seconds.optional(), liveOffset: Seconds.optional(), playing: z.boolean() })
+  .refine((r) => (r.position === undefined) !== (r.liveOffset === undefined), {
+    path: ['position'],
+    message: 'give position (on demand) or liveOffset (on air), one of them',
+  });
+export type PairingPlaybackBody = z.infer<typeof PairingPlaybackBody>;
+/** The TV's last report, `ageSec` old when the api answered (the api's clock, so the phone's may be off). */
+export const PairingPlayback = z.object({
+  position: z.number().optional(),
+  liveOffset: z.number().optional(),
+  playing: z.boolean(),
+  ageSec: z.number().min(0),
+});
+export type PairingPlayback = z.infer<typeof PairingPlayback>;
+/**
+ * The claim's answer, and GET /api/qa/pairing/:code for the phone holding the code: the lesson and,
+ * once the TV has reported, where its playback was.
+ */
+export const PairingClaim = z.object({ lessonId: z.string(), playback: PairingPlayback.optional() });
 export type PairingClaim = z.infer<typeof PairingClaim>;
+
+/** A playing TV keeps going for a report this old at most; past it, the phone sends no moment. */
+export const PAIRING_PLAYBACK_STALE_SEC = 60;
+
+/**
+ * The moment of the lesson on the TV now, for a question asked from the phone: the TV's last report
+ * moved on by the seconds since (`elapsedSec` more since the phone heard it), while it plays.
+ */
+export function playbackMoment(
+  p: PairingPlayback | undefined,
+  elapsedSec = 0,
+): { position?: number; liveOffset?: number } {
+  if (!p) return {};
+  const age = p.ageSec + Math.max(0, elapsedSec);
+  if (p.playing && age > PAIRING_PLAYBACK_STALE_SEC) return {};
+  const moved = p.playing ? age : 0;
+  if (p.liveOffset !== undefined) return { liveOffset: Math.min(86_400, p.liveOffset + moved) };
+  if (p.position !== undefined) return { position: Math.min(86_400, p.position + moved) };
+  return {};
+}
 
 /** GET /api/lessons/:id/qa/audit (the lesson's teacher, admins): moderation, newest first. */
 export const QaAuditEntry = z.object({

@@ -61,9 +61,14 @@ export interface QaRedis {
   hit(name: string, windowSec: number): Promise<number>;
   /** Saves a pairing code unless it is in use. */
   savePairing(code: string, value: string, ttlSec: number): Promise<boolean>;
-  readPairing(code: string): Promise<string | null>;
   /** The first phone to claim a code keeps it: answers the user who holds it now (`userId` if nobody did). */
   claimPairing(code: string, userId: string, ttlSec: number): Promise<string | null>;
+  /** The code's value, the phone holding it and the TV's last playback report, each null when absent. */
+  pairingState(
+    code: string,
+  ): Promise<{ value: string | null; holder: string | null; playback: string | null }>;
+  /** Saves the TV's playback and keeps the code (and its holder) for `ttlSec` more; false when it has expired. */
+  savePairingPlayback(code: string, playback: string, ttlSec: number): Promise<boolean>;
 }
 
 // KEYS: seq counter, log (sorted set by seq), question state hash (r:<id> revision, s:<id> seq).
@@ -111,6 +116,13 @@ const HIT = `
 local n = redis.call('incr', KEYS[1])
 if n == 1 then redis.call('expire', KEYS[1], ARGV[1]) end
 return n`;
+
+// KEYS: the code, its holder, its playback. A code that has expired stays expired.
+const SAVE_PLAYBACK = `
+if redis.call('expire', KEYS[1], ARGV[2]) == 0 then return 0 end
+redis.call('expire', KEYS[2], ARGV[2])
+redis.call('set', KEYS[3], ARGV[1], 'EX', ARGV[2])
+return 1`;
 
 /**
  * A room's log serves reconnects, so it keeps the last 1000 events for two days; its sequence counter
@@ -222,8 +234,17 @@ export async function createQaRedis(url: string, opts: QaRedisOptions) {
     async savePairing(code, value, ttlSec) {
       return (await cmd.set(`${p}pairing:${code}`, value, 'EX', ttlSec, 'NX')) === 'OK';
     },
-    async readPairing(code) {
-      return cmd.get(`${p}pairing:${code}`);
+    async pairingState(code) {
+      const [value = null, holder = null, playback = null] = await cmd.mget(
+        `${p}pairing:${code}`,
+        `${p}pairing:${code}:by`,
+        `${p}pairing:${code}:playback`,
+      );
+      return { value, holder, playback };
+    },
+    async savePairingPlayback(code, playback, ttlSec) {
+      const keys = [`${p}pairing:${code}`, `${p}pairing:${code}:by`, `${p}pairing:${code}:playback`];
+      return (await cmd.eval(SAVE_PLAYBACK, 3, ...keys, playback, ttlSec)) === 1;
     },
     async claimPairing(code, userId, ttlSec) {
       const key = `${p}pairing:${code}:by`;

@@ -5,6 +5,8 @@ import {
   LessonParams,
   PairingBody,
   PairingClaimBody,
+  PairingCodeParams,
+  PairingPlaybackBody,
   QuestionListQuery,
   QuestionParams,
 } from '@sky/contracts';
@@ -60,6 +62,22 @@ export function qaRoutes(
       '/api/qa/pairing/claim',
       { config: { access: 'authenticated' }, schema: { body: PairingClaimBody } },
       (req) => qa.claimPairing(actorOf(req), req.body.code),
+    );
+    app.get(
+      '/api/qa/pairing/:code',
+      { config: { access: 'authenticated' }, schema: { params: PairingCodeParams } },
+      (req) => qa.pairing(actorOf(req), req.params.code),
+    );
+    app.put(
+      '/api/qa/pairing/:code/playback',
+      {
+        config: { access: ['family', 'student'] },
+        schema: { params: PairingCodeParams, body: PairingPlaybackBody },
+      },
+      async (req, reply) => {
+        await qa.reportPlayback(actorOf(req), req.params.code, req.body);
+        return reply.code(204).send();
+      },
     );
   };
 }

@@ -11,6 +11,7 @@ import {
   type MuteReply,
   type Pairing,
   type PairingClaim,
+  type PairingPlaybackBody,
   type QaAuditList,
   type QaRequest,
   type QaStats,
@@ -47,6 +48,13 @@ const PAIRING_PER_10_MIN = 10;
 const CLAIMS_PER_10_MIN = 10;
 
 const PairingValue = z.object({ lessonId: z.string(), by: z.string() });
+/** The TV's report as kept: what it said, and when the api heard it (epoch ms, the api's clock). */
+const StoredPlayback = z.object({
+  position: z.number().optional(),
+  liveOffset: z.number().optional(),
+  playing: z.boolean(),
+  at: z.number(),
+});
 
 interface LessonMeta {
   teacherId: string;
@@ -367,16 +375,42 @@ export class QaService {
     if ((await this.redis.hit(`claim:${actor.sub}`, 600)) > CLAIMS_PER_10_MIN) {
       throw new AppError('RATE_LIMITED', 'too many codes tried; wait a few minutes');
     }
-    const raw = await this.redis.readPairing(code);
-    const value = raw === null ? undefined : PairingValue.safeParse(JSON.parse(raw));
-    if (!value?.success) throw new AppError('NOT_FOUND', 'no such code, or it has expired');
+    const state = await this.redis.pairingState(code);
+    const value = pairingValue(state.value);
     // a code on a TV screen is seen by whoever is in the room: the first phone keeps it (the same phone may
     // claim again, after a reload), any other is refused
     const holder = await this.redis.claimPairing(code, actor.sub, this.opts.pairingTtlSec);
-    if (holder !== actor.sub) {
-      throw new AppError('CONFLICT', 'this code has been used by another phone; ask the TV for a new one');
+    if (holder !== actor.sub) throw takenByAnother();
+    return this.claimed(value.lessonId, state.playback);
+  }
+
+  /** The phone holding a code asks again: the lesson and where the TV's playback is now. */
+  async pairing(actor: AccessClaims, code: string): Promise<PairingClaim> {
+    const state = await this.redis.pairingState(code);
+    const value = pairingValue(state.value);
+    if (state.holder !== actor.sub) {
+      if (state.holder !== null) throw takenByAnother();
+      throw new AppError('FORBIDDEN', 'claim the code first (POST /api/qa/pairing/claim)');
     }
-    return { lessonId: value.data.lessonId };
+    return this.claimed(value.lessonId, state.playback);
+  }
+
+  /** The TV that made a code says where its playback is; the code stays valid while it does. */
+  async reportPlayback(actor: AccessClaims, code: string, body: PairingPlaybackBody): Promise<void> {
+    const value = pairingValue((await this.redis.pairingState(code)).value);
+    if (value.by !== actor.sub)
+      throw new AppError('FORBIDDEN', 'only the TV that made this code reports to it');
+    const stored = JSON.stringify({ ...body, at: this.now().getTime() });
+    if (!(await this.redis.savePairingPlayback(code, stored, this.opts.pairingTtlSec))) {
+      throw new AppError('NOT_FOUND', 'no such code, or it has expired');
+    }
+  }
+
+  private claimed(lessonId: string, rawPlayback: string | null): PairingClaim {
+    const parsed = rawPlayback === null ? undefined : StoredPlayback.safeParse(JSON.parse(rawPlayback));
+    if (!parsed?.success) return { lessonId };
+    const { at, ...playback } = parsed.data;
+    return { lessonId, playback: { ...playback, ageSec: Math.max(0, (this.now().getTime() - at) / 1000) } };
   }
 
   private async list(
@@ -503,6 +537,16 @@ export class QaService {
 /** Staff of a room: the lesson's own teacher and admins. */
 function viewerOf(actor: AccessClaims, lesson: LessonMeta): Viewer {
   return { userId: actor.sub, staff: actor.role === 'admin' || lesson.teacherId === actor.sub };
+}
+
+function pairingValue(raw: string | null): z.infer<typeof PairingValue> {
+  const value = raw === null ? undefined : PairingValue.safeParse(JSON.parse(raw));
+  if (!value?.success) throw new AppError('NOT_FOUND', 'no such code, or it has expired');
+  return value.data;
+}
+
+function takenByAnother(): AppError {
+  return new AppError('CONFLICT', 'this code has been used by another phone; ask the TV for a new one');
 }
 
 function forbidden(): AppError {
