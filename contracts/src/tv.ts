@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GradeId } from './grades.js';
-import { Lesson, LessonList } from './lessons.js';
+import { Lesson, LessonList, ObjectIdString } from './lessons.js';
+import { Pairing } from './qa.js';
 
 /**
  * Set-top boxes: device pairing in the style of OAuth 2.0 device authorization (RFC 8628), the
@@ -62,6 +63,8 @@ export const Device = z.object({
   id: z.string(),
   name: z.string(),
   householdId: z.string(),
+  /** The household's account kind (who approved the box); unset on boxes paired before it was kept. */
+  householdRole: z.enum(['family', 'student']).optional(),
   grades: z.array(GradeId),
   pairedAt: z.string(),
   lastSeenAt: z.string().optional(),
@@ -130,3 +133,24 @@ export const TvLesson = Lesson.pick({
 export type TvLesson = z.infer<typeof TvLesson>;
 export const TvLessonList = LessonList.extend({ items: z.array(TvLesson) });
 export type TvLessonList = z.infer<typeof TvLessonList>;
+
+/**
+ * POST /device/qa/pairing (a paired box, with its device token): a Q&A code for the lesson on screen,
+ * which the gateway asks of the api as the box's household. An on-demand lesson is named by its api id;
+ * a channel's programme by the channel, the programme's lesson and its start (as in the guide), and
+ * the gateway finds the recording it airs. Then PUT /device/qa/pairing/:code/playback
+ * (PairingPlaybackBody) reports where the lesson is on screen.
+ */
+export const TvQaPairingBody = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('vod'), lessonId: ObjectIdString }),
+  z.strictObject({
+    kind: z.literal('programme'),
+    channelId: z.string().min(1).max(64),
+    lessonId: z.string().min(1).max(64),
+    start: z.iso.datetime({ offset: true }),
+  }),
+]);
+export type TvQaPairingBody = z.infer<typeof TvQaPairingBody>;
+/** The api's code, and the web page a phone opens for it (the QR's text). */
+export const TvQaPairing = Pairing.extend({ url: z.string() });
+export type TvQaPairing = z.infer<typeof TvQaPairing>;

@@ -1,5 +1,6 @@
 import { scheduleChangedChannel, type AccessClaims, type HealthReport } from '@sky/contracts';
 import { registerProblemHandlers } from '@sky/contracts/http';
+import { createTokenIssuer } from '@sky/contracts/tokens';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
@@ -8,16 +9,19 @@ import { apiLiveSource, type LiveSource } from './adapters/live.client.js';
 import { curriculumClient, type CurriculumSource } from './adapters/curriculum.client.js';
 import { redisDeviceStore } from './adapters/device.store.js';
 import { ffmpegRenderer } from './adapters/ffmpeg.js';
+import { apiQaClient } from './adapters/qa.client.js';
 import type { TvGatewayConfig } from './config.js';
 import { beaconRoutes } from './http/beacon.routes.js';
 import { channelRoutes } from './http/channel.routes.js';
 import { deviceRoutes } from './http/device.routes.js';
 import { lineupRoutes } from './http/lineup.routes.js';
+import { qaRoutes } from './http/qa.routes.js';
 import { uiRoutes } from './http/ui.routes.js';
 import { vodRoutes } from './http/vod.routes.js';
 import { Artwork } from './services/artwork.js';
 import { ChannelService } from './services/channels.service.js';
 import { DeviceService } from './services/device.service.js';
+import { TvQaService } from './services/tv-qa.service.js';
 
 export interface TvGatewayDeps {
   config: TvGatewayConfig;
@@ -49,8 +53,10 @@ export async function createApp(deps: TvGatewayDeps) {
   const { config } = deps;
   const startedAt = Date.now();
   const publicUrl = config.PUBLIC_URL.replace(/\/$/, '');
+  const webUrl = (config.WEB_URL ?? config.API_URL).replace(/\/$/, '');
+  const curriculum = deps.curriculum ?? curriculumClient(config.CURRICULUM_URL);
   const channels = new ChannelService(
-    deps.curriculum ?? curriculumClient(config.CURRICULUM_URL),
+    curriculum,
     deps.media ?? apiMediaSource(config.API_URL, config.MEDIA_URL ?? config.API_URL),
     deps.live ?? apiLiveSource(config.API_URL),
     {
@@ -62,9 +68,17 @@ export async function createApp(deps: TvGatewayDeps) {
   );
   const artwork = new Artwork(ffmpegRenderer(config.FFMPEG_PATH), config.CACHE_DIR);
   const devices = new DeviceService(redisDeviceStore(deps.redis, `${config.REDIS_PREFIX}:tv`), {
-    verificationUri: `${(config.WEB_URL ?? config.API_URL).replace(/\/$/, '')}/pair`,
+    verificationUri: `${webUrl}/pair`,
     ...(deps.now ? { now: deps.now } : {}),
   });
+
+  // tokens of a box's household for its calls to the api: a minute is plenty for one request
+  const householdTokens = createTokenIssuer(config.JWT_SECRET, 60);
+  const qa = new TvQaService(
+    apiQaClient(config.API_URL.replace(/\/$/, ''), (claims) => householdTokens.sign(claims)),
+    curriculum,
+    { phonePageUrl: `${webUrl}/qa/tv` },
+  );
 
   const changes = scheduleChangedChannel(config.REDIS_PREFIX);
   await deps.subscriber.subscribe(changes);
@@ -115,6 +129,7 @@ export async function createApp(deps: TvGatewayDeps) {
     ...(deps.now ? { now: deps.now } : {}),
   });
   await http.register(deviceRoutes, { devices, verifyUser: deps.verifyUser });
+  await http.register(qaRoutes, { devices, qa });
   await http.register(vodRoutes, {
     apiUrl: config.API_URL.replace(/\/$/, ''),
     mediaUrl: (config.MEDIA_URL ?? config.API_URL).replace(/\/$/, ''),

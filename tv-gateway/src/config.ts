@@ -17,7 +17,7 @@ export const TvGatewayConfigSchema = z.object({
   PUBLIC_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS['tv-gateway']}`),
   /** Where boxes fetch lesson segments (/media/…): the api or a CDN in front of it. Defaults to API_URL. */
   MEDIA_URL: z.url().optional(),
-  /** Where a phone confirms a device code (the web client's /pair page). Defaults to API_URL. */
+  /** The web client (a phone confirms a device code on its /pair page, claims a Q&A code on /qa/tv). Defaults to API_URL. */
   WEB_URL: z.url().optional(),
   REDIS_URL: z.string().startsWith('redis'),
   REDIS_PREFIX: z.string().default('sky'),

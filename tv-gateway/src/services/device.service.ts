@@ -151,6 +151,8 @@ export class DeviceService {
         id: randomUUID(),
         name: name ?? found.code.name ?? DEFAULT_NAME,
         householdId,
+        // householdOf let only these two through; the gateway asks the api as this account (Q&A codes)
+        householdRole: actor.role === 'student' ? 'student' : 'family',
         grades: actor.grade === undefined ? [] : [actor.grade],
         pairedAt: this.isoNow(),
       };
