@@ -9,6 +9,7 @@ import { LoginPage } from './pages/LoginPage';
 import { PairPage } from './pages/PairPage';
 import { InboxPage } from './pages/InboxPage';
 import { StatusPage } from './pages/StatusPage';
+import { TvQaPage } from './qa/TvQaPage';
 
 // The lesson page brings hls.js (about half of the whole bundle): it loads when a lesson is opened,
 // so the login page and the homes do not wait for it.
@@ -42,6 +43,8 @@ export function App() {
             <Route path="/login" element={<LoginPage />} />
             <Route path="/status" element={<StatusPage />} />
             <Route path="/pair" element={<PairPage />} />
+            <Route path="/qa/tv" element={<TvQaPage />} />
+            <Route path="/qa/tv/:code" element={<TvQaPage />} />
             <Route
               path="/"
               element={

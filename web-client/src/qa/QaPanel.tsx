@@ -30,6 +30,7 @@ export function QaPanel({
   lessonId,
   position,
   liveOffset,
+  moment,
   onAnswersChange,
 }: {
   lessonId: string;
@@ -37,6 +38,8 @@ export function QaPanel({
   position?: () => number | undefined;
   /** During the live lesson: seconds since it began, sent instead (the replay starts at the same moment). */
   liveOffset?: () => number | undefined;
+  /** The moment to send when it must be asked for (a TV elsewhere): instead of the two above. */
+  moment?: () => Promise<{ position?: number; liveOffset?: number }>;
   /** Told whenever an answered question changes, so the page's FAQ can follow. */
   onAnswersChange?: (key: string) => void;
 }) {
@@ -60,7 +63,8 @@ export function QaPanel({
     e.preventDefault();
     if (!text.trim() || sending) return;
     setSending(true);
-    const ok = await room.ask(text, { anonymous, position: position?.(), liveOffset: liveOffset?.() });
+    const at = moment ? await moment() : { position: position?.(), liveOffset: liveOffset?.() };
+    const ok = await room.ask(text, { anonymous, ...at });
     setSending(false);
     if (ok) setText('');
   };

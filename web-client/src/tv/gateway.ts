@@ -7,7 +7,10 @@ import {
   Problem,
   TvChannel,
   TvLessonList,
+  TvQaPairing,
+  type PairingPlaybackBody,
   type TvLesson,
+  type TvQaPairingBody,
 } from '@sky/contracts';
 
 /**
@@ -87,7 +90,7 @@ let tokenRequired = false;
 
 async function send(
   path: string,
-  init: { method?: 'POST'; body?: unknown; token?: string },
+  init: { method?: 'POST' | 'PUT'; body?: unknown; token?: string },
 ): Promise<Response> {
   try {
     return await fetch(path, {
@@ -180,4 +183,25 @@ export async function fetchMe(token: string): Promise<Device | null> {
   if (res.status === 401) return null;
   if (!res.ok) throw await toError(res);
   return parse(res, Device);
+}
+
+/** A Q&A code for the lesson on screen, made for this box's household (paired boxes only). */
+export async function requestQaPairing(token: string, body: TvQaPairingBody): Promise<TvQaPairing> {
+  const res = await send('device/qa/pairing', { method: 'POST', body, token });
+  if (!res.ok) throw await toError(res);
+  return parse(res, TvQaPairing);
+}
+
+/** Where the lesson is on screen, for questions asked with the code; 404 once the code has expired. */
+export async function reportQaPlayback(
+  token: string,
+  code: string,
+  body: PairingPlaybackBody,
+): Promise<void> {
+  const res = await send(`device/qa/pairing/${encodeURIComponent(code)}/playback`, {
+    method: 'PUT',
+    body,
+    token,
+  });
+  if (!res.ok) throw await toError(res);
 }

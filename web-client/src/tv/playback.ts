@@ -1,10 +1,17 @@
 import Hls from 'hls.js/light';
 import type { Rendition } from '../analytics/beacons';
 
+export interface Attached {
+  /** Stops playback. */
+  detach: () => void;
+  /** The wall-clock moment on screen, from the stream's EXT-X-PROGRAM-DATE-TIME (hls.js only). */
+  playingDate: () => Date | undefined;
+}
+
 /**
  * Plays an HLS master in a <video>: hls.js where Media Source Extensions exist, the browser's own HLS
  * elsewhere. Buffers are kept small for set-top boxes with little memory; a fatal error is retried a few
- * times before `onFatal` hears of it. Returns what stops playback.
+ * times before `onFatal` hears of it.
  */
 export function attach(
   video: HTMLVideoElement,
@@ -12,7 +19,7 @@ export function attach(
   onFatal: (detail: string) => void,
   /** hls.js switched rendition (viewing beacons); native HLS players do not say. */
   onRendition?: (r: Rendition) => void,
-): () => void {
+): Attached {
   if (Hls.isSupported()) {
     const hls = new Hls({
       // A channel lists a tick only once it is whole (the gateway never lists one still being cut), so
@@ -52,20 +59,23 @@ export function attach(
       });
     hls.loadSource(url);
     hls.attachMedia(video);
-    return () => hls.destroy();
+    return { detach: () => hls.destroy(), playingDate: () => hls.playingDate ?? undefined };
   }
   if (video.canPlayType('application/vnd.apple.mpegurl')) {
     const onError = () => onFatal(video.error?.message ?? 'media error');
     video.addEventListener('error', onError);
     video.src = url;
-    return () => {
-      video.removeEventListener('error', onError);
-      video.removeAttribute('src');
-      video.load();
+    return {
+      detach: () => {
+        video.removeEventListener('error', onError);
+        video.removeAttribute('src');
+        video.load();
+      },
+      playingDate: () => undefined,
     };
   }
   onFatal('HLS is not supported by this browser');
-  return () => undefined;
+  return { detach: () => undefined, playingDate: () => undefined };
 }
 
 /**

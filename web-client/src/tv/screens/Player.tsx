@@ -1,13 +1,14 @@
-import type { GuideProgramme, TvChannel } from '@sky/contracts';
+import type { GuideProgramme, PairingPlaybackBody, TvChannel, TvQaPairingBody } from '@sky/contracts';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Rendition, RenditionSource } from '../../analytics/beacons';
 import { watchOnTv } from '../beacon';
 import { useKeys, useLineup, useNav, type Playback } from '../context';
 import { playableUrl } from '../gateway';
-import { attach, start } from '../playback';
+import { attach, start, type Attached } from '../playback';
+import { QaCode } from '../QaCode';
 import { beijing, channelProgrammes, neighbour, nowAndNext, timeRange } from '../schedule';
-import { pad2, Qr } from '../ui';
+import { pad2 } from '../ui';
 import { useNow } from '../useNow';
 
 const INFO_MS = 5000;
@@ -26,14 +27,34 @@ function sourceOf(playback: Playback, channel: TvChannel | undefined): string | 
   }
 }
 
-/** The Q&A page of a lesson, when the page serving this UI has said where that is. */
-function qaUrl(lessonId: string | undefined): string | undefined {
-  const template = window.SKY_QA_URL;
-  if (!template || !lessonId) return undefined;
-  const id = encodeURIComponent(lessonId);
-  return template.includes('{lessonId}')
-    ? template.split('{lessonId}').join(id)
-    : `${template}${template.includes('?') ? '&' : '?'}lesson=${id}`;
+/** The lesson on screen as the gateway names it for a Q&A code: on demand by its id, else the programme. */
+function qaTarget(playback: Playback, now: GuideProgramme | undefined): TvQaPairingBody | undefined {
+  const p = playback.kind === 'live' ? now : playback.kind === 'catchup' ? playback.programme : undefined;
+  if (playback.kind === 'vod') return { kind: 'vod', lessonId: playback.lesson.id };
+  return p && { kind: 'programme', channelId: p.channelId, lessonId: p.lessonId, start: p.start };
+}
+
+/**
+ * Where the lesson on screen is: on a channel, seconds since the programme began by the stream's own
+ * clock (the box's may be wrong; without one, it is all there is); on demand and in catch-up, the
+ * position in the video (a catch-up playlist starts where the programme did).
+ */
+function qaMoment(
+  playback: Playback,
+  now: GuideProgramme | undefined,
+  el: HTMLVideoElement | null,
+  stream: Attached | null,
+): PairingPlaybackBody | undefined {
+  if (!el || el.readyState < HTMLMediaElement.HAVE_CURRENT_DATA) return undefined;
+  const playing = !el.paused && !el.ended;
+  const clamp = (s: number) => Math.min(86_400, Math.max(0, s));
+  if (playback.kind !== 'live') {
+    return Number.isFinite(el.currentTime) ? { position: clamp(el.currentTime), playing } : undefined;
+  }
+  if (!now) return undefined;
+  const at = stream?.playingDate()?.getTime() ?? Date.now();
+  const since = (at - Date.parse(now.start)) / 1000;
+  return since >= 0 ? { liveOffset: clamp(since), playing } : undefined;
 }
 
 function InfoBar({
@@ -168,7 +189,7 @@ export function PlayerScreen({ playback }: { playback: Playback }) {
       : playback.kind === 'catchup'
         ? viewedLessonId(playback.programme)
         : playback.lesson.id;
-  const qa = qaUrl(lessonId);
+  const stream = useRef<Attached | null>(null);
   const dims =
     playback.kind === 'live'
       ? { grade: now?.grade, subject: now?.subject }
@@ -226,7 +247,7 @@ export function PlayerScreen({ playback }: { playback: Playback }) {
       if (alive) setStatus({ kind: 'playing' });
     };
     el.addEventListener('playing', onPlaying);
-    const detach = attach(
+    const attached = attach(
       el,
       playableUrl(url),
       (detail) => {
@@ -237,13 +258,15 @@ export function PlayerScreen({ playback }: { playback: Playback }) {
         rendition.current.listeners.forEach((fn) => fn(r));
       },
     );
+    stream.current = attached;
     void start(el).then((m) => {
       if (alive) setMuted(m);
     });
     return () => {
       alive = false;
       el.removeEventListener('playing', onPlaying);
-      detach();
+      stream.current = null;
+      attached.detach();
     };
     // The playback is what `url` plays; a retry (attempt) loads it again.
   }, [url, attempt]);
@@ -299,12 +322,11 @@ export function PlayerScreen({ playback }: { playback: Playback }) {
         </div>
       )}
       {muted && <div className="player-muted">{t('tv.player.muted')}</div>}
-      {qa && (
-        <aside className="tv-qa" data-testid="qa">
-          <Qr className="tv-qa-code" text={qa} label={t('tv.player.qa')} />
-          <span>{t('tv.player.qa')}</span>
-        </aside>
-      )}
+      <QaCode
+        target={qaTarget(playback, now)}
+        moment={() => qaMoment(playback, now, video.current, stream.current)}
+        video={video}
+      />
       <InfoBar playback={playback} channel={channel} now={now} next={next} shown={infoShown} />
     </div>
   );
