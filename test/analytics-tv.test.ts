@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { AnalyticsTopLessons, GRADE_NAMES, type Beacon, type Plan } from '@sky/contracts';
+import { AnalyticsTopLessons, type Beacon } from '@sky/contracts';
 import { launchChromium } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
-import { startTvStack, type TvStack } from './tv-stack.js';
+import { p1MathPlan, startTvStack, type TvStack } from './tv-stack.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const TV_UI_DIR = process.env['SKY_TV_DIST'] ?? join(ROOT, 'web-client', 'dist', 'tv');
@@ -21,43 +21,8 @@ let browser: Browser & { dispose(): Promise<void> };
 
 before(async () => {
   assert.ok(existsSync(join(TV_UI_DIR, 'index.html')), `build the TV UI first (${TV_UI_DIR})`);
-  const rules = { slots: ['08:00', '09:00'], maxDaily: 2, lessonMinutes: 20 };
-  const plan = (vodLessonId: string): Plan => ({
-    term: {
-      name: 'test',
-      startDate: '2026-11-23',
-      endDate: '2026-11-27',
-      weekdays: [1, 2, 3, 4, 5],
-      holidays: [],
-      extraSchoolDays: [],
-      stages: { primary: rules, junior: rules, senior: rules },
-      maxPerSubjectPerDay: 2,
-    },
-    subjects: [{ code: 'math', zh: '数学', en: 'Maths', stages: ['primary'], weeklyQuota: 5, core: true }],
-    teachers: [{ id: 't-p1', name: '王老师', subjects: ['math'], grades: ['p1'], unavailable: [] }],
-    channels: [
-      {
-        id: 'tv-p1',
-        kind: 'tv',
-        number: 1,
-        zh: `空中课堂 ${GRADE_NAMES.p1.zh}`,
-        en: 'Sky Classroom P1',
-        grades: ['p1'],
-      },
-    ],
-    lessons: ['认识钟表', '认识图形', '找规律', '认识人民币', '两位数加减法'].map((title, i) => ({
-      id: `p1-math-${i + 1}`,
-      title,
-      grade: 'p1' as const,
-      subject: 'math',
-      unit: '第一单元',
-      order: i + 1,
-      durationMin: 20,
-      teacherId: 't-p1',
-      recording: 'ready' as const,
-      vodLessonId,
-    })),
-  });
+  const plan = (vodLessonId: string) =>
+    p1MathPlan(vodLessonId, ['认识钟表', '认识图形', '找规律', '认识人民币', '两位数加减法']);
   stack = await startTvStack({ plan, gatewayEnv: { TV_UI_DIR } });
   browser = await launchChromium();
 });

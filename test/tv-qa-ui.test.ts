@@ -6,18 +6,25 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { DeviceTokenResponse, GuideProgramme, Plan, Question, QuestionPage } from '@sky/contracts';
+import type {
+  DeviceTokenResponse,
+  GuideProgramme,
+  Problem,
+  Question,
+  QuestionPage,
+  TvQaPairing,
+} from '@sky/contracts';
 import { launchChromium } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
 import { PASSWORD, type TestApi } from '../api/test/helpers.js';
 import { actorOf } from './fixtures.js';
-import { startTvStack, type TvStack } from './tv-stack.js';
+import { p1MathPlan, startTvStack, type TvStack } from './tv-stack.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const TV_UI_DIR = join(ROOT, 'web-client', 'dist', 'tv');
 const WEB_DIST_DIR = join(ROOT, 'web-client', 'dist');
 const SHOTS = join(ROOT, 'test-results', 'tv-qa');
-const TERM_START = '2026-11-23'; // a Monday
+const TERM_START = '2026-11-23'; // a Monday (p1MathPlan's week)
 /** The gateway's clock starts this far into a programme: the box, ~20 s behind the edge, sees the lesson. */
 const INTO_PROGRAMME_SEC = 40;
 
@@ -30,36 +37,41 @@ let tv: Page;
 let onAir: GuideProgramme;
 let secondStudent: string;
 
-const plan = (vodLessonId: string): Plan => {
-  const rules = { slots: ['08:00', '09:00'], maxDaily: 2, lessonMinutes: 20 };
-  return {
-    term: {
-      name: 'test',
-      startDate: TERM_START,
-      endDate: '2026-11-27',
-      weekdays: [1, 2, 3, 4, 5],
-      holidays: [],
-      extraSchoolDays: [],
-      stages: { primary: rules, junior: rules, senior: rules },
-      maxPerSubjectPerDay: 2,
-    },
-    subjects: [{ code: 'math', zh: '数学', en: 'Maths', stages: ['primary'], weeklyQuota: 10, core: true }],
-    teachers: [{ id: 't-p1', name: '王老师', subjects: ['math'], grades: ['p1'], unavailable: [] }],
-    channels: [{ id: 'tv-p1', kind: 'tv', number: 1, zh: '空中课堂 一年级', en: 'Sky P1', grades: ['p1'] }],
-    lessons: Array.from({ length: 10 }, (_, i) => ({
-      id: `p1-math-${i + 1}`,
-      title: `认识钟表（${i + 1}）`,
-      grade: 'p1' as const,
-      subject: 'math',
-      unit: '第一单元',
-      order: i + 1,
-      durationMin: 20,
-      teacherId: 't-p1',
-      recording: 'ready' as const,
-      vodLessonId,
-    })),
+const plan = (vodLessonId: string) =>
+  p1MathPlan(
+    vodLessonId,
+    Array.from({ length: 5 }, (_, i) => `认识钟表（${i + 1}）`),
+  );
+
+/** A box paired by the account of `userToken` (RFC 8628 through the gateway, as the /pair page does). */
+async function pairBox(userToken: string): Promise<DeviceTokenResponse> {
+  const post = (path: string, body: unknown, token?: string) =>
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+  const code = (await (await post('/device/code', { name: '客厅电视' })).json()) as {
+    device_code: string;
+    user_code: string;
   };
-};
+  const approved = await post('/device/approve', { user_code: code.user_code }, userToken);
+  assert.equal(approved.status, 200, await approved.text());
+  const token = await post('/device/token', {
+    grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+    device_code: code.device_code,
+  });
+  assert.equal(token.status, 200);
+  return (await token.json()) as DeviceTokenResponse;
+}
+
+/** The gateway's Q&A routes as a box calls them. */
+const boxCall = (token: string | undefined, method: 'POST' | 'PUT', path: string, body: unknown) =>
+  fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
 
 /** Presses a remote key and lets the UI settle. */
 async function press(page: Page, key: string, times = 1): Promise<void> {
@@ -69,11 +81,16 @@ async function press(page: Page, key: string, times = 1): Promise<void> {
   }
 }
 const waitScreen = (page: Page, name: string, timeout = 10_000) =>
-  page.waitForFunction(
-    (n) => document.querySelector<HTMLElement>('.tv-root')?.dataset['screen'] === n,
-    name,
-    { timeout },
-  );
+  page
+    .waitForFunction((n) => document.querySelector<HTMLElement>('.tv-root')?.dataset['screen'] === n, name, {
+      timeout,
+    })
+    .catch(async (err: unknown) => {
+      // what the box showed instead, to be looked at
+      await page.screenshot({ path: join(SHOTS, `not-${name}.png`) });
+      console.log(`the box is not on ${name}:`, await page.evaluate(() => document.body.innerText));
+      throw err;
+    });
 const currentTime = (page: Page) =>
   page.evaluate(() => document.querySelector<HTMLVideoElement>('[data-testid="tv-video"]')!.currentTime);
 
@@ -84,6 +101,14 @@ async function shownCode(page: Page): Promise<{ code: string; qr: string; digits
   const qr = (await page.locator('.tv-qa img').getAttribute('data-qr')) ?? '';
   const digits = await page.getByTestId('qa-code').innerText();
   return { code, qr, digits };
+}
+
+/** Signs in on the login page the browser is on (it then goes where it was headed). */
+async function signIn(page: Page, username: string): Promise<void> {
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
 }
 
 /** A phone signed in as `username` (mobile viewport, Chinese), on `url`. */
@@ -98,9 +123,7 @@ async function phone(username: string, url: string): Promise<Page> {
   const page = await ctx.newPage();
   // scanned before signing in: the login page brings the phone back to the code
   await page.goto(url);
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(PASSWORD);
-  await page.getByTestId('login-submit').click();
+  await signIn(page, username);
   await page.waitForURL((u) => u.pathname.startsWith('/qa/tv/'));
   return page;
 }
@@ -151,29 +174,8 @@ describe('Q&A beside a lesson on TV: the box shows a code, a phone claims it and
     onAir = first;
     stack.shift = Date.parse(onAir.start) / 1000 + INTO_PROGRAMME_SEC - Date.now() / 1000;
 
-    // The family pairs the box (RFC 8628 through the gateway, as the /pair page does).
     const family = await actorOf(api, 'family');
-    const codeRes = await fetch(`${base}/device/code`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: '客厅电视' }),
-    });
-    const code = (await codeRes.json()) as { device_code: string; user_code: string };
-    const approved = await fetch(`${base}/device/approve`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${api.tokens.family}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ user_code: code.user_code }),
-    });
-    assert.equal(approved.status, 200, await approved.text());
-    const tokenRes = await fetch(`${base}/device/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
-        device_code: code.device_code,
-      }),
-    });
-    const paired = (await tokenRes.json()) as DeviceTokenResponse;
+    const paired = await pairBox(api.tokens.family);
     assert.equal(paired.device.householdId, family.sub);
     assert.equal(paired.device.householdRole, 'family');
 
@@ -193,24 +195,55 @@ describe('Q&A beside a lesson on TV: the box shows a code, a phone claims it and
     await stack?.close();
   });
 
-  test('a box that is not paired gets no code from the gateway', async () => {
-    const res = await fetch(`${base}/device/qa/pairing`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ kind: 'vod', lessonId: stack.lessonId }),
+  test('the gateway asks the api as the box’s household; the api’s refusals come back as they are', async () => {
+    const vod = { kind: 'vod', lessonId: stack.lessonId };
+    assert.equal((await boxCall(undefined, 'POST', '/device/qa/pairing', vod)).status, 401, 'not paired');
+    assert.equal(
+      (await boxCall(api.tokens.family, 'POST', '/device/qa/pairing', vod)).status,
+      401,
+      'a user token is not a device token',
+    );
+    // a student's own box: the api takes the household for the student it is
+    const student = await pairBox(api.tokens.student);
+    assert.equal(student.device.householdRole, 'student');
+    const made = await boxCall(student.access_token, 'POST', '/device/qa/pairing', vod);
+    const madeBody = await made.text();
+    assert.equal(made.status, 201, madeBody);
+    const pairing = JSON.parse(madeBody) as TvQaPairing;
+    assert.equal(pairing.lessonId, stack.lessonId);
+    assert.equal(pairing.url, `${web}/qa/tv/${pairing.code}`);
+    const report = (token: string, body: unknown) =>
+      boxCall(token, 'PUT', `/device/qa/pairing/${pairing.code}/playback`, body);
+    assert.equal((await report(student.access_token, { position: 3, playing: true })).status, 204);
+    // another household's box cannot move this code's moment (the api's 403, passed on)
+    const other = await pairBox(api.tokens.family);
+    const refused = await report(other.access_token, { position: 3, playing: true });
+    assert.equal(refused.status, 403);
+    assert.match(((await refused.json()) as Problem).detail, /only the TV that made this code/);
+    assert.equal((await report(student.access_token, { playing: true })).status, 400, 'a moment is needed');
+
+    const missing = await boxCall(student.access_token, 'POST', '/device/qa/pairing', {
+      kind: 'vod',
+      lessonId: 'ffffffffffffffffffffffff',
     });
-    assert.equal(res.status, 401);
-    const forged = await fetch(`${base}/device/qa/pairing`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${api.tokens.family}` },
-      body: JSON.stringify({ kind: 'vod', lessonId: stack.lessonId }),
+    assert.equal(missing.status, 404, 'no such lesson in the api');
+    // a programme is the recording it airs; one that is not on the channel has no room
+    const programme = { kind: 'programme', channelId: 'tv-p1', lessonId: onAir.lessonId, start: onAir.start };
+    const aired = await boxCall(student.access_token, 'POST', '/device/qa/pairing', programme);
+    assert.equal(aired.status, 201);
+    assert.equal(((await aired.json()) as TvQaPairing).lessonId, stack.lessonId);
+    const later = new Date(Date.parse(onAir.start) + 60_000).toISOString();
+    const notOnAir = await boxCall(student.access_token, 'POST', '/device/qa/pairing', {
+      ...programme,
+      start: later,
     });
-    assert.equal(forged.status, 401, 'a user token is not a device token');
+    assert.equal(notOnAir.status, 404);
   });
 
   test('on a channel: the player shows the code and a QR; a phone claims it and asks with the live offset; a second phone is refused', async () => {
     await tv.goto(`${base}/`);
-    await waitScreen(tv, 'home');
+    // a cold browser on a loaded machine: the first screen may take a while
+    await waitScreen(tv, 'home', 30_000);
     await press(tv, 'Enter');
     await waitScreen(tv, 'player');
     assert.equal(await tv.getByTestId('player').getAttribute('data-kind'), 'live');
@@ -265,10 +298,7 @@ describe('Q&A beside a lesson on TV: the box shows a code, a phone claims it and
     // the teacher's page shows it with that moment
     const teacher = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
     await teacher.goto(`${web}/login`);
-    await teacher.getByTestId('login-username').fill(`teacher.${api.prefix}`);
-    await teacher.getByTestId('login-password').fill(PASSWORD);
-    await teacher.getByTestId('login-submit').click();
-    await teacher.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await signIn(teacher, `teacher.${api.prefix}`);
     await teacher.goto(`${web}/lessons/${stack.lessonId}`);
     const mm = String(Math.floor(q.liveOffset / 60)).padStart(2, '0');
     const ss = String(Math.floor(q.liveOffset % 60)).padStart(2, '0');
@@ -298,10 +328,7 @@ describe('Q&A beside a lesson on TV: the box shows a code, a phone claims it and
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
     const p = await ctx.newPage();
     await p.goto(`${web}/login`);
-    await p.getByTestId('login-username').fill(secondStudent);
-    await p.getByTestId('login-password').fill(PASSWORD);
-    await p.getByTestId('login-submit').click();
-    await p.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await signIn(p, secondStudent);
     await p.goto(`${web}/qa/tv`);
 
     await press(tv, 'ArrowUp');
