@@ -214,7 +214,9 @@ describe('Q&A beside a lesson on TV: the box shows a code, a phone claims it and
     assert.equal(pairing.url, `${web}/qa/tv/${pairing.code}`);
     const report = (token: string, body: unknown) =>
       boxCall(token, 'PUT', `/device/qa/pairing/${pairing.code}/playback`, body);
-    assert.equal((await report(student.access_token, { position: 3, playing: true })).status, 204);
+    const reported = await report(student.access_token, { position: 3, playing: true });
+    assert.equal(reported.status, 200);
+    assert.deepEqual(await reported.json(), { claimed: false });
     // another household's box cannot move this code's moment (the api's 403, passed on)
     const other = await pairBox(api.tokens.family);
     const refused = await report(other.access_token, { position: 3, playing: true });
@@ -273,6 +275,7 @@ describe('Q&A beside a lesson on TV: the box shows a code, a phone claims it and
 
     const a = await phone(`student.${api.prefix}`, qr);
     await a.getByTestId('tvqa-room').waitFor({ timeout: 15_000 });
+    const claimedAt = Date.now();
     assert.equal(await a.getByTestId('tvqa-room').getAttribute('data-lesson'), stack.lessonId);
     await a.waitForFunction(
       () =>
@@ -316,6 +319,27 @@ describe('Q&A beside a lesson on TV: the box shows a code, a phone claims it and
     assert.match(await b.getByTestId('tvqa-error').innerText(), /已被另一部手机使用/);
     assert.equal(await b.getByTestId('tvqa-room').count(), 0);
     await b.screenshot({ path: join(SHOTS, 'phone-refused.zh-CN.png'), fullPage: true });
+
+    // one code, one phone: within half a minute the TV hears that a phone holds its code and shows a new
+    // one for the next phone, which joins the same room with it
+    await tv.waitForFunction(
+      (old) => {
+        const el = document.querySelector('[data-testid="qa"]');
+        return !!el?.getAttribute('data-code') && el.getAttribute('data-code') !== old;
+      },
+      code,
+      { timeout: 40_000 },
+    );
+    const rotatedAfter = (Date.now() - claimedAt) / 1000;
+    assert.ok(rotatedAfter <= 35, `a new code ${rotatedAfter.toFixed(1)} s after the claim`);
+    assert.equal(await tv.getByTestId('qa').getAttribute('data-phones'), '1');
+    assert.match(await tv.getByTestId('qa-phones').innerText(), /已有 1 部手机在提问/);
+    await tv.screenshot({ path: join(SHOTS, 'tv-live-next-code.png') });
+    const next = await shownCode(tv);
+    assert.notEqual(next.code, code);
+    await b.goto(next.qr);
+    await b.getByTestId('tvqa-room').waitFor({ timeout: 15_000 });
+    assert.equal(await b.getByTestId('tvqa-room').getAttribute('data-lesson'), stack.lessonId);
     await b.context().close();
     await a.context().close();
     await press(tv, 'Escape');

@@ -932,15 +932,19 @@ describe('inbox, FAQ and pairing', () => {
     const read = (who: Person) =>
       c.apps[0]!.http.inject({ method: 'GET', url: `/api/qa/pairing/${pairing.code}`, headers: as(who) });
     assert.equal((await read('s1')).statusCode, 403, 'claim first');
+    const open = await report('family', { position: 7, playing: false });
+    assert.deepEqual(open.json(), { claimed: false }, 'no phone holds the code yet');
     const claimed = await c.apps[0]!.http.inject({
       method: 'POST',
       url: '/api/qa/pairing/claim',
       headers: as('s1'),
       payload: { code: pairing.code },
     });
-    assert.deepEqual(claimed.json(), { lessonId }, 'no playback before the TV reports');
+    assert.equal(claimed.json<PairingClaim>().playback?.position, 7, 'the claim answers where the TV is');
 
-    assert.equal((await report('family', { position: 42.5, playing: true })).statusCode, 204);
+    const first = await report('family', { position: 42.5, playing: true });
+    assert.equal(first.statusCode, 200, first.body);
+    assert.deepEqual(first.json(), { claimed: true }, 'the TV hears that a phone holds the code');
     assert.equal((await report('s2', { position: 1, playing: true })).statusCode, 403, 'only its TV');
     assert.equal((await report('family', { playing: true })).statusCode, 400, 'a moment is needed');
     assert.equal(
@@ -960,7 +964,7 @@ describe('inbox, FAQ and pairing', () => {
     // the TTL is 2 s here: reports every second keep the code, its holder and the playback for 3 s
     for (let i = 0; i < 3; i++) {
       await sleep(1000);
-      assert.equal((await report('family', { liveOffset: 100 + i, playing: false })).statusCode, 204);
+      assert.equal((await report('family', { liveOffset: 100 + i, playing: false })).statusCode, 200);
     }
     const later = await read('s1');
     assert.equal(later.statusCode, 200, later.body);

@@ -33,7 +33,7 @@ import { ObjectIdString } from './lessons.js';
  *  - POST /api/qa/pairing {lessonId}                         TV second-screen code (families, students; Pairing)
  *  - POST /api/qa/pairing/claim {code}                       → {lessonId, playback?} (PairingClaim)
  *  - GET  /api/qa/pairing/:code                              the same, again, for the phone holding it
- *  - PUT  /api/qa/pairing/:code/playback                     the TV's playback (its maker; 204)
+ *  - PUT  /api/qa/pairing/:code/playback                     the TV's playback (its maker) → {claimed}
  * Errors are application/problem+json like every api route.
  */
 
@@ -372,7 +372,8 @@ export const PairingCodeParams = z.strictObject({ code: PairingClaimBody.shape.c
  * PUT /api/qa/pairing/:code/playback (the TV that made the code, through the tv-gateway): where the
  * lesson on screen is — `liveOffset` on a channel airing it, `position` on demand or in catch-up —
  * and whether it plays. Each report keeps the code valid for another `ttlSec` (a code stays good while
- * the TV shows it) → 204.
+ * the TV shows it) → PairingPlaybackReply: once a phone holds the code, the TV shows a new one for the
+ * next phone and keeps reporting to both.
  */
 export const PairingPlaybackBody = z
   .strictObject({ position: Seconds.optional(), liveOffset: Seconds.optional(), playing: z.boolean() })
@@ -381,6 +382,8 @@ export const PairingPlaybackBody = z
     message: 'give position (on demand) or liveOffset (on air), one of them',
   });
 export type PairingPlaybackBody = z.infer<typeof PairingPlaybackBody>;
+export const PairingPlaybackReply = z.object({ claimed: z.boolean() });
+export type PairingPlaybackReply = z.infer<typeof PairingPlaybackReply>;
 /** The TV's last report, `ageSec` old when the api answered (the api's clock, so the phone's may be off). */
 export const PairingPlayback = z.object({
   position: z.number().optional(),
@@ -397,7 +400,7 @@ export const PairingClaim = z.object({ lessonId: z.string(), playback: PairingPl
 export type PairingClaim = z.infer<typeof PairingClaim>;
 
 /** A playing TV keeps going for a report this old at most; past it, the phone sends no moment. */
-export const PAIRING_PLAYBACK_STALE_SEC = 60;
+export const PAIRING_PLAYBACK_STALE_SEC = 90;
 
 /**
  * The moment of the lesson on the TV now, for a question asked from the phone: the TV's last report

@@ -67,8 +67,12 @@ export interface QaRedis {
   pairingState(
     code: string,
   ): Promise<{ value: string | null; holder: string | null; playback: string | null }>;
-  /** Saves the TV's playback and keeps the code (and its holder) for `ttlSec` more; false when it has expired. */
-  savePairingPlayback(code: string, playback: string, ttlSec: number): Promise<boolean>;
+  /** Saves the TV's playback and keeps the code (and its holder) for `ttlSec` more; whether a phone holds it. */
+  savePairingPlayback(
+    code: string,
+    playback: string,
+    ttlSec: number,
+  ): Promise<'expired' | 'open' | 'claimed'>;
 }
 
 // KEYS: seq counter, log (sorted set by seq), question state hash (r:<id> revision, s:<id> seq).
@@ -120,9 +124,9 @@ return n`;
 // KEYS: the code, its holder, its playback. A code that has expired stays expired.
 const SAVE_PLAYBACK = `
 if redis.call('expire', KEYS[1], ARGV[2]) == 0 then return 0 end
-redis.call('expire', KEYS[2], ARGV[2])
+local held = redis.call('expire', KEYS[2], ARGV[2])
 redis.call('set', KEYS[3], ARGV[1], 'EX', ARGV[2])
-return 1`;
+return 1 + held`;
 
 /**
  * A room's log serves reconnects, so it keeps the last 1000 events for two days; its sequence counter
@@ -244,7 +248,8 @@ export async function createQaRedis(url: string, opts: QaRedisOptions) {
     },
     async savePairingPlayback(code, playback, ttlSec) {
       const keys = [`${p}pairing:${code}`, `${p}pairing:${code}:by`, `${p}pairing:${code}:playback`];
-      return (await cmd.eval(SAVE_PLAYBACK, 3, ...keys, playback, ttlSec)) === 1;
+      const saved = await cmd.eval(SAVE_PLAYBACK, 3, ...keys, playback, ttlSec);
+      return saved === 2 ? 'claimed' : saved === 1 ? 'open' : 'expired';
     },
     async claimPairing(code, userId, ttlSec) {
       const key = `${p}pairing:${code}:by`;

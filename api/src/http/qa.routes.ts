@@ -74,10 +74,7 @@ export function qaRoutes(
         config: { access: ['family', 'student'] },
         schema: { params: PairingCodeParams, body: PairingPlaybackBody },
       },
-      async (req, reply) => {
-        await qa.reportPlayback(actorOf(req), req.params.code, req.body);
-        return reply.code(204).send();
-      },
+      (req) => qa.reportPlayback(actorOf(req), req.params.code, req.body),
     );
   };
 }

@@ -12,6 +12,7 @@ import {
   type Pairing,
   type PairingClaim,
   type PairingPlaybackBody,
+  type PairingPlaybackReply,
   type QaAuditList,
   type QaRequest,
   type QaStats,
@@ -396,14 +397,18 @@ export class QaService {
   }
 
   /** The TV that made a code says where its playback is; the code stays valid while it does. */
-  async reportPlayback(actor: AccessClaims, code: string, body: PairingPlaybackBody): Promise<void> {
+  async reportPlayback(
+    actor: AccessClaims,
+    code: string,
+    body: PairingPlaybackBody,
+  ): Promise<PairingPlaybackReply> {
     const value = pairingValue((await this.redis.pairingState(code)).value);
     if (value.by !== actor.sub)
       throw new AppError('FORBIDDEN', 'only the TV that made this code reports to it');
     const stored = JSON.stringify({ ...body, at: this.now().getTime() });
-    if (!(await this.redis.savePairingPlayback(code, stored, this.opts.pairingTtlSec))) {
-      throw new AppError('NOT_FOUND', 'no such code, or it has expired');
-    }
+    const saved = await this.redis.savePairingPlayback(code, stored, this.opts.pairingTtlSec);
+    if (saved === 'expired') throw new AppError('NOT_FOUND', 'no such code, or it has expired');
+    return { claimed: saved === 'claimed' };
   }
 
   private claimed(lessonId: string, rawPlayback: string | null): PairingClaim {

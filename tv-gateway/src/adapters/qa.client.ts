@@ -1,9 +1,20 @@
-import { AppError, Pairing, Problem, type AccessClaims, type PairingPlaybackBody } from '@sky/contracts';
+import {
+  AppError,
+  Pairing,
+  PairingPlaybackReply,
+  Problem,
+  type AccessClaims,
+  type PairingPlaybackBody,
+} from '@sky/contracts';
 
 /** The api's Q&A pairing, asked as a household (the account that paired a box). */
 export interface QaApi {
   createPairing(household: AccessClaims, lessonId: string): Promise<Pairing>;
-  reportPlayback(household: AccessClaims, code: string, body: PairingPlaybackBody): Promise<void>;
+  reportPlayback(
+    household: AccessClaims,
+    code: string,
+    body: PairingPlaybackBody,
+  ): Promise<PairingPlaybackReply>;
 }
 
 /**
@@ -40,7 +51,8 @@ export function apiQaClient(apiUrl: string, sign: (claims: Omit<AccessClaims, 't
       return Pairing.parse(await res.json());
     },
     async reportPlayback(household, code, body) {
-      await call(household, 'PUT', `/api/qa/pairing/${encodeURIComponent(code)}/playback`, body);
+      const res = await call(household, 'PUT', `/api/qa/pairing/${encodeURIComponent(code)}/playback`, body);
+      return PairingPlaybackReply.parse(await res.json());
     },
   };
 }

@@ -1,4 +1,10 @@
-import { PairingCodeParams, PairingPlaybackBody, TvQaPairing, TvQaPairingBody } from '@sky/contracts';
+import {
+  PairingCodeParams,
+  PairingPlaybackBody,
+  PairingPlaybackReply,
+  TvQaPairing,
+  TvQaPairingBody,
+} from '@sky/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DeviceService } from '../services/device.service.js';
@@ -11,7 +17,8 @@ const bearer = (req: FastifyRequest) => {
 
 /**
  * Q&A beside a lesson on TV, for paired boxes only (the device token: the household they belong to
- * makes the code): a code for the lesson on screen, then where that lesson is while it plays.
+ * makes the code): a code for the lesson on screen, then where that lesson is while it plays (and whether
+ * a phone holds the code, so the box shows another for the next phone).
  */
 export async function qaRoutes(app: FastifyInstance, o: { devices: DeviceService; qa: TvQaService }) {
   const http = app.withTypeProvider<ZodTypeProvider>();
@@ -28,11 +35,16 @@ export async function qaRoutes(app: FastifyInstance, o: { devices: DeviceService
   );
   http.put(
     '/device/qa/pairing/:code/playback',
-    { schema: { params: PairingCodeParams, body: PairingPlaybackBody } },
-    async (req, reply) => {
+    {
+      schema: {
+        params: PairingCodeParams,
+        body: PairingPlaybackBody,
+        response: { 200: PairingPlaybackReply },
+      },
+    },
+    async (req) => {
       const device = await o.devices.requireToken(bearer(req));
-      await o.qa.reportPlayback(device, req.params.code, req.body);
-      return reply.code(204).send();
+      return o.qa.reportPlayback(device, req.params.code, req.body);
     },
   );
 }

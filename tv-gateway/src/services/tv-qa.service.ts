@@ -3,6 +3,7 @@ import {
   type AccessClaims,
   type Device,
   type PairingPlaybackBody,
+  type PairingPlaybackReply,
   type TvQaPairing,
   type TvQaPairingBody,
 } from '@sky/contracts';
@@ -33,7 +34,7 @@ export class TvQaService {
     return { ...pairing, url: `${this.opts.phonePageUrl}/${pairing.code}` };
   }
 
-  reportPlayback(device: Device, code: string, body: PairingPlaybackBody): Promise<void> {
+  reportPlayback(device: Device, code: string, body: PairingPlaybackBody): Promise<PairingPlaybackReply> {
     return this.api.reportPlayback(householdOf(device), code, body);
   }
 

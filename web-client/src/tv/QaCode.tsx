@@ -6,19 +6,30 @@ import { GatewayError, reportQaPlayback, requestQaPairing } from './gateway';
 import { Qr } from './ui';
 
 /** A code once the lesson has been on screen this long: zapping through channels makes none. */
-const SETTLE_MS = 1500;
-/** The api moves a playing report on by itself; reports keep it honest (and the code alive). */
-const REPORT_MS = 10_000;
+const SETTLE_MS = 3000;
+/**
+ * Reports between the events that move the lesson (play, pause, seek): the api moves a playing report on
+ * by itself, so these only catch drift, keep the codes alive and hear that a phone took the code.
+ */
+const REPORT_MS = 30_000;
 /** After a refused or failed request for a code, the box asks again this much later. */
 const RETRY_MS = 30_000;
 
 /** As the box shows a code: `123456` → `123 456`. */
 export const spacedCode = (code: string) => `${code.slice(0, 3)} ${code.slice(3)}`;
 
+/** The codes of the lesson on screen: the one shown for the next phone, and those phones hold. */
+interface Codes {
+  key: string;
+  shown: TvQaPairing | null;
+  held: string[];
+}
+
 /**
  * Q&A beside the lesson on screen, for a paired box: a code and a QR of the phone page that claims it.
- * The box tells the api where the lesson is (every few seconds, and at once on pause, play and seek) so
- * that a question from the phone carries the moment. Nothing here takes the focus: the remote's keys
+ * A code serves one phone: once one holds it the box shows a new code for the next. The box tells the
+ * api where the lesson is (at once on play, pause and seek, else every half minute) for every code, so a
+ * question from any of the phones carries the moment. Nothing here takes the focus: the remote's keys
  * stay with the player.
  */
 export function QaCode({
@@ -36,14 +47,15 @@ export function QaCode({
   const { paired } = useDevice();
   const token = paired?.token;
   const key = target ? JSON.stringify(target) : undefined;
+  // a new code is wanted: the lesson changed, a phone took the one shown, or it expired
   const [round, setRound] = useState(0);
-  const [shown, setShown] = useState<{ key: string; pairing: TvQaPairing } | null>(null);
-  const latest = useRef({ target, moment });
+  const [state, setState] = useState<Codes | null>(null);
+  const codes = state && state.key === key ? state : null;
+  const latest = useRef({ target, moment, codes });
   useEffect(() => {
-    latest.current = { target, moment };
+    latest.current = { target, moment, codes };
   });
 
-  // A code for each lesson on screen (and a new one when the last expired: `round`).
   useEffect(() => {
     const wanted = latest.current.target;
     if (!token || !key || !wanted) return;
@@ -52,38 +64,59 @@ export function QaCode({
     const ask = async () => {
       try {
         const pairing = await requestQaPairing(token, wanted);
-        if (alive) setShown({ key, pairing });
+        if (!alive) return;
+        setState((s) => ({ key, shown: pairing, held: s && s.key === key ? s.held : [] }));
       } catch (err) {
         // no household (a removed box) or no room for this lesson: nothing to show, no retry
         const final = err instanceof GatewayError && [401, 403, 404].includes(err.status);
         if (alive && !final) timer = window.setTimeout(() => void ask(), RETRY_MS);
       }
     };
-    timer = window.setTimeout(() => void ask(), SETTLE_MS);
+    // the first code of a lesson waits for the viewer to settle; the next one is wanted now
+    timer = window.setTimeout(() => void ask(), latest.current.codes ? 0 : SETTLE_MS);
     return () => {
       alive = false;
       window.clearTimeout(timer);
     };
   }, [token, key, round]);
 
-  const current = shown && shown.key === key ? shown.pairing : undefined;
-  const code = current?.code;
-
-  // Where the lesson is, reported to the code on screen.
+  const shownCode = codes?.shown?.code;
+  const heldCodes = codes?.held.join(',') ?? '';
   useEffect(() => {
     const el = video.current;
-    if (!token || !code || !el) return;
+    if (!token || !key || !el || (!shownCode && !heldCodes)) return;
     let alive = true;
     let soon = 0;
+    const forget = (code: string, taken: boolean) =>
+      setState((s) =>
+        s && s.key === key && (s.shown?.code === code || s.held.includes(code))
+          ? {
+              key,
+              shown: s.shown?.code === code ? null : s.shown,
+              held: [...s.held.filter((c) => c !== code), ...(taken ? [code] : [])],
+            }
+          : s,
+      );
+    const reportTo = async (code: string, body: PairingPlaybackBody) => {
+      try {
+        const { claimed } = await reportQaPlayback(token, code, body);
+        if (alive && claimed && code === shownCode) {
+          forget(code, true);
+          setRound((r) => r + 1);
+        }
+      } catch (err) {
+        // expired (the box slept, or the network was gone): gone from the phone too; a new one is shown
+        if (alive && err instanceof GatewayError && err.status === 404) {
+          forget(code, false);
+          if (code === shownCode) setRound((r) => r + 1);
+        }
+      }
+    };
     const report = async () => {
       const body = latest.current.moment();
       if (!body) return;
-      try {
-        await reportQaPlayback(token, code, body);
-      } catch (err) {
-        // expired (the box slept, or the network was gone): a new code
-        if (alive && err instanceof GatewayError && err.status === 404) setRound((r) => r + 1);
-      }
+      const all = [...(shownCode ? [shownCode] : []), ...(heldCodes ? heldCodes.split(',') : [])];
+      await Promise.all(all.map((code) => reportTo(code, body)));
     };
     const reportSoon = () => {
       window.clearTimeout(soon);
@@ -99,19 +132,29 @@ export function QaCode({
       window.clearTimeout(soon);
       window.clearInterval(timer);
     };
-  }, [token, code, video]);
+  }, [token, key, shownCode, heldCodes, video]);
 
-  if (!current) return null;
+  if (!codes || (!codes.shown && codes.held.length === 0)) return null;
+  const { shown, held } = codes;
   return (
-    <aside className="tv-qa" data-testid="qa" data-code={current.code}>
-      <Qr className="tv-qa-code" text={current.url} label={t('tv.player.qa')} />
-      <span className="tv-qa-title">{t('tv.player.qa')}</span>
-      <span className="tv-qa-pin" data-testid="qa-code">
-        {spacedCode(current.code)}
-      </span>
-      <span className="tv-qa-hint">
-        {t('tv.player.qaHint', { url: current.url.replace(/^https?:\/\//, '').replace(/\/\d+$/, '') })}
-      </span>
+    <aside className="tv-qa" data-testid="qa" data-code={shown?.code} data-phones={held.length}>
+      {shown && (
+        <>
+          <Qr className="tv-qa-code" text={shown.url} label={t('tv.player.qa')} />
+          <span className="tv-qa-title">{t('tv.player.qa')}</span>
+          <span className="tv-qa-pin" data-testid="qa-code">
+            {spacedCode(shown.code)}
+          </span>
+          <span className="tv-qa-hint">
+            {t('tv.player.qaHint', { url: shown.url.replace(/^https?:\/\//, '').replace(/\/\d+$/, '') })}
+          </span>
+        </>
+      )}
+      {held.length > 0 && (
+        <span className="tv-qa-phones" data-testid="qa-phones">
+          {t('tv.player.qaPhones', { count: held.length })}
+        </span>
+      )}
     </aside>
   );
 }

@@ -8,6 +8,7 @@ import {
   TvChannel,
   TvLessonList,
   TvQaPairing,
+  PairingPlaybackReply,
   type PairingPlaybackBody,
   type TvLesson,
   type TvQaPairingBody,
@@ -192,16 +193,20 @@ export async function requestQaPairing(token: string, body: TvQaPairingBody): Pr
   return parse(res, TvQaPairing);
 }
 
-/** Where the lesson is on screen, for questions asked with the code; 404 once the code has expired. */
+/**
+ * Where the lesson is on screen, for questions asked with the code: answers whether a phone holds the
+ * code; a GatewayError with 404 once the code has expired.
+ */
 export async function reportQaPlayback(
   token: string,
   code: string,
   body: PairingPlaybackBody,
-): Promise<void> {
+): Promise<PairingPlaybackReply> {
   const res = await send(`device/qa/pairing/${encodeURIComponent(code)}/playback`, {
     method: 'PUT',
     body,
     token,
   });
   if (!res.ok) throw await toError(res);
+  return parse(res, PairingPlaybackReply);
 }
