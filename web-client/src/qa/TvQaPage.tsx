@@ -186,7 +186,9 @@ export function TvQaPage() {
             ? t(playing ? 'qa.tv.onAir' : 'qa.tv.paused', { at: clock(now.liveOffset) })
             : now.position !== undefined
               ? t(playing ? 'qa.tv.playing' : 'qa.tv.paused', { at: clock(now.position) })
-              : t('qa.tv.waiting')}
+              : heard?.playback
+                ? t('qa.tv.stale')
+                : t('qa.tv.waiting')}
       </p>
       <QaPanel lessonId={claim.lessonId} moment={moment} />
     </section>
