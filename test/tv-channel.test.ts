@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Plan } from '@sky/contracts';
 import { launchChromium } from '@sky/devkit';
-import { startTvStack, type TvStack } from './tv-stack.js';
+import { startTvStack, testTerm, type TvStack } from './tv-stack.js';
 
 const run = promisify(execFile);
 const TERM_START = '2026-11-23'; // a Monday
@@ -25,16 +25,7 @@ before(async () => {
   const rules = { slots: ['08:00', '09:00', '10:00'], maxDaily: 3, lessonMinutes: 20 };
   stack = await startTvStack({
     plan: (vodLessonId): Plan => ({
-      term: {
-        name: 'test',
-        startDate: TERM_START,
-        endDate: '2026-12-04',
-        weekdays: [1, 2, 3, 4, 5],
-        holidays: [],
-        extraSchoolDays: [],
-        stages: { primary: rules, junior: rules, senior: rules },
-        maxPerSubjectPerDay: 2,
-      },
+      term: testTerm(rules, '2026-12-04'),
       subjects: [{ code: 'math', zh: '数学', en: 'Maths', stages: ['primary'], weeklyQuota: 5, core: true }],
       teachers: [{ id: 't1', name: '王老师', subjects: ['math'], grades: ['p1'], unavailable: [] }],
       channels: [

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GRADE_NAMES, type Plan } from '@sky/contracts';
+import { GRADE_NAMES, type Plan, type StageRules } from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
 import { freePort, useInfra } from '@sky/devkit';
 import { Redis } from 'ioredis';
@@ -19,23 +19,27 @@ import { addPlayableLesson } from './fixtures.js';
 export const SECRET = 'test-secret-that-is-at-least-32-characters';
 export const tokens = createTokenIssuer(SECRET, 600);
 
+/** A test term from Monday 2026-11-23 to `endDate`, Monday to Friday, every stage on the same rules. */
+export function testTerm(rules: StageRules, endDate = '2026-11-27'): Plan['term'] {
+  return {
+    name: 'test',
+    startDate: '2026-11-23',
+    endDate,
+    weekdays: [1, 2, 3, 4, 5],
+    holidays: [],
+    extraSchoolDays: [],
+    stages: { primary: rules, junior: rules, senior: rules },
+    maxPerSubjectPerDay: 2,
+  };
+}
+
 /**
  * One channel (tv-p1) in the week of 2026-11-23: grade 1 maths at 08:00 and 09:00 each school day, 20
  * minutes, every lesson airing the api lesson `vodLessonId`.
  */
 export function p1MathPlan(vodLessonId: string, titles: string[]): Plan {
-  const rules = { slots: ['08:00', '09:00'], maxDaily: 2, lessonMinutes: 20 };
   return {
-    term: {
-      name: 'test',
-      startDate: '2026-11-23',
-      endDate: '2026-11-27',
-      weekdays: [1, 2, 3, 4, 5],
-      holidays: [],
-      extraSchoolDays: [],
-      stages: { primary: rules, junior: rules, senior: rules },
-      maxPerSubjectPerDay: 2,
-    },
+    term: testTerm({ slots: ['08:00', '09:00'], maxDaily: 2, lessonMinutes: 20 }),
     subjects: [{ code: 'math', zh: '数学', en: 'Maths', stages: ['primary'], weeklyQuota: 5, core: true }],
     teachers: [{ id: 't-p1', name: '王老师', subjects: ['math'], grades: ['p1'], unavailable: [] }],
     channels: [

@@ -12,7 +12,7 @@ import { launchChromium } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
 import { PASSWORD, type TestApi } from '../api/test/helpers.js';
 import { distance } from '../web-client/src/tv/focus.js';
-import { startTvStack, tokens, type TvStack } from './tv-stack.js';
+import { startTvStack, testTerm, tokens, type TvStack } from './tv-stack.js';
 import {
   channelProgrammes,
   dayGroups,
@@ -201,16 +201,7 @@ describe('the 10-foot UI and the /pair page on a real gateway, api and curriculu
     mkdirSync(SHOTS, { recursive: true });
     const rules = { slots: ['08:00', '09:00', '10:00'], maxDaily: 3, lessonMinutes: 20 };
     const plan = (vodLessonId: string): Plan => ({
-      term: {
-        name: 'test',
-        startDate: TERM_START,
-        endDate: '2026-11-27',
-        weekdays: [1, 2, 3, 4, 5],
-        holidays: [],
-        extraSchoolDays: [],
-        stages: { primary: rules, junior: rules, senior: rules },
-        maxPerSubjectPerDay: 2,
-      },
+      term: testTerm(rules),
       subjects: [
         {
           code: 'math',
