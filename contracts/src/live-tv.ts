@@ -37,13 +37,16 @@ export function parseLiveTvList(text: string): LiveTvList {
     if (line === '') continue;
     if (line.startsWith('#EXTINF:')) duration = Number.parseFloat(line.slice('#EXTINF:'.length));
     else if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:'))
-      pdtMs = Date.parse(line.slice('#EXT-X-PROGRAM-DATE-TIME:'.length).replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
+      pdtMs = Date.parse(
+        line.slice('#EXT-X-PROGRAM-DATE-TIME:'.length).replace(/([+-]\d\d)(\d\d)$/, '$1:$2'),
+      );
     else if (line === '#EXT-X-DISCONTINUITY') discontinuity = segments.length > 0 || duration !== undefined;
     else if (line === '#EXT-X-ENDLIST') ended = true;
     else if (!line.startsWith('#') && duration !== undefined) {
       const prev = segments.at(-1);
       const start = pdtMs ?? (prev ? prev.pdtMs + prev.durationSec * 1000 : Number.NaN);
-      if (!Number.isNaN(start)) segments.push({ uri: line, durationSec: duration, pdtMs: start, discontinuity });
+      if (!Number.isNaN(start))
+        segments.push({ uri: line, durationSec: duration, pdtMs: start, discontinuity });
       duration = undefined;
       pdtMs = undefined;
       discontinuity = false;

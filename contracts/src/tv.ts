@@ -151,6 +151,11 @@ export const TvQaPairingBody = z.discriminatedUnion('kind', [
   }),
 ]);
 export type TvQaPairingBody = z.infer<typeof TvQaPairingBody>;
-/** The api's code, and the web page a phone opens for it (the QR's text). */
-export const TvQaPairing = Pairing.extend({ url: z.string() });
+/**
+ * The api's code and the web page a phone opens for it (the QR's text). For a channel's programme,
+ * `lessonStartAt`: the instant on the channel's clock (its EXT-X-PROGRAM-DATE-TIME) at which second 0 of
+ * the lesson airs — the programme's start for a recording, the teacher's go-live plus the channel's delay
+ * for a lesson taught live — so the moment on screen minus it is the question's live offset.
+ */
+export const TvQaPairing = Pairing.extend({ url: z.string(), lessonStartAt: z.string().optional() });
 export type TvQaPairing = z.infer<typeof TvQaPairing>;

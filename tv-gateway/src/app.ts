@@ -55,10 +55,11 @@ export async function createApp(deps: TvGatewayDeps) {
   const publicUrl = config.PUBLIC_URL.replace(/\/$/, '');
   const webUrl = (config.WEB_URL ?? config.API_URL).replace(/\/$/, '');
   const curriculum = deps.curriculum ?? curriculumClient(config.CURRICULUM_URL);
+  const live = deps.live ?? apiLiveSource(config.API_URL);
   const channels = new ChannelService(
     curriculum,
     deps.media ?? apiMediaSource(config.API_URL, config.MEDIA_URL ?? config.API_URL),
-    deps.live ?? apiLiveSource(config.API_URL),
+    live,
     {
       publicUrl,
       mediaUrl: (config.MEDIA_URL ?? config.API_URL).replace(/\/$/, ''),
@@ -77,6 +78,7 @@ export async function createApp(deps: TvGatewayDeps) {
   const qa = new TvQaService(
     apiQaClient(config.API_URL.replace(/\/$/, ''), (claims) => householdTokens.sign(claims)),
     curriculum,
+    live,
     { phonePageUrl: `${webUrl}/qa/tv` },
   );
 

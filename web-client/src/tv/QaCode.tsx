@@ -23,6 +23,8 @@ interface Codes {
   key: string;
   shown: TvQaPairing | null;
   held: string[];
+  /** On a channel: when second 0 of the lesson airs, on the channel's clock (ms). */
+  lessonStartMs: number | undefined;
 }
 
 /**
@@ -39,8 +41,8 @@ export function QaCode({
 }: {
   /** The lesson on screen, as the gateway names it; undefined when there is none (the slate). */
   target: TvQaPairingBody | undefined;
-  /** Where the lesson on screen is now; undefined before it plays. */
-  moment: () => PairingPlaybackBody | undefined;
+  /** Where the lesson on screen is now (on a channel, from when its second 0 airs); undefined before it plays. */
+  moment: (lessonStartMs: number | undefined) => PairingPlaybackBody | undefined;
   video: RefObject<HTMLVideoElement | null>;
 }) {
   const { t } = useTranslation();
@@ -65,7 +67,12 @@ export function QaCode({
       try {
         const pairing = await requestQaPairing(token, wanted);
         if (!alive) return;
-        setState((s) => ({ key, shown: pairing, held: s && s.key === key ? s.held : [] }));
+        setState((s) => ({
+          key,
+          shown: pairing,
+          held: s && s.key === key ? s.held : [],
+          lessonStartMs: pairing.lessonStartAt === undefined ? undefined : Date.parse(pairing.lessonStartAt),
+        }));
       } catch (err) {
         // no household (a removed box) or no room for this lesson: nothing to show, no retry
         const final = err instanceof GatewayError && [401, 403, 404].includes(err.status);
@@ -91,7 +98,7 @@ export function QaCode({
       setState((s) =>
         s && s.key === key && (s.shown?.code === code || s.held.includes(code))
           ? {
-              key,
+              ...s,
               shown: s.shown?.code === code ? null : s.shown,
               held: [...s.held.filter((c) => c !== code), ...(taken ? [code] : [])],
             }
@@ -113,7 +120,7 @@ export function QaCode({
       }
     };
     const report = async () => {
-      const body = latest.current.moment();
+      const body = latest.current.moment(latest.current.codes?.lessonStartMs);
       if (!body) return;
       const all = [...(shownCode ? [shownCode] : []), ...(heldCodes ? heldCodes.split(',') : [])];
       await Promise.all(all.map((code) => reportTo(code, body)));

@@ -35,13 +35,13 @@ function qaTarget(playback: Playback, now: GuideProgramme | undefined): TvQaPair
 }
 
 /**
- * Where the lesson on screen is: on a channel, seconds since the programme began by the stream's own
- * clock (the box's may be wrong; without one, it is all there is); on demand and in catch-up, the
- * position in the video (a catch-up playlist starts where the programme did).
+ * Where the lesson on screen is: on a channel, seconds since its second 0 aired, by the stream's own clock
+ * (the box's may be wrong; without one, it is all there is); on demand and in catch-up, the position in
+ * the video (a catch-up playlist starts where the programme did, a live lesson's replay at its go-live).
  */
 function qaMoment(
   playback: Playback,
-  now: GuideProgramme | undefined,
+  lessonStartMs: number | undefined,
   el: HTMLVideoElement | null,
   stream: Attached | null,
 ): PairingPlaybackBody | undefined {
@@ -51,9 +51,9 @@ function qaMoment(
   if (playback.kind !== 'live') {
     return Number.isFinite(el.currentTime) ? { position: clamp(el.currentTime), playing } : undefined;
   }
-  if (!now) return undefined;
+  if (lessonStartMs === undefined) return undefined;
   const at = stream?.playingDate()?.getTime() ?? Date.now();
-  const since = (at - Date.parse(now.start)) / 1000;
+  const since = (at - lessonStartMs) / 1000;
   return since >= 0 ? { liveOffset: clamp(since), playing } : undefined;
 }
 
@@ -324,7 +324,7 @@ export function PlayerScreen({ playback }: { playback: Playback }) {
       {muted && <div className="player-muted">{t('tv.player.muted')}</div>}
       <QaCode
         target={qaTarget(playback, now)}
-        moment={() => qaMoment(playback, now, video.current, stream.current)}
+        moment={(lessonStartMs) => qaMoment(playback, lessonStartMs, video.current, stream.current)}
         video={video}
       />
       <InfoBar playback={playback} channel={channel} now={now} next={next} shown={infoShown} />
