@@ -1,4 +1,4 @@
-import { closeOnSignals, serviceVersion } from '@sky/contracts/http';
+import { closeOnSignals, logOptions, serviceVersion } from '@sky/contracts/http';
 import { createJobQueues } from '@sky/contracts/queue';
 import { pino } from 'pino';
 import { createApp } from './app.js';
@@ -9,7 +9,7 @@ import { passwords } from './adapters/password.js';
 import { seedDemo } from './seed.js';
 
 const config = loadConfig(process.env);
-const logger = pino({ level: config.LOG_LEVEL, name: 'api' });
+const logger = pino(logOptions('api', config.LOG_LEVEL));
 
 const mongo = await connectMongo(config.MONGODB_URI);
 const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);

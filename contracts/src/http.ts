@@ -43,3 +43,4 @@ export function closeOnSignals(
   }
 }
 export { actorOf, registerGuard, type Access } from './guard.js';
+export { logOptions, scrubUrl } from './logging.js';

@@ -1,4 +1,4 @@
-import { closeOnSignals, serviceVersion } from '@sky/contracts/http';
+import { closeOnSignals, logOptions, serviceVersion } from '@sky/contracts/http';
 import { createTokenIssuer } from '@sky/contracts/tokens';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
@@ -7,7 +7,7 @@ import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfig(process.env);
-const logger = pino({ level: config.LOG_LEVEL, name: 'curriculum' });
+const logger = pino(logOptions('curriculum', config.LOG_LEVEL));
 
 const mongo = await mongoose
   .createConnection(config.MONGODB_URI, { serverSelectionTimeoutMS: 5000 })

@@ -1,10 +1,10 @@
-import { closeOnSignals } from '@sky/contracts/http';
+import { closeOnSignals, logOptions } from '@sky/contracts/http';
 import { pino } from 'pino';
 import { composeSfu } from './compose.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfig(process.env);
-const logger = pino({ level: config.LOG_LEVEL, name: 'sfu' });
+const logger = pino(logOptions('sfu', config.LOG_LEVEL));
 
 const sfu = await composeSfu(config, logger);
 await sfu.app.http.listen({ host: config.HOST, port: config.PORT });

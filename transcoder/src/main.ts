@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { closeOnSignals, serviceVersion } from '@sky/contracts/http';
+import { closeOnSignals, logOptions, serviceVersion } from '@sky/contracts/http';
 import { createJobQueues } from '@sky/contracts/queue';
 import { pino } from 'pino';
 import { createFfmpeg } from './adapters/ffmpeg.js';
@@ -7,7 +7,7 @@ import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfig(process.env);
-const logger = pino({ level: config.LOG_LEVEL, name: 'transcoder' });
+const logger = pino(logOptions('transcoder', config.LOG_LEVEL));
 mkdirSync(config.MEDIA_DIR, { recursive: true });
 
 const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);

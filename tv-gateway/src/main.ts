@@ -1,4 +1,4 @@
-import { closeOnSignals, serviceVersion } from '@sky/contracts/http';
+import { closeOnSignals, logOptions, serviceVersion } from '@sky/contracts/http';
 import { createTokenIssuer } from '@sky/contracts/tokens';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -6,7 +6,7 @@ import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfig(process.env);
-const logger = pino({ level: config.LOG_LEVEL, name: 'tv-gateway' });
+const logger = pino(logOptions('tv-gateway', config.LOG_LEVEL));
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
 const subscriber = new Redis(config.REDIS_URL);
 const tokens = createTokenIssuer(config.JWT_SECRET, 900);
