@@ -1,10 +1,16 @@
 // What the live bridge tests read back from its output with ffprobe / ffmpeg: packet timing of a
 // recording, decoding errors, and the segments a live playlist listed over time.
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { extname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
+import { launchChromium } from '@sky/devkit';
 
 const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Packet timestamps of a recording (ffprobe): holes longer than 1 s in either stream (where, how long),
@@ -130,4 +136,94 @@ export class PlaylistWatch {
     }
     return { longestWaitSec, worstPdtJumpSec, segments: list.length };
   }
+}
+
+/** A plain static server of `mediaDir` for hls.js (no caching), on a free port. */
+export async function serveMedia(mediaDir: string): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!));
+    if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html>');
+    const file = join(mediaDir, path);
+    if (!file.startsWith(mediaDir) || !existsSync(file)) return void res.writeHead(404).end();
+    const type: Record<string, string> = {
+      '.m3u8': 'application/vnd.apple.mpegurl',
+      '.m4s': 'video/iso.segment',
+      '.mp4': 'video/mp4',
+      '.ts': 'video/mp2t',
+      '.html': 'text/html',
+    };
+    res.writeHead(200, {
+      'content-type': type[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  return { server, base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}` };
+}
+
+export interface ViewerState {
+  /** currentTime, videoWidth, the fatal hls.js error if any */
+  t: number;
+  w: number;
+  fatal?: string;
+  /** Wall-clock spans [from, to] (ms) in which playback did not move for more than 250 ms. */
+  stalls: [number, number][];
+}
+
+export interface HlsViewer {
+  state(): Promise<ViewerState>;
+  /** Waits until `seconds` of the stream have played (asserts no fatal error meanwhile). */
+  playing(seconds: number, timeoutMs: number): Promise<ViewerState>;
+  dispose(): Promise<void>;
+}
+
+/** hls.js in Chromium playing a live master, watched every 50 ms for stalls (playback not moving). */
+export async function openHlsViewer(masterUrl: string): Promise<HlsViewer> {
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  await page.goto(`${new URL(masterUrl).origin}/`);
+  await page.setContent(`<video id="v" muted autoplay playsinline></video>`);
+  await page.addScriptTag({ path: join(ROOT, 'node_modules', 'hls.js', 'dist', 'hls.min.js') });
+  // the page's scripts are strings: this package type-checks without the DOM library
+  await page.evaluate(`(() => {
+    const v = document.getElementById('v');
+    const hls = new Hls({ liveSyncDurationCount: 2 });
+    hls.on('hlsError', (_e, d) => { if (d.fatal) window.fatal = d.details; });
+    hls.loadSource(${JSON.stringify(masterUrl)});
+    hls.attachMedia(v);
+    const w = { t: 0, at: 0, stalls: [] };
+    window.watch = w;
+    setInterval(() => {
+      const now = Date.now();
+      if (v.currentTime <= w.t) return;
+      if (w.at && now - w.at > 250) w.stalls.push([w.at, now]);
+      w.t = v.currentTime;
+      w.at = now;
+    }, 50);
+  })()`);
+  const state = () =>
+    page.evaluate<ViewerState>(
+      `(() => { const v = document.getElementById('v'); return { t: v.currentTime, w: v.videoWidth, fatal: window.fatal, stalls: window.watch.stalls }; })()`,
+    );
+  return {
+    state,
+    async playing(seconds, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      let s = await state();
+      let first = -1;
+      while (Date.now() < deadline) {
+        s = await state();
+        if (s.fatal) break;
+        if (s.t > 0 && first < 0) first = s.t;
+        if (first >= 0 && s.t - first >= seconds) break;
+        await sleep(250);
+      }
+      assert.equal(s.fatal, undefined);
+      assert.ok(first >= 0 && s.t - first >= seconds, `hls.js played ${s.t - first} s of the live stream`);
+      return s;
+    },
+    dispose: () => browser.dispose(),
+  };
 }

@@ -4,19 +4,18 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { launchChromium, reserveRtcPorts } from '@sky/devkit';
+import { reserveRtcPorts } from '@sky/devkit';
 import * as mediasoup from 'mediasoup';
 import { LiveBridge, type BridgeLogger } from '../src/services/live-bridge.js';
-import { decode, packetTiming, segmentsOf } from './hls-probe.js';
+import { decode, openHlsViewer, packetTiming, segmentsOf, serveMedia, type HlsViewer } from './hls-probe.js';
 import { LIVE_TEST_CODECS, startFakeTeacher, type FakeTeacher } from './live-source.js';
 
 const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let worker: mediasoup.types.Worker;
@@ -82,27 +81,7 @@ before(async () => {
     segmentSec: 1,
     listSize: 6,
   });
-  server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!));
-    if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html>');
-    const file = join(mediaDir, path);
-    if (!file.startsWith(mediaDir) || !existsSync(file)) return void res.writeHead(404).end();
-    const type: Record<string, string> = {
-      '.m3u8': 'application/vnd.apple.mpegurl',
-      '.m4s': 'video/iso.segment',
-      '.mp4': 'video/mp4',
-      '.ts': 'video/mp2t',
-      '.html': 'text/html',
-    };
-    res.writeHead(200, {
-      'content-type': type[extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-store',
-    });
-    res.end(readFileSync(file));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  ({ server, base } = await serveMedia(mediaDir));
 });
 
 after(async () => {
@@ -178,43 +157,12 @@ test('the bridge writes live HLS twice (fMP4 web, MPEG-TS tv): every rung decode
 });
 
 /** The Chromium viewer stays on the page through the ffmpeg restart of the next test. */
-let viewer:
-  { dispose(): Promise<void>; state(): Promise<{ t: number; w: number; fatal?: string }> } | undefined;
+let viewer: HlsViewer | undefined;
 
 test('hls.js plays the live web master in Chromium', async () => {
-  const browser = await launchChromium();
-  viewer = { dispose: () => browser.dispose(), state: () => Promise.reject(new Error('not playing')) };
-  {
-    const page = await browser.newPage();
-    await page.goto(`${base}/`);
-    await page.setContent(`<video id="v" muted autoplay playsinline></video>`);
-    await page.addScriptTag({ path: join(ROOT, 'node_modules', 'hls.js', 'dist', 'hls.min.js') });
-    // the page's scripts are strings: this package type-checks without the DOM library
-    await page.evaluate(`(() => {
-      const hls = new Hls({ liveSyncDurationCount: 2 });
-      hls.on('hlsError', (_e, d) => { if (d.fatal) window.fatal = d.details; });
-      hls.loadSource(${JSON.stringify(`${base}/live/${lessonId}/web/master.m3u8`)});
-      hls.attachMedia(document.getElementById('v'));
-    })()`);
-    const state = () =>
-      page.evaluate<{ t: number; w: number; fatal?: string }>(
-        `(() => { const v = document.getElementById('v'); return { t: v.currentTime, w: v.videoWidth, fatal: window.fatal }; })()`,
-      );
-    const deadline = Date.now() + 20_000;
-    let s = await state();
-    let first = -1;
-    while (Date.now() < deadline) {
-      s = await state();
-      if (s.fatal) break;
-      if (s.t > 0 && first < 0) first = s.t;
-      if (first >= 0 && s.t - first >= 3) break;
-      await sleep(250);
-    }
-    assert.equal(s.fatal, undefined);
-    assert.ok(first >= 0 && s.t - first >= 3, `hls.js played ${s.t - first} s of the live stream`);
-    assert.ok(s.w === 1280 || s.w === 640, `picture ${s.w} px wide`);
-    viewer.state = state;
-  }
+  viewer = await openHlsViewer(`${base}/live/${lessonId}/web/master.m3u8`);
+  const s = await viewer.playing(3, 20_000);
+  assert.ok(s.w === 1280 || s.w === 640, `picture ${s.w} px wide`);
 });
 
 let killedAt = 0;

@@ -43,6 +43,8 @@ class Leg {
   current: Carried | undefined;
   previous: Carried | undefined;
   lastKeyFrameAt = 0;
+  /** What was carried at the last tick: changes are logged. */
+  logged: number | 'filler' | undefined;
 
   constructor(
     readonly kind: SpliceKind,
@@ -211,6 +213,14 @@ export class BridgeRelay {
     for (const leg of this.legs) {
       for (const p of leg.splicer.fill(now)) this.out.send(p, leg.spec.port, this.opts.host);
       if (leg.splicer.takeKeyFrameRequest()) this.askKeyFrame(leg, false);
+      const carrying = leg.splicer.carrying;
+      if (carrying !== leg.logged) {
+        leg.logged = carrying;
+        this.opts.log.info(
+          { kind: leg.kind, carrying, producerId: leg.current?.producerId, ...leg.splicer.stats },
+          carrying === 'filler' ? 'live bridge relay fills' : 'live bridge relay carries a source',
+        );
+      }
       // the switch is done (or given up): the old consumer is no longer needed
       if (leg.previous && leg.splicer.carrying !== leg.previous.ssrc) this.drop(leg, 'previous');
       const sr = report ? leg.splicer.senderReport(now, performance.timeOrigin + now) : undefined;

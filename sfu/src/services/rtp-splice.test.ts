@@ -110,6 +110,7 @@ test('a video switch waits for the new source key frame, carrying the old one me
   const next = s.push(rtp(2222, 7002, 57_200, DELTA, { marker: true }), 140)!;
   assert.deepEqual([head(next).seq, head(next).ts], [4, 9000 + 3600]);
   assert.equal(s.stats.switches, 2);
+  assert.equal(s.stats.lastGapMs, 20, 'the picture stood still for 20 ms');
 });
 
 test('audio switches at the first packet of the new source', () => {
@@ -156,8 +157,15 @@ test('a source that goes silent is covered by filler; one that never sends its k
   const s = video();
   s.want(1111, 0);
   s.push(rtp(1111, 1, 0, KEY, { marker: true }), 0);
-  assert.deepEqual(s.fill(VIDEO_SILENT_MS - 1), []);
+  for (let at = 20; at < VIDEO_SILENT_MS; at += 20) assert.deepEqual(s.fill(at), []);
   assert.equal(s.fill(VIDEO_SILENT_MS + 1).length, 1);
+  // a starved process: its first fill() in a long while does not take unread packets for a dead source
+  const starved = video();
+  starved.want(1111, 0);
+  starved.push(rtp(1111, 1, 0, KEY, { marker: true }), 0);
+  starved.fill(10);
+  assert.deepEqual(starved.fill(VIDEO_SILENT_MS + 500), [], 'late: not silent yet');
+  assert.ok(starved.push(rtp(1111, 2, 3600, DELTA, { marker: true }), VIDEO_SILENT_MS + 501));
   const t = video();
   t.want(1111, 0);
   t.push(rtp(1111, 1, 0, KEY, { marker: true }), 0);
@@ -171,8 +179,8 @@ test('a source that goes silent is covered by filler; one that never sends its k
   const a = new RtpSplicer('audio', { ...OUT, clockRate: 48000 }, { payloads: [OPUS_SILENCE], frameMs: 20 });
   a.want(1, 0);
   a.push(rtp(1, 1, 0, Buffer.from([1])), 0);
-  assert.deepEqual(a.fill(AUDIO_SILENT_MS), []);
-  assert.equal(a.fill(AUDIO_SILENT_MS + 1).length, 1);
+  for (let at = 20; at <= AUDIO_SILENT_MS; at += 20) assert.deepEqual(a.fill(at), []);
+  assert.equal(a.fill(AUDIO_SILENT_MS + 10).length, 1);
 });
 
 test('sender reports map the output timeline to the wall clock', () => {

@@ -23,8 +23,13 @@ export interface SpliceFiller {
 
 /** A video source that sends nothing for this long (a dead publisher) is replaced by filler. */
 export const VIDEO_SILENT_MS = 2000;
-/** Audio comes every 20 ms; a gap this long is filled with silence. */
-export const AUDIO_SILENT_MS = 300;
+/**
+ * Audio comes every 20 ms, but a starved publisher delivers late, in bursts: only a gap this long counts as a
+ * dead source (a pause or a close says so at once); ffmpeg's aresample fills shorter holes.
+ */
+export const AUDIO_SILENT_MS = 2000;
+/** A fill() this late means this process was starved: packets may be waiting unread, the source is not dead. */
+const LATE_FILL_MS = 200;
 /** A new video source that has sent no key frame by then: filler instead of the old source. */
 export const SWITCH_WAIT_MS = 3000;
 
@@ -128,8 +133,9 @@ export class RtpSplicer {
   private keyFrameWanted = false;
   /** Filler packets sent in the current span (their sequence numbers). */
   private sentInSpan = 0;
-  /** Counters for logs and tests. */
-  readonly stats = { switches: 0, fillerSpans: 0, dropped: 0, packets: 0 };
+  private lastFillAt: number | undefined;
+  /** Counters for logs and tests; `lastGapMs`: nothing sent between the last span and the newest one. */
+  readonly stats = { switches: 0, fillerSpans: 0, dropped: 0, packets: 0, lastGapMs: 0 };
 
   constructor(
     readonly kind: SpliceKind,
@@ -195,7 +201,9 @@ export class RtpSplicer {
    * wanted one has not started, the carried one went silent or is no longer wanted.
    */
   fill(now: number): Buffer[] {
-    if (!this.fillerDue(now)) return [];
+    const late = this.lastFillAt !== undefined && now - this.lastFillAt > LATE_FILL_MS;
+    this.lastFillAt = now;
+    if (!this.fillerDue(now, late)) return [];
     if (this.span?.source !== 'filler') {
       this.begin('filler', 0, 0, now);
       this.stats.fillerSpans++;
@@ -240,7 +248,7 @@ export class RtpSplicer {
     return sr;
   }
 
-  private fillerDue(now: number): boolean {
+  private fillerDue(now: number, late: boolean): boolean {
     const source = this.span?.source;
     if (source === 'filler' || source === undefined) {
       // a wanted source that has begun takes over in push(); until then the filler goes on
@@ -248,7 +256,7 @@ export class RtpSplicer {
     }
     if (this.wanted === undefined) return true; // gone or paused
     const silentMs = this.kind === 'video' ? VIDEO_SILENT_MS : AUDIO_SILENT_MS;
-    if (now - this.lastInAt > silentMs) return true;
+    if (!late && now - this.lastInAt > silentMs) return true;
     return source !== this.wanted && this.tooLate(now);
   }
 
@@ -266,6 +274,7 @@ export class RtpSplicer {
     const c = this.cursor;
     const nextSeq = c ? (c.seq + 1) & 0xffff : 0;
     const nextTs = c ? c.timestamp + Math.max(Math.round(((now - c.at) * rate) / 1000), rate / 1000) : 0;
+    this.stats.lastGapMs = c ? Math.round(now - c.at) : 0;
     this.span = {
       source,
       seqOffset: (nextSeq - seq) & 0xffff,

@@ -1,0 +1,182 @@
+// The teacher's sources change under one ffmpeg: camera → screen share (another size) → camera, a reload
+// (producers closed, nothing for 2 s, new ones), a paused camera. A real mediasoup worker, ffmpeg "teachers",
+// the bridge, a polling viewer of the playlists and hls.js in Chromium; the figures of each switch are
+// printed (the wait for a new segment, PROGRAM-DATE-TIME jumps, hls.js stalls, the frozen picture).
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { reserveRtcPorts } from '@sky/devkit';
+import * as mediasoup from 'mediasoup';
+import { LiveBridge, type BridgeLogger } from '../src/services/live-bridge.js';
+import {
+  decode,
+  openHlsViewer,
+  packetTiming,
+  PlaylistWatch,
+  segmentsOf,
+  serveMedia,
+  type HlsViewer,
+} from './hls-probe.js';
+import { LIVE_TEST_CODECS, startFakeTeacher, type FakeTeacher } from './live-source.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const lessonId = `switch${Date.now().toString(36)}`;
+const logs: string[] = [];
+const log: BridgeLogger = {
+  info: (o, m) => logs.push(`info ${m} ${JSON.stringify(o)}`),
+  warn: (o, m) => logs.push(`warn ${m} ${JSON.stringify(o)}`),
+  error: (o, m) => logs.push(`error ${m} ${JSON.stringify(o)}`),
+};
+
+let worker: mediasoup.types.Worker;
+let router: mediasoup.types.Router;
+let mediaDir: string;
+let server: Server;
+let base: string;
+let bridge: LiveBridge;
+let viewer: HlsViewer | undefined;
+const teachers: FakeTeacher[] = [];
+
+const out = (p: string) => join(mediaDir, 'live', lessonId, p);
+const read = (p: string) => {
+  try {
+    return readFileSync(out(p), 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${logs.join('\n')}`);
+    await sleep(100);
+  }
+}
+
+before(async () => {
+  mediaDir = mkdtempSync(join(tmpdir(), 'sky-bridge-switch-'));
+  const [rtcMinPort, rtcMaxPort] = reserveRtcPorts();
+  worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort, rtcMaxPort });
+  router = await worker.createRouter({ mediaCodecs: LIVE_TEST_CODECS });
+  bridge = new LiveBridge(lessonId, router, {
+    mediaDir,
+    ffmpegPath: 'ffmpeg',
+    log,
+    listenIp: '127.0.0.1',
+    segmentSec: 1,
+    listSize: 6,
+  });
+  ({ server, base } = await serveMedia(mediaDir));
+});
+
+after(async () => {
+  await viewer?.dispose();
+  await bridge?.stop().catch(() => undefined);
+  for (const t of teachers) await t.stop();
+  worker?.close();
+  server?.close();
+  if (!process.env['KEEP_MEDIA']) rmSync(mediaDir, { recursive: true, force: true });
+});
+
+test('camera → screen → camera, a reload and a paused camera: one ffmpeg, one continuous stream, one recording without holes', async () => {
+  const startedAt = Date.now();
+  const camera = await startFakeTeacher(router);
+  const screen = await startFakeTeacher(router, { audio: false, size: '1280x720' });
+  teachers.push(camera, screen);
+  const watch = new PlaylistWatch(out('web/720p/index.m3u8'));
+  const tvWatch = new PlaylistWatch(out('tv/720p/index.m3u8'));
+  await bridge.update({ video: camera.video, audio: camera.audio });
+  const pid = bridge.ffmpegPid;
+  assert.ok(pid);
+  await waitFor('segments', () => segmentsOf(read('web/720p/index.m3u8')).length >= 3, 60_000);
+  viewer = await openHlsViewer(`${base}/live/${lessonId}/web/master.m3u8`);
+  await viewer.playing(3, 90_000);
+
+  const switches: { what: string; at: number; gapMs: number | undefined }[] = [];
+  const step = async (what: string, act: () => Promise<void>, holdMs = 6000) => {
+    const at = Date.now();
+    await act();
+    await sleep(holdMs);
+    switches.push({ what, at, gapMs: bridge.relayState?.video.lastGapMs });
+  };
+  const carried = (p: mediasoup.types.Producer | undefined) =>
+    bridge.relayState?.video.producerId === p?.id && bridge.relayState?.video.carrying !== 'filler';
+
+  await step('camera → screen (1280x720)', () => bridge.update({ video: screen.video, audio: camera.audio }));
+  assert.ok(carried(screen.video), JSON.stringify(bridge.relayState));
+  await step('screen → camera (640x360)', () => bridge.update({ video: camera.video, audio: camera.audio }));
+  assert.ok(carried(camera.video), JSON.stringify(bridge.relayState));
+  // a reload: the teacher's producers close, nothing for 2 s, then new ones from a new connection
+  await step(
+    'reload: producers closed',
+    async () => {
+      await camera.stop();
+      await bridge.update({});
+    },
+    2000,
+  );
+  assert.equal(bridge.relayState?.video.carrying, 'filler', 'black while the teacher is away');
+  const again = await startFakeTeacher(router);
+  teachers.push(again);
+  await step('reload: new producers', () => bridge.update({ video: again.video, audio: again.audio }));
+  assert.ok(carried(again.video), `${JSON.stringify(bridge.relayState)}\n${logs.join('\n')}`);
+  await step('camera paused', () => again.video!.pause(), 3000);
+  assert.equal(bridge.relayState?.video.carrying, 'filler', 'black while the camera is off');
+  await step('camera resumed', () => again.video!.resume());
+  assert.ok(carried(again.video), `${JSON.stringify(bridge.relayState)}\n${logs.join('\n')}`);
+
+  // the figures, before the assertions about them
+  const stalls = (await viewer.state()).stalls;
+  const rows = switches.map((s) => {
+    const to = s.at + 6000;
+    const mine = stalls.filter(([a, b]) => b >= s.at && a <= to).map(([a, b]) => b - a);
+    return {
+      ...s,
+      ...watch.cadence(s.at - 1000, to),
+      stallMs: mine.reduce((a, b) => a + b, 0),
+    };
+  });
+  for (const r of rows)
+    console.log(
+      `${r.what}: longest wait for a segment ${r.longestWaitSec.toFixed(2)} s, PDT jump ` +
+        `${r.worstPdtJumpSec.toFixed(3)} s, hls.js stalled ${r.stallMs} ms, picture still ${r.gapMs ?? '?'} ms`,
+    );
+  const all = watch.cadence(startedAt);
+  console.log(
+    `whole run: ${all.segments} segments, longest wait ${all.longestWaitSec.toFixed(2)} s, worst PDT jump ` +
+      `${all.worstPdtJumpSec.toFixed(3)} s; hls.js stalls ${JSON.stringify(stalls.map(([a, b]) => b - a))} ms; ` +
+      `ffmpeg runs ${bridge.runs}; relay ${JSON.stringify(bridge.relayState)}`,
+  );
+
+  assert.equal(bridge.runs, 1, 'no new ffmpeg for any of them');
+  assert.equal(bridge.ffmpegPid, pid);
+  for (const p of ['web/720p/index.m3u8', 'web/360p/index.m3u8', 'tv/720p/index.m3u8', 'tv/360p/index.m3u8'])
+    assert.doesNotMatch(read(p), /#EXT-X-DISCONTINUITY\n/, `${p}: no discontinuity`);
+  assert.equal((await viewer.state()).fatal, undefined);
+  const newest = segmentsOf(read('tv/720p/index.m3u8')).at(-2)!;
+  assert.equal((await decode(out(`tv/720p/${newest}`))).errors, '');
+  for (const r of rows) {
+    assert.ok(r.segments >= 2, `${r.what}: the output kept advancing (${r.segments} new segments)`);
+    assert.ok(Math.abs(r.worstPdtJumpSec) < 0.5, `${r.what}: PDT jumped ${r.worstPdtJumpSec} s`);
+  }
+  watch.stop();
+  tvWatch.stop();
+  assert.ok(tvWatch.cadence(startedAt).segments >= all.segments - 2, 'the TV playlists kept up');
+
+  const stoppedAt = Date.now();
+  const res = await bridge.stop();
+  const file = join(mediaDir, res.recording ?? '');
+  const timing = await packetTiming(file);
+  const liveSec = (stoppedAt - bridge.recordingSince!) / 1000;
+  console.log(
+    `recording ${res.durationSec} s for ${liveSec} s live; longest packet gap ${timing.longest.toFixed(3)} s; ` +
+      `A/V at the end ${timing.avOffsetSec.toFixed(3)} s`,
+  );
+  assert.deepEqual(timing.gaps, [], 'no hole longer than 1 s in either stream');
+  assert.ok(Math.abs(res.durationSec - liveSec) <= 1, `recording ${res.durationSec} s, live ${liveSec} s`);
+  assert.equal((await decode(file)).errors, '');
+});
