@@ -150,8 +150,7 @@ export class BridgeRelay {
       // a paused camera or mic: filler until it resumes (the video then from its next key frame). A closed
       // producer waits for the room's next follow(): another source, or none (filler then)
       const paused = () => {
-        if (leg.current?.consumer === consumer)
-          leg.splicer.want(consumer.producerPaused ? undefined : ssrc, performance.now());
+        if (leg.current?.consumer === consumer) leg.splicer.want(consumer.producerPaused ? undefined : ssrc);
       };
       consumer.on('producerpause', paused);
       consumer.on('producerresume', paused);
@@ -165,8 +164,7 @@ export class BridgeRelay {
     if (leg.previous) this.drop(leg, 'previous');
     leg.previous = leg.current;
     leg.current = next;
-    const now = performance.now();
-    leg.splicer.want(next && !next.consumer.producerPaused ? next.ssrc : undefined, now);
+    leg.splicer.want(next && !next.consumer.producerPaused ? next.ssrc : undefined);
     if (next) {
       await next.consumer.resume();
       this.askKeyFrame(leg, true);

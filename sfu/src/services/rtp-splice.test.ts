@@ -7,7 +7,6 @@ import {
   OPUS_SILENCE,
   packetizeVp8,
   RtpSplicer,
-  SWITCH_WAIT_MS,
   VIDEO_SILENT_MS,
 } from './rtp-splice.js';
 
@@ -77,7 +76,7 @@ test('VP8 frames are cut into payloads with the start bit on the first; IVF fram
 
 test('a source is carried with the output SSRC and payload type, its own spacing kept', () => {
   const s = video();
-  s.want(1111, 0);
+  s.want(1111);
   assert.equal(s.takeKeyFrameRequest(), true, 'a new video source is asked for a key frame');
   assert.equal(s.takeKeyFrameRequest(), false);
   const a = s.push(rtp(1111, 500, 9000, KEY, { marker: true }), 10)!;
@@ -93,10 +92,10 @@ test('a source is carried with the output SSRC and payload type, its own spacing
 
 test('a video switch waits for the new source key frame, carrying the old one meanwhile, and continues the timeline', () => {
   const s = video();
-  s.want(1111, 0);
+  s.want(1111);
   s.push(rtp(1111, 100, 1000, KEY, { marker: true }), 0);
   s.push(rtp(1111, 101, 4600, DELTA, { marker: true }), 40);
-  s.want(2222, 50);
+  s.want(2222);
   assert.equal(s.takeKeyFrameRequest(), true);
   assert.equal(s.push(rtp(2222, 7000, 50_000, DELTA, { marker: true }), 60), undefined, 'not from a delta');
   assert.equal(s.takeKeyFrameRequest(), true, 'asked again');
@@ -115,19 +114,19 @@ test('a video switch waits for the new source key frame, carrying the old one me
 
 test('audio switches at the first packet of the new source', () => {
   const s = new RtpSplicer('audio', { ...OUT, clockRate: 48000 }, { payloads: [OPUS_SILENCE], frameMs: 20 });
-  s.want(1, 0);
+  s.want(1);
   assert.equal(s.takeKeyFrameRequest(), false);
   s.push(rtp(1, 10, 0, Buffer.from([1])), 0);
-  s.want(2, 10);
+  s.want(2);
   const p = s.push(rtp(2, 900, 123_456, Buffer.from([2])), 20)!;
   assert.deepEqual([head(p).seq, head(p).ts], [1, 960]);
 });
 
 test('no source: filler on the same timeline, in real time; the next source takes over at its key frame', () => {
   const s = video();
-  s.want(1111, 0);
+  s.want(1111);
   s.push(rtp(1111, 100, 1000, KEY, { marker: true }), 0);
-  s.want(undefined, 10); // closed or paused
+  s.want(undefined); // closed or paused
   const filler = s.fill(100);
   // the span begins at 100 and its first frame is due at once
   assert.equal(filler.length, 1);
@@ -144,7 +143,7 @@ test('no source: filler on the same timeline, in real time; the next source take
     ],
     'one frame every 40 ms, stamped on their own schedule',
   );
-  s.want(3333, 230);
+  s.want(3333);
   assert.equal(s.push(rtp(3333, 5, 77, DELTA, { marker: true }), 235), undefined);
   assert.equal(s.fill(262).length, 1, 'filler until the key frame');
   const first = s.push(rtp(3333, 6, 3677, KEY, { marker: true }), 270)!;
@@ -153,31 +152,34 @@ test('no source: filler on the same timeline, in real time; the next source take
   assert.equal(s.stats.fillerSpans, 1);
 });
 
-test('a source that goes silent is covered by filler; one that never sends its key frame is not waited for forever', () => {
+test('a source that goes silent is covered by filler, also the old one while the new one has sent no key frame', () => {
   const s = video();
-  s.want(1111, 0);
+  s.want(1111);
   s.push(rtp(1111, 1, 0, KEY, { marker: true }), 0);
   for (let at = 20; at < VIDEO_SILENT_MS; at += 20) assert.deepEqual(s.fill(at), []);
   assert.equal(s.fill(VIDEO_SILENT_MS + 1).length, 1);
   // a starved process: its first fill() in a long while does not take unread packets for a dead source
   const starved = video();
-  starved.want(1111, 0);
+  starved.want(1111);
   starved.push(rtp(1111, 1, 0, KEY, { marker: true }), 0);
   starved.fill(10);
   assert.deepEqual(starved.fill(VIDEO_SILENT_MS + 500), [], 'late: not silent yet');
   assert.ok(starved.push(rtp(1111, 2, 3600, DELTA, { marker: true }), VIDEO_SILENT_MS + 501));
   const t = video();
-  t.want(1111, 0);
+  t.want(1111);
   t.push(rtp(1111, 1, 0, KEY, { marker: true }), 0);
-  t.want(2222, 10);
-  let at = 10;
-  for (; at < SWITCH_WAIT_MS + 100; at += 40) {
+  t.want(2222);
+  for (let at = 10; at < 3 * VIDEO_SILENT_MS; at += 40) {
     t.push(rtp(1111, 2 + at, at * 90, DELTA, { marker: true }), at);
-    t.fill(at);
+    assert.deepEqual(t.fill(at), []);
   }
-  assert.equal(t.carrying, 'filler', 'the old source is not carried past the wait');
+  assert.equal(t.carrying, 1111, 'the old source is carried as long as the new one sends no key frame');
+  let filled = 0;
+  for (let at = 3 * VIDEO_SILENT_MS; at <= 4 * VIDEO_SILENT_MS + 20; at += 20) filled += t.fill(at).length;
+  assert.ok(filled > 0, 'until it goes silent');
+  assert.equal(t.carrying as RtpSplicer['carrying'], 'filler');
   const a = new RtpSplicer('audio', { ...OUT, clockRate: 48000 }, { payloads: [OPUS_SILENCE], frameMs: 20 });
-  a.want(1, 0);
+  a.want(1);
   a.push(rtp(1, 1, 0, Buffer.from([1])), 0);
   for (let at = 20; at <= AUDIO_SILENT_MS; at += 20) assert.deepEqual(a.fill(at), []);
   assert.equal(a.fill(AUDIO_SILENT_MS + 10).length, 1);
@@ -186,7 +188,7 @@ test('a source that goes silent is covered by filler; one that never sends its k
 test('sender reports map the output timeline to the wall clock', () => {
   const s = video();
   assert.equal(s.senderReport(0, 0), undefined, 'nothing sent yet');
-  s.want(1111, 0);
+  s.want(1111);
   s.push(rtp(1111, 1, 0, KEY, { marker: true }), 1000);
   const wall = Date.UTC(2026, 0, 1, 8, 0, 0, 500);
   const sr = s.senderReport(1100, wall)!;
@@ -199,7 +201,7 @@ test('sender reports map the output timeline to the wall clock', () => {
 
 test('RTCP, padding-only and malformed packets are not carried; sequence numbers and timestamps wrap', () => {
   const s = video();
-  s.want(1111, 0);
+  s.want(1111);
   const sr = Buffer.alloc(28);
   sr[0] = 0x80;
   sr[1] = 200;

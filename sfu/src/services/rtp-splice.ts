@@ -30,8 +30,6 @@ export const VIDEO_SILENT_MS = 2000;
 export const AUDIO_SILENT_MS = 2000;
 /** A fill() this late means this process was starved: packets may be waiting unread, the source is not dead. */
 const LATE_FILL_MS = 200;
-/** A new video source that has sent no key frame by then: filler instead of the old source. */
-export const SWITCH_WAIT_MS = 3000;
 
 /** Opus's own silence frame (20 ms, CELT): what a muted WebRTC sender sends too. */
 export const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
@@ -125,7 +123,6 @@ interface Span {
 export class RtpSplicer {
   /** The source the bridge wants carried (undefined: none, or paused). */
   private wanted: number | undefined;
-  private wantedSince = 0;
   private span: Span | undefined;
   private cursor: Cursor | undefined;
   /** When the carried source last sent a packet. */
@@ -156,10 +153,9 @@ export class RtpSplicer {
   }
 
   /** The source to carry from now on (its SSRC), or none (gone or paused): filler until there is one. */
-  want(ssrc: number | undefined, now: number): void {
+  want(ssrc: number | undefined): void {
     if (ssrc === this.wanted) return;
     this.wanted = ssrc;
-    this.wantedSince = now;
     if (ssrc !== undefined && this.kind === 'video') this.keyFrameWanted = true;
   }
 
@@ -177,11 +173,12 @@ export class RtpSplicer {
       }
       this.begin(rtp.ssrc, rtp.seq, rtp.timestamp, now);
       this.stats.switches++;
-    } else if (!carried || (this.wanted !== undefined && rtp.ssrc !== this.wanted && this.tooLate(now))) {
+    } else if (!carried) {
       this.stats.dropped++;
       return undefined;
     }
-    // the old source is still carried until the new one's key frame (no frozen picture meanwhile)
+    // the old source is still carried until the new one's key frame (no frozen or black picture meanwhile),
+    // unless it went silent (fill)
     const span = this.span!;
     this.lastInAt = now;
     const seq = (rtp.seq + span.seqOffset) & 0xffff;
@@ -198,7 +195,7 @@ export class RtpSplicer {
 
   /**
    * Filler packets due by `now` (call it every ~20 ms): while no source is carried — none wanted, the
-   * wanted one has not started, the carried one went silent or is no longer wanted.
+   * wanted one has not started and no other is carried, or the carried one went silent.
    */
   fill(now: number): Buffer[] {
     const late = this.lastFillAt !== undefined && now - this.lastFillAt > LATE_FILL_MS;
@@ -256,13 +253,7 @@ export class RtpSplicer {
     }
     if (this.wanted === undefined) return true; // gone or paused
     const silentMs = this.kind === 'video' ? VIDEO_SILENT_MS : AUDIO_SILENT_MS;
-    if (!late && now - this.lastInAt > silentMs) return true;
-    return source !== this.wanted && this.tooLate(now);
-  }
-
-  /** The wanted video source has sent no key frame for too long: the old one is not carried on forever. */
-  private tooLate(now: number): boolean {
-    return now - this.wantedSince > SWITCH_WAIT_MS;
+    return !late && now - this.lastInAt > silentMs;
   }
 
   /**
