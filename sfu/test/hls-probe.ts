@@ -205,7 +205,10 @@ export async function openHlsViewer(masterUrl: string): Promise<HlsViewer> {
   })()`);
   const state = () =>
     page.evaluate<ViewerState>(
-      `(() => { const v = document.getElementById('v'); return { t: v.currentTime, w: v.videoWidth, fatal: window.fatal, stalls: window.watch.stalls }; })()`,
+      // a stall still going on counts up to now
+      `(() => { const v = document.getElementById('v'); const w = window.watch; const now = Date.now();
+        const open = w.at && now - w.at > 250 ? [[w.at, now]] : [];
+        return { t: v.currentTime, w: v.videoWidth, fatal: window.fatal, stalls: [...w.stalls, ...open] }; })()`,
     );
   return {
     state,

@@ -74,7 +74,7 @@ test('one ffmpeg: decode once, encode the ladder once, tee to web fMP4 HLS, TV M
   assert.deepEqual(buildLiveArgs('/m/live/L1/input.sdp', plan), [
     ...['-hide_banner', '-nostdin', '-loglevel', 'warning', '-protocol_whitelist', 'file,udp,rtp'],
     ...['-fflags', '+genpts', '-analyzeduration', '1000000', '-reorder_queue_size', '64'],
-    ...['-i', '/m/live/L1/input.sdp'],
+    ...['-listen_timeout', '2', '-i', '/m/live/L1/input.sdp'],
     '-filter_complex',
     '[0:v]fps=25,format=yuv420p,split=2[s0][s1];' +
       '[s0]scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1[v0];' +

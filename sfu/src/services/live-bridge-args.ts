@@ -152,6 +152,11 @@ export function buildLiveArgs(sdpFile: string, plan: LiveOutputPlan): string[] {
     '1000000',
     '-reorder_queue_size',
     '64',
+    // the relay never lets the input fall silent while the lesson runs; at the end, with the input cut, the
+    // RTP read gives up after 2 s so that SIGINT ends ffmpeg cleanly (else it blocks until SIGKILL tears
+    // the recording's last frame)
+    '-listen_timeout',
+    '2',
     '-i',
     sdpFile,
   ];
