@@ -153,7 +153,7 @@ test('camera → screen → camera, a reload and a paused camera: one ffmpeg, on
   });
   for (const r of rows)
     console.log(
-      `${r.what}: longest wait for a segment ${r.longestWaitSec.toFixed(2)} s, PDT jump ` +
+      `${r.what}: ${r.segments} new segments in 7 s, longest wait for one ${r.longestWaitSec.toFixed(2)} s, PDT jump ` +
         `${r.worstPdtJumpSec.toFixed(3)} s, hls.js stalled ${r.stallMs} ms, switched after ${r.tookMs} ms, ` +
         `picture still ${r.gapMs ?? '?'} ms`,
     );
