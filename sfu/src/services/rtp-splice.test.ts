@@ -185,7 +185,7 @@ test('a source that goes silent is covered by filler, also the old one while the
   assert.equal(a.fill(AUDIO_SILENT_MS + 10).length, 1);
 });
 
-test('sender reports map the output timeline to the wall clock', () => {
+test('sender reports map the output timeline to the wall clock by its least-delayed packets', () => {
   const s = video();
   assert.equal(s.senderReport(0, 0), undefined, 'nothing sent yet');
   s.want(1111);
@@ -196,7 +196,18 @@ test('sender reports map the output timeline to the wall clock', () => {
   assert.deepEqual([sr[0], sr[1], sr.readUInt16BE(2), sr.readUInt32BE(4)], [0x80, 200, 6, OUT.ssrc]);
   assert.equal(sr.readUInt32BE(8), Math.floor(wall / 1000) + 2_208_988_800);
   assert.equal(sr.readUInt32BE(12), 2 ** 31, 'half a second');
-  assert.equal(sr.readUInt32BE(16), 9000, '100 ms after the last packet');
+  assert.equal(sr.readUInt32BE(16), 9000, '100 ms after the packet');
+  // a packet relayed 300 ms late (a stalled process) does not move the mapping (but for the drift allowance,
+  // 1 ms a second: 31 ticks here); an early one moves it at once
+  const tsAt = (now: number) => s.senderReport(now, wall)!.readUInt32BE(16);
+  s.push(rtp(1111, 2, 3600, DELTA, { marker: true }), 1340);
+  assert.equal(tsAt(1400), 36_000 - 31, 'still 400 ms after the first');
+  s.push(rtp(1111, 3, 7200, DELTA, { marker: true }), 1060);
+  assert.equal(tsAt(1400), 36_000 + 1800, 'the early one: 20 ms ahead');
+  // packets 1 s late for good (a slow source clock, a longer path): followed at 1 ms a second only
+  for (let i = 0; i < 100; i++) s.push(rtp(1111, 4 + i, 10_800 + i * 3600, DELTA), 980 + 120 + 40 * i + 1000);
+  const zeroAt = 7000 - tsAt(7000) / 90;
+  assert.ok(zeroAt > 980 && zeroAt < 986, `the mapping moved ${zeroAt - 980} ms in 5 s`);
 });
 
 test('RTCP, padding-only and malformed packets are not carried; sequence numbers and timestamps wrap', () => {

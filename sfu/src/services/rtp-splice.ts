@@ -34,6 +34,11 @@ const LATE_FILL_MS = 200;
 /** Opus's own silence frame (20 ms, CELT): what a muted WebRTC sender sends too. */
 export const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
 const RTP_HEADER = 12;
+/**
+ * How fast the wall-clock mapping of the timeline may move later (ms per ms): it follows the least-delayed
+ * packets at once and a source whose clock runs slow (or a delay that grew for good) at 1 ms a second.
+ */
+const CLOCK_DRIFT = 0.001;
 const NTP_EPOCH_OFFSET_SEC = 2_208_988_800;
 
 /** RTCP (payload types 192–223) shares the port with RTP when muxed. */
@@ -103,10 +108,11 @@ export function ivfFrames(ivf: Buffer): Buffer[] {
   return frames;
 }
 
-/** Where the output timeline stands: the last packet sent, and when (ms). */
+/** Where the output timeline stands: the last packet sent (its timestamp also unwrapped), and when (ms). */
 interface Cursor {
   seq: number;
   timestamp: number;
+  unwrapped: number;
   at: number;
 }
 
@@ -131,6 +137,12 @@ export class RtpSplicer {
   /** Filler packets sent in the current span (their sequence numbers). */
   private sentInSpan = 0;
   private lastFillAt: number | undefined;
+  /**
+   * The wall clock (ms) at the output timeline's 0, from the least-delayed packets: what the sender reports
+   * say. Late packets (a busy relay, a burst after a stall) do not move it, so ffmpeg's timestamps, which
+   * every report re-anchors, do not jump with them.
+   */
+  private clock: { zeroAt: number; updatedAt: number } | undefined;
   /** Counters for logs and tests; `lastGapMs`: nothing sent between the last span and the newest one. */
   readonly stats = { switches: 0, fillerSpans: 0, dropped: 0, packets: 0, lastGapMs: 0 };
 
@@ -229,9 +241,8 @@ export class RtpSplicer {
 
   /** An RTCP sender report mapping the output timeline to the wall clock (`wallMs`), once anything was sent. */
   senderReport(now: number, wallMs: number): Buffer | undefined {
-    const c = this.cursor;
-    if (!c) return undefined;
-    const timestamp = (c.timestamp + Math.round(((now - c.at) * this.output.clockRate) / 1000)) >>> 0;
+    if (!this.clock) return undefined;
+    const timestamp = Math.round(((now - this.clock.zeroAt) * this.output.clockRate) / 1000) >>> 0;
     const sr = Buffer.alloc(28);
     sr[0] = 0x80;
     sr[1] = 200;
@@ -281,6 +292,11 @@ export class RtpSplicer {
     // a late packet of the span (reordered) does not move the cursor back
     const c = this.cursor;
     if (c && (((seq - c.seq) << 16) >> 16 < 0 || ((timestamp - c.timestamp) | 0) < 0)) return;
-    this.cursor = { seq, timestamp, at };
+    const unwrapped = c ? c.unwrapped + ((timestamp - c.timestamp) | 0) : timestamp;
+    this.cursor = { seq, timestamp, unwrapped, at };
+    const zeroAt = at - (unwrapped * 1000) / this.output.clockRate;
+    const k = this.clock;
+    const drifted = k ? k.zeroAt + (at - k.updatedAt) * CLOCK_DRIFT : zeroAt;
+    this.clock = { zeroAt: Math.min(drifted, zeroAt), updatedAt: at };
   }
 }
