@@ -25,10 +25,13 @@ import { LIVE_TEST_CODECS, startFakeTeacher, type FakeTeacher } from './live-sou
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const lessonId = `switch${Date.now().toString(36)}`;
 const logs: string[] = [];
+const t0 = Date.now();
+const line = (level: string, o: object, m?: string) =>
+  logs.push(`${((Date.now() - t0) / 1000).toFixed(2)} ${level} ${m} ${JSON.stringify(o)}`);
 const log: BridgeLogger = {
-  info: (o, m) => logs.push(`info ${m} ${JSON.stringify(o)}`),
-  warn: (o, m) => logs.push(`warn ${m} ${JSON.stringify(o)}`),
-  error: (o, m) => logs.push(`error ${m} ${JSON.stringify(o)}`),
+  info: (o, m) => line('info', o, m),
+  warn: (o, m) => line('warn', o, m),
+  error: (o, m) => line('error', o, m),
 };
 
 let worker: mediasoup.types.Worker;
@@ -106,8 +109,11 @@ test('camera → screen → camera, a reload and a paused camera: one ffmpeg, on
     await sleep(Math.max(0, holdMs - tookMs));
     switches.push({ what, at, tookMs, gapMs: bridge.relayState?.video.lastGapMs });
   };
-  const carried = (p: mediasoup.types.Producer | undefined) => () =>
-    bridge.relayState?.video.producerId === p?.id && bridge.relayState?.video.carrying !== 'filler';
+  // the producer's consumer is the one whose packets go to ffmpeg (not the previous source's, nor filler)
+  const carried = (p: mediasoup.types.Producer | undefined) => () => {
+    const v = bridge.relayState?.video;
+    return v?.producerId === p?.id && v?.carrying === v?.ssrc;
+  };
   const black = () => bridge.relayState?.video.carrying === 'filler';
 
   await step(
@@ -140,6 +146,9 @@ test('camera → screen → camera, a reload and a paused camera: one ffmpeg, on
   await step('camera paused', () => again.video!.pause(), black, 3000);
   await step('camera resumed', () => again.video!.resume(), carried(again.video));
 
+  const at = (t: number) => ((t - t0) / 1000).toFixed(2);
+  console.log(switches.map((s) => `${at(s.at)} ${s.what}`).join('\n'));
+  console.log(logs.filter((l) => l.includes('relay')).join('\n'));
   // the figures, before the assertions about them
   const stalls = (await viewer.state()).stalls;
   const rows = switches.map((s) => {

@@ -93,8 +93,10 @@ async function newSegments(what: string, n: number): Promise<void> {
     40_000,
   );
 }
-const carries = (producerId: string | undefined) => () =>
-  bridge?.relayState?.video.producerId === producerId && bridge?.relayState?.video.carrying !== 'filler';
+const carries = (producerId: string | undefined) => () => {
+  const v = bridge?.relayState?.video;
+  return v?.producerId === producerId && v?.carrying === v?.ssrc;
+};
 
 test('publishing starts live HLS; a screen share, its end, a reload and a worker kill keep the one ffmpeg; the end hands over the recording', async () => {
   const token = createTokenIssuer(JWT_SECRET, 900).sign({ sub: TEACHER, role: 'teacher' });

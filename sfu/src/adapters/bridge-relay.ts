@@ -29,6 +29,9 @@ export interface RelayLogger {
   warn(obj: object, msg?: string): void;
 }
 
+/** What one kind carries (an SSRC or 'filler'), the consumer it wants (its producer and SSRC), counters. */
+export type RelayKindState = { carrying: string; producerId?: string; ssrc?: string } & RtpSplicer['stats'];
+
 interface Carried {
   producerId: string;
   consumer: mediasoup.types.Consumer;
@@ -89,10 +92,10 @@ export class BridgeRelay {
   }
 
   /** How each kind stands: for logs and tests. */
-  state(): Record<SpliceKind, { carrying: string; producerId?: string } & RtpSplicer['stats']> {
+  state(): Record<SpliceKind, RelayKindState> {
     const of = (leg: Leg) => ({
       carrying: String(leg.splicer.carrying ?? 'nothing'),
-      ...(leg.current ? { producerId: leg.current.producerId } : {}),
+      ...(leg.current ? { producerId: leg.current.producerId, ssrc: String(leg.current.ssrc) } : {}),
       ...leg.splicer.stats,
     });
     return { video: of(this.legs[0]!), audio: of(this.legs[1]!) };
