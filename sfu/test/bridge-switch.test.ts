@@ -18,6 +18,7 @@ import {
   PlaylistWatch,
   segmentsOf,
   serveMedia,
+  silences,
   type HlsViewer,
 } from './hls-probe.js';
 import { LIVE_TEST_CODECS, startFakeTeacher, type FakeTeacher } from './live-source.js';
@@ -180,10 +181,11 @@ test('camera → screen → camera, a reload and a paused camera: one ffmpeg, on
   assert.equal((await viewer.state()).fatal, undefined);
   const newest = segmentsOf(read('tv/720p/index.m3u8')).at(-2)!;
   assert.equal((await decode(out(`tv/720p/${newest}`))).errors, '');
-  for (const r of rows) {
-    assert.ok(r.segments >= 2, `${r.what}: the output kept advancing (${r.segments} new segments)`);
+  for (const r of rows)
     assert.ok(Math.abs(r.worstPdtJumpSec) < 0.5, `${r.what}: PDT jumped ${r.worstPdtJumpSec} s`);
-  }
+  // how many segments a window holds is the machine's speed (a loaded one encodes slower than real time)
+  const seen = watch.seen.length;
+  await waitFor('the output to keep advancing', () => watch.seen.length >= seen + 3, 60_000);
   watch.stop();
   tvWatch.stop();
   assert.ok(tvWatch.cadence(startedAt).segments >= all.segments - 2, 'the TV playlists kept up');
@@ -198,6 +200,13 @@ test('camera → screen → camera, a reload and a paused camera: one ffmpeg, on
       `A/V at the end ${timing.avOffsetSec.toFixed(3)} s`,
   );
   assert.deepEqual(timing.gaps, [], 'no hole longer than 1 s in either stream');
+  // the teachers' tone is continuous: silent only while nobody published (the 2 s of the reload)
+  const quiet = await silences(file);
+  console.log(`silences in the recording: ${JSON.stringify(quiet)}`);
+  assert.ok(
+    quiet.reduce((a, [from, to]) => a + to - from, 0) < 4,
+    `the sound is the teacher's: ${JSON.stringify(quiet)}`,
+  );
   assert.ok(Math.abs(res.durationSec - liveSec) <= 1, `recording ${res.durationSec} s, live ${liveSec} s`);
   assert.equal((await decode(file)).errors, '');
 });

@@ -70,6 +70,25 @@ export async function decode(file: string): Promise<{ errors: string; frames: nu
   return { errors, frames: Number(s?.nb_read_frames ?? 0), width: s?.width ?? 0 };
 }
 
+/** The spans [from, to] (s) where a recording's sound stays below -50 dB for more than 0.2 s. */
+export async function silences(file: string): Promise<[number, number][]> {
+  const { stderr } = await run('ffmpeg', [
+    '-hide_banner',
+    '-i',
+    file,
+    '-map',
+    '0:a',
+    '-af',
+    'silencedetect=n=-50dB:d=0.2',
+    '-f',
+    'null',
+    '-',
+  ]);
+  const starts = [...stderr.matchAll(/silence_start: ([\d.]+)/g)].map((m) => Number(m[1]));
+  const ends = [...stderr.matchAll(/silence_end: ([\d.]+)/g)].map((m) => Number(m[1]));
+  return starts.map((from, i) => [from, ends[i] ?? Infinity]);
+}
+
 /** The media segments of a playlist text. */
 export const segmentsOf = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#'));
 
