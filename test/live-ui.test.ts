@@ -465,7 +465,7 @@ test('a student over the WebRTC cap is switched to the live HLS stream', async (
   assert.equal(await overCap.getByTestId('live-fallback').getAttribute('data-reason'), 'full');
 });
 
-test('the student over the cap plays the live HLS after the bridge restarted several times', async () => {
+test('the student over the cap plays the live HLS the bridge fed through the screen share, the worker kill and the reload', async () => {
   const c = overCap;
   // hls.js plays: the position advances
   await c
