@@ -116,7 +116,12 @@ export class BridgeRelay {
       }
       this.router = router;
     }
-    for (const leg of this.legs) await this.followOne(leg, sources[leg.kind], router);
+    // one kind that cannot be consumed (its producer closed meanwhile) does not hold the other back
+    const results = await Promise.allSettled(
+      this.legs.map((leg) => this.followOne(leg, sources[leg.kind], router)),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** A new ffmpeg listens: it cannot decode before a key frame. */
