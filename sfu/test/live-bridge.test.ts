@@ -126,8 +126,10 @@ test('the bridge writes live HLS twice (fMP4 web, MPEG-TS tv): every rung decode
     );
     const pdt = Date.parse(/#EXT-X-PROGRAM-DATE-TIME:(\S+)/.exec(text)![1]!.replace(/\+0000$/, 'Z'));
     assert.ok(Math.abs(pdt - Date.now()) < 30_000, `${r}: PDT is wall-clock time`);
+    // the web's old segments are deleted; TV keeps the whole lesson's (the channels are cut from it)
     const files = readdirSync(join(dir(), r)).filter((f) => /\.(m4s|ts)$/.test(f));
-    assert.ok(files.length <= 6 + 2 + 2, `${r}: old segments deleted (${files.length} on disk)`);
+    if (r.startsWith('web'))
+      assert.ok(files.length <= 6 + 2 + 2, `${r}: old segments deleted (${files.length} on disk)`);
     // decode the two newest complete segments (fMP4 needs its init segment in front)
     for (const seg of segs.slice(-3, -1)) {
       let file = join(dir(), r, seg);
