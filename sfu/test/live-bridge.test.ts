@@ -91,7 +91,7 @@ after(async () => {
   await teacher?.stop();
   worker?.close();
   server?.close();
-  rmSync(mediaDir, { recursive: true, force: true });
+  if (!process.env['KEEP_MEDIA']) rmSync(mediaDir, { recursive: true, force: true });
 });
 
 test('the bridge writes live HLS twice (fMP4 web, MPEG-TS tv): every rung decodes, PROGRAM-DATE-TIME, a sliding window', async () => {

@@ -144,7 +144,7 @@ export class RtpSplicer {
    */
   private clock: { zeroAt: number; updatedAt: number } | undefined;
   /** Counters for logs and tests; `lastGapMs`: nothing sent between the last span and the newest one. */
-  readonly stats = { switches: 0, fillerSpans: 0, dropped: 0, packets: 0, lastGapMs: 0 };
+  readonly stats = { switches: 0, fillerSpans: 0, dropped: 0, packets: 0, lastGapMs: 0, clockEarlierMs: 0 };
 
   constructor(
     readonly kind: SpliceKind,
@@ -297,6 +297,7 @@ export class RtpSplicer {
     const zeroAt = at - (unwrapped * 1000) / this.output.clockRate;
     const k = this.clock;
     const drifted = k ? k.zeroAt + (at - k.updatedAt) * CLOCK_DRIFT : zeroAt;
+    if (k && zeroAt < drifted) this.stats.clockEarlierMs += drifted - zeroAt;
     this.clock = { zeroAt: Math.min(drifted, zeroAt), updatedAt: at };
   }
 }
