@@ -41,6 +41,8 @@ let sfu: TestSfu;
 let mediaDir: string;
 let teacher: LiveClient;
 let bridge: LiveBridge | undefined;
+/** The bridge's log, printed when a test fails. */
+const logs: string[] = [];
 const stops: (() => Promise<void>)[] = [];
 
 before(async () => {
@@ -53,7 +55,11 @@ before(async () => {
         mediaDir,
         ffmpegPath: 'ffmpeg',
         listenIp: '127.0.0.1',
-        log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+        log: {
+          info: (o, m) => logs.push(`${new Date().toISOString()} ${m} ${JSON.stringify(o)}`),
+          warn: (o, m) => logs.push(`${new Date().toISOString()} ${m} ${JSON.stringify(o)}`),
+          error: (o, m) => logs.push(`${new Date().toISOString()} ${m} ${JSON.stringify(o)}`),
+        },
       })),
   });
 });
@@ -61,7 +67,7 @@ after(async () => {
   teacher?.close();
   for (const s of stops) await s();
   await sfu.close();
-  rmSync(mediaDir, { recursive: true, force: true });
+  if (!process.env['KEEP_MEDIA']) rmSync(mediaDir, { recursive: true, force: true });
 });
 
 const segments = (rel: string) => {
@@ -156,7 +162,11 @@ test('publishing starts live HLS; a screen share, its end, a reload and a worker
   assert.ok(ended.recording, 'a recording');
   const file = join(mediaDir, ended.recording);
   assert.ok(statSync(file).size > 10_000, 'the recording has content');
-  assert.deepEqual((await packetTiming(file)).gaps, [], 'no hole longer than 1 s across all of it');
+  assert.deepEqual(
+    (await packetTiming(file)).gaps,
+    [],
+    `no hole longer than 1 s across all of it\n${logs.filter((l) => /relay|ffmpeg|recording/.test(l)).join('\n')}`,
+  );
   assert.deepEqual(
     sfu.endedJobs.map((j) => j.recording),
     [ended.recording],

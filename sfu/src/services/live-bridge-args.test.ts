@@ -80,6 +80,7 @@ test('one ffmpeg: decode once, encode the ladder once, tee to web fMP4 HLS, TV M
       '[s0]scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1[v0];' +
       '[s1]scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:(ow-iw)/2:(oh-ih)/2,setsar=1[v1]',
     ...['-map', '[v0]', '-map', '[v1]', '-map', '0:a:0', '-af', 'aresample=async=1'],
+    ...['-fps_mode', 'cfr'],
     ...['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency'],
     ...[
       '-b:v:0',

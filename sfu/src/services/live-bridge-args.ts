@@ -166,6 +166,10 @@ export function buildLiveArgs(sdpFile: string, plan: LiveOutputPlan): string[] {
   // audio that stops arriving for a while (RTP lost while ffmpeg was starved of CPU) is filled with silence
   // at its timestamps, so that the playlists and the recording never have a hole in the sound
   args.push('-map', '0:a:0', '-af', 'aresample=async=1');
+  // a source of another size makes ffmpeg rebuild the graph, whose new fps filter does not fill the time
+  // since the old one's last frame (the wait for the new source's key frame): the encoders' constant frame
+  // rate does, with the last picture, so the output never has a hole
+  args.push('-fps_mode', 'cfr');
   args.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency');
   ladder.forEach((r, i) => args.push(...rungRateArgs(r, `:v:${i}`)));
   args.push(...gopAndAudioArgs(plan.segmentSec));
