@@ -34,11 +34,6 @@ const LATE_FILL_MS = 200;
 /** Opus's own silence frame (20 ms, CELT): what a muted WebRTC sender sends too. */
 export const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
 const RTP_HEADER = 12;
-/**
- * How fast the wall-clock mapping of the timeline may move later (ms per ms): it follows the least-delayed
- * packets at once and a source whose clock runs slow (or a delay that grew for good) at 1 ms a second.
- */
-const CLOCK_DRIFT = 0.001;
 const NTP_EPOCH_OFFSET_SEC = 2_208_988_800;
 
 /** RTCP (payload types 192–223) shares the port with RTP when muxed. */
@@ -108,11 +103,10 @@ export function ivfFrames(ivf: Buffer): Buffer[] {
   return frames;
 }
 
-/** Where the output timeline stands: the last packet sent (its timestamp also unwrapped), and when (ms). */
+/** Where the output timeline stands: the last packet sent, and when (ms). */
 interface Cursor {
   seq: number;
   timestamp: number;
-  unwrapped: number;
   at: number;
 }
 
@@ -138,13 +132,14 @@ export class RtpSplicer {
   private sentInSpan = 0;
   private lastFillAt: number | undefined;
   /**
-   * The wall clock (ms) at the output timeline's 0, from the least-delayed packets: what the sender reports
-   * say. Late packets (a busy relay, a burst after a stall) do not move it, so ffmpeg's timestamps, which
-   * every report re-anchors, do not jump with them.
+   * When (ms) the output timeline was at 0: fixed at the first span, the sender reports say exactly this
+   * linear clock for the whole life of the splicer. ffmpeg re-anchors its timestamps at every report, so a
+   * mapping that moved (followed late or early packets) would make its timestamps jump, and a jump across
+   * a rebuilt graph leaves a hole; each span is placed on this clock instead, at its first packet.
    */
-  private clock: { zeroAt: number; updatedAt: number } | undefined;
+  private zeroAt: number | undefined;
   /** Counters for logs and tests; `lastGapMs`: nothing sent between the last span and the newest one. */
-  readonly stats = { switches: 0, fillerSpans: 0, dropped: 0, packets: 0, lastGapMs: 0, clockEarlierMs: 0 };
+  readonly stats = { switches: 0, fillerSpans: 0, dropped: 0, packets: 0, lastGapMs: 0 };
 
   constructor(
     readonly kind: SpliceKind,
@@ -241,8 +236,8 @@ export class RtpSplicer {
 
   /** An RTCP sender report mapping the output timeline to the wall clock (`wallMs`), once anything was sent. */
   senderReport(now: number, wallMs: number): Buffer | undefined {
-    if (!this.clock) return undefined;
-    const timestamp = Math.round(((now - this.clock.zeroAt) * this.output.clockRate) / 1000) >>> 0;
+    if (this.zeroAt === undefined) return undefined;
+    const timestamp = Math.round(((now - this.zeroAt) * this.output.clockRate) / 1000) >>> 0;
     const sr = Buffer.alloc(28);
     sr[0] = 0x80;
     sr[1] = 200;
@@ -268,14 +263,17 @@ export class RtpSplicer {
   }
 
   /**
-   * A new span: its first packet continues the output timeline — the next sequence number, and a timestamp
-   * as far after the last one as the wall clock moved (at least 1 ms), so ffmpeg sees the real pause.
+   * A new span: its first packet continues the output timeline — the next sequence number, and the
+   * timestamp of `now` on the splicer's clock (at least 1 ms after the last one), so ffmpeg sees the real
+   * pause and audio and video stay where they were captured.
    */
   private begin(source: number | 'filler', seq: number, timestamp: number, now: number): void {
     const rate = this.output.clockRate;
     const c = this.cursor;
+    this.zeroAt ??= now;
     const nextSeq = c ? (c.seq + 1) & 0xffff : 0;
-    const nextTs = c ? c.timestamp + Math.max(Math.round(((now - c.at) * rate) / 1000), rate / 1000) : 0;
+    const onClock = Math.round(((now - this.zeroAt) * rate) / 1000);
+    const nextTs = c ? c.timestamp + Math.max((onClock - c.timestamp) | 0, rate / 1000) : onClock;
     this.stats.lastGapMs = c ? Math.round(now - c.at) : 0;
     this.span = {
       source,
@@ -292,12 +290,6 @@ export class RtpSplicer {
     // a late packet of the span (reordered) does not move the cursor back
     const c = this.cursor;
     if (c && (((seq - c.seq) << 16) >> 16 < 0 || ((timestamp - c.timestamp) | 0) < 0)) return;
-    const unwrapped = c ? c.unwrapped + ((timestamp - c.timestamp) | 0) : timestamp;
-    this.cursor = { seq, timestamp, unwrapped, at };
-    const zeroAt = at - (unwrapped * 1000) / this.output.clockRate;
-    const k = this.clock;
-    const drifted = k ? k.zeroAt + (at - k.updatedAt) * CLOCK_DRIFT : zeroAt;
-    if (k && zeroAt < drifted) this.stats.clockEarlierMs += drifted - zeroAt;
-    this.clock = { zeroAt: Math.min(drifted, zeroAt), updatedAt: at };
+    this.cursor = { seq, timestamp, at };
   }
 }
