@@ -219,6 +219,30 @@ test('a new span starts where its first packet arrives on that clock, never befo
   assert.equal(head(later).ts, 270_000, 'at 3 s on the clock: the pause is kept');
 });
 
+test('a source whose timestamps fall behind the clock (or run ahead) is moved towards it, 50 ms a second at most', () => {
+  const behind = video();
+  behind.want(1111);
+  // stamped by frame count and starved: 20 ms of media every 40 ms
+  let last = 0;
+  for (let i = 0; i <= 125; i++) {
+    const p = behind.push(rtp(1111, i, i * 1800, i === 0 ? KEY : DELTA, { marker: true }), i * 40)!;
+    assert.ok(i === 0 || ((head(p).ts - last) | 0) > 0, 'always forward');
+    last = head(p).ts;
+  }
+  // 2.5 s behind after 5 s without the slew; windows 2..5 each moved it 50 ms
+  assert.equal(behind.stats.slewedMs, 200);
+  const ahead = video();
+  ahead.want(2222);
+  for (let i = 0; i <= 125; i++)
+    ahead.push(rtp(2222, i, i * 7200, i === 0 ? KEY : DELTA, { marker: true }), i * 40);
+  assert.equal(ahead.stats.slewedMs, -200);
+  const onTime = video();
+  onTime.want(3333);
+  for (let i = 0; i <= 125; i++)
+    onTime.push(rtp(3333, i, i * 3600, i === 0 ? KEY : DELTA, { marker: true }), i * 40);
+  assert.equal(onTime.stats.slewedMs, 0);
+});
+
 test('RTCP, padding-only and malformed packets are not carried; sequence numbers and timestamps wrap', () => {
   const s = video();
   s.want(1111);

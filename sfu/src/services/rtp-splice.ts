@@ -34,6 +34,14 @@ const LATE_FILL_MS = 200;
 /** Opus's own silence frame (20 ms, CELT): what a muted WebRTC sender sends too. */
 export const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
 const RTP_HEADER = 12;
+/**
+ * A source whose timestamps stay this far off the splicer's clock for a whole window (a publisher that
+ * stamps frames by count and fell behind, or caught up) is moved towards it, at most SLEW_MS per window:
+ * small steps ffmpeg fills or trims without a visible jump, so neither the output nor A/V sync drift away.
+ */
+const OFF_CLOCK_MS = 200;
+const SLEW_WINDOW_MS = 1000;
+const SLEW_MS = 50;
 const NTP_EPOCH_OFFSET_SEC = 2_208_988_800;
 
 /** RTCP (payload types 192–223) shares the port with RTP when muxed. */
@@ -118,6 +126,8 @@ interface Span {
   /** filler only: when it began, and frames sent so far */
   startedAt: number;
   frames: number;
+  /** How late (ms, + behind) its packets were on the clock in the current window: least and most. */
+  window: { from: number; least: number; most: number };
 }
 
 export class RtpSplicer {
@@ -138,8 +148,10 @@ export class RtpSplicer {
    * a rebuilt graph leaves a hole; each span is placed on this clock instead, at its first packet.
    */
   private zeroAt: number | undefined;
+  /** The source timestamp of the last packet carried (a frame's packets share one). */
+  private lastSourceTs: number | undefined;
   /** Counters for logs and tests; `lastGapMs`: nothing sent between the last span and the newest one. */
-  readonly stats = { switches: 0, fillerSpans: 0, dropped: 0, packets: 0, lastGapMs: 0 };
+  readonly stats = { switches: 0, fillerSpans: 0, dropped: 0, packets: 0, lastGapMs: 0, slewedMs: 0 };
 
   constructor(
     readonly kind: SpliceKind,
@@ -188,6 +200,7 @@ export class RtpSplicer {
     // unless it went silent (fill)
     const span = this.span!;
     this.lastInAt = now;
+    if (span.source !== 'filler') this.slew(span, rtp.timestamp, now);
     const seq = (rtp.seq + span.seqOffset) & 0xffff;
     const timestamp = (rtp.timestamp + span.tsOffset) >>> 0;
     this.advance(seq, timestamp, now);
@@ -281,9 +294,37 @@ export class RtpSplicer {
       tsOffset: (Math.round(nextTs) - timestamp) >>> 0,
       startedAt: now,
       frames: 0,
+      window: { from: now, least: Infinity, most: -Infinity },
     };
     this.sentInSpan = 0;
     if (source !== 'filler') this.lastInAt = now;
+  }
+
+  /** Keeps a source near the clock: see OFF_CLOCK_MS. Only between frames, never inside one. */
+  private slew(span: Span, timestamp: number, now: number): void {
+    const rate = this.output.clockRate;
+    const out = (timestamp + span.tsOffset) >>> 0;
+    const onClock = Math.round(((now - (this.zeroAt ?? now)) * rate) / 1000) >>> 0;
+    const lateMs = (((onClock - out) | 0) * 1000) / rate;
+    const w = span.window;
+    w.least = Math.min(w.least, lateMs);
+    w.most = Math.max(w.most, lateMs);
+    if (now - w.from < SLEW_WINDOW_MS || timestamp === this.lastSourceTs) {
+      this.lastSourceTs = timestamp;
+      return;
+    }
+    this.lastSourceTs = timestamp;
+    let stepMs = 0;
+    if (w.least > OFF_CLOCK_MS) stepMs = Math.min(w.least - OFF_CLOCK_MS / 2, SLEW_MS);
+    else if (w.most < -OFF_CLOCK_MS) stepMs = -Math.min(-w.most - OFF_CLOCK_MS / 2, SLEW_MS);
+    // never back behind the last packet sent
+    const c = this.cursor;
+    const step = Math.round((stepMs * rate) / 1000);
+    if (step && (!c || ((out + step - c.timestamp) | 0) > 0)) {
+      span.tsOffset = (span.tsOffset + step) >>> 0;
+      this.stats.slewedMs += stepMs;
+    }
+    span.window = { from: now, least: Infinity, most: -Infinity };
   }
 
   private advance(seq: number, timestamp: number, at: number): void {
