@@ -39,7 +39,7 @@ const RTP_HEADER = 12;
  * stamps frames by count and fell behind, or caught up) is moved towards it, at most SLEW_MS per window:
  * small steps ffmpeg fills or trims without a visible jump, so neither the output nor A/V sync drift away.
  */
-const OFF_CLOCK_MS = 200;
+const OFF_CLOCK_MS = 100;
 const SLEW_WINDOW_MS = 1000;
 const SLEW_MS = 50;
 const NTP_EPOCH_OFFSET_SEC = 2_208_988_800;
