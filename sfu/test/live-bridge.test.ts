@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
+import { parseLiveTvList } from '@sky/contracts';
 import { reserveRtcPorts } from '@sky/devkit';
 import * as mediasoup from 'mediasoup';
 import { LiveBridge, type BridgeLogger } from '../src/services/live-bridge.js';
@@ -128,8 +129,20 @@ test('the bridge writes live HLS twice (fMP4 web, MPEG-TS tv): every rung decode
     assert.ok(Math.abs(pdt - Date.now()) < 30_000, `${r}: PDT is wall-clock time`);
     // the web's old segments are deleted; TV keeps the whole lesson's (the channels are cut from it)
     const files = readdirSync(join(dir(), r)).filter((f) => /\.(m4s|ts)$/.test(f));
-    if (r.startsWith('web'))
+    if (r.startsWith('web')) {
       assert.ok(files.length <= 6 + 2 + 2, `${r}: old segments deleted (${files.length} on disk)`);
+    } else {
+      // TV keeps the whole lesson, listed in lesson.m3u8 (the channels are cut from it)
+      const whole = parseLiveTvList(playlist(`${r}/lesson.m3u8`));
+      assert.ok(whole.segments.length >= segs.length + 2, `${r}: ${whole.segments.length} in the whole list`);
+      assert.ok(
+        whole.segments.every((s) => files.includes(s.uri)),
+        `${r}: every listed segment kept`,
+      );
+      const uris = whole.segments.map((s) => s.uri);
+      const at = uris.indexOf(segs[0]!);
+      assert.deepEqual(uris.slice(at, at + segs.length), segs, `${r}: the window is a run of the whole list`);
+    }
     // decode the two newest complete segments (fMP4 needs its init segment in front)
     for (const seg of segs.slice(-3, -1)) {
       let file = join(dir(), r, seg);
