@@ -313,16 +313,11 @@ test('over the real ChannelService: the guide of a scheduled week passes tv_vali
     teacherNames: async () => new Map([['t1', '王老师']]),
     invalidate: () => {},
   };
-  const service = new ChannelService(
-    curriculum,
-    { lessonMedia: async () => undefined },
-    noLiveLessons,
-    {
-      publicUrl: PUBLIC,
-      catchupDays: 7,
-      now: () => NOW,
-    },
-  );
+  const service = new ChannelService(curriculum, { lessonMedia: async () => undefined }, noLiveLessons, {
+    publicUrl: PUBLIC,
+    catchupDays: 7,
+    now: () => NOW,
+  });
   const app = await server(service, { now: NOW });
 
   const xml = await app.inject({ url: '/guide.xml' });
