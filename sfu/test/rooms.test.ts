@@ -99,6 +99,32 @@ const camera = (ssrc: number) => ({
   encodings: [{ ssrc }],
 });
 
+test('the teacher pauses the camera: the HLS bridge gets no video (black, the voice goes on) until it is resumed', async () => {
+  const lessonId = newLesson();
+  const t = await client(TEACHER, 'teacher');
+  await t.ok('room.join', { lessonId });
+  const send = await t.ok('transport.create', { direction: 'send' });
+  const cam = await t.ok('produce', {
+    transportId: send.id,
+    kind: 'video',
+    source: 'camera',
+    rtpParameters: camera(11),
+  });
+  const m = await t.ok('produce', {
+    transportId: send.id,
+    kind: 'audio',
+    source: 'mic',
+    rtpParameters: mic(12),
+  });
+  const last = () => bridgeCalls.filter((c) => c.lessonId === lessonId).at(-1);
+  await until('camera + mic', () => last()?.video === cam.producerId && last()?.audio === m.producerId);
+  await t.ok('producer.pause', { producerId: cam.producerId });
+  await until('no video while paused', () => last()?.video === undefined && last()?.audio === m.producerId);
+  await t.ok('producer.resume', { producerId: cam.producerId });
+  await until('the camera again', () => last()?.video === cam.producerId && last()?.audio === m.producerId);
+  await t.ok('room.end', {});
+});
+
 test('the api down → DEPENDENCY_DOWN; an ended or not started lesson → NOT_LIVE; unknown → NOT_FOUND', async () => {
   const s = await client(STUDENT, 'student');
   for (const [state, code] of [
