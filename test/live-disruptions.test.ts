@@ -44,13 +44,21 @@ const viewers: { name: string; page: Page }[] = [];
 let users: Record<'a' | 'b' | 'c' | 'd' | 'e', { username: string; id: string }>;
 
 before(async () => {
-  stack = await startLiveStack({ webrtcCap: WEBRTC_CAP, webDist: WEB_DIST, shots: SHOTS });
+  stack = await startLiveStack({
+    webrtcCap: WEBRTC_CAP,
+    webDist: WEB_DIST,
+    shots: SHOTS,
+    sfuLog: join(SHOTS, 'sfu.log'),
+  });
   users = await stack.addStudents({ a: '王小明', b: '李小红', c: '赵小刚', d: '钱小丽', e: '孙小强' });
   lesson = await stack.addLesson('认识钟表（直播，十次中断）');
 });
 
 after(async () => {
   archive.stop();
+  // the bridge's ffmpeg log beside the sfu's, for whoever reads a failure
+  if (lesson && existsSync(join(liveDir(), '.ffmpeg.log')))
+    copyFileSync(join(liveDir(), '.ffmpeg.log'), join(SHOTS, 'ffmpeg.log'));
   await stack?.close();
 });
 
@@ -117,6 +125,10 @@ const VARIANTS = ['web/720p', 'web/360p', 'tv/720p', 'tv/360p'] as const;
 interface KeptSegment {
   variant: (typeof VARIANTS)[number];
   name: string;
+  /** the ffmpeg run that wrote it (seg_<run>_<n>) */
+  run: number;
+  /** when the playlist first listed it (wall clock, ms) */
+  seenAt: number;
   /** web: the init segment the viewer playlist maps it to */
   init?: string | undefined;
 }
@@ -126,6 +138,8 @@ interface KeptSegment {
  * with the EXT-X-MAP the web playlist gives it. The playlists' media and discontinuity sequences are checked
  * never to go back.
  */
+const runOf = (segment: string) => Number(/^seg_(\d+)_/.exec(segment)?.[1] ?? -1);
+
 function segmentArchive() {
   const kept = new Map<string, KeptSegment>();
   const problems: string[] = [];
@@ -159,17 +173,24 @@ function segmentArchive() {
           copyFileSync(join(dir, line), to);
           if (init && !existsSync(join(KEPT, variant, init)))
             copyFileSync(join(dir, init), join(KEPT, variant, init));
-          kept.set(key, { variant, name: line, init });
         } catch (err) {
           problems.push(`${key}: listed but not readable (${(err as Error).message})`);
-          kept.set(key, { variant, name: line, init });
         }
+        kept.set(key, { variant, name: line, init, run: runOf(line), seenAt: Date.now() });
       }
     }
   };
   return {
     kept,
     problems,
+    /** The newest run with a segment listed in web/720p so far. */
+    lastRun: () =>
+      Math.max(-1, ...[...kept.values()].filter((k) => k.variant === 'web/720p').map((k) => k.run)),
+    /** When web/720p first listed a segment of a run after `run` (ms), if it has. */
+    firstOfRunAfter: (run: number) =>
+      Math.min(
+        ...[...kept.values()].filter((k) => k.variant === 'web/720p' && k.run > run).map((k) => k.seenAt),
+      ),
     start() {
       timer = setInterval(poll, 400);
     },
@@ -292,9 +313,15 @@ const DISRUPTIONS: Disruption[] = [
 
 test('the teacher goes live; two students over WebRTC, three over the cap on the live HLS', async () => {
   teacher = await stack.open(`teacher.${stack.api.prefix}`, `/teacher/live/${lesson.id}`);
-  await teacher.waitForFunction(
-    () => (document.querySelector<HTMLVideoElement>('[data-testid="studio-preview"]')?.videoWidth ?? 0) > 0,
-  );
+  await teacher
+    .waitForFunction(
+      () => (document.querySelector<HTMLVideoElement>('[data-testid="studio-preview"]')?.videoWidth ?? 0) > 0,
+    )
+    .catch(async (err: unknown) => {
+      await teacher.screenshot({ path: join(SHOTS, 'studio-no-preview.png') });
+      console.log(`[disruptions] studio: ${await teacher.locator('body').innerText()}`);
+      throw err;
+    });
   await teacher.getByTestId('studio-go-live').click();
   await teacher.waitForSelector('[data-testid="live-studio"][data-phase="live"]', { timeout: 20_000 });
   archive.start();
@@ -330,6 +357,8 @@ interface Row {
   kind: Kind;
   /** ms the action itself took (a reload until the studio is live again, a kill until the new process) */
   actionMs: number;
+  /** From the start of the disruption until web/720p listed a segment of a new ffmpeg run (none: -1) */
+  newRunMs: number;
   stallMs: number[];
   state: string[];
 }
@@ -339,6 +368,7 @@ test('ten disruptions: every HLS viewer renders frames after each, stalls within
   assert.equal(viewers.length, 3, 'three HLS viewers are watching');
   for (const d of DISRUPTIONS) {
     const from = Date.now();
+    const runBefore = archive.lastRun();
     await d.act();
     const done = Date.now();
     // recovered: each viewer renders frames made well after the disruption (its buffer is spent by then)
@@ -357,21 +387,25 @@ test('ten disruptions: every HLS viewer renders frames after each, stalls within
       name: d.name,
       kind: d.kind,
       actionMs: done - from,
+      newRunMs: Number.isFinite(archive.firstOfRunAfter(runBefore))
+        ? archive.firstOfRunAfter(runBefore) - from
+        : -1,
       stallMs: await Promise.all(viewers.map(async (v) => longestStall(await framesOf(v.page), from, to))),
       state: await Promise.all(viewers.map((v) => playerState(v.page))),
     };
     rows.push(row);
     console.log(
-      `[disruptions] ${d.name.padEnd(24)} action ${String(row.actionMs).padStart(5)} ms; longest stall ` +
+      `[disruptions] ${d.name.padEnd(24)} action ${String(row.actionMs).padStart(5)} ms; new run's first ` +
+        `segment +${row.newRunMs} ms; longest stall ` +
         `${row.stallMs.map((s) => `${s} ms`).join(' / ')}${recovered.every(Boolean) ? '' : ' — NOT RECOVERED'}; ${row.state.join(' | ')}`,
     );
   }
   const table = [
-    `| disruption | action (ms) | ${viewers.map((v) => `${v.name} stall (ms)`).join(' | ')} | bound (ms) |`,
-    `|---|---:|${viewers.map(() => '---:|').join('')}---:|`,
+    `| disruption | action (ms) | new run's 1st segment (ms) | ${viewers.map((v) => `${v.name} stall (ms)`).join(' | ')} | bound (ms) |`,
+    `|---|---:|---:|${viewers.map(() => '---:|').join('')}---:|`,
     ...rows.map(
       (r) =>
-        `| ${r.name} | ${r.actionMs} | ${r.stallMs.join(' | ')} | ${r.kind === 'kill' ? KILL_STALL_MAX_MS : SWITCH_STALL_MAX_MS} |`,
+        `| ${r.name} | ${r.actionMs} | ${r.newRunMs} | ${r.stallMs.join(' | ')} | ${r.kind === 'kill' ? KILL_STALL_MAX_MS : SWITCH_STALL_MAX_MS} |`,
     ),
   ].join('\n');
   console.log(`[disruptions] longest stall per HLS viewer:\n${table}`);
@@ -387,55 +421,10 @@ test('ten disruptions: every HLS viewer renders frames after each, stalls within
   assert.deepEqual(over, [], 'stalls over their bound');
 });
 
-test('ffprobe decodes every segment of every rung of both packagings', async () => {
-  archive.stop();
-  assert.deepEqual(archive.problems, [], 'the playlists never went back, every listed segment was readable');
-  const report: string[] = [];
-  const errors: string[] = [];
-  for (const variant of VARIANTS) {
-    const segments = [...archive.kept.values()].filter((s) => s.variant === variant);
-    let frames = 0;
-    let decoded = 0;
-    const inits = new Set<string>();
-    // two at a time: the machine's two cores
-    const queue = [...segments];
-    const probeOne = async (s: KeptSegment) => {
-      let file = join(KEPT, variant, s.name);
-      if (variant.startsWith('web/')) {
-        // a web segment is played after its playlist's init segment: decode them together
-        if (!s.init) return void errors.push(`${variant}/${s.name}: no EXT-X-MAP`);
-        inits.add(s.init);
-        const joined = `${file}.joined.mp4`;
-        writeFileSync(joined, Buffer.concat([readFileSync(join(KEPT, variant, s.init)), readFileSync(file)]));
-        file = joined;
-      }
-      const d = await decodeMedia(file).catch((err: unknown) => ({
-        errors: (err as Error).message,
-        frames: 0,
-        width: 0,
-      }));
-      if (d.errors || d.frames === 0) errors.push(`${variant}/${s.name}: ${d.errors || 'no video frame'}`);
-      else decoded += 1;
-      frames += d.frames;
-    };
-    await Promise.all(
-      [0, 1].map(async () => {
-        for (let s = queue.shift(); s; s = queue.shift()) await probeOne(s);
-      }),
-    );
-    report.push(
-      `${variant}: ${decoded}/${segments.length} segments decoded, ${frames} video frames` +
-        (inits.size ? `, ${inits.size} init segments` : ''),
-    );
-    assert.ok(segments.length > 60, `${variant}: ${segments.length} segments kept`);
-  }
-  console.log(`[disruptions] ffprobe:\n  ${report.join('\n  ')}`);
-  if (errors.length) console.log(`[disruptions] decode errors:\n  ${errors.join('\n  ')}`);
-  assert.deepEqual(errors, [], 'every segment decodes');
-});
-
 test('the replay keeps the whole lesson: duration, no gap over 1 s, audio and video together', async () => {
   await endFromStudio(teacher);
+  // the playlists' last segments, then ENDLIST: every segment viewers were sent is kept
+  archive.stop();
   let replay = await stack.lesson(lesson.id);
   const deadline = Date.now() + 480_000;
   while (replay.status !== 'ready' && Date.now() < deadline) {
@@ -492,4 +481,50 @@ test('the replay keeps the whole lesson: duration, no gap over 1 s, audio and vi
   }
   console.log(`[disruptions] ${results.join('\n[disruptions] ')}`);
   assert.deepEqual(failures, []);
+});
+
+test('ffprobe decodes every segment of every rung of both packagings', async () => {
+  assert.deepEqual(archive.problems, [], 'the playlists never went back, every listed segment was readable');
+  const report: string[] = [];
+  const errors: string[] = [];
+  for (const variant of VARIANTS) {
+    const segments = [...archive.kept.values()].filter((s) => s.variant === variant);
+    let frames = 0;
+    let decoded = 0;
+    const inits = new Set<string>();
+    // two at a time: the machine's two cores
+    const queue = [...segments];
+    const probeOne = async (s: KeptSegment) => {
+      let file = join(KEPT, variant, s.name);
+      if (variant.startsWith('web/')) {
+        // a web segment is played after its playlist's init segment: decode them together
+        if (!s.init) return void errors.push(`${variant}/${s.name}: no EXT-X-MAP`);
+        inits.add(s.init);
+        const joined = `${file}.joined.mp4`;
+        writeFileSync(joined, Buffer.concat([readFileSync(join(KEPT, variant, s.init)), readFileSync(file)]));
+        file = joined;
+      }
+      const d = await decodeMedia(file).catch((err: unknown) => ({
+        errors: (err as Error).message,
+        frames: 0,
+        width: 0,
+      }));
+      if (d.errors || d.frames === 0) errors.push(`${variant}/${s.name}: ${d.errors || 'no video frame'}`);
+      else decoded += 1;
+      frames += d.frames;
+    };
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let s = queue.shift(); s; s = queue.shift()) await probeOne(s);
+      }),
+    );
+    report.push(
+      `${variant}: ${decoded}/${segments.length} segments decoded, ${frames} video frames` +
+        (inits.size ? `, ${inits.size} init segments` : ''),
+    );
+    assert.ok(segments.length > 60, `${variant}: ${segments.length} segments kept`);
+  }
+  console.log(`[disruptions] ffprobe:\n  ${report.join('\n  ')}`);
+  if (errors.length) console.log(`[disruptions] decode errors:\n  ${errors.join('\n  ')}`);
+  assert.deepEqual(errors, [], 'every segment decodes');
 });

@@ -58,6 +58,8 @@ export async function startLiveStack(opts: {
   webDist: string;
   /** Screenshots go here. */
   shots: string;
+  /** The sfu's log (info and above, JSON lines) goes to this file; none when left out. */
+  sfuLog?: string;
 }): Promise<LiveStack> {
   mkdirSync(opts.shots, { recursive: true });
   const apiPort = await freePort();
@@ -93,7 +95,10 @@ export async function startLiveStack(opts: {
     LIVE_HLS_SEGMENT_SEC: '1',
   });
   // the sfu composed by the same function as sfu/src/main.ts
-  const { app: sfu, workers: pool } = await composeSfu(config, pino({ level: 'silent' }), {
+  const sfuLogger = opts.sfuLog
+    ? pino({ level: 'info' }, pino.destination({ dest: opts.sfuLog, sync: true }))
+    : pino({ level: 'silent' });
+  const { app: sfu, workers: pool } = await composeSfu(config, sfuLogger, {
     version: 'test',
   });
   await sfu.http.listen({ host: '127.0.0.1', port: sfuPort });
