@@ -8,7 +8,7 @@
 // 1 s per kill), no packet gap over 1 s, audio and video ending together.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -59,6 +59,8 @@ after(async () => {
   // the bridge's ffmpeg log beside the sfu's, for whoever reads a failure
   if (lesson && existsSync(join(liveDir(), '.ffmpeg.log')))
     copyFileSync(join(liveDir(), '.ffmpeg.log'), join(SHOTS, 'ffmpeg.log'));
+  if (lesson && existsSync(join(liveDir(), 'recording')))
+    cpSync(join(liveDir(), 'recording'), join(SHOTS, 'recording'), { recursive: true });
   await stack?.close();
 });
 
