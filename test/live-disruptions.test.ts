@@ -8,7 +8,15 @@
 // 1 s per kill), no packet gap over 1 s, audio and video ending together.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -481,6 +489,23 @@ test('the replay keeps the whole lesson: duration, no gap over 1 s, audio and vi
     if (Math.abs(timing.avOffsetSec) > 0.1)
       failures.push(`${what}: audio and video end ${(timing.avOffsetSec * 1000).toFixed(0)} ms apart`);
   }
+  // what the ffmpeg runs recorded; the rest of the replay is black and silence where no run did
+  let recorded = 0;
+  for (const part of readdirSync(join(liveDir(), 'recording')).filter((f) => f.startsWith('part-'))) {
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration',
+      '-of',
+      'csv=p=0',
+      join(liveDir(), 'recording', part),
+    ]);
+    recorded += Number(stdout.trim()) || 0;
+  }
+  results.push(
+    `recorded by the ffmpeg runs: ${recorded.toFixed(2)} s of ${wallSec.toFixed(2)} s (the rest filled black)`,
+  );
   console.log(`[disruptions] ${results.join('\n[disruptions] ')}`);
   assert.deepEqual(failures, []);
 });
