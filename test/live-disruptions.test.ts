@@ -7,7 +7,6 @@
 // as the playlists list it and decoded by ffprobe afterwards; then the replay: as long as the lesson (less
 // 1 s per kill), no packet gap over 1 s, audio and video ending together.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import {
   copyFileSync,
   cpSync,
@@ -19,13 +18,11 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import type { Lesson } from '@sky/contracts';
-import { decodeMedia, packetTiming } from '@sky/devkit';
+import { decodeMedia, mediaDuration, packetTiming } from '@sky/devkit';
 import type { Page } from 'playwright-core';
 import { endFromStudio, flowing, resumeAfterReload, startLiveStack, type LiveStack } from './live-stack.js';
 
-const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-results', 'live-disruptions');
 const WEB_DIST = process.env['SKY_WEB_DIST'] ?? join(ROOT, 'web-client', 'dist');
@@ -461,16 +458,7 @@ test('the replay keeps the whole lesson: duration, no gap over 1 s, audio and vi
     ['recording', recording],
     ['replay', rendition],
   ] as const) {
-    const { stdout } = await run('ffprobe', [
-      '-v',
-      'error',
-      '-show_entries',
-      'format=duration',
-      '-of',
-      'csv=p=0',
-      file,
-    ]);
-    const duration = Number(stdout.trim());
+    const duration = await mediaDuration(file);
     const timing = await packetTiming(file, 0.2);
     const gapList = timing.gaps.map(
       (g) => `${g.stream} ${g.stepSec.toFixed(3)} s at ${g.atSec.toFixed(2)} s`,
@@ -492,16 +480,8 @@ test('the replay keeps the whole lesson: duration, no gap over 1 s, audio and vi
   // what the ffmpeg runs recorded; the rest of the replay is black and silence where no run did
   let recorded = 0;
   for (const part of readdirSync(join(liveDir(), 'recording')).filter((f) => f.startsWith('part-'))) {
-    const { stdout } = await run('ffprobe', [
-      '-v',
-      'error',
-      '-show_entries',
-      'format=duration',
-      '-of',
-      'csv=p=0',
-      join(liveDir(), 'recording', part),
-    ]);
-    recorded += Number(stdout.trim()) || 0;
+    // a run stopped before its first packets left an empty part
+    recorded += (await mediaDuration(join(liveDir(), 'recording', part)).catch(() => 0)) || 0;
   }
   results.push(
     `recorded by the ffmpeg runs: ${recorded.toFixed(2)} s of ${wallSec.toFixed(2)} s (the rest filled black)`,

@@ -140,3 +140,17 @@ export async function decodeMedia(file: string): Promise<{ errors: string; frame
     .join('\n');
   return { errors, frames: Number(s?.nb_read_frames ?? 0), width: s?.width ?? 0 };
 }
+
+/** A media file's duration in seconds, as its container says (ffprobe); NaN when it says none. */
+export async function mediaDuration(file: string): Promise<number> {
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'format=duration',
+    '-of',
+    'csv=p=0',
+    file,
+  ]);
+  return Number(stdout.trim());
+}
