@@ -19,8 +19,9 @@ import {
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Lesson } from '@sky/contracts';
-import { decodeMedia, mediaDuration, packetTiming } from '@sky/devkit';
+import { mediaDuration, packetTiming } from '@sky/devkit';
 import type { Page } from 'playwright-core';
+import { decode } from '../sfu/test/hls-probe.js';
 import { endFromStudio, flowing, resumeAfterReload, startLiveStack, type LiveStack } from './live-stack.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -511,7 +512,7 @@ test('ffprobe decodes every segment of every rung of both packagings', async () 
         writeFileSync(joined, Buffer.concat([readFileSync(join(KEPT, variant, s.init)), readFileSync(file)]));
         file = joined;
       }
-      const d = await decodeMedia(file).catch((err: unknown) => ({
+      const d = await decode(file).catch((err: unknown) => ({
         errors: (err as Error).message,
         frames: 0,
         width: 0,

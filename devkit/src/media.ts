@@ -112,35 +112,6 @@ export async function packetTiming(
   };
 }
 
-/**
- * Decodes every frame of `file` (ffmpeg to the null muxer, ffprobe counting frames): the decoder's errors
- * (empty when clean), the decoded video frames and the width.
- */
-export async function decodeMedia(file: string): Promise<{ errors: string; frames: number; width: number }> {
-  const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
-  const { stdout } = await run('ffprobe', [
-    '-v',
-    'error',
-    '-count_frames',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'stream=width,nb_read_frames',
-    '-of',
-    'json',
-    file,
-  ]);
-  const s = (JSON.parse(stdout) as { streams: { width?: number; nb_read_frames?: string }[] }).streams[0];
-  // decoder errors only (the null muxer's dts notes at a recording join are not what a viewer sees)
-  const errors = stderr
-    .split('\n')
-    .filter((l) =>
-      /error while decoding|invalid data|corrupt|non-existing|missing picture|concealing/i.test(l),
-    )
-    .join('\n');
-  return { errors, frames: Number(s?.nb_read_frames ?? 0), width: s?.width ?? 0 };
-}
-
 /** A media file's duration in seconds, as its container says (ffprobe); NaN when it says none. */
 export async function mediaDuration(file: string): Promise<number> {
   const { stdout } = await run('ffprobe', [
