@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { withoutServerPaths } from './failure-reason.js';
+import { TranscodeResult } from './jobs.js';
 
 test('failure reasons keep the cause and lose every server path', () => {
   const cases: [string, string][] = [
@@ -28,4 +29,17 @@ test('failure reasons keep the cause and lose every server path', () => {
     ['the file is empty', 'the file is empty'],
   ];
   for (const [raw, shown] of cases) assert.equal(withoutServerPaths(raw), shown);
+});
+
+test('a failed transcode result loses server paths on the wire, whoever made it', () => {
+  const result = TranscodeResult.parse({
+    outcome: 'failed',
+    lessonId: 'l1',
+    code: 'NOT_MEDIA',
+    reason: 'not a readable media file (/media/uploads/l1/abc.mp4: moov atom not found)',
+  });
+  assert.equal(
+    result.outcome === 'failed' && result.reason,
+    'not a readable media file (moov atom not found)',
+  );
 });

@@ -1,5 +1,11 @@
 import type { GradeId, Lesson, LessonStatus } from '@sky/contracts';
-import { GRADE_IDS, LESSON_STATUSES, MEDIA_FAILURES, type MediaFailure } from '@sky/contracts';
+import {
+  GRADE_IDS,
+  LESSON_STATUSES,
+  MEDIA_FAILURES,
+  withoutServerPaths,
+  type MediaFailure,
+} from '@sky/contracts';
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 
 interface LessonDoc {
@@ -183,7 +189,8 @@ export function toLesson(r: LessonRecord, mediaBaseUrl: string): Lesson {
     ...(r.poster ? { posterUrl: `${mediaBaseUrl}/${r.poster}` } : {}),
     ...(r.storyboard ? { storyboardUrl: `${mediaBaseUrl}/${r.storyboard}` } : {}),
     ...(r.durationSec !== undefined ? { durationSec: r.durationSec } : {}),
-    ...(r.failureReason ? { failureReason: r.failureReason } : {}),
+    // rows written before reasons were cleaned may still name server paths
+    ...(r.failureReason ? { failureReason: withoutServerPaths(r.failureReason) } : {}),
     ...(r.failureCode ? { failureCode: r.failureCode } : {}),
     ...(r.live
       ? {
