@@ -93,13 +93,13 @@ export class LessonService {
   async requestTranscode(actor: AccessClaims, id: string, source: string): Promise<Lesson> {
     const rec = await this.assertOwner(actor, id, 'transcode it');
     assertMediaFileFor(id, source);
-    if (rec.status === 'processing') throw busy('body.source');
+    if (rec.status === 'processing') throw busy('params.id');
     if (!(await this.media.exists(source))) throw new AppError('NOT_FOUND', `no media file ${source}`);
     const claimed = await this.lessons.updateUnlessProcessing(id, { status: 'processing' }, [
       'failureReason',
       'failureCode',
     ]);
-    if (!claimed) throw busy('body.source');
+    if (!claimed) throw busy('params.id');
     await this.enqueueTranscode(claimed, posix.normalize(source), actor.sub);
     return toLesson(claimed, this.mediaBaseUrl);
   }
