@@ -132,7 +132,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   const http = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY.split(',').map((p) => p.trim()),
+    trustProxy: config.TRUST_PROXY,
   });
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
@@ -184,13 +184,18 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     config: { access: 'public' },
     replyOptions: { onError: dependencyDown },
   });
-  // Device pairing and the lineup, for the web client's /pair page and TV mode.
+  // Device pairing and the lineup, for the web client's /pair page and TV mode. The gateway trusts this
+  // hop's X-Forwarded-For: it carries the client's address as this api determined it (a client's own
+  // header is replaced), so the gateway's per-address limits hold per client, not for everyone at once.
   await http.register(proxy, {
     upstream: config.TV_GATEWAY_URL,
     prefix: '/api/tv',
     rewritePrefix: '',
     config: { access: 'public' },
-    replyOptions: { onError: dependencyDown },
+    replyOptions: {
+      onError: dependencyDown,
+      rewriteRequestHeaders: (req, headers) => ({ ...headers, 'x-forwarded-for': req.ip }),
+    },
   });
   await registerStatic(http, mediaRoot, config.WEB_DIST_DIR);
 
