@@ -40,6 +40,7 @@ import { registerLessonsNamespace } from './socket/lessons.handler.js';
 import { registerQaNamespace } from './socket/qa/index.js';
 import { UserService } from './services/users.service.js';
 import { createAnalytics } from './services/analytics.module.js';
+import type { PlanLessonSource } from './adapters/analytics.catalog.js';
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -49,6 +50,8 @@ export interface ApiDeps {
   passwords: Passwords;
   probe: MediaProbe;
   version: string;
+  /** The curriculum plan's lesson ids, for the beacon ingest (default: asked of CURRICULUM_URL). */
+  planLessons?: PlanLessonSource;
 }
 
 export interface ApiApp {
@@ -158,6 +161,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     logger: deps.logger,
     verify: (t) => auth.verifyAccess(t),
     lessons,
+    planLessons: deps.planLessons,
   });
   await http.register(analytics.routes);
   await http.register(

@@ -77,7 +77,16 @@ export const ApiConfigSchema = z.object({
     .int()
     .min(1024)
     .default(64 * 1024),
-  /** Beacon requests per client (IP + viewerId of the first event) per window, counted in Redis. */
+  /**
+   * Anonymous viewer ids (POST /api/analytics/viewer) one client address may get per window: with the
+   * session budget below, what bounds the views anonymous clients can add.
+   */
+  ANALYTICS_VIEWER_ISSUE_MAX: z.coerce.number().int().min(1).default(10),
+  ANALYTICS_VIEWER_ISSUE_WINDOW_SEC: z.coerce.number().int().min(1).default(3600),
+  /** Playback sessions one viewer may open per window; events of further sessions are not counted. */
+  ANALYTICS_VIEWER_SESSIONS_MAX: z.coerce.number().int().min(1).default(30),
+  ANALYTICS_VIEWER_SESSIONS_WINDOW_SEC: z.coerce.number().int().min(1).default(3600),
+  /** Beacon requests per client (the signed-in user, else the signed viewer id) per window, in Redis. */
   ANALYTICS_RATE_MAX: z.coerce.number().int().min(1).default(120),
   ANALYTICS_RATE_WINDOW_SEC: z.coerce.number().int().min(1).default(60),
   /** How long after a session's last event a resent eventId is still recognised as a duplicate. */
