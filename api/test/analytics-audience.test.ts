@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AnalyticsSummary, Lesson, LessonAudience, Platform, Problem } from '@sky/contracts';
 import { Redis } from 'ioredis';
 import { analyticsKeys, LESSON_LIVE_TTL_SEC } from '../src/adapters/analytics.redis.js';
+import { signedViewer } from './analytics-ids.js';
 import { PASSWORD, startTestApi, type TestApi } from './helpers.js';
 
 const HEARTBEAT_SEC = 30;
@@ -15,7 +16,7 @@ type Kind = 'start' | 'heartbeat' | 'end';
 function beacon(lessonId: string, platform: Platform, session: string, type: Kind, n = 0) {
   const base = {
     eventId: `${session}-${type}-${n}`,
-    viewerId: `viewer-${session}`,
+    viewerId: signedViewer(`viewer-${session}`),
     sessionId: session,
     lessonId,
     platform,
@@ -69,7 +70,10 @@ describe('a live lesson’s audience: WebRTC room, live HLS and TV', () => {
   };
 
   before(async () => {
-    api = await startTestApi({ ANALYTICS_FLUSH_MS: '50', ANALYTICS_RATE_MAX: '100000' });
+    api = await startTestApi(
+      { ANALYTICS_FLUSH_MS: '50', ANALYTICS_RATE_MAX: '100000' },
+      { planLessons: async () => new Set(['plan-p3-shuxue-01']) },
+    );
     redis = new Redis(api.redisUrl);
     lesson = await lessonOf(api.tokens.teacher, '直播：认识分数');
     await api.app.services.users.create({
