@@ -58,7 +58,8 @@ describe('a live lesson’s audience: WebRTC room, live HLS and TV', () => {
       url: `/api/lessons/${id}/live/audience`,
       headers: { authorization: `Bearer ${token}` },
     });
-  const lessonOf = async (token: string, title: string) => {
+  /** A lesson of `token`'s teacher, taught live. */
+  const liveLessonOf = async (token: string, title: string) => {
     const res = await api.app.http.inject({
       method: 'POST',
       url: '/api/lessons',
@@ -66,7 +67,15 @@ describe('a live lesson’s audience: WebRTC room, live HLS and TV', () => {
       payload: { title, grade: 'p3', subject: '数学' },
     });
     assert.equal(res.statusCode, 201, res.body);
-    return res.json<Lesson>();
+    const created = res.json<Lesson>();
+    // Taught live, so that the ingest counts its beacons (only published or live lessons are counted).
+    const live = await api.app.http.inject({
+      method: 'POST',
+      url: `/api/lessons/${created.id}/live`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(live.statusCode, 201, live.body);
+    return created;
   };
 
   before(async () => {
@@ -75,7 +84,7 @@ describe('a live lesson’s audience: WebRTC room, live HLS and TV', () => {
       { planLessons: async () => new Set(['plan-p3-shuxue-01']) },
     );
     redis = new Redis(api.redisUrl);
-    lesson = await lessonOf(api.tokens.teacher, '直播：认识分数');
+    lesson = await liveLessonOf(api.tokens.teacher, '直播：认识分数');
     await api.app.services.users.create({
       username: `teacher2.${api.prefix}`,
       password: PASSWORD,
@@ -145,7 +154,7 @@ describe('a live lesson’s audience: WebRTC room, live HLS and TV', () => {
   });
 
   it('a session silent for more than 2 × the heartbeat interval no longer counts', async () => {
-    const quiet = await lessonOf(api.tokens.teacher, '直播：长度单位');
+    const quiet = await liveLessonOf(api.tokens.teacher, '直播：长度单位');
     const teacher = api.app.services.auth.verifyAccess(api.tokens.teacher);
     const read = (now: number) => api.app.analytics.audience.audience(teacher, quiet.id, now);
     const window = 2 * HEARTBEAT_SEC * 1000;
