@@ -28,3 +28,17 @@ export async function addPlaces(app: ApiApp, prefix: string, places: readonly [s
 export const SCRIPT_PLACES: [string, string][] = ['dongcheng', 'xicheng', 'haidian'].flatMap((d) =>
   [0, 1, 2].map((k): [string, string] => [d, `${d}-${k}`]),
 );
+
+/**
+ * Publishes a lesson as the transcoder's result would (ready, with its duration), without making media:
+ * the ingest counts only lessons viewers can watch.
+ */
+export async function publishLesson(app: ApiApp, lessonId: string, durationSec: number): Promise<void> {
+  await app.services.lessons.applyTranscodeResult({
+    outcome: 'ready',
+    lessonId,
+    master: `lessons/${lessonId}/master.m3u8`,
+    tvMaster: `lessons/${lessonId}/tv.m3u8`,
+    durationSec,
+  });
+}
