@@ -131,6 +131,73 @@ test('events carry the viewer id the platform signed: asked once with the user�
   next.close();
 });
 
+test('a kept viewer id the api refuses (its secret rotated, or altered) is forgotten; a new one is asked for and the events go again with it', async () => {
+  const OLD = 'v1kept'.padEnd(46, 'o');
+  const NEW = 'v1fresh'.padEnd(46, 'n');
+  const storage = memoryStorage();
+  storage.setItem('sky.viewer.user-42', OLD);
+  const posts: { events: Beacon[] }[] = [];
+  let asks = 0;
+  const transport: BeaconTransport = {
+    async post(url, body) {
+      if (url.endsWith('/viewer')) {
+        asks++;
+        return { status: 200, body: { viewerId: NEW } };
+      }
+      const events = (JSON.parse(body) as { events: Beacon[] }).events;
+      posts.push({ events });
+      // the api names every event whose viewer id it did not sign, and any other fault it finds
+      const errors = events.flatMap((e, i) => [
+        ...(e.viewerId === NEW ? [] : [{ path: `events.${i}.viewerId`, message: 'not a viewer id' }]),
+        ...(e.lessonId === 'no-such-lesson' ? [{ path: `events.${i}.lessonId`, message: 'no lesson' }] : []),
+      ]);
+      if (errors.length > 0) return { status: 400, body: { code: 'VALIDATION_FAILED', errors } };
+      return { status: 202, body: { accepted: events.length, duplicates: 0, excluded: 0, heartbeatSec: 30 } };
+    },
+    beacon: () => true,
+  };
+  const client = new BeaconClient({
+    viewer: 'user-42',
+    transport,
+    storage,
+    pageEvents: false,
+    flushMs: 60_000,
+  });
+  assert.equal(client.viewerId, OLD, 'the kept id, without asking');
+  const common = { platform: 'web' as const, sessionId: 'session-0001', position: 0 };
+  client.send({ ...common, lessonId: 'lesson-1' }, { type: 'start', startupMs: 100 });
+  client.send({ ...common, lessonId: 'no-such-lesson' }, { type: 'start', startupMs: 100 });
+  await client.flush();
+  await settle();
+  await client.flush();
+
+  assert.equal(asks, 1, 'one new id asked for');
+  assert.equal(client.viewerId, NEW);
+  assert.equal(storage.getItem('sky.viewer.user-42'), NEW, 'the new id is kept instead');
+  assert.equal(posts.length, 3);
+  const [refused, again, last] = posts.map((p) => p.events);
+  assert.deepEqual(
+    refused!.map((e) => e.viewerId),
+    [OLD, OLD],
+  );
+  // the good event goes again with the new id and the same event id (a resend, not a new event) …
+  assert.deepEqual(
+    again!.map((e) => [e.eventId, e.viewerId]),
+    [
+      [refused![0]!.eventId, NEW],
+      [refused![1]!.eventId, NEW],
+    ],
+  );
+  // … and the one whose lesson the api does not know is then dropped, as any refused event
+  assert.deepEqual(
+    last!.map((e) => e.eventId),
+    [refused![0]!.eventId],
+  );
+  assert.equal(client.queue.dropped, 1);
+  assert.equal(client.queue.size, 0);
+  client.close();
+});
+
 test('the queue sends batches, keeps everything through 503s and network errors, and resends the same event ids', async () => {
   const time = fakeTime();
   const { transport, posts } = fakeTransport([

@@ -68,6 +68,11 @@ const VIEWER_STORE = 'sky.viewer.';
 const VIEWER_ID = /^[A-Za-z0-9_-]{8,64}$/;
 /** Events held while the signed viewer id is being fetched (the oldest go first beyond this). */
 const MAX_WAITING = 1000;
+/**
+ * Times a page asks for a new viewer id after the api refused the kept one (its secret rotated, or the
+ * id was altered); beyond this such events are dropped, so an api that refuses every id cannot loop us.
+ */
+const MAX_VIEWER_RENEWALS = 3;
 
 /** `/api/analytics/beacons` → `/api/analytics/viewer` (same place, relative or absolute). */
 export function viewerUrlOf(beaconUrl: string): string {
@@ -102,6 +107,9 @@ export class BeaconClient {
   private asking = false;
   private askFailures = 0;
   private askTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Viewer ids of this page the api refused: events still carrying one are sent again with the new id. */
+  private readonly refusedIds = new Set<string>();
+  private renewals = 0;
   private readonly options: BeaconClientOptions;
   private readonly viewerUrl: string;
   /** Sessions to end when the page goes away. */
@@ -109,7 +117,10 @@ export class BeaconClient {
   private readonly offPage: () => void;
 
   constructor(options: BeaconClientOptions) {
-    this.queue = new BeaconQueue<BeaconEvent>(options);
+    this.queue = new BeaconQueue<BeaconEvent>({
+      ...options,
+      reclaim: (event, fields) => this.reclaim(event, fields),
+    });
     this.options = options;
     this.viewerUrl = options.viewerUrl ?? viewerUrlOf(this.queue.url);
     this.useViewer(options.viewer);
@@ -196,6 +207,30 @@ export class BeaconClient {
     this.release();
   }
 
+  /**
+   * The api refused an event's viewer id (400 at `events.N.viewerId`): the kept id is forgotten, a new one
+   * asked for, and the event (same event id) waits for it. Events of another viewer are not relabelled.
+   */
+  private reclaim(event: BeaconEvent, fields: readonly string[]): boolean {
+    if (fields.indexOf('viewerId') < 0) return false;
+    if (event.viewerId === this.viewer) {
+      if (this.renewals >= MAX_VIEWER_RENEWALS) return false;
+      this.renewals++;
+      this.refusedIds.add(event.viewerId);
+      this.viewer = undefined;
+      try {
+        this.options.storage?.removeItem(VIEWER_STORE + this.viewerKey);
+      } catch {
+        // nothing kept
+      }
+      void this.askViewer();
+    } else if (!this.refusedIds.has(event.viewerId)) return false;
+    const draft: Record<string, unknown> = { ...event };
+    delete draft['viewerId'];
+    this.hold(draft);
+    return true;
+  }
+
   /** Queues what waited for the signed viewer id. */
   private release(): void {
     const waiting = this.waiting;
@@ -212,7 +247,11 @@ export class BeaconClient {
    * than have the server refuse the event.
    */
   send(common: Common, body: Body): void {
-    const draft: Record<string, unknown> = { ...common, ...body, eventId: randomId(22), at: Date.now() };
+    this.hold({ ...common, ...body, eventId: randomId(22), at: Date.now() });
+  }
+
+  /** Queues an event, or holds it until the signed viewer id is known. */
+  private hold(draft: Record<string, unknown>): void {
     if (this.viewer === undefined) {
       this.waiting.push(draft);
       if (this.waiting.length > MAX_WAITING) this.waiting.shift();
