@@ -11,7 +11,7 @@
 // load is many small requests. SMALL_VIEWERS viewers, each with its own student token (Authorization:
 // Bearer, verified by the api), its own address (X-Forwarded-For, as nginx in front sets it; the api trusts
 // loopback) and its own session, POST 1 or 2 events as text/plain (the browser's beacon transport), with
-// the rate limiter on (keyed by address + viewer). In the same run, a bare fastify process that parses the
+// the rate limiter on (keyed by the signed-in viewer). In the same run, a bare fastify process that parses the
 // same bodies and answers 202 is the HTTP ceiling; the two alternate (ours, ceiling, ceiling, ours) and
 // small_batch_ratio = ours ÷ ceiling. CPU µs per request of every process says where each request's cost goes.
 import { fork } from 'node:child_process';
@@ -21,7 +21,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { AnalyticsSummary } from '@sky/contracts';
-import { createTokenIssuer } from '@sky/contracts/tokens';
+import { createTokenIssuer, createViewerIds } from '@sky/contracts/tokens';
 import Fastify from 'fastify';
 import {
   freePort,
@@ -31,7 +31,7 @@ import {
   type LocalInfra,
   type Managed,
 } from '@sky/devkit';
-import { createAnalyticsRedis } from '../api/src/adapters/analytics.redis.js';
+import { createAnalyticsRedis, type BeaconIds } from '../api/src/adapters/analytics.redis.js';
 
 /** The part of autocannon's API used here (it ships no types). */
 interface CannonRequest {
@@ -107,8 +107,8 @@ interface LoadJob {
   connections: number;
   batch: number;
   sessions: number;
-  /** small: the secret the viewers' tokens are signed with. */
-  secret?: string;
+  /** The stack's secret: viewer ids (both shapes) and, small, the viewers' tokens are signed with it. */
+  secret: string;
 }
 interface LoadReport {
   events: number;
@@ -132,11 +132,33 @@ interface LoadReport {
   cpuSec: number;
 }
 
+/** The student account of small-shape viewer `v` (its token's subject). */
+const studentOf = (v: number) => v.toString(16).padStart(24, '0');
+
+/**
+ * Each session's viewer id, signed as the api issues them (the ingest counts no other): bulk sessions are
+ * anonymous viewers of their own; a small-shape viewer gets its student account's id, as the api answers
+ * POST /api/analytics/viewer with that student's token. Made before the clock starts (players keep theirs).
+ */
+function viewerIdsOf(secret: string, shape: 'bulk' | 'small', runId: string, sessions: number): string[] {
+  const viewers = createViewerIds(secret);
+  return Array.from({ length: sessions }, (_, v) =>
+    viewers.of(shape === 'small' ? `user:${studentOf(v)}` : `bench:${runId}:${v}`),
+  );
+}
+
 /** One heartbeat, as the beacon client sends it; written as a string (JSON.stringify costs the load box). */
-function heartbeat(runId: string, seq: number, session: number, lessonId: string, at: number): string {
+function heartbeat(
+  runId: string,
+  seq: number,
+  session: number,
+  viewerId: string,
+  lessonId: string,
+  at: number,
+): string {
   const platform = session % 10 < 6 ? 'web' : 'tv';
   return (
-    `{"eventId":"b${runId}${seq.toString(36)}","type":"heartbeat","viewerId":"v${runId}${session.toString(36)}",` +
+    `{"eventId":"b${runId}${seq.toString(36)}","type":"heartbeat","viewerId":"${viewerId}",` +
     `"sessionId":"s${runId}${session.toString(36)}","lessonId":"${lessonId}","platform":"${platform}",` +
     `"at":${at},"position":${(seq % 80) * WATCHED_SEC},"rendition":"720p","watchedSec":${WATCHED_SEC}}`
   );
@@ -144,12 +166,11 @@ function heartbeat(runId: string, seq: number, session: number, lessonId: string
 
 async function loadProcess(job: LoadJob, ready: () => void): Promise<LoadReport> {
   // small: every viewer's token, signed before the clock starts (a browser has its token already)
-  const issuer = job.secret ? createTokenIssuer(job.secret, 3600) : null;
+  const issuer = job.shape === 'small' ? createTokenIssuer(job.secret, 3600) : null;
   const viewerTokens = issuer
-    ? Array.from({ length: job.sessions }, (_, v) =>
-        issuer.sign({ sub: v.toString(16).padStart(24, '0'), role: 'student' }),
-      )
+    ? Array.from({ length: job.sessions }, (_, v) => issuer.sign({ sub: studentOf(v), role: 'student' }))
     : [];
+  const viewerIds = viewerIdsOf(job.secret, job.shape, job.runId, job.sessions);
   ready();
   const started = Date.now();
   const measureFrom = started + job.warmupMs;
@@ -182,7 +203,16 @@ async function loadProcess(job: LoadJob, ready: () => void): Promise<LoadReport>
       for (let i = 0; i < job.batch; i++) {
         const n = seq++;
         const session = n % job.sessions;
-        parts.push(heartbeat(job.runId, n, session, job.lessonIds[session % job.lessonIds.length]!, at));
+        parts.push(
+          heartbeat(
+            job.runId,
+            n,
+            session,
+            viewerIds[session]!,
+            job.lessonIds[session % job.lessonIds.length]!,
+            at,
+          ),
+        );
       }
       return {
         body: `{"events":[${parts.join(',')}]}`,
@@ -195,7 +225,16 @@ async function loadProcess(job: LoadJob, ready: () => void): Promise<LoadReport>
     const count = k % 10 < 7 ? 1 : 2;
     const parts: string[] = [];
     for (let i = 0; i < count; i++)
-      parts.push(heartbeat(job.runId, seq++, viewer, job.lessonIds[viewer % job.lessonIds.length]!, at));
+      parts.push(
+        heartbeat(
+          job.runId,
+          seq++,
+          viewer,
+          viewerIds[viewer]!,
+          job.lessonIds[viewer % job.lessonIds.length]!,
+          at,
+        ),
+      );
     return {
       body: `{"events":[${parts.join(',')}]}`,
       headers: {
@@ -398,19 +437,22 @@ async function runLoad(job: LoadJob, pids: readonly [string, number | undefined]
 const chinaDay = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
 
 /**
- * The api's own ingest script (createAnalyticsRedis: dedupe every event id, XADD the batch as received)
- * called straight over ioredis: the same batches of BATCH heartbeats, CONNECTIONS calls in flight, with the
- * api's default dedupe TTL and stream cap, on the same redis-server. What the ingest costs without HTTP.
+ * The api's own ingest script (createAnalyticsRedis: dedupe every event id, each viewer's session budget,
+ * XADD the batch as received) called straight over ioredis: the same batches of BATCH heartbeats (signed
+ * viewer ids), CONNECTIONS calls in flight, with the api's default dedupe TTL, stream cap and session
+ * budget, on the same redis-server. What the ingest costs without HTTP.
  */
-async function luaIngestRate(redisUrl: string, lessonId: string, seconds: number) {
+async function luaIngestRate(redisUrl: string, secret: string, lessonId: string, seconds: number) {
   const runId = randomBytes(3).toString('hex');
   const prefix = `benchlua${runId}`;
   const store = createAnalyticsRedis(redisUrl, {
     prefix,
     dedupeTtlSec: 6 * 3600,
     streamMaxLen: 200_000,
+    viewerSessions: { max: 30, windowSec: 3600 },
     onError: () => {},
   });
+  const viewerIds = viewerIdsOf(secret, 'bulk', runId, SESSIONS);
   // connected first: the store refuses commands while offline
   if (store.client.status !== 'ready') await new Promise((r) => store.client.once('ready', r));
   let seq = 0;
@@ -421,12 +463,16 @@ async function luaIngestRate(redisUrl: string, lessonId: string, seconds: number
   const lane = async () => {
     while (performance.now() < stopAt) {
       const lines: string[] = [];
-      const ids: { sessionId: string; eventId: string }[] = [];
+      const ids: BeaconIds[] = [];
       for (let i = 0; i < BATCH; i++) {
         const n = seq++;
         const session = n % SESSIONS;
-        lines.push(heartbeat(runId, n, session, lessonId, at));
-        ids.push({ sessionId: `s${runId}${session.toString(36)}`, eventId: `b${runId}${n.toString(36)}` });
+        lines.push(heartbeat(runId, n, session, viewerIds[session]!, lessonId, at));
+        ids.push({
+          viewerId: viewerIds[session]!,
+          sessionId: `s${runId}${session.toString(36)}`,
+          eventId: `b${runId}${n.toString(36)}`,
+        });
       }
       const r = await store.ingest(`{"events":[${lines.join(',')}]}`, ids);
       events += r.accepted;
@@ -516,9 +562,26 @@ async function bench() {
       lessonIds.push(((await res.json()) as { id: string }).id);
     }
 
-    const sample = heartbeat('sample', 123_456, 4567, lessonIds[0]!, Date.now());
+    // Watchable lessons only are counted: taught live (no media is made; their records carry no
+    // duration, so the aggregator's work per heartbeat is what it was).
+    for (const id of lessonIds) {
+      const res = await fetch(`${urls[0]}/api/lessons/${id}/live`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${teacher}` },
+      });
+      if (res.status !== 201) throw new Error(`live: HTTP ${res.status} ${await res.text()}`);
+    }
+
+    const sample = heartbeat(
+      'sample',
+      123_456,
+      4567,
+      viewerIdsOf(secret, 'bulk', 'sample', 1)[0]!,
+      lessonIds[0]!,
+      Date.now(),
+    );
     log(`the api's Lua ingest straight over ioredis for ${YARDSTICK_SECONDS} s (before)…`);
-    const luaBefore = await luaIngestRate(infra.redis.url, lessonIds[0]!, YARDSTICK_SECONDS);
+    const luaBefore = await luaIngestRate(infra.redis.url, secret, lessonIds[0]!, YARDSTICK_SECONDS);
     const day = chinaDay(Date.now());
     const before = await rollupWatchSec(urls[0]!, analyst, day);
     const job: LoadJob = {
@@ -531,6 +594,7 @@ async function bench() {
       connections: CONNECTIONS,
       batch: BATCH,
       sessions: SESSIONS,
+      secret,
     };
     log(
       `load: ${CONNECTIONS} connections × batches of ${BATCH} heartbeats for ${WARMUP_SECONDS} + ${SECONDS} s ` +
@@ -711,7 +775,7 @@ async function bench() {
     } else log(`city shape: the rollups hold every accepted event ${smallLagS} s after the last 202`);
 
     log(`the api's Lua ingest straight over ioredis for ${YARDSTICK_SECONDS} s (after)…`);
-    const luaAfter = await luaIngestRate(infra.redis.url, lessonIds[0]!, YARDSTICK_SECONDS);
+    const luaAfter = await luaIngestRate(infra.redis.url, secret, lessonIds[0]!, YARDSTICK_SECONDS);
     const lua = {
       // The better of the two: a busy moment cannot flatter the ratio.
       events_per_s: Math.max(luaBefore.events_per_s, luaAfter.events_per_s),
@@ -785,7 +849,7 @@ async function bench() {
         'the HTTP load and one after the drain: ratio = what HTTP, validation and auth leave of it (bulk: ' +
         '200 events per POST). small_batch_*: the city’s shape, 1–2 heartbeats per POST (1.3 on average) ' +
         'as text/plain from small_batch.viewers viewers, each with its own student token (verified), ' +
-        'X-Forwarded-For address and session, rate limiter on (address + viewer), small_batch.in_flight ' +
+        'X-Forwarded-For address, signed viewer id and session, rate limiter on (per user), small_batch.in_flight ' +
         'requests in flight, 202s per second over each phase’s window; the ceiling is a bare fastify ' +
         'process parsing the same bodies and answering 202 (no token, limiter, validation or Redis); ' +
         'phases alternate ours, ceiling, ceiling, ours; small_batch_ratio = mean ours ÷ mean ceiling; ' +

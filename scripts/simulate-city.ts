@@ -29,7 +29,7 @@ import {
   type Platform,
   type Stage,
 } from '@sky/contracts';
-import { createTokenIssuer } from '@sky/contracts/tokens';
+import { createTokenIssuer, createViewerIds, type ViewerIds } from '@sky/contracts/tokens';
 import {
   freePort,
   startLocalInfra,
@@ -47,7 +47,8 @@ const USAGE = `usage: npm run simulate:city -- [options]
   --seed S           PRNG seed (default "sky"); same seed → same viewers, sessions and events
   --date YYYY-MM-DD  the simulated day, China time (default: yesterday in Asia/Shanghai)
   --api URL          target a running stack instead of starting mongod, redis-server, api and worker
-  --jwt-secret S     with --api: the stack's JWT_SECRET, to sign teacher/analyst tokens (or env JWT_SECRET)
+  --jwt-secret S     with --api: the stack's JWT_SECRET, to sign teacher/analyst/admin tokens and viewer ids
+                     (or env JWT_SECRET)
   --mongo HOST:PORT  use this mongod (replica set rs0) instead of starting one (a fresh database is used)
   --redis URL        use this redis-server instead of starting one (a fresh key prefix is used)
   --concurrency N    HTTP requests in flight (default 32)
@@ -214,6 +215,12 @@ class Weighted<T> {
   }
 }
 
+/** The account id of the teacher who previews in teacher session `i` (one teacher per session). */
+const teacherAccount = (i: number) => `7eac${i.toString(16).padStart(20, '0')}`;
+
+/** The `k`th school of a district (from 1), as profiles and events name it. */
+const schoolOf = (district: string, k: number) => `${district}${String(k).padStart(3, '0')}`;
+
 const zipf = (n: number, exponent: number) => Array.from({ length: n }, (_, k) => (k + 1) ** -exponent);
 
 // ————————————————————————————— the city —————————————————————————————
@@ -349,8 +356,8 @@ type SimBeacon = Beacon;
 
 interface Batch {
   events: SimBeacon[];
-  /** Sent with a teacher's token: every event must be dropped as excluded. */
-  teacher?: boolean;
+  /** Sent with this teacher's token (their account id): every event must be dropped as excluded. */
+  teacher?: string;
 }
 
 // ————————————————————————————— ground truth —————————————————————————————
@@ -503,6 +510,8 @@ class DayGenerator {
   constructor(
     private readonly o: Options,
     private readonly city: City,
+    /** The stack's viewer ids: the ingest counts only events whose viewer id the platform signed. */
+    private readonly viewers: Pick<ViewerIds, 'of'>,
   ) {
     this.rng = new Rng(`${o.seed}:viewers`);
     this.dropRng = new Rng(`${o.seed}:drop`);
@@ -526,10 +535,11 @@ class DayGenerator {
 
   private viewer(index: number): Viewer {
     const district = this.city.districts.pick(this.rng);
-    const school = `${district}${String(this.rng.int(1, this.city.schoolsPerDistrict)).padStart(3, '0')}`;
+    const school = schoolOf(district, this.rng.int(1, this.city.schoolsPerDistrict));
     return {
       index,
-      id: createHash('sha256').update(`${this.o.seed}:viewer:${index}`).digest('base64url').slice(0, 22),
+      // As the api signs a viewer's id (POST /api/analytics/viewer): the same one for the same viewer.
+      id: this.viewers.of(`sim:${this.o.seed}:${index}`),
       grade: GRADE_IDS[index % GRADE_IDS.length]!,
       district,
       school,
@@ -745,7 +755,7 @@ class DayGenerator {
       t.uniquesAny++;
       for (const p of platformsAny) t.uniquesAnyBy.set(p, t.uniquesAnyBy.get(p)! + 1);
       events.sort((a, b) => a.at - b.at);
-      yield* this.chunk(events, false, o.drop);
+      yield* this.chunk(events, undefined, o.drop);
     }
     // Teachers previewing their own lessons: sent with a teacher token, excluded by the api.
     const teacherSessions = Math.max(3, Math.round(SHAPE.teacherSessions * o.scale));
@@ -755,11 +765,12 @@ class DayGenerator {
       const s = this.session(v, lesson, 'web', this.watchPlan(lesson, 'web'), true);
       t.teacherEvents += s.events.length;
       t.teacherEventsSent += s.events.length;
-      yield* this.chunk(s.events, true, 0);
+      // each session a teacher of their own (as many teachers as sessions, as on the city's day)
+      yield* this.chunk(s.events, teacherAccount(i), 0);
     }
   }
 
-  private *chunk(events: SimBeacon[], teacher: boolean, drop: number): Generator<Batch> {
+  private *chunk(events: SimBeacon[], teacher: string | undefined, drop: number): Generator<Batch> {
     const t = this.truth;
     let kept = events;
     if (drop > 0) {
@@ -770,15 +781,15 @@ class DayGenerator {
       const slice = kept.slice(i, i + this.o.batch);
       // Batches arrive out of order now and then (a retry overtaking the next send).
       if (this.rng.chance(0.1)) slice.reverse();
-      const batch: Batch = teacher ? { events: slice, teacher } : { events: slice };
-      if (!teacher) t.events += slice.length;
+      const batch: Batch = teacher !== undefined ? { events: slice, teacher } : { events: slice };
+      if (teacher === undefined) t.events += slice.length;
       t.batches++;
       yield batch;
       if (this.rng.chance(this.o.dupRate)) {
         t.replayedBatches++;
         // The api answers `excluded` for every teacher batch it receives, a replay too (exclusion comes
         // before deduplication: nothing of a teacher's is stored to recognise it by).
-        if (teacher) t.teacherEventsSent += slice.length;
+        if (teacher !== undefined) t.teacherEventsSent += slice.length;
         else t.replayedEvents += slice.length;
         yield batch;
       }
@@ -910,6 +921,79 @@ async function createLessons(url: string, teacherToken: string, city: City, conc
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
+/** POST with retries on 429/5xx (Retry-After honoured); throws on any other answer than `ok`. */
+async function postRetrying(url: string, token: string, body: unknown, ok: number, what: string) {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (res.status === ok) return res;
+    if ((res.status === 429 || res.status >= 500) && attempt < 20) {
+      await sleep(retryAfterMs(res, attempt));
+      continue;
+    }
+    throw new Error(`${what}: HTTP ${res.status} ${await res.text()}`);
+  }
+}
+
+/**
+ * The ingest counts only lessons a viewer can watch (published or live). No media is made here, so the
+ * lessons are taught live (POST /api/lessons/:id/live, by their teacher): their records then carry no
+ * duration, as before, and the retention the api computes comes from the players' `duration` alone.
+ */
+async function teachLive(url: string, teacherToken: string, city: City, concurrency: number) {
+  let next = 0;
+  const worker = async () => {
+    while (next < city.lessons.length) {
+      const lesson = city.lessons[next++]!;
+      await postRetrying(`${url}/api/lessons/${lesson.id}/live`, teacherToken, undefined, 201, lesson.title);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/**
+ * One student account per school, made by an admin, whose profile names its district and school: the
+ * ingest counts only districts and schools that accounts' profiles name.
+ */
+async function createPlaces(url: string, adminToken: string, city: City, concurrency: number) {
+  const run = randomBytes(3).toString('hex');
+  const places = city.districts.items.flatMap((district) =>
+    Array.from({ length: city.schoolsPerDistrict }, (_, k) => ({
+      district,
+      school: schoolOf(district, k + 1),
+    })),
+  );
+  let next = 0;
+  const worker = async () => {
+    while (next < places.length) {
+      const { district, school } = places[next++]!;
+      await postRetrying(
+        `${url}/api/users`,
+        adminToken,
+        {
+          username: `sim-${run}-${school}`,
+          password: randomBytes(12).toString('base64url'),
+          displayName: `${school} 学生`,
+          role: 'student',
+          grade: 'p3',
+          district,
+          school,
+        },
+        201,
+        `account of school ${school}`,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return places.length;
+}
+
 function retryAfterMs(res: Response, attempt: number): number {
   const header = Number(res.headers.get('retry-after'));
   if (Number.isFinite(header) && header > 0) return header * 1000;
@@ -930,7 +1014,19 @@ interface SendStats {
  * `concurrency` clients pull batches from the (synchronous, lazy) generator and POST them, honouring
  * 429 Retry-After and retrying 503s and network errors with backoff, as the beacon client does.
  */
-async function sendAll(url: string, batches: Iterator<Batch>, o: Options, teacherToken: string) {
+async function sendAll(
+  url: string,
+  batches: Iterator<Batch>,
+  o: Options,
+  tokens: ReturnType<typeof createTokenIssuer>,
+) {
+  // Each previewing teacher signs in with their own account (the rate limit counts per account).
+  const teacherTokens = new Map<string, string>();
+  const teacherToken = (sub: string) => {
+    let token = teacherTokens.get(sub);
+    if (token === undefined) teacherTokens.set(sub, (token = tokens.sign({ sub, role: 'teacher' })));
+    return token;
+  };
   const stats: SendStats = {
     requests: 0,
     accepted: 0,
@@ -959,7 +1055,9 @@ async function sendAll(url: string, batches: Iterator<Batch>, o: Options, teache
           method: 'POST',
           headers: {
             'content-type': 'application/json',
-            ...(batch.teacher ? { authorization: `Bearer ${teacherToken}` } : {}),
+            ...(batch.teacher !== undefined
+              ? { authorization: `Bearer ${teacherToken(batch.teacher)}` }
+              : {}),
           },
           body,
         });
@@ -1432,7 +1530,7 @@ async function main(): Promise<number> {
   );
   if (o.dryRun) {
     for (const l of city.lessons) l.id = l.index.toString(16).padStart(24, '0');
-    const gen = new DayGenerator(o, city);
+    const gen = new DayGenerator(o, city, createViewerIds(randomBytes(24).toString('base64url')));
     const t0 = performance.now();
     for (const _ of gen.batches());
     log(`generated in ${secs(performance.now() - t0)}`);
@@ -1452,6 +1550,7 @@ async function main(): Promise<number> {
     const tokens = createTokenIssuer(stack.secret, 12 * 3600);
     const teacher = tokens.sign({ sub: 'feedfacefeedfacefeedface', role: 'teacher' });
     const analyst = tokens.sign({ sub: 'a11a11a11a11a11a11a11a11', role: 'analyst' });
+    const admin = tokens.sign({ sub: 'ad0ad0ad0ad0ad0ad0ad0ad0', role: 'admin' });
     const dashboard = new Dashboard(stack.url, analyst, o.date);
 
     const before = await dashboard.summary();
@@ -1463,8 +1562,14 @@ async function main(): Promise<number> {
     let t0 = performance.now();
     await createLessons(stack.url, teacher, city, 8);
     log(`created ${fmt(city.lessons.length)} lessons through the api in ${secs(performance.now() - t0)}`);
+    t0 = performance.now();
+    await teachLive(stack.url, teacher, city, 8);
+    const places = await createPlaces(stack.url, admin, city, 4);
+    log(
+      `lessons taught live, ${fmt(places)} school accounts (their districts and schools) in ${secs(performance.now() - t0)}`,
+    );
 
-    const gen = new DayGenerator(o, city);
+    const gen = new DayGenerator(o, city, createViewerIds(stack.secret));
     const batches = timed(gen.batches());
     t0 = performance.now();
     const startMs = Date.now();
@@ -1476,7 +1581,7 @@ async function main(): Promise<number> {
     }, 10_000);
     let stats: SendStats;
     try {
-      stats = await sendAll(stack.url, batches, o, teacher);
+      stats = await sendAll(stack.url, batches, o, tokens);
     } finally {
       clearInterval(progress);
     }

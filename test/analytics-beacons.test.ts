@@ -2,25 +2,31 @@
 // storage across pages, the events a <video> produces, and the TV's use of it, with a fake transport
 // and a scripted video element (the Chromium tests in analytics-ui.test.ts send through the real api).
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { Beacon } from '@sky/contracts';
-import { anonymiseViewer, attachBeacons, BeaconClient } from '../web-client/src/analytics/beacons.js';
+import { attachBeacons, BeaconClient, viewerUrlOf } from '../web-client/src/analytics/beacons.js';
 import {
   BeaconQueue,
   type BeaconStorage,
   type BeaconTransport,
   type TransportAnswer,
 } from '../web-client/src/analytics/queue.js';
-import { sha256Bytes, toHex } from '../web-client/src/analytics/sha256.js';
 import { boxViewer, watchOnTv } from '../web-client/src/tv/beacon.js';
 
 /** Records each POST; answers what the test scripts (202 by default). */
+/** The signed viewer id the fake platform issues for a token (or anonymously). */
+const SIGNED = (token: string | undefined) => `v1signed${token ?? 'anonymous'}`.padEnd(46, 'x').slice(0, 46);
+
 function fakeTransport(answers: (TransportAnswer | 'network')[] = []) {
   const posts: { url: string; events: Beacon[]; token: string | undefined }[] = [];
   const beacons: { url: string; events: Beacon[] }[] = [];
+  const viewerAsks: { url: string; token: string | undefined }[] = [];
   const transport: BeaconTransport = {
     async post(url, body, token) {
+      if (url.endsWith('/viewer')) {
+        viewerAsks.push({ url, token });
+        return { status: 200, body: { viewerId: SIGNED(token) } };
+      }
       const events = (JSON.parse(body) as { events: Beacon[] }).events;
       posts.push({ url, events, token });
       const a = answers.shift() ?? {
@@ -35,7 +41,7 @@ function fakeTransport(answers: (TransportAnswer | 'network')[] = []) {
       return true;
     },
   };
-  return { transport, posts, beacons };
+  return { transport, posts, beacons, viewerAsks };
 }
 
 /** A clock and timers the test moves by hand. */
@@ -98,18 +104,98 @@ const event = (over: Partial<Beacon> = {}): Beacon =>
     ...over,
   });
 
-test('SHA-256 (pure, synchronous: usable in pagehide and on http boxes) matches node:crypto; viewer ids are anonymous and stable', async () => {
-  for (const s of ['', 'abc', '学生 王小明 64f0c2', 'x'.repeat(1000)]) {
-    assert.equal(
-      toHex(sha256Bytes(new TextEncoder().encode(s))),
-      createHash('sha256').update(s).digest('hex'),
-    );
-  }
-  const a = anonymiseViewer('64f0c2aa11');
-  assert.equal(a, anonymiseViewer('64f0c2aa11'));
-  assert.match(a, /^[0-9a-f]{32}$/);
-  assert.notEqual(a, anonymiseViewer('64f0c2aa12'));
-  assert.ok(!a.includes('64f0c2aa11'));
+test('events carry the viewer id the platform signed: asked once with the user’s token, kept in storage, events wait for it', async () => {
+  assert.equal(viewerUrlOf('/api/analytics/beacons'), '/api/analytics/viewer');
+  assert.equal(viewerUrlOf('api/analytics/beacons'), 'api/analytics/viewer');
+  const storage = memoryStorage();
+  const { transport, posts, viewerAsks } = fakeTransport();
+  const client = new BeaconClient({
+    viewer: 'user-42',
+    token: () => 'token-of-user-42',
+    transport,
+    storage,
+    pageEvents: false,
+    flushMs: 60_000,
+  });
+  const common = { lessonId: 'lesson-1', platform: 'web' as const, sessionId: 'session-0001', position: 0 };
+  client.send(common, { type: 'start', startupMs: 100 }); // before the id has arrived: waits for it
+  await settle();
+  await client.flush();
+  assert.deepEqual(viewerAsks, [{ url: '/api/analytics/viewer', token: 'token-of-user-42' }]);
+  assert.equal(posts.flatMap((p) => p.events)[0]?.viewerId, SIGNED('token-of-user-42'));
+  client.close();
+  // the next page has it at once, without asking
+  const next = new BeaconClient({ viewer: 'user-42', transport, storage, pageEvents: false });
+  assert.equal(next.viewerId, SIGNED('token-of-user-42'));
+  assert.equal(viewerAsks.length, 1);
+  next.close();
+});
+
+test('a kept viewer id the api refuses (its secret rotated, or altered) is forgotten; a new one is asked for and the events go again with it', async () => {
+  const OLD = 'v1kept'.padEnd(46, 'o');
+  const NEW = 'v1fresh'.padEnd(46, 'n');
+  const storage = memoryStorage();
+  storage.setItem('sky.viewer.user-42', OLD);
+  const posts: { events: Beacon[] }[] = [];
+  let asks = 0;
+  const transport: BeaconTransport = {
+    async post(url, body) {
+      if (url.endsWith('/viewer')) {
+        asks++;
+        return { status: 200, body: { viewerId: NEW } };
+      }
+      const events = (JSON.parse(body) as { events: Beacon[] }).events;
+      posts.push({ events });
+      // the api names every event whose viewer id it did not sign, and any other fault it finds
+      const errors = events.flatMap((e, i) => [
+        ...(e.viewerId === NEW ? [] : [{ path: `events.${i}.viewerId`, message: 'not a viewer id' }]),
+        ...(e.lessonId === 'no-such-lesson' ? [{ path: `events.${i}.lessonId`, message: 'no lesson' }] : []),
+      ]);
+      if (errors.length > 0) return { status: 400, body: { code: 'VALIDATION_FAILED', errors } };
+      return { status: 202, body: { accepted: events.length, duplicates: 0, excluded: 0, heartbeatSec: 30 } };
+    },
+    beacon: () => true,
+  };
+  const client = new BeaconClient({
+    viewer: 'user-42',
+    transport,
+    storage,
+    pageEvents: false,
+    flushMs: 60_000,
+  });
+  assert.equal(client.viewerId, OLD, 'the kept id, without asking');
+  const common = { platform: 'web' as const, sessionId: 'session-0001', position: 0 };
+  client.send({ ...common, lessonId: 'lesson-1' }, { type: 'start', startupMs: 100 });
+  client.send({ ...common, lessonId: 'no-such-lesson' }, { type: 'start', startupMs: 100 });
+  await client.flush();
+  await settle();
+  await client.flush();
+
+  assert.equal(asks, 1, 'one new id asked for');
+  assert.equal(client.viewerId, NEW);
+  assert.equal(storage.getItem('sky.viewer.user-42'), NEW, 'the new id is kept instead');
+  assert.equal(posts.length, 3);
+  const [refused, again, last] = posts.map((p) => p.events);
+  assert.deepEqual(
+    refused!.map((e) => e.viewerId),
+    [OLD, OLD],
+  );
+  // the good event goes again with the new id and the same event id (a resend, not a new event) …
+  assert.deepEqual(
+    again!.map((e) => [e.eventId, e.viewerId]),
+    [
+      [refused![0]!.eventId, NEW],
+      [refused![1]!.eventId, NEW],
+    ],
+  );
+  // … and the one whose lesson the api does not know is then dropped, as any refused event
+  assert.deepEqual(
+    last!.map((e) => e.eventId),
+    [refused![0]!.eventId],
+  );
+  assert.equal(client.queue.dropped, 1);
+  assert.equal(client.queue.size, 0);
+  client.close();
 });
 
 test('the queue sends batches, keeps everything through 503s and network errors, and resends the same event ids', async () => {
@@ -300,7 +386,7 @@ test('a <video> session: start with startup time, heartbeats from played time, s
   assert.equal(start.district, '海淀区', 'districts travel as the profile names them');
   assert.equal(start.school, undefined, 'a school name with a control character is left out, not the event');
   assert.equal(new Set(evs.map((e) => e.eventId)).size, evs.length);
-  assert.match(start.viewerId, /^[0-9a-f]{32}$/);
+  assert.equal(start.viewerId, SIGNED(undefined), 'the platform’s signed viewer id');
 });
 
 test('the TV reports as platform tv with the plan lesson’s grade and subject; an unpaired box keeps one viewer id', async () => {

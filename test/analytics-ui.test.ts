@@ -17,6 +17,7 @@ import {
 } from '@sky/contracts';
 import { launchChromium } from '@sky/devkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { addPlaces, publishLesson, signedViewer } from '../api/test/analytics-ids.js';
 import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
 import { actorOf, addPlayableLesson } from './fixtures.js';
 
@@ -46,6 +47,13 @@ before(async () => {
   poems = (
     await api.app.services.lessons.create(teacher, { title: '古诗二首', grade: 'p4', subject: '语文' })
   ).id;
+  // The ingest counts published lessons and places some profile names only (issue 15).
+  for (const lesson of [fractions, poems]) await publishLesson(api.app, lesson, 600);
+  await addPlaces(api.app, api.prefix, [
+    ['haidian', 'hd-001'],
+    ['haidian', 'hd-002'],
+    ['chaoyang', 'cy-001'],
+  ]);
   browser = await launchChromium();
 });
 
@@ -184,14 +192,15 @@ async function waitText(page: Page, testId: string, want: string | RegExp, timeo
   );
 }
 
+/** Viewer ids as the platform signs them (the ingest counts no others). */
 const viewers = {
-  a: 'viewer-aaaaaaaa',
-  b: 'viewer-bbbbbbbb',
-  c: 'viewer-cccccccc',
-  d: 'viewer-dddddddd',
-  e: 'viewer-eeeeeeee',
-  f: 'viewer-ffffffff',
-  g: 'viewer-gggggggg',
+  a: signedViewer('viewer-aaaaaaaa'),
+  b: signedViewer('viewer-bbbbbbbb'),
+  c: signedViewer('viewer-cccccccc'),
+  d: signedViewer('viewer-dddddddd'),
+  e: signedViewer('viewer-eeeeeeee'),
+  f: signedViewer('viewer-ffffffff'),
+  g: signedViewer('viewer-gggggggg'),
 };
 
 test('the dashboard shows exactly the figures of the beacons sent through the ingest; the range changes them', async () => {
@@ -377,7 +386,7 @@ test('auto-refresh: new viewing appears within 30 s without reloading; a pause t
     session({
       lessonId: poems,
       platform: 'tv',
-      viewer: 'viewer-hhhhhhhh',
+      viewer: signedViewer('viewer-hhhhhhhh'),
       watched: 30,
       at: Date.now() - 60_000,
     }),

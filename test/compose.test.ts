@@ -85,3 +85,35 @@ test('the data services are MongoDB 7 as replica set rs0 with an init step, Redi
   assert.equal(compose.services['redis']?.image, 'redis:7');
   assert.ok(compose.services['nginx']);
 });
+
+test('nginx tells every proxied service the client address; api and gateway trust only their fixed proxy hops', () => {
+  const conf = readFileSync(join(ROOT, 'deploy', 'nginx.conf'), 'utf8');
+  // each location block (balanced braces) that proxies sets both headers itself
+  const proxied: string[] = [];
+  for (let at = conf.indexOf('location'); at !== -1; at = conf.indexOf('location', at + 1)) {
+    const open = conf.indexOf('{', at);
+    let depth = 0;
+    let end = open;
+    for (; end < conf.length; end++) {
+      if (conf[end] === '{') depth++;
+      else if (conf[end] === '}' && --depth === 0) break;
+    }
+    const block = conf.slice(open, end);
+    if (!/\bproxy_pass\b/.test(block)) continue;
+    const name = conf.slice(at, open).trim();
+    proxied.push(name);
+    assert.match(block, /proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/, name);
+    assert.match(block, /proxy_set_header X-Real-IP \$remote_addr;/, name);
+  }
+  assert.ok(proxied.some((n) => n.includes('/tv/')) && proxied.some((n) => n.includes('/api/')));
+
+  type Svc = { environment?: Record<string, string>; networks?: { default?: { ipv4_address?: string } } };
+  const services = compose.services as Record<string, Svc>;
+  const addr = (name: string) => services[name]?.networks?.default?.ipv4_address;
+  const [nginx, apiAddr, gateway] = [addr('nginx'), addr('api'), addr('tv-gateway')];
+  assert.ok(nginx && apiAddr && gateway, 'nginx, api and tv-gateway have fixed addresses');
+  const trusted = (svc: string, schema: typeof ApiConfigSchema | typeof TvGatewayConfigSchema) =>
+    schema.shape.TRUST_PROXY.parse(services[svc]!.environment?.['TRUST_PROXY']);
+  assert.deepEqual(trusted('api', ApiConfigSchema), [nginx, gateway]);
+  assert.deepEqual(trusted('tv-gateway', TvGatewayConfigSchema), [nginx, apiAddr]);
+});

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import type { Beacon, BeaconBatchResult } from '@sky/contracts';
+import type { AnalyticsViewer, Beacon, BeaconBatchResult, Device } from '@sky/contracts';
+import { createViewerIds } from '@sky/contracts/tokens';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { startTestApi, type TestApi } from '../api/test/helpers.js';
 import { beaconRoutes } from '../tv-gateway/src/http/beacon.routes.js';
@@ -14,14 +15,22 @@ let apiUrl: string;
 let gateway: FastifyInstance;
 let deadGateway: FastifyInstance;
 
+// the gateway signs a paired box's viewer id with the secret it shares with the api
+const viewers = createViewerIds('test-secret-that-is-at-least-32-characters');
+const BOX_TOKEN = 'stb_paired-box-token';
+const device = { id: 'box-1' } as Device;
+const devices = { verifyToken: async (t: string) => (t === BOX_TOKEN ? device : undefined) };
+let viewerId: string;
+
 before(async () => {
-  api = await startTestApi({ ANALYTICS_FLUSH_MS: '100' });
+  api = await startTestApi({ ANALYTICS_FLUSH_MS: '100' }, { planLessons: async () => new Set([LESSON]) });
   apiUrl = await api.app.http.listen({ host: '127.0.0.1', port: 0 });
   gateway = Fastify();
-  await gateway.register(beaconRoutes, { apiUrl });
+  await gateway.register(beaconRoutes, { apiUrl, devices, viewers });
   deadGateway = Fastify();
   // nothing listens on port 9 (discard) on 127.0.0.1
-  await deadGateway.register(beaconRoutes, { apiUrl: 'http://127.0.0.1:9' });
+  await deadGateway.register(beaconRoutes, { apiUrl: 'http://127.0.0.1:9', devices, viewers });
+  viewerId = viewers.of('device:box-1');
 });
 after(async () => {
   await gateway.close();
@@ -30,11 +39,12 @@ after(async () => {
 });
 
 const id = () => randomUUID().replaceAll('-', '');
-function start(lessonId = 'plan-p1-math-001'): Beacon {
+const LESSON = 'plan-p1-math-001';
+function start(lessonId = LESSON): Beacon {
   return {
     type: 'start',
     eventId: id(),
-    viewerId: id(),
+    viewerId,
     sessionId: id(),
     lessonId,
     platform: 'tv',
@@ -92,4 +102,30 @@ test('an api that does not answer: 503 with Retry-After, so the box retries', as
   assert.equal(res.statusCode, 503);
   assert.equal(String(res.headers['retry-after']), '5');
   assert.match(res.body, /DEPENDENCY_DOWN/);
+});
+
+test('a box asks the gateway for its viewer id: a paired box gets its device’s, an unpaired one an anonymous one from the api', async () => {
+  const ask = (authorization?: string) =>
+    gateway.inject({
+      method: 'POST',
+      url: '/api/analytics/viewer',
+      headers: { 'content-type': 'text/plain', ...(authorization ? { authorization } : {}) },
+      payload: '{}',
+    });
+  const paired = await ask(`Bearer ${BOX_TOKEN}`);
+  assert.equal(paired.statusCode, 200, paired.body);
+  assert.equal(paired.json<AnalyticsViewer>().viewerId, viewers.of('device:box-1'));
+  const unpaired = await ask();
+  assert.equal(unpaired.statusCode, 200, unpaired.body);
+  const anon = unpaired.json<AnalyticsViewer>().viewerId;
+  assert.ok(viewers.verify(anon) && anon !== viewerId);
+  // and a made-up viewer id is refused by the api, through the gateway
+  const forged = await gateway.inject({
+    method: 'POST',
+    url: '/api/analytics/beacons',
+    headers: { 'content-type': 'text/plain' },
+    payload: JSON.stringify({ events: [{ ...start(), viewerId: id() }] }),
+  });
+  assert.equal(forged.statusCode, 400);
+  assert.match(forged.body, /events\.0\.viewerId/);
 });

@@ -40,6 +40,7 @@ import { registerLessonsNamespace } from './socket/lessons.handler.js';
 import { registerQaNamespace } from './socket/qa/index.js';
 import { UserService } from './services/users.service.js';
 import { createAnalytics } from './services/analytics.module.js';
+import type { PlanLessonSource } from './adapters/analytics.catalog.js';
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -49,6 +50,8 @@ export interface ApiDeps {
   passwords: Passwords;
   probe: MediaProbe;
   version: string;
+  /** The curriculum plan's lesson ids, for the beacon ingest (default: asked of CURRICULUM_URL). */
+  planLessons?: PlanLessonSource;
 }
 
 export interface ApiApp {
@@ -132,7 +135,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   const http = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY.split(',').map((p) => p.trim()),
+    trustProxy: config.TRUST_PROXY,
   });
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
@@ -158,6 +161,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     logger: deps.logger,
     verify: (t) => auth.verifyAccess(t),
     lessons,
+    planLessons: deps.planLessons,
   });
   await http.register(analytics.routes);
   await http.register(
@@ -196,14 +200,19 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     preHandler: bodyWithinLimit,
     replyOptions: { onError: dependencyDown },
   });
-  // Device pairing and the lineup, for the web client's /pair page and TV mode.
+  // Device pairing and the lineup, for the web client's /pair page and TV mode. The gateway trusts this
+  // hop's X-Forwarded-For: it carries the client's address as this api determined it (a client's own
+  // header is replaced), so the gateway's per-address limits hold per client, not for everyone at once.
   await http.register(proxy, {
     upstream: config.TV_GATEWAY_URL,
     prefix: '/api/tv',
     rewritePrefix: '',
     config: { access: 'public' },
     preHandler: bodyWithinLimit,
-    replyOptions: { onError: dependencyDown },
+    replyOptions: {
+      onError: dependencyDown,
+      rewriteRequestHeaders: (req, headers) => ({ ...headers, 'x-forwarded-for': req.ip }),
+    },
   });
   await registerStatic(http, mediaRoot, config.WEB_DIST_DIR);
 

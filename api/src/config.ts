@@ -1,4 +1,4 @@
-import { DEFAULT_PORTS, LogLevel, parseConfig } from '@sky/contracts';
+import { DEFAULT_PORTS, LogLevel, parseConfig, trustedProxies } from '@sky/contracts';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -37,11 +37,13 @@ export const ApiConfigSchema = z.object({
   FFMPEG_PATH: z.string().default('ffmpeg'),
   FFPROBE_PATH: z.string().default('ffprobe'),
   /**
-   * Which proxies' X-Forwarded-For is believed (client addresses drive the beacon rate limit and logs):
-   * `loopback` by default (the TV gateway and a local nginx); add `uniquelocal` behind nginx in a
-   * container network. Anything else could pick its own address by sending the header.
+   * Which proxies' X-Forwarded-For is believed (client addresses drive rate limits, the TV gateway's
+   * pairing limits through /api/tv, and logs): comma-separated addresses / CIDRs / `loopback`, or `none`.
+   * Default `loopback`: `npm start`'s TV gateway and a local nginx; a client connecting from anywhere
+   * else is taken at its socket address. Behind nginx in a container network name nginx's address (and
+   * the TV gateway's, which forwards boxes' beacons) — never a whole range that clients share.
    */
-  TRUST_PROXY: z.string().min(1).default('loopback'),
+  TRUST_PROXY: trustedProxies('loopback'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   SFU_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.sfu}`),
   /** The sfu origin browsers connect to for live lessons (socket.io /live); defaults to SFU_URL. */
@@ -75,7 +77,16 @@ export const ApiConfigSchema = z.object({
     .int()
     .min(1024)
     .default(64 * 1024),
-  /** Beacon requests per client (IP + viewerId of the first event) per window, counted in Redis. */
+  /**
+   * Anonymous viewer ids (POST /api/analytics/viewer) one client address may get per window: with the
+   * session budget below, what bounds the views anonymous clients can add.
+   */
+  ANALYTICS_VIEWER_ISSUE_MAX: z.coerce.number().int().min(1).default(10),
+  ANALYTICS_VIEWER_ISSUE_WINDOW_SEC: z.coerce.number().int().min(1).default(3600),
+  /** Playback sessions one viewer may open per window; events of further sessions are not counted. */
+  ANALYTICS_VIEWER_SESSIONS_MAX: z.coerce.number().int().min(1).default(30),
+  ANALYTICS_VIEWER_SESSIONS_WINDOW_SEC: z.coerce.number().int().min(1).default(3600),
+  /** Beacon requests per client (the signed-in user, else the signed viewer id) per window, in Redis. */
   ANALYTICS_RATE_MAX: z.coerce.number().int().min(1).default(120),
   ANALYTICS_RATE_WINDOW_SEC: z.coerce.number().int().min(1).default(60),
   /** How long after a session's last event a resent eventId is still recognised as a duplicate. */

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AnalyticsSummary, Lesson, LessonAudience, Platform, Problem } from '@sky/contracts';
 import { Redis } from 'ioredis';
 import { analyticsKeys, LESSON_LIVE_TTL_SEC } from '../src/adapters/analytics.redis.js';
+import { signedViewer } from './analytics-ids.js';
 import { PASSWORD, startTestApi, type TestApi } from './helpers.js';
 
 const HEARTBEAT_SEC = 30;
@@ -15,7 +16,7 @@ type Kind = 'start' | 'heartbeat' | 'end';
 function beacon(lessonId: string, platform: Platform, session: string, type: Kind, n = 0) {
   const base = {
     eventId: `${session}-${type}-${n}`,
-    viewerId: `viewer-${session}`,
+    viewerId: signedViewer(`viewer-${session}`),
     sessionId: session,
     lessonId,
     platform,
@@ -57,7 +58,8 @@ describe('a live lesson’s audience: WebRTC room, live HLS and TV', () => {
       url: `/api/lessons/${id}/live/audience`,
       headers: { authorization: `Bearer ${token}` },
     });
-  const lessonOf = async (token: string, title: string) => {
+  /** A lesson of `token`'s teacher, taught live. */
+  const liveLessonOf = async (token: string, title: string) => {
     const res = await api.app.http.inject({
       method: 'POST',
       url: '/api/lessons',
@@ -65,13 +67,24 @@ describe('a live lesson’s audience: WebRTC room, live HLS and TV', () => {
       payload: { title, grade: 'p3', subject: '数学' },
     });
     assert.equal(res.statusCode, 201, res.body);
-    return res.json<Lesson>();
+    const created = res.json<Lesson>();
+    // Taught live, so that the ingest counts its beacons (only published or live lessons are counted).
+    const live = await api.app.http.inject({
+      method: 'POST',
+      url: `/api/lessons/${created.id}/live`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(live.statusCode, 201, live.body);
+    return created;
   };
 
   before(async () => {
-    api = await startTestApi({ ANALYTICS_FLUSH_MS: '50', ANALYTICS_RATE_MAX: '100000' });
+    api = await startTestApi(
+      { ANALYTICS_FLUSH_MS: '50', ANALYTICS_RATE_MAX: '100000' },
+      { planLessons: async () => new Set(['plan-p3-shuxue-01']) },
+    );
     redis = new Redis(api.redisUrl);
-    lesson = await lessonOf(api.tokens.teacher, '直播：认识分数');
+    lesson = await liveLessonOf(api.tokens.teacher, '直播：认识分数');
     await api.app.services.users.create({
       username: `teacher2.${api.prefix}`,
       password: PASSWORD,
@@ -141,7 +154,7 @@ describe('a live lesson’s audience: WebRTC room, live HLS and TV', () => {
   });
 
   it('a session silent for more than 2 × the heartbeat interval no longer counts', async () => {
-    const quiet = await lessonOf(api.tokens.teacher, '直播：长度单位');
+    const quiet = await liveLessonOf(api.tokens.teacher, '直播：长度单位');
     const teacher = api.app.services.auth.verifyAccess(api.tokens.teacher);
     const read = (now: number) => api.app.analytics.audience.audience(teacher, quiet.id, now);
     const window = 2 * HEARTBEAT_SEC * 1000;

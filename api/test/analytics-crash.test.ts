@@ -19,7 +19,10 @@ describe('analytics aggregator: kill -9 mid-stream', () => {
   let redis: Redis;
   let mongo: MongoClient;
   before(async () => {
-    api = await startAnalyticsApi({ env: { ANALYTICS_WORKER: 'off' } });
+    api = await startAnalyticsApi({
+      env: { ANALYTICS_WORKER: 'off' },
+      planLessons: ['plan-p3-shuxue-01', 'plan-j2-yuwen-07'],
+    });
     redis = new Redis(api.env['REDIS_URL']!);
     mongo = await new MongoClient(api.env['MONGODB_URI']!).connect();
   });
@@ -42,7 +45,8 @@ describe('analytics aggregator: kill -9 mid-stream', () => {
       lessons: [...lessons],
       dayStartMs: DAY_START,
     });
-    const batches = chunks(events, 200);
+    // 150 a batch: signed viewer ids (46 characters) put 200 of the script's events over 64 KB
+    const batches = chunks(events, 150);
     const send = async (from: number, to: number) => {
       for (const b of batches.slice(from, to)) {
         const res = await api.app.http.inject({

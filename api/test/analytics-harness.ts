@@ -14,6 +14,7 @@ import { passwords } from '../src/adapters/password.js';
 import { createApp, type ApiApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { Truth } from './analytics-script.js';
+import { addPlaces, SCRIPT_PLACES } from './analytics-ids.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -24,7 +25,12 @@ export interface AnalyticsTestApi {
   close(): Promise<void>;
 }
 
-export async function startAnalyticsApi(opts: { env?: Record<string, string>; redisUrl?: string }) {
+export async function startAnalyticsApi(opts: {
+  env?: Record<string, string>;
+  redisUrl?: string;
+  /** The curriculum plan's lesson ids the events may name. */
+  planLessons?: readonly string[];
+}) {
   const infra = await useInfra();
   const mediaDir = mkdtempSync(join(tmpdir(), 'sky-media-'));
   const env: Record<string, string> = {
@@ -35,6 +41,7 @@ export async function startAnalyticsApi(opts: { env?: Record<string, string>; re
     MEDIA_DIR: mediaDir,
     LOG_LEVEL: 'silent',
     ANALYTICS_RATE_MAX: '1000000',
+    ANALYTICS_VIEWER_SESSIONS_MAX: '1000000',
     ...opts.env,
   };
   const config = loadConfig(env);
@@ -48,8 +55,10 @@ export async function startAnalyticsApi(opts: { env?: Record<string, string>; re
     passwords,
     probe: createMediaProbe({ ffprobe: 'ffprobe', ffmpeg: 'ffmpeg' }),
     version: 'test',
+    planLessons: async () => new Set(opts.planLessons ?? []),
   });
   await app.http.ready();
+  await addPlaces(app, infra.prefix, SCRIPT_PLACES);
   return {
     app,
     env,

@@ -49,7 +49,11 @@ describe('analytics ingest: Redis restarted during ingest', () => {
     port = await freePort();
     // Append-only file, so the stream (and the consumer group) survive the restart.
     redisServer = await startRedis({ dir, port, logFile: join(dir, 'redis.log'), persist: true });
-    api = await startAnalyticsApi({ redisUrl: redisServer.url, env: { ANALYTICS_FLUSH_MS: '100' } });
+    api = await startAnalyticsApi({
+      redisUrl: redisServer.url,
+      env: { ANALYTICS_FLUSH_MS: '100' },
+      planLessons: ['plan-s1-wuli-03'],
+    });
     await api.app.http.listen({ host: '127.0.0.1', port: 0 });
   });
   after(async () => {

@@ -1,5 +1,6 @@
 // Scripted viewing sessions with their ground truth, computed independently of the aggregator.
 import type { Beacon, Platform } from '@sky/contracts';
+import { signedViewer } from './analytics-ids.js';
 
 export interface ScriptLesson {
   id: string;
@@ -79,7 +80,7 @@ export function scriptDay(opts: {
     const platform = pick(PLATS);
     // Viewer ids depend on the seed alone (not on the test's random tag): a HyperLogLog's estimate is a
     // function of its members, so a seeded day always gets the same estimate.
-    const viewerId = `v${String(Math.floor(rand() * opts.viewers)).padStart(7, '0')}`;
+    const viewerId = signedViewer(`v${String(Math.floor(rand() * opts.viewers)).padStart(7, '0')}`);
     const sessionId = `s${opts.tag}x${i}`.padEnd(8, '0');
     const district = pick(['dongcheng', 'xicheng', 'haidian']);
     const school = `${district}-${Math.floor(rand() * 3)}`;

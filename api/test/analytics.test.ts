@@ -12,13 +12,46 @@ import type {
   Problem,
 } from '@sky/contracts';
 import { Redis } from 'ioredis';
+import { addPlaces, SCRIPT_PLACES, signedViewer } from './analytics-ids.js';
 import { startTestApi, type TestApi } from './helpers.js';
-import { chunks, scriptDay, shuffled, type ScriptLesson, type Truth } from './analytics-script.js';
+import {
+  chunks,
+  LESSON_SEC,
+  scriptDay,
+  shuffled,
+  type ScriptLesson,
+  type Truth,
+} from './analytics-script.js';
 
 /** 2026-03-02 08:00 China time: the scripted day (all events fall on 2026-03-02, China time). */
 const DAY = '2026-03-02';
 const DAY_START = Date.parse('2026-03-02T08:00:00+08:00');
-const ANALYTICS_ENV = { ANALYTICS_FLUSH_MS: '100', ANALYTICS_RATE_MAX: '100000' };
+const ANALYTICS_ENV = {
+  ANALYTICS_FLUSH_MS: '100',
+  ANALYTICS_RATE_MAX: '100000',
+  ANALYTICS_VIEWER_SESSIONS_MAX: '100000',
+};
+/** The curriculum plan's lessons these tests' events name. */
+const PLAN = { planLessons: async () => new Set(['plan-j2-yuwen-07', 'plan-s1-wuli-03', 'L1']) };
+
+/** A lesson of the api that viewers can watch (transcoded: ready), 100 s like the script's. */
+async function readyLesson(api: TestApi) {
+  const teacher = api.app.services.auth.verifyAccess(api.tokens.teacher);
+  const real = await api.app.services.lessons.create(teacher, {
+    title: '分数的初步认识',
+    grade: 'p3',
+    subject: '数学',
+  });
+  await api.app.services.lessons.applyTranscodeResult({
+    outcome: 'ready',
+    lessonId: real.id,
+    master: `lessons/${real.id}/master.m3u8`,
+    tvMaster: `lessons/${real.id}/tv.m3u8`,
+    durationSec: LESSON_SEC,
+  });
+  await addPlaces(api.app, api.prefix, SCRIPT_PLACES);
+  return real;
+}
 
 async function post(api: TestApi, events: unknown[], headers: Record<string, string> = {}) {
   return api.app.http.inject({
@@ -29,7 +62,7 @@ async function post(api: TestApi, events: unknown[], headers: Record<string, str
   });
 }
 
-async function ingestAll(api: TestApi, events: Beacon[], size = 200): Promise<BeaconBatchResult[]> {
+async function ingestAll(api: TestApi, events: Beacon[], size = 150): Promise<BeaconBatchResult[]> {
   const out: BeaconBatchResult[] = [];
   for (const batch of chunks(events, size)) {
     const res = await post(api, batch);
@@ -134,14 +167,9 @@ describe('viewing analytics: ingest → aggregator → dashboard', () => {
   let script: ReturnType<typeof scriptDay>;
 
   before(async () => {
-    api = await startTestApi(ANALYTICS_ENV);
+    api = await startTestApi(ANALYTICS_ENV, PLAN);
     redis = new Redis(api.redisUrl);
-    const teacher = api.app.services.auth.verifyAccess(api.tokens.teacher);
-    const real = await api.app.services.lessons.create(teacher, {
-      title: '分数的初步认识',
-      grade: 'p3',
-      subject: '数学',
-    });
+    const real = await readyLesson(api);
     // The api's record says p3/数学; the players claim otherwise, and the record wins.
     lessons = [
       { id: real.id, grade: 's1', subject: 'wrong' },
@@ -215,15 +243,10 @@ describe('viewing analytics: ingest → aggregator → dashboard', () => {
     );
 
     // A second, independent api (own database and keys) fed only shuffled batches gets the same numbers.
-    const other = await startTestApi(ANALYTICS_ENV);
+    const other = await startTestApi(ANALYTICS_ENV, PLAN);
     const otherRedis = new Redis(other.redisUrl);
     try {
-      const teacher = other.app.services.auth.verifyAccess(other.tokens.teacher);
-      const real = await other.app.services.lessons.create(teacher, {
-        title: '分数的初步认识',
-        grade: 'p3',
-        subject: '数学',
-      });
+      const real = await readyLesson(other);
       const ids = new Map([[lessons[0]!.id, real.id]]);
       const mapped = shuffled(script.events, 5).map((e) => ({
         ...e,
@@ -255,7 +278,7 @@ describe('viewing analytics: ingest → aggregator → dashboard', () => {
 
   it("drops teachers' and admins' own views; an invalid token counts as anonymous", async () => {
     const base = {
-      viewerId: 'teacher-viewer-1',
+      viewerId: signedViewer('teacher-viewer-1'),
       lessonId: 'plan-j2-yuwen-07',
       platform: 'web',
       at: DAY_START,
@@ -299,7 +322,7 @@ describe('viewing analytics: ingest → aggregator → dashboard', () => {
           {
             type: 'pause',
             eventId: 'plain-evt-1',
-            viewerId: 'plain-viewer',
+            viewerId: signedViewer('plain-viewer'),
             sessionId: 'plain-sess',
             lessonId: 'L1',
             platform: 'tv',
@@ -445,7 +468,7 @@ describe('viewing analytics: ingest → aggregator → dashboard', () => {
     const beats = Array.from({ length: 7 }, (_, i) => ({
       type: 'heartbeat',
       eventId: `live-now-${i}-hb`,
-      viewerId: `live-viewer-${i}`,
+      viewerId: signedViewer(`live-viewer-${i}`),
       sessionId: `live-session-${i}`,
       lessonId: 'plan-j2-yuwen-07',
       platform: i < 4 ? 'tv' : 'web',
@@ -471,20 +494,23 @@ describe('viewing analytics: ingest → aggregator → dashboard', () => {
 describe('viewing analytics: rate limit per client', () => {
   let api: TestApi;
   before(async () => {
-    api = await startTestApi({
-      ANALYTICS_RATE_MAX: '3',
-      ANALYTICS_RATE_WINDOW_SEC: '60',
-      ANALYTICS_WORKER: 'off',
-      ANALYTICS_BACKLOG_HIGH: '2',
-    });
+    api = await startTestApi(
+      {
+        ANALYTICS_RATE_MAX: '3',
+        ANALYTICS_RATE_WINDOW_SEC: '60',
+        ANALYTICS_WORKER: 'off',
+        ANALYTICS_BACKLOG_HIGH: '2',
+      },
+      PLAN,
+    );
   });
   after(() => api.close());
 
-  it('429 with Retry-After past the limit, per IP + viewer', async () => {
+  it('429 with Retry-After past the limit, per signed viewer', async () => {
     const ev = (viewerId: string, i: number) => ({
       type: 'pause',
       eventId: `rl-${viewerId}-${i}`,
-      viewerId,
+      viewerId: signedViewer(viewerId),
       sessionId: `rl-sess-${viewerId}`,
       lessonId: 'L1',
       platform: 'web',

@@ -8,7 +8,7 @@ import { TEST_PASSWORD, testLogger, useInfra } from '@sky/devkit';
 import { connectMongo } from '../src/adapters/db.js';
 import { createMediaProbe } from '../src/adapters/media-probe.js';
 import { passwords } from '../src/adapters/password.js';
-import { createApp, type ApiApp } from '../src/app.js';
+import { createApp, type ApiApp, type ApiDeps } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 
 export const PASSWORD = TEST_PASSWORD;
@@ -25,7 +25,10 @@ export interface TestApi {
 }
 
 /** A real api (real mongod, redis-server, argon2) with one user per role. */
-export async function startTestApi(extraEnv: Record<string, string> = {}): Promise<TestApi> {
+export async function startTestApi(
+  extraEnv: Record<string, string> = {},
+  deps: Pick<ApiDeps, 'planLessons'> = {},
+): Promise<TestApi> {
   const infra = await useInfra();
   const mediaDir = mkdtempSync(join(tmpdir(), 'sky-media-'));
   const config = loadConfig({
@@ -48,6 +51,10 @@ export async function startTestApi(extraEnv: Record<string, string> = {}): Promi
     passwords,
     probe: createMediaProbe({ ffprobe: 'ffprobe', ffmpeg: 'ffmpeg' }),
     version: 'test',
+    // No curriculum service in most api tests: an empty plan, unless the test runs one.
+    ...(deps.planLessons || extraEnv['CURRICULUM_URL']
+      ? deps
+      : { planLessons: async () => new Set<string>() }),
   });
   await app.http.ready();
 

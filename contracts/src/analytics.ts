@@ -51,8 +51,8 @@ const BeaconBase = {
   /** Client-generated, unique per event: a resent event with the same id is counted once. */
   eventId: BeaconId,
   /**
-   * Anonymised viewer: the web client sends SHA-256(salt + user id) (hex, first 32 chars); a TV box its
-   * device id's hash. Never a user id or name.
+   * The viewer, as a signed id the platform issued (AnalyticsViewer: POST /api/analytics/viewer; a paired
+   * TV box gets its device's from the gateway). Unsigned or invented ids are refused. Never a user id or name.
    */
   viewerId: BeaconId,
   /** One playback session (one lesson opened in one player); new after `end`. */
@@ -139,16 +139,32 @@ export type BeaconInput = Beacon extends infer B
   : never;
 
 /**
+ * POST /api/analytics/viewer — public: the signed viewer id a player puts in every event's `viewerId`.
+ * With a signed-in user's token it is that user's (the same id every time); without, a new anonymous one,
+ * at most ANALYTICS_VIEWER_ISSUE_MAX per client address per window (429 past it): keep it (localStorage)
+ * rather than ask again. A TV box asks its gateway (`api/analytics/viewer`), which answers for a paired box
+ * with its device's id.
+ */
+export const AnalyticsViewer = z.object({ viewerId: BeaconId });
+export type AnalyticsViewer = z.infer<typeof AnalyticsViewer>;
+
+/**
  * POST /api/analytics/beacons — public (TV boxes and navigator.sendBeacon cannot set headers), body
  * as application/json or text/plain (sendBeacon) holding this JSON. A signed-in web client should add
  * its access token (`Authorization: Bearer …`, or `?access_token=` with sendBeacon): events sent with a
  * teacher's or admin's token are dropped as `excluded` (teachers' own views do not count). An invalid
  * or expired token is ignored (the events count as anonymous).
  *
+ * What counts: events whose `viewerId` is a signed viewer id (else 400 at `events.N.viewerId`), of a
+ * lesson that exists and is published or taught live (an api lesson, or a lesson of the curriculum's
+ * plan; else 400 at `events.N.lessonId`), with a `district`/`school` that some account's profile names
+ * (else 400 at that field). Each viewer opens at most ANALYTICS_VIEWER_SESSIONS_MAX sessions per window:
+ * events of further sessions are answered as `excluded`, not counted.
+ *
  * Answers: 202 BeaconBatchResult; 400 problem+json whose `errors[].path` names the field
  * (`events.3.position`); 413 over BEACON_BATCH_MAX_EVENTS events or BEACON_BATCH_MAX_BYTES bytes (split
- * the batch); 429 with Retry-After (per IP + viewerId of the first event); 503 with Retry-After when
- * the event store is down. Retry 429/503/network errors with the same event ids (they are deduplicated).
+ * the batch); 429 with Retry-After (per signed-in user, else per signed viewer id); 503 with Retry-After
+ * when the event store (or the curriculum, asked about a plan lesson) is down. Retry 429/503/network errors with the same event ids (they are deduplicated).
  */
 export const BeaconBatch = z.strictObject({
   events: z.array(Beacon).min(1).max(BEACON_BATCH_MAX_EVENTS),
@@ -160,7 +176,7 @@ export const BeaconBatchResult = z.object({
   accepted: z.number().int(),
   /** Events whose eventId was seen before (a retry): not counted again. */
   duplicates: z.number().int(),
-  /** Events sent with a teacher's/admin's token: not counted. */
+  /** Events not counted: sent with a teacher's/admin's token, or past the viewer's session budget. */
   excluded: z.number().int(),
   /** The heartbeat interval the client must use from now on (raised under load). */
   heartbeatSec: z.number().int().positive(),

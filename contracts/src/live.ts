@@ -73,6 +73,8 @@ export const LIVE_LIMITS = {
   queueMax: 200,
   /** Students on stage at once. */
   stageMax: 6,
+  /** WebRTC transports one peer holds (or is being given) at once: one per direction. */
+  transportsPerPeer: 2,
 } as const;
 
 /** What a producer carries: the teacher's camera, microphone and screen share; a student on stage: mic/camera. */

@@ -1,6 +1,7 @@
 // JWT access tokens (HS256), for every service that signs or checks them: @sky/contracts/tokens.
 import { AccessClaims } from './auth.js';
 import { AppError } from './problem.js';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createSigner, createVerifier, TokenError } from 'fast-jwt';
 
 export interface TokenIssuer {
@@ -29,6 +30,44 @@ export function createTokenIssuer(secret: string, ttlSec: number): TokenIssuer {
       const claims = AccessClaims.safeParse(payload);
       if (!claims.success) throw new AppError('UNAUTHENTICATED', 'the access token is not valid');
       return claims.data;
+    },
+  };
+}
+
+/**
+ * Signed viewer ids for viewing beacons: `v1` + 22 characters naming the viewer + 22 characters of
+ * HMAC-SHA256 (keyed from the services' JWT secret), 46 characters of A-Z a-z 0-9 _ - (a BeaconId). The
+ * api issues them (POST /api/analytics/viewer) and the TV gateway for its paired boxes; the ingest counts
+ * only events whose viewer id verifies, so no client can invent viewers.
+ */
+export interface ViewerIds {
+  /** The viewer id of a known subject (`user:<id>`, `device:<id>`): the same id every time. */
+  of(subject: string): string;
+  /** A fresh anonymous viewer id. */
+  anonymous(): string;
+  /** Whether `id` was issued with this secret. */
+  verify(id: string): boolean;
+}
+
+const VIEWER_VERSION = 'v1';
+
+export function createViewerIds(secret: string): ViewerIds {
+  // A key of its own, so a viewer id's MAC can never be mistaken for anything else signed with the secret.
+  const key = createHmac('sha256', secret).update('sky-classroom/analytics-viewer/v1').digest();
+  const mac = (body: string) =>
+    createHmac('sha256', key).update(body).digest().subarray(0, 16).toString('base64url');
+  const sign = (name: string) => `${VIEWER_VERSION}${name}${mac(VIEWER_VERSION + name)}`;
+  return {
+    of: (subject) =>
+      sign(
+        createHmac('sha256', key).update(`subject:${subject}`).digest().subarray(0, 16).toString('base64url'),
+      ),
+    anonymous: () => sign(randomBytes(16).toString('base64url')),
+    verify(id) {
+      if (id.length !== 46 || !id.startsWith(VIEWER_VERSION)) return false;
+      const given = Buffer.from(id.slice(24));
+      const want = Buffer.from(mac(id.slice(0, 24)));
+      return given.length === want.length && timingSafeEqual(given, want);
     },
   };
 }

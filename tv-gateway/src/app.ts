@@ -1,6 +1,6 @@
 import { scheduleChangedChannel, type AccessClaims, type HealthReport } from '@sky/contracts';
 import { registerProblemHandlers } from '@sky/contracts/http';
-import { createTokenIssuer } from '@sky/contracts/tokens';
+import { createTokenIssuer, createViewerIds } from '@sky/contracts/tokens';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
@@ -136,7 +136,11 @@ export async function createApp(deps: TvGatewayDeps) {
     apiUrl: config.API_URL.replace(/\/$/, ''),
     mediaUrl: (config.MEDIA_URL ?? config.API_URL).replace(/\/$/, ''),
   });
-  await http.register(beaconRoutes, { apiUrl: config.API_URL.replace(/\/$/, '') });
+  await http.register(beaconRoutes, {
+    apiUrl: config.API_URL.replace(/\/$/, ''),
+    devices,
+    viewers: createViewerIds(config.JWT_SECRET),
+  });
   await http.register(uiRoutes, { dir: config.TV_UI_DIR });
   return {
     http,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { DEFAULT_PORTS, LogLevel, parseConfig } from '@sky/contracts';
+import { DEFAULT_PORTS, LogLevel, parseConfig, trustedProxies } from '@sky/contracts';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -31,8 +31,13 @@ export const TvGatewayConfigSchema = z.object({
   /** The built 10-foot UI (web-client's tv entry). */
   TV_UI_DIR: z.string().optional(),
   FFMPEG_PATH: z.string().default('ffmpeg'),
-  /** Behind nginx: trust X-Forwarded-For for client addresses (rate limits). Off when boxes reach the gateway directly. */
-  TRUST_PROXY: bool.default(false),
+  /**
+   * Whose X-Forwarded-For is believed for client addresses (the pairing and code limits): the api, which
+   * proxies /api/tv and forwards the client's address, and nginx in front — comma-separated addresses /
+   * CIDRs / `loopback`, or `none`. Default `loopback` (`npm start`: the api on the same host); anything
+   * connecting from elsewhere (boxes reaching the gateway directly) is taken at its socket address.
+   */
+  TRUST_PROXY: trustedProxies('loopback'),
 });
 export type TvGatewayConfig = z.infer<typeof TvGatewayConfigSchema>;
 

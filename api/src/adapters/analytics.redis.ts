@@ -2,15 +2,27 @@ import { PLATFORMS, type Platform } from '@sky/contracts';
 import { Redis, type Result } from 'ioredis';
 
 // KEYS: the stream. ARGV: dedupe key prefix, dedupe ttl, stream cap, the batch's JSON as received,
-// then (sessionId, eventId) pairs in the batch's order. Each event is kept once per session hash
-// (HSETNX); the batch is appended as ONE stream entry — its JSON untouched (no per-event
-// re-serialising) with a mask of the events to count ('' = all) — in one atomic step
-// → {accepted, duplicates, backlog} (backlog: entries not yet aggregated: applied ones are deleted).
+// session-budget key prefix, sessions per viewer, budget window (s), then (viewerId, sessionId, eventId)
+// triples in the batch's order. Each event is kept once per (viewer, session) hash (HSETNX); a session
+// new to its viewer takes one of the viewer's sessions for the window, and past the budget its events
+// are not counted (nor is the session remembered, so it is refused again). The batch is appended as ONE
+// stream entry — its JSON untouched (no per-event re-serialising) with a mask of the events to count
+// ('' = all) — in one atomic step → {accepted, duplicates, backlog, over} (backlog: entries not yet
+// aggregated: applied ones are deleted; over: events past their viewer's budget).
 const INGEST = `
-local mask, acc, dup, touched = {}, 0, 0, {}
-for i = 5, #ARGV, 2 do
-  local k = ARGV[1] .. ARGV[i]
-  if redis.call('hsetnx', k, ARGV[i + 1], '1') == 1 then
+local mask, acc, dup, over, touched, refused = {}, 0, 0, 0, {}, {}
+for i = 8, #ARGV, 3 do
+  local k = ARGV[1] .. ARGV[i] .. ':' .. ARGV[i + 1]
+  if touched[k] == nil and refused[k] == nil and redis.call('exists', k) == 0 then
+    local b = ARGV[5] .. ARGV[i]
+    local n = redis.call('incr', b)
+    if n == 1 then redis.call('expire', b, ARGV[7]) end
+    if n > tonumber(ARGV[6]) then refused[k] = true end
+  end
+  if refused[k] then
+    over = over + 1
+    mask[#mask + 1] = '0'
+  elseif redis.call('hsetnx', k, ARGV[i + 2], '1') == 1 then
     acc = acc + 1
     mask[#mask + 1] = '1'
     if not touched[k] then
@@ -18,27 +30,37 @@ for i = 5, #ARGV, 2 do
       redis.call('expire', k, ARGV[2])
     end
   else
+    touched[k] = true
     dup = dup + 1
     mask[#mask + 1] = '0'
   end
 end
 if acc > 0 then
   local m = ''
-  if dup > 0 then m = table.concat(mask) end
+  if dup > 0 or over > 0 then m = table.concat(mask) end
   redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'r', ARGV[4], 'm', m, 'n', acc)
 end
-return {acc, dup, redis.call('xlen', KEYS[1])}`;
+return {acc, dup, redis.call('xlen', KEYS[1]), over}`;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    skyBeaconIngest(stream: string, ...args: string[]): Result<[number, number, number], Context>;
+    skyBeaconIngest(stream: string, ...args: string[]): Result<[number, number, number, number], Context>;
   }
 }
 
-/** One beacon's identity, for deduplication. */
+/** One beacon's identity, for deduplication and the viewer's session budget. */
 export interface BeaconIds {
+  viewerId: string;
   sessionId: string;
   eventId: string;
+}
+
+/** What one batch's store did: counted, repeated, backlog after it, past the viewer's session budget. */
+export interface IngestOutcome {
+  accepted: number;
+  duplicates: number;
+  backlog: number;
+  over: number;
 }
 
 /**
@@ -57,6 +79,8 @@ export interface AnalyticsKeys {
   stream: string;
   group: string;
   dedupe: string;
+  /** Sessions opened per viewer in the current budget window. */
+  sessions: string;
   uniques(day: string, scope: 'all' | Platform | { lesson: string }): string;
   /** Live sessions (sorted sets of sessionId by last heard, ms): the city's, a platform's, a lesson's. */
   live(scope: 'all' | Platform | LessonPlatform): string;
@@ -76,6 +100,7 @@ export function analyticsKeys(prefix: string): AnalyticsKeys {
     stream: `${p}stream`,
     group: 'aggregators',
     dedupe: `${p}dd:`,
+    sessions: `${p}vs:`,
     uniques: (day, scope) =>
       typeof scope === 'string' ? `${p}u:${day}:${scope}` : `${p}u:${day}:l:${scope.lesson}`,
     // The platform before the lesson: lesson ids may hold ':', platforms never do.
@@ -88,6 +113,8 @@ export interface AnalyticsRedisOptions {
   prefix: string;
   dedupeTtlSec: number;
   streamMaxLen: number;
+  /** Sessions one viewer may open per window. */
+  viewerSessions: { max: number; windowSec: number };
   onError: (err: Error) => void;
 }
 
@@ -110,14 +137,19 @@ export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
     /** The connection, for the rate limiter's store. */
     client: cmd,
     keys,
-    async ingest(
-      batchJson: string,
-      events: readonly BeaconIds[],
-    ): Promise<{ accepted: number; duplicates: number; backlog: number }> {
-      const args: string[] = [keys.dedupe, String(opts.dedupeTtlSec), String(opts.streamMaxLen), batchJson];
-      for (const e of events) args.push(e.sessionId, e.eventId);
-      const [accepted, duplicates, backlog] = await cmd.skyBeaconIngest(keys.stream, ...args);
-      return { accepted, duplicates, backlog };
+    async ingest(batchJson: string, events: readonly BeaconIds[]): Promise<IngestOutcome> {
+      const args: string[] = [
+        keys.dedupe,
+        String(opts.dedupeTtlSec),
+        String(opts.streamMaxLen),
+        batchJson,
+        keys.sessions,
+        String(opts.viewerSessions.max),
+        String(opts.viewerSessions.windowSec),
+      ];
+      for (const e of events) args.push(e.viewerId, e.sessionId, e.eventId);
+      const [accepted, duplicates, backlog, over] = await cmd.skyBeaconIngest(keys.stream, ...args);
+      return { accepted, duplicates, backlog, over };
     },
     /** Distinct viewers over the union of the given HyperLogLogs. */
     async uniques(hlls: string[][]): Promise<number[]> {

@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import {
   AnalyticsRangeQuery,
+  AnalyticsViewer,
   AppError,
   BreakdownQuery,
   LessonParams,
@@ -10,9 +11,9 @@ import {
   type AccessClaims,
   type AnalyticsLang,
   type AnalyticsTable,
-  type Role,
 } from '@sky/contracts';
 import { actorOf } from '@sky/contracts/http';
+import type { ViewerIds } from '@sky/contracts/tokens';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
@@ -24,7 +25,10 @@ import { csvRows, dayRange, type AnalyticsQueryService } from '../services/analy
 export interface AnalyticsRouteOptions {
   maxBatchBytes: number;
   rate: { max: number; windowSec: number; redis: Redis; prefix: string };
+  /** Anonymous viewer ids per client address per window. */
+  issue: { max: number; windowSec: number };
   verify: (token: string) => AccessClaims;
+  viewers: ViewerIds;
 }
 
 const ANALYSTS = ['analyst', 'admin'] as const;
@@ -33,14 +37,14 @@ const rawBodies = new WeakMap<FastifyRequest, string>();
 /** Seconds a client should wait before retrying while the event store is down. */
 const RETRY_AFTER_SEC = 2;
 
-/** The signed-in role of a beacon sender, if it sent a valid token (header or ?access_token=). */
-function senderRole(req: FastifyRequest, verify: (t: string) => AccessClaims): Role | null {
+/** The signed-in sender of a request, if it sent a valid token (header or ?access_token=). */
+function sender(req: FastifyRequest, verify: (t: string) => AccessClaims): AccessClaims | null {
   const header = req.headers.authorization;
   const q = (req.query as { access_token?: unknown } | null)?.access_token;
   const token = header?.startsWith('Bearer ') ? header.slice(7) : typeof q === 'string' ? q : undefined;
   if (!token) return null;
   try {
-    return verify(token).role;
+    return verify(token);
   } catch {
     return null; // an expired token must not lose a student's events
   }
@@ -92,15 +96,25 @@ export function analyticsRoutes(
           rateLimit: {
             max: opts.rate.max,
             timeWindow: opts.rate.windowSec * 1000,
-            // After parsing, so that the client is the IP together with the batch's viewer.
+            // After parsing: the client is the signed-in user, else the batch's signed viewer (ids
+            // cannot be made up, so a new one per batch gains nothing), else its address.
             hook: 'preHandler',
-            keyGenerator: (req) => `${req.ip}|${AnalyticsIngestService.viewerOf(req.body)}`,
+            keyGenerator: (req) => {
+              const user = sender(req, opts.verify);
+              if (user) return `u:${user.sub}`;
+              const viewer = AnalyticsIngestService.viewerOf(req.body);
+              return opts.viewers.verify(viewer) ? `v:${viewer}` : `a:${req.ip}`;
+            },
           },
         },
       },
       async (req, reply) => {
         try {
-          const res = await ingest.ingest(req.body, rawBodies.get(req), senderRole(req, opts.verify));
+          const res = await ingest.ingest(
+            req.body,
+            rawBodies.get(req),
+            sender(req, opts.verify)?.role ?? null,
+          );
           return await reply.code(202).send(res);
         } catch (err) {
           if (err instanceof AppError && err.code === 'DEPENDENCY_DOWN') {
@@ -108,6 +122,36 @@ export function analyticsRoutes(
           }
           throw err;
         }
+      },
+    );
+
+    // The viewer id a player signs its beacons with: a signed-in user's own, else a new anonymous one,
+    // so many per client address per window (the budget that bounds what anonymous clients can count).
+    app.post(
+      '/api/analytics/viewer',
+      {
+        config: {
+          access: 'public',
+          rateLimit: {
+            max: opts.issue.max,
+            timeWindow: opts.issue.windowSec * 1000,
+            keyGenerator: (req) => {
+              const user = sender(req, opts.verify);
+              return user ? `vu:${user.sub}` : `va:${req.ip}`;
+            },
+            errorResponseBuilder: (_req, ctx) =>
+              new AppError(
+                'RATE_LIMITED',
+                `too many new viewer ids from here; keep the one you have (retry in ${ctx.after})`,
+              ),
+          },
+        },
+        schema: { response: { 200: AnalyticsViewer } },
+      },
+      async (req, reply): Promise<AnalyticsViewer> => {
+        void reply.header('cache-control', 'no-store');
+        const user = sender(req, opts.verify);
+        return { viewerId: user ? opts.viewers.of(`user:${user.sub}`) : opts.viewers.anonymous() };
       },
     );
 

@@ -1,13 +1,27 @@
-import { AppError, Beacon, fieldErrorsFromIssues, type BeaconBatchResult, type Role } from '@sky/contracts';
+import {
+  AppError,
+  Beacon,
+  fieldErrorsFromIssues,
+  type BeaconBatchResult,
+  type FieldError,
+  type Role,
+} from '@sky/contracts';
 import { z } from 'zod';
-import type { BeaconIds } from '../adapters/analytics.redis.js';
+import type { BeaconIds, IngestOutcome } from '../adapters/analytics.redis.js';
+import type { AnalyticsCatalog } from './analytics.catalog.js';
 
-/** Where accepted beacons go: deduplicated by event id and appended to the stream in one step. */
+/**
+ * Where accepted beacons go: deduplicated by event id per viewer session, held to each viewer's session
+ * budget, and appended to the stream in one step.
+ */
 export interface BeaconStore {
-  ingest(
-    batchJson: string,
-    events: readonly BeaconIds[],
-  ): Promise<{ accepted: number; duplicates: number; backlog: number }>;
+  ingest(batchJson: string, events: readonly BeaconIds[]): Promise<IngestOutcome>;
+}
+
+/** What the ingest checks a batch against: signed viewer ids, lessons and places that exist. */
+export interface BeaconChecks {
+  viewers: { verify(id: string): boolean };
+  catalog: Pick<AnalyticsCatalog, 'unknownLessons' | 'place'>;
 }
 
 export interface IngestOptions {
@@ -28,10 +42,11 @@ const Batch = z.strictObject({ events: z.array(Beacon).min(1) });
 export class AnalyticsIngestService {
   constructor(
     private readonly store: BeaconStore,
+    private readonly checks: BeaconChecks,
     private readonly opts: IngestOptions,
   ) {}
 
-  /** The first event's viewer, for the per-client rate limit ('' when the body is not a batch). */
+  /** The first event's viewer ('' when the body is not a batch), for the per-client rate limit. */
   static viewerOf(body: unknown): string {
     const events = (body as { events?: unknown } | null)?.events;
     const first: unknown = Array.isArray(events) ? events[0] : undefined;
@@ -63,8 +78,13 @@ export class AnalyticsIngestService {
     if (role !== null && EXCLUDED_ROLES.includes(role)) {
       return { accepted: 0, duplicates: 0, excluded: batch.length, heartbeatSec };
     }
-    const ids: BeaconIds[] = batch.map((e) => ({ sessionId: e.sessionId, eventId: e.eventId }));
-    let res: { accepted: number; duplicates: number; backlog: number };
+    await this.check(batch);
+    const ids: BeaconIds[] = batch.map((e) => ({
+      viewerId: e.viewerId,
+      sessionId: e.sessionId,
+      eventId: e.eventId,
+    }));
+    let res: IngestOutcome;
     try {
       res = await this.store.ingest(raw ?? JSON.stringify(parsed.data), ids);
     } catch {
@@ -74,8 +94,55 @@ export class AnalyticsIngestService {
     return {
       accepted: res.accepted,
       duplicates: res.duplicates,
-      excluded: 0,
+      excluded: res.over,
       heartbeatSec: res.backlog > this.opts.backlogHigh ? Math.min(300, heartbeatSec * 2) : heartbeatSec,
     };
   }
+
+  /**
+   * Nothing anonymous clients make up is counted: the viewer must be one the platform signed, the lesson
+   * one that can be watched, the district and school ones that accounts' profiles name. Every event at
+   * fault is named (`events.N.field`), so a client drops those and sends the rest again.
+   */
+  private async check(batch: readonly Beacon[]): Promise<void> {
+    const errors: FieldError[] = [];
+    const lessons = new Set<string>();
+    const districts = new Set<string>();
+    const schools = new Set<string>();
+    batch.forEach((e, i) => {
+      if (!this.checks.viewers.verify(e.viewerId))
+        errors.push({
+          path: `events.${i}.viewerId`,
+          message: 'not a viewer id this platform issued; get one from POST /api/analytics/viewer',
+        });
+      lessons.add(e.lessonId);
+      if (e.district !== undefined) districts.add(e.district);
+      if (e.school !== undefined) schools.add(e.school);
+    });
+    const [noLesson, noDistrict, noSchool] = await Promise.all([
+      this.checks.catalog.unknownLessons(lessons),
+      districts.size > 0 ? this.checks.catalog.place('district', districts) : new Set<string>(),
+      schools.size > 0 ? this.checks.catalog.place('school', schools) : new Set<string>(),
+    ]);
+    batch.forEach((e, i) => {
+      if (noLesson.has(e.lessonId))
+        errors.push({ path: `events.${i}.lessonId`, message: 'no published or live lesson has this id' });
+      if (e.district !== undefined && noDistrict.has(e.district))
+        errors.push({ path: `events.${i}.district`, message: 'no account’s profile names this district' });
+      if (e.school !== undefined && noSchool.has(e.school))
+        errors.push({ path: `events.${i}.school`, message: 'no account’s profile names this school' });
+    });
+    if (errors.length === 0) return;
+    errors.sort((a, b) => eventIndex(a.path) - eventIndex(b.path));
+    throw new AppError(
+      'VALIDATION_FAILED',
+      errors
+        .slice(0, 5)
+        .map((e) => `${e.path}: ${e.message}`)
+        .join('; ') + (errors.length > 5 ? ` (and ${errors.length - 5} more)` : ''),
+      { errors },
+    );
+  }
 }
+
+const eventIndex = (path: string) => Number(path.split('.')[1]);

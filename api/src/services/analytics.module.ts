@@ -1,12 +1,19 @@
 // Wiring of viewing analytics (adapters → services → routes), used by createApp and the worker process.
 import { once } from 'node:events';
 import type { AccessClaims } from '@sky/contracts';
+import { createViewerIds } from '@sky/contracts/tokens';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Connection } from 'mongoose';
 import type { ApiConfig } from '../config.js';
 import { createAggregatorRedis, createAnalyticsRedis } from '../adapters/analytics.redis.js';
 import { AnalyticsRepository } from '../adapters/analytics.repository.js';
+import {
+  AnalyticsCatalogRepository,
+  curriculumPlanLessons,
+  type PlanLessonSource,
+} from '../adapters/analytics.catalog.js';
 import { analyticsRoutes } from '../http/analytics.routes.js';
+import { AnalyticsCatalog } from './analytics.catalog.js';
 import { LessonAudienceService } from './analytics.audience.js';
 import { AnalyticsIngestService } from './analytics.ingest.js';
 import { AnalyticsQueryService } from './analytics.query.js';
@@ -23,6 +30,12 @@ export type AnalyticsConfig = Pick<
   | 'ANALYTICS_MAX_BATCH_EVENTS'
   | 'ANALYTICS_MAX_BATCH_BYTES'
   | 'ANALYTICS_RATE_MAX'
+  | 'ANALYTICS_VIEWER_ISSUE_MAX'
+  | 'ANALYTICS_VIEWER_ISSUE_WINDOW_SEC'
+  | 'ANALYTICS_VIEWER_SESSIONS_MAX'
+  | 'ANALYTICS_VIEWER_SESSIONS_WINDOW_SEC'
+  | 'CURRICULUM_URL'
+  | 'JWT_SECRET'
   | 'ANALYTICS_RATE_WINDOW_SEC'
   | 'ANALYTICS_DEDUPE_TTL_SEC'
   | 'ANALYTICS_STREAM_MAXLEN'
@@ -34,10 +47,23 @@ export type AnalyticsConfig = Pick<
   | 'ANALYTICS_BACKLOG_HIGH'
 >;
 
+/** What only the ingest reads (the aggregator process is not given it). */
+type IngestOnly =
+  | 'ANALYTICS_VIEWER_ISSUE_MAX'
+  | 'ANALYTICS_VIEWER_ISSUE_WINDOW_SEC'
+  | 'ANALYTICS_VIEWER_SESSIONS_MAX'
+  | 'ANALYTICS_VIEWER_SESSIONS_WINDOW_SEC'
+  | 'CURRICULUM_URL'
+  | 'JWT_SECRET';
+
 type Log = Pick<FastifyBaseLogger, 'warn' | 'info'>;
 
 /** The aggregation worker with its own Redis connections (the caller starts and stops it). */
-export async function createAggregator(config: AnalyticsConfig, mongo: Connection, log: Log) {
+export async function createAggregator(
+  config: Omit<AnalyticsConfig, IngestOnly>,
+  mongo: Connection,
+  log: Log,
+) {
   const repo = new AnalyticsRepository(mongo);
   await repo.init();
   const redis = createAggregatorRedis(config.REDIS_URL, {
@@ -83,6 +109,8 @@ export async function createAnalytics(deps: {
   verify: (token: string) => AccessClaims;
   /** Who may read a lesson's audience: its teacher or an admin (and that it exists). */
   lessons: Pick<LessonService, 'assertOwner' | 'get'>;
+  /** The curriculum plan's lesson ids (default: GET <CURRICULUM_URL>/plan). */
+  planLessons?: PlanLessonSource | undefined;
 }) {
   const { config } = deps;
   const repo = new AnalyticsRepository(deps.mongo);
@@ -92,6 +120,10 @@ export async function createAnalytics(deps: {
     prefix: config.QUEUE_PREFIX,
     dedupeTtlSec: config.ANALYTICS_DEDUPE_TTL_SEC,
     streamMaxLen: config.ANALYTICS_STREAM_MAXLEN,
+    viewerSessions: {
+      max: config.ANALYTICS_VIEWER_SESSIONS_MAX,
+      windowSec: config.ANALYTICS_VIEWER_SESSIONS_WINDOW_SEC,
+    },
     onError: (err) => {
       if (Date.now() - lastWarn > 5000) deps.logger.warn({ err }, 'redis (analytics ingest)');
       lastWarn = Date.now();
@@ -100,11 +132,20 @@ export async function createAnalytics(deps: {
   // Commands fail fast while disconnected (no offline queue): start answering once connected.
   if (redis.client.status !== 'ready') await once(redis.client, 'ready');
   const heartbeatSec = () => config.ANALYTICS_HEARTBEAT_SEC;
-  const ingest = new AnalyticsIngestService(redis, {
-    maxEvents: config.ANALYTICS_MAX_BATCH_EVENTS,
-    heartbeatSec,
-    backlogHigh: config.ANALYTICS_BACKLOG_HIGH,
-  });
+  const viewers = createViewerIds(config.JWT_SECRET);
+  const catalog = new AnalyticsCatalog(
+    new AnalyticsCatalogRepository(deps.mongo),
+    deps.planLessons ?? curriculumPlanLessons(config.CURRICULUM_URL),
+  );
+  const ingest = new AnalyticsIngestService(
+    redis,
+    { viewers, catalog },
+    {
+      maxEvents: config.ANALYTICS_MAX_BATCH_EVENTS,
+      heartbeatSec,
+      backlogHigh: config.ANALYTICS_BACKLOG_HIGH,
+    },
+  );
   const query = new AnalyticsQueryService(repo, redis, { heartbeatSec });
   const audience = new LessonAudienceService(redis, deps.lessons, { heartbeatSec });
   const routes = analyticsRoutes(ingest, query, audience, {
@@ -115,7 +156,9 @@ export async function createAnalytics(deps: {
       redis: redis.client,
       prefix: config.QUEUE_PREFIX,
     },
+    issue: { max: config.ANALYTICS_VIEWER_ISSUE_MAX, windowSec: config.ANALYTICS_VIEWER_ISSUE_WINDOW_SEC },
     verify: deps.verify,
+    viewers,
   });
   const worker =
     config.ANALYTICS_WORKER === 'inline' ? await createAggregator(config, deps.mongo, deps.logger) : null;

@@ -2,6 +2,7 @@
 // layers, through the RoomMedia port. Where each transport goes is the router topology's business.
 import {
   AppError,
+  LIVE_LIMITS,
   SOURCE_KIND,
   type ConsumerInfo,
   type LiveSource,
@@ -74,20 +75,52 @@ export class PeerMedia {
     webrtc: boolean,
     create: (router: MediaRouter) => Promise<T>,
   ): Promise<T> {
+    if (!webrtc) return this.placeTransport(peer, direction, false, create);
+    // A bounded number of WebRTC transports per peer, counting those still being made: asks sent all at
+    // once must not each get their own before any replaces another.
+    if (peer.creatingTransports >= LIVE_LIMITS.transportsPerPeer) {
+      throw new AppError('RATE_LIMITED', 'a transport is being created already; wait for it');
+    }
+    peer.creatingTransports += 1;
+    try {
+      return await this.placeTransport(peer, direction, true, create);
+    } finally {
+      peer.creatingTransports -= 1;
+    }
+  }
+
+  private async placeTransport<T extends MediaTransport>(
+    peer: Peer,
+    direction: TransportDirection,
+    webrtc: boolean,
+    create: (router: MediaRouter) => Promise<T>,
+  ): Promise<T> {
     // One WebRTC transport per direction: a new one (reconnect, ICE failure) replaces the old. (In-process
     // PlainTransports carry one stream each and are left alone.)
+    if (webrtc) this.replaceTransports(peer, direction);
+    const slot = direction === 'send' ? this.deps.routers.origin : await this.deps.routers.placeViewer();
+    const transport = await create(slot.router);
+    if (this.deps.peers.get(peer.id) !== peer) {
+      // The peer left (or its account joined again elsewhere) while this was being made.
+      this.deps.media.closeTransport(transport);
+      throw new AppError('NOT_JOINED', 'no longer in the room; send room.join again');
+    }
+    // Another ask of the same direction finished meanwhile: the newest wins, as above.
+    if (webrtc) this.replaceTransports(peer, direction);
+    // Entries stay when the router dies under them (a worker death), so the recovery knows whom to tell.
+    peer.transports.set(transport.id, { transport, direction, slot, webrtc });
+    return transport;
+  }
+
+  /** Closes the peer's WebRTC transport(s) of one direction (and a send transport's producers). */
+  private replaceTransports(peer: Peer, direction: TransportDirection): void {
     for (const [id, t] of peer.transports) {
-      if (!webrtc || !t.webrtc || t.direction !== direction) continue;
+      if (!t.webrtc || t.direction !== direction) continue;
       if (direction === 'send')
         this.closeProducersOf(peer, (pp) => pp.producer.appData['transportId'] === id);
       this.deps.media.closeTransport(t.transport);
       peer.transports.delete(id);
     }
-    const slot = direction === 'send' ? this.deps.routers.origin : await this.deps.routers.placeViewer();
-    const transport = await create(slot.router);
-    // Entries stay when the router dies under them (a worker death), so the recovery knows whom to tell.
-    peer.transports.set(transport.id, { transport, direction, slot, webrtc });
-    return transport;
   }
 
   async connectTransport(peer: Peer, transportId: string, dtlsParameters: unknown): Promise<void> {

@@ -31,6 +31,8 @@ export class Peer {
   readonly transports = new Map<string, PeerTransport>();
   readonly producers = new Map<string, PeerProducer>();
   readonly consumers = new Map<string, PeerConsumer>();
+  /** WebRTC transports being created for this peer right now (bounded by LIVE_LIMITS.transportsPerPeer). */
+  creatingTransports = 0;
   constructor(
     readonly userId: string,
     readonly name: string,

@@ -65,9 +65,17 @@ export class RoomService {
     const role = ownsLesson(actor, info) ? 'teacher' : 'student';
     const room = await this.openRoom(lessonId, info.teacherId, info.startedAt ?? new Date().toISOString());
     await room.settled();
-    if (role === 'student' && !room.stage.isOnStage(actor.sub) && room.students() >= this.deps.audienceCap) {
+    // One seat per account: joining again (a reload, a second tab) replaces the earlier seat.
+    const earlier = room.peers.ofUser(actor.sub);
+    if (
+      role === 'student' &&
+      earlier.length === 0 &&
+      !room.stage.isOnStage(actor.sub) &&
+      room.students() >= this.deps.audienceCap
+    ) {
       throw new AppError('ROOM_FULL', 'the interactive class is full; watch the live stream');
     }
+    for (const p of earlier) this.leave(room, p);
     const peer = new Peer(actor.sub, me?.displayName ?? actor.sub, role, notify);
     room.addPeer(peer);
     if (role === 'teacher') this.teacherBack(room.lessonId);

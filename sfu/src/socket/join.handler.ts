@@ -11,7 +11,12 @@ const notifier =
 export const joinHandlers: LiveHandlers<'room.join' | 'room.leave'> = {
   async 'room.join'(ctx, req) {
     const current = ctx.joined;
-    if (current && !current.room.closed && current.room.lessonId === req.lessonId) {
+    if (
+      current &&
+      !current.room.closed &&
+      current.room.lessonId === req.lessonId &&
+      current.room.peers.get(current.peer.id) === current.peer
+    ) {
       // Joining again on the same socket (after room.restarted, or a confused client): fresh media.
       await current.room.settled();
       current.room.resetMedia(current.peer, 'closed');

@@ -42,6 +42,14 @@ export async function joined(ctx: LiveContext): Promise<{ room: Room; peer: Peer
     throw new AppError('NOT_LIVE', 'the lesson has ended');
   }
   await j.room.settled();
+  if (j.room.peers.get(j.peer.id) !== j.peer) {
+    // The account joined the room again from another connection (a reload, a second tab): that one has the seat.
+    if (ctx.joined === j) ctx.joined = undefined;
+    throw new AppError(
+      'NOT_JOINED',
+      'you joined this lesson from another window; send room.join to come back',
+    );
+  }
   return j;
 }
 

@@ -1,5 +1,7 @@
 import { problem } from '@sky/contracts';
-import type { FastifyInstance } from 'fastify';
+import type { ViewerIds } from '@sky/contracts/tokens';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DeviceService } from '../services/device.service.js';
 
 /** A little above the api's batch limit, so the api (not the gateway) answers 413 with its reason. */
 const BODY_LIMIT = 128 * 1024;
@@ -11,22 +13,47 @@ const BODY_LIMIT = 128 * 1024;
  * goes back unchanged; an api that does not answer is a 503 with Retry-After, so the box keeps the
  * batch and retries.
  */
-export async function beaconRoutes(app: FastifyInstance, o: { apiUrl: string }) {
+export async function beaconRoutes(
+  app: FastifyInstance,
+  o: { apiUrl: string; devices: Pick<DeviceService, 'verifyToken'>; viewers: Pick<ViewerIds, 'of'> },
+) {
   // Encapsulated: the raw body is forwarded byte for byte, never parsed here.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
     done(null, body),
   );
+  // The viewer id a box signs its beacons with: a paired box's is its device's (the device token says
+  // which); an unpaired box gets an anonymous one from the api, which budgets them per box address.
+  app.post('/api/analytics/viewer', async (req, reply) => {
+    void reply.header('cache-control', 'no-store');
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+    const device = token ? await o.devices.verifyToken(token) : undefined;
+    if (device) return reply.send({ viewerId: o.viewers.of(`device:${device.id}`) });
+    return forward(req, reply, '/api/analytics/viewer', {
+      'content-type': 'text/plain',
+      'x-forwarded-for': req.ip,
+    });
+  });
   app.post('/api/analytics/beacons', async (req, reply) => {
     const headers: Record<string, string> = {
       'content-type': req.headers['content-type'] ?? 'text/plain',
       'x-forwarded-for': req.ip,
     };
     if (req.headers.authorization) headers['authorization'] = req.headers.authorization;
+    return forward(req, reply, '/api/analytics/beacons', headers);
+  });
+
+  async function forward(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    path: string,
+    headers: Record<string, string>,
+  ) {
     const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
     let res: Response;
     try {
-      res = await fetch(`${o.apiUrl}/api/analytics/beacons${query}`, {
+      res = await fetch(`${o.apiUrl}${path}${query}`, {
         method: 'POST',
         headers,
         body: Buffer.isBuffer(req.body) ? new Uint8Array(req.body) : new Uint8Array(0),
@@ -45,5 +72,5 @@ export async function beaconRoutes(app: FastifyInstance, o: { apiUrl: string }) 
       if (v) reply.header(h, v);
     }
     return reply.code(res.status).send(Buffer.from(await res.arrayBuffer()));
-  });
+  }
 }

@@ -230,23 +230,26 @@ export class DeviceService {
   }
 
   /**
-   * One try at a user code. Each try first counts as a miss against the user and the address (so
-   * parallel guesses cannot overshoot the limit); a try that finds its code takes the miss back.
+   * One try at a user code. Each try first counts as a miss against the account and the address (so
+   * parallel guesses cannot overshoot the limit); a try that finds its code takes the miss back. The
+   * account's budget always holds; the address's (many accounts guessing from one place) holds only
+   * accounts that have missed there themselves, so a family typing its right code is never refused for
+   * what others behind the same address (a school, a carrier's NAT) got wrong.
    */
   private async attempt<T>(
     actor: AccessClaims,
     ip: string | undefined,
     tryCode: () => Promise<T | undefined>,
   ): Promise<T> {
-    const counters = [
-      { name: `approve:user:${actor.sub}`, ...LIMITS.missesPerUser },
-      ...(ip === undefined ? [] : [{ name: `approve:ip:${ip}`, ...LIMITS.missesPerIp }]),
-    ];
-    const counts = await Promise.all(counters.map((c) => this.store.hit(c.name, c.windowSec)));
+    const account = { name: `approve:user:${actor.sub}`, ...LIMITS.missesPerUser };
+    const place = ip === undefined ? undefined : { name: `approve:ip:${ip}`, ...LIMITS.missesPerIp };
+    const counters = place ? [account, place] : [account];
+    const [own = 0, here = 0] = await Promise.all(counters.map((c) => this.store.hit(c.name, c.windowSec)));
     const refund = async () => {
       await Promise.all(counters.map((c) => this.store.unhit(c.name)));
     };
-    if (counters.some((c, i) => (counts[i] ?? 0) > c.max)) {
+    const missedBefore = own > 1;
+    if (own > account.max || (place !== undefined && here > place.max && missedBefore)) {
       await refund();
       throw new AppError('RATE_LIMITED', 'too many wrong codes; wait 10 minutes and try again');
     }

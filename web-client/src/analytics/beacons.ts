@@ -27,8 +27,7 @@
  * ES2019 library only: the TV bundle includes this file.
  */
 import { Beacon, VIEW_THRESHOLD_SEC, type GradeId, type Platform } from '@sky/contracts';
-import { BeaconQueue, randomId, type QueueOptions } from './queue.js';
-import { sha256Bytes, toHex } from './sha256.js';
+import { BeaconQueue, browserTransport, randomId, type QueueOptions } from './queue.js';
 
 export type BeaconPlatform = Platform;
 
@@ -65,22 +64,34 @@ type Body =
 /** Optional fields that are dropped (not the event) when they do not fit the contract. */
 const OPTIONAL_DIMS = ['district', 'school', 'subject', 'grade', 'rendition', 'duration'] as const;
 
-/** The constant salt of the viewer hash: the same user is the same viewer on every page and day. */
-export const VIEWER_SALT = 'sky-classroom/viewer/v1:';
-
+const VIEWER_STORE = 'sky.viewer.';
+const VIEWER_ID = /^[A-Za-z0-9_-]{8,64}$/;
+/** Events held while the signed viewer id is being fetched (the oldest go first beyond this). */
+const MAX_WAITING = 1000;
 /**
- * The anonymised viewer id: hex SHA-256 of salt + id, 32 characters. Computed synchronously (the pure
- * implementation, microseconds for an id): events must be queued within the pagehide handler itself,
- * which an awaited crypto.subtle digest would miss; it also works where crypto.subtle is missing
- * (set-top boxes on plain http).
+ * Times a page asks for a new viewer id after the api refused the kept one (its secret rotated, or the
+ * id was altered); beyond this such events are dropped, so an api that refuses every id cannot loop us.
  */
-export function anonymiseViewer(id: string): string {
-  return toHex(sha256Bytes(new TextEncoder().encode(VIEWER_SALT + id))).slice(0, 32);
+const MAX_VIEWER_RENEWALS = 3;
+
+/** `/api/analytics/beacons` → `/api/analytics/viewer` (same place, relative or absolute). */
+export function viewerUrlOf(beaconUrl: string): string {
+  const [path = '', query] = beaconUrl.split('?');
+  const base = /\/beacons$/.test(path) ? path.replace(/\/beacons$/, '/viewer') : '/api/analytics/viewer';
+  return query === undefined ? base : `${base}?${query}`;
 }
 
 export interface BeaconClientOptions extends QueueOptions {
-  /** The user id (web) or device id (TV); hashed before use. */
+  /**
+   * Who is watching, as this page knows it (the user id, the TV's device id, or '' when anonymous): the
+   * key of the signed viewer id the platform issues (POST /api/analytics/viewer), which is kept in
+   * `storage` and goes into every event. Only the platform's signed id leaves the page.
+   */
   viewer: string;
+  /** Where the signed viewer id is asked for; default: the beacon URL's `…/viewer`. */
+  viewerUrl?: string;
+  /** The token sent when asking for it (default `token`): a signed-in user gets their own id. */
+  viewerToken?: () => string | undefined;
   /** Listen to pagehide/visibilitychange (default true where a document exists). */
   pageEvents?: boolean;
 }
@@ -88,16 +99,31 @@ export interface BeaconClientOptions extends QueueOptions {
 /** A page's beacon sender: one queue, one viewer, the sessions it is following. */
 export class BeaconClient {
   readonly queue: BeaconQueue<BeaconEvent>;
-  private viewerKey: string;
-  private viewer: string;
+  private viewerKey = '';
+  /** The platform's signed viewer id for viewerKey, once known. */
+  private viewer: string | undefined;
+  /** Events made before the signed viewer id arrived. */
+  private waiting: Record<string, unknown>[] = [];
+  private asking = false;
+  private askFailures = 0;
+  private askTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Viewer ids of this page the api refused: events still carrying one are sent again with the new id. */
+  private readonly refusedIds = new Set<string>();
+  private renewals = 0;
+  private readonly options: BeaconClientOptions;
+  private readonly viewerUrl: string;
   /** Sessions to end when the page goes away. */
   readonly active = new Set<{ endNow: () => void }>();
   private readonly offPage: () => void;
 
   constructor(options: BeaconClientOptions) {
-    this.queue = new BeaconQueue<BeaconEvent>(options);
-    this.viewerKey = options.viewer;
-    this.viewer = anonymiseViewer(options.viewer);
+    this.queue = new BeaconQueue<BeaconEvent>({
+      ...options,
+      reclaim: (event, fields) => this.reclaim(event, fields),
+    });
+    this.options = options;
+    this.viewerUrl = options.viewerUrl ?? viewerUrlOf(this.queue.url);
+    this.useViewer(options.viewer);
     const listen = options.pageEvents ?? typeof document !== 'undefined';
     if (!listen) {
       this.offPage = () => undefined;
@@ -125,8 +151,91 @@ export class BeaconClient {
   /** Another user signed in on this page (or the box was paired): later events carry their id. */
   setViewer(id: string): void {
     if (id === this.viewerKey) return;
-    this.viewerKey = id;
-    this.viewer = anonymiseViewer(id);
+    this.useViewer(id);
+  }
+
+  /** The signed viewer id events carry now (undefined while it is being asked for). */
+  get viewerId(): string | undefined {
+    return this.viewer;
+  }
+
+  private useViewer(key: string): void {
+    this.viewerKey = key;
+    this.viewer = undefined;
+    try {
+      const kept = this.options.storage?.getItem(VIEWER_STORE + key);
+      if (kept && VIEWER_ID.test(kept)) this.viewer = kept;
+    } catch {
+      // no storage: ask
+    }
+    if (this.viewer) this.release();
+    else void this.askViewer();
+  }
+
+  /** Asks the platform for the signed viewer id (retried with backoff while it cannot answer). */
+  private async askViewer(): Promise<void> {
+    if (this.asking) return;
+    this.asking = true;
+    const key = this.viewerKey;
+    const token = (this.options.viewerToken ?? this.options.token)?.();
+    let id: unknown;
+    try {
+      const answer = await (this.options.transport ?? browserTransport).post(this.viewerUrl, '{}', token);
+      if (answer.status === 200) id = (answer.body as { viewerId?: unknown } | undefined)?.viewerId;
+    } catch {
+      id = undefined;
+    }
+    this.asking = false;
+    if (key !== this.viewerKey) return void this.askViewer(); // another viewer meanwhile
+    if (typeof id !== 'string' || !VIEWER_ID.test(id)) {
+      this.askFailures++;
+      const wait = Math.min(300_000, 5000 * 2 ** (this.askFailures - 1));
+      if (this.askTimer === null)
+        this.askTimer = setTimeout(() => {
+          this.askTimer = null;
+          void this.askViewer();
+        }, wait);
+      return;
+    }
+    this.askFailures = 0;
+    this.viewer = id;
+    try {
+      this.options.storage?.setItem(VIEWER_STORE + key, id);
+    } catch {
+      // kept in memory only
+    }
+    this.release();
+  }
+
+  /**
+   * The api refused an event's viewer id (400 at `events.N.viewerId`): the kept id is forgotten, a new one
+   * asked for, and the event (same event id) waits for it. Events of another viewer are not relabelled.
+   */
+  private reclaim(event: BeaconEvent, fields: readonly string[]): boolean {
+    if (fields.indexOf('viewerId') < 0) return false;
+    if (event.viewerId === this.viewer) {
+      if (this.renewals >= MAX_VIEWER_RENEWALS) return false;
+      this.renewals++;
+      this.refusedIds.add(event.viewerId);
+      this.viewer = undefined;
+      try {
+        this.options.storage?.removeItem(VIEWER_STORE + this.viewerKey);
+      } catch {
+        // nothing kept
+      }
+      void this.askViewer();
+    } else if (!this.refusedIds.has(event.viewerId)) return false;
+    const draft: Record<string, unknown> = { ...event };
+    delete draft['viewerId'];
+    this.hold(draft);
+    return true;
+  }
+
+  /** Queues what waited for the signed viewer id. */
+  private release(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const draft of waiting) this.enqueue(draft);
   }
 
   /** Events this page could not make valid (counted, never sent). */
@@ -138,13 +247,21 @@ export class BeaconClient {
    * than have the server refuse the event.
    */
   send(common: Common, body: Body): void {
-    const draft: Record<string, unknown> = {
-      ...common,
-      ...body,
-      eventId: randomId(22),
-      viewerId: this.viewer,
-      at: Date.now(),
-    };
+    this.hold({ ...common, ...body, eventId: randomId(22), at: Date.now() });
+  }
+
+  /** Queues an event, or holds it until the signed viewer id is known. */
+  private hold(draft: Record<string, unknown>): void {
+    if (this.viewer === undefined) {
+      this.waiting.push(draft);
+      if (this.waiting.length > MAX_WAITING) this.waiting.shift();
+      return;
+    }
+    this.enqueue(draft);
+  }
+
+  private enqueue(draft: Record<string, unknown>): void {
+    draft['viewerId'] = this.viewer;
     let parsed = Beacon.safeParse(draft);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
@@ -164,6 +281,8 @@ export class BeaconClient {
 
   close(): void {
     this.offPage();
+    if (this.askTimer !== null) clearTimeout(this.askTimer);
+    this.askTimer = null;
     this.queue.close();
   }
 }

@@ -28,7 +28,7 @@ export interface BeaconTransport {
 /** The storage the web queue survives reloads in (window.localStorage), or none. */
 export type BeaconStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'>;
 
-export interface QueueOptions {
+export interface QueueOptions<E extends QueuedEvent = QueuedEvent> {
   /** POST target; default `/api/analytics/beacons` (same origin). */
   url?: string;
   transport?: BeaconTransport;
@@ -48,6 +48,11 @@ export interface QueueOptions {
   random?: () => number;
   /** Called with the server's heartbeat interval whenever a batch is accepted. */
   onHeartbeatSec?: (sec: number) => void;
+  /**
+   * Called for each event a 400 named, with the fields named (`viewerId`, …): true when the sender takes
+   * the event back to mend and send again (it then leaves the queue without counting as dropped).
+   */
+  reclaim?: (event: E, fields: readonly string[]) => boolean;
 }
 
 export const DEFAULT_URL = '/api/analytics/beacons';
@@ -82,15 +87,20 @@ const utf8Length = (s: string) => {
 
 /** The index of each event a 400 named (`events.3.position` → 3). */
 export function rejectedIndexes(body: unknown): number[] {
-  if (!body || typeof body !== 'object') return [];
+  return Object.keys(rejectedFields(body)).map(Number);
+}
+
+/** The fields a 400 named, per event index (`events.3.position` → { 3: ['position'] }). */
+export function rejectedFields(body: unknown): Record<number, string[]> {
+  const out: Record<number, string[]> = {};
+  if (!body || typeof body !== 'object') return out;
   const errors = (body as { errors?: unknown }).errors;
-  if (!Array.isArray(errors)) return [];
-  const out: number[] = [];
+  if (!Array.isArray(errors)) return out;
   for (const err of errors as unknown[]) {
     const path = err && typeof err === 'object' ? (err as { path?: unknown; field?: unknown }) : {};
     const p = typeof path.path === 'string' ? path.path : typeof path.field === 'string' ? path.field : '';
-    const m = /^events\.(\d+)/.exec(p);
-    if (m) out.push(Number(m[1]));
+    const m = /^events\.(\d+)(?:\.([^.]+))?/.exec(p);
+    if (m) (out[Number(m[1])] ??= []).push(m[2] ?? '');
   }
   return out;
 }
@@ -134,7 +144,8 @@ export const browserTransport: BeaconTransport = {
 
 /**
  * Events wait here until the api has taken them. A flush sends up to `maxBatch` events (and 60 KB) per
- * POST; 2xx removes them, 400 drops the events the server named (never retried), 413 halves the batch,
+ * POST; 2xx removes them, 400 drops the events the server named (never retried; unless `reclaim` takes
+ * them back to mend), 413 halves the batch,
  * 401/403 retries without the token, 429/5xx/no answer backs off exponentially (1 s → 60 s, jittered,
  * Retry-After honoured) and keeps everything. The oldest events go first when `maxQueue` overflows.
  */
@@ -146,7 +157,7 @@ export class BeaconQueue<E extends QueuedEvent> {
   private readonly o: Required<
     Pick<QueueOptions, 'flushMs' | 'maxQueue' | 'now' | 'setTimer' | 'clearTimer' | 'random'>
   > &
-    QueueOptions;
+    QueueOptions<E>;
   private pending: { e: E; q: number }[] = [];
   private timer: unknown = null;
   private inflight: Promise<void> | null = null;
@@ -160,7 +171,7 @@ export class BeaconQueue<E extends QueuedEvent> {
   delivered = 0;
   heartbeatSec = DEFAULT_HEARTBEAT_SEC;
 
-  constructor(options: QueueOptions = {}) {
+  constructor(options: QueueOptions<E> = {}) {
     this.o = {
       flushMs: 5000,
       maxQueue: 1000,
@@ -258,11 +269,15 @@ export class BeaconQueue<E extends QueuedEvent> {
         continue;
       }
       if (status === 400) {
-        const bad = rejectedIndexes(answer?.body).filter((i) => i < take.length);
+        const fields = rejectedFields(answer?.body);
+        const bad = Object.keys(fields)
+          .map(Number)
+          .filter((i) => i < take.length);
         // Without an index the whole batch is unusable: retrying it would fail forever.
-        const drop = bad.length > 0 ? bad.map((i) => take[i]!) : take;
-        this.remove(drop);
-        this.dropped += drop.length;
+        const refused = bad.length > 0 ? bad.map((i) => take[i]!) : take;
+        const taken = bad.filter((i) => this.o.reclaim?.(take[i]!.e, fields[i] ?? []) === true).length;
+        this.remove(refused);
+        this.dropped += refused.length - taken;
         continue;
       }
       if (status === 413 && take.length > 1) {

@@ -99,7 +99,7 @@ export function Player({
   useEffect(() => {
     const video = ref.current;
     if (!video) return;
-    // Viewing beacons (issue 7): the signed-in user's id is hashed before it leaves the page; the token
+    // Viewing beacons (issue 7): signed with the viewer id the platform issues for this user; the token
     // lets the server leave teachers' own views out.
     const client = viewerId
       ? beaconClient({ viewer: viewerId, storage: localStorage, token: () => loadSession()?.accessToken })

@@ -57,7 +57,14 @@ export function boxViewer(storage: BeaconStorage | null = boxStorage()): string 
 /** The box's beacon client (one per page). */
 export function tvBeaconClient(): BeaconClient {
   const storage = boxStorage();
-  return beaconClient({ url: beaconUrl(), viewer: boxViewer(storage), storage });
+  // A paired box shows its device token when asking for its viewer id: the gateway answers with the
+  // device's own; an unpaired box gets an anonymous one (kept in storage).
+  return beaconClient({
+    url: beaconUrl(),
+    viewer: boxViewer(storage),
+    storage,
+    viewerToken: () => loadDevice()?.token,
+  });
 }
 
 /** What is on screen, as the analytics count it. */
