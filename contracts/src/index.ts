@@ -13,3 +13,5 @@ export * from './qa.js';
 export * from './live.js';
 export * from './live-tv.js';
 export * from './analytics.js';
+export * from './csv.js';
+export * from './json-shape.js';
