@@ -153,9 +153,12 @@ export class LessonService {
   }
 
   private canSee(actor: AccessClaims, rec: LessonRecord): boolean {
-    // viewers: ready lessons, and lessons taught live (now, or ended with the replay on its way)
-    if (actor.role === 'student' || actor.role === 'family')
-      return rec.status === 'ready' || (rec.live !== undefined && rec.status !== 'failed');
+    if (actor.role === 'student' || actor.role === 'family') return openToViewers(rec);
     return true;
   }
+}
+
+/** Viewers see ready lessons, and lessons taught live (now, or ended with the replay on its way). */
+export function openToViewers(rec: Pick<LessonRecord, 'status' | 'live'>): boolean {
+  return rec.status === 'ready' || (rec.live !== undefined && rec.status !== 'failed');
 }
