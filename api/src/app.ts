@@ -18,7 +18,7 @@ import { createTokenIssuer } from './adapters/tokens.js';
 import { UserRepository } from './adapters/users.repository.js';
 import { registerProblemHandlers } from './errors.js';
 import { authRoutes } from './http/auth.routes.js';
-import { registerGuard } from '@sky/contracts/http';
+import { registerGuard, registerSecurityHeaders } from '@sky/contracts/http';
 import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import { healthRoutes } from './http/health.routes.js';
 import { lessonRoutes } from './http/lessons.routes.js';
@@ -137,6 +137,12 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(http);
+  // Security headers on every answer; the web app talks to the sfu, and other origins' players read /media.
+  registerSecurityHeaders(http, {
+    connect: [config.SFU_PUBLIC_URL ?? config.SFU_URL],
+    resourcePolicy: 'same-site',
+    crossOrigin: ['/media/'],
+  });
   registerGuard(http, (t) => auth.verifyAccess(t), '/api/');
   const io = new SocketServer(http.server, {
     path: '/socket.io',
