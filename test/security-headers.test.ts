@@ -4,11 +4,14 @@
 // nosniff, a Referrer-Policy and the right Content-Type. Then the pages run in Chromium under that CSP
 // while a lesson plays, and the browser reports no violation.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Lesson } from '@sky/contracts';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
-import { launchChromium, useInfra } from '@sky/devkit';
+import { freePort, launchChromium, useInfra } from '@sky/devkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { pino } from 'pino';
 import { PASSWORD } from '../api/test/helpers.js';
@@ -274,6 +277,58 @@ describe('headers on every answer', () => {
     const plain = await stack.api.app.http.inject({ url: '/api/status' });
     assert.equal(plain.headers['strict-transport-security'], undefined);
   });
+});
+
+test('nginx (deploy/nginx.conf) serves the built web app with the api’s headers', async () => {
+  // the compose file's nginx, on a free port, with the built app as its root and the stack behind it
+  const dir = mkdtempSync(join(tmpdir(), 'sky-nginx-'));
+  const port = await freePort();
+  const sfuPublic = 'http://203.0.113.7:8081';
+  const site = readFileSync(join(ROOT, 'deploy', 'nginx.conf'), 'utf8')
+    .replaceAll('${SFU_PUBLIC_URL}', sfuPublic)
+    .replace('listen 80;', `listen 127.0.0.1:${port};`)
+    .replace('root /usr/share/nginx/html;', `root ${WEB_DIST_DIR};`)
+    .replaceAll('http://api:8080', origins.api)
+    .replaceAll('http://tv-gateway:8090', origins.gateway);
+  writeFileSync(join(dir, 'site.conf'), site);
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${dir};`);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;\nevents {}\n` +
+      `http { access_log off; ${temp.join(' ')} include /etc/nginx/mime.types; include ${dir}/site.conf; }\n`,
+  );
+  const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], {
+    stdio: 'ignore',
+  });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 50; i++) {
+      if (
+        await fetch(base).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const shell = await get(`${base}/`);
+    for (const path of ['/', '/login', `/lessons/${stack.lessonId}`]) assertPage(await get(`${base}${path}`));
+    const bundle = /src="(\/assets\/[^"]+\.js)"/.exec(shell.body)?.[1];
+    assert.ok(bundle);
+    assertHeaders(await get(`${base}${bundle}`), /^(text|application)\/javascript/);
+    // the same policy as the api gives the same pages, but for the sfu this deployment names
+    const fromApi = csp(await get(`${origins.api}/`));
+    const fromNginx = csp(shell);
+    fromApi.set('connect-src', ["'self'", sfuPublic, sfuPublic.replace(/^http/, 'ws')]);
+    assert.deepEqual(fromNginx, fromApi);
+    // what nginx proxies keeps the service's own headers
+    assertHeaders(await get(`${base}/api/status`), JSON_TYPE);
+    assertPage(await get(`${base}/tv/`));
+  } finally {
+    nginx.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('the pages run under their CSP in Chromium', () => {
