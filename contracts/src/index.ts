@@ -15,3 +15,4 @@ export * from './live-tv.js';
 export * from './analytics.js';
 export * from './csv.js';
 export * from './json-shape.js';
+export * from './positions.js';
