@@ -527,6 +527,15 @@ test('the player keeps its beacons through 503s (retried, none lost) and a close
     answered.push({ status: res.status(), events });
     await route.fulfill({ response: res });
   });
+  // the previous test's session left this student a resume position (kept per user on the server): this
+  // session plays from the start, so that its watch time is the 19 s below
+  const reset = await api.app.http.inject({
+    method: 'PUT',
+    url: `/api/me/positions/${playable}`,
+    headers: { authorization: `Bearer ${api.tokens.student}` },
+    payload: { positionSec: 0 },
+  });
+  assert.equal(reset.statusCode, 200, reset.body);
   const before = await get('/api/analytics/top-lessons?limit=50', AnalyticsTopLessons);
   const was = before.items.find((l) => l.lessonId === playable);
   assert.ok(was && was.views.web === 1, 'the previous test’s one view');

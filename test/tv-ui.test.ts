@@ -43,6 +43,8 @@ let base: string;
 let web: string;
 let browser: Browser & { dispose(): Promise<void> };
 let tv: Page;
+/** Every CSP violation the box met (the gateway's CSP: scripts 'self', hls.js's blob: media and workers). */
+const cspViolations: string[] = [];
 /** p1's first programme of the day (aired: catch-up) and its second (live when the tests begin). */
 let aired: GuideProgramme;
 let live: GuideProgramme;
@@ -271,6 +273,17 @@ describe('the 10-foot UI and the /pair page on a real gateway, api and curriculu
 
     browser = await launchChromium();
     tv = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await tv.exposeFunction('__cspViolation', (v: string) => cspViolations.push(v));
+    await tv.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        (window as unknown as { __cspViolation(v: string): void }).__cspViolation(
+          `${e.violatedDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`,
+        );
+      });
+    });
+    tv.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
+    });
   });
 
   after(async () => {
@@ -578,5 +591,9 @@ describe('the 10-foot UI and the /pair page on a real gateway, api and curriculu
     } finally {
       await studentPage.close();
     }
+  });
+
+  test('the box paired, zapped, played live, catch-up and on demand under the gateway’s CSP: no violation', () => {
+    assert.deepEqual(cspViolations, []);
   });
 });

@@ -18,7 +18,7 @@ import { createTokenIssuer } from './adapters/tokens.js';
 import { UserRepository } from './adapters/users.repository.js';
 import { registerProblemHandlers } from './errors.js';
 import { authRoutes } from './http/auth.routes.js';
-import { registerGuard } from '@sky/contracts/http';
+import { registerGuard, registerSecurityHeaders } from '@sky/contracts/http';
 import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import { healthRoutes } from './http/health.routes.js';
 import { lessonRoutes } from './http/lessons.routes.js';
@@ -26,6 +26,7 @@ import { liveRoutes } from './http/live.routes.js';
 import { LiveRepository } from './adapters/live.repository.js';
 import { liveEndedJob } from './jobs/live-ended.job.js';
 import { LiveService } from './services/live.service.js';
+import { positionRoutes } from './http/positions.routes.js';
 import { qaRoutes } from './http/qa.routes.js';
 import { registerStatic } from './http/static.js';
 import { uploadRoutes } from './http/uploads.routes.js';
@@ -33,6 +34,8 @@ import { userRoutes } from './http/users.routes.js';
 import { transcodeResultJob } from './jobs/transcode-result.job.js';
 import { AuthService } from './services/auth.service.js';
 import { LessonService } from './services/lessons.service.js';
+import { PositionService } from './services/positions.service.js';
+import { PositionRepository } from './adapters/positions.repository.js';
 import { QaService } from './services/qa.service.js';
 import { StatusService } from './services/status.service.js';
 import { UploadService } from './services/upload.service.js';
@@ -70,7 +73,14 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   const sessionsRepo = new SessionRepository(mongo);
   const lessonsRepo = new LessonRepository(mongo);
   const qaRepo = new QaRepository(mongo);
-  await Promise.all([usersRepo.init(), sessionsRepo.init(), lessonsRepo.init(), qaRepo.init()]);
+  const positionsRepo = new PositionRepository(mongo);
+  await Promise.all([
+    usersRepo.init(),
+    sessionsRepo.init(),
+    lessonsRepo.init(),
+    qaRepo.init(),
+    positionsRepo.init(),
+  ]);
   // Q&A state and the socket.io Redis adapter, so that rooms span every api process.
   const qaRedis = await createQaRedis(config.REDIS_URL, {
     prefix: config.QUEUE_PREFIX,
@@ -140,6 +150,12 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(http);
+  // Security headers on every answer; the web app talks to the sfu, and other origins' players read /media.
+  registerSecurityHeaders(http, {
+    connect: [config.SFU_PUBLIC_URL ?? config.SFU_URL],
+    resourcePolicy: 'same-site',
+    crossOrigin: ['/media/'],
+  });
   registerGuard(http, (t) => auth.verifyAccess(t), '/api/');
   const io = new SocketServer(http.server, {
     path: '/socket.io',
@@ -154,6 +170,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   await http.register(userRoutes(users));
   await http.register(lessonRoutes(lessons));
   await http.register(liveRoutes(live));
+  await http.register(positionRoutes(new PositionService(positionsRepo, lessons)));
   await http.register(qaRoutes(qa, (lessonId) => qaNsp.online(lessonId)));
   const analytics = await createAnalytics({
     config,

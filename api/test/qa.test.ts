@@ -139,7 +139,16 @@ async function newLesson(
     payload: { title, grade: 'p3', subject: '数学' },
   });
   assert.equal(res.statusCode, 201, res.body);
-  return res.json<Lesson>().id;
+  const id = res.json<Lesson>().id;
+  // published: a draft's room is only its teacher's and admins' (qa-drafts.test.ts)
+  await c.apps[0]!.services.lessons.applyTranscodeResult({
+    outcome: 'ready',
+    lessonId: id,
+    master: `lessons/${id}/v1/master.m3u8`,
+    tvMaster: `lessons/${id}/v1/tv.m3u8`,
+    durationSec: 600,
+  });
+  return id;
 }
 
 /** Every event a client received, in order. */

@@ -17,7 +17,7 @@ export const HealthReport = z.object({
 });
 export type HealthReport = z.infer<typeof HealthReport>;
 
-/** What `GET /api/status` of the api gathers from every service, for the status page. */
+/** `GET /api/status/detail` (admins): every service's /healthz as the api gathered it, with its URL. */
 export const PlatformStatus = z.object({
   checkedAt: z.string(),
   services: z.array(
@@ -31,6 +31,17 @@ export const PlatformStatus = z.object({
   ),
 });
 export type PlatformStatus = z.infer<typeof PlatformStatus>;
+
+/**
+ * `GET /api/status` (anyone): whether each part of the platform is up, and nothing of its insides
+ * (no URLs, versions, pids or dependency details: those are for admins, in PlatformStatus).
+ */
+export const PublicStatus = z.object({
+  checkedAt: z.string(),
+  overall: z.enum(['up', 'degraded']),
+  services: z.array(z.object({ service: ServiceName, ok: z.boolean() })),
+});
+export type PublicStatus = z.infer<typeof PublicStatus>;
 
 export const DEFAULT_PORTS: Record<ServiceName, number> = {
   api: 8080,

@@ -44,3 +44,4 @@ export function closeOnSignals(
 }
 export { actorOf, registerGuard, type Access } from './guard.js';
 export { logOptions, scrubUrl } from './logging.js';
+export { registerSecurityHeaders, type SecurityHeaderOptions } from './security-headers.js';

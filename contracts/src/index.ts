@@ -15,3 +15,6 @@ export * from './qa.js';
 export * from './live.js';
 export * from './live-tv.js';
 export * from './analytics.js';
+export * from './csv.js';
+export * from './json-shape.js';
+export * from './positions.js';

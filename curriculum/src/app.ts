@@ -1,5 +1,5 @@
 import { Stage, type AccessClaims, type HealthReport } from '@sky/contracts';
-import { registerGuard, registerProblemHandlers } from '@sky/contracts/http';
+import { registerGuard, registerProblemHandlers, registerSecurityHeaders } from '@sky/contracts/http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
@@ -54,6 +54,8 @@ export async function createApp(deps: CurriculumDeps) {
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(http);
+  // swagger UI adds <style> elements of its own: inline styles on /docs only, scripts stay 'self'
+  registerSecurityHeaders(http, { relaxed: { '/docs': { 'style-src': ["'self'", "'unsafe-inline'"] } } });
   await http.register(swagger, {
     openapi: {
       info: {

@@ -1,5 +1,5 @@
 import type { AccessClaims, HealthReport, LiveEndedJob } from '@sky/contracts';
-import { registerProblemHandlers } from '@sky/contracts/http';
+import { registerProblemHandlers, registerSecurityHeaders } from '@sky/contracts/http';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
 import type { ApiClient } from './adapters/api-client.js';
@@ -41,6 +41,7 @@ export function createApp(deps: SfuDeps) {
   const startedAt = Date.now();
   const http = Fastify({ loggerInstance: deps.logger });
   registerProblemHandlers(http);
+  registerSecurityHeaders(http);
   const rooms = new RoomService({
     media: createMediasoupMedia(deps.workers, {
       listenIp: deps.live.listenIp,

@@ -1,5 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import { QUEUES, type HealthReport } from '@sky/contracts';
+import { registerSecurityHeaders } from '@sky/contracts/http';
 import { createTokenIssuer } from '@sky/contracts/tokens';
 import { registerQueueUi } from './http/queue-ui.js';
 import type { JobQueues } from '@sky/contracts/queue';
@@ -54,6 +55,9 @@ export async function createApp(deps: TranscoderDeps) {
 
   const http = Fastify({ loggerInstance: logger });
   registerProblemHandlers(http);
+  // bull-board's page shows a loading placeholder styled by an inline <style>: styles only, never scripts.
+  // Its link to Google Fonts stays refused (an admin page does not call third parties): system fonts.
+  registerSecurityHeaders(http, { relaxed: { '/queues': { 'style-src': ["'self'", "'unsafe-inline'"] } } });
   const tokens = createTokenIssuer(config.JWT_SECRET, 900);
   await registerQueueUi(http, [queues.queue(QUEUES.transcode), queues.queue(QUEUES.transcodeResults)], (t) =>
     tokens.verify(t),

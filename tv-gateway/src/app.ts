@@ -1,5 +1,5 @@
 import { scheduleChangedChannel, type AccessClaims, type HealthReport } from '@sky/contracts';
-import { registerProblemHandlers } from '@sky/contracts/http';
+import { registerProblemHandlers, registerSecurityHeaders } from '@sky/contracts/http';
 import { createTokenIssuer, createViewerIds } from '@sky/contracts/tokens';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -92,6 +92,11 @@ export async function createApp(deps: TvGatewayDeps) {
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(http);
+  // The 10-foot UI plays lessons from the media host; players on other origins read the playlists.
+  registerSecurityHeaders(http, {
+    media: [config.MEDIA_URL ?? config.API_URL],
+    resourcePolicy: 'cross-origin',
+  });
   // Playlists, slate, guide: players on other origins (the web's TV mode) read them too.
   http.addHook('onSend', async (_req, reply) => {
     reply.header('access-control-allow-origin', '*');

@@ -11,7 +11,9 @@ export function healthRoutes(
       const report = await health();
       return reply.code(report.ok ? 200 : 503).send(report);
     });
-    // The status page is public, like a status page should be: it shows states, never secrets.
-    app.get('/api/status', { config: { access: 'public' } }, () => status.check());
+    // The status page is public, like a status page should be: it shows states, never the insides
+    // (internal URLs, versions, pids), which only admins get.
+    app.get('/api/status', { config: { access: 'public' } }, () => status.summary());
+    app.get('/api/status/detail', { config: { access: ['admin'] } }, () => status.check());
   };
 }

@@ -194,9 +194,7 @@ export class LessonService {
   }
 
   private canSee(actor: AccessClaims, rec: LessonRecord): boolean {
-    // viewers: ready lessons, and lessons taught live (now, or ended with the replay on its way)
-    if (actor.role === 'student' || actor.role === 'family')
-      return rec.status === 'ready' || (rec.live !== undefined && rec.status !== 'failed');
+    if (actor.role === 'student' || actor.role === 'family') return openToViewers(rec);
     return true;
   }
 }
@@ -206,4 +204,9 @@ function busy(field: string): AppError {
   return new AppError('CONFLICT', 'this lesson is already being processed; try again when it is done', {
     errors: [{ path: field, message: 'this lesson is being processed' }],
   });
+}
+
+/** Viewers see ready lessons, and lessons taught live (now, or ended with the replay on its way). */
+export function openToViewers(rec: Pick<LessonRecord, 'status' | 'live'>): boolean {
+  return rec.status === 'ready' || (rec.live !== undefined && rec.status !== 'failed');
 }

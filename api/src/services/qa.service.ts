@@ -29,6 +29,7 @@ import type { LessonRepository } from '../adapters/lessons.repository.js';
 import type { QaRepository, QuestionRecord, SortOrder } from '../adapters/qa.repository.js';
 import type { Delivery, QaRedis, RoomRef } from '../adapters/qa.redis.js';
 import type { UserRepository } from '../adapters/users.repository.js';
+import { openToViewers } from './lessons.service.js';
 import {
   Change,
   LoggedChange,
@@ -59,8 +60,11 @@ const StoredPlayback = z.object({
 });
 
 interface LessonMeta {
+  id: string;
   teacherId: string;
   title: string;
+  /** Published (ready, or taught live): else the room is only its teacher's and admins'. */
+  open: boolean;
 }
 
 export interface QaServiceOptions {
@@ -358,7 +362,7 @@ export class QaService {
 
   /** A 6-digit code a TV shows so that phones find the lesson's room. */
   async createPairing(actor: AccessClaims, lessonId: string): Promise<Pairing> {
-    await this.lesson(lessonId);
+    viewerOf(actor, await this.lesson(lessonId));
     if ((await this.redis.hit(`pairing:${actor.sub}`, 600)) > PAIRING_PER_10_MIN) {
       throw new AppError('RATE_LIMITED', 'too many pairing codes; use the one on screen');
     }
@@ -492,9 +496,11 @@ export class QaService {
     if (cached && cached.until > Date.now()) return cached;
     const rec = await this.lessons.findById(id);
     if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
+    const meta = { id, teacherId: rec.teacherId, title: rec.title, open: openToViewers(rec) };
+    // drafts are read afresh, so that a lesson just published opens its room at once
+    if (!meta.open) return meta;
     if (this.lessonCache.size > 10_000) this.lessonCache.clear();
-    const meta = { teacherId: rec.teacherId, title: rec.title, until: Date.now() + LESSON_CACHE_MS };
-    this.lessonCache.set(id, meta);
+    this.lessonCache.set(id, { ...meta, until: Date.now() + LESSON_CACHE_MS });
     return meta;
   }
 
@@ -540,9 +546,14 @@ export class QaService {
   }
 }
 
-/** Staff of a room: the lesson's own teacher and admins. */
+/**
+ * Staff of a room: the lesson's own teacher and admins. Everyone else is a peer, and only in the rooms
+ * of published lessons: a draft's room does not exist for them (as the draft itself does not).
+ */
 function viewerOf(actor: AccessClaims, lesson: LessonMeta): Viewer {
-  return { userId: actor.sub, staff: ownsLesson(actor, lesson) };
+  const staff = ownsLesson(actor, lesson);
+  if (!staff && !lesson.open) throw new AppError('NOT_FOUND', `no lesson ${lesson.id}`);
+  return { userId: actor.sub, staff };
 }
 
 function pairingValue(raw: string | null): z.infer<typeof PairingValue> {

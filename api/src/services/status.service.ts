@@ -1,4 +1,4 @@
-import { HealthReport, type PlatformStatus, type ServiceName } from '@sky/contracts';
+import { HealthReport, type PlatformStatus, type PublicStatus, type ServiceName } from '@sky/contracts';
 
 /** Gathers every service's /healthz for the status page. */
 export class StatusService {
@@ -8,6 +8,17 @@ export class StatusService {
     private readonly timeoutMs = 2000,
   ) {}
 
+  /** What anyone may know: up or not, per service. */
+  async summary(): Promise<PublicStatus> {
+    const { checkedAt, services } = await this.check();
+    return {
+      checkedAt,
+      overall: services.every((s) => s.ok) ? 'up' : 'degraded',
+      services: services.map(({ service, ok }) => ({ service, ok })),
+    };
+  }
+
+  /** Every service's report with its URL: for admins. */
   async check(): Promise<PlatformStatus> {
     const self = await this.self();
     const others = await Promise.all(

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { ScheduleService } from '../services/schedule.service.js';
 
 const ADMIN = ['admin'] as const;
-const PLAN_BODY_LIMIT = 32 * 1024 * 1024;
+// 20,000 lessons (the contract's cap) are about 5 MB of pretty-printed JSON.
+const PLAN_BODY_LIMIT = 8 * 1024 * 1024;
 const CsvPart = z.strictObject({ part: z.enum(['lessons', 'teachers']) });
 
 /**

@@ -1,17 +1,19 @@
 import {
+  assertPlainJson,
   GRADE_IDS,
   GradeId,
   IsoDate,
   Plan,
   PlanLesson,
   RECORDING_STATUSES,
+  restoreCsvText,
   stageOf,
   Teacher,
+  writeCsv,
   type RecordingStatus,
   type RowError,
 } from '@sky/contracts';
 import { parse, type CsvError } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import type { z } from 'zod';
 import { GRADE_NAMES } from './catalog.js';
 
@@ -68,8 +70,8 @@ export function lessonsToCsv(lessons: readonly PlanLesson[]): string {
       l.grade,
       l.subject,
       l.unit,
-      String(l.order),
-      String(l.durationMin),
+      l.order,
+      l.durationMin,
       l.teacherId,
       l.recording,
       l.readyOn ?? '',
@@ -85,9 +87,9 @@ export function teachersToCsv(teachers: readonly Teacher[]): string {
   );
 }
 
-/** UTF-8 with a BOM so Excel reads the Chinese right; CRLF as Excel writes it. */
-function toCsv(columns: readonly Column<string>[], rows: string[][]): string {
-  return stringify([columns.map((c) => c.en), ...rows], { bom: true, record_delimiter: 'windows' });
+/** As every CSV of the platform is written: BOM, CRLF, formulas in text cells written as text. */
+function toCsv(columns: readonly Column<string>[], rows: (string | number)[][]): string {
+  return writeCsv([columns.map((c) => c.en), ...rows]);
 }
 
 // ---------------------------------------------------------------------------------------------- import
@@ -242,7 +244,8 @@ function parseCsvSection<T>(
     const bad = new Set<string>(missing);
     byIndex.forEach((col, i) => {
       if (!col) return;
-      const raw = (row.cells[i] ?? '').trim();
+      // our exports write formula-like text with a leading apostrophe (writeCsv): read it back as the text
+      const raw = restoreCsvText((row.cells[i] ?? '').trim());
       raws.set(col.field, raw);
       const cell = convertCell(col.kind, raw);
       if ('error' in cell) {
@@ -497,6 +500,8 @@ export function parsePlanJson(text: string): { plan?: Plan; errors: RowError[] }
     const message = err instanceof Error ? err.message : String(err);
     return { errors: [{ section: 'plan', line: jsonErrorLine(message, body), column: '', reason: message }] };
   }
+  // keys such as toString or __proto__, and nesting no plan has, are refused before anything reads them
+  assertPlainJson(json);
   const parsed = Plan.safeParse(json);
   if (!parsed.success) {
     return {
@@ -504,10 +509,8 @@ export function parsePlanJson(text: string): { plan?: Plan; errors: RowError[] }
         const e = issueToRowError(issue);
         const value = valueAt(json, issue.path);
         if (value === undefined && issue.code === 'invalid_type') return { ...e, reason: 'is required' };
-        const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-        return value === null || typeof value === 'object' || value === undefined
-          ? e
-          : { ...e, reason: `${e.reason}, got ${shown}` };
+        if (value === null || typeof value === 'object' || value === undefined) return e;
+        return { ...e, reason: `${e.reason}, got ${JSON.stringify(value)}` };
       }),
     };
   }

@@ -1,3 +1,4 @@
+import { writeCsv, type CsvValue } from '@sky/contracts';
 import { ApiError, freshAccessToken } from '../api/client';
 
 const BOM = [0xef, 0xbb, 0xbf];
@@ -45,24 +46,15 @@ export async function downloadApiCsv(path: string, filename: string): Promise<vo
   save(withBom(new Uint8Array(await res.arrayBuffer())), filename);
 }
 
-const cell = (v: string | number | null | undefined): string => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
-/** A CSV (with BOM, CRLF lines) built in the page from rows already shown. */
-export function csvBytes(
-  header: readonly string[],
-  rows: readonly (readonly (string | number | null | undefined)[])[],
-): Uint8Array {
-  const text = [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
-  return withBom(new TextEncoder().encode(text));
+/** A CSV built in the page from rows already shown, written as every CSV of the platform is. */
+export function csvBytes(header: readonly string[], rows: readonly (readonly CsvValue[])[]): Uint8Array {
+  return new TextEncoder().encode(writeCsv([header, ...rows]));
 }
 
 export function downloadCsv(
   filename: string,
   header: readonly string[],
-  rows: readonly (readonly (string | number | null | undefined)[])[],
+  rows: readonly (readonly CsvValue[])[],
 ): void {
   save(csvBytes(header, rows), filename);
 }

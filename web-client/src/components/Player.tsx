@@ -5,6 +5,7 @@ import { attachBeacons, beaconClient, type BeaconContext } from '../analytics/be
 import { hlsRenditions } from '../analytics/hls-renditions';
 import { loadSession } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
+import { browserPositions, serverPositions } from './resume';
 import { SeekPreview } from './SeekPreview';
 
 const SPEEDS = [0.75, 1, 1.25, 1.5, 2] as const;
@@ -18,8 +19,6 @@ interface Level {
  * An HLS player: hls.js where Media Source Extensions exist, the browser's own HLS elsewhere (Safari,
  * iOS). A quality menu (auto or a fixed rung) and a speed menu (0.75–2×).
  */
-const positionKey = (lessonId: string) => `sky.pos.${lessonId}`;
-
 export function Player({
   src,
   title,
@@ -45,52 +44,65 @@ export function Player({
   const [speed, setSpeed] = useState(1);
   const [resumedAt, setResumedAt] = useState<number | null>(null);
   const { user } = useAuth();
+  const signedIn = user !== null;
 
-  // Resume where this student stopped; remember the position every few seconds.
+  // Resume where this viewer stopped; remember the position every few seconds. A signed-in viewer's
+  // position is theirs on the server (any browser of theirs resumes, nobody else's does); an anonymous
+  // viewer's stays in this browser.
   useEffect(() => {
     const video = ref.current;
     if (!video) return;
+    const store = signedIn ? serverPositions(lessonId) : browserPositions(lessonId);
     let lastSaved = 0;
-    let applied = false;
+    let state: 'waiting' | 'loading' | 'applied' = 'waiting';
+    let gone = false;
     // hls.js learns the duration after the first segments: wait until it is known, then seek once
     const onMeta = () => {
-      if (applied || !Number.isFinite(video.duration) || video.duration <= 0) return;
-      applied = true;
-      const saved = Number(localStorage.getItem(positionKey(lessonId)) ?? 0);
-      if (saved > 5 && saved < video.duration - 5) {
-        video.currentTime = saved;
-        setResumedAt(saved);
-      }
+      if (state !== 'waiting' || !Number.isFinite(video.duration) || video.duration <= 0) return;
+      state = 'loading';
+      void store.load().then((saved) => {
+        if (gone) return;
+        state = 'applied';
+        if (saved > 5 && saved < video.duration - 5) {
+          lastSaved = saved;
+          video.currentTime = saved;
+          setResumedAt(saved);
+        }
+      });
     };
-    const save = () => {
+    const save = (leaving = false) => {
       lastSaved = video.currentTime;
-      localStorage.setItem(positionKey(lessonId), String(Math.floor(video.currentTime)));
+      store.save(video.currentTime, leaving);
     };
     const onTime = () => {
-      if (Math.abs(video.currentTime - lastSaved) >= 5) save();
+      if (state === 'applied' && Math.abs(video.currentTime - lastSaved) >= 5) save();
     };
-    // a seek, a pause or leaving the page is saved at once: the student may close the tab next
+    // a seek, a pause or leaving the page is saved at once: the viewer may close the tab next
+    const onSeekOrPause = () => {
+      if (state === 'applied' && video.currentTime > 0) save();
+    };
     const onLeave = () => {
-      if (applied && video.currentTime > 0) save();
+      if (state === 'applied' && video.currentTime > 0) save(true);
     };
-    const onEnded = () => localStorage.removeItem(positionKey(lessonId));
+    const onEnded = () => store.save(0);
     video.addEventListener('loadedmetadata', onMeta);
     video.addEventListener('durationchange', onMeta);
     video.addEventListener('timeupdate', onTime);
-    video.addEventListener('seeked', onLeave);
-    video.addEventListener('pause', onLeave);
+    video.addEventListener('seeked', onSeekOrPause);
+    video.addEventListener('pause', onSeekOrPause);
     window.addEventListener('pagehide', onLeave);
     video.addEventListener('ended', onEnded);
     return () => {
-      video.removeEventListener('seeked', onLeave);
-      video.removeEventListener('pause', onLeave);
+      gone = true;
+      video.removeEventListener('seeked', onSeekOrPause);
+      video.removeEventListener('pause', onSeekOrPause);
       window.removeEventListener('pagehide', onLeave);
       video.removeEventListener('loadedmetadata', onMeta);
       video.removeEventListener('durationchange', onMeta);
       video.removeEventListener('timeupdate', onTime);
       video.removeEventListener('ended', onEnded);
     };
-  }, [lessonId, ref]);
+  }, [lessonId, ref, signedIn]);
 
   // the viewer as primitives: a refreshed user object with the same values must not restart playback
   const viewerId = user?.id;

@@ -21,7 +21,7 @@ const EMPTY = {
 
 /** The transcoder's queue UI (bull-board) takes the admin's access token once and keeps it in a cookie. */
 async function openQueueUi(): Promise<void> {
-  const status = await api('/api/status', PlatformStatus);
+  const status = await api('/api/status/detail', PlatformStatus);
   const transcoder = status.services.find((x) => x.service === 'transcoder');
   const token = loadSession()?.accessToken;
   if (transcoder && token)

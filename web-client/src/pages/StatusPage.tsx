@@ -1,18 +1,24 @@
-import { PlatformStatus } from '@sky/contracts';
+import { PlatformStatus, PublicStatus } from '@sky/contracts';
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/useApi';
+import { useAuth } from '../auth/AuthContext';
 import { ErrorNote, formatUptime, Loading } from '../components/Bits';
 
 export function StatusPage() {
   const { t, i18n } = useTranslation();
-  const status = useApi('/api/status', PlatformStatus);
+  const { user } = useAuth();
+  // Everyone sees up or down per service; admins also see each service's report.
+  const isAdmin = user?.role === 'admin';
+  const summary = useApi(isAdmin ? null : '/api/status', PublicStatus);
+  const detail = useApi(isAdmin ? '/api/status/detail' : null, PlatformStatus);
+  const status = isAdmin ? detail : summary;
   const { reload } = status;
   useEffect(() => {
     const timer = setInterval(reload, 5000);
     return () => clearInterval(timer);
   }, [reload]);
-  const data = status.data;
+  const data: PlatformStatus | PublicStatus | undefined = status.data;
   const allOk = data?.services.every((s) => s.ok) ?? false;
   return (
     <section>
@@ -49,7 +55,7 @@ export function StatusPage() {
                   <h2>{t(`services.${s.service}`)}</h2>
                   <span className="state">{s.ok ? t('statusPage.up') : t('statusPage.down')}</span>
                 </header>
-                {s.report ? (
+                {'report' in s && s.report ? (
                   <>
                     <p className="muted small">
                       {t('statusPage.version', {
@@ -68,7 +74,9 @@ export function StatusPage() {
                     </ul>
                   </>
                 ) : (
-                  <p className="failure">{t('statusPage.unreachable', { error: s.error ?? '' })}</p>
+                  'error' in s && (
+                    <p className="failure">{t('statusPage.unreachable', { error: s.error ?? '' })}</p>
+                  )
                 )}
               </article>
             ))}
