@@ -219,9 +219,9 @@ export async function login(username: string, password: string): Promise<AccessG
 }
 
 export async function logout(): Promise<void> {
-  setSession(null);
-  // The page's session is gone either way; the api ends the sign-in and clears the cookie.
+  // The api ends the sign-in and clears the cookie; the page's session is gone either way.
   await api('/api/auth/logout', null, { method: 'POST', body: {} }).catch(() => undefined);
+  setSession(null);
 }
 
 /** Ends every sign-in of this user, on every device, this one included. */
