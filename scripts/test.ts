@@ -1,8 +1,8 @@
 // npm test: every test of every workspace, against one real mongod + redis-server started for the run.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { startLocalInfra, tieChildrenToLife } from '@sky/devkit';
+import { findSecrets, startLocalInfra, tieChildrenToLife } from '@sky/devkit';
 import { ROOT, setupEnv } from './lib.ts';
 
 const DIRS = [
@@ -51,6 +51,9 @@ const mongoHost = `127.0.0.1:${infra.mongo.port}`;
 console.log(`[test] mongod ${mongoHost}, redis-server ${infra.redis.url}; ${files.length} test files`);
 
 const tap = join(infra.dir, 'results.tap');
+// the services the tests start log here (testLogger), and the run reads it all back for secrets below
+const logDir = join(infra.dir, 'logs');
+mkdirSync(logDir, { recursive: true });
 const code = await new Promise<number>((resolve) => {
   const child = spawn(
     process.execPath,
@@ -73,7 +76,13 @@ const code = await new Promise<number>((resolve) => {
     {
       cwd: ROOT,
       stdio: 'inherit',
-      env: { ...process.env, ...setupEnv(), TEST_MONGO_HOST: mongoHost, TEST_REDIS_URL: infra.redis.url },
+      env: {
+        ...process.env,
+        ...setupEnv(),
+        TEST_MONGO_HOST: mongoHost,
+        TEST_REDIS_URL: infra.redis.url,
+        TEST_LOG_DIR: logDir,
+      },
     },
   );
   const forward = (s: NodeJS.Signals) => child.kill(s);
@@ -89,5 +98,18 @@ const hidden = count('skipped') + count('todo');
 if (hidden > 0)
   console.error(`[test] ${count('skipped')} skipped and ${count('todo')} todo: no test may be hidden`);
 
+// No secret in any log: the services' logs of the whole run, and what the tests printed (the TAP)
+const logs = [...readdirSync(logDir).map((f) => join(logDir, f)), ...(existsSync(tap) ? [tap] : [])];
+let lines = 0;
+const leaks: string[] = [];
+for (const file of logs) {
+  const text = readFileSync(file, 'utf8');
+  lines += text.split('\n').length;
+  for (const f of findSecrets(text))
+    leaks.push(`${relative(infra.dir, file)}:${f.line} ${f.kind}: ${f.excerpt}`);
+}
+console.log(`[test] logs: ${logs.length} files, ${lines} lines read; ${leaks.length} secrets`);
+if (leaks.length > 0) console.error(`[test] secrets in the logs:\n${leaks.slice(0, 30).join('\n')}`);
+
 await infra.close();
-process.exit(code !== 0 ? code : hidden > 0 ? 1 : 0);
+process.exit(code !== 0 ? code : hidden > 0 || leaks.length > 0 ? 1 : 0);

@@ -2,10 +2,10 @@
 // port 0, for browser tests of the pages that read the timetable.
 import { join } from 'node:path';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { useInfra } from '@sky/devkit';
+import { logOptions } from '@sky/contracts/http';
+import { testLogger, useInfra } from '@sky/devkit';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
-import { pino } from 'pino';
 import { startTestApi, type TestApi } from '../api/test/helpers.js';
 import { createApp as createCurriculum } from '../curriculum/src/app.js';
 
@@ -26,7 +26,7 @@ export async function startCurriculumStack(): Promise<CurriculumStack> {
   const redis = new Redis(infra.redisUrl);
   const tokens = createTokenIssuer(SECRET, 600);
   const curriculum = await createCurriculum({
-    logger: pino({ level: 'silent' }),
+    logger: testLogger('curriculum', logOptions('curriculum', 'info')),
     mongo,
     redis,
     redisPrefix: infra.prefix,

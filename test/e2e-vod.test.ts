@@ -11,8 +11,8 @@ import type { Lesson, TokenPair, TranscodeProgress } from '@sky/contracts';
 import { io as ioClient } from 'socket.io-client';
 import { Upload } from 'tus-js-client';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
-import { generateSampleVideo, launchChromium, useInfra, type TestInfra } from '@sky/devkit';
-import { pino } from 'pino';
+import { logOptions } from '@sky/contracts/http';
+import { generateSampleVideo, launchChromium, type TestInfra, testLogger, useInfra } from '@sky/devkit';
 import type { Connection } from 'mongoose';
 import { connectMongo } from '../api/src/adapters/db.js';
 import { createMediaProbe } from '../api/src/adapters/media-probe.js';
@@ -26,7 +26,6 @@ import { loadConfig as transcoderConfig } from '../transcoder/src/config.js';
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-results');
 const run = promisify(execFile);
-const silent = pino({ level: 'silent' });
 
 let infra: TestInfra;
 let media: string;
@@ -61,7 +60,7 @@ before(async () => {
   apiQueues = createJobQueues(aCfg.REDIS_URL, aCfg.QUEUE_PREFIX);
   api = await createApi({
     config: aCfg,
-    logger: silent,
+    logger: testLogger('api', logOptions('api', 'info')),
     mongo,
     queues: apiQueues,
     passwords,
@@ -82,7 +81,7 @@ before(async () => {
   trQueues = createJobQueues(tCfg.REDIS_URL, tCfg.QUEUE_PREFIX);
   transcoder = await createTranscoder({
     config: tCfg,
-    logger: silent,
+    logger: testLogger('transcoder', logOptions('transcoder', 'info')),
     queues: trQueues,
     ffmpeg: createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
     version: 'e2e',

@@ -7,10 +7,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Lesson, TokenPair } from '@sky/contracts';
-import { freePort, launchChromium, reserveRtcPorts } from '@sky/devkit';
+import { logOptions } from '@sky/contracts/http';
+import { freePort, launchChromium, reserveRtcPorts, testLogger } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
 import * as mediasoup from 'mediasoup';
-import { pino } from 'pino';
 import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
 import type { WorkerPool } from '../sfu/src/adapters/mediasoup.js';
 import type { SfuApp } from '../sfu/src/app.js';
@@ -82,7 +82,9 @@ before(async () => {
     LIVE_HLS_SEGMENT_SEC: '1',
   });
   // the sfu composed by the same function as sfu/src/main.ts
-  ({ app: sfu, workers: pool } = await composeSfu(config, pino({ level: 'silent' }), { version: 'test' }));
+  ({ app: sfu, workers: pool } = await composeSfu(config, testLogger('sfu', logOptions('sfu', 'info')), {
+    version: 'test',
+  }));
   await sfu.http.listen({ host: '127.0.0.1', port: sfuPort });
 
   for (const [k, name] of [
@@ -115,7 +117,7 @@ before(async () => {
   transcoderQueues = createJobQueues(tCfg.REDIS_URL, tCfg.QUEUE_PREFIX);
   transcoder = await createTranscoder({
     config: tCfg,
-    logger: pino({ level: 'silent' }),
+    logger: testLogger('transcoder', logOptions('transcoder', 'info')),
     queues: transcoderQueues,
     ffmpeg: createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
     version: 'test',

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GRADE_NAMES, type Plan, type StageRules } from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { freePort, useInfra } from '@sky/devkit';
+import { logOptions } from '@sky/contracts/http';
+import { freePort, testLogger, useInfra } from '@sky/devkit';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
-import { pino } from 'pino';
 import { startTestApi, type TestApi } from '../api/test/helpers.js';
 import { createApp as createCurriculum } from '../curriculum/src/app.js';
 import { createApp as createGateway } from '../tv-gateway/src/app.js';
@@ -102,7 +102,13 @@ export async function startTvStack(opts: {
     // The gateway's port comes first: the api proxies /api/tv to it (the web's /pair page).
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const api = await startTestApi({ TV_GATEWAY_URL: base, ...opts.apiEnv });
+    // and the curriculum's: the api proxies /api/curriculum to it (the plan and timetable pages)
+    const curriculumPort = await freePort();
+    const api = await startTestApi({
+      TV_GATEWAY_URL: base,
+      CURRICULUM_URL: `http://127.0.0.1:${curriculumPort}`,
+      ...opts.apiEnv,
+    });
     undo.push(() => api.close());
     await api.app.http.listen({ host: '127.0.0.1', port: 0 });
     const web = origin(api.app);
@@ -121,7 +127,7 @@ export async function startTvStack(opts: {
       return c;
     };
     const curriculum = await createCurriculum({
-      logger: pino({ level: 'silent' }),
+      logger: testLogger('curriculum', logOptions('curriculum', 'info')),
       mongo,
       redis: redis(),
       redisPrefix: infra.prefix,
@@ -129,7 +135,7 @@ export async function startTvStack(opts: {
       version: 'test',
     });
     undo.push(() => curriculum.close());
-    await curriculum.http.listen({ host: '127.0.0.1', port: 0 });
+    await curriculum.http.listen({ host: '127.0.0.1', port: curriculumPort });
     await curriculum.schedule.replacePlan(await opts.plan(lesson.id, api), 'test');
     await curriculum.schedule.build('test');
 
@@ -150,7 +156,7 @@ export async function startTvStack(opts: {
           PUBLIC_URL: base,
           ...opts.gatewayEnv,
         }),
-        logger: pino({ level: 'silent' }),
+        logger: testLogger('tv-gateway', logOptions('tv-gateway', 'info')),
         version: 'test',
         redis: redis(),
         subscriber: redis(),

@@ -198,12 +198,24 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
       .type('application/problem+json')
       .send(problem('DEPENDENCY_DOWN', 'the service is not answering; try again shortly'));
   };
+  // A body the api would refuse is refused before it is streamed on: a service behind answers it 413 and
+  // closes mid-stream, which the proxy would report as that service being down
+  const bodyWithinLimit: NonNullable<FastifyHttpProxyOptions['preHandler']> = (req, reply, done) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > config.BODY_LIMIT_BYTES)
+      return void reply
+        .code(413)
+        .type('application/problem+json')
+        .send(problem('PAYLOAD_TOO_LARGE', `the body is over ${config.BODY_LIMIT_BYTES} bytes`));
+    done();
+  };
   // The curriculum service behind the same origin as the web client; it checks tokens itself.
   await http.register(proxy, {
     upstream: config.CURRICULUM_URL,
     prefix: '/api/curriculum',
     rewritePrefix: '',
     config: { access: 'public' },
+    preHandler: bodyWithinLimit,
     replyOptions: { onError: dependencyDown },
   });
   // Device pairing and the lineup, for the web client's /pair page and TV mode.
@@ -212,6 +224,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     prefix: '/api/tv',
     rewritePrefix: '',
     config: { access: 'public' },
+    preHandler: bodyWithinLimit,
     replyOptions: { onError: dependencyDown },
   });
   await registerStatic(http, mediaRoot, config.WEB_DIST_DIR);

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJobQueues } from '@sky/contracts/queue';
 import type { Beacon } from '@sky/contracts';
-import { useInfra } from '@sky/devkit';
-import { pino } from 'pino';
+import { logOptions } from '@sky/contracts/http';
+import { testLogger, useInfra } from '@sky/devkit';
 import { connectMongo } from '../src/adapters/db.js';
 import { createMediaProbe } from '../src/adapters/media-probe.js';
 import { passwords } from '../src/adapters/password.js';
@@ -42,7 +42,7 @@ export async function startAnalyticsApi(opts: { env?: Record<string, string>; re
   const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
   const app = await createApp({
     config,
-    logger: pino({ level: 'silent' }),
+    logger: testLogger('api', logOptions('api', 'info')),
     mongo,
     queues,
     passwords,

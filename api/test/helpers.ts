@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Role, TokenPair } from '@sky/contracts';
 import { createJobQueues } from '@sky/contracts/queue';
-import { useInfra } from '@sky/devkit';
-import { pino } from 'pino';
+import { logOptions } from '@sky/contracts/http';
+import { TEST_PASSWORD, testLogger, useInfra } from '@sky/devkit';
 import { connectMongo } from '../src/adapters/db.js';
 import { createMediaProbe } from '../src/adapters/media-probe.js';
 import { passwords } from '../src/adapters/password.js';
 import { createApp, type ApiApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 
-export const PASSWORD = 'correct horse battery';
+export const PASSWORD = TEST_PASSWORD;
 
 export interface TestApi {
   app: ApiApp;
@@ -39,7 +39,7 @@ export async function startTestApi(extraEnv: Record<string, string> = {}): Promi
   });
   const mongo = await connectMongo(config.MONGODB_URI);
   const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
-  const logger = pino({ level: 'silent' });
+  const logger = testLogger('api', logOptions('api', 'info'));
   const app = await createApp({
     config,
     logger,

@@ -44,3 +44,19 @@ test('request logs and hand-written log lines carry no token, password or Author
     assert.ok(!out.includes(secret), `${secret} in the logs:\n${out}`);
   }
 });
+
+test('a mistyped URL carrying a token is logged without it ("Route … not found")', async () => {
+  let out = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      out += chunk.toString();
+      done();
+    },
+  });
+  const app = Fastify({ loggerInstance: pino(logOptions('tv-gateway', 'info'), sink) });
+  const res = await app.inject({ url: '/channel.m3u?token=stb_secret-device&lang=zh' });
+  assert.equal(res.statusCode, 404);
+  await app.close();
+  assert.match(out, /Route GET:\/channel\.m3u\?token=\[redacted\]&lang=zh not found/);
+  assert.ok(!out.includes('stb_secret'), out);
+});

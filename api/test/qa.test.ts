@@ -23,9 +23,9 @@ import type {
 } from '@sky/contracts';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { useInfra } from '@sky/devkit';
+import { logOptions } from '@sky/contracts/http';
+import { testLogger, useInfra } from '@sky/devkit';
 import type { Connection } from 'mongoose';
-import { pino } from 'pino';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { connectMongo } from '../src/adapters/db.js';
 import { createMediaProbe } from '../src/adapters/media-probe.js';
@@ -75,7 +75,7 @@ async function startCluster(instances: number): Promise<Cluster> {
     const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
     const app = await createApp({
       config,
-      logger: pino({ level: 'silent' }),
+      logger: testLogger('api', logOptions('api', 'info')),
       mongo,
       queues,
       passwords,

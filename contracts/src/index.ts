@@ -1,5 +1,7 @@
+export * from './access.js';
 export * from './auth.js';
 export * from './errors.js';
+export * from './failure-reason.js';
 export * from './grades.js';
 export * from './health.js';
 export * from './jobs.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FailureReason } from './failure-reason.js';
 import { MediaFailure } from './lessons.js';
 
 /** Queue names on Redis: one queue per consumer, so each service owns what it drains. */
@@ -37,7 +38,13 @@ export const TranscodeResult = z.discriminatedUnion('outcome', [
     storyboard: z.string().optional(),
     durationSec: z.number(),
   }),
-  z.object({ outcome: z.literal('failed'), lessonId: z.string(), code: MediaFailure, reason: z.string() }),
+  z.object({
+    outcome: z.literal('failed'),
+    lessonId: z.string(),
+    code: MediaFailure,
+    /** What the teacher reads: a tool's message without the server's paths. */
+    reason: FailureReason,
+  }),
 ]);
 export type TranscodeResult = z.infer<typeof TranscodeResult>;
 

@@ -44,6 +44,15 @@ export function logOptions(name: string, level: string) {
         remoteAddress: req.ip,
       }),
     },
+    hooks: {
+      // a message that quotes a URL (fastify's "Route GET:/x?token=… not found") is scrubbed as well
+      logMethod(this: unknown, args: unknown[], method: (...a: unknown[]) => void) {
+        method.apply(
+          this,
+          args.map((a) => (typeof a === 'string' ? scrubUrl(a) : a)),
+        );
+      },
+    },
     formatters: {
       // a URL logged by hand (a proxied request, a failed fetch) is scrubbed too
       log: (o: Record<string, unknown>) =>

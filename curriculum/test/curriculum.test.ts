@@ -11,11 +11,11 @@ import {
   type ScheduleSummary,
 } from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { useInfra, type TestInfra } from '@sky/devkit';
+import { logOptions } from '@sky/contracts/http';
+import { type TestInfra, testLogger, useInfra } from '@sky/devkit';
 import type { InjectOptions } from 'fastify';
 import { Redis } from 'ioredis';
 import mongoose, { type Connection } from 'mongoose';
-import { pino } from 'pino';
 import { createApp } from '../src/app.js';
 import { chainKey, schoolDays } from '../src/services/calendar.js';
 import { generatePlan } from '../src/services/plan-generator.js';
@@ -44,7 +44,7 @@ before(async () => {
   await sub.subscribe(scheduleChangedChannel(infra.prefix));
   sub.on('message', (_channel, message) => events.push(JSON.parse(message) as ScheduleChanged));
   app = await createApp({
-    logger: pino({ level: 'silent' }),
+    logger: testLogger('curriculum', logOptions('curriculum', 'info')),
     mongo,
     redis,
     redisPrefix: infra.prefix,

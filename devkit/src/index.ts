@@ -7,3 +7,5 @@ export * from './ports.js';
 export * from './process.js';
 export * from './redis.js';
 export * from './reaper.js';
+export * from './fuzz.js';
+export * from './secrets-scan.js';

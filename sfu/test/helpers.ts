@@ -14,7 +14,8 @@ import {
   type LiveServerEvents,
 } from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { reserveRtcPorts } from '@sky/devkit';
+import { logOptions } from '@sky/contracts/http';
+import { reserveRtcPorts, testLogger } from '@sky/devkit';
 import { pino } from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { ApiClient } from '../src/adapters/api-client.js';
@@ -45,7 +46,9 @@ export async function startSfu(opts: {
   liveEnded?: (job: LiveEndedJob) => Promise<void>;
   teacherGraceMs?: number;
 }): Promise<TestSfu> {
-  const logger = pino({ level: process.env['SFU_TEST_LOG'] ?? 'silent' });
+  const logger = process.env['SFU_TEST_LOG']
+    ? pino({ level: process.env['SFU_TEST_LOG'] })
+    : testLogger('sfu', logOptions('sfu', 'info'));
   const [rtcMinPort, rtcMaxPort] = opts.rtcPorts ?? reserveRtcPorts();
   const pool = await createWorkerPool({ count: opts.workers ?? 1, rtcMinPort, rtcMaxPort }, logger);
   const tokens = createTokenIssuer(JWT_SECRET, 900);

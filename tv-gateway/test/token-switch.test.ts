@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DeviceCodeResponse, DeviceTokenResponse } from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { useInfra, type TestInfra } from '@sky/devkit';
+import { logOptions } from '@sky/contracts/http';
+import { type TestInfra, testLogger, useInfra } from '@sky/devkit';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 
@@ -34,7 +34,7 @@ before(async () => {
       CACHE_DIR: mkdtempSync(join(tmpdir(), 'sky-tv-')),
       LOG_LEVEL: 'silent',
     }),
-    logger: pino({ level: 'silent' }),
+    logger: testLogger('tv-gateway', logOptions('tv-gateway', 'info')),
     version: 'test',
     redis: r(),
     subscriber: r(),

@@ -1,5 +1,11 @@
 import type { GradeId, Lesson, LessonStatus } from '@sky/contracts';
-import { GRADE_IDS, LESSON_STATUSES, MEDIA_FAILURES, type MediaFailure } from '@sky/contracts';
+import {
+  GRADE_IDS,
+  LESSON_STATUSES,
+  MEDIA_FAILURES,
+  withoutServerPaths,
+  type MediaFailure,
+} from '@sky/contracts';
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 
 interface LessonDoc {
@@ -90,6 +96,24 @@ export class LessonRepository {
     return doc ? { ...doc, id: String(doc._id) } : null;
   }
 
+  /**
+   * Sets the lesson's new state unless it is being processed, in one step: of two uploads finishing at
+   * once, or two transcode requests, exactly one gets the lesson (null for the other).
+   */
+  async updateUnlessProcessing(
+    id: string,
+    set: Partial<LessonDoc>,
+    unset: (keyof LessonDoc)[] = [],
+  ): Promise<LessonRecord | null> {
+    if (!Types.ObjectId.isValid(id)) return null;
+    const update: Record<string, unknown> = { $set: set };
+    if (unset.length) update['$unset'] = Object.fromEntries(unset.map((k) => [k, 1]));
+    const doc = await this.model
+      .findOneAndUpdate({ _id: id, status: { $ne: 'processing' } }, update, { new: true })
+      .lean();
+    return doc ? { ...doc, id: String(doc._id) } : null;
+  }
+
   async units(filter: { grade: GradeId; subject: string; status?: LessonStatus }): Promise<string[]> {
     const found: unknown[] = await this.model.distinct('unit', { ...filter, unit: { $exists: true } });
     const units = found.filter((u): u is string => typeof u === 'string');
@@ -165,7 +189,8 @@ export function toLesson(r: LessonRecord, mediaBaseUrl: string): Lesson {
     ...(r.poster ? { posterUrl: `${mediaBaseUrl}/${r.poster}` } : {}),
     ...(r.storyboard ? { storyboardUrl: `${mediaBaseUrl}/${r.storyboard}` } : {}),
     ...(r.durationSec !== undefined ? { durationSec: r.durationSec } : {}),
-    ...(r.failureReason ? { failureReason: r.failureReason } : {}),
+    // rows written before reasons were cleaned may still name server paths
+    ...(r.failureReason ? { failureReason: withoutServerPaths(r.failureReason) } : {}),
     ...(r.failureCode ? { failureCode: r.failureCode } : {}),
     ...(r.live
       ? {

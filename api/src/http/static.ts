@@ -1,38 +1,87 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { problem } from '@sky/contracts';
 import type { FastifyInstance } from 'fastify';
 
-/** Lesson media: playlists must be re-read, segments never change once written; any origin may play them. */
-function mediaCacheHeaders(res: { setHeader(k: string, v: string): void }, path: string): void {
-  // Public lessons, played from other origins too (the TV gateway's 10-foot UI, embeds).
-  res.setHeader('Access-Control-Allow-Origin', '*');
-  if (path.endsWith('.m3u8')) {
-    // Live playlists change every segment (1 s): a cached copy would only add delay.
-    res.setHeader('Cache-Control', /[/\\]live[/\\]/.test(path) ? 'no-cache' : 'public, max-age=2');
-    res.setHeader('Content-Type', 'application/vnd.apple.mpegurl');
-  } else if (/\.(ts|m4s|mp4|aac|jpg|vtt)$/.test(path)) {
-    // A live lesson's init segments (init_<run>.mp4) are named per bridge run, and a bridge that starts
-    // over (a new sfu process) numbers its runs from 0 again: revalidated, never cached for a year.
-    const liveInit = /[/\\]live[/\\]/.test(path) && path.endsWith('.mp4');
-    res.setHeader('Cache-Control', liveInit ? 'no-cache' : 'public, max-age=31536000, immutable');
-    if (path.endsWith('.ts')) res.setHeader('Content-Type', 'video/mp2t');
-    if (path.endsWith('.m4s')) res.setHeader('Content-Type', 'video/iso.segment');
-  }
+/** What the media store answers for each type we write: HLS playlists and segments, posters, storyboards. */
+const MEDIA_TYPES = {
+  m3u8: 'application/vnd.apple.mpegurl',
+  m4s: 'video/iso.segment',
+  ts: 'video/mp2t',
+  mp4: 'video/mp4',
+  jpg: 'image/jpeg',
+  vtt: 'text/vtt; charset=utf-8',
+} as const;
+type MediaExt = keyof typeof MEDIA_TYPES;
+
+/**
+ * The public part of the media store: packaged lesson versions and live HLS. Everything else in it (raw
+ * uploads, live recordings, the sample library, the bridge's dot files, temp folders) is private.
+ */
+const PUBLIC_FOLDERS: { folder: RegExp; types: readonly MediaExt[] }[] = [
+  { folder: /^lessons\/[\w-]+\/[\w-]+\//, types: ['m3u8', 'm4s', 'ts', 'mp4', 'jpg', 'vtt'] },
+  { folder: /^live\/[\w-]+\/(?:web|tv)\//, types: ['m3u8', 'm4s', 'ts', 'mp4'] },
+];
+
+/** Every media answer, 404s included: never sniffed into a page, and a sandboxed opaque origin if opened. */
+export const MEDIA_SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; sandbox",
+  // Public lessons, played from other origins too (the TV gateway's 10-foot UI, embeds, set-top boxes).
+  'access-control-allow-origin': '*',
+  'cross-origin-resource-policy': 'cross-origin',
+} as const;
+
+/**
+ * How a path of the media store is served, or undefined when it is not public: a path inside a public
+ * folder, each segment a plain name (no dot files, no `..`), ending in a type we write.
+ */
+export function publicMedia(rel: string): { type: string; cacheControl: string } | undefined {
+  if (!/^[\w-][\w.-]*(?:\/[\w-][\w.-]*)*$/.test(rel)) return undefined;
+  const ext = rel.slice(rel.lastIndexOf('.') + 1);
+  const place = PUBLIC_FOLDERS.find((p) => p.folder.test(rel));
+  if (!place || !(place.types as readonly string[]).includes(ext)) return undefined;
+  const live = rel.startsWith('live/');
+  // Live playlists change every segment (1 s): a cached copy would only add delay. A live lesson's init
+  // segments (init_<run>.mp4) are named per bridge run, and a bridge that starts over (a new sfu process)
+  // numbers its runs from 0 again: revalidated. Everything else never changes once written.
+  const cacheControl =
+    ext === 'm3u8'
+      ? live
+        ? 'no-cache'
+        : 'public, max-age=2'
+      : live && ext === 'mp4'
+        ? 'no-cache'
+        : 'public, max-age=31536000, immutable';
+  return { type: MEDIA_TYPES[ext as MediaExt], cacheControl };
 }
+
+const relativeOf = (path: string, root: string) => relative(root, path).split(sep).join('/');
 
 /** Serves /media/* from the media store, and the built web client (with SPA fallback) when present. */
 export async function registerStatic(app: FastifyInstance, mediaDir: string, webDist: string | undefined) {
-  await app.register(fastifyStatic, {
-    root: mediaDir,
-    prefix: '/media/',
-    decorateReply: false,
-    index: false,
-    dotfiles: 'deny',
-    // our own Cache-Control per file type (the plugin's default would overwrite it with max-age=0)
-    cacheControl: false,
-    setHeaders: mediaCacheHeaders,
+  await app.register(async (media) => {
+    media.addHook('onRequest', async (_req, reply) => {
+      reply.headers(MEDIA_SECURITY_HEADERS);
+    });
+    await media.register(fastifyStatic, {
+      root: mediaDir,
+      prefix: '/media/',
+      decorateReply: false,
+      index: false,
+      dotfiles: 'deny',
+      // the plugin's path is decoded and normalised: the same rule nginx applies to $uri
+      allowedPath: (pathname) => publicMedia(pathname.replace(/^\/+/, '')) !== undefined,
+      // our own Cache-Control per file type (the plugin's default would overwrite it with max-age=0)
+      cacheControl: false,
+      setHeaders: (res, path) => {
+        const served = publicMedia(relativeOf(path, mediaDir));
+        if (!served) return;
+        res.setHeader('Content-Type', served.type);
+        res.setHeader('Cache-Control', served.cacheControl);
+      },
+    });
   });
   const spa = webDist && existsSync(join(webDist, 'index.html')) ? webDist : undefined;
   if (spa) {

@@ -1,6 +1,6 @@
 import { FileStore } from '@tus/file-store';
 import { Server as TusServer } from '@tus/server';
-import { AppError, type AccessClaims, type UploadMetadata } from '@sky/contracts';
+import { problemFromError, type AccessClaims, type UploadMetadata } from '@sky/contracts';
 import type { FastifyPluginAsync } from 'fastify';
 import { join } from 'node:path';
 import type { UploadService } from '../services/upload.service.js';
@@ -25,23 +25,21 @@ export function uploadRoutes(
       relativeLocation: true,
       respectForwardedHeaders: true,
       async onUploadCreate(req, upload) {
-        try {
-          await uploads.authorize(actorOf(req), upload.metadata ?? {});
-        } catch (err) {
-          const e = err instanceof AppError ? err : new AppError('INTERNAL', 'upload refused');
-          const status =
-            { VALIDATION_FAILED: 400, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 }[e.code as string] ??
-            500;
-          // @tus/server answers with whatever {status_code, body} a hook throws: its documented contract
-          // eslint-disable-next-line @typescript-eslint/only-throw-error
-          throw { status_code: status, body: JSON.stringify({ code: e.code, detail: e.message }) };
-        }
+        await uploads.authorize(actorOf(req), upload.metadata ?? {});
         return {};
       },
       async onUploadFinish(req, upload) {
         const meta = upload.metadata as unknown as UploadMetadata;
         await uploads.finish(actorOf(req), join(opts.dir, upload.id), upload.id, meta);
         return {};
+      },
+      // The edge of every tus answer: tus's own protocol errors as they are; whatever our hooks threw
+      // as problem+json with the code's status (AppError), never a 500 carrying an internal message.
+      onResponseError(_req, err) {
+        if (!(err instanceof Error) || 'status_code' in err) return undefined;
+        const body = problemFromError(err, PATH);
+        if (body.status >= 500) app.log.error({ err }, 'upload failed');
+        return { status_code: body.status, body: JSON.stringify(body) };
       },
     });
     // tus reads the body itself: leave application/offset+octet-stream unparsed.

@@ -9,8 +9,10 @@ import {
   type MediaFailure,
   type TranscodeResult,
   TRANSCODE_PRIORITY,
+  withoutServerPaths,
 } from '@sky/contracts';
 import type { JobQueues } from '../adapters/queue.js';
+import { assertMediaFileFor, assertOwnsLesson } from './access.policy.js';
 import { toLesson, type LessonRecord, type LessonRepository } from '../adapters/lessons.repository.js';
 
 export interface MediaStore {
@@ -89,27 +91,67 @@ export class LessonService {
 
   /** Queues the transcode of a file already in the media store; the lesson shows "processing" meanwhile. */
   async requestTranscode(actor: AccessClaims, id: string, source: string): Promise<Lesson> {
-    const rec = await this.lessons.findById(id);
-    if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
-    if (actor.role !== 'admin' && rec.teacherId !== actor.sub) {
-      throw new AppError('FORBIDDEN', 'only the lesson’s teacher or an admin may do this');
-    }
-    if (rec.status === 'processing') throw new AppError('CONFLICT', 'this lesson is already being processed');
+    const rec = await this.assertOwner(actor, id, 'transcode it');
+    assertMediaFileFor(id, source);
+    if (rec.status === 'processing') throw busy('params.id');
     if (!(await this.media.exists(source))) throw new AppError('NOT_FOUND', `no media file ${source}`);
+    const claimed = await this.lessons.updateUnlessProcessing(id, { status: 'processing' }, [
+      'failureReason',
+      'failureCode',
+    ]);
+    if (!claimed) throw busy('params.id');
+    await this.enqueueTranscode(claimed, posix.normalize(source), actor.sub);
+    return toLesson(claimed, this.mediaBaseUrl);
+  }
+
+  /**
+   * A finished upload, checked, becomes the lesson's source in one step: a usable one is processed, an
+   * unusable one fails the lesson with its reason. A lesson already processing keeps its upload and this
+   * one is refused (CONFLICT), so two uploads finishing on one lesson never overwrite each other.
+   */
+  async acceptUpload(
+    actor: AccessClaims,
+    id: string,
+    source: string,
+    check: { ok: true } | { ok: false; code: MediaFailure; reason: string },
+  ): Promise<Lesson> {
+    await this.assertOwner(actor, id, 'upload to it');
+    const claimed = check.ok
+      ? await this.lessons.updateUnlessProcessing(id, { status: 'processing', source }, [
+          'failureReason',
+          'failureCode',
+        ])
+      : await this.lessons.updateUnlessProcessing(id, {
+          status: 'failed',
+          source,
+          failureCode: check.code,
+          failureReason: withoutServerPaths(check.reason),
+        });
+    if (!claimed) throw busy('metadata.lessonId');
+    if (check.ok) {
+      try {
+        await this.enqueueTranscode(claimed, source, actor.sub);
+      } catch (err) {
+        await this.markFailed(id, 'TRANSCODE_FAILED', 'the upload could not be queued; upload it again');
+        throw err;
+      }
+    }
+    return toLesson(claimed, this.mediaBaseUrl);
+  }
+
+  private async enqueueTranscode(rec: LessonRecord, source: string, requestedBy: string): Promise<void> {
     const version = Date.now().toString(36);
-    const updated = await this.lessons.update(id, { status: 'processing' }, ['failureReason', 'failureCode']);
     await this.queues.enqueue(
       'transcode.vod',
       {
-        lessonId: id,
+        lessonId: rec.id,
         source,
-        outputDir: posix.join('lessons', id, version),
-        requestedBy: actor.sub,
+        outputDir: posix.join('lessons', rec.id, version),
+        requestedBy,
         kind: 'upload',
       },
       { priority: TRANSCODE_PRIORITY.upload },
     );
-    return toLesson(updated ?? rec, this.mediaBaseUrl);
   }
 
   /** Applies a transcoder outcome (from the transcode-results queue). */
@@ -128,28 +170,27 @@ export class LessonService {
     }
   }
 
+  /** Every reason a user reads is made here: the cause, without the server's paths. */
   async markFailed(id: string, code: MediaFailure, reason: string): Promise<void> {
-    await this.lessons.update(id, { status: 'failed', failureCode: code, failureReason: reason });
+    await this.lessons.update(id, {
+      status: 'failed',
+      failureCode: code,
+      failureReason: withoutServerPaths(reason),
+    });
   }
 
   /** The lesson a teacher may attach media to: theirs (or any, for an admin), and not mid-processing. */
   async assertCanUpload(actor: AccessClaims, id: string): Promise<void> {
-    const rec = await this.assertOwner(actor, id);
-    if (rec.status === 'processing') throw new AppError('CONFLICT', 'this lesson is already being processed');
+    const rec = await this.assertOwner(actor, id, 'upload to it');
+    if (rec.status === 'processing') throw busy('metadata.lessonId');
   }
 
-  /** The lesson's own teacher, or an admin. */
-  async assertOwner(actor: AccessClaims, id: string): Promise<LessonRecord> {
+  /** The lesson, when the actor owns it (the one owner policy); NOT_FOUND or FORBIDDEN otherwise. */
+  async assertOwner(actor: AccessClaims, id: string, doing?: string): Promise<LessonRecord> {
     const rec = await this.lessons.findById(id);
     if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
-    if (actor.role !== 'admin' && rec.teacherId !== actor.sub) {
-      throw new AppError('FORBIDDEN', 'only the lesson’s teacher or an admin may do this');
-    }
+    assertOwnsLesson(actor, rec, doing);
     return rec;
-  }
-
-  async recordSource(id: string, source: string): Promise<void> {
-    await this.lessons.update(id, { source });
   }
 
   private canSee(actor: AccessClaims, rec: LessonRecord): boolean {
@@ -158,4 +199,11 @@ export class LessonService {
       return rec.status === 'ready' || (rec.live !== undefined && rec.status !== 'failed');
     return true;
   }
+}
+
+/** The lesson is being processed: the field that named it is the one to change (or wait). */
+function busy(field: string): AppError {
+  return new AppError('CONFLICT', 'this lesson is already being processed; try again when it is done', {
+    errors: [{ path: field, message: 'this lesson is being processed' }],
+  });
 }

@@ -10,6 +10,7 @@ import {
 import type { LessonRecord, LessonRepository } from '../adapters/lessons.repository.js';
 import type { LiveRepository } from '../adapters/live.repository.js';
 import type { JobQueues } from '../adapters/queue.js';
+import { assertOwnsLesson } from './access.policy.js';
 
 /**
  * A lesson taught live: the teacher goes live here, the sfu runs the room and the HLS bridge, and its
@@ -27,8 +28,7 @@ export class LiveService {
   async start(actor: AccessClaims, id: string): Promise<LiveInfo> {
     const rec = await this.lessons.findById(id);
     if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
-    if (actor.role !== 'admin' && !(actor.role === 'teacher' && rec.teacherId === actor.sub))
-      throw new AppError('FORBIDDEN', 'only the lesson’s teacher or an admin may teach it live');
+    assertOwnsLesson(actor, rec, 'teach it live');
     if (rec.live?.state === 'live') throw new AppError('CONFLICT', 'this lesson is already live');
     if (rec.live?.state === 'ended') throw new AppError('CONFLICT', 'this lesson was already taught live');
     if (rec.status !== 'draft' || rec.master || rec.source)

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import {
   AppError,
+  ownsLesson,
   QA_LIMITS,
   type AccessClaims,
   type DeleteReply,
@@ -231,7 +232,7 @@ export class QaService {
     if (!viewerOf(actor, lesson).staff) throw forbidden();
     const target = await this.users.findById(req.userId);
     if (!target) throw new AppError('NOT_FOUND', `no user ${req.userId}`);
-    if (target.role === 'admin' || req.userId === lesson.teacherId) {
+    if (ownsLesson({ sub: req.userId, role: target.role }, lesson)) {
       throw new AppError('FORBIDDEN', 'the lesson’s staff cannot be muted');
     }
     const now = this.now();
@@ -541,7 +542,7 @@ export class QaService {
 
 /** Staff of a room: the lesson's own teacher and admins. */
 function viewerOf(actor: AccessClaims, lesson: LessonMeta): Viewer {
-  return { userId: actor.sub, staff: actor.role === 'admin' || lesson.teacherId === actor.sub };
+  return { userId: actor.sub, staff: ownsLesson(actor, lesson) };
 }
 
 function pairingValue(raw: string | null): z.infer<typeof PairingValue> {

@@ -1,4 +1,4 @@
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { extname, join, posix } from 'node:path';
 import { AppError, UploadMetadata, type AccessClaims } from '@sky/contracts';
 import type { FastifyBaseLogger } from 'fastify';
@@ -31,7 +31,11 @@ export class UploadService {
     return parsed.data;
   }
 
-  /** After the last byte: move the file into the media store, check it, then queue the transcode. */
+  /**
+   * After the last byte: move the file into the media store, check it, and make it the lesson's source
+   * (queued, or failed with its reason). Refused with CONFLICT while the lesson processes another upload:
+   * that one stays, and this file is removed.
+   */
   async finish(
     actor: AccessClaims,
     uploadPath: string,
@@ -45,13 +49,13 @@ export class UploadService {
     const rel = posix.join('uploads', meta.lessonId, `${uploadId}${ext}`);
     await mkdir(join(this.mediaDir, 'uploads', meta.lessonId), { recursive: true });
     await rename(uploadPath, join(this.mediaDir, rel));
-    await this.lessons.recordSource(meta.lessonId, rel);
-    const check = await this.probe.check(join(this.mediaDir, rel));
-    if (!check.ok) {
-      this.log.info({ lesson: meta.lessonId, code: check.code }, 'upload refused');
-      await this.lessons.markFailed(meta.lessonId, check.code, check.reason);
-      return;
+    try {
+      const check = await this.probe.check(join(this.mediaDir, rel));
+      await this.lessons.acceptUpload(actor, meta.lessonId, rel, check);
+      if (!check.ok) this.log.info({ lesson: meta.lessonId, code: check.code }, 'upload refused');
+    } catch (err) {
+      await rm(join(this.mediaDir, rel), { force: true });
+      throw err;
     }
-    await this.lessons.requestTranscode(actor, meta.lessonId, rel);
   }
 }

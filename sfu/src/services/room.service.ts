@@ -1,7 +1,13 @@
 // The live rooms of this sfu process: who may join which lesson (asked of the api), with which role,
 // room creation on the least-loaded worker, the audience cap, and the end of a lesson (the bridge's
 // recording → the durable `live.ended` job).
-import { AppError, type AccessClaims, type LiveEndedJob, type LiveJoinReply } from '@sky/contracts';
+import {
+  AppError,
+  ownsLesson,
+  type AccessClaims,
+  type LiveEndedJob,
+  type LiveJoinReply,
+} from '@sky/contracts';
 import type { ApiClient } from '../adapters/api-client.js';
 import { Peer, Room, type Notify, type RoomDeps } from './room.js';
 
@@ -55,7 +61,8 @@ export class RoomService {
     ]);
     if (info.state !== 'live')
       throw new AppError('NOT_LIVE', info.state === 'ended' ? 'this live lesson has ended' : 'not live yet');
-    const role = actor.sub === info.teacherId || actor.role === 'admin' ? 'teacher' : 'student';
+    // the one owner rule: the lesson's teacher (or an admin) teaches; everyone else joins as a student
+    const role = ownsLesson(actor, info) ? 'teacher' : 'student';
     const room = await this.openRoom(lessonId, info.teacherId, info.startedAt ?? new Date().toISOString());
     await room.settled();
     if (role === 'student' && !room.stage.isOnStage(actor.sub) && room.students() >= this.deps.audienceCap) {

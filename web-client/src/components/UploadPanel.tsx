@@ -33,6 +33,13 @@ export function UploadPanel({ lesson, onDone }: { lesson: Lesson; onDone: () => 
         const token = await freshAccessToken();
         if (token) req.setHeader('Authorization', `Bearer ${token}`);
       },
+      // The api's own refusals (problem+json: a lesson being processed, not yours) are final; tus's
+      // offset conflicts (409/423 without a problem), server and network errors are retried.
+      onShouldRetry(err) {
+        const status = err.originalResponse?.getStatus() ?? 0;
+        if (/"code":"[A-Z_]+"/.test(err.originalResponse?.getBody() ?? '')) return false;
+        return status < 400 || status >= 500 || status === 409 || status === 423;
+      },
       onProgress(sent, total) {
         const s = started.current!;
         const secs = (performance.now() - s.at) / 1000;
