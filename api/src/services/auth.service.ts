@@ -71,7 +71,9 @@ export class AuthService {
   /** Rotates the refresh token: each one works once; presenting a used one ends its whole sign-in. */
   async refresh(refreshToken: string): Promise<TokenPair> {
     const session = await this.check(refreshToken);
-    if (!session.usedAt && (await this.sessions.markUsed(session._id))) {
+    // A token written by a rotation that raced the family's end (on another replica) ends with it.
+    const live = !(await this.ended.isEnded(familyOf(session)));
+    if (live && !session.usedAt && (await this.sessions.markUsed(session._id))) {
       const user = await this.users.findById(session.userId);
       if (user && !user.disabled) return this.issue(user, familyOf(session));
       await this.endFamily(familyOf(session));
