@@ -408,7 +408,13 @@ test('a student cannot open the dashboard, nor read its API', async () => {
   assert.match(await alert.innerText(), /权限/);
   assert.equal(await page.getByTestId('dashboard').count(), 0);
   const status = await page.evaluate(async () => {
-    const s = JSON.parse(localStorage.getItem('sky.session') ?? '{}') as { accessToken?: string };
+    // The page's session: its refresh cookie (httpOnly, so only the api reads it) traded for a token.
+    const grant = await fetch('/api/auth/refresh', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const s = (await grant.json()) as { accessToken?: string };
     const res = await fetch('/api/analytics/summary', {
       headers: { authorization: `Bearer ${s.accessToken}` },
     });

@@ -13,6 +13,7 @@ import * as contracts from '@sky/contracts';
 import { QA_REQUESTS } from '@sky/contracts';
 import { fieldNames, fuzzArbitraries, fuzzSeed, leakIn, routesOf, sampleOf, fc } from '@sky/devkit';
 import { io as ioClient, type Socket } from 'socket.io-client';
+import { PASSWORD } from '../api/test/helpers.js';
 import { p1MathPlan, startTvStack, type TvStack } from './tv-stack.js';
 
 const HTTP_INPUTS = 10_500;
@@ -234,6 +235,19 @@ test(`${SOCKET_INPUTS} fuzzed /qa socket events (known and unknown names, any pa
     who: fc.constantFrom(...(Object.keys(stack.api.tokens) as (keyof TvStack['api']['tokens'])[])),
   });
   const inputs = sampleOf(input, SOCKET_INPUTS, seed);
+  // The HTTP fuzz may have signed these users out everywhere (POST /api/auth/logout-all) and used up the
+  // loopback address's login attempts: sign in afresh, from an address of its own.
+  type Who = keyof TvStack['api']['tokens'];
+  const fresh = {} as Record<Who, string>;
+  for (const who of Object.keys(stack.api.tokens) as Who[]) {
+    const res = await stack.api.app.http.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: `${who}.${stack.api.prefix}`, password: PASSWORD },
+      remoteAddress: '192.0.2.1',
+    });
+    fresh[who] = res.json<contracts.TokenPair>().accessToken;
+  }
   const sockets = new Map<string, Socket>();
   const connect = async (who: keyof TvStack['api']['tokens']): Promise<Socket> => {
     const open = sockets.get(who);
@@ -241,7 +255,7 @@ test(`${SOCKET_INPUTS} fuzzed /qa socket events (known and unknown names, any pa
     open?.disconnect();
     const s = ioClient(url, {
       transports: ['websocket'],
-      auth: { token: stack.api.tokens[who] },
+      auth: { token: fresh[who] },
       reconnection: false,
       forceNew: true,
     });

@@ -140,9 +140,6 @@ const beacons: { username: string; body: string; status: number }[] = [];
 const sentBeacon = (username: string, re: RegExp) =>
   beacons.some((b) => b.username === username && b.status < 300 && re.test(b.body));
 
-/** The session each page signed in with (its access token is what the page's sockets send). */
-const sessions = new Map<string, TokenPair>();
-
 async function open(
   username: string,
   path: string,
@@ -150,15 +147,19 @@ async function open(
   opts: { blockIce?: boolean } = {},
 ): Promise<Page> {
   const session: TokenPair = await api.login(username);
-  sessions.set(username, session);
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: lang });
-  await ctx.addInitScript(
-    ([s, l]) => {
-      if (!localStorage.getItem('sky.session')) localStorage.setItem('sky.session', s!);
-      localStorage.setItem('sky.lang', l!);
+  // The refresh cookie the login page would have set; the page trades it for its access token.
+  await ctx.addCookies([
+    {
+      name: 'sky_refresh',
+      value: session.refreshToken,
+      domain: '127.0.0.1',
+      path: '/api/auth',
+      httpOnly: true,
+      sameSite: 'Strict',
     },
-    [JSON.stringify(session), lang],
-  );
+  ]);
+  await ctx.addInitScript((l) => localStorage.setItem('sky.lang', l), lang);
   if (opts.blockIce) {
     // a network where WebRTC media cannot pass (a strict firewall): the sfu's ICE candidates never arrive
     await ctx.addInitScript({
@@ -389,9 +390,17 @@ test('the mediasoup worker is killed mid-lesson: students receive again within 5
 test('a dropped connection joins again by itself and receives again', async () => {
   const camSel = `[data-testid="live-camera"]:not([data-user="${users.a.id}"])`;
   const old = await studentB.locator(camSel).getAttribute('data-consumer');
-  const token = sessions.get(users.b.username)?.accessToken;
+  // The page holds its access token in memory (traded for its refresh cookie): find it by its user.
+  const userOf = (token: unknown) => {
+    try {
+      const claims = String(token).split('.')[1] ?? '';
+      return (JSON.parse(Buffer.from(claims, 'base64url').toString()) as { sub?: string }).sub;
+    } catch {
+      return undefined;
+    }
+  };
   const dropped = [...sfu.io.of('/live').sockets.values()].filter(
-    (sock) => (sock.handshake.auth as { token?: string }).token === token,
+    (sock) => userOf((sock.handshake.auth as { token?: unknown }).token) === users.b.id,
   );
   assert.equal(dropped.length, 1, "student B's one socket");
   const droppedAt = Date.now();

@@ -11,6 +11,7 @@ import { LessonRepository } from './adapters/lessons.repository.js';
 import { createQaRedis } from './adapters/qa.redis.js';
 import { QaRepository } from './adapters/qa.repository.js';
 import type { Passwords } from './adapters/password.js';
+import { createAuthRedis } from './adapters/auth.redis.js';
 import type { MediaProbe } from './adapters/media-probe.js';
 import type { JobQueues } from './adapters/queue.js';
 import { SessionRepository } from './adapters/sessions.repository.js';
@@ -42,6 +43,7 @@ import { UploadService } from './services/upload.service.js';
 import { registerLessonsNamespace } from './socket/lessons.handler.js';
 import { registerQaNamespace } from './socket/qa/index.js';
 import { UserService } from './services/users.service.js';
+import { followSessions } from './socket/sessions.js';
 import { createAnalytics } from './services/analytics.module.js';
 import type { PlanLessonSource } from './adapters/analytics.catalog.js';
 
@@ -90,8 +92,28 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   });
 
   const tokens = createTokenIssuer(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC);
-  const auth = new AuthService(usersRepo, sessionsRepo, tokens, deps.passwords, config.REFRESH_TOKEN_TTL_SEC);
-  const users = new UserService(usersRepo, deps.passwords);
+  // Ended sign-ins and login throttling, in Redis so that every replica agrees.
+  const authRedis = await createAuthRedis(config.REDIS_URL, {
+    prefix: config.QUEUE_PREFIX,
+    accessTtlSec: config.ACCESS_TOKEN_TTL_SEC,
+    limits: {
+      maxPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      windowSec: config.LOGIN_FAILURE_WINDOW_SEC,
+      blockSec: config.LOGIN_BLOCK_SEC,
+    },
+    onError: (err) => deps.logger.warn({ err }, 'redis (sessions, login throttle)'),
+  });
+  const auth = new AuthService(
+    usersRepo,
+    sessionsRepo,
+    authRedis.ended,
+    authRedis.throttle,
+    tokens,
+    deps.passwords,
+    config.REFRESH_TOKEN_TTL_SEC,
+  );
+  const users = new UserService(usersRepo, deps.passwords, auth);
   const mediaRoot = normalize(config.MEDIA_DIR);
   const mediaStore = {
     exists: (rel: string) =>
@@ -156,7 +178,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     resourcePolicy: 'same-site',
     crossOrigin: ['/media/'],
   });
-  registerGuard(http, (t) => auth.verifyAccess(t), '/api/');
+  registerGuard(http, (t) => auth.authenticate(t), '/api/');
   const io = new SocketServer(http.server, {
     path: '/socket.io',
     serveClient: false,
@@ -239,6 +261,8 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     log: deps.logger,
   });
   queues.onProgress(QUEUES.transcode, (data) => lessonsNsp.progress(data));
+  const sockets = followSessions(io, ['/qa', '/lessons'], (claims) => auth.assertLive(claims));
+  auth.onSessionsEnded((ended) => sockets.disconnect(ended));
 
   const worker = queues.consume({ 'transcode.result': transcodeResultJob(lessons) });
   worker.on('failed', (job, err) => deps.logger.error({ job: job?.id, err }, 'transcode result not applied'));
@@ -257,6 +281,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
       await liveWorker.close();
       await analytics.close();
       await qaRedis.close();
+      await authRedis.close();
     },
   };
 }

@@ -25,6 +25,15 @@ export const ApiConfigSchema = z.object({
     .int()
     .positive()
     .default(30 * 24 * 3600),
+  /**
+   * Login throttling, counted in Redis so it holds across api replicas: this many wrong passwords in a
+   * row for one username from one address, or in all from one address within the window, block that
+   * pair (or address) for LOGIN_BLOCK_SEC. A successful login clears the username + address count.
+   */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+  LOGIN_FAILURE_WINDOW_SEC: z.coerce.number().int().min(1).default(3600),
+  LOGIN_BLOCK_SEC: z.coerce.number().int().min(1).default(900),
   MEDIA_DIR: z.string().min(1),
   /** The built web client (web-client/dist); served at / when set. */
   WEB_DIST_DIR: z.string().optional(),

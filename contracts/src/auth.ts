@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GradeId } from './grades.js';
+import { ObjectIdString } from './lessons.js';
 import { Role } from './roles.js';
 
 export const Username = z
@@ -9,13 +10,20 @@ export const Username = z
   .max(64)
   .regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, dot, dash and underscore only');
 
+/** Where the refresh token goes: the JSON answer (devices, scripts) or an httpOnly cookie (the web client). */
+export const RefreshTokenIn = z.enum(['body', 'cookie']);
+export type RefreshTokenIn = z.infer<typeof RefreshTokenIn>;
+
 export const LoginBody = z.strictObject({
   username: Username,
   password: z.string().min(1).max(256),
+  /** `cookie`: the answer sets the `sky_refresh` cookie and leaves the token out of the body. */
+  refreshTokenIn: RefreshTokenIn.optional(),
 });
 export type LoginBody = z.infer<typeof LoginBody>;
 
-export const RefreshBody = z.strictObject({ refreshToken: z.string().min(1).max(4096) });
+/** POST /api/auth/refresh and /logout: the token in the body, or (without it) the `sky_refresh` cookie. */
+export const RefreshBody = z.strictObject({ refreshToken: z.string().min(1).max(4096).optional() });
 export type RefreshBody = z.infer<typeof RefreshBody>;
 
 export const PublicUser = z.object({
@@ -26,16 +34,21 @@ export const PublicUser = z.object({
   grade: GradeId.optional(),
   school: z.string().optional(),
   district: z.string().optional(),
+  /** Set while an admin has disabled the account: it cannot sign in and its sessions have ended. */
+  disabled: z.boolean().optional(),
 });
 export type PublicUser = z.infer<typeof PublicUser>;
 
-export const TokenPair = z.object({
+/** A signed-in session as the web client sees it: the refresh token travels only in its httpOnly cookie. */
+export const AccessGrant = z.object({
   accessToken: z.string(),
-  refreshToken: z.string(),
   /** Seconds until the access token expires. */
   expiresIn: z.number().int(),
   user: PublicUser,
 });
+export type AccessGrant = z.infer<typeof AccessGrant>;
+
+export const TokenPair = AccessGrant.extend({ refreshToken: z.string() });
 export type TokenPair = z.infer<typeof TokenPair>;
 
 /** The claims of an access token, shared by every service that verifies one. */
@@ -43,6 +56,8 @@ export const AccessClaims = z.object({
   sub: z.string(),
   role: Role,
   grade: GradeId.optional(),
+  /** The sign-in (refresh-token family) this token was issued for; the api refuses it once that ends. */
+  sid: z.string().optional(),
   typ: z.literal('access'),
 });
 export type AccessClaims = z.infer<typeof AccessClaims>;
@@ -66,3 +81,7 @@ export type CreateUserBody = z.infer<typeof CreateUserBody>;
 /** GET /api/users (admins). */
 export const UserList = z.object({ items: z.array(PublicUser), total: z.number().int() });
 export type UserList = z.infer<typeof UserList>;
+
+/** `/api/users/:id` (admins): disable, enable, sign out everywhere, delete. */
+export const UserIdParams = z.strictObject({ id: ObjectIdString });
+export type UserIdParams = z.infer<typeof UserIdParams>;

@@ -23,7 +23,7 @@ declare module 'fastify' {
  */
 export function registerGuard(
   app: FastifyInstance,
-  verify: (token: string) => AccessClaims,
+  verify: (token: string) => AccessClaims | Promise<AccessClaims>,
   guardedPrefix = '/',
 ): void {
   app.decorateRequest('actor', null);
@@ -38,7 +38,7 @@ export function registerGuard(
     const header = req.headers.authorization;
     if (!header?.startsWith('Bearer '))
       throw new AppError('UNAUTHENTICATED', 'sign in first (Authorization: Bearer …)');
-    const actor = verify(header.slice(7));
+    const actor = await verify(header.slice(7));
     if (access !== 'authenticated' && !access.includes(actor.role)) {
       throw new AppError('FORBIDDEN', `this needs one of the roles: ${access.join(', ')}`);
     }

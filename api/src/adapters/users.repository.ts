@@ -10,6 +10,8 @@ export interface UserDoc {
   grade?: GradeId | undefined;
   school?: string | undefined;
   district?: string | undefined;
+  /** Set by an admin: the account cannot sign in (its sessions were ended when it was set). */
+  disabled?: boolean | undefined;
   createdAt: Date;
 }
 
@@ -22,6 +24,7 @@ const userSchema = new Schema<UserDoc>(
     grade: { type: String, enum: GRADE_IDS },
     school: String,
     district: String,
+    disabled: Boolean,
   },
   { timestamps: { createdAt: true, updatedAt: false } },
 );
@@ -60,6 +63,18 @@ export class UserRepository {
     }
   }
 
+  /** Disables or enables the account; null when there is no such user. */
+  async setDisabled(id: string, disabled: boolean): Promise<(UserDoc & { id: string }) | null> {
+    const update = disabled ? { $set: { disabled: true } } : { $unset: { disabled: 1 } };
+    const doc = await this.model.findByIdAndUpdate(id, update, { new: true }).lean();
+    return doc ? { ...doc, id: String(doc._id) } : null;
+  }
+
+  /** True when the user existed. */
+  async delete(id: string): Promise<boolean> {
+    return (await this.model.deleteOne({ _id: id })).deletedCount === 1;
+  }
+
   async count(): Promise<number> {
     return this.model.estimatedDocumentCount();
   }
@@ -83,5 +98,6 @@ export function toPublicUser(u: UserDoc & { id: string }): PublicUser {
     ...(u.grade ? { grade: u.grade } : {}),
     ...(u.school ? { school: u.school } : {}),
     ...(u.district ? { district: u.district } : {}),
+    ...(u.disabled ? { disabled: true } : {}),
   };
 }

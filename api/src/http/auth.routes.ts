@@ -1,25 +1,93 @@
-import { LoginBody, RefreshBody } from '@sky/contracts';
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AuthService } from '../services/auth.service.js';
-import type { UserService } from '../services/users.service.js';
+import cookie from '@fastify/cookie';
+import { AppError, LoginBody, RefreshBody, type AccessGrant, type TokenPair } from '@sky/contracts';
 import { actorOf } from '@sky/contracts/http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { LoginThrottled, type AuthService } from '../services/auth.service.js';
+import type { UserService } from '../services/users.service.js';
+
+/** The web client's refresh token: httpOnly (no script reads it), sent only to /api/auth/*. */
+export const REFRESH_COOKIE = 'sky_refresh';
+const COOKIE_PATH = '/api/auth';
 
 export function authRoutes(auth: AuthService, users: UserService): FastifyPluginAsyncZod {
   return async (app) => {
-    app.post('/api/auth/login', { config: { access: 'public' }, schema: { body: LoginBody } }, (req) =>
-      auth.login(req.body),
+    await app.register(cookie);
+
+    const setRefreshCookie = (req: FastifyRequest, reply: FastifyReply, token: string) =>
+      reply.setCookie(REFRESH_COOKIE, token, {
+        httpOnly: true,
+        sameSite: 'strict',
+        // req.protocol believes X-Forwarded-Proto only from trusted proxies (TRUST_PROXY).
+        secure: req.protocol === 'https',
+        path: COOKIE_PATH,
+        maxAge: auth.refreshTokenTtlSec,
+      });
+    const clearRefreshCookie = (reply: FastifyReply) =>
+      reply.clearCookie(REFRESH_COOKIE, { path: COOKIE_PATH, httpOnly: true, sameSite: 'strict' });
+    /** The answer for a cookie session: everything but the refresh token, which only the cookie carries. */
+    const grant = ({ refreshToken: _inCookie, ...rest }: TokenPair): AccessGrant => rest;
+    /** The refresh token from the body (devices, scripts) or else the cookie (the web client). */
+    const presented = (req: FastifyRequest<{ Body: RefreshBody }>) => {
+      const fromBody = req.body.refreshToken;
+      const token = fromBody ?? req.cookies[REFRESH_COOKIE];
+      if (!token)
+        throw new AppError(
+          'UNAUTHENTICATED',
+          `no refresh token: send refreshToken or the ${REFRESH_COOKIE} cookie`,
+        );
+      return { token, fromCookie: fromBody === undefined };
+    };
+
+    app.post(
+      '/api/auth/login',
+      { config: { access: 'public' }, schema: { body: LoginBody } },
+      async (req, reply) => {
+        let pair: TokenPair;
+        try {
+          pair = await auth.login(req.body, req.ip);
+        } catch (err) {
+          if (err instanceof LoginThrottled) void reply.header('retry-after', String(err.retryAfterSec));
+          throw err;
+        }
+        if (req.body.refreshTokenIn !== 'cookie') return pair;
+        setRefreshCookie(req, reply, pair.refreshToken);
+        return grant(pair);
+      },
     );
-    app.post('/api/auth/refresh', { config: { access: 'public' }, schema: { body: RefreshBody } }, (req) =>
-      auth.refresh(req.body.refreshToken),
+    app.post(
+      '/api/auth/refresh',
+      { config: { access: 'public' }, schema: { body: RefreshBody } },
+      async (req, reply) => {
+        const { token, fromCookie } = presented(req);
+        let pair: TokenPair;
+        try {
+          pair = await auth.refresh(token);
+        } catch (err) {
+          if (fromCookie) clearRefreshCookie(reply);
+          throw err;
+        }
+        if (!fromCookie) return pair;
+        setRefreshCookie(req, reply, pair.refreshToken);
+        return grant(pair);
+      },
     );
     app.post(
       '/api/auth/logout',
       { config: { access: 'public' }, schema: { body: RefreshBody } },
       async (req, reply) => {
-        await auth.logout(req.body.refreshToken);
+        const { token, fromCookie } = presented(req);
+        if (fromCookie) clearRefreshCookie(reply);
+        await auth.logout(token);
         return reply.code(204).send();
       },
     );
+    // Sign out everywhere, for oneself: every sign-in of this user ends, this one included.
+    app.post('/api/auth/logout-all', { config: { access: 'authenticated' } }, async (req, reply) => {
+      await auth.endAllSessions(actorOf(req).sub);
+      clearRefreshCookie(reply);
+      return reply.code(204).send();
+    });
     app.get('/api/me', { config: { access: 'authenticated' } }, (req) => users.me(actorOf(req).sub));
   };
 }

@@ -1,4 +1,5 @@
-import { CreateUserBody, Role } from '@sky/contracts';
+import { CreateUserBody, Role, UserIdParams } from '@sky/contracts';
+import { actorOf } from '@sky/contracts/http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { UserService } from '../services/users.service.js';
@@ -11,13 +12,30 @@ const ListQuery = z.strictObject({
 
 export function userRoutes(users: UserService): FastifyPluginAsyncZod {
   return async (app) => {
-    app.post(
-      '/api/users',
-      { config: { access: ['admin'] }, schema: { body: CreateUserBody } },
-      async (req, reply) => reply.code(201).send(await users.create(req.body)),
+    const admins = { access: ['admin'] } as const;
+    app.post('/api/users', { config: admins, schema: { body: CreateUserBody } }, async (req, reply) =>
+      reply.code(201).send(await users.create(req.body)),
     );
-    app.get('/api/users', { config: { access: ['admin'] }, schema: { querystring: ListQuery } }, (req) =>
+    app.get('/api/users', { config: admins, schema: { querystring: ListQuery } }, (req) =>
       users.list(req.query.role ? { role: req.query.role } : {}, req.query.limit, req.query.offset),
     );
+    app.post('/api/users/:id/disable', { config: admins, schema: { params: UserIdParams } }, (req) =>
+      users.disable(actorOf(req), req.params.id),
+    );
+    app.post('/api/users/:id/enable', { config: admins, schema: { params: UserIdParams } }, (req) =>
+      users.enable(req.params.id),
+    );
+    app.post(
+      '/api/users/:id/sign-out',
+      { config: admins, schema: { params: UserIdParams } },
+      async (req, reply) => {
+        await users.signOutEverywhere(req.params.id);
+        return reply.code(204).send();
+      },
+    );
+    app.delete('/api/users/:id', { config: admins, schema: { params: UserIdParams } }, async (req, reply) => {
+      await users.delete(actorOf(req), req.params.id);
+      return reply.code(204).send();
+    });
   };
 }

@@ -1,11 +1,24 @@
-import { AppError, type CreateUserBody, type PublicUser, type Role, type UserList } from '@sky/contracts';
+import {
+  AppError,
+  type AccessClaims,
+  type CreateUserBody,
+  type PublicUser,
+  type Role,
+  type UserList,
+} from '@sky/contracts';
 import type { Passwords } from '../adapters/password.js';
 import { toPublicUser, type UserRepository } from '../adapters/users.repository.js';
+
+/** Ends every session of a user (AuthService). */
+export interface SessionEnder {
+  endAllSessions(userId: string): Promise<void>;
+}
 
 export class UserService {
   constructor(
     private readonly users: UserRepository,
     private readonly passwords: Passwords,
+    private readonly sessions: SessionEnder,
   ) {}
 
   async create(body: CreateUserBody): Promise<PublicUser> {
@@ -23,5 +36,40 @@ export class UserService {
 
   list(filter: { role?: Role }, limit: number, offset: number): Promise<UserList> {
     return this.users.list(filter, limit, offset);
+  }
+
+  /** The account cannot sign in until enabled again; every session of it ends now. */
+  async disable(actor: AccessClaims, id: string): Promise<PublicUser> {
+    this.notSelf(actor, id, 'disable');
+    const user = await this.users.setDisabled(id, true);
+    if (!user) throw new AppError('NOT_FOUND', 'no such user');
+    await this.sessions.endAllSessions(id);
+    return toPublicUser(user);
+  }
+
+  async enable(id: string): Promise<PublicUser> {
+    const user = await this.users.setDisabled(id, false);
+    if (!user) throw new AppError('NOT_FOUND', 'no such user');
+    return toPublicUser(user);
+  }
+
+  async signOutEverywhere(id: string): Promise<void> {
+    if (!(await this.users.findById(id))) throw new AppError('NOT_FOUND', 'no such user');
+    await this.sessions.endAllSessions(id);
+  }
+
+  /**
+   * Deletes the account and ends its sessions. What it made stays: a teacher's lessons keep teaching
+   * (admins manage them from then on), and so do Q&A answers and viewing figures.
+   */
+  async delete(actor: AccessClaims, id: string): Promise<void> {
+    this.notSelf(actor, id, 'delete');
+    if (!(await this.users.delete(id))) throw new AppError('NOT_FOUND', 'no such user');
+    await this.sessions.endAllSessions(id);
+  }
+
+  /** An admin locking themselves out could leave a school with no admin at all. */
+  private notSelf(actor: AccessClaims, id: string, what: string): void {
+    if (actor.sub === id) throw new AppError('CONFLICT', `you cannot ${what} your own account`);
   }
 }

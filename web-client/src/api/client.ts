@@ -1,13 +1,24 @@
 import {
+  AccessGrant,
   Problem,
-  TokenPair,
   type ErrorCode,
   type FieldError,
   type RowError,
   type Violation,
 } from '@sky/contracts';
 
-const STORAGE_KEY = 'sky.session';
+/**
+ * Where the session lives: the refresh token only in the api's httpOnly `sky_refresh` cookie (no script
+ * can read it), the access token only in this module's memory. A reload asks the api for a new access
+ * token with the cookie. Older builds kept both tokens in localStorage under this key: drop them.
+ */
+const LEGACY_STORAGE_KEY = 'sky.session';
+try {
+  localStorage.removeItem(LEGACY_STORAGE_KEY);
+} catch {
+  // storage disabled: nothing was kept there either
+}
+let current: AccessGrant | null = null;
 
 /** What a response body must parse as; every contract zod schema is one. */
 export interface Schema<T> {
@@ -39,24 +50,12 @@ export class ApiError extends Error {
   }
 }
 
-export function loadSession(): TokenPair | null {
-  try {
-    const raw = localStorage.getItem(STORAGE_KEY);
-    if (!raw) return null;
-    // A session saved by an older build (or edited by hand) is dropped, not trusted.
-    const parsed = TokenPair.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+/** The signed-in session of this page, if any (in memory only). */
+export function loadSession(): AccessGrant | null {
+  return current;
 }
 
-function saveSession(session: TokenPair | null): void {
-  if (session) localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
-  else localStorage.removeItem(STORAGE_KEY);
-}
-
-type SessionListener = (session: TokenPair | null) => void;
+type SessionListener = (session: AccessGrant | null) => void;
 const listeners = new Set<SessionListener>();
 
 export function onSessionChange(fn: SessionListener): () => void {
@@ -66,8 +65,8 @@ export function onSessionChange(fn: SessionListener): () => void {
   };
 }
 
-function setSession(session: TokenPair | null): void {
-  saveSession(session);
+function setSession(session: AccessGrant | null): void {
+  current = session;
   for (const fn of listeners) fn(session);
 }
 
@@ -116,19 +115,21 @@ async function send(
   }
 }
 
-let refreshing: Promise<TokenPair | null> | null = null;
+let refreshing: Promise<AccessGrant | null> | null = null;
 
-/** Trades the refresh token for a new pair; concurrent callers that met an expired token share one trade. */
-function refresh(): Promise<TokenPair | null> {
-  const session = loadSession();
-  if (!session) return Promise.resolve(null);
-  refreshing ??= send(
-    '/api/auth/refresh',
-    'POST',
-    jsonPayload({ refreshToken: session.refreshToken }),
-    undefined,
-  )
-    .then(async (res) => (res.ok ? TokenPair.parse(await res.json()) : null))
+/**
+ * One refresh at a time across every tab of this origin: they share the cookie, and two tabs presenting
+ * the same refresh token at once would look like a stolen token being reused (ending the sign-in).
+ */
+function oneTabAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+  return locks ? locks.request('sky.refresh', fn) : fn();
+}
+
+/** Trades the refresh cookie for a new access token; concurrent callers share one trade. */
+function refresh(): Promise<AccessGrant | null> {
+  refreshing ??= oneTabAtATime(() => send('/api/auth/refresh', 'POST', jsonPayload({}), undefined))
+    .then(async (res) => (res.ok ? AccessGrant.parse(await res.json()) : null))
     .catch(() => null)
     .then((next) => {
       setSession(next);
@@ -138,6 +139,11 @@ function refresh(): Promise<TokenPair | null> {
       refreshing = null;
     });
   return refreshing;
+}
+
+/** On page load: the session the refresh cookie still holds, if any. */
+export function restoreSession(): Promise<AccessGrant | null> {
+  return current ? Promise.resolve(current) : refresh();
 }
 
 /**
@@ -203,26 +209,31 @@ export async function api<T>(
   }
 }
 
-export async function login(username: string, password: string): Promise<TokenPair> {
-  const pair = await api('/api/auth/login', TokenPair, { method: 'POST', body: { username, password } });
-  setSession(pair);
-  return pair;
+export async function login(username: string, password: string): Promise<AccessGrant> {
+  const grant = await api('/api/auth/login', AccessGrant, {
+    method: 'POST',
+    body: { username, password, refreshTokenIn: 'cookie' },
+  });
+  setSession(grant);
+  return grant;
 }
 
 export async function logout(): Promise<void> {
-  const session = loadSession();
+  // The api ends the sign-in and clears the cookie; the page's session is gone either way.
+  await api('/api/auth/logout', null, { method: 'POST', body: {} }).catch(() => undefined);
   setSession(null);
-  if (!session) return;
-  // The local session is gone either way; a failed revoke only leaves a token to expire on its own.
-  await api('/api/auth/logout', null, { method: 'POST', body: { refreshToken: session.refreshToken } }).catch(
-    () => undefined,
-  );
 }
 
-/** Keeps the stored user in step with the server (a renamed user, a changed grade). */
-export function updateSessionUser(user: TokenPair['user']): void {
-  const session = loadSession();
-  if (session && session.user.id === user.id) setSession({ ...session, user });
+/** Ends every sign-in of this user, on every device, this one included. */
+export async function logoutEverywhere(): Promise<void> {
+  await freshAccessToken();
+  await api('/api/auth/logout-all', null, { method: 'POST' });
+  setSession(null);
+}
+
+/** Keeps the session's user in step with the server (a renamed user, a changed grade). */
+export function updateSessionUser(user: AccessGrant['user']): void {
+  if (current && current.user.id === user.id) setSession({ ...current, user });
 }
 
 /** `/api/lessons?grade=p3&limit=1`, leaving out the parameters that are not set. */

@@ -7,33 +7,44 @@ import {
   loadSession,
   login as apiLogin,
   logout as apiLogout,
+  logoutEverywhere as apiLogoutEverywhere,
   onSessionChange,
+  restoreSession,
   updateSessionUser,
 } from '../api/client';
+import { Loading } from '../components/Bits';
 
 interface AuthState {
   user: PublicUser | null;
+  /** True until the page has asked the api whether its refresh cookie still holds a session. */
+  restoring: boolean;
   login: (username: string, password: string) => Promise<PublicUser>;
   logout: () => Promise<void>;
+  /** Ends every sign-in of this user, on every device. */
+  logoutEverywhere: () => Promise<void>;
 }
 
 const AuthContext = createContext<AuthState | null>(null);
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<PublicUser | null>(() => loadSession()?.user ?? null);
+  const [restoring, setRestoring] = useState(() => loadSession() === null);
   useEffect(() => {
     const off = onSessionChange((s) => setUser(s?.user ?? null));
-    // The stored user may be stale (or its token revoked): ask once; a 401 ends the session by itself.
-    if (loadSession())
-      api('/api/me', PublicUser)
-        .then(updateSessionUser)
-        .catch(() => undefined);
+    // The access token lives in memory only: a new page trades the refresh cookie for one, then asks
+    // who the user is now (renamed, regraded); a 401 ends the session by itself.
+    void restoreSession()
+      .then((s) => (s ? api('/api/me', PublicUser).then(updateSessionUser) : undefined))
+      .catch(() => undefined)
+      .finally(() => setRestoring(false));
     return off;
   }, []);
   const value: AuthState = {
     user,
+    restoring,
     login: async (u, p) => (await apiLogin(u, p)).user,
     logout: () => apiLogout(),
+    logoutEverywhere: () => apiLogoutEverywhere(),
   };
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
@@ -46,9 +57,10 @@ export function useAuth(): AuthState {
 
 /** Signed-in users only (optionally of some roles); others go to the login page or see why not. */
 export function RequireAuth({ roles, children }: { roles?: readonly Role[]; children: ReactNode }) {
-  const { user } = useAuth();
+  const { user, restoring } = useAuth();
   const location = useLocation();
   const { t } = useTranslation();
+  if (!user && restoring) return <Loading />;
   if (!user) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
   if (roles && !roles.includes(user.role)) {
     return (

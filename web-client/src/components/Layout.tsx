@@ -15,7 +15,7 @@ function Logo() {
 
 export function Layout() {
   const { t, i18n } = useTranslation();
-  const { user, logout } = useAuth();
+  const { user, logout, logoutEverywhere } = useAuth();
   const navigate = useNavigate();
   const lang = i18n.resolvedLanguage;
   return (
@@ -47,6 +47,19 @@ export function Layout() {
                 onClick={() => void logout().then(() => navigate('/login'))}
               >
                 {t('nav.logout')}
+              </button>
+              <button
+                type="button"
+                className="btn btn-ghost btn-small"
+                data-testid="logout-everywhere"
+                onClick={() =>
+                  void logoutEverywhere().then(
+                    () => navigate('/login'),
+                    () => undefined,
+                  )
+                }
+              >
+                {t('nav.logoutEverywhere')}
               </button>
             </div>
           )}

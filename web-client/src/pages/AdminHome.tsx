@@ -5,6 +5,7 @@ import { Link } from 'react-router';
 import { api, ApiError, loadSession, withQuery } from '../api/client';
 
 import { useApi } from '../api/useApi';
+import { useAuth } from '../auth/AuthContext';
 import { ErrorNote, Loading } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
 import { GradeOptions, RoleOptions } from '../components/Options';
@@ -28,6 +29,106 @@ async function openQueueUi(): Promise<void> {
     window.open(`${transcoder.url}/queues/login?token=${encodeURIComponent(token)}`, '_blank', 'noopener');
 }
 
+/** One user's row actions: disable/enable, sign out everywhere, delete (after a second click to confirm). */
+function UserActions({
+  user,
+  self,
+  onDone,
+}: {
+  user: PublicUser;
+  self: boolean;
+  onDone: (message: string | null, failure: ApiError | null) => void;
+}) {
+  const { t } = useTranslation();
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  if (self) return <span className="muted small">—</span>;
+  const run = async (action: () => Promise<unknown>, done: string) => {
+    setBusy(true);
+    try {
+      await action();
+      onDone(t(done, { username: user.username }), null);
+    } catch (err) {
+      onDone(null, err instanceof ApiError ? err : new ApiError(0, 'NETWORK', String(err)));
+    } finally {
+      setBusy(false);
+      setConfirming(false);
+    }
+  };
+  const path = `/api/users/${user.id}`;
+  if (confirming)
+    return (
+      <span
+        className="row-actions"
+        role="group"
+        aria-label={t('admin.confirmDelete', { username: user.username })}
+      >
+        <span className="small">{t('admin.confirmDelete', { username: user.username })}</span>
+        <button
+          type="button"
+          className="btn btn-small btn-danger"
+          data-testid={`confirm-delete-${user.username}`}
+          disabled={busy}
+          onClick={() => void run(() => api(path, null, { method: 'DELETE' }), 'admin.deletedDone')}
+        >
+          {t('admin.confirm')}
+        </button>
+        <button type="button" className="btn btn-small btn-ghost" onClick={() => setConfirming(false)}>
+          {t('admin.cancel')}
+        </button>
+      </span>
+    );
+  return (
+    <span className="row-actions">
+      {user.disabled ? (
+        <button
+          type="button"
+          className="btn btn-small"
+          data-testid={`enable-${user.username}`}
+          disabled={busy}
+          onClick={() =>
+            void run(() => api(`${path}/enable`, PublicUser, { method: 'POST' }), 'admin.enabledDone')
+          }
+        >
+          {t('admin.enable')}
+        </button>
+      ) : (
+        <button
+          type="button"
+          className="btn btn-small"
+          data-testid={`disable-${user.username}`}
+          disabled={busy}
+          onClick={() =>
+            void run(() => api(`${path}/disable`, PublicUser, { method: 'POST' }), 'admin.disabledDone')
+          }
+        >
+          {t('admin.disable')}
+        </button>
+      )}
+      <button
+        type="button"
+        className="btn btn-small"
+        data-testid={`sign-out-${user.username}`}
+        disabled={busy}
+        onClick={() =>
+          void run(() => api(`${path}/sign-out`, null, { method: 'POST' }), 'admin.signedOutDone')
+        }
+      >
+        {t('admin.signOut')}
+      </button>
+      <button
+        type="button"
+        className="btn btn-small btn-ghost"
+        data-testid={`delete-${user.username}`}
+        disabled={busy}
+        onClick={() => setConfirming(true)}
+      >
+        {t('admin.delete')}
+      </button>
+    </span>
+  );
+}
+
 export function AdminHome() {
   const { t } = useTranslation();
   const [role, setRole] = useState<Role | ''>('');
@@ -37,6 +138,14 @@ export function AdminHome() {
   const [message, setMessage] = useState<string | null>(null);
   const [failure, setFailure] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  const { user: me } = useAuth();
+  const [rowMessage, setRowMessage] = useState<string | null>(null);
+  const [rowFailure, setRowFailure] = useState<ApiError | null>(null);
+  const afterAction = (message: string | null, failure: ApiError | null) => {
+    setRowMessage(message);
+    setRowFailure(failure);
+    users.reload();
+  };
   const set = (k: keyof typeof EMPTY) => (e: { target: { value: string } }) =>
     setForm({ ...form, [k]: e.target.value });
 
@@ -110,6 +219,12 @@ export function AdminHome() {
         </label>
         {users.loading && !users.data && <Loading />}
         {users.error && <ErrorNote error={users.error} onRetry={users.reload} />}
+        {rowFailure && <ErrorNote error={rowFailure} />}
+        {rowMessage && (
+          <p className="notice notice-ok" role="status" data-testid="user-action-done">
+            {rowMessage}
+          </p>
+        )}
         {users.data && (
           <p className="muted small">
             {t('admin.shown', { shown: users.data.items.length, total: users.data.total })}
@@ -126,17 +241,26 @@ export function AdminHome() {
                   <th>{t('lesson.grade')}</th>
                   <th>{t('admin.school')}</th>
                   <th>{t('admin.district')}</th>
+                  <th>{t('admin.actions')}</th>
                 </tr>
               </thead>
               <tbody>
                 {users.data.items.map((u) => (
-                  <tr key={u.id}>
-                    <td>{u.username}</td>
+                  <tr key={u.id} data-testid={`user-${u.username}`}>
+                    <td>
+                      {u.username}
+                      {u.disabled && (
+                        <span className="badge badge-failed user-disabled">{t('admin.disabledBadge')}</span>
+                      )}
+                    </td>
                     <td>{u.displayName}</td>
                     <td>{t(`roles.${u.role}`)}</td>
                     <td>{u.grade ? t(`grades.${u.grade}`) : '—'}</td>
                     <td>{u.school ?? '—'}</td>
                     <td>{u.district ?? '—'}</td>
+                    <td>
+                      <UserActions user={u} self={u.id === me?.id} onDone={afterAction} />
+                    </td>
                   </tr>
                 ))}
               </tbody>

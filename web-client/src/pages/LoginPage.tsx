@@ -6,6 +6,12 @@ import { useAuth } from '../auth/AuthContext';
 import { problemText } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
 
+/** Sign-in's own refusals read better than the generic texts: a disabled account, too many guesses. */
+const OWN_REFUSALS: Partial<Record<string, string>> = {
+  FORBIDDEN: 'auth.disabled',
+  RATE_LIMITED: 'auth.throttled',
+};
+
 export function LoginPage() {
   const { t } = useTranslation();
   const { user, login } = useAuth();
@@ -28,7 +34,8 @@ export function LoginPage() {
       await login(username, password);
       await navigate(from, { replace: true });
     } catch (err) {
-      setError(err instanceof ApiError ? problemText(err, t) : t('errors.network'));
+      const own = err instanceof ApiError ? OWN_REFUSALS[err.code] : undefined;
+      setError(own ? t(own) : err instanceof ApiError ? problemText(err, t) : t('errors.network'));
       setFields(fieldErrors(err));
     } finally {
       setBusy(false);
