@@ -19,7 +19,7 @@ const SIGNED = (token: string | undefined) => `v1signed${token ?? 'anonymous'}`.
 
 function fakeTransport(answers: (TransportAnswer | 'network')[] = []) {
   const posts: { url: string; events: Beacon[]; token: string | undefined }[] = [];
-  const beacons: { url: string; events: Beacon[] }[] = [];
+  const beacons: { url: string; events: Beacon[]; accessToken: string | undefined }[] = [];
   const viewerAsks: { url: string; token: string | undefined }[] = [];
   const transport: BeaconTransport = {
     async post(url, body, token) {
@@ -37,7 +37,8 @@ function fakeTransport(answers: (TransportAnswer | 'network')[] = []) {
       return a;
     },
     beacon(url, body) {
-      beacons.push({ url, events: (JSON.parse(body) as { events: Beacon[] }).events });
+      const sent = JSON.parse(body) as { events: Beacon[]; accessToken?: string };
+      beacons.push({ url, events: sent.events, accessToken: sent.accessToken });
       return true;
     },
   };
@@ -256,6 +257,24 @@ test('a 400 drops only the events it names; 413 halves the batch; the server set
   assert.equal(q.heartbeatSec, 60, 'the latest answer’s interval');
   assert.equal(q.dropped, 1);
   assert.equal(q.size, 0);
+});
+
+test('at page exit sendBeacon carries the signed-in token in the body, never in the URL', async () => {
+  const { transport, beacons } = fakeTransport();
+  const q = new BeaconQueue<Beacon>({
+    transport,
+    storage: memoryStorage(),
+    ...fakeTime(),
+    url: '/api/analytics/beacons',
+    token: () => 'token-of-user-42',
+  });
+  q.push(event());
+  q.push(event());
+  q.flushOnExit();
+  assert.deepEqual(
+    beacons.map((b) => [b.url, b.events.length, b.accessToken]),
+    [['/api/analytics/beacons', 2, 'token-of-user-42']],
+  );
 });
 
 test('the queue is bounded (oldest go first) and survives a reload through storage', async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { Lesson, TokenPair, TranscodeProgress } from '@sky/contracts';
+import type { Lesson, QueueTicket, TokenPair, TranscodeProgress } from '@sky/contracts';
 import { io as ioClient } from 'socket.io-client';
 import { Upload } from 'tus-js-client';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
@@ -384,14 +384,23 @@ test('the queue UI on the transcoder is for admins only', async () => {
   const ui = transcoder.http;
   assert.equal((await ui.inject({ url: '/queues' })).statusCode, 401);
   const teacher = await tokenOf('teacher.e2e');
-  assert.equal((await ui.inject({ url: `/queues/login?token=${teacher}` })).statusCode, 403);
+  // the one-use ticket comes from the api, for admins only; an access token in the URL opens nothing
+  assert.equal((await call('POST', '/api/status/queue-ticket', teacher)).status, 403);
   assert.equal(
     (await ui.inject({ url: '/queues', headers: { authorization: `Bearer ${teacher}` } })).statusCode,
     403,
   );
   const admin = await tokenOf('admin.e2e');
-  const login = await ui.inject({ url: `/queues/login?token=${admin}` });
+  assert.equal((await ui.inject({ url: `/queues/login?token=${admin}` })).statusCode, 401);
+  assert.equal((await ui.inject({ url: `/queues/login?ticket=${admin}` })).statusCode, 401);
+  const { ticket } = (await call<QueueTicket>('POST', '/api/status/queue-ticket', admin)).json;
+  const login = await ui.inject({ url: `/queues/login?ticket=${encodeURIComponent(ticket)}` });
   assert.equal(login.statusCode, 302);
+  assert.equal(
+    (await ui.inject({ url: `/queues/login?ticket=${encodeURIComponent(ticket)}` })).statusCode,
+    401,
+    'a ticket opens the queue UI once',
+  );
   const cookie = String(login.headers['set-cookie']).split(';')[0]!;
   assert.match(String(login.headers['set-cookie']), /HttpOnly/);
   const page = await ui.inject({ url: '/queues', headers: { cookie } });

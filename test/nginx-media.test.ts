@@ -36,7 +36,11 @@ before(async () => {
   if (!hasNginx) return;
   dir = mkdtempSync(join(tmpdir(), 'sky-nginx-'));
   const media = join(dir, 'media');
-  const conf = readFileSync(join(ROOT, 'deploy/nginx.conf'), 'utf8');
+  // a template: the nginx image fills in SFU_PUBLIC_URL (compose), as this does
+  const conf = readFileSync(join(ROOT, 'deploy/nginx.conf'), 'utf8').replaceAll(
+    '${SFU_PUBLIC_URL}',
+    'http://127.0.0.1:8081',
+  );
   // top-level maps (http context) and the /media/ location, with the volume where this test put it
   const maps = [...conf.matchAll(/^map\s/gm)].map((m) => block(conf, m.index));
   const at = conf.indexOf('location /media/');

@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Lesson } from '@sky/contracts';
+import { logOptions } from '@sky/contracts/http';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
-import { freePort, launchChromium, useInfra } from '@sky/devkit';
+import { createTicketIssuer } from '@sky/contracts/tokens';
+import { freePort, launchChromium, testLogger, useInfra } from '@sky/devkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { pino } from 'pino';
 import { PASSWORD } from '../api/test/helpers.js';
 import { createApiClient } from '../sfu/src/adapters/api-client.js';
 import { startSfu, type TestSfu } from '../sfu/test/helpers.js';
@@ -33,6 +34,7 @@ let queues: JobQueues;
 let closeInfra: () => Promise<void>;
 const origins = {} as Record<'api' | 'gateway' | 'curriculum' | 'transcoder' | 'sfu', string>;
 const admin = () => tokens.sign({ sub: 'admin-headers', role: 'admin' });
+const tickets = createTicketIssuer(SECRET);
 
 before(async () => {
   stack = await startTvStack({
@@ -57,7 +59,7 @@ before(async () => {
   queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
   transcoder = await createTranscoder({
     config,
-    logger: pino({ level: 'silent' }),
+    logger: testLogger('transcoder', logOptions('transcoder', 'info')),
     queues,
     ffmpeg: createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
     version: 'test',
@@ -414,7 +416,9 @@ describe('the pages run under their CSP in Chromium', () => {
     await page.goto(`${origins.curriculum}/docs`);
     await page.locator('.swagger-ui .info .title').waitFor({ timeout: 15_000 });
     await page.locator('.opblock').first().waitFor();
-    await page.goto(`${origins.transcoder}/queues/login?token=${admin()}`);
+    await page.goto(
+      `${origins.transcoder}/queues/login?ticket=${tickets.sign({ sub: 'admin-headers', role: 'admin', use: 'queues' })}`,
+    );
     await page.waitForURL(/\/queues/);
     await page.getByText('transcode', { exact: false }).first().waitFor({ timeout: 15_000 });
     // bull-board links Google Fonts: refused on purpose (no third party on an admin page), system fonts

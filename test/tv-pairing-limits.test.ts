@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DeviceCodeResponse, Problem } from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { freePort, useInfra, type TestInfra } from '@sky/devkit';
+import { logOptions } from '@sky/contracts/http';
+import { freePort, type TestInfra, testLogger, useInfra } from '@sky/devkit';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { startTestApi, type TestApi } from '../api/test/helpers.js';
 import { createApp as createGateway } from '../tv-gateway/src/app.js';
 import { loadConfig } from '../tv-gateway/src/config.js';
@@ -47,7 +47,7 @@ before(async () => {
       CACHE_DIR: cacheDir,
       LOG_LEVEL: 'silent',
     }),
-    logger: pino({ level: 'silent' }),
+    logger: testLogger('tv-gateway', logOptions('tv-gateway', 'info')),
     version: 'test',
     redis: redis(),
     subscriber: redis(),

@@ -15,7 +15,7 @@ import { createAuthRedis } from './adapters/auth.redis.js';
 import type { MediaProbe } from './adapters/media-probe.js';
 import type { JobQueues } from './adapters/queue.js';
 import { SessionRepository } from './adapters/sessions.repository.js';
-import { createTokenIssuer } from './adapters/tokens.js';
+import { createTicketIssuer, createTokenIssuer } from './adapters/tokens.js';
 import { UserRepository } from './adapters/users.repository.js';
 import { registerProblemHandlers } from './errors.js';
 import { authRoutes } from './http/auth.routes.js';
@@ -187,7 +187,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     maxHttpBufferSize: 64 * 1024,
   });
   const qaNsp = registerQaNamespace(io, { verify: (t) => auth.verifyAccess(t), qa, log: deps.logger });
-  await http.register(healthRoutes(health, status));
+  await http.register(healthRoutes(health, status, createTicketIssuer(config.JWT_SECRET)));
   await http.register(authRoutes(auth, users));
   await http.register(userRoutes(users));
   await http.register(lessonRoutes(lessons));

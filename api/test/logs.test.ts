@@ -54,9 +54,11 @@ test('a mistyped URL carrying a token is logged without it ("Route … not found
     },
   });
   const app = Fastify({ loggerInstance: pino(logOptions('tv-gateway', 'info'), sink) });
-  const res = await app.inject({ url: '/channel.m3u?token=stb_secret-device&lang=zh' });
+  const res = await app.inject({
+    url: '/channel.m3u?token=stb_secret-device&ticket=tk_secret-ticket&lang=zh',
+  });
   assert.equal(res.statusCode, 404);
   await app.close();
-  assert.match(out, /Route GET:\/channel\.m3u\?token=\[redacted\]&lang=zh not found/);
-  assert.ok(!out.includes('stb_secret'), out);
+  assert.match(out, /Route GET:\/channel\.m3u\?token=\[redacted\]&ticket=\[redacted\]&lang=zh not found/);
+  assert.ok(!out.includes('stb_secret') && !out.includes('tk_secret'), out);
 });

@@ -151,7 +151,8 @@ export type AnalyticsViewer = z.infer<typeof AnalyticsViewer>;
 /**
  * POST /api/analytics/beacons — public (TV boxes and navigator.sendBeacon cannot set headers), body
  * as application/json or text/plain (sendBeacon) holding this JSON. A signed-in web client should add
- * its access token (`Authorization: Bearer …`, or `?access_token=` with sendBeacon): events sent with a
+ * its access token (`Authorization: Bearer …`, or `accessToken` in the body with sendBeacon, which sets no
+ * headers; never in the URL, which proxies and logs keep): events sent with a
  * teacher's or admin's token are dropped as `excluded` (teachers' own views do not count). An invalid
  * or expired token is ignored (the events count as anonymous).
  *
@@ -168,6 +169,8 @@ export type AnalyticsViewer = z.infer<typeof AnalyticsViewer>;
  */
 export const BeaconBatch = z.strictObject({
   events: z.array(Beacon).min(1).max(BEACON_BATCH_MAX_EVENTS),
+  /** sendBeacon's stand-in for the Authorization header. */
+  accessToken: z.string().max(4096).optional(),
 });
 export type BeaconBatch = z.infer<typeof BeaconBatch>;
 

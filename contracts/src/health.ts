@@ -33,6 +33,13 @@ export const PlatformStatus = z.object({
 export type PlatformStatus = z.infer<typeof PlatformStatus>;
 
 /**
+ * `POST /api/status/queue-ticket` (admins): a one-use ticket that opens the transcoder's queue UI
+ * (`<transcoder>/queues/login?ticket=…`) for TICKET_TTL_SEC, instead of an access token in the URL.
+ */
+export const QueueTicket = z.object({ ticket: z.string() });
+export type QueueTicket = z.infer<typeof QueueTicket>;
+
+/**
  * `GET /api/status` (anyone): whether each part of the platform is up, and nothing of its insides
  * (no URLs, versions, pids or dependency details: those are for admins, in PlatformStatus).
  */

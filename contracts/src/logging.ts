@@ -2,7 +2,8 @@
 // ?access_token=, a device code), Authorization and cookie headers, and password or token fields.
 
 /** Query parameters that carry a credential. */
-const SECRET_PARAMS = /([?&](?:token|access_token|refresh_token|device_code|code|password)=)[^&#\s"]*/gi;
+const SECRET_PARAMS =
+  /([?&](?:token|access_token|refresh_token|ticket|device_code|code|password)=)[^&#\s"]*/gi;
 
 /** `url` with the values of credential-carrying query parameters replaced. */
 export function scrubUrl(url: string): string {

@@ -71,3 +71,37 @@ export function createViewerIds(secret: string): ViewerIds {
     },
   };
 }
+
+/**
+ * One-use tickets for a browser to open another service's page that it cannot send a header to (the
+ * transcoder's queue UI): a JWT of its own type (`typ: 'ticket'`, never an access token anywhere), for one
+ * purpose, valid for seconds, with an id the receiving service accepts once. A URL that carries one is
+ * harmless once used or expired, unlike an access token in a URL (browser history, proxy and access logs).
+ */
+export interface TicketIssuer {
+  sign(claims: { sub: string; role: AccessClaims['role']; use: string }): string;
+  /** The ticket's subject, role and id, if it is valid for `use`; throws UNAUTHENTICATED otherwise. */
+  verify(ticket: string, use: string): { sub: string; role: AccessClaims['role']; jti: string; exp: number };
+}
+
+export const TICKET_TTL_SEC = 30;
+
+export function createTicketIssuer(secret: string, ttlSec = TICKET_TTL_SEC): TicketIssuer {
+  const signer = createSigner({ key: secret, algorithm: 'HS256', expiresIn: ttlSec * 1000 });
+  const verifier = createVerifier({ key: secret, algorithms: ['HS256'] });
+  return {
+    sign: (claims) => signer({ ...claims, typ: 'ticket', jti: randomBytes(12).toString('base64url') }),
+    verify(ticket, use) {
+      let p: Record<string, unknown>;
+      try {
+        p = verifier(ticket) as Record<string, unknown>;
+      } catch {
+        throw new AppError('UNAUTHENTICATED', 'the ticket is not valid or has expired; open the page again');
+      }
+      const role = AccessClaims.shape.role.safeParse(p['role']);
+      if (p['typ'] !== 'ticket' || p['use'] !== use || typeof p['sub'] !== 'string' || !role.success)
+        throw new AppError('UNAUTHENTICATED', 'the ticket is not valid or has expired; open the page again');
+      return { sub: p['sub'], role: role.data, jti: String(p['jti']), exp: Number(p['exp']) };
+    },
+  };
+}

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Plan, Problem } from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { useInfra, type TestInfra } from '@sky/devkit';
+import { logOptions } from '@sky/contracts/http';
+import { type TestInfra, testLogger, useInfra } from '@sky/devkit';
 import { parse } from 'csv-parse/sync';
 import type { InjectOptions } from 'fastify';
 import { Redis } from 'ioredis';
 import mongoose, { type Connection } from 'mongoose';
-import { pino } from 'pino';
 import { createApp } from '../src/app.js';
 import { generatePlan } from '../src/services/plan-generator.js';
 
@@ -30,7 +30,7 @@ before(async () => {
   mongo = await mongoose.createConnection(infra.mongoUri).asPromise();
   redis = new Redis(infra.redisUrl);
   app = await createApp({
-    logger: pino({ level: 'silent' }),
+    logger: testLogger('curriculum', logOptions('curriculum', 'info')),
     mongo,
     redis,
     redisPrefix: infra.prefix,

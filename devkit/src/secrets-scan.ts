@@ -10,7 +10,7 @@ const PATTERNS: [string, RegExp][] = [
   ['refresh token', /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[\w-]{20,}/],
   [
     'credential in a URL',
-    /[?&](?:token|access_token|refresh_token|device_code|password)=(?!\[redacted\])[^&\s"']{8,}/i,
+    /[?&](?:token|access_token|refresh_token|ticket|device_code|password)=(?!\[redacted\])[^&\s"']{8,}/i,
   ],
 ];
 

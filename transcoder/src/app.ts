@@ -1,8 +1,8 @@
 import { access, constants } from 'node:fs/promises';
 import { QUEUES, type HealthReport } from '@sky/contracts';
 import { registerSecurityHeaders } from '@sky/contracts/http';
-import { createTokenIssuer } from '@sky/contracts/tokens';
-import { registerQueueUi } from './http/queue-ui.js';
+import { createTicketIssuer, createTokenIssuer } from '@sky/contracts/tokens';
+import { registerQueueUi, SESSION_SEC } from './http/queue-ui.js';
 import type { JobQueues } from '@sky/contracts/queue';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { TranscoderConfig } from './config.js';
@@ -59,9 +59,11 @@ export async function createApp(deps: TranscoderDeps) {
   // Its link to Google Fonts stays refused (an admin page does not call third parties): system fonts.
   registerSecurityHeaders(http, { relaxed: { '/queues': { 'style-src': ["'self'", "'unsafe-inline'"] } } });
   const tokens = createTokenIssuer(config.JWT_SECRET, 900);
-  await registerQueueUi(http, [queues.queue(QUEUES.transcode), queues.queue(QUEUES.transcodeResults)], (t) =>
-    tokens.verify(t),
-  );
+  await registerQueueUi(http, [queues.queue(QUEUES.transcode), queues.queue(QUEUES.transcodeResults)], {
+    verify: (t) => tokens.verify(t),
+    tickets: createTicketIssuer(config.JWT_SECRET),
+    sessions: createTicketIssuer(config.JWT_SECRET, SESSION_SEC),
+  });
   http.get('/healthz', async (_req, reply) => {
     const redisOk = await queues.ping();
     const mediaOk = await access(config.MEDIA_DIR, constants.W_OK).then(

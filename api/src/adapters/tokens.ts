@@ -1,1 +1,6 @@
-export { createTokenIssuer, type TokenIssuer } from '@sky/contracts/tokens';
+export {
+  createTicketIssuer,
+  createTokenIssuer,
+  type TicketIssuer,
+  type TokenIssuer,
+} from '@sky/contracts/tokens';

@@ -37,11 +37,18 @@ const rawBodies = new WeakMap<FastifyRequest, string>();
 /** Seconds a client should wait before retrying while the event store is down. */
 const RETRY_AFTER_SEC = 2;
 
-/** The signed-in sender of a request, if it sent a valid token (header or ?access_token=). */
+/**
+ * The signed-in sender of a request, if it sent a valid token: the Authorization header, or (sendBeacon
+ * sets no headers) the batch's `accessToken`. Never a URL's query: proxies and access logs keep URLs.
+ */
 function sender(req: FastifyRequest, verify: (t: string) => AccessClaims): AccessClaims | null {
   const header = req.headers.authorization;
-  const q = (req.query as { access_token?: unknown } | null)?.access_token;
-  const token = header?.startsWith('Bearer ') ? header.slice(7) : typeof q === 'string' ? q : undefined;
+  const inBody = (req.body as { accessToken?: unknown } | null | undefined)?.accessToken;
+  const token = header?.startsWith('Bearer ')
+    ? header.slice(7)
+    : typeof inBody === 'string'
+      ? inBody
+      : undefined;
   if (!token) return null;
   try {
     return verify(token);

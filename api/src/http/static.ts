@@ -27,7 +27,7 @@ const PUBLIC_FOLDERS: { folder: RegExp; types: readonly MediaExt[] }[] = [
 /** Every media answer, 404s included: never sniffed into a page, and a sandboxed opaque origin if opened. */
 export const MEDIA_SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; sandbox",
+  'content-security-policy': "default-src 'none'; sandbox; frame-ancestors 'none'",
   // Public lessons, played from other origins too (the TV gateway's 10-foot UI, embeds, set-top boxes).
   'access-control-allow-origin': '*',
   'cross-origin-resource-policy': 'cross-origin',

@@ -224,8 +224,10 @@ export class BeaconQueue<E extends QueuedEvent> {
     const sent: { e: E; q: number }[] = [];
     let rest = this.pending.filter((p) => !this.sending.has(p));
     while (rest.length > 0) {
-      const { take, body } = this.batch(rest);
-      if (!this.transport.beacon(this.beaconUrl(), body)) break;
+      // sendBeacon sets no headers: the token travels in the body (never in the URL, which logs keep)
+      const token = this.useToken ? this.o.token?.() : undefined;
+      const { take, body } = this.batch(rest, token);
+      if (!this.transport.beacon(this.url, body)) break;
       sent.push(...take);
       rest = rest.slice(take.length);
     }
@@ -305,20 +307,19 @@ export class BeaconQueue<E extends QueuedEvent> {
     }
   }
 
-  private batch(from: { e: E; q: number }[]): { take: { e: E; q: number }[]; body: string } {
+  private batch(
+    from: { e: E; q: number }[],
+    accessToken?: string,
+  ): { take: { e: E; q: number }[]; body: string } {
+    const json = (take: { e: E; q: number }[]) =>
+      JSON.stringify({ events: take.map((p) => p.e), ...(accessToken ? { accessToken } : {}) });
     let take = from.slice(0, this.batchSize);
-    let body = JSON.stringify({ events: take.map((p) => p.e) });
+    let body = json(take);
     while (take.length > 1 && utf8Length(body) > MAX_BATCH_BYTES) {
       take = take.slice(0, Math.ceil(take.length / 2));
-      body = JSON.stringify({ events: take.map((p) => p.e) });
+      body = json(take);
     }
     return { take, body };
-  }
-
-  private beaconUrl(): string {
-    const token = this.useToken ? this.o.token?.() : undefined;
-    if (!token) return this.url;
-    return `${this.url}${this.url.indexOf('?') >= 0 ? '&' : '?'}access_token=${encodeURIComponent(token)}`;
   }
 
   private remove(items: { e: E; q: number }[]): void {

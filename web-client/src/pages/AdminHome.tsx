@@ -1,8 +1,8 @@
-import { PlatformStatus, PublicUser, UserList, type GradeId, type Role } from '@sky/contracts';
+import { PlatformStatus, PublicUser, QueueTicket, UserList, type GradeId, type Role } from '@sky/contracts';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { api, ApiError, loadSession, withQuery } from '../api/client';
+import { api, ApiError, withQuery } from '../api/client';
 
 import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
@@ -20,13 +20,23 @@ const EMPTY = {
   district: '',
 };
 
-/** The transcoder's queue UI (bull-board) takes the admin's access token once and keeps it in a cookie. */
+/**
+ * The transcoder's queue UI (bull-board) opens with a one-use ticket from the api (never the access token
+ * in a URL) and keeps its own session cookie. The tab is opened first: a popup opened after an await is
+ * no longer the click's and browsers block it.
+ */
 async function openQueueUi(): Promise<void> {
-  const status = await api('/api/status/detail', PlatformStatus);
-  const transcoder = status.services.find((x) => x.service === 'transcoder');
-  const token = loadSession()?.accessToken;
-  if (transcoder && token)
-    window.open(`${transcoder.url}/queues/login?token=${encodeURIComponent(token)}`, '_blank', 'noopener');
+  const tab = window.open('about:blank', '_blank');
+  try {
+    const status = await api('/api/status/detail', PlatformStatus);
+    const transcoder = status.services.find((x) => x.service === 'transcoder');
+    const { ticket } = await api('/api/status/queue-ticket', QueueTicket, { method: 'POST' });
+    if (!transcoder || !tab) throw new Error('no transcoder');
+    tab.opener = null;
+    tab.location.href = `${transcoder.url}/queues/login?ticket=${encodeURIComponent(ticket)}`;
+  } catch {
+    tab?.close();
+  }
 }
 
 /** One user's row actions: disable/enable, sign out everywhere, delete (after a second click to confirm). */
