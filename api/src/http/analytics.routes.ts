@@ -42,6 +42,16 @@ const RETRY_AFTER_SEC = 2;
  * sets no headers) the batch's `accessToken`. Never a URL's query: proxies and access logs keep URLs.
  */
 function sender(req: FastifyRequest, verify: (t: string) => AccessClaims): AccessClaims | null {
+  // the rate limiter's key and the handler both ask: one signature check per request (the beacon hot path)
+  const known = senders.get(req);
+  if (known !== undefined) return known;
+  const found = verifiedSender(req, verify);
+  senders.set(req, found);
+  return found;
+}
+const senders = new WeakMap<FastifyRequest, AccessClaims | null>();
+
+function verifiedSender(req: FastifyRequest, verify: (t: string) => AccessClaims): AccessClaims | null {
   const header = req.headers.authorization;
   const inBody = (req.body as { accessToken?: unknown } | null | undefined)?.accessToken;
   const token = header?.startsWith('Bearer ')
