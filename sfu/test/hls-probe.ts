@@ -1,0 +1,251 @@
+// What the live bridge tests read back from its output with ffprobe / ffmpeg: packet timing of a
+// recording, decoding errors, and the segments a live playlist listed over time.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { promisify } from 'node:util';
+import { launchChromium } from '@sky/devkit';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Packet timestamps of a recording (ffprobe): holes longer than 1 s in either stream (where, how long),
+ * the longest step between packets, and how far the audio's end is from the video's.
+ */
+export async function packetTiming(file: string) {
+  const { stdout } = await run(
+    'ffprobe',
+    ['-v', 'error', '-show_entries', 'packet=stream_index,pts_time,duration_time', '-of', 'csv=p=0', file],
+    { maxBuffer: 256 * 1024 * 1024 },
+  );
+  const streams = new Map<number, { pts: number; dur: number }[]>();
+  for (const line of stdout.split('\n')) {
+    const [index, pts, dur] = line.split(',').map(Number);
+    if (index === undefined || !Number.isFinite(pts)) continue;
+    streams.set(index, [...(streams.get(index) ?? []), { pts: pts!, dur: Number.isFinite(dur) ? dur! : 0 }]);
+  }
+  const gaps: string[] = [];
+  let longest = 0;
+  const ends: number[] = [];
+  for (const [index, packets] of streams) {
+    packets.sort((a, b) => a.pts - b.pts);
+    for (let i = 1; i < packets.length; i++) {
+      const step = packets[i]!.pts - packets[i - 1]!.pts;
+      longest = Math.max(longest, step);
+      if (step > 1) gaps.push(`stream ${index}: ${step.toFixed(3)} s at ${packets[i - 1]!.pts.toFixed(3)} s`);
+    }
+    const last = packets.at(-1)!;
+    ends.push(last.pts + last.dur);
+  }
+  return { gaps, longest, avOffsetSec: (ends[0] ?? 0) - (ends[1] ?? 0) };
+}
+
+/** Every frame decodes with no error; returns the decoded video frame count (or audio-only 0). */
+export async function decode(file: string): Promise<{ errors: string; frames: number; width: number }> {
+  const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-count_frames',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=width,nb_read_frames',
+    '-of',
+    'json',
+    file,
+  ]);
+  const s = (JSON.parse(stdout) as { streams: { width?: number; nb_read_frames?: string }[] }).streams[0];
+  // decoder errors only (the null muxer's dts notes at a recording join are not what a viewer sees)
+  const errors = stderr
+    .split('\n')
+    .filter((l) =>
+      /error while decoding|invalid data|corrupt|non-existing|missing picture|concealing/i.test(l),
+    )
+    .join('\n');
+  return { errors, frames: Number(s?.nb_read_frames ?? 0), width: s?.width ?? 0 };
+}
+
+/** The spans [from, to] (s) where a recording's sound stays below -50 dB for more than 0.2 s. */
+export async function silences(file: string): Promise<[number, number][]> {
+  const { stderr } = await run('ffmpeg', [
+    '-hide_banner',
+    '-i',
+    file,
+    '-map',
+    '0:a',
+    '-af',
+    'silencedetect=n=-50dB:d=0.2',
+    '-f',
+    'null',
+    '-',
+  ]);
+  const starts = [...stderr.matchAll(/silence_start: ([\d.]+)/g)].map((m) => Number(m[1]));
+  const ends = [...stderr.matchAll(/silence_end: ([\d.]+)/g)].map((m) => Number(m[1]));
+  return starts.map((from, i) => [from, ends[i] ?? Infinity]);
+}
+
+/** The media segments of a playlist text. */
+export const segmentsOf = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#'));
+
+/** A segment as a viewer polling the playlist met it: when it first appeared, its PDT and length. */
+export interface SeenSegment {
+  uri: string;
+  seenAt: number;
+  pdt: number;
+  seconds: number;
+}
+
+/**
+ * Polls a live playlist (every 100 ms) and keeps every segment it ever listed, in order: the cadence a
+ * viewer sees (the longest wait for a new segment) and the PROGRAM-DATE-TIME line (gaps or overlaps).
+ */
+export class PlaylistWatch {
+  readonly seen: SeenSegment[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly file: string) {
+    this.timer = setInterval(() => this.poll(), 100);
+  }
+
+  poll(): void {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    for (const m of text.matchAll(/#EXTINF:([\d.]+),\n#EXT-X-PROGRAM-DATE-TIME:(\S+)\n(\S+)/g)) {
+      const uri = m[3]!;
+      if (this.seen.some((s) => s.uri === uri)) continue;
+      const pdt = Date.parse(m[2]!.replace(/\+0000$/, 'Z'));
+      this.seen.push({ uri, seenAt: now, pdt, seconds: Number(m[1]) });
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.poll();
+  }
+
+  /** Segments first seen within [from, to] (wall ms). */
+  between(from: number, to: number): SeenSegment[] {
+    return this.seen.filter((s) => s.seenAt >= from && s.seenAt <= to);
+  }
+
+  /**
+   * Over the segments seen within [from, to]: the longest wait between two new segments, and the largest
+   * hole (+) or overlap (−) in PROGRAM-DATE-TIME between one segment's end and the next one's start.
+   */
+  cadence(from = 0, to = Infinity): { longestWaitSec: number; worstPdtJumpSec: number; segments: number } {
+    const list = this.between(from, to);
+    let longestWaitSec = 0;
+    let worstPdtJumpSec = 0;
+    for (let i = 1; i < list.length; i++) {
+      const a = list[i - 1]!;
+      const b = list[i]!;
+      longestWaitSec = Math.max(longestWaitSec, (b.seenAt - a.seenAt) / 1000);
+      const jump = (b.pdt - (a.pdt + a.seconds * 1000)) / 1000;
+      if (Math.abs(jump) > Math.abs(worstPdtJumpSec)) worstPdtJumpSec = jump;
+    }
+    return { longestWaitSec, worstPdtJumpSec, segments: list.length };
+  }
+}
+
+/** A plain static server of `mediaDir` for hls.js (no caching), on a free port. */
+export async function serveMedia(mediaDir: string): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!));
+    if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html>');
+    const file = join(mediaDir, path);
+    if (!file.startsWith(mediaDir) || !existsSync(file)) return void res.writeHead(404).end();
+    const type: Record<string, string> = {
+      '.m3u8': 'application/vnd.apple.mpegurl',
+      '.m4s': 'video/iso.segment',
+      '.mp4': 'video/mp4',
+      '.ts': 'video/mp2t',
+      '.html': 'text/html',
+    };
+    res.writeHead(200, {
+      'content-type': type[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  return { server, base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}` };
+}
+
+export interface ViewerState {
+  /** currentTime, videoWidth, the fatal hls.js error if any */
+  t: number;
+  w: number;
+  fatal?: string;
+  /** Wall-clock spans [from, to] (ms) in which playback did not move for more than 250 ms. */
+  stalls: [number, number][];
+}
+
+export interface HlsViewer {
+  state(): Promise<ViewerState>;
+  /** Waits until `seconds` of the stream have played (asserts no fatal error meanwhile). */
+  playing(seconds: number, timeoutMs: number): Promise<ViewerState>;
+  dispose(): Promise<void>;
+}
+
+/** hls.js in Chromium playing a live master, watched every 50 ms for stalls (playback not moving). */
+export async function openHlsViewer(masterUrl: string): Promise<HlsViewer> {
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  await page.goto(`${new URL(masterUrl).origin}/`);
+  await page.setContent(`<video id="v" muted autoplay playsinline></video>`);
+  await page.addScriptTag({ path: join(ROOT, 'node_modules', 'hls.js', 'dist', 'hls.min.js') });
+  // the page's scripts are strings: this package type-checks without the DOM library
+  await page.evaluate(`(() => {
+    const v = document.getElementById('v');
+    const hls = new Hls({ liveSyncDurationCount: 2 });
+    hls.on('hlsError', (_e, d) => { if (d.fatal) window.fatal = d.details; });
+    hls.loadSource(${JSON.stringify(masterUrl)});
+    hls.attachMedia(v);
+    const w = { t: 0, at: 0, stalls: [] };
+    window.watch = w;
+    setInterval(() => {
+      const now = Date.now();
+      if (v.currentTime <= w.t) return;
+      if (w.at && now - w.at > 250) w.stalls.push([w.at, now]);
+      w.t = v.currentTime;
+      w.at = now;
+    }, 50);
+  })()`);
+  const state = () =>
+    page.evaluate<ViewerState>(
+      // a stall still going on counts up to now
+      `(() => { const v = document.getElementById('v'); const w = window.watch; const now = Date.now();
+        const open = w.at && now - w.at > 250 ? [[w.at, now]] : [];
+        return { t: v.currentTime, w: v.videoWidth, fatal: window.fatal, stalls: [...w.stalls, ...open] }; })()`,
+    );
+  return {
+    state,
+    async playing(seconds, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      let s = await state();
+      let first = -1;
+      while (Date.now() < deadline) {
+        s = await state();
+        if (s.fatal) break;
+        if (s.t > 0 && first < 0) first = s.t;
+        if (first >= 0 && s.t - first >= seconds) break;
+        await sleep(250);
+      }
+      assert.equal(s.fatal, undefined);
+      assert.ok(first >= 0 && s.t - first >= seconds, `hls.js played ${s.t - first} s of the live stream`);
+      return s;
+    },
+    dispose: () => browser.dispose(),
+  };
+}
