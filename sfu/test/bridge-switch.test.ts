@@ -12,6 +12,7 @@ import { reserveRtcPorts } from '@sky/devkit';
 import * as mediasoup from 'mediasoup';
 import { LiveBridge, type BridgeLogger } from '../src/services/live-bridge.js';
 import {
+  avSync,
   decode,
   openHlsViewer,
   packetTiming,
@@ -21,7 +22,7 @@ import {
   silences,
   type HlsViewer,
 } from './hls-probe.js';
-import { LIVE_TEST_CODECS, startFakeTeacher, type FakeTeacher } from './live-source.js';
+import { LIVE_TEST_CODECS, startFakeTeacher, SYNC_PERIOD_SEC, type FakeTeacher } from './live-source.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const lessonId = `switch${Date.now().toString(36)}`;
@@ -88,7 +89,7 @@ after(async () => {
 
 test('camera → screen → camera, a reload and a paused camera: one ffmpeg, one continuous stream, one recording without holes', async () => {
   const startedAt = Date.now();
-  const camera = await startFakeTeacher(router);
+  const camera = await startFakeTeacher(router, { sync: true });
   const screen = await startFakeTeacher(router, { audio: false, size: '1280x720' });
   teachers.push(camera, screen);
   const watch = new PlaylistWatch(out('web/720p/index.m3u8'));
@@ -137,7 +138,7 @@ test('camera → screen → camera, a reload and a paused camera: one ffmpeg, on
     black,
     2000,
   );
-  const again = await startFakeTeacher(router);
+  const again = await startFakeTeacher(router, { sync: true });
   teachers.push(again);
   await step(
     'reload: new producers',
@@ -211,6 +212,15 @@ test('camera → screen → camera, a reload and a paused camera: one ffmpeg, on
       quiet.reduce((a, [from, to]) => a + to - from, 0) < 4,
       `the sound is the teacher's: ${JSON.stringify(quiet)}`,
     );
+  // the camera teachers' picture and sound flash together: so must they in the recording, across every switch
+  const sync = await avSync(file, SYNC_PERIOD_SEC);
+  const worst = Math.max(...sync.offsets.map(Math.abs));
+  console.log(
+    `A/V sync over ${sync.offsets.length} flashes: worst ${(worst * 1000).toFixed(0)} ms ` +
+      `(${JSON.stringify(sync.offsets)}); tones without a flash ${sync.unpaired}`,
+  );
+  assert.ok(sync.offsets.length >= 8, `flashes paired with their tone: ${sync.offsets.length}`);
+  assert.ok(worst <= 0.1, `sound and picture within 100 ms: ${JSON.stringify(sync.offsets)}`);
   assert.ok(Math.abs(res.durationSec - liveSec) <= 1, `recording ${res.durationSec} s, live ${liveSec} s`);
   assert.equal((await decode(file)).errors, '');
 });

@@ -89,6 +89,45 @@ export async function silences(file: string): Promise<[number, number][]> {
   return starts.map((from, i) => [from, ends[i] ?? Infinity]);
 }
 
+/**
+ * A/V sync of a recording made from fake teachers with the `sync` pattern: each tone onset (the sound rising
+ * out of its quiet part) paired with the white picture's onset nearest to it (within half a period; the
+ * others are a picture without its sound, e.g. a screen share). Offsets in seconds, + when the sound is late.
+ */
+export async function avSync(
+  file: string,
+  periodSec: number,
+): Promise<{ offsets: number[]; unpaired: number }> {
+  const { stderr: sound } = await run('ffmpeg', [
+    ...['-hide_banner', '-i', file, '-map', '0:a', '-af', 'silencedetect=n=-30dB:d=0.5', '-f', 'null', '-'],
+  ]);
+  const tones = [...sound.matchAll(/silence_end: ([\d.]+)/g)].map((m) => Number(m[1]));
+  const { stdout: luma } = await run(
+    'ffprobe',
+    [
+      ...['-v', 'error', '-f', 'lavfi', '-i', `movie=${file},signalstats`],
+      ...['-show_entries', 'frame=pts_time:frame_tags=lavfi.signalstats.YAVG', '-of', 'csv=p=0'],
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  const flashes: number[] = [];
+  let bright = false;
+  for (const line of luma.split('\n')) {
+    const [t, y] = line.split(',').map(Number);
+    if (!Number.isFinite(t) || !Number.isFinite(y)) continue;
+    if (y! > 200 && !bright) flashes.push(t!);
+    bright = y! > 200;
+  }
+  const offsets: number[] = [];
+  let unpaired = 0;
+  for (const tone of tones) {
+    const near = flashes.reduce((a, f) => (Math.abs(f - tone) < Math.abs(a - tone) ? f : a), Infinity);
+    if (Math.abs(near - tone) < periodSec / 2) offsets.push(Number((tone - near).toFixed(3)));
+    else unpaired++;
+  }
+  return { offsets, unpaired };
+}
+
 /** The media segments of a playlist text. */
 export const segmentsOf = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#'));
 

@@ -2,6 +2,7 @@
 // (VP8, optionally with the wall clock burned in) and a sine (Opus) and sends them as RTP into PlainTransport
 // producers, exactly what a browser's camera and microphone become inside mediasoup.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import type * as mediasoup from 'mediasoup';
 
 export const LIVE_TEST_CODECS: mediasoup.types.RouterRtpCodecCapability[] = [
@@ -49,15 +50,26 @@ export interface FakeTeacher {
 }
 
 const VIDEO_SSRC = 22_222_222;
+/** A nice value above every server process (0). */
+const TEACHER_PRIORITY = -10;
 const AUDIO_SSRC = 11_111_111;
 
 /**
  * `clock`: burn the wall clock (ms) into the picture, for glass-to-glass latency measurements.
  * A key frame every second: ffmpeg cannot answer the key frame requests a browser would.
  */
+/**
+ * The A/V sync pattern (`sync`): a white picture and a loud tone together for the first SYNC_FLASH_SEC of
+ * every SYNC_PERIOD_SEC of media time, the tone 20 dB quieter (still sound, not silence) otherwise; see
+ * hls-probe's avSync.
+ */
+export const SYNC_PERIOD_SEC = 2;
+export const SYNC_FLASH_SEC = 0.2;
+const SYNC_ON = `lt(mod(t,${SYNC_PERIOD_SEC}),${SYNC_FLASH_SEC})`;
+
 export async function startFakeTeacher(
   router: mediasoup.types.Router,
-  opts: { video?: boolean; audio?: boolean; clock?: boolean; size?: string } = {},
+  opts: { video?: boolean; audio?: boolean; clock?: boolean; sync?: boolean; size?: string } = {},
 ): Promise<FakeTeacher> {
   const wantVideo = opts.video ?? true;
   const wantAudio = opts.audio ?? true;
@@ -91,7 +103,11 @@ export async function startFakeTeacher(
     : undefined;
 
   const size = opts.size ?? '640x360';
-  const vf = opts.clock ? clockFilter(Number(size.split('x')[1])) : undefined;
+  const vf = opts.clock
+    ? clockFilter(Number(size.split('x')[1]))
+    : opts.sync
+      ? `drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='${SYNC_ON}'`
+      : undefined;
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
   if (wantVideo) args.push('-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`);
   if (wantAudio) args.push('-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000');
@@ -129,6 +145,7 @@ export async function startFakeTeacher(
     args.push(
       '-map',
       `${wantVideo ? 1 : 0}:a`,
+      ...(opts.sync ? ['-af', `volume=eval=frame:volume='if(${SYNC_ON},1,0.1)'`] : []),
       '-c:a',
       'libopus',
       '-ac',
@@ -146,6 +163,13 @@ export async function startFakeTeacher(
       `rtp://127.0.0.1:${audioTransport.tuple.localPort}?rtcpport=${audioTransport.rtcpTuple!.localPort}&pkt_size=1200`,
     );
   const ffmpeg = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  // a real teacher's browser runs on their own machine: the server under test must not starve it (a starved
+  // stand-in sends its sound seconds late, in bursts). Raising a priority needs root (CI runs as root)
+  try {
+    if (ffmpeg.pid) setPriority(ffmpeg.pid, TEACHER_PRIORITY);
+  } catch {
+    // not permitted here: the teacher competes with the server like any process
+  }
   const exited = new Promise<void>((r) => ffmpeg.once('exit', () => r()));
   return {
     ...(video ? { video } : {}),

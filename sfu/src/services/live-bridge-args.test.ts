@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import {
   buildConcatArgs,
   buildConcatList,
+  partOutpoint,
   buildFillerArgs,
   buildLiveArgs,
   buildLiveMaster,
@@ -174,14 +175,20 @@ test('masters: every rung with bandwidth, resolution and codecs; fMP4 v7 for the
   assert.match(buildLiveMaster(LIVE_LADDER, 'mpegts'), /^#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF/);
 });
 
-test('recording parts join with concat; a crashed part stops at its last whole packet', () => {
+test('recording parts join with concat at their picture’s end; the sound is filled where a part fell short', () => {
   assert.equal(
     buildConcatList([{ file: "/m/it's/part-000.ts", outpoint: 12.5 }, { file: '/m/part-001.ts' }]),
     "file '/m/it'\\''s/part-000.ts'\noutpoint 12.500000\nfile '/m/part-001.ts'\n",
   );
+  // a crashed part stops at its last whole packet (the last one is torn); a stopped one after its last frame
+  assert.equal(partOutpoint(12.5, true), 12.5);
+  assert.equal(partOutpoint(12.5, false), 12.54);
+  assert.equal(partOutpoint(undefined, false), undefined);
   assert.deepEqual(buildConcatArgs('/m/parts.txt', '/m/recording.mp4'), [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0'],
-    ...['-i', '/m/parts.txt', '-c', 'copy', '-movflags', '+faststart', '/m/recording.mp4'],
+    ...['-i', '/m/parts.txt', '-map', '0:v:0', '-map', '0:a:0', '-c:v', 'copy'],
+    ...['-af', 'aresample=async=1', '-c:a', 'aac', '-b:a', '96k', '-ac', '2', '-ar', '48000'],
+    ...['-movflags', '+faststart', '/m/recording.mp4'],
   ]);
 });
 

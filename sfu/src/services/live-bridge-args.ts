@@ -401,6 +401,22 @@ export function buildConcatList(parts: { file: string; outpoint?: number | undef
   );
 }
 
+/**
+ * Where a recording part is cut, in its own timestamps: at the end of its picture. A killed run's last
+ * packet is torn, so it stops before it. A run stopped while behind real time (a starved machine) holds
+ * its two streams to different points, the sound most often seconds short (its packets wait in ffmpeg's
+ * socket while the video's overflow and are dropped): the join fills the sound's end with silence
+ * (buildConcatArgs), and sound past the picture's end is left out, so the next part starts with both.
+ */
+export function partOutpoint(lastVideoSec: number | undefined, crashed: boolean): number | undefined {
+  if (lastVideoSec === undefined) return undefined;
+  return crashed ? lastVideoSec : lastVideoSec + 1 / LIVE_FPS;
+}
+
+/**
+ * The recording joined: the video copied, the sound encoded again through aresample so that every hole
+ * in it (a part's end the run never recorded) is silence at its time, never a jump.
+ */
 export function buildConcatArgs(listFile: string, output: string): string[] {
   return [
     ...QUIET_OVERWRITE,
@@ -410,8 +426,22 @@ export function buildConcatArgs(listFile: string, output: string): string[] {
     '0',
     '-i',
     listFile,
-    '-c',
+    '-map',
+    '0:v:0',
+    '-map',
+    '0:a:0',
+    '-c:v',
     'copy',
+    '-af',
+    'aresample=async=1',
+    '-c:a',
+    'aac',
+    '-b:a',
+    `${LIVE_AUDIO.kbps}k`,
+    '-ac',
+    String(LIVE_AUDIO.channels),
+    '-ar',
+    String(LIVE_AUDIO.sampleRate),
     '-movflags',
     '+faststart',
     output,

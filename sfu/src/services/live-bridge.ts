@@ -28,6 +28,7 @@ import {
   bridgeInputs,
   buildConcatArgs,
   buildConcatList,
+  partOutpoint,
   buildFillerArgs,
   buildLiveArgs,
   buildLiveMaster,
@@ -388,7 +389,10 @@ export class LiveBridge {
       if (size < 4096 || startedAt === undefined) continue;
       const span = await this.ffmpeg.span(file);
       if (!span) continue;
-      const outpoint = this.crashedRuns.has(run) ? await this.ffmpeg.lastPacketTime(file, 'v:0') : undefined;
+      // every part ends where its picture ends: a killed ffmpeg's last packet is torn (left out), and an
+      // ffmpeg stopped while behind real time holds its streams to different points (see partOutpoint)
+      const lastVideo = await this.ffmpeg.lastPacketTime(file, 'v:0');
+      const outpoint = partOutpoint(lastVideo, this.crashedRuns.has(run));
       const durationSec = outpoint !== undefined ? outpoint - span.startSec : span.durationSec;
       parts.push({ file, startedAt, durationSec, outpoint });
     }
