@@ -2,7 +2,6 @@
 // (VP8, optionally with the wall clock burned in) and a sine (Opus) and sends them as RTP into PlainTransport
 // producers, exactly what a browser's camera and microphone become inside mediasoup.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { setPriority } from 'node:os';
 import type * as mediasoup from 'mediasoup';
 
 export const LIVE_TEST_CODECS: mediasoup.types.RouterRtpCodecCapability[] = [
@@ -50,8 +49,6 @@ export interface FakeTeacher {
 }
 
 const VIDEO_SSRC = 22_222_222;
-/** A nice value above every server process (0). */
-const TEACHER_PRIORITY = -10;
 const AUDIO_SSRC = 11_111_111;
 
 /**
@@ -163,13 +160,6 @@ export async function startFakeTeacher(
       `rtp://127.0.0.1:${audioTransport.tuple.localPort}?rtcpport=${audioTransport.rtcpTuple!.localPort}&pkt_size=1200`,
     );
   const ffmpeg = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  // a real teacher's browser runs on their own machine: the server under test must not starve it (a starved
-  // stand-in sends its sound seconds late, in bursts). Raising a priority needs root (CI runs as root)
-  try {
-    if (ffmpeg.pid) setPriority(ffmpeg.pid, TEACHER_PRIORITY);
-  } catch {
-    // not permitted here: the teacher competes with the server like any process
-  }
   const exited = new Promise<void>((r) => ffmpeg.once('exit', () => r()));
   return {
     ...(video ? { video } : {}),
