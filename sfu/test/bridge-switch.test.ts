@@ -90,7 +90,7 @@ after(async () => {
 test('camera → screen → camera, a reload and a paused camera: one ffmpeg, one continuous stream, one recording without holes', async () => {
   const startedAt = Date.now();
   const camera = await startFakeTeacher(router, { sync: true });
-  const screen = await startFakeTeacher(router, { audio: false, size: '1280x720' });
+  const screen = await startFakeTeacher(router, { audio: false, size: '960x540' });
   teachers.push(camera, screen);
   const watch = new PlaylistWatch(out('web/720p/index.m3u8'));
   const tvWatch = new PlaylistWatch(out('tv/720p/index.m3u8'));
@@ -119,7 +119,7 @@ test('camera → screen → camera, a reload and a paused camera: one ffmpeg, on
   const black = () => bridge.relayState?.video.carrying === 'filler';
 
   await step(
-    'camera → screen (1280x720)',
+    'camera → screen (960x540)',
     () => bridge.update({ video: screen.video, audio: camera.audio }),
     carried(screen.video),
   );
