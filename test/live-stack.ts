@@ -95,7 +95,10 @@ export async function startLiveStack(opts: {
   });
   // the sfu composed by the same function as sfu/src/main.ts
   const sfuLogger = opts.sfuLog
-    ? pino({ ...logOptions('sfu', 'info'), level: 'info' }, pino.destination({ dest: opts.sfuLog, sync: true }))
+    ? pino(
+        { ...logOptions('sfu', 'info'), level: 'info' },
+        pino.destination({ dest: opts.sfuLog, sync: true }),
+      )
     : testLogger('sfu', logOptions('sfu', 'info'));
   const { app: sfu, workers: pool } = await composeSfu(config, sfuLogger, {
     version: 'test',

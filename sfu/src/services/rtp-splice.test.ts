@@ -235,12 +235,43 @@ test('a source whose timestamps fall behind the clock (or run ahead) is moved to
   ahead.want(2222);
   for (let i = 0; i <= 125; i++)
     ahead.push(rtp(2222, i, i * 7200, i === 0 ? KEY : DELTA, { marker: true }), i * 40);
-  assert.equal(ahead.stats.slewedMs, -200);
+  // every window, the first too (its packets were early on the first one's clock)
+  assert.equal(ahead.stats.slewedMs, -250);
   const onTime = video();
   onTime.want(3333);
   for (let i = 0; i <= 125; i++)
     onTime.push(rtp(3333, i, i * 3600, i === 0 ? KEY : DELTA, { marker: true }), i * 40);
   assert.equal(onTime.stats.slewedMs, 0);
+});
+
+test("a publisher's audio and video anchored apart (a late first packet) settle on one clock: in sync within 30 ms", () => {
+  const AOUT = { ssrc: 0x12345678, payloadType: 111, clockRate: 48000 };
+  const a = new RtpSplicer('audio', AOUT, { payloads: [OPUS_SILENCE], frameMs: 20 });
+  const v = video();
+  a.want(1111);
+  v.want(2222);
+  // captured together from t=0; this publisher's packets take 10 ms to arrive, but the first audio packet
+  // came 120 ms late (a burst) and the first video packet 15 ms late
+  const audioAt = (i: number) => (i === 0 ? 120 : 10 + i * 20);
+  const videoAt = (i: number) => (i === 0 ? 15 : 10 + i * 40);
+  const outMs = { audio: [] as number[], video: [] as number[] };
+  for (let t = 0; t <= 8000; t += 20) {
+    const i = t / 20;
+    const pa = a.push(rtp(1111, i, i * 960, Buffer.from([0xfc, 0xff])), audioAt(i));
+    if (pa) outMs.audio[i] = head(pa).ts / 48;
+    if (i % 2 === 0) {
+      const j = i / 2;
+      const pv = v.push(rtp(2222, j, j * 3600, j === 0 ? KEY : DELTA, { marker: true }), videoAt(j));
+      if (pv) outMs.video[j] = head(pv).ts / 90;
+    }
+  }
+  // what was captured together at 7 s goes out with timestamps (on each kind's clock since its first packet)
+  const zero = { audio: 120, video: 15 }; // each splicer's clock began at its first packet
+  const audio7 = outMs.audio[350]! + zero.audio;
+  const video7 = outMs.video[175]! + zero.video;
+  assert.ok(Math.abs(audio7 - video7) <= 30, `A/V ${(audio7 - video7).toFixed(1)} ms apart`);
+  // unsettled, they would be 105 ms apart
+  assert.ok(a.stats.slewedMs < 0 && Math.abs(v.stats.slewedMs) <= 20, JSON.stringify([a.stats, v.stats]));
 });
 
 test('RTCP, padding-only and malformed packets are not carried; sequence numbers and timestamps wrap', () => {

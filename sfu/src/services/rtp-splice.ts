@@ -35,11 +35,15 @@ const LATE_FILL_MS = 200;
 export const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
 const RTP_HEADER = 12;
 /**
- * A source whose timestamps stay this far off the splicer's clock for a whole window (a publisher that
- * stamps frames by count and fell behind, or caught up) is moved towards it, at most SLEW_MS per window:
- * small steps ffmpeg fills or trims without a visible jump, so neither the output nor A/V sync drift away.
+ * Each span is kept where its least-delayed packets arrive on the splicer's clock: within SYNC_BAND_MS
+ * behind it, over a window of SLEW_WINDOW_MS. A span is anchored at its first packet, which may itself have
+ * come late (a burst, a starved moment): its later packets then look early, and audio and video, anchored
+ * apart, would stay that far out of sync. Measured against the least delay of a whole window (not its
+ * first packet), both kinds of one publisher settle on the same clock. A source that stamps frames by count
+ * and fell behind (or ran ahead) is moved back towards it too. Each window moves a span at most SLEW_MS
+ * forward, and backward never before the last packet sent: small steps ffmpeg fills or trims.
  */
-const OFF_CLOCK_MS = 100;
+const SYNC_BAND_MS = 30;
 const SLEW_WINDOW_MS = 1000;
 const SLEW_MS = 50;
 const NTP_EPOCH_OFFSET_SEC = 2_208_988_800;
@@ -126,8 +130,8 @@ interface Span {
   /** filler only: when it began, and frames sent so far */
   startedAt: number;
   frames: number;
-  /** How late (ms, + behind) its packets were on the clock in the current window: least and most. */
-  window: { from: number; least: number; most: number };
+  /** How late (ms, + behind) its least-delayed packet was on the clock in the current window. */
+  window: { from: number; least: number };
 }
 
 export class RtpSplicer {
@@ -294,13 +298,13 @@ export class RtpSplicer {
       tsOffset: (Math.round(nextTs) - timestamp) >>> 0,
       startedAt: now,
       frames: 0,
-      window: { from: now, least: Infinity, most: -Infinity },
+      window: { from: now, least: Infinity },
     };
     this.sentInSpan = 0;
     if (source !== 'filler') this.lastInAt = now;
   }
 
-  /** Keeps a source near the clock: see OFF_CLOCK_MS. Only between frames, never inside one. */
+  /** Keeps a span on the clock: see SYNC_BAND_MS. Only between frames, never inside one. */
   private slew(span: Span, timestamp: number, now: number): void {
     const rate = this.output.clockRate;
     const out = (timestamp + span.tsOffset) >>> 0;
@@ -308,23 +312,25 @@ export class RtpSplicer {
     const lateMs = (((onClock - out) | 0) * 1000) / rate;
     const w = span.window;
     w.least = Math.min(w.least, lateMs);
-    w.most = Math.max(w.most, lateMs);
     if (now - w.from < SLEW_WINDOW_MS || timestamp === this.lastSourceTs) {
       this.lastSourceTs = timestamp;
       return;
     }
     this.lastSourceTs = timestamp;
-    let stepMs = 0;
-    if (w.least > OFF_CLOCK_MS) stepMs = Math.min(w.least - OFF_CLOCK_MS / 2, SLEW_MS);
-    else if (w.most < -OFF_CLOCK_MS) stepMs = -Math.min(-w.most - OFF_CLOCK_MS / 2, SLEW_MS);
-    // never back behind the last packet sent
-    const c = this.cursor;
-    const step = Math.round((stepMs * rate) / 1000);
-    if (step && (!c || ((out + step - c.timestamp) | 0) > 0)) {
-      span.tsOffset = (span.tsOffset + step) >>> 0;
-      this.stats.slewedMs += stepMs;
+    // outside the band: aim for its middle
+    let step = 0;
+    if (w.least < 0 || w.least > SYNC_BAND_MS) {
+      const stepMs = Math.max(-SLEW_MS, Math.min(SLEW_MS, w.least - SYNC_BAND_MS / 2));
+      step = Math.round((stepMs * rate) / 1000);
     }
-    span.window = { from: now, least: Infinity, most: -Infinity };
+    const c = this.cursor;
+    // never back before the last packet sent: at most to just after it
+    if (step < 0 && c) step = Math.max(step, ((c.timestamp - out) | 0) + Math.round(rate / 1000));
+    if (step !== 0 && (step > 0 || !c || ((out + step - c.timestamp) | 0) > 0)) {
+      span.tsOffset = (span.tsOffset + step) >>> 0;
+      this.stats.slewedMs += Math.round((step * 1000) / rate);
+    }
+    span.window = { from: now, least: Infinity };
   }
 
   private advance(seq: number, timestamp: number, at: number): void {
