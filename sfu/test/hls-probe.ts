@@ -12,37 +12,8 @@ const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Packet timestamps of a recording (ffprobe): holes longer than 1 s in either stream (where, how long),
- * the longest step between packets, and how far the audio's end is from the video's.
- */
-export async function packetTiming(file: string) {
-  const { stdout } = await run(
-    'ffprobe',
-    ['-v', 'error', '-show_entries', 'packet=stream_index,pts_time,duration_time', '-of', 'csv=p=0', file],
-    { maxBuffer: 256 * 1024 * 1024 },
-  );
-  const streams = new Map<number, { pts: number; dur: number }[]>();
-  for (const line of stdout.split('\n')) {
-    const [index, pts, dur] = line.split(',').map(Number);
-    if (index === undefined || !Number.isFinite(pts)) continue;
-    streams.set(index, [...(streams.get(index) ?? []), { pts: pts!, dur: Number.isFinite(dur) ? dur! : 0 }]);
-  }
-  const gaps: string[] = [];
-  let longest = 0;
-  const ends: number[] = [];
-  for (const [index, packets] of streams) {
-    packets.sort((a, b) => a.pts - b.pts);
-    for (let i = 1; i < packets.length; i++) {
-      const step = packets[i]!.pts - packets[i - 1]!.pts;
-      longest = Math.max(longest, step);
-      if (step > 1) gaps.push(`stream ${index}: ${step.toFixed(3)} s at ${packets[i - 1]!.pts.toFixed(3)} s`);
-    }
-    const last = packets.at(-1)!;
-    ends.push(last.pts + last.dur);
-  }
-  return { gaps, longest, avOffsetSec: (ends[0] ?? 0) - (ends[1] ?? 0) };
-}
+/** Packet timing of a recording: one measure for every live test (devkit's). */
+export { packetTiming } from '@sky/devkit';
 
 /** Every frame decodes with no error; returns the decoded video frame count (or audio-only 0). */
 export async function decode(file: string): Promise<{ errors: string; frames: number; width: number }> {
@@ -92,12 +63,13 @@ export async function silences(file: string): Promise<[number, number][]> {
 /**
  * A/V sync of a recording made from fake teachers with the `sync` pattern: each tone onset (the sound rising
  * out of its quiet part) paired with the white picture's onset nearest to it (within half a period; the
- * others are a picture without its sound, e.g. a screen share). Offsets in seconds, + when the sound is late.
+ * others are a picture without its sound, e.g. a screen share). Offsets in seconds, + when the sound is late;
+ * `flashes`: where each paired one is in the file.
  */
 export async function avSync(
   file: string,
   periodSec: number,
-): Promise<{ offsets: number[]; unpaired: number }> {
+): Promise<{ offsets: number[]; flashes: number[]; unpaired: number }> {
   const { stderr: sound } = await run('ffmpeg', [
     ...['-hide_banner', '-i', file, '-map', '0:a', '-af', 'silencedetect=n=-30dB:d=0.5', '-f', 'null', '-'],
   ]);
@@ -119,13 +91,16 @@ export async function avSync(
     bright = y! > 200;
   }
   const offsets: number[] = [];
+  const paired: number[] = [];
   let unpaired = 0;
   for (const tone of tones) {
     const near = flashes.reduce((a, f) => (Math.abs(f - tone) < Math.abs(a - tone) ? f : a), Infinity);
-    if (Math.abs(near - tone) < periodSec / 2) offsets.push(Number((tone - near).toFixed(3)));
-    else unpaired++;
+    if (Math.abs(near - tone) < periodSec / 2) {
+      offsets.push(Number((tone - near).toFixed(3)));
+      paired.push(near);
+    } else unpaired++;
   }
-  return { offsets, unpaired };
+  return { offsets, flashes: paired, unpaired };
 }
 
 /** The media segments of a playlist text. */

@@ -187,7 +187,16 @@ test('recording parts join with concat at their picture’s end; the sound is fi
   assert.deepEqual(buildConcatArgs('/m/parts.txt', '/m/recording.mp4'), [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0'],
     ...['-i', '/m/parts.txt', '-map', '0:v:0', '-map', '0:a:0', '-c:v', 'copy'],
-    ...['-af', 'aresample=async=1', '-c:a', 'aac', '-b:a', '96k', '-ac', '2', '-ar', '48000'],
+    ...[
+      '-af',
+      'aresample=async=1,apad',
+      '-shortest',
+      '-fflags',
+      '+shortest',
+      '-max_interleave_delta',
+      '100M',
+    ],
+    ...['-c:a', 'aac', '-b:a', '96k', '-ac', '2', '-ar', '48000'],
     ...['-movflags', '+faststart', '/m/recording.mp4'],
   ]);
 });

@@ -415,7 +415,9 @@ export function partOutpoint(lastVideoSec: number | undefined, crashed: boolean)
 
 /**
  * The recording joined: the video copied, the sound encoded again through aresample so that every hole
- * in it (a part's end the run never recorded) is silence at its time, never a jump.
+ * in it (a part's end the run never recorded) is silence at its time, never a jump; and padded with
+ * silence to the picture's end (a stopped run's last ~0.1 s of sound is still in its encoder), where the
+ * file ends.
  */
 export function buildConcatArgs(listFile: string, output: string): string[] {
   return [
@@ -433,7 +435,13 @@ export function buildConcatArgs(listFile: string, output: string): string[] {
     '-c:v',
     'copy',
     '-af',
-    'aresample=async=1',
+    'aresample=async=1,apad',
+    // ends where the picture ends: -shortest alone lets the muxer's queue run the sound ~0.1 s past it
+    '-shortest',
+    '-fflags',
+    '+shortest',
+    '-max_interleave_delta',
+    '100M',
     '-c:a',
     'aac',
     '-b:a',
