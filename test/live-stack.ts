@@ -28,6 +28,67 @@ export interface SentBeacon {
   status: number;
 }
 
+/** The clapperboard's period and flash (s): what hls-probe's avSync pairs. */
+export const CLAPPER_PERIOD_SEC = 2;
+const CLAPPER_FLASH_SEC = 0.2;
+
+/**
+ * The camera and microphone of a teacher with a clapperboard: the page's getUserMedia (when it asks for
+ * video) gets a canvas that turns white for CLAPPER_FLASH_SEC every CLAPPER_PERIOD_SEC, and a tone that is
+ * loud at the same moments (-18 dBFS, -38 otherwise), both timed on one AudioContext clock: the sound is
+ * scheduled sample-exactly, the picture is drawn and captured (requestFrame) within 5 ms of each change.
+ * Chromium's own fake devices start their picture and sound apart, so they cannot show A/V sync.
+ */
+export const CLAPPER = `{
+  const PERIOD = ${CLAPPER_PERIOD_SEC}, FLASH = ${CLAPPER_FLASH_SEC}, LOUD = 0.125, QUIET = 0.0125;
+  const devices = navigator.mediaDevices;
+  const original = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = async (c) => {
+    if (!c || !c.video) return original(c);
+    const ac = new AudioContext({ sampleRate: 48000 });
+    await ac.resume();
+    const osc = ac.createOscillator();
+    osc.frequency.value = 440;
+    const gain = ac.createGain();
+    gain.gain.value = QUIET;
+    const dest = ac.createMediaStreamDestination();
+    osc.connect(gain).connect(dest);
+    osc.start();
+    const t0 = ac.currentTime + 0.1;
+    for (let k = 0; k < 3600; k++) {
+      gain.gain.setValueAtTime(LOUD, t0 + k * PERIOD);
+      gain.gain.setValueAtTime(QUIET, t0 + k * PERIOD + FLASH);
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = 640;
+    canvas.height = 360;
+    const g = canvas.getContext('2d');
+    const [video] = canvas.captureStream(0).getVideoTracks();
+    let lit, drawnAt = 0, n = 0;
+    const draw = () => {
+      const t = ac.currentTime - t0;
+      const on = t >= 0 && t % PERIOD < FLASH;
+      const now = performance.now();
+      if (on === lit && now - drawnAt < 40) return;
+      g.fillStyle = on ? '#ffffff' : '#202838';
+      g.fillRect(0, 0, 640, 360);
+      if (!on) {
+        g.fillStyle = '#3c9';
+        g.fillRect((n * 8) % 600, 160, 40, 40);
+      }
+      n++;
+      video.requestFrame();
+      lit = on;
+      drawnAt = now;
+    };
+    draw();
+    setInterval(draw, 5);
+    const tracks = [video];
+    if (c.audio) tracks.push(...dest.stream.getAudioTracks());
+    return new MediaStream(tracks);
+  };
+}`;
+
 export interface LiveStack {
   api: TestApi;
   /** The api's origin (web client, /media, /api). */
@@ -39,7 +100,12 @@ export interface LiveStack {
   producers: mediasoup.types.Producer[];
   beacons: SentBeacon[];
   /** A signed-in page (the session put in place as the login page would) at `path`, in `lang`. */
-  open(username: string, path: string, lang?: 'zh-CN' | 'en', opts?: { blockIce?: boolean }): Promise<Page>;
+  open(
+    username: string,
+    path: string,
+    lang?: 'zh-CN' | 'en',
+    opts?: { blockIce?: boolean; clapper?: boolean },
+  ): Promise<Page>;
   /** Students of grade p3 made for this file: username and id, by the given display names. */
   addStudents<K extends string>(
     names: Record<K, string>,
@@ -139,6 +205,7 @@ export async function startLiveStack(opts: {
       },
     ]);
     await ctx.addInitScript((l) => localStorage.setItem('sky.lang', l), lang);
+    if (o.clapper) await ctx.addInitScript({ content: CLAPPER });
     if (o.blockIce) {
       // a network where WebRTC media cannot pass (a strict firewall): the sfu's ICE candidates never arrive
       await ctx.addInitScript({

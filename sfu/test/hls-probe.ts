@@ -73,7 +73,13 @@ export async function avSync(
   const { stderr: sound } = await run('ffmpeg', [
     ...['-hide_banner', '-i', file, '-map', '0:a', '-af', 'silencedetect=n=-30dB:d=0.5', '-f', 'null', '-'],
   ]);
-  const tones = [...sound.matchAll(/silence_end: ([\d.]+)/g)].map((m) => Number(m[1]));
+  // a silence that only ends with the file is not a tone
+  const { stdout: length } = await run('ffprobe', [
+    ...['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file],
+  ]);
+  const tones = [...sound.matchAll(/silence_end: ([\d.]+)/g)]
+    .map((m) => Number(m[1]))
+    .filter((t) => !(t > Number(length) - 0.25));
   const { stdout: luma } = await run(
     'ffprobe',
     [

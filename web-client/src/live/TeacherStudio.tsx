@@ -2,7 +2,7 @@
 // screen, run the stage (raised hands → invite, mute, remove), watch viewers and the network (issue 5), and
 // the whole audience: the WebRTC room, the live HLS on the web and TV boxes (issue 14).
 import { Lesson, LessonAudience, LiveInfo, type LiveSource, type StageEntry } from '@sky/contracts';
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, ApiError, freshAccessToken } from '../api/client';
@@ -61,7 +61,14 @@ export function TeacherStudio() {
     const timer = setInterval(reloadAudience, AUDIENCE_REFRESH_MS);
     return () => clearInterval(timer);
   }, [live, reloadAudience]);
-  const previewRef = useRef<HTMLVideoElement>(null);
+  // The preview gets the camera whenever either is new: the camera may open before the page shows its
+  // <video> (the lesson still loading), which an effect on the stream alone would miss (a black preview).
+  const previewRef = useCallback(
+    (el: HTMLVideoElement | null) => {
+      if (el && el.srcObject !== stream) el.srcObject = stream;
+    },
+    [stream],
+  );
   const screenRef = useRef<HTMLVideoElement>(null);
 
   // A live lesson of this teacher (a reload mid-lesson) is joined again at once; an ended one says so.
@@ -119,7 +126,6 @@ export function TeacherStudio() {
   }, [cameraId, micId, ended]);
 
   useEffect(() => {
-    if (previewRef.current) previewRef.current.srcObject = stream;
     const cam = stream?.getVideoTracks()[0];
     const mic = stream?.getAudioTracks()[0];
     if (client && cam)
