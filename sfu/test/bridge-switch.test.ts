@@ -13,6 +13,7 @@ import * as mediasoup from 'mediasoup';
 import { LiveBridge, type BridgeLogger } from '../src/services/live-bridge.js';
 import {
   avSync,
+  pairsOf,
   decode,
   openHlsViewer,
   packetTiming,
@@ -217,10 +218,10 @@ test('camera → screen → camera, a reload and a paused camera: one ffmpeg, on
   const worst = Math.max(...sync.offsets.map(Math.abs));
   console.log(
     `A/V sync over ${sync.offsets.length} flashes: worst ${(worst * 1000).toFixed(0)} ms ` +
-      `(${JSON.stringify(sync.offsets)}); tones without a flash ${sync.unpaired}`,
+      `(${pairsOf(sync)}); tones without a flash ${sync.unpaired}`,
   );
   assert.ok(sync.offsets.length >= 8, `flashes paired with their tone: ${sync.offsets.length}`);
-  assert.ok(worst <= 0.1, `sound and picture within 100 ms: ${JSON.stringify(sync.offsets)}`);
+  assert.ok(worst <= 0.1, `sound and picture within 100 ms: ${pairsOf(sync)}`);
   assert.ok(Math.abs(res.durationSec - liveSec) <= 1, `recording ${res.durationSec} s, live ${liveSec} s`);
   assert.equal((await decode(file)).errors, '');
 });

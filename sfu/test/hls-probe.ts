@@ -73,13 +73,19 @@ export async function avSync(
   const { stderr: sound } = await run('ffmpeg', [
     ...['-hide_banner', '-i', file, '-map', '0:a', '-af', 'silencedetect=n=-30dB:d=0.5', '-f', 'null', '-'],
   ]);
-  // a silence that only ends with the file is not a tone
+  // A silence that only ends with the file is not a tone; nor is one that began with it: the sound's
+  // first packets (under load, ffmpeg's first second of sound may be missing) can come mid-tone.
   const { stdout: length } = await run('ffprobe', [
     ...['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file],
   ]);
-  const tones = [...sound.matchAll(/silence_end: ([\d.]+)/g)]
-    .map((m) => Number(m[1]))
-    .filter((t) => !(t > Number(length) - 0.25));
+  const silences = [...sound.matchAll(/silence_(start|end): ([\d.]+)/g)];
+  const tones: number[] = [];
+  let startedAt: number | undefined;
+  for (const [, edge, at] of silences) {
+    if (edge === 'start') startedAt = Number(at);
+    else if (startedAt !== undefined && startedAt > 0.05 && !(Number(at) > Number(length) - 0.25))
+      tones.push(Number(at));
+  }
   const { stdout: luma } = await run(
     'ffprobe',
     [
@@ -108,6 +114,10 @@ export async function avSync(
   }
   return { offsets, flashes: paired, unpaired };
 }
+
+/** avSync's pairs for a message: offset (ms) @ where the flash is (s). */
+export const pairsOf = (sync: { offsets: number[]; flashes: number[] }) =>
+  sync.offsets.map((o, i) => `${Math.round(o * 1000)}@${sync.flashes[i]?.toFixed(1)}`).join(' ');
 
 /** The media segments of a playlist text. */
 export const segmentsOf = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#'));

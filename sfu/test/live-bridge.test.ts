@@ -15,6 +15,7 @@ import * as mediasoup from 'mediasoup';
 import { LiveBridge, type BridgeLogger } from '../src/services/live-bridge.js';
 import {
   avSync,
+  pairsOf,
   decode,
   openHlsViewer,
   packetTiming,
@@ -313,10 +314,10 @@ test('stop() joins the recording parts into one file of the lesson length', asyn
   console.log(
     `recording ${duration} s; streamed ${streamedSec.toFixed(2)} s; live ${liveSec} s; ` +
       `longest packet gap ${timing.longest.toFixed(3)} s; streams end ${timing.avOffsetSec.toFixed(3)} s apart; ` +
-      `A/V sync over ${sync.offsets.length} flashes ${JSON.stringify(sync.offsets)}`,
+      `A/V sync over ${sync.offsets.length} flashes ${pairsOf(sync)}`,
   );
   assert.ok(sync.offsets.length >= 5, `flashes paired with their tone: ${sync.offsets.length}`);
-  assert.ok(worst <= 0.1, `sound and picture within 100 ms to the end: ${JSON.stringify(sync.offsets)}`);
+  assert.ok(worst <= 0.1, `sound and picture within 100 ms to the end: ${pairsOf(sync)}`);
   // the sound is padded to the picture's end: within one AAC frame
   assert.ok(
     Math.abs(timing.avOffsetSec) <= 0.05,
