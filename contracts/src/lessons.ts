@@ -58,6 +58,14 @@ export const UpdateLessonBody = z
   });
 export type UpdateLessonBody = z.infer<typeof UpdateLessonBody>;
 
+/** Why an edit or delete of a lesson is refused (409): the field error's message, as the web client reads it. */
+export const LESSON_REFUSALS = {
+  placementFixed: 'fixed once the lesson is published or taught live',
+  live: 'the lesson is live',
+  transcoding: 'the lesson is being transcoded',
+  changed: 'the lesson changed meanwhile',
+} as const;
+
 /**
  * Whether a lesson's grade and subject are settled: once it has been published (processing or ready) or
  * taught live, students of that grade have it in their library and timetable and its viewing figures

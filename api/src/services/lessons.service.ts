@@ -9,6 +9,7 @@ import {
   type MediaFailure,
   type TranscodeResult,
   type UpdateLessonBody,
+  LESSON_REFUSALS,
   lessonPlacementFixed,
   TRANSCODE_PRIORITY,
   withoutServerPaths,
@@ -140,16 +141,16 @@ export class LessonService {
   async delete(actor: AccessClaims, id: string): Promise<void> {
     const rec = await this.assertOwner(actor, id, 'delete it');
     if (rec.live?.state === 'live')
-      throw undeletable('this lesson is being taught live: end it before deleting it', 'the lesson is live');
+      throw undeletable('this lesson is being taught live: end it before deleting it', 'live');
     if ((await this.jobs.cancel(id)) === 'running')
       throw undeletable(
         'this lesson’s video is being transcoded right now: delete it once that is done',
-        'the lesson is being transcoded',
+        'transcoding',
       );
     // Deleted only as it was read: an upload that finished meanwhile, a go-live, a result, all refuse it.
     if (!(await this.lessons.deleteUnchanged(id, rec.updatedAt))) {
       if (!(await this.lessons.findById(id))) throw new AppError('NOT_FOUND', `no lesson ${id}`);
-      throw undeletable('the lesson changed while it was being deleted; try again', 'the lesson changed');
+      throw undeletable('the lesson changed while it was being deleted; try again', 'changed');
     }
     await this.media.removeLessonFiles(id);
   }
@@ -273,15 +274,15 @@ function busy(field: string): AppError {
 
 /** A grade or subject that can no longer change: the fields are named. */
 function placementFixed(fields: readonly ('grade' | 'subject')[]): AppError {
-  const message = 'fixed once the lesson is published or taught live';
+  const message = LESSON_REFUSALS.placementFixed;
   return new AppError('CONFLICT', `the lesson’s ${fields.join(' and ')} cannot change: ${message}`, {
     errors: fields.map((f) => ({ path: `body.${f}`, message })),
   });
 }
 
 /** The lesson cannot be deleted now; the id is what names it. */
-function undeletable(detail: string, message: string): AppError {
-  return new AppError('CONFLICT', detail, { errors: [{ path: 'params.id', message }] });
+function undeletable(detail: string, why: Exclude<keyof typeof LESSON_REFUSALS, 'placementFixed'>): AppError {
+  return new AppError('CONFLICT', detail, { errors: [{ path: 'params.id', message: LESSON_REFUSALS[why] }] });
 }
 
 /** Viewers see ready lessons, and lessons taught live (now, or ended with the replay on its way). */
