@@ -64,9 +64,7 @@ export function MyTvs() {
         <ul className="tv-list">
           {devices.data.map((d) => (
             <li key={d.id} data-testid="tv-item">
-              <span className="tv-icon" aria-hidden="true">
-                📺
-              </span>
+              <TvIcon />
               <span className="tv-facts">
                 <strong data-testid="tv-name">{d.name}</strong>
                 <span className="muted small">
@@ -107,5 +105,15 @@ export function MyTvs() {
         />
       )}
     </section>
+  );
+}
+
+/** A TV set, drawn (set-top fonts and Debian's have no colour emoji). */
+function TvIcon() {
+  return (
+    <svg className="tv-icon" width="28" height="28" viewBox="0 0 28 28" aria-hidden="true">
+      <rect x="2" y="5" width="24" height="16" rx="3" fill="none" stroke="currentColor" strokeWidth="2" />
+      <path d="M10 25h8M14 21v4" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+    </svg>
   );
 }
