@@ -47,7 +47,11 @@ import { registerQaNamespace } from './socket/qa/index.js';
 import { UserService } from './services/users.service.js';
 import { followSessions } from './socket/sessions.js';
 import { createAnalytics } from './services/analytics.module.js';
-import type { PlanLessonSource } from './adapters/analytics.catalog.js';
+import {
+  curriculumPlanLinks,
+  type PlanLessonSource,
+  type PlanLinkSource,
+} from './adapters/analytics.catalog.js';
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -59,6 +63,8 @@ export interface ApiDeps {
   version: string;
   /** The curriculum plan's lesson ids, for the beacon ingest (default: asked of CURRICULUM_URL). */
   planLessons?: PlanLessonSource;
+  /** The plan lessons airing an api lesson, asked before it is deleted (default: asked of CURRICULUM_URL). */
+  planLinks?: PlanLinkSource;
 }
 
 export interface ApiApp {
@@ -125,6 +131,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     '/media',
     async (id) => (await usersRepo.findById(id))?.displayName,
     transcodeJobs(queues),
+    deps.planLinks ?? curriculumPlanLinks(config.CURRICULUM_URL),
   );
   const live = new LiveService(lessonsRepo, new LiveRepository(mongo), queues, {
     sfuUrl: config.SFU_PUBLIC_URL ?? config.SFU_URL,

@@ -62,6 +62,7 @@ export type UpdateLessonBody = z.infer<typeof UpdateLessonBody>;
 export const LESSON_REFUSALS = {
   placementFixed: 'fixed once the lesson is published or taught live',
   live: 'the lesson is live',
+  inPlan: 'the TV timetable airs the lesson',
   transcoding: 'the lesson is being transcoded',
   changed: 'the lesson changed meanwhile',
 } as const;

@@ -38,6 +38,8 @@ export class LessonService {
     private readonly mediaBaseUrl: string,
     private readonly teacherName: (userId: string) => Promise<string | undefined>,
     private readonly jobs: LessonJobs,
+    /** The curriculum plan's lessons that air an api lesson on TV (their vod_lesson_id). */
+    private readonly planLinks: (lessonId: string) => Promise<readonly string[]>,
   ) {}
 
   async create(actor: AccessClaims, body: CreateLessonBody): Promise<Lesson> {
@@ -135,13 +137,25 @@ export class LessonService {
 
   /**
    * Its teacher or an admin deletes a lesson, with its files (uploads, outputs, live recording) and its
-   * transcodes still queued. Refused (CONFLICT) while it is taught live or its video is being transcoded
-   * right now. Its Q&A and viewing figures stay, as for a deleted account's lessons.
+   * transcodes still queued. Refused (CONFLICT) while it is taught live, while the TV timetable airs it
+   * (the channels would air nothing in its slots), or while its video is being transcoded right now.
+   * Its Q&A and viewing figures stay, as for a deleted account's lessons.
    */
   async delete(actor: AccessClaims, id: string): Promise<void> {
     const rec = await this.assertOwner(actor, id, 'delete it');
     if (rec.live?.state === 'live')
       throw undeletable('this lesson is being taught live: end it before deleting it', 'live');
+    const aired = await this.planLinks(id).catch(() => {
+      throw new AppError(
+        'DEPENDENCY_DOWN',
+        'the TV timetable cannot say whether it airs this lesson; try again',
+      );
+    });
+    if (aired.length > 0)
+      throw undeletable(
+        `the TV timetable airs this lesson (plan lesson ${aired.join(', ')}): the curriculum desk unlinks it first`,
+        'inPlan',
+      );
     if ((await this.jobs.cancel(id)) === 'running')
       throw undeletable(
         'this lesson’s video is being transcoded right now: delete it once that is done',
