@@ -128,6 +128,7 @@ for (const lang of LANGS) {
     await shoot(page, 'family-pair', lang);
     await page.getByTestId('pair-submit').click();
     await page.getByTestId('pair-done').waitFor();
+    await shoot(page, 'family-pair-done', lang);
     await page.getByTestId('pair-home').click();
     await page.waitForURL((u) => u.pathname === '/');
 

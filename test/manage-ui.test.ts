@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { PublicUser } from '@sky/contracts';
-import { launchChromium } from '@sky/devkit';
+import { freePort, launchChromium } from '@sky/devkit';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
 import { actorOf } from './fixtures.js';
@@ -29,7 +29,11 @@ let browser: Browser & { dispose(): Promise<void> };
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  api = await startTestApi({ WEB_DIST_DIR: join(ROOT, 'web-client', 'dist') });
+  api = await startTestApi({
+    WEB_DIST_DIR: join(ROOT, 'web-client', 'dist'),
+    // no TV gateway in this file: nothing answers there (test/family-tvs-ui.test.ts runs a real one)
+    TV_GATEWAY_URL: `http://127.0.0.1:${await freePort()}`,
+  });
   await api.app.http.listen({ host: '127.0.0.1', port: 0 });
   const addr = api.app.http.server.address();
   base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -304,3 +308,18 @@ for (const lang of LANGS) {
     await ctx.close();
   });
 }
+
+test('while the TV gateway is away, a student’s home says its TVs cannot be read, and they stay signed in', async () => {
+  const user = await newStudent('zh-CN');
+  const ctx = await newContext('zh-CN');
+  const page = await signIn(ctx, user.username);
+  const tvs = page.getByTestId('my-tvs');
+  await tvs
+    .getByRole('alert')
+    .filter({ hasText: /暂时读不到电视列表/ })
+    .waitFor({ timeout: 15_000 });
+  assert.equal(await tvs.getByTestId('pair-link').getAttribute('href'), '/pair');
+  assert.equal(await lookAgain(page), 200, 'still signed in');
+  await page.locator('.user-name').waitFor();
+  await ctx.close();
+});

@@ -174,6 +174,11 @@ interface RequestOptions {
   body?: unknown;
   /** Sent as it is, instead of `body`: a file's own text (a CSV or JSON plan) with its content type. */
   text?: Payload;
+  /**
+   * The answer comes from a service behind the api (the TV gateway) that checks tokens by signature only:
+   * its 401 says nothing about the api sign-in, which it does not end (an expired token is still renewed).
+   */
+  behindApi?: boolean;
 }
 
 /**
@@ -193,6 +198,7 @@ export async function api<T>(
   if (res.status === 401 && !path.startsWith('/api/auth/')) {
     const err = await toError(res.clone());
     const signedIn = current !== null;
+    if (err.code !== 'TOKEN_EXPIRED' && init.behindApi) throw err;
     if (err.code !== 'TOKEN_EXPIRED') {
       endedByServer ||= signedIn;
       setSession(null);
@@ -204,7 +210,7 @@ export async function api<T>(
       throw err;
     }
     res = await send(path, method, payload, next.accessToken);
-    if (res.status === 401) {
+    if (res.status === 401 && !init.behindApi) {
       endedByServer = true;
       setSession(null);
     }

@@ -16,7 +16,7 @@ import './manage.css';
 export function MyTvs() {
   const { t, i18n } = useTranslation();
   const lang = i18n.resolvedLanguage ?? 'zh-CN';
-  const devices = useApi('/api/tv/devices', DeviceList);
+  const devices = useApi('/api/tv/devices', DeviceList, { behindApi: true });
   const [unpairing, setUnpairing] = useState<Device | null>(null);
   const [busy, setBusy] = useState(false);
   const [refusal, setRefusal] = useState<string | null>(null);
@@ -26,7 +26,10 @@ export function MyTvs() {
     setBusy(true);
     setRefusal(null);
     try {
-      await api(`/api/tv/devices/${encodeURIComponent(device.id)}`, null, { method: 'DELETE' });
+      await api(`/api/tv/devices/${encodeURIComponent(device.id)}`, null, {
+        method: 'DELETE',
+        behindApi: true,
+      });
       setMessage(t('manage.tvs.unpaired', { name: device.name }));
       setUnpairing(null);
       devices.reload();
