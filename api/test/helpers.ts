@@ -27,7 +27,7 @@ export interface TestApi {
 /** A real api (real mongod, redis-server, argon2) with one user per role. */
 export async function startTestApi(
   extraEnv: Record<string, string> = {},
-  deps: Pick<ApiDeps, 'planLessons'> = {},
+  deps: Pick<ApiDeps, 'planLessons' | 'planLinks'> = {},
 ): Promise<TestApi> {
   const infra = await useInfra();
   const mediaDir = mkdtempSync(join(tmpdir(), 'sky-media-'));
@@ -52,9 +52,9 @@ export async function startTestApi(
     probe: createMediaProbe({ ffprobe: 'ffprobe', ffmpeg: 'ffmpeg' }),
     version: 'test',
     // No curriculum service in most api tests: an empty plan, unless the test runs one.
-    ...(deps.planLessons || extraEnv['CURRICULUM_URL']
+    ...(extraEnv['CURRICULUM_URL']
       ? deps
-      : { planLessons: async () => new Set<string>() }),
+      : { planLessons: async () => new Set<string>(), planLinks: async () => [], ...deps }),
   });
   await app.http.ready();
 

@@ -71,6 +71,9 @@ export const Device = z.object({
 });
 export type Device = z.infer<typeof Device>;
 
+/** GET /devices (a signed-in family member or student): the household's paired boxes, oldest first. */
+export const DeviceList = z.array(Device);
+
 export const DeviceTokenResponse = z.object({
   access_token: z.string(),
   token_type: z.literal('Bearer'),

@@ -10,6 +10,7 @@ import { PairPage } from './pages/PairPage';
 import { InboxPage } from './pages/InboxPage';
 import { StatusPage } from './pages/StatusPage';
 import { TvQaPage } from './qa/TvQaPage';
+import { AccountPage } from './manage/AccountPage';
 
 // The lesson page brings hls.js (about half of the whole bundle): it loads when a lesson is opened,
 // so the login page and the homes do not wait for it.
@@ -50,6 +51,14 @@ export function App() {
               element={
                 <RequireAuth>
                   <HomePage />
+                </RequireAuth>
+              }
+            />
+            <Route
+              path="/account"
+              element={
+                <RequireAuth>
+                  <AccountPage />
                 </RequireAuth>
               }
             />

@@ -114,6 +114,33 @@ export class LessonRepository {
     return doc ? { ...doc, id: String(doc._id) } : null;
   }
 
+  /**
+   * Like `update`, for a change of grade or subject: only while the lesson is a draft or a failed upload
+   * and was never taught live (`lessonPlacementFixed` in contracts, as a query); null otherwise.
+   */
+  async updateWhilePlacementOpen(
+    id: string,
+    set: Partial<LessonDoc>,
+    unset: (keyof LessonDoc)[] = [],
+  ): Promise<LessonRecord | null> {
+    if (!Types.ObjectId.isValid(id)) return null;
+    const update: Record<string, unknown> = { $set: set };
+    if (unset.length) update['$unset'] = Object.fromEntries(unset.map((k) => [k, 1]));
+    const doc = await this.model
+      .findOneAndUpdate({ _id: id, status: { $in: ['draft', 'failed'] }, live: { $exists: false } }, update, {
+        new: true,
+      })
+      .lean();
+    return doc ? { ...doc, id: String(doc._id) } : null;
+  }
+
+  /** Deletes the lesson if it is as it was when read (`updatedAt`) and not live; false otherwise. */
+  async deleteUnchanged(id: string, updatedAt: Date): Promise<boolean> {
+    if (!Types.ObjectId.isValid(id)) return false;
+    const res = await this.model.deleteOne({ _id: id, updatedAt, 'live.state': { $ne: 'live' } });
+    return res.deletedCount === 1;
+  }
+
   async units(filter: { grade: GradeId; subject: string; status?: LessonStatus }): Promise<string[]> {
     const found: unknown[] = await this.model.distinct('unit', { ...filter, unit: { $exists: true } });
     const units = found.filter((u): u is string => typeof u === 'string');

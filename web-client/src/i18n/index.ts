@@ -7,6 +7,8 @@ import analyticsEn from './analytics.en.json';
 import analyticsZh from './analytics.zh-CN.json';
 import liveEn from './live.en.json';
 import liveZh from './live.zh-CN.json';
+import manageEn from './manage.en.json';
+import manageZh from './manage.zh-CN.json';
 
 export const LANGUAGES = ['zh-CN', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -17,8 +19,8 @@ const initial: Language = saved === 'en' ? 'en' : 'zh-CN';
 
 void i18n.use(initReactI18next).init({
   resources: {
-    'zh-CN': { translation: { ...zhCN, live: liveZh, analytics: analyticsZh } },
-    en: { translation: { ...en, live: liveEn, analytics: analyticsEn } },
+    'zh-CN': { translation: { ...zhCN, live: liveZh, analytics: analyticsZh, manage: manageZh } },
+    en: { translation: { ...en, live: liveEn, analytics: analyticsEn, manage: manageEn } },
   },
   lng: initial,
   fallbackLng: 'zh-CN',

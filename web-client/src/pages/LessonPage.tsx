@@ -1,8 +1,10 @@
-import { Lesson } from '@sky/contracts';
+import { Lesson, ownsLesson } from '@sky/contracts';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useParams } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import { useApi } from '../api/useApi';
+import { useAuth } from '../auth/AuthContext';
+import { LessonActions } from '../manage/LessonActions';
 import { ErrorNote, formatDuration, Loading, StatusBadge } from '../components/Bits';
 import { Player } from '../components/Player';
 import { FaqList } from '../qa/FaqList';
@@ -20,6 +22,9 @@ export function LessonPage() {
   // A live lesson's page follows it: live → ended → replay ready, without a reload.
   const following = !!l?.live && l.status !== 'ready' && l.status !== 'failed';
   const { reload } = lesson;
+  const { user } = useAuth();
+  const navigate = useNavigate();
+  const owner = !!user && !!l && ownsLesson({ sub: user.id, role: user.role }, l);
   useEffect(() => {
     if (!following) return;
     const timer = setInterval(reload, 5000);
@@ -77,6 +82,13 @@ export function LessonPage() {
             <div className="lesson-meta">
               <h1>{l.title}</h1>
               <StatusBadge status={l.status} />
+              {owner && (
+                <LessonActions
+                  lesson={l}
+                  onSaved={reload}
+                  onDeleted={(title) => void navigate('/', { state: { deleted: title } })}
+                />
+              )}
               <dl>
                 {l.teacherName && (
                   <>

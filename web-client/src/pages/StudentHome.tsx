@@ -2,6 +2,7 @@ import type { PublicUser } from '@sky/contracts';
 import { useTranslation } from 'react-i18next';
 import { LessonBrowser } from '../components/LessonBrowser';
 import { WeekTimetable } from '../components/WeekTimetable';
+import { MyTvs } from '../manage/MyTvs';
 
 export function StudentHome({ user }: { user: PublicUser }) {
   const { t } = useTranslation();
@@ -16,6 +17,7 @@ export function StudentHome({ user }: { user: PublicUser }) {
           </p>
         </div>
       </div>
+      <MyTvs />
       {user.grade && <WeekTimetable grade={user.grade} testId="timetable" />}
       <h2 className="section-title">{t('student.library')}</h2>
       {/* the api shows students only lessons that are ready to watch */}
