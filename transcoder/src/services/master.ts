@@ -26,8 +26,9 @@ export function buildMasterPlaylist(opts: {
 }): string {
   const lines = ['#EXTM3U', `#EXT-X-VERSION:${opts.version}`, '#EXT-X-INDEPENDENT-SEGMENTS'];
   for (const v of opts.variants) {
+    // the peak rounded up: a player must never meet a segment above what BANDWIDTH promised
     const attrs = [
-      `BANDWIDTH=${Math.round(v.bandwidth)}`,
+      `BANDWIDTH=${Math.ceil(v.bandwidth)}`,
       `AVERAGE-BANDWIDTH=${Math.round(v.averageBandwidth)}`,
       `CODECS="${v.codecs.join(',')}"`,
       ...(v.resolution ? [`RESOLUTION=${v.resolution.width}x${v.resolution.height}`] : []),
@@ -37,7 +38,7 @@ export function buildMasterPlaylist(opts: {
   }
   for (const f of opts.iframes ?? []) {
     lines.push(
-      `#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=${Math.round(f.bandwidth)},CODECS="${f.codecs.join(',')}",RESOLUTION=${f.resolution.width}x${f.resolution.height},URI="${f.uri}"`,
+      `#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=${Math.ceil(f.bandwidth)},CODECS="${f.codecs.join(',')}",RESOLUTION=${f.resolution.width}x${f.resolution.height},URI="${f.uri}"`,
     );
   }
   return lines.join('\n') + '\n';
