@@ -165,7 +165,7 @@ describe('catch-up of every day catch-up reaches, pause and progress on the TV p
     await stack?.close();
   });
 
-  test('the guide reaches back three days with P+ and names subjects, not their codes; OK plays Monday’s lesson (frames render)', async () => {
+  test('the guide reaches back three days with P+ and names subjects, not their codes; OK plays Monday’s lesson (frames render)', async (t) => {
     await tv.goto(`${base}/`);
     await waitScreen(tv, 'pairing', 30_000);
     await tv.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'pairing-skip');
@@ -221,7 +221,8 @@ describe('catch-up of every day catch-up reaches, pause and progress on the TV p
     assert.ok(a.width > 0, 'the video has a picture size');
     assert.ok(b.frames > a.frames + 10, `frames keep rendering (${a.frames} → ${b.frames})`);
     assert.ok(b.t > a.t + 0.8, `the catch-up plays (${a.t} → ${b.t})`);
-    assert.ok((await frameColours(tv)) > 40, 'the frame is a picture, not a blank screen');
+    const colours = await frameColours(tv);
+    assert.ok(colours > 40, `the frame is a picture, not a blank screen (${colours} colours)`);
     assert.ok(Math.abs(b.duration - 30) < 2, `Monday's recording lasts ${b.duration} s`);
     // the box asked for Monday's programme by its start
     const utc = Date.parse(target.start) / 1000;
@@ -230,9 +231,14 @@ describe('catch-up of every day catch-up reaches, pause and progress on the TV p
       catchupRequests.join('\n'),
     );
     assert.match(await text(tv, 'infobar'), /11月30日 周一/);
+    t.diagnostic(
+      `catch-up of ${target.lessonId} (${target.start}, 3 days before the gateway's ${TODAY}): ` +
+        `${a.width}px wide, frames ${a.frames} → ${b.frames} and time ${a.t.toFixed(2)} → ${b.t.toFixed(2)} s ` +
+        `in 1.5 s, ${colours} colours in a frame, length ${b.duration.toFixed(2)} s`,
+    );
   });
 
-  test('pause: OK stops the picture and says so; the media key plays on, the elapsed time advancing; Left/Right seek', async () => {
+  test('pause: OK stops the picture and says so; the media key plays on, the elapsed time advancing; Left/Right seek', async (t) => {
     await press(tv, 'ArrowDown'); // any key shows the info bar with the progress
     const e0 = seconds(await text(tv, 'elapsed'));
     await tv.waitForTimeout(2200);
@@ -282,6 +288,11 @@ describe('catch-up of every day catch-up reaches, pause and progress on the TV p
     await press(tv, 'ArrowLeft');
     const back = (await video(tv)).t;
     assert.ok(back < ahead - 8, `Left seeks back (${ahead} → ${back})`);
+    t.diagnostic(
+      `playing: elapsed ${e0} → ${e1} s in 2.2 s; paused: currentTime ${p0.t.toFixed(3)} → ${p1.t.toFixed(3)} s ` +
+        `in 2.5 s, elapsed stayed ${elapsedPaused}; resumed: ${r0.t.toFixed(2)} → ${r1.t.toFixed(2)} s in 1.5 s; ` +
+        `Right ${before.toFixed(1)} → ${ahead.toFixed(1)} s, Left → ${back.toFixed(1)} s`,
+    );
     await press(tv, 'Escape');
     await waitScreen(tv, 'guide');
     assert.equal(await focused(tv), programmeKey(target), 'Back returns to the programme in the guide');
