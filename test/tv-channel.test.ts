@@ -164,12 +164,12 @@ test('ffmpeg plays 30 s of the channel across the lesson start; hls.js plays it 
   assert.ok(!seen[0]!.lesson && seen.at(-1)!.lesson, 'the playlists went from slate to the lesson');
 });
 
-test('ffprobe reads the lesson part of the channel (catch-up of the programme as VOD)', async () => {
+test('ffprobe reads the lesson part of the channel (catch-up of the aired programme, ended)', async () => {
   setClock(LESSON_AT + 120); // two minutes after the lesson began: it has fully aired
   const text = await (
     await fetch(`${base}/channels/tv-p1/720p.m3u8?utc=${LESSON_AT}&lutc=${LESSON_AT + 3600}`)
   ).text();
-  assert.match(text, /#EXT-X-PLAYLIST-TYPE:VOD/);
+  assert.match(text, /#EXT-X-PLAYLIST-TYPE:EVENT/);
   assert.match(text, /#EXT-X-ENDLIST/);
   const { stdout } = await run('ffprobe', [
     '-v',
@@ -261,7 +261,7 @@ test('the channel master describes what each rung carries: CODECS and BANDWIDTH 
   }
 });
 
-test('catch-up of the programme on the air is an EVENT playlist from its start, short-lived, until it has aired; then VOD with ENDLIST', async () => {
+test('catch-up of the programme on the air is an EVENT playlist from its start, short-lived, until it has aired; then the same playlist with ENDLIST', async () => {
   const url = `${base}/channels/tv-p1/720p.m3u8?utc=${LESSON_AT}&lutc=${LESSON_AT + 13}`;
   setClock(LESSON_AT + 13); // 13 s into the 30 s lesson: three of its five 6-second ticks have begun
   const airing = await fetch(url);
@@ -294,7 +294,9 @@ test('catch-up of the programme on the air is an EVENT playlist from its start, 
   const ended = await fetch(url);
   const vod = await ended.text();
   assert.equal(ended.headers.get('cache-control'), 'public, max-age=3600');
-  assert.match(vod, /#EXT-X-PLAYLIST-TYPE:VOD\n/);
+  // still EVENT (a player that loaded it while airing sees it only grow), now with its end
+  assert.ok(vod.startsWith(grown.trimEnd()), `the ended catch-up only appended:\n${grown}\n---\n${vod}`);
+  assert.match(vod, /#EXT-X-PLAYLIST-TYPE:EVENT\n/);
   assert.ok(vod.endsWith('#EXT-X-ENDLIST\n'));
   assert.equal(segmentsOf(vod).length, 5);
 });

@@ -266,7 +266,8 @@ export class ChannelService {
         slate,
         ...span,
         to: Math.min(span.to, last),
-        type: airing ? 'event' : 'vod',
+        type: 'event',
+        ended: !airing,
       });
     }
     const key = `${id}|${rung}`;

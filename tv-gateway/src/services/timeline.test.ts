@@ -114,8 +114,9 @@ test('catch-up: EVENT while the programme airs (it only grows, no end), VOD with
   assert.ok(airing.includes(`#EXT-X-MEDIA-SEQUENCE:${k}`), 'it starts where the programme did');
   const later = renderPlaylist({ runs, slate, from: k, to: k + 2, type: 'event' });
   assert.ok(later.startsWith(airing), 'a later EVENT playlist only appends');
-  const aired = renderPlaylist({ runs, slate, ...span, type: 'vod' });
-  assert.match(aired, /#EXT-X-PLAYLIST-TYPE:VOD\n/);
+  const aired = renderPlaylist({ runs, slate, ...span, type: 'event', ended: true });
+  assert.ok(aired.startsWith(later.trimEnd()), 'the aired programme only appended, and ended');
+  assert.match(aired, /#EXT-X-PLAYLIST-TYPE:EVENT\n/);
   assert.ok(aired.endsWith('a3.ts\n#EXT-X-ENDLIST\n'));
 });
 

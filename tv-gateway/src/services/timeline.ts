@@ -114,10 +114,12 @@ export interface PlaylistOptions {
   /** Inclusive. */
   to: number;
   /**
-   * Live playlists slide; a catch-up still on the air is an EVENT playlist (it only grows, from the
-   * programme's start); one that has aired to its end is VOD, and ends.
+   * Live playlists slide; a catch-up is an EVENT playlist from the programme's start: it only grows while
+   * the programme is on the air and `ended` adds ENDLIST once it has aired to its end. It stays EVENT then
+   * (RFC 8216 §6.2.1: a server may only append, and add ENDLIST, to what a client already loaded).
    */
-  type: 'live' | 'event' | 'vod';
+  type: 'live' | 'event';
+  ended?: boolean;
 }
 
 const pdt = (tick: number) => new Date(tickStartSec(tick) * 1000).toISOString().replace('Z', '+00:00');
@@ -142,10 +144,9 @@ export function renderPlaylist(o: PlaylistOptions): string {
     `#EXT-X-TARGETDURATION:${target}`,
     `#EXT-X-MEDIA-SEQUENCE:${o.from}`,
     `#EXT-X-DISCONTINUITY-SEQUENCE:${dsn}`,
-    ...(o.type === 'vod' ? ['#EXT-X-PLAYLIST-TYPE:VOD'] : []),
     ...(o.type === 'event' ? ['#EXT-X-PLAYLIST-TYPE:EVENT'] : []),
     ...body,
-    ...(o.type === 'vod' ? ['#EXT-X-ENDLIST'] : []),
+    ...(o.type === 'event' && o.ended ? ['#EXT-X-ENDLIST'] : []),
     '',
   ].join('\n');
 }
