@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { useApi } from '../api/useApi';
-import { ErrorNote, formatDuration, Loading, StatusBadge } from '../components/Bits';
+import { ErrorNote, formatDuration, LessonStateBadge, Loading } from '../components/Bits';
 import { Player } from '../components/Player';
 import { FaqList } from '../qa/FaqList';
 import { QaPanel } from '../qa/QaPanel';
@@ -76,7 +76,7 @@ export function LessonPage() {
           <div className="lesson-side">
             <div className="lesson-meta">
               <h1>{l.title}</h1>
-              <StatusBadge status={l.status} />
+              <LessonStateBadge lesson={l} />
               <dl>
                 {l.teacherName && (
                   <>
