@@ -495,3 +495,33 @@ test('the teacher ends: the studio says ended — also when opened again — and
   await live.locator('[data-testid="today-slot"][data-action="replay"]').waitFor({ timeout: 40_000 });
   await shoot(live, 'home-after-live', '[data-testid="today"]', /Today's lessons/);
 });
+
+test('when the timetable cannot be read, today says so quietly and the live section stays', async () => {
+  const session: TokenPair = await api.login(student.username);
+  const ctx = await browser.newContext({ viewport: PHONE, locale: 'zh-CN' });
+  await ctx.addCookies([
+    {
+      name: 'sky_refresh',
+      value: session.refreshToken,
+      domain: '127.0.0.1',
+      path: '/api/auth',
+      httpOnly: true,
+    },
+  ]);
+  const page = await ctx.newPage();
+  // the curriculum service behind the api stops answering
+  await page.route('**/api/curriculum/**', (route) =>
+    route.fulfill({
+      status: 503,
+      contentType: 'application/problem+json',
+      body: '{"code":"DEPENDENCY_DOWN"}',
+    }),
+  );
+  await page.goto(`${base}/`);
+  const today = page.getByTestId('today');
+  await today.getByText('课表服务暂时不可用').waitFor();
+  assert.equal(await today.locator('[role="alert"]').count(), 0, 'no error alert, a quiet notice');
+  await page.waitForSelector('[data-testid="live-now"][data-count="0"]');
+  await page.screenshot({ path: join(SHOTS, 'home-timetable-down.390.zh-CN.png') });
+  await ctx.close();
+});

@@ -6,11 +6,12 @@ import { CURRICULUM, EntryList, TeacherList, TermInfo } from '../api/curriculum'
 import type { Loaded } from '../api/useApi';
 import { useApi } from '../api/useApi';
 import { useNow } from '../tv/useNow';
-import { ErrorNote, Loading } from './Bits';
+import { Loading } from './Bits';
 import { useChannels } from './channels';
 import { ON_AIR_POLL_MS, useLessonsOnAir } from './LiveNow';
 import { airingNow, gradeChannel, todayAction, todayHref, type TodayAction } from './today';
 import { formatDay, isSchoolDay } from './week';
+import { TimetableError } from './WeekTimetable';
 import { subjectColour, subjectName } from './WeekGrid';
 
 /**
@@ -54,10 +55,9 @@ export function TodayLessons({ grade, onAir }: { grade: GradeId; onAir: Loaded<L
       </div>
       <p className="small muted">{t('today.note')}</p>
       {entries.loading && !entries.data && <Loading />}
-      {entries.error && entries.error.code !== 'NOT_FOUND' && (
-        <ErrorNote error={entries.error} onRetry={entries.reload} />
-      )}
-      {(entries.error?.code === 'NOT_FOUND' || (entries.data && slots.length === 0)) && (
+      {/* no plan yet, or the curriculum service down: said quietly, as the week's timetable does */}
+      {entries.error && <TimetableError error={entries.error} onRetry={entries.reload} />}
+      {entries.data && slots.length === 0 && (
         <p className="empty small">
           {info.data && !isSchoolDay(info.data.term, today) ? t('today.noSchool') : t('today.noLessons')}
         </p>
