@@ -176,9 +176,10 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(http);
-  // Security headers on every answer; the web app talks to the sfu, and other origins' players read /media.
+  // Security headers on every answer; the web app talks to the sfu and plays the TV gateway's channels,
+  // and other origins' players read /media.
   registerSecurityHeaders(http, {
-    connect: [config.SFU_PUBLIC_URL ?? config.SFU_URL],
+    connect: [config.SFU_PUBLIC_URL ?? config.SFU_URL, config.TV_PUBLIC_URL ?? config.TV_GATEWAY_URL],
     resourcePolicy: 'same-site',
     crossOrigin: ['/media/'],
   });

@@ -60,6 +60,11 @@ export const ApiConfigSchema = z.object({
   CURRICULUM_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.curriculum}`),
   TRANSCODER_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.transcoder}`),
   TV_GATEWAY_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS['tv-gateway']}`),
+  /**
+   * Where browsers reach the TV gateway (its PUBLIC_URL): the web plays the grade channels from there, so
+   * the pages may connect to it. Defaults to TV_GATEWAY_URL; behind nginx it is the site itself (/tv/).
+   */
+  TV_PUBLIC_URL: z.url().optional(),
   /** First run on an empty database: create demo users and a sample lesson. */
   SEED_DEMO: bool.default(false),
   /** A video inside MEDIA_DIR that the demo lesson is transcoded from. */

@@ -189,6 +189,11 @@ export const LessonListQuery = z.strictObject({
   subject: z.string().trim().min(1).max(32).optional(),
   unit: z.string().trim().min(1).max(80).optional(),
   status: LessonStatus.optional(),
+  /**
+   * Lessons taught live, by where they stand: `live` on the air now (a student's home lists their grade's),
+   * `ended` after their end. Viewers then see them whatever their status, as they may open them.
+   */
+  live: z.enum(['live', 'ended']).optional(),
   /** Words in the title. */
   q: SearchText.optional(),
   /** Only the caller's own lessons (teachers). */

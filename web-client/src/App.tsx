@@ -23,6 +23,8 @@ const CurriculumAdmin = lazy(() =>
 // Live pages bring mediasoup-client and hls.js; the dashboard brings ECharts: each loads on its own route.
 const TeacherStudio = lazy(() => import('./live/TeacherStudio').then((m) => ({ default: m.TeacherStudio })));
 const LiveWatch = lazy(() => import('./live/LiveWatch').then((m) => ({ default: m.LiveWatch })));
+// A grade channel plays the TV gateway's stitched channel in hls.js.
+const ChannelPage = lazy(() => import('./pages/ChannelPage').then((m) => ({ default: m.ChannelPage })));
 const Dashboard = lazy(() => import('./analytics/Dashboard').then((m) => ({ default: m.Dashboard })));
 
 function NotFound() {
@@ -106,6 +108,16 @@ export function App() {
                 <RequireAuth>
                   <Suspense fallback={<Loading />}>
                     <LiveWatch />
+                  </Suspense>
+                </RequireAuth>
+              }
+            />
+            <Route
+              path="/channels/:id"
+              element={
+                <RequireAuth>
+                  <Suspense fallback={<Loading />}>
+                    <ChannelPage />
                   </Suspense>
                 </RequireAuth>
               }

@@ -61,6 +61,8 @@ const lessonSchema = new Schema<LessonDoc>(
 );
 lessonSchema.index({ grade: 1, subject: 1, unit: 1, createdAt: -1 });
 lessonSchema.index({ teacherId: 1, createdAt: -1 });
+// a student's home asks every few seconds for the grade's lessons on the air: few, among many
+lessonSchema.index({ 'live.state': 1, grade: 1, createdAt: -1 }, { sparse: true });
 
 export type LessonRecord = LessonDoc & { id: string };
 
@@ -152,22 +154,26 @@ export class LessonRepository {
       grade?: GradeId;
       subject?: string;
       unit?: string;
-      status?: LessonStatus;
+      status?: LessonStatus | { not: LessonStatus };
       teacherId?: string;
       titleWords?: string;
+      /** Taught live: on the air now, or ended. */
+      live?: 'live' | 'ended';
     },
     limit: number,
     skip: number,
   ) {
-    const query: Record<string, string | RegExp> = {};
+    const query: Record<string, string | RegExp | { $ne: string }> = {};
     if (filter.grade) query['grade'] = filter.grade;
     if (filter.subject) query['subject'] = filter.subject;
     if (filter.unit) query['unit'] = filter.unit;
     // Titles are short and Chinese has no spaces: a literal substring match (escaped) serves both.
     if (filter.titleWords)
       query['title'] = new RegExp(filter.titleWords.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
-    if (filter.status) query['status'] = filter.status;
+    if (typeof filter.status === 'string') query['status'] = filter.status;
+    else if (filter.status) query['status'] = { $ne: filter.status.not };
     if (filter.teacherId) query['teacherId'] = filter.teacherId;
+    if (filter.live) query['live.state'] = filter.live;
     const [docs, total] = await Promise.all([
       this.model.find(query).sort({ createdAt: -1 }).skip(skip).limit(limit).lean(),
       this.model.countDocuments(query),

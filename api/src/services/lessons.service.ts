@@ -76,6 +76,7 @@ export class LessonService {
       ...(q.subject ? { subject: q.subject } : {}),
       ...(q.unit ? { unit: q.unit } : {}),
       ...(q.q ? { titleWords: q.q } : {}),
+      ...(q.live ? { live: q.live } : {}),
       status: 'ready' as const,
     };
     const { items, total } = await this.lessons.list(filter, q.limit, q.offset);
@@ -89,15 +90,18 @@ export class LessonService {
   }
 
   async list(actor: AccessClaims, q: LessonListQuery) {
-    // Students and families see lessons that are ready to watch; staff see every state.
+    // Students and families see lessons that are ready to watch, and those taught live they may open
+    // (openToViewers: on the air, or ended but for a failed replay); staff see every state.
     const viewer = actor.role === 'student' || actor.role === 'family';
+    const viewable = q.live ? { status: { not: 'failed' as const } } : { status: 'ready' as const };
     const filter = {
       ...(q.grade ? { grade: q.grade } : {}),
       ...(q.subject ? { subject: q.subject } : {}),
       ...(q.unit ? { unit: q.unit } : {}),
       ...(q.q ? { titleWords: q.q } : {}),
       ...(q.mine ? { teacherId: actor.sub } : {}),
-      ...(viewer ? { status: 'ready' as const } : q.status ? { status: q.status } : {}),
+      ...(q.live ? { live: q.live } : {}),
+      ...(viewer ? viewable : q.status ? { status: q.status } : {}),
     };
     const { items, total } = await this.lessons.list(filter, q.limit, q.offset);
     return { items: items.map((r) => toLesson(r, this.mediaBaseUrl)), total };

@@ -5,7 +5,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
 import { LessonActions } from '../manage/LessonActions';
-import { ErrorNote, formatDuration, Loading, StatusBadge } from '../components/Bits';
+import { ErrorNote, formatDuration, LessonStateBadge, Loading } from '../components/Bits';
 import { Player } from '../components/Player';
 import { FaqList } from '../qa/FaqList';
 import { QaPanel } from '../qa/QaPanel';
@@ -81,7 +81,7 @@ export function LessonPage() {
           <div className="lesson-side">
             <div className="lesson-meta">
               <h1>{l.title}</h1>
-              <StatusBadge status={l.status} />
+              <LessonStateBadge lesson={l} />
               {owner && (
                 <LessonActions
                   lesson={l}
