@@ -10,7 +10,6 @@ import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
 import { ErrorNote, Loading } from '../components/Bits';
 import { QaPanel } from '../qa/QaPanel';
-import { classSize } from './audience';
 import { LiveHls } from './LiveHls';
 import { secondsSince } from './live-offset';
 import { LiveError, LiveRoomClient } from './room-client';
@@ -377,7 +376,7 @@ function Interactive({
           </div>
         )}
         <p className="small muted" data-testid="live-viewers">
-          {t('live.studio.viewers')}: {classSize(snap)}
+          {t('live.studio.viewers')}: {snap.students}
         </p>
         {qa}
       </aside>

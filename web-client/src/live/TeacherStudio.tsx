@@ -9,7 +9,6 @@ import { api, ApiError, freshAccessToken } from '../api/client';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading, problemText } from '../components/Bits';
 import { QaPanel } from '../qa/QaPanel';
-import { classSize } from './audience';
 import { secondsSince } from './live-offset';
 import { LiveError, LiveRoomClient } from './room-client';
 import { networkReading, readSendSample, type NetworkReading, type SendSample } from './stats';
@@ -442,8 +441,8 @@ export function TeacherStudio() {
             <div className="panel live-meters">
               <div>
                 <span className="stat-label">{t('live.studio.viewers')}</span>
-                <strong data-testid="studio-viewers" data-count={snap ? classSize(snap) : 0}>
-                  {t('live.studio.viewerCount', { count: snap ? classSize(snap) : 0 })}
+                <strong data-testid="studio-viewers" data-count={snap?.students ?? 0}>
+                  {t('live.studio.viewerCount', { count: snap?.students ?? 0 })}
                 </strong>
               </div>
               <div>
