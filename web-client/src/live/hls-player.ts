@@ -3,7 +3,7 @@
 import Hls, { type HlsConfig } from 'hls.js';
 import { LIVE_HLS_CONFIG } from './hls-config';
 
-/** How long a player may go without a single frame before it starts over. */
+/** How long a playing player's picture may stand still before it starts over. */
 export const LIVE_IDLE_RESTART_MS = 10_000;
 /** Wait before starting again after a fatal network error (no playlist yet, the network blinked). */
 export const LIVE_RETRY_MS = 2000;
@@ -23,8 +23,9 @@ export interface LiveHlsPlayer {
 
 /**
  * Plays `src` in `video` and keeps it playing: a media error is recovered in place; a fatal network error
- * starts over after LIVE_RETRY_MS; a player without a single frame for LIVE_IDLE_RESTART_MS (a lesson whose
- * stream restarted, a blink hls.js did not count as fatal) starts over. The last hls.js error and the
+ * starts over after LIVE_RETRY_MS; a player whose picture has not moved for LIVE_IDLE_RESTART_MS while it
+ * should play (no frame yet, a lesson whose stream restarted, a blink hls.js did not count as fatal and
+ * never got over) starts over. The last hls.js error and the
  * start-overs are written on the element (data-hls-error, data-hls-restarts) for support and tests.
  */
 export function playLiveHls(
@@ -61,8 +62,14 @@ export function playLiveHls(
   };
   start();
   let idleSince = Date.now();
+  let lastTime = video.currentTime;
   const watchdog = setInterval(() => {
-    if (video.readyState > 0 || !hls) {
+    // Alive: between a fatal error and its start-over, paused by the viewer (with a picture), or moving.
+    // Stuck: no picture yet, or a picture that stopped while meant to play (hls.js may keep retrying a
+    // fragment for ever, e.g. fragLoadTimeOut after a stalled origin, at HAVE_METADATA).
+    const moving = video.currentTime !== lastTime;
+    lastTime = video.currentTime;
+    if (!hls || moving || (video.paused && video.readyState > 0)) {
       idleSince = Date.now();
       return;
     }
