@@ -5,16 +5,26 @@
 // lesson, to the grade channel's "on now", and to a lesson going live (found without a reload) where they
 // ask; the teacher answers inside the studio, counts the class without herself, and ends.
 //
-// Today's timetable is built around the real clock (Beijing time): the recorded lesson's slot began a
-// minute ago; the gateway's clock is put at that slot's first seconds when the channel is watched, so the
-// channel shows the lesson rather than the slate after it. (Within the last 80 minutes before Beijing
-// midnight the slots go before the current one.) Screenshots in zh-CN and English at 1280x720 and 390x844:
-// JOURNEY_SHOTS, else test-results/journey.
+// The journey happens at a chosen Beijing time of today — JOURNEY_NOW=HH:MM[:SS], 10:00 unless told, or
+// JOURNEY_NOW=real for the machine's clock — so it passes at any hour: the browsers' clocks (page.clock)
+// and the gateway's start there and then run; the api, the sfu and the live lesson keep real time (no part
+// of the journey asks them the hour). Today's timetable is built around that "now": the recorded lesson's
+// slot began a minute ago; the gateway's clock is put at that slot's first seconds when the channel is
+// watched, so the channel shows the lesson rather than the slate after it. (Within the last 80 minutes
+// before Beijing midnight the slots go before the current one, which may run past midnight.) Screenshots in
+// zh-CN and English at 1280x720 and 390x844: JOURNEY_SHOTS, else test-results/journey.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { beijingToday, slotInstant, type Lesson, type Plan, type TokenPair } from '@sky/contracts';
+import {
+  BEIJING_OFFSET,
+  beijingToday,
+  slotInstant,
+  type Lesson,
+  type Plan,
+  type TokenPair,
+} from '@sky/contracts';
 import { logOptions } from '@sky/contracts/http';
 import { freePort, launchChromium, reserveRtcPorts, testLogger } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
@@ -34,11 +44,22 @@ const DISTRICT = '海淀区';
 const SCHOOL = '中关村第一小学';
 const LESSON_MIN = 30;
 
-// ---- Today's timetable around the real clock (Beijing time)
-const today = beijingToday();
+// ---- Today's timetable around the journey's "now" (Beijing time)
+/** The journey's start: JOURNEY_NOW's Beijing time of today, or the real clock. */
+function journeyStart(spec: string): number {
+  if (spec === 'real') return Date.now();
+  const m = /^(\d\d):(\d\d)(?::(\d\d))?$/.exec(spec);
+  if (!m) throw new Error(`JOURNEY_NOW=${spec}: HH:MM, HH:MM:SS or real`);
+  return Date.parse(`${beijingToday()}T${m[1]}:${m[2]}:${m[3] ?? '00'}${BEIJING_OFFSET}`);
+}
+const REAL = process.env['JOURNEY_NOW'] === 'real';
+/** How far the journey's clock (the browsers', the gateway's) runs from the machine's, in ms. */
+const SHIFT_MS = journeyStart(process.env['JOURNEY_NOW'] ?? '10:00') - Date.now();
+const journeyNow = () => Date.now() + SHIFT_MS;
+const today = beijingToday(journeyNow());
 const clock = (min: number) =>
   `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
-const nowMin = Math.floor(((Date.now() / 60_000 + 8 * 60) % 1440) + 1440) % 1440;
+const nowMin = Math.floor(((journeyNow() / 60_000 + 8 * 60) % 1440) + 1440) % 1440;
 /** The recorded lesson's slot: it began in the last minute or two. */
 const nowSlot = Math.max(0, nowMin - 1);
 const later = nowSlot + LESSON_MIN + 80 < 1440;
@@ -124,6 +145,7 @@ before(async () => {
   });
   api = stack.api;
   base = stack.web;
+  stack.shift = SHIFT_MS / 1000;
 
   const [rtcMin, rtcMax] = reserveRtcPorts();
   const config = loadSfuConfig({
@@ -156,7 +178,9 @@ before(async () => {
   });
   student.id = created.id;
   browser = await launchChromium({ fakeMedia: true });
-  console.log(`[journey] today ${today}, slots ${slotMins.map(clock).join(' ')} (${kinds.join(', ')})`);
+  console.log(
+    `[journey] now ${new Date(journeyNow()).toISOString()} (${REAL ? 'real' : `JOURNEY_NOW ${process.env['JOURNEY_NOW'] ?? '10:00'}`}), today ${today}, slots ${slotMins.map(clock).join(' ')} (${kinds.join(', ')})`,
+  );
 });
 
 after(async () => {
@@ -174,6 +198,7 @@ async function open(
 ): Promise<Page> {
   const session: TokenPair = await api.login(username);
   const ctx = await browser.newContext({ viewport, locale: lang });
+  if (!REAL) await ctx.clock.install({ time: journeyNow() });
   await ctx.addCookies([
     {
       name: 'sky_refresh',
@@ -300,9 +325,17 @@ test('the student’s home lists today’s lessons; the one on now plays on dema
 });
 
 test('“what’s on now” plays the grade’s channel on the web: the TV gateway’s stitched channel in hls.js', async () => {
-  // the gateway's clock at the current slot's 26th second, so the channel airs the 30 s lesson itself
+  // the gateway's clock at the current slot's 26th second when the player first asks for the channel's
+  // playlist, so the channel airs the 30 s lesson itself however long the page took to come
   const slotStart = Date.parse(slotInstant(today, clock(nowSlot))) / 1000;
-  stack.shift = slotStart + 26 - Date.now() / 1000;
+  await home.route(
+    (url) => url.href.startsWith(`${stack.base}/channels/tv-p3/`) && url.pathname.endsWith('.m3u8'),
+    async (route) => {
+      stack.shift = slotStart + 26 - Date.now() / 1000;
+      await route.continue();
+    },
+    { times: 1 },
+  );
   const lessonSegments: string[] = [];
   const gateway: string[] = [];
   home.on('request', (req) => {
@@ -326,7 +359,7 @@ test('“what’s on now” plays the grade’s channel on the web: the TV gatew
   // the programme card leads to the lesson on demand
   await onNow.getByTestId('channel-recording').waitFor();
   await shoot(home, 'channel-on-now', '[data-testid="channel-now"]', /On now/);
-  stack.shift = 0;
+  stack.shift = SHIFT_MS / 1000;
   await home.goto(`${base}/`);
 });
 
@@ -499,6 +532,7 @@ test('the teacher ends: the studio says ended — also when opened again — and
 test('when the timetable cannot be read, today says so quietly and the live section stays', async () => {
   const session: TokenPair = await api.login(student.username);
   const ctx = await browser.newContext({ viewport: PHONE, locale: 'zh-CN' });
+  if (!REAL) await ctx.clock.install({ time: journeyNow() });
   await ctx.addCookies([
     {
       name: 'sky_refresh',

@@ -18,6 +18,16 @@ export function slotInstant(date: string, clock: string): string {
   return `${date}T${clock}:00${BEIJING_OFFSET}`;
 }
 
+/**
+ * When a slot airs, in epoch ms: from its start on its date until its end, which falls on the next day when
+ * its clock is not after the start's (a slot that runs past midnight, 23:50–00:20). Beijing keeps no DST.
+ */
+export function slotSpan(slot: { date: string; start: string; end: string }): { start: number; end: number } {
+  const start = Date.parse(slotInstant(slot.date, slot.start));
+  const end = Date.parse(slotInstant(slot.date, slot.end));
+  return { start, end: end > start ? end : end + 86_400_000 };
+}
+
 export const IsoDate = z.iso.date();
 export type IsoDate = z.infer<typeof IsoDate>;
 export const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');

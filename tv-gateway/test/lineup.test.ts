@@ -382,3 +382,42 @@ test('over the real ChannelService: the guide of a scheduled week passes tv_vali
   for (const item of m3u.items)
     assert.match(xml.body, new RegExp(`<channel id="${item.tvg.id.replaceAll('.', '\\.')}">`));
 });
+
+test('a programme past midnight: the guide ends it on the next day and says it is on until then', async () => {
+  const late: ScheduleEntry = {
+    lessonId: 'p1-math-late',
+    title: '认识钟表',
+    grade: 'p1',
+    subject: 'math',
+    unit: '第一单元',
+    order: 1,
+    teacherId: 't1',
+    date: '2026-11-29',
+    slot: 0,
+    start: '23:50',
+    end: '00:20',
+    channels: ['tv-p1'],
+    recording: 'ready',
+  };
+  const curriculum: CurriculumSource = {
+    channels: async () => [
+      { id: 'tv-p1', kind: 'tv', number: 1, zh: '空中课堂 一年级', en: 'Sky P1', grades: ['p1'] },
+    ],
+    programme: async () => [late],
+    subjectNames: async () => new Map(),
+    teacherNames: async () => new Map(),
+    invalidate: () => {},
+  };
+  // five minutes past midnight, Beijing time
+  const now = Date.parse('2026-11-30T00:05:00+08:00') / 1000;
+  const service = new ChannelService(curriculum, { lessonMedia: async () => undefined }, noLiveLessons, {
+    publicUrl: PUBLIC,
+    catchupDays: 7,
+    now: () => now,
+  });
+  const [p, ...rest] = await service.guide(now - 600, now + 600);
+  assert.equal(rest.length, 0);
+  assert.equal(p?.start, '2026-11-29T15:50:00.000Z');
+  assert.equal(p?.stop, '2026-11-29T16:20:00.000Z');
+  assert.equal(p?.live, true);
+});

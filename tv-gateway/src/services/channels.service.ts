@@ -1,7 +1,7 @@
 import {
   AppError,
   GRADE_NAMES,
-  slotInstant,
+  slotSpan,
   stageOf,
   strictestCodecs,
   type Channel,
@@ -54,9 +54,8 @@ function renditionFor(m: LessonMedia | undefined, rung: ChannelRung): Rendition 
   return m?.renditions.find((x) => x.height <= height) ?? m?.renditions.at(-1);
 }
 
-/** Epoch seconds of a schedule entry's start or end (Beijing time). */
-export const entrySec = (e: ScheduleEntry, which: 'start' | 'end') =>
-  Date.parse(slotInstant(e.date, e[which])) / 1000;
+/** Epoch seconds of a schedule entry's start or end (Beijing time; the next day's for a slot past midnight). */
+export const entrySec = (e: ScheduleEntry, which: 'start' | 'end') => slotSpan(e)[which] / 1000;
 
 /** A live lesson may overrun its slot into a free channel by this much (it never delays the next programme). */
 const LIVE_OVERRUN_SEC = 1800;

@@ -1,4 +1,4 @@
-import { beijingToday, type Lesson, type ScheduleEntry } from '@sky/contracts';
+import { beijingToday, slotSpan, type Lesson, type ScheduleEntry } from '@sky/contracts';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { withQuery } from '../api/client';
@@ -6,7 +6,8 @@ import { CURRICULUM, EntryList } from '../api/curriculum';
 import { useApi } from '../api/useApi';
 import { useNow } from '../tv/useNow';
 import { useChannels } from './channels';
-import { liveSlotPhase, slotTimes, type LiveSlotPhase } from './live-slot';
+import { liveSlotPhase, type LiveSlotPhase } from './live-slot';
+import { fromToday } from './today';
 import { addDays, dayNumber, formatDay, joinList } from './week';
 
 /** Today and the next six days: far enough to prepare the week's live lessons, near enough to stay short. */
@@ -31,14 +32,17 @@ export function ScheduledLive({ lessons }: { lessons: readonly Lesson[] }) {
       ? withQuery(`${CURRICULUM}/schedule`, {
           vodLessonIds: ids,
           recording: 'live',
-          from: today,
+          // yesterday's too: its last slot may still air past midnight
+          from: addDays(today, -1),
           to: addDays(today, DAYS_AHEAD),
         })
       : null,
     EntryList,
   );
   const channels = useChannels();
-  const slots = (entries.data ?? []).filter((e) => e.vodLessonId && byId.has(e.vodLessonId));
+  const slots = fromToday(entries.data ?? [], today, now).filter(
+    (e) => e.vodLessonId && byId.has(e.vodLessonId),
+  );
   // The lessons below still work without the timetable: say what is missing, quietly, with a retry.
   if (entries.error)
     return (
@@ -126,7 +130,7 @@ function SlotAction({
 }) {
   const { t } = useTranslation();
   const studio = `/teacher/live/${encodeURIComponent(lesson.id)}`;
-  const minutesLeft = Math.ceil((slotTimes(entry).start - now) / 60_000);
+  const minutesLeft = Math.ceil((slotSpan(entry).start - now) / 60_000);
   switch (phase) {
     case 'upcoming':
       return (

@@ -9,8 +9,8 @@ import { useNow } from '../tv/useNow';
 import { Loading } from './Bits';
 import { useChannels } from './channels';
 import { ON_AIR_POLL_MS, useLessonsOnAir } from './LiveNow';
-import { airingNow, gradeChannel, todayAction, todayHref, type TodayAction } from './today';
-import { formatDay, isSchoolDay } from './week';
+import { airingNow, fromToday, gradeChannel, todayAction, todayHref, type TodayAction } from './today';
+import { addDays, formatDay, isSchoolDay } from './week';
 import { TimetableError } from './WeekTimetable';
 import { subjectColour, subjectName } from './WeekGrid';
 
@@ -24,11 +24,17 @@ export function TodayLessons({ grade, onAir }: { grade: GradeId; onAir: Loaded<L
   const lang = i18n.resolvedLanguage ?? 'zh-CN';
   const now = useNow(15_000);
   const today = beijingToday(now);
-  const entries = useApi(withQuery(`${CURRICULUM}/schedule`, { grade, from: today, to: today }), EntryList);
+  // yesterday's too: its last slot may still air past midnight, and is today's lesson on now until it ends
+  const entries = useApi(
+    withQuery(`${CURRICULUM}/schedule`, { grade, from: addDays(today, -1), to: today }),
+    EntryList,
+  );
   const info = useApi(`${CURRICULUM}/term`, TermInfo);
   const teachers = useApi(withQuery(`${CURRICULUM}/teachers`, { grade }), TeacherList);
   const channels = useChannels();
-  const slots = [...(entries.data ?? [])].sort((a, b) => a.slot - b.slot || a.start.localeCompare(b.start));
+  const slots = fromToday(entries.data ?? [], today, now).sort(
+    (a, b) => a.date.localeCompare(b.date) || a.slot - b.slot || a.start.localeCompare(b.start),
+  );
   // the lessons of today taught live that have ended: their replays (asked only when there are some)
   const taughtLive = slots.some((e) => e.recording === 'live' && e.vodLessonId);
   const ended = useLessonsOnAir(taughtLive ? grade : undefined, 'ended', ON_AIR_POLL_MS * 3);
@@ -69,7 +75,7 @@ export function TodayLessons({ grade, onAir }: { grade: GradeId; onAir: Loaded<L
             const onNow = airingNow(e, now);
             return (
               <TodaySlot
-                key={`${e.lessonId}|${e.slot}`}
+                key={`${e.lessonId}|${e.date}|${e.slot}`}
                 entry={e}
                 action={action}
                 onNow={onNow}

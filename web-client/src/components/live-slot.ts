@@ -1,4 +1,4 @@
-import { slotInstant, type Lesson, type ScheduleEntry } from '@sky/contracts';
+import { slotSpan, type Lesson, type ScheduleEntry } from '@sky/contracts';
 
 /** The go-live button shows from this long before a scheduled live slot until the slot's end. */
 export const GO_LIVE_EARLY_MS = 15 * 60_000;
@@ -10,16 +10,6 @@ export const GO_LIVE_EARLY_MS = 15 * 60_000;
  */
 export type LiveSlotPhase = 'upcoming' | 'open' | 'live' | 'replay' | 'processing' | 'ended' | 'missed';
 
-export function slotTimes(entry: Pick<ScheduleEntry, 'date' | 'start' | 'end'>): {
-  start: number;
-  end: number;
-} {
-  return {
-    start: Date.parse(slotInstant(entry.date, entry.start)),
-    end: Date.parse(slotInstant(entry.date, entry.end)),
-  };
-}
-
 export function liveSlotPhase(
   entry: Pick<ScheduleEntry, 'date' | 'start' | 'end'>,
   lesson: Pick<Lesson, 'status' | 'live'>,
@@ -27,7 +17,7 @@ export function liveSlotPhase(
 ): LiveSlotPhase {
   // On air wins over the clock: a lesson that runs over its slot is still the teacher's to end.
   if (lesson.live?.state === 'live') return 'live';
-  const { start, end } = slotTimes(entry);
+  const { start, end } = slotSpan(entry);
   if (lesson.live?.state === 'ended') {
     if (lesson.status === 'ready') return 'replay';
     if (lesson.status === 'processing') return 'processing';

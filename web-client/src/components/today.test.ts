@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Channel } from '@sky/contracts';
-import { airingNow, gradeChannel, slotHref, todayAction, todayHref } from './today';
+import { airingNow, fromToday, gradeChannel, slotHref, todayAction, todayHref } from './today';
 
 const slot = { date: '2026-12-04', start: '14:00', end: '14:30' };
 /** A Beijing wall-clock time on the slot's day, as the epoch ms a browser anywhere would see. */
@@ -20,6 +20,24 @@ test('airing now: from the slot’s start (Beijing time) until its end', () => {
   assert.equal(airingNow(slot, at('14:00')), true);
   assert.equal(airingNow(slot, at('14:29')), true);
   assert.equal(airingNow(slot, at('14:30')), false);
+});
+
+test('a slot past midnight airs until its end on the next day, and stays in today’s list until then', () => {
+  const late = { date: '2026-12-04', start: '23:50', end: '00:20' };
+  const next = (clock: string) => Date.parse(`2026-12-05T${clock}:00+08:00`);
+  assert.equal(airingNow(late, at('23:49')), false);
+  assert.equal(airingNow(late, at('23:50')), true);
+  assert.equal(airingNow(late, next('00:05')), true);
+  assert.equal(airingNow(late, next('00:20')), false);
+  const live = { ...late, recording: 'live' as const, vodLessonId: 'L' };
+  assert.equal(todayAction(live, at('23:55'), none), 'soon', 'its teacher may still come');
+  assert.equal(todayAction(live, next('00:21'), none), 'missed');
+  // the home asks for yesterday and today: yesterday's slot is today's until it ends
+  const early = { date: '2026-12-05', start: '08:00', end: '08:30' };
+  const before = { date: '2026-12-04', start: '22:00', end: '22:30' };
+  assert.deepEqual(fromToday([before, late, early], '2026-12-05', next('00:05')), [late, early]);
+  assert.deepEqual(fromToday([before, late, early], '2026-12-05', next('00:20')), [early]);
+  assert.deepEqual(fromToday([before, late], '2026-12-04', at('23:55')), [before, late]);
 });
 
 test('a live-taught slot: join while on the air, wait before, the replay after, missed when never taught', () => {

@@ -1,5 +1,4 @@
-import type { Channel, GradeId, ScheduleEntry } from '@sky/contracts';
-import { slotTimes } from './live-slot';
+import { slotSpan, type Channel, type GradeId, type ScheduleEntry } from '@sky/contracts';
 
 /*
  * Where a timetable slot leads a viewer (a student, a family): the rules of the home's "today" list and
@@ -22,8 +21,20 @@ export function slotHref(entry: SlotLink): string | undefined {
 
 /** The slot is airing at `now` (its times are Beijing time, wherever the browser is). */
 export function airingNow(entry: Pick<ScheduleEntry, 'date' | 'start' | 'end'>, now: number): boolean {
-  const { start, end } = slotTimes(entry);
+  const { start, end } = slotSpan(entry);
   return start <= now && now < end;
+}
+
+/**
+ * The entries of `today` and after, and those of earlier days still airing at `now`: a slot that runs past
+ * midnight stays in today's list (and its teacher's) until it ends.
+ */
+export function fromToday<T extends Pick<ScheduleEntry, 'date' | 'start' | 'end'>>(
+  entries: readonly T[],
+  today: string,
+  now: number,
+): T[] {
+  return entries.filter((e) => e.date >= today || slotSpan(e).end > now);
 }
 
 /**
@@ -44,7 +55,7 @@ export function todayAction(
   if (entry.recording === 'ready') return 'recording';
   if (lessons.onAir.has(vod)) return 'live';
   if (lessons.ended.has(vod)) return 'replay';
-  return now < slotTimes(entry).end ? 'soon' : 'missed';
+  return now < slotSpan(entry).end ? 'soon' : 'missed';
 }
 
 /** Where a today action leads; none for a slot that has nothing to watch. */

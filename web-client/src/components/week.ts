@@ -73,10 +73,10 @@ export function stageRules(term: TermCalendar, grade: GradeId): TermCalendar['st
   return term.stages[stageOf(grade)];
 }
 
-/** `08:30` → `08:50`: 20. */
+/** `08:30` → `08:50`: 20; past midnight, `23:50` → `00:20`: 30. */
 export function minutesBetween(from: string, to: string): number {
   const m = (c: string) => Number(c.slice(0, 2)) * 60 + Number(c.slice(3, 5));
-  return m(to) - m(from);
+  return (((m(to) - m(from)) % 1440) + 1440) % 1440;
 }
 
 /** `08:30` + 20 → `08:50`. */
