@@ -116,6 +116,8 @@ try {
         WEB_DIST_DIR: join(ROOT, 'web-client', 'dist'),
         SEED_DEMO: 'true',
         SEED_LOGINS_FILE: loginsFile,
+        // the sign-in page says where the demo logins are (never set in a deployment)
+        DEMO_MODE: 'true',
         SFU_URL: urls.sfu,
         CURRICULUM_URL: urls.curriculum,
         TRANSCODER_URL: urls.transcoder,

@@ -60,6 +60,11 @@ export const ApiConfigSchema = z.object({
   CURRICULUM_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.curriculum}`),
   TRANSCODER_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.transcoder}`),
   TV_GATEWAY_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS['tv-gateway']}`),
+  /**
+   * `npm start`'s demo: the sign-in page says where the generated demo logins are. Off by default, and
+   * never on in a deployment (docker-compose.yml leaves it out).
+   */
+  DEMO_MODE: bool.default(false),
   /** First run on an empty database: create demo users and a sample lesson. */
   SEED_DEMO: bool.default(false),
   /** A video inside MEDIA_DIR that the demo lesson is transcoded from. */

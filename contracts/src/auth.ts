@@ -26,6 +26,13 @@ export type LoginBody = z.infer<typeof LoginBody>;
 export const RefreshBody = z.strictObject({ refreshToken: z.string().min(1).max(4096).optional() });
 export type RefreshBody = z.infer<typeof RefreshBody>;
 
+/**
+ * GET /api/public/sign-in: what the sign-in page may show. `demo`: the server runs `npm start`'s demo
+ * (DEMO_MODE), whose generated logins are on its console; never true in production.
+ */
+export const SignInInfo = z.object({ demo: z.boolean() });
+export type SignInInfo = z.infer<typeof SignInInfo>;
+
 export const PublicUser = z.object({
   id: z.string(),
   username: z.string(),

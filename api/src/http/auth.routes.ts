@@ -1,5 +1,12 @@
 import cookie from '@fastify/cookie';
-import { AppError, LoginBody, RefreshBody, type AccessGrant, type TokenPair } from '@sky/contracts';
+import {
+  AppError,
+  LoginBody,
+  RefreshBody,
+  SignInInfo,
+  type AccessGrant,
+  type TokenPair,
+} from '@sky/contracts';
 import { actorOf } from '@sky/contracts/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -10,9 +17,19 @@ import type { UserService } from '../services/users.service.js';
 export const REFRESH_COOKIE = 'sky_refresh';
 const COOKIE_PATH = '/api/auth';
 
-export function authRoutes(auth: AuthService, users: UserService): FastifyPluginAsyncZod {
+export function authRoutes(
+  auth: AuthService,
+  users: UserService,
+  site: { demo: boolean },
+): FastifyPluginAsyncZod {
   return async (app) => {
     await app.register(cookie);
+
+    app.get(
+      '/api/public/sign-in',
+      { config: { access: 'public' }, schema: { response: { 200: SignInInfo } } },
+      (): SignInInfo => ({ demo: site.demo }),
+    );
 
     const setRefreshCookie = (req: FastifyRequest, reply: FastifyReply, token: string) =>
       reply.setCookie(REFRESH_COOKIE, token, {
