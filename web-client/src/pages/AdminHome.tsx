@@ -10,6 +10,9 @@ import { ErrorNote, Loading } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
 import { GradeOptions, RoleOptions } from '../components/Options';
 
+/** The fields the new-user form marks with their own message when the api refuses them. */
+const MARKED = ['username', 'displayName', 'password', 'grade', 'school', 'district'];
+
 const EMPTY = {
   username: '',
   displayName: '',
@@ -180,8 +183,8 @@ export function AdminHome() {
       setForm(EMPTY);
       users.reload();
     } catch (err) {
-      setErrors(fieldErrors(err));
-      // The summary in the reader's language; the server's own words sit beside each marked field.
+      setErrors(fieldErrors(err, t));
+      // The summary in the reader's language; each marked field says what is wrong with it.
       if (err instanceof ApiError) setFailure(err);
     } finally {
       setBusy(false);
@@ -309,7 +312,7 @@ export function AdminHome() {
           )}
           {field('school', t('admin.school'))}
           {field('district', t('admin.district'))}
-          {failure && <ErrorNote error={failure} />}
+          {failure && <ErrorNote error={failure} marked={MARKED} />}
           {message && (
             <p className="notice notice-ok" role="status">
               {message}

@@ -1,7 +1,9 @@
+import { SignInInfo } from '@sky/contracts';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError } from '../api/client';
+import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
 import { problemText } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
@@ -22,6 +24,8 @@ export function LoginPage() {
   const [error, setError] = useState<string | null>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
+  // only npm start's demo says where its generated logins are; a real deployment says nothing of it
+  const demo = useApi('/api/public/sign-in', SignInInfo).data?.demo === true;
 
   if (user) return <Navigate to={from} replace />;
 
@@ -35,8 +39,14 @@ export function LoginPage() {
       await navigate(from, { replace: true });
     } catch (err) {
       const own = err instanceof ApiError ? OWN_REFUSALS[err.code] : undefined;
-      setError(own ? t(own) : err instanceof ApiError ? problemText(err, t) : t('errors.network'));
-      setFields(fieldErrors(err));
+      setError(
+        own
+          ? t(own)
+          : err instanceof ApiError
+            ? problemText(err, t, ['username', 'password'])
+            : t('errors.network'),
+      );
+      setFields(fieldErrors(err, t));
     } finally {
       setBusy(false);
     }
@@ -93,7 +103,11 @@ export function LoginPage() {
         <button data-testid="login-submit" className="btn btn-primary" type="submit" disabled={busy}>
           {busy ? t('auth.submitting') : t('auth.submit')}
         </button>
-        <p className="hint">{t('auth.demoHint')}</p>
+        {demo && (
+          <p className="hint" data-testid="demo-hint">
+            {t('auth.demoHint')}
+          </p>
+        )}
       </form>
     </div>
   );
