@@ -64,7 +64,8 @@ function fakeMedia(mediaUrl: string): MediaSource {
     url: `${mediaUrl}/media/lessons/bench-lesson/v1/tv/720p/seg_${String(i).padStart(5, '0')}.ts`,
     durationSec: 6,
   }));
-  return { lessonMedia: async () => ({ lesson, renditions: [{ height: 720, segments }] }) };
+  const rendition = { height: 720, bandwidth: 2_600_000, codecs: ['avc1.640028', 'mp4a.40.2'], segments };
+  return { lessonMedia: async () => ({ lesson, renditions: [rendition] }) };
 }
 
 interface Run {

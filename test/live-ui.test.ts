@@ -3,24 +3,19 @@
 // mediasoup worker is killed mid-lesson, a student over the WebRTC cap watches the live HLS, the end.
 // Real api, real sfu (mediasoup workers), real mongod and redis-server, real ffmpeg in the HLS bridge.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Lesson, TokenPair } from '@sky/contracts';
-import { logOptions } from '@sky/contracts/http';
-import { freePort, launchChromium, reserveRtcPorts, testLogger } from '@sky/devkit';
-import type { Browser, Page } from 'playwright-core';
-import * as mediasoup from 'mediasoup';
-import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
-import type { WorkerPool } from '../sfu/src/adapters/mediasoup.js';
-import type { SfuApp } from '../sfu/src/app.js';
-import { composeSfu } from '../sfu/src/compose.js';
-import { createJobQueues } from '@sky/contracts/queue';
-import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
-import { createApp as createTranscoder } from '../transcoder/src/app.js';
-import { loadConfig as transcoderConfig } from '../transcoder/src/config.js';
-import { loadConfig as loadSfuConfig } from '../sfu/src/config.js';
-import { actorOf } from './fixtures.js';
+import type { Lesson } from '@sky/contracts';
+import type { Page } from 'playwright-core';
+import {
+  attr,
+  endFromStudio,
+  flowing,
+  resumeAfterReload,
+  startLiveStack,
+  type LiveStack,
+} from './live-stack.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-results', 'live');
@@ -28,193 +23,31 @@ const WEB_DIST = process.env['SKY_WEB_DIST'] ?? join(ROOT, 'web-client', 'dist')
 /** Two students fit in the interactive class (the teacher is not counted); a third does not. */
 const WEBRTC_CAP = 2;
 
-let api: TestApi;
-let base: string;
-let sfu: SfuApp;
-let pool: WorkerPool;
-/** The real transcoder: at the end, the recording becomes the replay the way uploads do. */
-let transcoder: Awaited<ReturnType<typeof createTranscoder>>;
-let transcoderQueues: ReturnType<typeof createJobQueues>;
-let browser: Browser & { dispose(): Promise<void> };
-/** Every producer the sfu's workers create (seen through mediasoup's observer, across restarts). */
-const producers: mediasoup.types.Producer[] = [];
-mediasoup.observer.on('newworker', (w) =>
-  w.observer.on('newrouter', (r) =>
-    r.observer.on('newtransport', (t) => t.observer.on('newproducer', (p) => producers.push(p))),
-  ),
-);
+let stack: LiveStack;
 let lesson: Lesson;
 let teacher: Page;
 let studentA: Page;
 let studentB: Page;
-const users: Record<'a' | 'b' | 'c', { username: string; id: string }> = {
-  a: { username: '', id: '' },
-  b: { username: '', id: '' },
-  c: { username: '', id: '' },
-};
+let users: Record<'a' | 'b' | 'c', { username: string; id: string }>;
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  const apiPort = await freePort();
-  const sfuPort = await freePort();
-  api = await startTestApi({
-    WEB_DIST_DIR: WEB_DIST,
-    SFU_URL: `http://127.0.0.1:${sfuPort}`,
-    SFU_PUBLIC_URL: `http://127.0.0.1:${sfuPort}`,
-  });
-  await api.app.http.listen({ host: '127.0.0.1', port: apiPort });
-  base = `http://127.0.0.1:${apiPort}`;
-
-  const [rtcMin, rtcMax] = reserveRtcPorts();
-  const config = loadSfuConfig({
-    ...process.env,
-    NUM_WORKERS: '1',
-    LOG_LEVEL: 'silent',
-    // a slice of the RTC port range that no other test process holds
-    RTC_MIN_PORT: String(rtcMin),
-    RTC_MAX_PORT: String(rtcMax),
-    JWT_SECRET: 'test-secret-that-is-at-least-32-characters',
-    API_URL: base,
-    MEDIA_DIR: api.mediaDir,
-    REDIS_URL: api.redisUrl,
-    QUEUE_PREFIX: api.prefix,
-    WEBRTC_AUDIENCE_CAP: String(WEBRTC_CAP),
-    LIVE_HLS_SEGMENT_SEC: '1',
-  });
-  // the sfu composed by the same function as sfu/src/main.ts
-  ({ app: sfu, workers: pool } = await composeSfu(config, testLogger('sfu', logOptions('sfu', 'info')), {
-    version: 'test',
-  }));
-  await sfu.http.listen({ host: '127.0.0.1', port: sfuPort });
-
-  for (const [k, name] of [
-    ['a', '王小明'],
-    ['b', '李小红'],
-    ['c', '赵小刚'],
-  ] as const) {
-    const username = `live-${k}.${api.prefix}`;
-    const created = await api.app.services.users.create({
-      username,
-      password: PASSWORD,
-      displayName: name,
-      role: 'student',
-      grade: 'p3',
-    });
-    users[k] = { username, id: created.id };
-  }
-  lesson = await api.app.services.lessons.create(await actorOf(api, 'teacher'), {
-    title: '认识钟表（直播）',
-    grade: 'p3',
-    subject: '数学',
-  });
-  const tCfg = transcoderConfig({
-    JWT_SECRET: 'test-secret-that-is-at-least-32-characters',
-    REDIS_URL: api.redisUrl,
-    QUEUE_PREFIX: api.prefix,
-    MEDIA_DIR: api.mediaDir,
-    CONCURRENCY: '1',
-  });
-  transcoderQueues = createJobQueues(tCfg.REDIS_URL, tCfg.QUEUE_PREFIX);
-  transcoder = await createTranscoder({
-    config: tCfg,
-    logger: testLogger('transcoder', logOptions('transcoder', 'info')),
-    queues: transcoderQueues,
-    ffmpeg: createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
-    version: 'test',
-  });
-  browser = await launchChromium({ fakeMedia: true });
+  stack = await startLiveStack({ webrtcCap: WEBRTC_CAP, webDist: WEB_DIST, shots: SHOTS });
+  users = await stack.addStudents({ a: '王小明', b: '李小红', c: '赵小刚' });
+  lesson = await stack.addLesson('认识钟表（直播）');
 });
 
 after(async () => {
-  await browser?.dispose();
-  await sfu?.close();
-  await transcoder?.close();
-  await transcoderQueues?.close();
-  await api?.close();
+  await stack?.close();
 });
 
-/** A signed-in page (the session put in place as the login page would) in `lang`. */
-/** The viewing beacon batches the pages sent, by user, with the api's answer. */
-const beacons: { username: string; body: string; status: number }[] = [];
+const open: LiveStack['open'] = (...args) => stack.open(...args);
 /** A batch the api accepted held an event matching `re`. */
 const sentBeacon = (username: string, re: RegExp) =>
-  beacons.some((b) => b.username === username && b.status < 300 && re.test(b.body));
-
-async function open(
-  username: string,
-  path: string,
-  lang: 'zh-CN' | 'en' = 'zh-CN',
-  opts: { blockIce?: boolean } = {},
-): Promise<Page> {
-  const session: TokenPair = await api.login(username);
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: lang });
-  // The refresh cookie the login page would have set; the page trades it for its access token.
-  await ctx.addCookies([
-    {
-      name: 'sky_refresh',
-      value: session.refreshToken,
-      domain: '127.0.0.1',
-      path: '/api/auth',
-      httpOnly: true,
-      sameSite: 'Strict',
-    },
-  ]);
-  await ctx.addInitScript((l) => localStorage.setItem('sky.lang', l), lang);
-  if (opts.blockIce) {
-    // a network where WebRTC media cannot pass (a strict firewall): the sfu's ICE candidates never arrive
-    await ctx.addInitScript({
-      content: `{
-        const set = RTCPeerConnection.prototype.setRemoteDescription;
-        RTCPeerConnection.prototype.setRemoteDescription = function (desc) {
-          const sdp = desc && desc.sdp ? desc.sdp.replace(/a=candidate:.*\\r\\n/g, '') : undefined;
-          return set.call(this, sdp !== undefined ? { type: desc.type, sdp } : desc);
-        };
-      }`,
-    });
-  }
-  const page = await ctx.newPage();
-  page.on('response', (res) => {
-    const req = res.request();
-    if (req.method() === 'POST' && req.url().includes('/api/analytics/beacons'))
-      beacons.push({ username, body: req.postData() ?? '', status: res.status() });
-  });
-  page.on('pageerror', (e) => console.log(`[${username}] pageerror ${e.message}`));
-  page.on('dialog', (d) => void d.accept());
-  await page.goto(`${base}${path}`);
-  return page;
-}
-
-/** A number on the first element matching `selector` (data attribute `attr`). */
-async function attr(page: Page, selector: string, name: string): Promise<number> {
-  return page.evaluate(
-    ([sel, a]) => Number(document.querySelector(sel!)?.getAttribute(a!) ?? -1),
-    [selector, name],
-  );
-}
-
-/**
- * Waits until the element's counter (framesDecoded / bytesReceived of its consumer's own inbound-rtp)
- * is above `min` and then grows again: media is flowing and decoding, not one stale frame.
- */
-async function flowing(page: Page, selector: string, name: string, timeout = 20_000): Promise<number> {
-  await page.waitForFunction(
-    ([sel, a]) => Number(document.querySelector(sel!)?.getAttribute(a!) ?? 0) > 0,
-    [selector, name],
-    { timeout },
-  );
-  const first = await attr(page, selector, name);
-  await page.waitForFunction(
-    ([sel, a, v]) => Number(document.querySelector(sel!)?.getAttribute(a!) ?? 0) > Number(v),
-    [selector, name, String(first)],
-    // a simulcast layer switch waits for a key frame; the shared machine can be very slow
-    { timeout: 10_000 },
-  );
-  return attr(page, selector, name);
-}
+  stack.beacons.some((b) => b.username === username && b.status < 300 && re.test(b.body));
 
 test('the teacher picks the devices, previews and goes live', async () => {
   // from the teacher's home: the draft lesson's "go live" link opens the studio
-  teacher = await open(`teacher.${api.prefix}`, '/');
+  teacher = await open(`teacher.${stack.api.prefix}`, '/');
   await teacher.getByTestId('go-live-link').waitFor();
   await teacher.screenshot({ path: join(SHOTS, 'teacher-home-go-live.zh-CN.png') });
   await teacher.getByTestId('go-live-link').click();
@@ -229,9 +62,9 @@ test('the teacher picks the devices, previews and goes live', async () => {
   await teacher.waitForSelector('[data-testid="live-studio"][data-phase="live"]', { timeout: 20_000 });
 
   // the lesson page shows it live, with the way in
-  const lessonRes = await api.app.http.inject({
+  const lessonRes = await stack.api.app.http.inject({
     url: `/api/lessons/${lesson.id}`,
-    headers: { authorization: `Bearer ${api.tokens.student}` },
+    headers: { authorization: `Bearer ${stack.api.tokens.student}` },
   });
   assert.equal(lessonRes.json<Lesson>().live?.state, 'live');
 });
@@ -262,11 +95,12 @@ test('two students receive the teacher’s camera and voice over WebRTC', async 
       `[live-ui] student ${name}: camera framesDecoded ${frames}, audio bytesReceived ${audioBytes}`,
     );
   }
-  // the teacher sees the class and a measured network
+  // the teacher sees the class (the two students; the teacher's own seat is not a viewer) and a measured
+  // network
   await teacher.waitForFunction(
     () =>
       Number(document.querySelector('[data-testid="studio-viewers"]')?.textContent?.match(/\d+/)?.[0] ?? 0) >=
-      3,
+      2,
     null,
     { timeout: 10_000 },
   );
@@ -279,7 +113,7 @@ test('two students receive the teacher’s camera and voice over WebRTC', async 
       .getAttribute('data-quality')}, upload ${await teacher.getByTestId('studio-bitrate').innerText()}`,
   );
   // the teacher's camera goes out in three simulcast layers
-  const cams = producers.filter((p) => !p.closed && p.kind === 'video' && p.type === 'simulcast');
+  const cams = stack.producers.filter((p) => !p.closed && p.kind === 'video' && p.type === 'simulcast');
   assert.equal(cams.length, 1, 'one simulcast camera producer');
   assert.equal(cams[0]!.rtpParameters.encodings?.length, 3);
   console.log(
@@ -379,7 +213,7 @@ test('the mediasoup worker is killed mid-lesson: students receive again within 5
   const before = await Promise.all(
     [studentA, studentB].map((p) => p.locator(camSel).getAttribute('data-consumer')),
   );
-  const victim = pool.states()[0]!;
+  const victim = stack.pool.states()[0]!;
   const killedAt = Date.now();
   process.kill(victim.pid, 'SIGKILL');
   // receiving again: a new consumer of the teacher's camera with decoded frames (then growing)
@@ -413,7 +247,7 @@ test('the mediasoup worker is killed mid-lesson: students receive again within 5
   console.log(
     `[live-ui] worker ${victim.pid} killed: students decoding again after ${recovered.join(' / ')} ms`,
   );
-  assert.notEqual(pool.states()[0]!.pid, victim.pid, 'a new worker process');
+  assert.notEqual(stack.pool.states()[0]!.pid, victim.pid, 'a new worker process');
   // the page reads the stats every 0.5 s: the measure carries up to 0.5 s of sampling delay
   assert.ok(worst <= 5000, `receiving again within 5 s (took ${worst} ms)`);
   // the screen share came back too
@@ -432,7 +266,7 @@ test('a dropped connection joins again by itself and receives again', async () =
       return undefined;
     }
   };
-  const dropped = [...sfu.io.of('/live').sockets.values()].filter(
+  const dropped = [...stack.sfu.io.of('/live').sockets.values()].filter(
     (sock) => userOf((sock.handshake.auth as { token?: unknown }).token) === users.b.id,
   );
   assert.equal(dropped.length, 1, "student B's one socket");
@@ -456,14 +290,7 @@ test('the teacher’s browser reloads mid-lesson: the studio resumes and the stu
   const camSel = `[data-testid="live-camera"]:not([data-user="${users.a.id}"])`;
   const old = await studentB.locator(camSel).getAttribute('data-consumer');
   await teacher.reload();
-  const resume = teacher.getByTestId('studio-go-live');
-  await teacher.waitForFunction(() =>
-    /继续直播/.test(document.querySelector('[data-testid="studio-go-live"]')?.textContent ?? ''),
-  );
-  await teacher.waitForSelector('[data-testid="studio-go-live"]:not([disabled])');
-  const at = Date.now();
-  await resume.click();
-  await teacher.waitForSelector('[data-testid="live-studio"][data-phase="live"]', { timeout: 20_000 });
+  const at = await resumeAfterReload(teacher);
   for (const page of [studentA, studentB]) {
     await page.waitForFunction(
       ([sel, o]) => {
@@ -509,7 +336,7 @@ test('a student over the WebRTC cap is switched to the live HLS stream', async (
   assert.equal(await overCap.getByTestId('live-fallback').getAttribute('data-reason'), 'full');
 });
 
-test('the student over the cap plays the live HLS after the bridge restarted several times', async () => {
+test('the student over the cap plays the live HLS the bridge fed through the screen share, the worker kill and the reload', async () => {
   const c = overCap;
   // hls.js plays: the position advances
   await c
@@ -530,7 +357,7 @@ test('the student over the cap plays the live HLS after the bridge restarted sev
         );
         return `readyState ${v.readyState}, currentTime ${v.currentTime}, paused ${v.paused}, buffered ${ranges.join(',')}, error ${v.error?.message ?? ''}, last hls.js error ${v.dataset['hlsError'] ?? 'none'}, restarts ${v.dataset['hlsRestarts'] ?? 0}`;
       });
-      const dir = join(api.mediaDir, 'live', lesson.id, 'web');
+      const dir = join(stack.api.mediaDir, 'live', lesson.id, 'web');
       const listing = existsSync(dir) ? readdirSync(dir, { recursive: true }).join(' ') : 'no live/web dir';
       console.log(`[live-ui] HLS did not play: ${player}\n[live-ui] ${dir}: ${listing}`);
       for (const f of existsSync(dir) ? readdirSync(dir, { recursive: true }) : [])
@@ -612,18 +439,14 @@ test('a student asks during the live lesson; the teacher answers from the studio
     .getByTestId('qa-answer')
     .waitFor({ timeout: 15_000 });
   // stamped with the seconds since go-live: the same second of the replay, which starts at go-live
-  const res = await api.app.http.inject({
+  const res = await stack.api.app.http.inject({
     url: `/api/lessons/${lesson.id}/questions?filter=new`,
-    headers: { authorization: `Bearer ${api.tokens.teacher}` },
+    headers: { authorization: `Bearer ${stack.api.tokens.teacher}` },
   });
   const q = res
     .json<{ questions: { text: string; liveOffset?: number; position?: number }[] }>()
     .questions.find((x) => x.text === text);
-  const live = await api.app.http.inject({
-    url: `/api/lessons/${lesson.id}`,
-    headers: { authorization: `Bearer ${api.tokens.teacher}` },
-  });
-  const since = (asked - Date.parse(live.json<Lesson>().live!.startedAt)) / 1000;
+  const since = (asked - Date.parse((await stack.lesson(lesson.id)).live!.startedAt)) / 1000;
   assert.equal(q?.position, undefined);
   assert.ok(
     q?.liveOffset !== undefined && Math.abs(q.liveOffset - since) <= 3,
@@ -652,12 +475,7 @@ test('in English the studio and the live page read in English', async () => {
 });
 
 test('the teacher ends the lesson: students see that the replay is coming', async () => {
-  await teacher.getByTestId('studio-end').click();
-  // ending finalises the recording first (ffmpeg drains its backlog: up to 20 s on a loaded machine)
-  await teacher.getByTestId('live-ended').waitFor({ timeout: 60_000 });
-  // the teacher reads the sfu's answer too: the recording went to the transcoder (this answer was once
-  // lost: the studio left on its own room.ended, timed the request out and went back to "live")
-  await teacher.locator('[data-testid="live-replay"][data-replay="queued"]').waitFor({ timeout: 30_000 });
+  await endFromStudio(teacher);
   for (const page of [studentA, studentB]) {
     await page.getByTestId('live-ended').waitFor({ timeout: 10_000 });
     assert.match(await page.getByTestId('live-ended').innerText(), /回放马上就好/);
@@ -667,11 +485,7 @@ test('the teacher ends the lesson: students see that the replay is coming', asyn
   // the api hears of the end (the sfu's live.ended job): the lesson waits for its replay
   let state: string | undefined;
   for (let i = 0; i < 60 && state !== 'ended'; i++) {
-    const res = await api.app.http.inject({
-      url: `/api/lessons/${lesson.id}`,
-      headers: { authorization: `Bearer ${api.tokens.teacher}` },
-    });
-    state = res.json<Lesson>().live?.state;
+    state = (await stack.lesson(lesson.id)).live?.state;
     if (state !== 'ended') await new Promise((r) => setTimeout(r, 250));
   }
   assert.equal(state, 'ended');
@@ -693,11 +507,7 @@ test('the recording becomes the replay: the student’s lesson page turns into t
   // the sfu queued live.ended with the bridge's recording; the api queued a replay transcode
   const video = studentB.locator('video');
   await video.waitFor({ timeout: 300_000 });
-  const res = await api.app.http.inject({
-    url: `/api/lessons/${lesson.id}`,
-    headers: { authorization: `Bearer ${api.tokens.teacher}` },
-  });
-  const replay = res.json<Lesson>();
+  const replay = await stack.lesson(lesson.id);
   assert.equal(replay.status, 'ready');
   assert.equal(replay.live?.state, 'ended');
   // the whole lesson from go-live to the end, through the screen share, the teacher's reload and the

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { Plan } from '@sky/contracts';
+import { avcCodec, parseMasterPlaylist, strictestCodecs, type Plan } from '@sky/contracts';
 import { launchChromium } from '@sky/devkit';
 import { startTvStack, testTerm, type TvStack } from './tv-stack.js';
 
@@ -164,12 +164,12 @@ test('ffmpeg plays 30 s of the channel across the lesson start; hls.js plays it 
   assert.ok(!seen[0]!.lesson && seen.at(-1)!.lesson, 'the playlists went from slate to the lesson');
 });
 
-test('ffprobe reads the lesson part of the channel (catch-up of the programme as VOD)', async () => {
+test('ffprobe reads the lesson part of the channel (catch-up of the aired programme, ended)', async () => {
   setClock(LESSON_AT + 120); // two minutes after the lesson began: it has fully aired
   const text = await (
     await fetch(`${base}/channels/tv-p1/720p.m3u8?utc=${LESSON_AT}&lutc=${LESSON_AT + 3600}`)
   ).text();
-  assert.match(text, /#EXT-X-PLAYLIST-TYPE:VOD/);
+  assert.match(text, /#EXT-X-PLAYLIST-TYPE:EVENT/);
   assert.match(text, /#EXT-X-ENDLIST/);
   const { stdout } = await run('ffprobe', [
     '-v',
@@ -193,4 +193,110 @@ test('catch-up by lesson id sends the box to the lesson’s own TV master; unkno
   assert.match(await (await fetch(master)).text(), /#EXT-X-VERSION:3/);
   assert.equal((await fetch(`${base}/catchup/lessons/p1-math-3.m3u8`, { redirect: 'manual' })).status, 404);
   assert.equal((await fetch(`${base}/catchup/lessons/nope.m3u8`, { redirect: 'manual' })).status, 404);
+});
+
+/** What ffprobe finds in one served segment, and its bit rate over its EXTINF duration. */
+async function probeSegment(url: string, durationSec: number) {
+  const bytes = Buffer.from(await (await fetch(url)).arrayBuffer());
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'stream=codec_type,codec_name,profile,level',
+    '-of',
+    'json',
+    url,
+  ]);
+  const streams = (
+    JSON.parse(stdout) as {
+      streams: { codec_type: string; codec_name: string; profile?: string; level?: number }[];
+    }
+  ).streams;
+  const video = streams.find((s) => s.codec_type === 'video' && s.codec_name === 'h264');
+  const audio = streams.find((s) => s.codec_type === 'audio');
+  assert.ok(video?.profile && video.level, `${url}: ${stdout}`);
+  return {
+    url,
+    codecs: [
+      avcCodec(video.profile, video.level),
+      ...(audio?.codec_name === 'aac' && audio.profile === 'LC' ? ['mp4a.40.2'] : []),
+    ],
+    bitrate: (bytes.length * 8) / durationSec,
+  };
+}
+
+/** Segment URLs and durations of a media playlist. */
+const segmentsOf = (text: string) => {
+  const lines = text.split('\n');
+  return lines.flatMap((l, i) =>
+    l.startsWith('#EXTINF:') ? [{ url: lines[i + 1]!, durationSec: Number.parseFloat(l.slice(8)) }] : [],
+  );
+};
+
+test('the channel master describes what each rung carries: CODECS and BANDWIDTH match ffprobe of the segments served', async (t) => {
+  setClock(LESSON_AT + 30); // the live window holds slate, then the whole lesson
+  const master = await (await fetch(`${base}/channels/tv-p1.m3u8`)).text();
+  const variants = parseMasterPlaylist(master);
+  assert.deepEqual(
+    variants.map((v) => v.uri),
+    ['tv-p1/720p.m3u8', 'tv-p1/360p.m3u8'],
+  );
+  for (const v of variants) {
+    const playlist = await (await fetch(new URL(v.uri, `${base}/channels/`).href)).text();
+    const served = segmentsOf(playlist);
+    assert.ok(served.some((s) => s.url.includes('/slate/')) && served.some((s) => s.url.includes('/media/')));
+    const probed = [];
+    for (const s of served) probed.push(await probeSegment(s.url, s.durationSec));
+    // one decoder set for all of it: the strictest profile and level served, and AAC-LC
+    assert.deepEqual(v.codecs, strictestCodecs(probed.map((p) => p.codecs)), master);
+    assert.ok(v.codecs.includes('mp4a.40.2'));
+    const peak = Math.max(...probed.map((p) => p.bitrate));
+    for (const p of probed)
+      assert.ok(p.bitrate <= v.bandwidth, `${p.url}: ${p.bitrate} b/s > ${v.bandwidth}`);
+    t.diagnostic(
+      `${v.uri}: CODECS="${v.codecs.join(',')}" BANDWIDTH=${v.bandwidth}; served ${probed.length} segments, ` +
+        `${[...new Set(probed.map((p) => p.codecs[0]))].join(' + ')}, peak ${Math.round(peak)} b/s ` +
+        `(${((peak / v.bandwidth) * 100).toFixed(0)} % of BANDWIDTH)`,
+    );
+  }
+});
+
+test('catch-up of the programme on the air is an EVENT playlist from its start, short-lived, until it has aired; then the same playlist with ENDLIST', async () => {
+  const url = `${base}/channels/tv-p1/720p.m3u8?utc=${LESSON_AT}&lutc=${LESSON_AT + 13}`;
+  setClock(LESSON_AT + 13); // 13 s into the 30 s lesson: three of its five 6-second ticks have begun
+  const airing = await fetch(url);
+  const event = await airing.text();
+  assert.equal(airing.headers.get('cache-control'), 'public, max-age=2');
+  assert.match(event, /#EXT-X-PLAYLIST-TYPE:EVENT\n/);
+  assert.doesNotMatch(event, /#EXT-X-ENDLIST/);
+  const listed = segmentsOf(event);
+  assert.equal(listed.length, 3, event);
+  assert.ok(
+    listed.every((s) => s.url.includes('/media/lessons/')),
+    'it starts where the programme did',
+  );
+  // what is listed plays: ffmpeg decodes the 18 s there are
+  const { stderr } = await run(
+    'ffmpeg',
+    ['-hide_banner', '-nostdin', '-i', url, '-map', '0:v:0', '-f', 'null', '-'],
+    {
+      timeout: 60_000,
+    },
+  );
+  assert.doesNotMatch(stderr, /error while decoding|Invalid data/i);
+
+  setClock(LESSON_AT + 19); // a tick later the same playlist has grown, never changed
+  const grown = await (await fetch(url)).text();
+  assert.ok(grown.startsWith(event), `an EVENT playlist only appends:\n${event}\n---\n${grown}`);
+  assert.equal(segmentsOf(grown).length, 4);
+
+  setClock(LESSON_AT + 45); // the lesson has aired to its end
+  const ended = await fetch(url);
+  const vod = await ended.text();
+  assert.equal(ended.headers.get('cache-control'), 'public, max-age=3600');
+  // still EVENT (a player that loaded it while airing sees it only grow), now with its end
+  assert.ok(vod.startsWith(grown.trimEnd()), `the ended catch-up only appended:\n${grown}\n---\n${vod}`);
+  assert.match(vod, /#EXT-X-PLAYLIST-TYPE:EVENT\n/);
+  assert.ok(vod.endsWith('#EXT-X-ENDLIST\n'));
+  assert.equal(segmentsOf(vod).length, 5);
 });

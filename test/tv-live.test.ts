@@ -197,11 +197,17 @@ test('live on the grade’s channel: ffmpeg decodes slate → live → the next 
     await screen('player');
     await sleepUntil(NEXT_AT - 15);
     const state = await tv.evaluate(() => {
-      const v = document.querySelector<HTMLVideoElement>('[data-testid="tv-video"]')!;
+      const v = document.querySelector<HTMLVideoElement>('[data-testid="tv-video"]');
       const loaded = performance.getEntriesByType('resource').map((e) => e.name);
-      return { t: v.currentTime, w: v.videoWidth, live: loaded.filter((u) => u.includes('/live/')).length };
+      return {
+        screen: document.querySelector<HTMLElement>('.tv-root')?.dataset['screen'],
+        t: v?.currentTime ?? -1,
+        w: v?.videoWidth ?? 0,
+        live: loaded.filter((u) => u.includes('/live/')).length,
+      };
     });
     await tv.screenshot({ path: join(SHOTS, 'tv-live-channel.png') });
+    assert.equal(state.screen, 'player', 'the 10-foot UI is still playing the channel');
     assert.ok(state.t > 15, `the 10-foot UI played ${state.t} s`);
     assert.ok(state.w > 0);
     assert.ok(state.live >= 2, `the 10-foot UI loaded ${state.live} live ticks`);

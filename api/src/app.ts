@@ -1,4 +1,4 @@
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import { problem, QUEUES, type HealthReport } from '@sky/contracts';
 import { Server as SocketServer } from 'socket.io';
@@ -8,6 +8,8 @@ import type { Connection } from 'mongoose';
 import type { ApiConfig } from './config.js';
 import { mongoState } from './adapters/db.js';
 import { LessonRepository } from './adapters/lessons.repository.js';
+import { transcodeJobs } from './adapters/lesson-jobs.js';
+import { fileMediaStore } from './adapters/media.store.js';
 import { createQaRedis } from './adapters/qa.redis.js';
 import { QaRepository } from './adapters/qa.repository.js';
 import type { Passwords } from './adapters/password.js';
@@ -45,7 +47,11 @@ import { registerQaNamespace } from './socket/qa/index.js';
 import { UserService } from './services/users.service.js';
 import { followSessions } from './socket/sessions.js';
 import { createAnalytics } from './services/analytics.module.js';
-import type { PlanLessonSource } from './adapters/analytics.catalog.js';
+import {
+  curriculumPlanLinks,
+  type PlanLessonSource,
+  type PlanLinkSource,
+} from './adapters/analytics.catalog.js';
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -57,6 +63,8 @@ export interface ApiDeps {
   version: string;
   /** The curriculum plan's lesson ids, for the beacon ingest (default: asked of CURRICULUM_URL). */
   planLessons?: PlanLessonSource;
+  /** The plan lessons airing an api lesson, asked before it is deleted (default: asked of CURRICULUM_URL). */
+  planLinks?: PlanLinkSource;
 }
 
 export interface ApiApp {
@@ -115,18 +123,15 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   );
   const users = new UserService(usersRepo, deps.passwords, auth);
   const mediaRoot = normalize(config.MEDIA_DIR);
-  const mediaStore = {
-    exists: (rel: string) =>
-      access(join(mediaRoot, normalize(rel)))
-        .then(() => true)
-        .catch(() => false),
-  };
+  const uploadDir = join(mediaRoot, '.uploads');
   const lessons = new LessonService(
     lessonsRepo,
     queues,
-    mediaStore,
+    fileMediaStore(mediaRoot, uploadDir),
     '/media',
     async (id) => (await usersRepo.findById(id))?.displayName,
+    transcodeJobs(queues),
+    deps.planLinks ?? curriculumPlanLinks(config.CURRICULUM_URL),
   );
   const live = new LiveService(lessonsRepo, new LiveRepository(mongo), queues, {
     sfuUrl: config.SFU_PUBLIC_URL ?? config.SFU_URL,
@@ -136,7 +141,6 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     pairingTtlSec: config.QA_PAIRING_TTL_SEC,
   });
   const uploads = new UploadService(lessons, deps.probe, mediaRoot, deps.logger);
-  const uploadDir = join(mediaRoot, '.uploads');
   await mkdir(uploadDir, { recursive: true });
 
   const health = async (): Promise<HealthReport> => {
@@ -172,9 +176,10 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(http);
-  // Security headers on every answer; the web app talks to the sfu, and other origins' players read /media.
+  // Security headers on every answer; the web app talks to the sfu and plays the TV gateway's channels,
+  // and other origins' players read /media.
   registerSecurityHeaders(http, {
-    connect: [config.SFU_PUBLIC_URL ?? config.SFU_URL],
+    connect: [config.SFU_PUBLIC_URL ?? config.SFU_URL, config.TV_PUBLIC_URL ?? config.TV_GATEWAY_URL],
     resourcePolicy: 'same-site',
     crossOrigin: ['/media/'],
   });

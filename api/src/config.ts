@@ -65,6 +65,11 @@ export const ApiConfigSchema = z.object({
    * never on in a deployment (docker-compose.yml leaves it out).
    */
   DEMO_MODE: bool.default(false),
+  /**
+   * Where browsers reach the TV gateway (its PUBLIC_URL): the web plays the grade channels from there, so
+   * the pages may connect to it. Defaults to TV_GATEWAY_URL; behind nginx it is the site itself (/tv/).
+   */
+  TV_PUBLIC_URL: z.url().optional(),
   /** First run on an empty database: create demo users and a sample lesson. */
   SEED_DEMO: bool.default(false),
   /** A video inside MEDIA_DIR that the demo lesson is transcoded from. */

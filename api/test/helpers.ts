@@ -11,6 +11,9 @@ import { passwords } from '../src/adapters/password.js';
 import { createApp, type ApiApp, type ApiDeps } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 
+/** Where a service no test started would be: connections are refused. */
+const NO_SERVICE = 'http://127.0.0.1:9';
+
 export const PASSWORD = TEST_PASSWORD;
 
 export interface TestApi {
@@ -27,7 +30,7 @@ export interface TestApi {
 /** A real api (real mongod, redis-server, argon2) with one user per role. */
 export async function startTestApi(
   extraEnv: Record<string, string> = {},
-  deps: Pick<ApiDeps, 'planLessons'> = {},
+  deps: Pick<ApiDeps, 'planLessons' | 'planLinks'> = {},
 ): Promise<TestApi> {
   const infra = await useInfra();
   const mediaDir = mkdtempSync(join(tmpdir(), 'sky-media-'));
@@ -38,6 +41,12 @@ export async function startTestApi(
     JWT_SECRET: 'test-secret-that-is-at-least-32-characters',
     MEDIA_DIR: mediaDir,
     LOG_LEVEL: 'silent',
+    // The other services only where a test runs them: never the default ports, where `npm start` on this
+    // machine may be listening (port 9, discard, is closed here)
+    SFU_URL: NO_SERVICE,
+    CURRICULUM_URL: NO_SERVICE,
+    TRANSCODER_URL: NO_SERVICE,
+    TV_GATEWAY_URL: NO_SERVICE,
     ...extraEnv,
   });
   const mongo = await connectMongo(config.MONGODB_URI);
@@ -52,9 +61,9 @@ export async function startTestApi(
     probe: createMediaProbe({ ffprobe: 'ffprobe', ffmpeg: 'ffmpeg' }),
     version: 'test',
     // No curriculum service in most api tests: an empty plan, unless the test runs one.
-    ...(deps.planLessons || extraEnv['CURRICULUM_URL']
+    ...(extraEnv['CURRICULUM_URL']
       ? deps
-      : { planLessons: async () => new Set<string>() }),
+      : { planLessons: async () => new Set<string>(), planLinks: async () => [], ...deps }),
   });
   await app.http.ready();
 

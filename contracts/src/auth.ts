@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GradeId } from './grades.js';
-import { ObjectIdString } from './lessons.js';
+import { ObjectIdString, SearchText } from './lessons.js';
 import { Role } from './roles.js';
 
 export const Username = z
@@ -33,6 +33,78 @@ export type RefreshBody = z.infer<typeof RefreshBody>;
 export const SignInInfo = z.object({ demo: z.boolean() });
 export type SignInInfo = z.infer<typeof SignInInfo>;
 
+/**
+ * Password rules, after NIST SP 800-63B: length (8 to 256), not a common or trivially simple one, not
+ * the username, not the one it replaces; no composition rules. The messages are the field errors the api
+ * answers with, and the keys the web client translates them by.
+ */
+export const PASSWORD_RULES = {
+  short: 'at least 8 characters',
+  long: 'at most 256 characters',
+  common: 'too common or too simple: choose one that is harder to guess',
+  username: 'must not contain the username',
+  same: 'must differ from the current password',
+} as const;
+export type PasswordRule = keyof typeof PASSWORD_RULES;
+
+/** Among the most used passwords of at least 8 characters, in the world and in Chinese leaks. */
+const COMMON_PASSWORDS = new Set([
+  '1234567890',
+  '0987654321',
+  'password',
+  'password1',
+  'password123',
+  'passw0rd',
+  'iloveyou',
+  'sunshine',
+  'princess',
+  'football',
+  'baseball',
+  'welcome1',
+  'qwertyui',
+  'qwertyuiop',
+  'qwerty123',
+  '1qaz2wsx',
+  '1q2w3e4r',
+  'zxcvbnm1',
+  'asdfghjk',
+  'a1234567',
+  'abc12345',
+  'abcd1234',
+  'aa123456',
+  'woaini1314',
+  'woaini520',
+  '5201314520',
+  'skyclassroom',
+  'kongzhongketang',
+]);
+
+/** The first rule a new password breaks (`username`, `current`: what it must not contain or repeat), or null. */
+export function passwordRuleBroken(
+  password: string,
+  context: { username?: string; current?: string } = {},
+): PasswordRule | null {
+  const chars = [...password];
+  if (chars.length < 8) return 'short';
+  if (chars.length > 256) return 'long';
+  const lower = password.toLowerCase();
+  // one character repeated, or consecutive characters up or down (12345678, abcdefgh, 87654321)
+  const codes = chars.map((c) => c.codePointAt(0) ?? 0);
+  const step = (codes[1] ?? 0) - (codes[0] ?? 0);
+  const run = Math.abs(step) <= 1 && codes.every((c, i) => i === 0 || c - codes[i - 1]! === step);
+  const fewDigits = /^\d+$/.test(password) && new Set(chars).size <= 2; // 88888888, 12121212
+  if (run || fewDigits || COMMON_PASSWORDS.has(lower)) return 'common';
+  if (context.username && lower.includes(context.username.toLowerCase())) return 'username';
+  if (context.current !== undefined && password === context.current) return 'same';
+  return null;
+}
+
+/** A password being set (a new account, a change): the rules that need no context. */
+export const NewPassword = z.string().superRefine((password, ctx) => {
+  const broken = passwordRuleBroken(password);
+  if (broken) ctx.addIssue({ code: 'custom', message: PASSWORD_RULES[broken] });
+});
+
 export const PublicUser = z.object({
   id: z.string(),
   username: z.string(),
@@ -43,6 +115,8 @@ export const PublicUser = z.object({
   district: z.string().optional(),
   /** Set while an admin has disabled the account: it cannot sign in and its sessions have ended. */
   disabled: z.boolean().optional(),
+  /** Set after an admin reset the password: the next sign-in must choose a new one. */
+  mustChangePassword: z.boolean().optional(),
 });
 export type PublicUser = z.infer<typeof PublicUser>;
 
@@ -72,7 +146,7 @@ export type AccessClaims = z.infer<typeof AccessClaims>;
 export const CreateUserBody = z
   .strictObject({
     username: Username,
-    password: z.string().min(8).max(256),
+    password: NewPassword,
     displayName: z.string().trim().min(1).max(64),
     role: Role,
     grade: GradeId.optional(),
@@ -82,8 +156,43 @@ export const CreateUserBody = z
   .refine((u) => u.role !== 'student' || u.grade !== undefined, {
     path: ['grade'],
     message: 'a student belongs to a grade',
+  })
+  .refine((u) => !u.password.toLowerCase().includes(u.username.toLowerCase()), {
+    path: ['password'],
+    message: PASSWORD_RULES.username,
   });
 export type CreateUserBody = z.infer<typeof CreateUserBody>;
+
+/** POST /api/auth/password: a signed-in user changes their own password (their other sign-ins end). */
+export const ChangePasswordBody = z.strictObject({
+  currentPassword: z.string().min(1).max(256),
+  newPassword: NewPassword,
+});
+export type ChangePasswordBody = z.infer<typeof ChangePasswordBody>;
+
+/**
+ * POST /api/auth/login/new-password: sign in and set a new password in one step. The answer to a login
+ * refused with PASSWORD_CHANGE_REQUIRED (a temporary password an admin set); answers as login does.
+ */
+export const NewPasswordLoginBody = LoginBody.extend({ newPassword: NewPassword });
+export type NewPasswordLoginBody = z.infer<typeof NewPasswordLoginBody>;
+
+/** POST /api/users/:id/password-reset (admins): shown once to the admin, who hands it to the user. */
+export const PasswordReset = z.object({
+  /** Works for one sign-in, which must set a new password. */
+  temporaryPassword: z.string(),
+  user: PublicUser,
+});
+export type PasswordReset = z.infer<typeof PasswordReset>;
+
+/** GET /api/users (admins): words in the username or name, a role, a page of at most 100. */
+export const UserListQuery = z.strictObject({
+  q: SearchText.optional(),
+  role: Role.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+export type UserListQuery = z.infer<typeof UserListQuery>;
 
 /** GET /api/users (admins). */
 export const UserList = z.object({ items: z.array(PublicUser), total: z.number().int() });

@@ -7,6 +7,8 @@ export const ERROR_CODES = [
   'UNAUTHENTICATED',
   'TOKEN_EXPIRED',
   'INVALID_CREDENTIALS',
+  /** Sign-in: the password was set by an admin and works once, to set a new one (NewPasswordLoginBody). */
+  'PASSWORD_CHANGE_REQUIRED',
   'FORBIDDEN',
   'NOT_FOUND',
   'CONFLICT',

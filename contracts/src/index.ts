@@ -14,6 +14,7 @@ export * from './tv.js';
 export * from './qa.js';
 export * from './live.js';
 export * from './live-tv.js';
+export * from './hls.js';
 export * from './analytics.js';
 export * from './csv.js';
 export * from './json-shape.js';

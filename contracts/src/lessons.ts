@@ -39,6 +39,46 @@ export type CreateLessonBody = z.infer<typeof CreateLessonBody>;
 
 export const LessonParams = z.strictObject({ id: ObjectIdString });
 
+/**
+ * PATCH /api/lessons/:id (its teacher or an admin): the fields to change. An empty description or unit
+ * removes it. Grade and subject change only while `lessonPlacementFixed` is false.
+ */
+export const UpdateLessonBody = z
+  .strictObject({
+    title: CreateLessonBody.shape.title.optional(),
+    description: z.string().trim().max(2000).optional(),
+    grade: GradeId.optional(),
+    subject: CreateLessonBody.shape.subject.optional(),
+    unit: z.string().trim().max(80).optional(),
+  })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+    message: 'name at least one field to change: title, description, grade, subject or unit',
+    // only when nothing else is wrong: an unknown or bad field is named on its own
+    when: (payload) => payload.issues.length === 0,
+  });
+export type UpdateLessonBody = z.infer<typeof UpdateLessonBody>;
+
+/** Why an edit or delete of a lesson is refused (409): the field error's message, as the web client reads it. */
+export const LESSON_REFUSALS = {
+  placementFixed: 'fixed once the lesson is published or taught live',
+  live: 'the lesson is live',
+  inPlan: 'the TV timetable airs the lesson',
+  transcoding: 'the lesson is being transcoded',
+  changed: 'the lesson changed meanwhile',
+} as const;
+
+/**
+ * Whether a lesson's grade and subject are settled: once it has been published (processing or ready) or
+ * taught live, students of that grade have it in their library and timetable and its viewing figures
+ * count under them. A draft, or a failed upload never shown to anyone, may still move.
+ */
+export function lessonPlacementFixed(lesson: {
+  readonly status: LessonStatus;
+  readonly live?: unknown;
+}): boolean {
+  return (lesson.status !== 'draft' && lesson.status !== 'failed') || lesson.live !== undefined;
+}
+
 /** Asks for a source file already on the media store (a generated sample, a finished upload). */
 export const TranscodeRequestBody = z.strictObject({
   /** Path relative to the media root. */
@@ -149,6 +189,11 @@ export const LessonListQuery = z.strictObject({
   subject: z.string().trim().min(1).max(32).optional(),
   unit: z.string().trim().min(1).max(80).optional(),
   status: LessonStatus.optional(),
+  /**
+   * Lessons taught live, by where they stand: `live` on the air now (a student's home lists their grade's),
+   * `ended` after their end. Viewers then see them whatever their status, as they may open them.
+   */
+  live: z.enum(['live', 'ended']).optional(),
   /** Words in the title. */
   q: SearchText.optional(),
   /** Only the caller's own lessons (teachers). */

@@ -279,6 +279,8 @@ export const LiveJoinReply = z.object({
   producers: z.array(ProducerInfo),
   stage: StageState,
   viewerCount: z.number().int(),
+  /** The class: students connected over WebRTC (the teacher, an admin watching, left out). */
+  students: z.number().int(),
   /** Bumped at every room.restarted: a client may ignore events of an older epoch. */
   epoch: z.number().int(),
   startedAt: z.string(),
@@ -434,6 +436,8 @@ export const ViewerCountEvent = z.object({
   lessonId: z.string(),
   /** People connected over WebRTC (the teacher and on-stage students included). */
   webrtc: z.number().int(),
+  /** The class: students connected over WebRTC (the teacher, an admin watching, left out). */
+  students: z.number().int(),
 });
 export type ViewerCountEvent = z.infer<typeof ViewerCountEvent>;
 export const RoomRestartedEvent = z.object({

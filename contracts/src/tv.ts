@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IsoDate } from './curriculum.js';
 import { GradeId } from './grades.js';
 import { Lesson, LessonList, ObjectIdString } from './lessons.js';
 import { Pairing } from './qa.js';
@@ -71,6 +72,9 @@ export const Device = z.object({
 });
 export type Device = z.infer<typeof Device>;
 
+/** GET /devices (a signed-in family member or student): the household's paired boxes, oldest first. */
+export const DeviceList = z.array(Device);
+
 export const DeviceTokenResponse = z.object({
   access_token: z.string(),
   token_type: z.literal('Bearer'),
@@ -87,7 +91,9 @@ export const GuideProgramme = z.object({
   grade: GradeId,
   /** Display names and the episode, for guides (XMLTV desc, episode-num). */
   gradeName: z.string().optional(),
+  /** The subject's name in Chinese, and in English (the curriculum's names; `subject` is its code). */
   subjectName: z.string().optional(),
+  subjectNameEn: z.string().optional(),
   unit: z.string().optional(),
   /** Position within the grade's subject: episode number. */
   order: z.number().int().optional(),
@@ -105,6 +111,22 @@ export const GuideProgramme = z.object({
   vodLessonId: z.string().optional(),
 });
 export type GuideProgramme = z.infer<typeof GuideProgramme>;
+
+/**
+ * GET /api/channels/:id/guide: one channel's programmes as the 10-foot UI's guide shows them, from the
+ * first day of catch-up to the end of tomorrow, in Beijing days of the gateway's clock (a box's may be wrong).
+ */
+export const ChannelGuide = z.object({
+  channelId: z.string(),
+  /** The gateway's today (Beijing). */
+  today: IsoDate,
+  /** Days back from today that catch-up reaches; the guide starts at 00:00 of the first. */
+  catchupDays: z.number().int().min(0),
+  /** The Beijing days the guide covers, oldest first. */
+  days: z.array(IsoDate),
+  programmes: z.array(GuideProgramme),
+});
+export type ChannelGuide = z.infer<typeof ChannelGuide>;
 
 export const TvChannel = z.object({
   id: z.string(),

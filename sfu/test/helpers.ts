@@ -158,12 +158,19 @@ const AUDIO_PT = 101;
 
 /**
  * A teacher's camera (VP8 test pattern) and microphone (Opus sine) from ffmpeg into PlainTransport producers
- * made through the room layer (the same `Room.produce` a socket's produce reaches).
+ * made through the room layer (the same `Room.produce` a socket's produce reaches). `source`: what the video
+ * is published as (a screen share: 'screen').
  */
 export async function produceFromFfmpeg(
   room: Room,
   peer: Peer,
-  opts: { video?: boolean; audio?: boolean; videoKbps?: number; size?: string } = {},
+  opts: {
+    video?: boolean;
+    audio?: boolean;
+    videoKbps?: number;
+    size?: string;
+    source?: 'camera' | 'screen';
+  } = {},
 ): Promise<{ videoId?: string; audioId?: string; ffmpeg: ChildProcess; stop(): Promise<void> }> {
   const wantVideo = opts.video ?? true;
   const wantAudio = opts.audio ?? true;
@@ -180,7 +187,7 @@ export async function produceFromFfmpeg(
     const { producerId } = await room.produce(peer, {
       transportId: t.id,
       kind: 'video',
-      source: 'camera',
+      source: opts.source ?? 'camera',
       rtpParameters: {
         codecs: [{ mimeType: 'video/VP8', payloadType: VIDEO_PT, clockRate: 90000 }],
         encodings: [{ ssrc }],

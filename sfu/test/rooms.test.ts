@@ -99,6 +99,38 @@ const camera = (ssrc: number) => ({
   encodings: [{ ssrc }],
 });
 
+/** A teacher live in a new lesson with camera (ssrc) and mic (ssrc + 1) produced. */
+async function teacherLive(ssrc: number) {
+  const lessonId = newLesson();
+  const t = await client(TEACHER, 'teacher');
+  await t.ok('room.join', { lessonId });
+  const send = await t.ok('transport.create', { direction: 'send' });
+  const cam = await t.ok('produce', {
+    transportId: send.id,
+    kind: 'video',
+    source: 'camera',
+    rtpParameters: camera(ssrc),
+  });
+  const m = await t.ok('produce', {
+    transportId: send.id,
+    kind: 'audio',
+    source: 'mic',
+    rtpParameters: mic(ssrc + 1),
+  });
+  return { lessonId, t, send, cam, m };
+}
+
+test('the teacher pauses the camera: the HLS bridge gets no video (black, the voice goes on) until it is resumed', async () => {
+  const { lessonId, t, cam, m } = await teacherLive(11);
+  const last = () => bridgeCalls.filter((c) => c.lessonId === lessonId).at(-1);
+  await until('camera + mic', () => last()?.video === cam.producerId && last()?.audio === m.producerId);
+  await t.ok('producer.pause', { producerId: cam.producerId });
+  await until('no video while paused', () => last()?.video === undefined && last()?.audio === m.producerId);
+  await t.ok('producer.resume', { producerId: cam.producerId });
+  await until('the camera again', () => last()?.video === cam.producerId && last()?.audio === m.producerId);
+  await t.ok('room.end', {});
+});
+
 test('the api down → DEPENDENCY_DOWN; an ended or not started lesson → NOT_LIVE; unknown → NOT_FOUND', async () => {
   const s = await client(STUDENT, 'student');
   for (const [state, code] of [
@@ -117,22 +149,7 @@ test('the api down → DEPENDENCY_DOWN; an ended or not started lesson → NOT_L
 });
 
 test("the teacher's camera (or screen share) and mic feed the HLS bridge; room.end stops it and queues the recording", async () => {
-  const lessonId = newLesson();
-  const t = await client(TEACHER, 'teacher');
-  await t.ok('room.join', { lessonId });
-  const send = await t.ok('transport.create', { direction: 'send' });
-  const cam = await t.ok('produce', {
-    transportId: send.id,
-    kind: 'video',
-    source: 'camera',
-    rtpParameters: camera(1),
-  });
-  const m = await t.ok('produce', {
-    transportId: send.id,
-    kind: 'audio',
-    source: 'mic',
-    rtpParameters: mic(2),
-  });
+  const { lessonId, t, send, cam, m } = await teacherLive(1);
   const calls = () => bridgeCalls.filter((c) => c.lessonId === lessonId);
   await until('the bridge bridges camera + mic', () =>
     calls().some((c) => c.video === cam.producerId && c.audio === m.producerId),

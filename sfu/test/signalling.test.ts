@@ -461,6 +461,7 @@ test('ROOM_FULL past the WebRTC audience cap; the teacher still gets in', async 
     assert.equal((await t.ok('room.join', { lessonId })).role, 'teacher');
     const count = await t.next('viewerCount', (v) => v.webrtc === 2, 3000);
     assert.equal(count.lessonId, lessonId);
+    assert.equal(count.students, 1, 'the class is the one student: the teacher is not counted in it');
   } finally {
     await small.close();
   }

@@ -71,33 +71,60 @@ test('the TV master is HLS version 3 over MPEG-TS, ≤ 720p, 6 s segments, with 
   assert.equal((iframes.match(/#EXT-X-BYTERANGE/g) ?? []).length, 7);
 });
 
-test('each I-frame byte range is a whole keyframe: it starts a TS packet and decodes alone', async () => {
-  const lines = read('tv/360p/iframes.m3u8').split('\n');
-  const ranges = lines.flatMap((line, i) => {
-    const m = /^#EXT-X-BYTERANGE:(\d+)@(\d+)$/.exec(line);
-    return m ? [{ length: Number(m[1]), offset: Number(m[2]), uri: lines[i + 1]! }] : [];
-  });
-  assert.ok(new Set(ranges.map((r) => r.uri)).size >= 2, 'keyframes from more than one segment');
-  for (const r of ranges) {
-    const bytes = readFileSync(join(out, 'tv/360p', r.uri)).subarray(r.offset, r.offset + r.length);
-    assert.equal(r.offset % 188, 0, `${r.uri}@${r.offset} is on a TS packet boundary`);
-    assert.equal(bytes[0], 0x47, `${r.uri}@${r.offset} starts with the TS sync byte`);
-    const file = join(media, `iframe-${r.offset}.ts`);
-    writeFileSync(file, bytes);
-    const { stdout } = await run('ffprobe', [
-      '-v',
-      'error',
-      '-count_frames',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'stream=nb_read_frames',
-      '-of',
-      'csv=p=0',
-      file,
-    ]);
-    assert.equal(stdout.trim(), '1', `${r.uri}@${r.offset} decodes to one picture`);
+test('each I-frame byte range starts with the PAT and PMT, then its keyframe: cut out alone, it decodes to one picture', async (t) => {
+  let checked = 0;
+  for (const rung of ['720p', '360p']) {
+    const lines = read(`tv/${rung}/iframes.m3u8`).split('\n');
+    const ranges = lines.flatMap((line, i) => {
+      const m = /^#EXT-X-BYTERANGE:(\d+)@(\d+)$/.exec(line);
+      return m ? [{ length: Number(m[1]), offset: Number(m[2]), uri: lines[i + 1]! }] : [];
+    });
+    assert.ok(new Set(ranges.map((r) => r.uri)).size >= 2, 'keyframes from more than one segment');
+    for (const r of ranges) {
+      const at = `${rung}/${r.uri}@${r.offset}`;
+      const bytes = readFileSync(join(out, 'tv', rung, r.uri)).subarray(r.offset, r.offset + r.length);
+      assert.equal(r.offset % 188, 0, `${at} is on a TS packet boundary`);
+      const pid = (i: number) => ((bytes[i * 188 + 1]! & 0x1f) << 8) | bytes[i * 188 + 2]!;
+      assert.equal(bytes[0], 0x47, `${at} starts with the TS sync byte`);
+      assert.equal(pid(0), 0, `${at} starts with the PAT`);
+      assert.ok(pid(1) >= 0x20 && pid(1) < 0x1fff, `${at}: the PMT follows (PID ${pid(1)})`);
+      const file = join(media, `iframe-${rung}-${r.offset}.ts`);
+      writeFileSync(file, bytes);
+      // the program comes from the range's own PAT/PMT, and ffmpeg decodes its one picture from there
+      const probe = await run('ffprobe', [
+        '-v',
+        'error',
+        '-show_entries',
+        'program=program_id:program_stream=codec_name',
+        '-of',
+        'json',
+        file,
+      ]);
+      const programs = (JSON.parse(probe.stdout) as { programs: { streams: { codec_name: string }[] }[] })
+        .programs;
+      assert.equal(programs.length, 1, `${at} names its program: ${probe.stdout}`);
+      assert.ok(
+        programs[0]!.streams.some((s) => s.codec_name === 'h264'),
+        `${at}: ${probe.stdout}`,
+      );
+      const decoded = await run('ffmpeg', [
+        '-v',
+        'error',
+        '-i',
+        file,
+        '-map',
+        '0:v:0',
+        '-f',
+        'framemd5',
+        '-',
+      ]);
+      assert.equal(decoded.stderr.trim(), '', `${at} decodes without an error`);
+      const frames = decoded.stdout.split('\n').filter((l) => /^\s*0,/.test(l));
+      assert.equal(frames.length, 1, `${at} decodes to one picture`);
+      checked++;
+    }
   }
+  t.diagnostic(`${checked} I-frame ranges of 720p and 360p: each PAT, PMT, one decodable picture`);
 });
 
 test('ffmpeg decodes every rung of both packagings without an error', async () => {

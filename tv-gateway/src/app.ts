@@ -56,6 +56,7 @@ export async function createApp(deps: TvGatewayDeps) {
   const webUrl = (config.WEB_URL ?? config.API_URL).replace(/\/$/, '');
   const curriculum = deps.curriculum ?? curriculumClient(config.CURRICULUM_URL);
   const live = deps.live ?? apiLiveSource(config.API_URL);
+  const artwork = new Artwork(ffmpegRenderer(config.FFMPEG_PATH), config.CACHE_DIR);
   const channels = new ChannelService(
     curriculum,
     deps.media ?? apiMediaSource(config.API_URL, config.MEDIA_URL ?? config.API_URL),
@@ -64,10 +65,10 @@ export async function createApp(deps: TvGatewayDeps) {
       publicUrl,
       mediaUrl: (config.MEDIA_URL ?? config.API_URL).replace(/\/$/, ''),
       catchupDays: config.CATCHUP_DAYS,
+      slates: (rung) => artwork.slateStreams(rung),
       ...(deps.now ? { now: deps.now } : {}),
     },
   );
-  const artwork = new Artwork(ffmpegRenderer(config.FFMPEG_PATH), config.CACHE_DIR);
   const devices = new DeviceService(redisDeviceStore(deps.redis, `${config.REDIS_PREFIX}:tv`), {
     verificationUri: `${webUrl}/pair`,
     ...(deps.now ? { now: deps.now } : {}),

@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { Channel, GuideProgramme, Problem, ScheduleEntry, TvChannel } from '@sky/contracts';
+import type {
+  Channel,
+  ChannelGuide,
+  GuideProgramme,
+  Problem,
+  ScheduleEntry,
+  TvChannel,
+} from '@sky/contracts';
 import { registerProblemHandlers } from '@sky/contracts/http';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -28,6 +35,7 @@ const noLiveLessons: LiveSource = {
   facts: async () => ({}),
   list: async () => undefined,
   segment: async () => Buffer.alloc(0),
+  tvMaster: async () => undefined,
 };
 const DAY = 86_400;
 /** Sunday 2026-11-29 13:29:27 Beijing time. */
@@ -309,7 +317,7 @@ test('over the real ChannelService: the guide of a scheduled week passes tv_vali
   const curriculum: CurriculumSource = {
     channels: async () => channels,
     programme: async (id) => (id === 'tv-p1' ? entries(id, 'p1') : id === 'tv-j1' ? entries(id, 'j1') : []),
-    subjectNames: async () => new Map([['math', '数学']]),
+    subjectNames: async () => new Map([['math', { zh: '数学', en: 'Maths' }]]),
     teacherNames: async () => new Map([['t1', '王老师']]),
     invalidate: () => {},
   };
@@ -329,6 +337,38 @@ test('over the real ChannelService: the guide of a scheduled week passes tv_vali
   );
   const { code, out } = await validateXmltv(xml.body);
   assert.equal(code, 0, out);
+  // the subject by its names in both languages, never by its code
+  assert.equal((xml.body.match(/<category lang="zh">数学<\/category>/g) ?? []).length, 24);
+  assert.equal((xml.body.match(/<category lang="en">Maths<\/category>/g) ?? []).length, 24);
+  assert.doesNotMatch(xml.body, />math</);
+
+  // the 10-foot UI's guide of one channel: every day catch-up reaches (Sunday's week back) to tomorrow
+  const guide = await app.inject({ url: '/api/channels/tv-p1/guide' });
+  assert.equal(guide.statusCode, 200, guide.body);
+  const g = guide.json<ChannelGuide>();
+  assert.equal(g.today, '2026-11-29');
+  assert.deepEqual(g.days, [
+    '2026-11-22',
+    '2026-11-23',
+    '2026-11-24',
+    '2026-11-25',
+    '2026-11-26',
+    '2026-11-27',
+    '2026-11-28',
+    '2026-11-29',
+    '2026-11-30',
+  ]);
+  assert.equal(g.programmes.length, 12);
+  // Monday to Friday have aired: each can be watched again, 2 to 6 days later; Monday next has not
+  const aired = g.programmes.filter((p) => p.catchupUrl);
+  assert.equal(aired.length, 10);
+  assert.ok(g.programmes.every((p) => p.subjectName === '数学' && p.subjectNameEn === 'Maths'));
+  const monday = g.programmes.find((p) => p.lessonId === 'p1-math-1')!;
+  assert.equal(
+    monday.catchupUrl,
+    `${PUBLIC}/channels/tv-p1.m3u8?utc=${Date.parse(monday.start) / 1000}&lutc=${NOW}`,
+  );
+  assert.equal((await app.inject({ url: '/api/channels/tv-x9/guide' })).statusCode, 404);
 
   const m3u = parser.parse((await app.inject({ url: '/channels.m3u' })).body);
   assert.deepEqual(

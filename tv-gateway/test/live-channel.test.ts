@@ -65,6 +65,8 @@ function service(o: {
             renditions: [
               {
                 height: 720,
+                bandwidth: 2_600_000,
+                codecs: ['avc1.640028', 'mp4a.40.2'],
                 segments: Array.from({ length: 700 }, (_, i) => ({ url: `replay/${i}.ts`, durationSec: 6 })),
               },
             ],
@@ -82,6 +84,7 @@ function service(o: {
       fetched.push(url);
       return Buffer.from(`${url.split('/').at(-1)};`);
     },
+    tvMaster: async () => undefined,
   };
   return {
     channels: new ChannelService(curriculum, media, live, {

@@ -9,7 +9,8 @@ import { NotFoundPage } from './pages/NotFoundPage';
 // Sign-in, the home switch and the not-found page are in the first chunk; every other page is a chunk of
 // its own, loaded when it is opened (Layout's Suspense shows 加载中… meanwhile), and so are the role homes
 // (HomePage) and the English strings (i18n). The libraries go with the pages that use them: hls.js with
-// the lesson and live pages, socket.io with Q&A, mediasoup-client with live, ECharts with the dashboard.
+// the lesson, live and channel pages, socket.io with Q&A, mediasoup-client with live, ECharts with the
+// dashboard.
 const lazyPage = <K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) =>
   lazy(() => load().then((m) => ({ default: m[name] })));
 const StatusPage = lazyPage(() => import('./pages/StatusPage'), 'StatusPage');
@@ -20,6 +21,8 @@ const LessonPage = lazyPage(() => import('./pages/LessonPage'), 'LessonPage');
 const CurriculumAdmin = lazyPage(() => import('./pages/CurriculumAdmin'), 'CurriculumAdmin');
 const TeacherStudio = lazyPage(() => import('./live/TeacherStudio'), 'TeacherStudio');
 const LiveWatch = lazyPage(() => import('./live/LiveWatch'), 'LiveWatch');
+const ChannelPage = lazyPage(() => import('./pages/ChannelPage'), 'ChannelPage');
+const AccountPage = lazyPage(() => import('./manage/AccountPage'), 'AccountPage');
 const Dashboard = lazyPage(() => import('./analytics/Dashboard'), 'Dashboard');
 
 export function App() {
@@ -38,6 +41,14 @@ export function App() {
               element={
                 <RequireAuth>
                   <HomePage />
+                </RequireAuth>
+              }
+            />
+            <Route
+              path="/account"
+              element={
+                <RequireAuth>
+                  <AccountPage />
                 </RequireAuth>
               }
             />
@@ -78,6 +89,14 @@ export function App() {
               element={
                 <RequireAuth>
                   <LiveWatch />
+                </RequireAuth>
+              }
+            />
+            <Route
+              path="/channels/:id"
+              element={
+                <RequireAuth>
+                  <ChannelPage />
                 </RequireAuth>
               }
             />

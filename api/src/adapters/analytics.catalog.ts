@@ -6,26 +6,41 @@ import { z } from 'zod';
 /** The ids of the curriculum's current plan lessons; rejects when the curriculum cannot be asked. */
 export type PlanLessonSource = () => Promise<ReadonlySet<string>>;
 
-const PlanIds = z.object({ lessons: z.array(z.object({ id: z.string() })) });
+/** The plan lessons that air an api lesson (their vod_lesson_id); rejects when the curriculum cannot be asked. */
+export type PlanLinkSource = (apiLessonId: string) => Promise<readonly string[]>;
 
-/** GET <curriculum>/plan (public), re-read only when its ETag changed. */
-export function curriculumPlanLessons(curriculumUrl: string): PlanLessonSource {
+const PlanLessons = z.object({
+  lessons: z.array(z.object({ id: z.string(), vodLessonId: z.string().optional() })),
+});
+type PlanLessons = z.infer<typeof PlanLessons>['lessons'];
+
+/** GET <curriculum>/plan (public), re-read only when its ETag changed; no plan yet is an empty one. */
+function curriculumPlan(curriculumUrl: string): () => Promise<PlanLessons> {
   const url = `${curriculumUrl.replace(/\/$/, '')}/plan`;
   let etag: string | undefined;
-  let ids: ReadonlySet<string> = new Set();
+  let lessons: PlanLessons = [];
   return async () => {
     const res = await fetch(url, {
       headers: etag ? { 'if-none-match': etag } : {},
       signal: AbortSignal.timeout(5000),
     });
-    if (res.status === 304) return ids;
-    if (res.status === 404) return (ids = new Set()); // no plan yet
+    if (res.status === 304) return lessons;
+    if (res.status === 404) return (lessons = []); // no plan yet
     if (!res.ok) throw new Error(`curriculum plan: HTTP ${res.status}`);
-    const plan = PlanIds.parse(await res.json());
-    ids = new Set(plan.lessons.map((l) => l.id));
+    lessons = PlanLessons.parse(await res.json()).lessons;
     etag = res.headers.get('etag') ?? undefined;
-    return ids;
+    return lessons;
   };
+}
+
+export function curriculumPlanLessons(curriculumUrl: string): PlanLessonSource {
+  const plan = curriculumPlan(curriculumUrl);
+  return async () => new Set((await plan()).map((l) => l.id));
+}
+
+export function curriculumPlanLinks(curriculumUrl: string): PlanLinkSource {
+  const plan = curriculumPlan(curriculumUrl);
+  return async (apiLessonId) => (await plan()).filter((l) => l.vodLessonId === apiLessonId).map((l) => l.id);
 }
 
 /** The api's own lessons and accounts, read for the beacon ingest's checks. */

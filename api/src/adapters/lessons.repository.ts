@@ -61,6 +61,8 @@ const lessonSchema = new Schema<LessonDoc>(
 );
 lessonSchema.index({ grade: 1, subject: 1, unit: 1, createdAt: -1 });
 lessonSchema.index({ teacherId: 1, createdAt: -1 });
+// a student's home asks every few seconds for the grade's lessons on the air: few, among many
+lessonSchema.index({ 'live.state': 1, grade: 1, createdAt: -1 }, { sparse: true });
 
 export type LessonRecord = LessonDoc & { id: string };
 
@@ -114,6 +116,33 @@ export class LessonRepository {
     return doc ? { ...doc, id: String(doc._id) } : null;
   }
 
+  /**
+   * Like `update`, for a change of grade or subject: only while the lesson is a draft or a failed upload
+   * and was never taught live (`lessonPlacementFixed` in contracts, as a query); null otherwise.
+   */
+  async updateWhilePlacementOpen(
+    id: string,
+    set: Partial<LessonDoc>,
+    unset: (keyof LessonDoc)[] = [],
+  ): Promise<LessonRecord | null> {
+    if (!Types.ObjectId.isValid(id)) return null;
+    const update: Record<string, unknown> = { $set: set };
+    if (unset.length) update['$unset'] = Object.fromEntries(unset.map((k) => [k, 1]));
+    const doc = await this.model
+      .findOneAndUpdate({ _id: id, status: { $in: ['draft', 'failed'] }, live: { $exists: false } }, update, {
+        new: true,
+      })
+      .lean();
+    return doc ? { ...doc, id: String(doc._id) } : null;
+  }
+
+  /** Deletes the lesson if it is as it was when read (`updatedAt`) and not live; false otherwise. */
+  async deleteUnchanged(id: string, updatedAt: Date): Promise<boolean> {
+    if (!Types.ObjectId.isValid(id)) return false;
+    const res = await this.model.deleteOne({ _id: id, updatedAt, 'live.state': { $ne: 'live' } });
+    return res.deletedCount === 1;
+  }
+
   async units(filter: { grade: GradeId; subject: string; status?: LessonStatus }): Promise<string[]> {
     const found: unknown[] = await this.model.distinct('unit', { ...filter, unit: { $exists: true } });
     const units = found.filter((u): u is string => typeof u === 'string');
@@ -125,22 +154,26 @@ export class LessonRepository {
       grade?: GradeId;
       subject?: string;
       unit?: string;
-      status?: LessonStatus;
+      status?: LessonStatus | { not: LessonStatus };
       teacherId?: string;
       titleWords?: string;
+      /** Taught live: on the air now, or ended. */
+      live?: 'live' | 'ended';
     },
     limit: number,
     skip: number,
   ) {
-    const query: Record<string, string | RegExp> = {};
+    const query: Record<string, string | RegExp | { $ne: string }> = {};
     if (filter.grade) query['grade'] = filter.grade;
     if (filter.subject) query['subject'] = filter.subject;
     if (filter.unit) query['unit'] = filter.unit;
     // Titles are short and Chinese has no spaces: a literal substring match (escaped) serves both.
     if (filter.titleWords)
       query['title'] = new RegExp(filter.titleWords.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
-    if (filter.status) query['status'] = filter.status;
+    if (typeof filter.status === 'string') query['status'] = filter.status;
+    else if (filter.status) query['status'] = { $ne: filter.status.not };
     if (filter.teacherId) query['teacherId'] = filter.teacherId;
+    if (filter.live) query['live.state'] = filter.live;
     const [docs, total] = await Promise.all([
       this.model.find(query).sort({ createdAt: -1 }).skip(skip).limit(limit).lean(),
       this.model.countDocuments(query),

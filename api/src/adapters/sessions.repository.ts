@@ -58,6 +58,14 @@ export class SessionRepository {
     await this.model.deleteMany({ $or: [{ familyId }, { _id: familyId }] });
   }
 
+  /** Deletes every token of a user but those of one sign-in; returns the sign-ins that ended. */
+  async deleteForUserExcept(userId: string, keepFamilyId: string): Promise<string[]> {
+    const others = { userId, familyId: { $ne: keepFamilyId }, _id: { $ne: keepFamilyId } };
+    const docs = await this.model.find(others, { familyId: 1 }).lean();
+    await this.model.deleteMany(others);
+    return [...new Set(docs.map(familyOf))];
+  }
+
   /** Deletes every token of a user; returns the sign-ins that held them. */
   async deleteForUser(userId: string): Promise<string[]> {
     const docs = await this.model.find({ userId }, { familyId: 1 }).lean();

@@ -12,6 +12,8 @@ export interface UserDoc {
   district?: string | undefined;
   /** Set by an admin: the account cannot sign in (its sessions were ended when it was set). */
   disabled?: boolean | undefined;
+  /** Set by an admin's password reset: the temporary password only lets the user choose a new one. */
+  mustChangePassword?: boolean | undefined;
   createdAt: Date;
 }
 
@@ -25,10 +27,12 @@ const userSchema = new Schema<UserDoc>(
     school: String,
     district: String,
     disabled: Boolean,
+    mustChangePassword: Boolean,
   },
   { timestamps: { createdAt: true, updatedAt: false } },
 );
 userSchema.index({ role: 1, grade: 1 });
+userSchema.index({ createdAt: -1, _id: -1 });
 
 export type NewUser = Omit<UserDoc, 'createdAt'>;
 
@@ -70,6 +74,33 @@ export class UserRepository {
     return doc ? { ...doc, id: String(doc._id) } : null;
   }
 
+  /** Sets a temporary password (an admin's reset): it only lets the user choose a new one. */
+  async setTemporaryPassword(id: string, passwordHash: string): Promise<(UserDoc & { id: string }) | null> {
+    const doc = await this.model
+      .findByIdAndUpdate(id, { $set: { passwordHash, mustChangePassword: true } }, { new: true })
+      .lean();
+    return doc ? { ...doc, id: String(doc._id) } : null;
+  }
+
+  /**
+   * Replaces the password only while `oldHash` is still the stored one: of two changes racing with the
+   * same old password (a temporary one used twice at once), one wins; null for the other.
+   */
+  async replacePassword(
+    id: string,
+    oldHash: string,
+    passwordHash: string,
+  ): Promise<(UserDoc & { id: string }) | null> {
+    const doc = await this.model
+      .findOneAndUpdate(
+        { _id: id, passwordHash: oldHash },
+        { $set: { passwordHash }, $unset: { mustChangePassword: 1 } },
+        { new: true },
+      )
+      .lean();
+    return doc ? { ...doc, id: String(doc._id) } : null;
+  }
+
   /** True when the user existed. */
   async delete(id: string): Promise<boolean> {
     return (await this.model.deleteOne({ _id: id })).deletedCount === 1;
@@ -79,10 +110,17 @@ export class UserRepository {
     return this.model.estimatedDocumentCount();
   }
 
-  async list(filter: { role?: Role }, limit: number, skip: number) {
-    const query = filter.role ? { role: filter.role } : {};
+  /** Newest first; `words`: a literal part of the username or the name, in any case. */
+  async list(filter: { role?: Role; words?: string }, limit: number, skip: number) {
+    const query: Record<string, unknown> = {};
+    if (filter.role) query['role'] = filter.role;
+    if (filter.words) {
+      const part = new RegExp(filter.words.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+      query['$or'] = [{ username: part }, { displayName: part }];
+    }
     const [docs, total] = await Promise.all([
-      this.model.find(query).sort({ createdAt: -1 }).skip(skip).limit(limit).lean(),
+      // _id breaks ties of createdAt, so consecutive pages neither repeat nor skip anyone
+      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean(),
       this.model.countDocuments(query),
     ]);
     return { items: docs.map((d) => toPublicUser({ ...d, id: String(d._id) })), total };
@@ -99,5 +137,6 @@ export function toPublicUser(u: UserDoc & { id: string }): PublicUser {
     ...(u.school ? { school: u.school } : {}),
     ...(u.district ? { district: u.district } : {}),
     ...(u.disabled ? { disabled: true } : {}),
+    ...(u.mustChangePassword ? { mustChangePassword: true } : {}),
   };
 }

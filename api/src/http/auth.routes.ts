@@ -1,7 +1,9 @@
 import cookie from '@fastify/cookie';
 import {
   AppError,
+  ChangePasswordBody,
   LoginBody,
+  NewPasswordLoginBody,
   RefreshBody,
   SignInInfo,
   type AccessGrant,
@@ -56,21 +58,31 @@ export function authRoutes(
       return { token, fromCookie: fromBody === undefined };
     };
 
+    /** A sign-in's answer: the pair (devices, scripts) or the grant with the refresh token in the cookie. */
+    const signedIn = async (
+      req: FastifyRequest<{ Body: LoginBody }>,
+      reply: FastifyReply,
+      signIn: () => Promise<TokenPair>,
+    ) => {
+      let pair: TokenPair;
+      try {
+        pair = await signIn();
+      } catch (err) {
+        if (err instanceof LoginThrottled) void reply.header('retry-after', String(err.retryAfterSec));
+        throw err;
+      }
+      if (req.body.refreshTokenIn !== 'cookie') return pair;
+      setRefreshCookie(req, reply, pair.refreshToken);
+      return grant(pair);
+    };
+
+    app.post('/api/auth/login', { config: { access: 'public' }, schema: { body: LoginBody } }, (req, reply) =>
+      signedIn(req, reply, () => auth.login(req.body, req.ip)),
+    );
     app.post(
-      '/api/auth/login',
-      { config: { access: 'public' }, schema: { body: LoginBody } },
-      async (req, reply) => {
-        let pair: TokenPair;
-        try {
-          pair = await auth.login(req.body, req.ip);
-        } catch (err) {
-          if (err instanceof LoginThrottled) void reply.header('retry-after', String(err.retryAfterSec));
-          throw err;
-        }
-        if (req.body.refreshTokenIn !== 'cookie') return pair;
-        setRefreshCookie(req, reply, pair.refreshToken);
-        return grant(pair);
-      },
+      '/api/auth/login/new-password',
+      { config: { access: 'public' }, schema: { body: NewPasswordLoginBody } },
+      (req, reply) => signedIn(req, reply, () => auth.loginWithNewPassword(req.body, req.ip)),
     );
     app.post(
       '/api/auth/refresh',
@@ -105,6 +117,20 @@ export function authRoutes(
       clearRefreshCookie(reply);
       return reply.code(204).send();
     });
+    // A password change: the other sign-ins end, this one (its cookie and tokens) stays.
+    app.post(
+      '/api/auth/password',
+      { config: { access: 'authenticated' }, schema: { body: ChangePasswordBody } },
+      async (req, reply) => {
+        try {
+          await auth.changePassword(actorOf(req), req.body, req.ip);
+        } catch (err) {
+          if (err instanceof LoginThrottled) void reply.header('retry-after', String(err.retryAfterSec));
+          throw err;
+        }
+        return reply.code(204).send();
+      },
+    );
     app.get('/api/me', { config: { access: 'authenticated' } }, (req) => users.me(actorOf(req).sub));
   };
 }

@@ -4,6 +4,7 @@ import {
   LessonListQuery,
   LessonParams,
   TranscodeRequestBody,
+  UpdateLessonBody,
 } from '@sky/contracts';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -36,6 +37,19 @@ export function lessonRoutes(lessons: LessonService): FastifyPluginAsyncZod {
       '/api/lessons/:id',
       { config: { access: 'authenticated' }, schema: { params: LessonParams } },
       (req) => lessons.get(actorOf(req), req.params.id),
+    );
+    app.patch(
+      '/api/lessons/:id',
+      { config: { access: ['teacher', 'admin'] }, schema: { params: LessonParams, body: UpdateLessonBody } },
+      (req) => lessons.update(actorOf(req), req.params.id, req.body),
+    );
+    app.delete(
+      '/api/lessons/:id',
+      { config: { access: ['teacher', 'admin'] }, schema: { params: LessonParams } },
+      async (req, reply) => {
+        await lessons.delete(actorOf(req), req.params.id);
+        return reply.code(204).send();
+      },
     );
     app.get(
       '/api/public/lessons',

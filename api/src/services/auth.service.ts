@@ -1,5 +1,15 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { AppError, ObjectIdString, type AccessClaims, type LoginBody, type TokenPair } from '@sky/contracts';
+import {
+  AppError,
+  ObjectIdString,
+  PASSWORD_RULES,
+  passwordRuleBroken,
+  type AccessClaims,
+  type ChangePasswordBody,
+  type LoginBody,
+  type NewPasswordLoginBody,
+  type TokenPair,
+} from '@sky/contracts';
 import type { EndedSessions, LoginThrottle } from '../adapters/auth.redis.js';
 import type { Passwords } from '../adapters/password.js';
 import { familyOf, type SessionDoc, type SessionRepository } from '../adapters/sessions.repository.js';
@@ -54,18 +64,57 @@ export class AuthService {
 
   /** `address`: the client's address, for throttling wrong passwords per username + address and per address. */
   async login(body: LoginBody, address: string): Promise<TokenPair> {
-    const retry = await this.throttle.retryAfterSec(body.username, address);
-    if (retry !== null) throw new LoginThrottled(retry);
-    const user = await this.users.findByUsername(body.username);
-    dummyHash ??= this.passwords.hash('not-a-real-password');
-    const ok = await this.passwords.verify(user?.passwordHash ?? (await dummyHash), body.password);
-    if (!user || !ok) {
-      await this.throttle.failed(body.username, address);
-      throw new AppError('INVALID_CREDENTIALS', 'wrong username or password');
-    }
-    await this.throttle.succeeded(body.username, address);
-    if (user.disabled) throw new AppError('FORBIDDEN', 'this account is disabled; ask your school admin');
+    const user = await this.checkCredentials(body.username, body.password, address);
+    if (user.mustChangePassword)
+      throw new AppError(
+        'PASSWORD_CHANGE_REQUIRED',
+        'this password was set by an admin: sign in with it once more and choose a new one',
+      );
     return this.issue(user, randomUUID());
+  }
+
+  /**
+   * Sign in and set a new password at once: how a temporary password an admin set is used (it never
+   * gives a session itself). Any other sign-in of the account ends, as with every password change.
+   */
+  async loginWithNewPassword(body: NewPasswordLoginBody, address: string): Promise<TokenPair> {
+    const user = await this.checkCredentials(body.username, body.password, address);
+    assertNewPassword(body.newPassword, user.username, body.password);
+    const changed = await this.users.replacePassword(
+      user.id,
+      user.passwordHash,
+      await this.passwords.hash(body.newPassword),
+    );
+    if (!changed) throw changedMeanwhile();
+    await this.endAllSessions(user.id);
+    return this.issue(changed, randomUUID());
+  }
+
+  /**
+   * A signed-in user changes their own password, showing the current one (a wrong one counts as a wrong
+   * sign-in). Every other sign-in of theirs ends; the one asking stays.
+   */
+  async changePassword(actor: AccessClaims, body: ChangePasswordBody, address: string): Promise<void> {
+    const user = await this.users.findById(actor.sub);
+    if (!user) throw new AppError('NOT_FOUND', 'the account no longer exists');
+    const retry = await this.throttle.retryAfterSec(user.username, address);
+    if (retry !== null) throw new LoginThrottled(retry);
+    if (!(await this.passwords.verify(user.passwordHash, body.currentPassword))) {
+      await this.throttle.failed(user.username, address);
+      throw new AppError('VALIDATION_FAILED', 'the current password is wrong', {
+        errors: [{ path: 'body.currentPassword', message: 'is not your current password' }],
+      });
+    }
+    await this.throttle.succeeded(user.username, address);
+    assertNewPassword(body.newPassword, user.username, body.currentPassword);
+    const changed = await this.users.replacePassword(
+      user.id,
+      user.passwordHash,
+      await this.passwords.hash(body.newPassword),
+    );
+    if (!changed) throw changedMeanwhile();
+    if (actor.sid === undefined) await this.endAllSessions(user.id);
+    else await this.endOtherSessions(user.id, actor.sid);
   }
 
   /** Rotates the refresh token: each one works once; presenting a used one ends its whole sign-in. */
@@ -75,7 +124,7 @@ export class AuthService {
     const live = !(await this.ended.isEnded(familyOf(session)));
     if (live && !session.usedAt && (await this.sessions.markUsed(session._id))) {
       const user = await this.users.findById(session.userId);
-      if (user && !user.disabled) return this.issue(user, familyOf(session));
+      if (user && !user.disabled && !user.mustChangePassword) return this.issue(user, familyOf(session));
       await this.endFamily(familyOf(session));
       throw new AppError('UNAUTHENTICATED', 'the account is disabled or no longer exists');
     }
@@ -98,6 +147,13 @@ export class AuthService {
     this.emit({ sessionIds: ids, userId });
   }
 
+  /** Every sign-in of the user but `keepSessionId` ends (a password change: the device making it stays). */
+  async endOtherSessions(userId: string, keepSessionId: string): Promise<void> {
+    const ids = await this.sessions.deleteForUserExcept(userId, keepSessionId);
+    await this.ended.end(ids);
+    this.emit({ sessionIds: ids });
+  }
+
   /** Signature, expiry and shape only, without I/O: for callers that merely read a role. */
   verifyAccess(token: string): AccessClaims {
     const claims = this.tokens.verify(token);
@@ -116,6 +172,26 @@ export class AuthService {
   async assertLive(claims: AccessClaims): Promise<void> {
     if (claims.sid !== undefined && (await this.ended.isEnded(claims.sid)))
       throw new AppError('UNAUTHENTICATED', 'this session has ended; sign in again');
+  }
+
+  /** The account, when the password is right and the account may sign in; counts wrong passwords. */
+  private async checkCredentials(
+    username: string,
+    password: string,
+    address: string,
+  ): Promise<UserDoc & { id: string }> {
+    const retry = await this.throttle.retryAfterSec(username, address);
+    if (retry !== null) throw new LoginThrottled(retry);
+    const user = await this.users.findByUsername(username);
+    dummyHash ??= this.passwords.hash('not-a-real-password');
+    const ok = await this.passwords.verify(user?.passwordHash ?? (await dummyHash), password);
+    if (!user || !ok) {
+      await this.throttle.failed(username, address);
+      throw new AppError('INVALID_CREDENTIALS', 'wrong username or password');
+    }
+    await this.throttle.succeeded(username, address);
+    if (user.disabled) throw new AppError('FORBIDDEN', 'this account is disabled; ask your school admin');
+    return user;
   }
 
   /** The stored token a refresh token names, if its secret matches and it has not expired. */
@@ -166,4 +242,18 @@ export class AuthService {
       user: toPublicUser(user),
     };
   }
+}
+
+/** The rules a new password must meet beyond its shape: not the username, not the password it replaces. */
+function assertNewPassword(password: string, username: string, current: string): void {
+  const broken = passwordRuleBroken(password, { username, current });
+  if (broken)
+    throw new AppError('VALIDATION_FAILED', `the new password is refused: ${PASSWORD_RULES[broken]}`, {
+      errors: [{ path: 'body.newPassword', message: PASSWORD_RULES[broken] }],
+    });
+}
+
+/** Two changes raced with the same old password; the other one won. */
+function changedMeanwhile(): AppError {
+  return new AppError('CONFLICT', 'the password was changed meanwhile; sign in with the new one');
 }

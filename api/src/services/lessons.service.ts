@@ -8,6 +8,9 @@ import {
   type LessonListQuery,
   type MediaFailure,
   type TranscodeResult,
+  type UpdateLessonBody,
+  LESSON_REFUSALS,
+  lessonPlacementFixed,
   TRANSCODE_PRIORITY,
   withoutServerPaths,
 } from '@sky/contracts';
@@ -17,6 +20,14 @@ import { toLesson, type LessonRecord, type LessonRepository } from '../adapters/
 
 export interface MediaStore {
   exists(relativePath: string): Promise<boolean>;
+  /** Every file of a lesson: its uploads (finished or in progress), its outputs, its live recording. */
+  removeLessonFiles(lessonId: string): Promise<void>;
+}
+
+/** A lesson's jobs in the transcode queue. */
+export interface LessonJobs {
+  /** Takes the lesson's jobs that have not started off the queue; `running` (and none taken) while one runs. */
+  cancel(lessonId: string): Promise<'cancelled' | 'running'>;
 }
 
 export class LessonService {
@@ -26,6 +37,9 @@ export class LessonService {
     private readonly media: MediaStore,
     private readonly mediaBaseUrl: string,
     private readonly teacherName: (userId: string) => Promise<string | undefined>,
+    private readonly jobs: LessonJobs,
+    /** The curriculum plan's lessons that air an api lesson on TV (their vod_lesson_id). */
+    private readonly planLinks: (lessonId: string) => Promise<readonly string[]>,
   ) {}
 
   async create(actor: AccessClaims, body: CreateLessonBody): Promise<Lesson> {
@@ -62,6 +76,7 @@ export class LessonService {
       ...(q.subject ? { subject: q.subject } : {}),
       ...(q.unit ? { unit: q.unit } : {}),
       ...(q.q ? { titleWords: q.q } : {}),
+      ...(q.live ? { live: q.live } : {}),
       status: 'ready' as const,
     };
     const { items, total } = await this.lessons.list(filter, q.limit, q.offset);
@@ -75,18 +90,87 @@ export class LessonService {
   }
 
   async list(actor: AccessClaims, q: LessonListQuery) {
-    // Students and families see lessons that are ready to watch; staff see every state.
+    // Students and families see lessons that are ready to watch, and those taught live they may open
+    // (openToViewers: on the air, or ended but for a failed replay); staff see every state.
     const viewer = actor.role === 'student' || actor.role === 'family';
+    const viewable = q.live ? { status: { not: 'failed' as const } } : { status: 'ready' as const };
     const filter = {
       ...(q.grade ? { grade: q.grade } : {}),
       ...(q.subject ? { subject: q.subject } : {}),
       ...(q.unit ? { unit: q.unit } : {}),
       ...(q.q ? { titleWords: q.q } : {}),
       ...(q.mine ? { teacherId: actor.sub } : {}),
-      ...(viewer ? { status: 'ready' as const } : q.status ? { status: q.status } : {}),
+      ...(q.live ? { live: q.live } : {}),
+      ...(viewer ? viewable : q.status ? { status: q.status } : {}),
     };
     const { items, total } = await this.lessons.list(filter, q.limit, q.offset);
     return { items: items.map((r) => toLesson(r, this.mediaBaseUrl)), total };
+  }
+
+  /**
+   * Its teacher or an admin corrects a lesson. Title, description and unit change at any time; grade and
+   * subject only while the lesson's placement is not fixed (a draft or a failed upload never shown), else
+   * CONFLICT naming the field.
+   */
+  async update(actor: AccessClaims, id: string, body: UpdateLessonBody): Promise<Lesson> {
+    const rec = await this.assertOwner(actor, id, 'edit it');
+    const moved = (['grade', 'subject'] as const).filter((k) => body[k] !== undefined && body[k] !== rec[k]);
+    if (moved.length > 0 && lessonPlacementFixed(rec)) throw placementFixed(moved);
+    const set: Parameters<LessonRepository['update']>[1] = {};
+    const unset: Parameters<LessonRepository['update']>[2] = [];
+    if (body.title !== undefined) set.title = body.title;
+    if (body.grade !== undefined) set.grade = body.grade;
+    if (body.subject !== undefined) set.subject = body.subject;
+    for (const k of ['description', 'unit'] as const) {
+      const value = body[k];
+      if (value === undefined) continue;
+      if (value === '') unset.push(k);
+      else set[k] = value;
+    }
+    const updated =
+      moved.length > 0
+        ? await this.lessons.updateWhilePlacementOpen(id, set, unset)
+        : await this.lessons.update(id, set, unset);
+    if (!updated) {
+      // published or gone a moment ago
+      if (moved.length > 0 && (await this.lessons.findById(id))) throw placementFixed(moved);
+      throw new AppError('NOT_FOUND', `no lesson ${id}`);
+    }
+    return toLesson(updated, this.mediaBaseUrl);
+  }
+
+  /**
+   * Its teacher or an admin deletes a lesson, with its files (uploads, outputs, live recording) and its
+   * transcodes still queued. Refused (CONFLICT) while it is taught live, while the TV timetable airs it
+   * (the channels would air nothing in its slots), or while its video is being transcoded right now.
+   * Its Q&A and viewing figures stay, as for a deleted account's lessons.
+   */
+  async delete(actor: AccessClaims, id: string): Promise<void> {
+    const rec = await this.assertOwner(actor, id, 'delete it');
+    if (rec.live?.state === 'live')
+      throw undeletable('this lesson is being taught live: end it before deleting it', 'live');
+    const aired = await this.planLinks(id).catch(() => {
+      throw new AppError(
+        'DEPENDENCY_DOWN',
+        'the TV timetable cannot say whether it airs this lesson; try again',
+      );
+    });
+    if (aired.length > 0)
+      throw undeletable(
+        `the TV timetable airs this lesson (plan lesson ${aired.join(', ')}): the curriculum desk unlinks it first`,
+        'inPlan',
+      );
+    if ((await this.jobs.cancel(id)) === 'running')
+      throw undeletable(
+        'this lesson’s video is being transcoded right now: delete it once that is done',
+        'transcoding',
+      );
+    // Deleted only as it was read: an upload that finished meanwhile, a go-live, a result, all refuse it.
+    if (!(await this.lessons.deleteUnchanged(id, rec.updatedAt))) {
+      if (!(await this.lessons.findById(id))) throw new AppError('NOT_FOUND', `no lesson ${id}`);
+      throw undeletable('the lesson changed while it was being deleted; try again', 'changed');
+    }
+    await this.media.removeLessonFiles(id);
   }
 
   /** Queues the transcode of a file already in the media store; the lesson shows "processing" meanwhile. */
@@ -204,6 +288,19 @@ function busy(field: string): AppError {
   return new AppError('CONFLICT', 'this lesson is already being processed; try again when it is done', {
     errors: [{ path: field, message: 'this lesson is being processed' }],
   });
+}
+
+/** A grade or subject that can no longer change: the fields are named. */
+function placementFixed(fields: readonly ('grade' | 'subject')[]): AppError {
+  const message = LESSON_REFUSALS.placementFixed;
+  return new AppError('CONFLICT', `the lesson’s ${fields.join(' and ')} cannot change: ${message}`, {
+    errors: fields.map((f) => ({ path: `body.${f}`, message })),
+  });
+}
+
+/** The lesson cannot be deleted now; the id is what names it. */
+function undeletable(detail: string, why: Exclude<keyof typeof LESSON_REFUSALS, 'placementFixed'>): AppError {
+  return new AppError('CONFLICT', detail, { errors: [{ path: 'params.id', message: LESSON_REFUSALS[why] }] });
 }
 
 /** Viewers see ready lessons, and lessons taught live (now, or ended with the replay on its way). */

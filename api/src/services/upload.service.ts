@@ -1,4 +1,4 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { extname, join, posix } from 'node:path';
 import { AppError, UploadMetadata, type AccessClaims } from '@sky/contracts';
 import type { FastifyBaseLogger } from 'fastify';
@@ -55,6 +55,8 @@ export class UploadService {
       if (!check.ok) this.log.info({ lesson: meta.lessonId, code: check.code }, 'upload refused');
     } catch (err) {
       await rm(join(this.mediaDir, rel), { force: true });
+      // the lesson's folder, if this was its only file (a lesson deleted while the upload finished)
+      await rmdir(join(this.mediaDir, 'uploads', meta.lessonId)).catch(() => undefined);
       throw err;
     }
   }

@@ -1,10 +1,12 @@
+import { randomInt } from 'node:crypto';
 import {
   AppError,
   type AccessClaims,
   type CreateUserBody,
+  type PasswordReset,
   type PublicUser,
-  type Role,
   type UserList,
+  type UserListQuery,
 } from '@sky/contracts';
 import type { Passwords } from '../adapters/password.js';
 import { toPublicUser, type UserRepository } from '../adapters/users.repository.js';
@@ -37,8 +39,23 @@ export class UserService {
     return toPublicUser(user);
   }
 
-  list(filter: { role?: Role }, limit: number, offset: number): Promise<UserList> {
-    return this.users.list(filter, limit, offset);
+  /** A page of accounts, newest first, with how many match in all. */
+  list(q: UserListQuery): Promise<UserList> {
+    const filter = { ...(q.role ? { role: q.role } : {}), ...(q.q ? { words: q.q } : {}) };
+    return this.users.list(filter, q.limit, q.offset);
+  }
+
+  /**
+   * An admin resets a forgotten (or leaked) password: a temporary one, shown once to the admin, replaces
+   * it; every session of the user ends; the temporary password only lets the user choose a new one.
+   */
+  async resetPassword(actor: AccessClaims, id: string): Promise<PasswordReset> {
+    this.notSelf(actor, id, 'reset the password of', 'change it from your account page instead');
+    const temporaryPassword = newTemporaryPassword();
+    const user = await this.users.setTemporaryPassword(id, await this.passwords.hash(temporaryPassword));
+    if (!user) throw new AppError('NOT_FOUND', 'no such user');
+    await this.sessions.endAllSessions(id);
+    return { temporaryPassword, user: toPublicUser(user) };
   }
 
   /** The account cannot sign in until enabled again; every session of it ends now. */
@@ -72,7 +89,17 @@ export class UserService {
   }
 
   /** An admin locking themselves out could leave a school with no admin at all. */
-  private notSelf(actor: AccessClaims, id: string, what: string): void {
-    if (actor.sub === id) throw new AppError('CONFLICT', `you cannot ${what} your own account`);
+  private notSelf(actor: AccessClaims, id: string, what: string, instead?: string): void {
+    if (actor.sub === id)
+      throw new AppError('CONFLICT', `you cannot ${what} your own account${instead ? `; ${instead}` : ''}`);
   }
+}
+
+/** No letters or digits that read alike (l 1, O 0): it is read out or copied by hand. */
+const TEMPORARY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+
+/** Three groups of four (`k7mp-2xqa-9tvd`): about 70 bits, easy to read out over the phone. */
+export function newTemporaryPassword(): string {
+  const group = () => Array.from({ length: 4 }, () => TEMPORARY_ALPHABET[randomInt(31)]).join('');
+  return [group(), group(), group()].join('-');
 }

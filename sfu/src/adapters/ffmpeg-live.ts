@@ -24,6 +24,8 @@ export interface FfmpegLive {
   start(args: string[], logFile: string): LiveProcess;
   /** Runs a short ffmpeg to completion (concat); rejects with the last lines of stderr. */
   run(args: string[]): Promise<void>;
+  /** Like run, and resolves with what ffmpeg wrote to stdout (`pipe:1`). */
+  capture(args: string[]): Promise<Buffer>;
   /** Container duration in seconds (0 when unknown). */
   durationSec(file: string): Promise<number>;
   /** The container's first timestamp and duration, in seconds (undefined when unreadable). */
@@ -56,6 +58,16 @@ export function createFfmpegLive(paths: { ffmpeg: string; ffprobe?: string }): F
       return { start: Number(f?.start_time), duration: Number(f?.duration) };
     } catch {
       return undefined;
+    }
+  };
+  const capture = async (args: string[]) => {
+    try {
+      const { stdout } = await run(paths.ffmpeg, args, { maxBuffer: 16 * 1024 * 1024, encoding: 'buffer' });
+      return stdout;
+    } catch (err) {
+      const stderr = String((err as { stderr?: Buffer | string }).stderr ?? '');
+      const tail = stderr.split('\n').filter(Boolean).slice(-3).join(' | ');
+      throw new Error(`ffmpeg failed: ${tail || (err as Error).message}`, { cause: err });
     }
   };
   return {
@@ -91,14 +103,9 @@ export function createFfmpegLive(paths: { ffmpeg: string; ffprobe?: string }): F
       };
     },
     async run(args) {
-      try {
-        await run(paths.ffmpeg, args, { maxBuffer: 16 * 1024 * 1024 });
-      } catch (err) {
-        const stderr = String((err as { stderr?: string }).stderr ?? '');
-        const tail = stderr.split('\n').filter(Boolean).slice(-3).join(' | ');
-        throw new Error(`ffmpeg failed: ${tail || (err as Error).message}`, { cause: err });
-      }
+      await capture(args);
     },
+    capture,
     async durationSec(file) {
       const d = (await format(file))?.duration;
       return d !== undefined && Number.isFinite(d) ? d : 0;

@@ -82,7 +82,7 @@ export interface ConsumerEvents {
   transportClosed(): void;
 }
 
-/** live-bridge.ts still drives mediasoup itself: the room hands it the library's own objects. */
+/** The bridge's relay (adapters/bridge-relay.ts) consumes with mediasoup itself: the room hands over the library's own objects. */
 export type BridgeRouter = mediasoup.types.Router;
 export type BridgeProducer = mediasoup.types.Producer;
 

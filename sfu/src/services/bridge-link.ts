@@ -44,7 +44,7 @@ export class BridgeLink {
       .catch((err: unknown) => this.failed(err, 'live bridge update failed'));
   }
 
-  /** A new origin after a worker death: the bridge moves there and idles until the teacher re-publishes. */
+  /** A new origin after a worker death: the bridge moves there, black and silent until the teacher re-publishes. */
   moveTo(origin: MediaRouter): void {
     this.bridge
       ?.update({}, this.deps.media.bridgeRouter(origin))

@@ -25,3 +25,20 @@ test("with two teacher connections, one's screen share beats the other's camera;
   assert.equal(bridgeSources([a, b]).video, 'screen of b');
   assert.equal(bridgeSources([a, c]).video, 'camera of a');
 });
+
+test('a paused camera or screen is not on the stage (black fills in); a paused mic stays', () => {
+  const paused = (source: LiveSource) => ({ source, producer: `${source} (paused)`, pausedBy: 'owner' });
+  const live = (source: LiveSource) => ({ source, producer: source });
+  const t = (...pps: { source: LiveSource; producer: string; pausedBy?: string }[]) => ({
+    producers: new Map(pps.map((pp, i) => [String(i), pp])),
+  });
+  assert.deepEqual(bridgeSources([t(paused('camera'), live('mic'))]), { video: undefined, audio: 'mic' });
+  assert.deepEqual(bridgeSources([t(live('camera'), paused('screen'), live('mic'))]), {
+    video: 'camera',
+    audio: 'mic',
+  });
+  assert.deepEqual(bridgeSources([t(live('camera'), paused('mic'))]), {
+    video: 'camera',
+    audio: 'mic (paused)',
+  });
+});

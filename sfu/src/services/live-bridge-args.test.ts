@@ -3,10 +3,13 @@ import { test } from 'node:test';
 import {
   buildConcatArgs,
   buildConcatList,
+  partOutpoint,
   buildFillerArgs,
   buildLiveArgs,
   buildLiveMaster,
   buildSdp,
+  buildStillFrameArgs,
+  bridgeInputs,
   LIVE_LADDER,
   liveVideoGraph,
   recordingPartName,
@@ -19,8 +22,6 @@ const plan = {
   segmentSec: 1,
   listSize: 8,
   run: 0,
-  hasVideo: true,
-  hasAudio: true,
   ladder: LIVE_LADDER,
 };
 const hls = (folder: string, rung: string, type: 'fmp4' | 'mpegts', run = 0, flags = '') =>
@@ -74,12 +75,13 @@ test('one ffmpeg: decode once, encode the ladder once, tee to web fMP4 HLS, TV M
   assert.deepEqual(buildLiveArgs('/m/live/L1/input.sdp', plan), [
     ...['-hide_banner', '-nostdin', '-loglevel', 'warning', '-protocol_whitelist', 'file,udp,rtp'],
     ...['-fflags', '+genpts', '-analyzeduration', '1000000', '-reorder_queue_size', '64'],
-    ...['-i', '/m/live/L1/input.sdp'],
+    ...['-listen_timeout', '2', '-i', '/m/live/L1/input.sdp'],
     '-filter_complex',
     '[0:v]fps=25,format=yuv420p,split=2[s0][s1];' +
       '[s0]scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1[v0];' +
       '[s1]scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:(ow-iw)/2:(oh-ih)/2,setsar=1[v1]',
     ...['-map', '[v0]', '-map', '[v1]', '-map', '0:a:0', '-af', 'aresample=async=1'],
+    ...['-fps_mode', 'cfr'],
     ...['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency'],
     ...[
       '-b:v:0',
@@ -130,37 +132,22 @@ test('a restarted ffmpeg appends after a discontinuity, with its own segment nam
   assert.equal(recordingPartName(12), 'part-012.ts');
 });
 
-test('no camera: real-time black video; no mic: real-time silence — the same streams either way', () => {
-  const noVideo = buildLiveArgs('/in.sdp', { ...plan, hasVideo: false });
-  assert.deepEqual(noVideo.slice(12, 19), [
-    '-i',
-    '/in.sdp',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    'color=c=black:s=1280x720:r=25',
+test('the relay is the only input: VP8 and Opus on fixed payload types, whatever the teacher shares', () => {
+  assert.deepEqual(bridgeInputs({ video: 20000, audio: 20002 }), [
+    { kind: 'video', port: 20000, codecName: 'VP8', payloadType: 96, clockRate: 90000 },
+    { kind: 'audio', port: 20002, codecName: 'opus', payloadType: 111, clockRate: 48000, channels: 2 },
   ]);
-  assert.ok(noVideo[noVideo.indexOf('-filter_complex') + 1]!.startsWith('[1:v]fps=25,'));
-  assert.equal(noVideo[noVideo.lastIndexOf('-map') + 1], '0:a:0');
-
-  const noAudio = buildLiveArgs('/in.sdp', { ...plan, hasAudio: false });
-  assert.deepEqual(noAudio.slice(14, 19), [
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    'anullsrc=channel_layout=stereo:sample_rate=48000',
-  ]);
-  assert.ok(noAudio[noAudio.indexOf('-filter_complex') + 1]!.startsWith('[0:v]fps=25,'));
-  assert.equal(noAudio[noAudio.lastIndexOf('-map') + 1], '1:a:0');
-  assert.equal(noAudio.at(-1), noVideo.at(-1), 'same outputs');
-
-  assert.throws(
-    () => buildLiveArgs('/in.sdp', { ...plan, hasAudio: false, hasVideo: false }),
-    /video or an audio/,
-  );
+  const args = buildLiveArgs('/in.sdp', plan);
+  assert.equal(args.filter((a) => a === '-i').length, 1, 'no filler input: the relay fills');
   assert.throws(() => buildLiveArgs('/in.sdp', { ...plan, ladder: [] }), /at least one rung/);
+});
+
+test('the relay video filler: one black VP8 key frame as IVF on stdout', () => {
+  assert.deepEqual(buildStillFrameArgs(), [
+    ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'],
+    ...['-f', 'lavfi', '-i', 'color=c=black:s=640x360:r=25'],
+    ...['-frames:v', '1', '-c:v', 'libvpx', '-f', 'ivf', 'pipe:1'],
+  ]);
 });
 
 test('a single-rung ladder needs no split', () => {
@@ -188,14 +175,29 @@ test('masters: every rung with bandwidth, resolution and codecs; fMP4 v7 for the
   assert.match(buildLiveMaster(LIVE_LADDER, 'mpegts'), /^#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF/);
 });
 
-test('recording parts join with concat; a crashed part stops at its last whole packet', () => {
+test('recording parts join with concat at their picture’s end; the sound is filled where a part fell short', () => {
   assert.equal(
     buildConcatList([{ file: "/m/it's/part-000.ts", outpoint: 12.5 }, { file: '/m/part-001.ts' }]),
     "file '/m/it'\\''s/part-000.ts'\noutpoint 12.500000\nfile '/m/part-001.ts'\n",
   );
+  // a crashed part stops at its last whole packet (the last one is torn); a stopped one after its last frame
+  assert.equal(partOutpoint(12.5, true), 12.5);
+  assert.equal(partOutpoint(12.5, false), 12.54);
+  assert.equal(partOutpoint(undefined, false), undefined);
   assert.deepEqual(buildConcatArgs('/m/parts.txt', '/m/recording.mp4'), [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0'],
-    ...['-i', '/m/parts.txt', '-c', 'copy', '-movflags', '+faststart', '/m/recording.mp4'],
+    ...['-i', '/m/parts.txt', '-map', '0:v:0', '-map', '0:a:0', '-c:v', 'copy'],
+    ...[
+      '-af',
+      'aresample=async=1,apad',
+      '-shortest',
+      '-fflags',
+      '+shortest',
+      '-max_interleave_delta',
+      '100M',
+    ],
+    ...['-c:a', 'aac', '-b:a', '96k', '-ac', '2', '-ar', '48000'],
+    ...['-movflags', '+faststart', '/m/recording.mp4'],
   ]);
 });
 

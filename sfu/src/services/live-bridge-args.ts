@@ -41,27 +41,24 @@ export interface LiveOutputPlan {
   segmentSec: number;
   /** Segments kept in each sliding playlist. */
   listSize: number;
-  /** 0 for the first ffmpeg of a lesson; later runs append to the playlists after a discontinuity. */
+  /** 0 for the first ffmpeg of a lesson; a restart (a crash) appends to the playlists after a discontinuity. */
   run: number;
-  /** Whether the teacher's camera/screen (resp. mic) is bridged; a missing one is filled in (black, silence). */
-  hasVideo: boolean;
-  hasAudio: boolean;
   ladder: readonly LiveRung[];
 }
 
-export function buildSdp(inputs: RtpInput[], ip: string): string {
-  const lines = ['v=0', `o=- 0 0 IN IP4 ${ip}`, 's=sky-live-bridge', `c=IN IP4 ${ip}`, 't=0 0'];
-  for (const i of inputs) {
-    const pt = i.payloadType;
-    lines.push(`m=${i.kind} ${i.port} RTP/AVP ${pt}`, `a=rtcp:${i.port + 1}`);
-    lines.push(`a=rtpmap:${pt} ${i.codecName}/${i.clockRate}${i.channels ? `/${i.channels}` : ''}`);
-    const fmtp = Object.entries(i.parameters ?? {})
-      .map(([k, v]) => `${k}=${v}`)
-      .join(';');
-    if (fmtp) lines.push(`a=fmtp:${pt} ${fmtp}`);
-    lines.push('a=recvonly');
-  }
-  return lines.join('\n') + '\n';
+/**
+ * The bridge's two RTP inputs, the same for the whole lesson whatever the teacher publishes: the relay
+ * (adapters/bridge-relay.ts) carries every camera and screen share as this VP8 stream and the mic as this
+ * Opus one, and fills them (black, silence) while there is none.
+ */
+export const BRIDGE_VIDEO = { codecName: 'VP8', payloadType: 96, clockRate: 90000 } as const;
+export const BRIDGE_AUDIO = { codecName: 'opus', payloadType: 111, clockRate: 48000, channels: 2 } as const;
+
+export function bridgeInputs(ports: { video: number; audio: number }): RtpInput[] {
+  return [
+    { kind: 'video', port: ports.video, ...BRIDGE_VIDEO },
+    { kind: 'audio', port: ports.audio, ...BRIDGE_AUDIO },
+  ];
 }
 
 /** The filter graph: decode once, one fps conversion, then each rung letterboxed to its fixed size. */
@@ -134,13 +131,12 @@ function hlsSlave(plan: LiveOutputPlan, select: string, type: 'fmp4' | 'mpegts',
  * segment on every rung, AAC from Opus), and the tee muxer writing the same packets to fMP4 HLS for the web,
  * MPEG-TS HLS for set-top boxes and the recording part of this run (MPEG-TS of the top rung: it stays
  * readable when ffmpeg is killed, and carries the in-band SPS/PPS the tee leaves out of global headers).
- * A lesson without camera (or mic) gets black video (or silence) from a real-time filler input: the
- * playlists, the masters and every recording part keep the same streams whatever the teacher shares.
+ * The SDP's inputs are the relay's (bridgeInputs): always a video and an audio stream, whatever the
+ * teacher shares. A source of another size mid-stream (camera ↔ screen) makes ffmpeg rebuild the graph;
+ * every rung is letterboxed to its fixed size, so the encoders never notice.
  */
 export function buildLiveArgs(sdpFile: string, plan: LiveOutputPlan): string[] {
-  if (!plan.hasVideo && !plan.hasAudio) throw new Error('buildLiveArgs needs a video or an audio input');
-  const top = plan.ladder[0];
-  if (!top) throw new Error('buildLiveArgs needs at least one rung');
+  if (!plan.ladder[0]) throw new Error('buildLiveArgs needs at least one rung');
   const args = [
     '-hide_banner',
     '-nostdin',
@@ -156,32 +152,24 @@ export function buildLiveArgs(sdpFile: string, plan: LiveOutputPlan): string[] {
     '1000000',
     '-reorder_queue_size',
     '64',
+    // the relay never lets the input fall silent while the lesson runs; at the end, with the input cut, the
+    // RTP read gives up after 2 s so that SIGINT ends ffmpeg cleanly (else it blocks until SIGKILL tears
+    // the recording's last frame)
+    '-listen_timeout',
+    '2',
     '-i',
     sdpFile,
   ];
-  let next = 1;
-  let video = '0:v';
-  let audio = '0:a:0';
-  if (!plan.hasVideo) {
-    args.push('-re', '-f', 'lavfi', '-i', `color=c=black:s=${top.width}x${top.height}:r=${LIVE_FPS}`);
-    video = `${next++}:v`;
-  }
-  if (!plan.hasAudio) {
-    args.push(
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      `anullsrc=channel_layout=stereo:sample_rate=${LIVE_AUDIO.sampleRate}`,
-    );
-    audio = `${next}:a:0`;
-  }
   const ladder = plan.ladder;
-  args.push('-filter_complex', liveVideoGraph(ladder, video));
+  args.push('-filter_complex', liveVideoGraph(ladder, '0:v'));
   ladder.forEach((_, i) => args.push('-map', `[v${i}]`));
   // audio that stops arriving for a while (RTP lost while ffmpeg was starved of CPU) is filled with silence
   // at its timestamps, so that the playlists and the recording never have a hole in the sound
-  args.push('-map', audio, '-af', 'aresample=async=1');
+  args.push('-map', '0:a:0', '-af', 'aresample=async=1');
+  // a source of another size makes ffmpeg rebuild the graph, whose new fps filter does not fill the time
+  // since the old one's last frame (the wait for the new source's key frame): the encoders' constant frame
+  // rate does, with the last picture, so the output never has a hole
+  args.push('-fps_mode', 'cfr');
   args.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency');
   ladder.forEach((r, i) => args.push(...rungRateArgs(r, `:v:${i}`)));
   args.push(...gopAndAudioArgs(plan.segmentSec));
@@ -211,6 +199,39 @@ export function buildLiveArgs(sdpFile: string, plan: LiveOutputPlan): string[] {
 
 /** A short ffmpeg run that only reports errors and writes over its output. */
 const QUIET_OVERWRITE = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'] as const;
+
+/** The relay's video filler: one black VP8 key frame (IVF on stdout), small to decode. */
+export function buildStillFrameArgs(width = 640, height = 360): string[] {
+  return [
+    ...QUIET_OVERWRITE,
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=black:s=${width}x${height}:r=${LIVE_FPS}`,
+    '-frames:v',
+    '1',
+    '-c:v',
+    'libvpx',
+    '-f',
+    'ivf',
+    'pipe:1',
+  ];
+}
+
+export function buildSdp(inputs: RtpInput[], ip: string): string {
+  const lines = ['v=0', `o=- 0 0 IN IP4 ${ip}`, 's=sky-live-bridge', `c=IN IP4 ${ip}`, 't=0 0'];
+  for (const i of inputs) {
+    const pt = i.payloadType;
+    lines.push(`m=${i.kind} ${i.port} RTP/AVP ${pt}`, `a=rtcp:${i.port + 1}`);
+    lines.push(`a=rtpmap:${pt} ${i.codecName}/${i.clockRate}${i.channels ? `/${i.channels}` : ''}`);
+    const fmtp = Object.entries(i.parameters ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(';');
+    if (fmtp) lines.push(`a=fmtp:${pt} ${fmtp}`);
+    lines.push('a=recvonly');
+  }
+  return lines.join('\n') + '\n';
+}
 
 /** A rung's rate control, profile and level, for the output stream `spec` (':v:0', or ':v' alone). */
 function rungRateArgs(r: LiveRung, spec: string): string[] {
@@ -380,6 +401,24 @@ export function buildConcatList(parts: { file: string; outpoint?: number | undef
   );
 }
 
+/**
+ * Where a recording part is cut, in its own timestamps: at the end of its picture. A killed run's last
+ * packet is torn, so it stops before it. A run stopped while behind real time (a starved machine) holds
+ * its two streams to different points, the sound most often seconds short (its packets wait in ffmpeg's
+ * socket while the video's overflow and are dropped): the join fills the sound's end with silence
+ * (buildConcatArgs), and sound past the picture's end is left out, so the next part starts with both.
+ */
+export function partOutpoint(lastVideoSec: number | undefined, crashed: boolean): number | undefined {
+  if (lastVideoSec === undefined) return undefined;
+  return crashed ? lastVideoSec : lastVideoSec + 1 / LIVE_FPS;
+}
+
+/**
+ * The recording joined: the video copied, the sound encoded again through aresample so that every hole
+ * in it (a part's end the run never recorded) is silence at its time, never a jump; and padded with
+ * silence to the picture's end (a stopped run's last ~0.1 s of sound is still in its encoder), where the
+ * file ends.
+ */
 export function buildConcatArgs(listFile: string, output: string): string[] {
   return [
     ...QUIET_OVERWRITE,
@@ -389,8 +428,28 @@ export function buildConcatArgs(listFile: string, output: string): string[] {
     '0',
     '-i',
     listFile,
-    '-c',
+    '-map',
+    '0:v:0',
+    '-map',
+    '0:a:0',
+    '-c:v',
     'copy',
+    '-af',
+    'aresample=async=1,apad',
+    // ends where the picture ends: -shortest alone lets the muxer's queue run the sound ~0.1 s past it
+    '-shortest',
+    '-fflags',
+    '+shortest',
+    '-max_interleave_delta',
+    '100M',
+    '-c:a',
+    'aac',
+    '-b:a',
+    `${LIVE_AUDIO.kbps}k`,
+    '-ac',
+    String(LIVE_AUDIO.channels),
+    '-ar',
+    String(LIVE_AUDIO.sampleRate),
     '-movflags',
     '+faststart',
     output,

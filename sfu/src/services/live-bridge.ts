@@ -1,19 +1,19 @@
-// The live HLS bridge of one room: the teacher's video + mic → PlainTransport consumers → ONE ffmpeg that
-// re-encodes once into a small ladder and writes live HLS (fMP4 for the web, MPEG-TS for set-top boxes) and
-// the recording. Viewers never reach the teacher with key frame requests: only this bridge asks, at (re)start.
-//
-// A missing camera (or mic) is filled with black video (or silence), so the masters, the playlists and every
-// recording part keep the same streams whatever the teacher shares. ffmpeg's log: <dir>/.ffmpeg.log.
+// The live HLS bridge of one room: the teacher's video + mic → the RTP relay (adapters/bridge-relay.ts) →
+// ONE ffmpeg that re-encodes once into a small ladder and writes live HLS (fMP4 for the web, MPEG-TS for
+// set-top boxes) and the recording. Viewers never reach the teacher with key frame requests: only the relay
+// asks, when it switches source and when ffmpeg (re)starts. ffmpeg's log: <dir>/.ffmpeg.log.
 //
 // Which video: the room passes the one it wants on the HLS stage — the screen share while it is active,
-// else the camera (RoomService decides; the bridge bridges whatever `video` it gets). Every change of
-// source or router restarts ffmpeg: playlists continue after an EXT-X-DISCONTINUITY, and each ffmpeg run
-// writes its own recording part; stop() joins the parts into one file on the lesson's clock, black video
-// and silence filling whatever no run recorded.
+// else the camera (RoomService decides; the bridge bridges whatever `video` it gets). A change of source,
+// a teacher's reload or a new router after a worker death changes only what the relay consumes: ffmpeg
+// sees one continuous VP8 and one Opus stream for the whole lesson, black video and silence where the
+// teacher sends none, so viewers see the picture change without a break. Only an ffmpeg that dies is
+// restarted: its playlists continue after an EXT-X-DISCONTINUITY, each run writes its own recording part,
+// and stop() joins the parts into one file on the lesson's clock, black video and silence filling the hole.
 import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIVE_TV_LIST } from '@sky/contracts';
-import type * as mediasoup from 'mediasoup';
+import { BridgeRelay } from '../adapters/bridge-relay.js';
 import {
   createFfmpegLive,
   freeUdpPortPair,
@@ -21,26 +21,30 @@ import {
   type FfmpegLive,
   type LiveProcess,
 } from '../adapters/ffmpeg-live.js';
+import type { BridgeProducer as Producer, BridgeRouter as Router } from '../adapters/room-media.js';
 import {
+  BRIDGE_AUDIO,
+  BRIDGE_VIDEO,
+  bridgeInputs,
   buildConcatArgs,
   buildConcatList,
+  partOutpoint,
   buildFillerArgs,
   buildLiveArgs,
   buildLiveMaster,
   buildSdp,
+  buildStillFrameArgs,
+  LIVE_FPS,
   LIVE_LADDER,
   recordingPartName,
   recordingTimeline,
   variantNames,
   type LiveRung,
   type RecordedPart,
-  type RtpInput,
 } from './live-bridge-args.js';
 import { VIEWER_PLAYLIST } from './live-playlist.js';
 import { PlaylistPublisher, tvSource, webSource } from './playlist-publisher.js';
-
-type Router = mediasoup.types.Router;
-type Producer = mediasoup.types.Producer;
+import { ivfFrames, OPUS_SILENCE, packetizeVp8 } from './rtp-splice.js';
 
 /** pino-compatible */
 export interface BridgeLogger {
@@ -73,28 +77,24 @@ export interface BridgeSources {
   audio?: Producer | undefined;
 }
 
-interface Leg {
-  kind: 'audio' | 'video';
-  producerId: string;
-  transport: mediasoup.types.PlainTransport;
-  consumer: mediasoup.types.Consumer;
-  input: RtpInput;
-}
-
 const FFMPEG_HOST = '127.0.0.1';
 const BIND_TIMEOUT_MS = 10_000;
 const DRAIN_MAX_MS = 20_000;
+/** The relay's output SSRCs: ffmpeg's one stream per kind. */
+const OUT_SSRC = { video: 0x5c1a55e5, audio: 0x5c1a55e6 } as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class LiveBridge {
   readonly paths: { web: string; tv: string };
-  /** How many times ffmpeg was started (restarts included): for health and tests. */
+  /** How many times ffmpeg was started (restarts after a crash included): for health and tests. */
   runs = 0;
   private readonly rel: string;
   private readonly dir: string;
   private readonly ffmpeg: FfmpegLive;
   private router: Router;
-  private legs: Leg[] = [];
+  /** From the teacher's first media to the end: ffmpeg's inputs, whatever the teacher publishes. */
+  private relay: BridgeRelay | undefined;
+  private ports = { video: 0, audio: 0 };
   private proc: LiveProcess | undefined;
   private intentional = false;
   private stopped = false;
@@ -140,39 +140,42 @@ export class LiveBridge {
     return this.proc?.pid;
   }
 
-  /** Called whenever the teacher's producers change, or with a NEW router after a worker restart. */
+  /** What the relay carries now (a producer's SSRC or 'filler'), with its counters: for logs and tests. */
+  get relayState(): ReturnType<BridgeRelay['state']> | undefined {
+    return this.relay?.state();
+  }
+
+  /**
+   * Called whenever the teacher's producers change, or with a NEW router after a worker restart. The first
+   * media starts the relay and ffmpeg; after that only the relay follows (black and silence while none).
+   */
   update(sources: BridgeSources, router?: Router): Promise<void> {
     return this.serial(async () => {
       if (this.stopped) return;
-      const routerChanged = router !== undefined && router !== this.router;
       if (router) this.router = router;
       const want = {
         video: live(sources.video) ? sources.video : undefined,
         audio: live(sources.audio) ? sources.audio : undefined,
       };
-      const same =
-        !routerChanged &&
-        this.proc !== undefined &&
-        this.legs.find((l) => l.kind === 'video')?.producerId === want.video?.id &&
-        this.legs.find((l) => l.kind === 'audio')?.producerId === want.audio?.id;
-      if (same) return;
-      await this.teardown();
-      if (!want.video && !want.audio) {
-        this.deps.log.info({ lessonId: this.lessonId }, 'live bridge idle: no teacher media');
-        return;
-      }
-      try {
-        if (want.video) this.legs.push(await this.openLeg(want.video));
-        if (want.audio) this.legs.push(await this.openLeg(want.audio));
-        await this.startFfmpeg();
-      } catch (err) {
-        this.deps.log.error(
-          { lessonId: this.lessonId, err: (err as Error).message },
-          'live bridge could not start',
-        );
-        await this.teardown();
-        throw err;
-      }
+      if (!this.relay) {
+        if (!want.video && !want.audio) return;
+        try {
+          this.relay = await this.openRelay();
+          await this.relay.follow(want, this.router);
+          await this.startFfmpeg();
+        } catch (err) {
+          this.deps.log.error(
+            { lessonId: this.lessonId, err: (err as Error).message },
+            'live bridge could not start',
+          );
+          await this.teardown();
+          throw err;
+        }
+      } else await this.relay.follow(want, this.router);
+      this.deps.log.info(
+        { lessonId: this.lessonId, video: want.video?.id, audio: want.audio?.id },
+        want.video || want.audio ? 'live bridge follows' : 'live bridge fills: no teacher media',
+      );
     });
   }
 
@@ -197,51 +200,31 @@ export class LiveBridge {
     return next;
   }
 
-  private async openLeg(producer: Producer): Promise<Leg> {
-    const kind = producer.kind;
-    const codec = producer.rtpParameters.codecs[0];
-    if (!codec) throw new Error(`producer ${producer.id} has no codec`);
-    const port = await this.pickPort();
-    const transport = await this.router.createPlainTransport({
-      listenInfo: { protocol: 'udp', ip: this.deps.listenIp },
-      rtcpMux: false,
-      comedia: false,
-    });
-    try {
-      await transport.connect({ ip: FFMPEG_HOST, port, rtcpPort: port + 1 });
-      const mime = codec.mimeType.toLowerCase();
-      // only the media codec: ffmpeg cannot use RTX, and no header extensions
-      const codecs = (this.router.rtpCapabilities.codecs ?? []).filter(
-        (c) => c.mimeType.toLowerCase() === mime,
-      );
-      const consumer = await transport.consume({
-        producerId: producer.id,
-        rtpCapabilities: { codecs, headerExtensions: [] },
-        paused: true,
-      });
-      const c = consumer.rtpParameters.codecs[0]!;
-      const input: RtpInput = {
-        kind,
-        port,
-        payloadType: c.payloadType,
-        codecName: c.mimeType.split('/')[1] ?? '',
-        clockRate: c.clockRate,
-        ...(c.channels ? { channels: c.channels } : {}),
-        ...(c.parameters ? { parameters: c.parameters as Record<string, string | number> } : {}),
-      };
-      return { kind, producerId: producer.id, transport, consumer, input };
-    } catch (err) {
-      transport.close();
-      throw err;
-    }
-  }
-
-  private async pickPort(): Promise<number> {
-    const taken = new Set(this.legs.flatMap((l) => [l.input.port, l.input.port + 1]));
-    for (;;) {
-      const p = await freeUdpPortPair(FFMPEG_HOST);
-      if (!taken.has(p) && !taken.has(p + 1)) return p;
-    }
+  /** ffmpeg's two input ports, and the relay feeding them (its filler: a black key frame, Opus silence). */
+  private async openRelay(): Promise<BridgeRelay> {
+    const still = ivfFrames(await this.ffmpeg.capture(buildStillFrameArgs()))[0];
+    if (!still) throw new Error('ffmpeg made no VP8 filler frame');
+    const video = await freeUdpPortPair(FFMPEG_HOST);
+    let audio = video;
+    while (Math.abs(audio - video) < 2) audio = await freeUdpPortPair(FFMPEG_HOST);
+    this.ports = { video, audio };
+    return BridgeRelay.open(
+      {
+        video: {
+          mimeType: `video/${BRIDGE_VIDEO.codecName}`,
+          output: { ssrc: OUT_SSRC.video, ...BRIDGE_VIDEO },
+          filler: { payloads: packetizeVp8(still), frameMs: 1000 / LIVE_FPS },
+          port: video,
+        },
+        audio: {
+          mimeType: `audio/${BRIDGE_AUDIO.codecName}`,
+          output: { ssrc: OUT_SSRC.audio, ...BRIDGE_AUDIO },
+          filler: { payloads: [OPUS_SILENCE], frameMs: 20 },
+          port: audio,
+        },
+      },
+      { host: FFMPEG_HOST, listenIp: this.deps.listenIp, log: this.deps.log },
+    );
   }
 
   private plan() {
@@ -250,8 +233,6 @@ export class LiveBridge {
       segmentSec: this.deps.segmentSec ?? 1,
       listSize: this.deps.listSize ?? 8,
       run: this.runs,
-      hasVideo: this.legs.some((l) => l.kind === 'video'),
-      hasAudio: this.legs.some((l) => l.kind === 'audio'),
       ladder: this.deps.ladder ?? LIVE_LADDER,
     };
   }
@@ -285,13 +266,7 @@ export class LiveBridge {
     await writeFile(join(this.dir, 'tv', 'master.m3u8'), buildLiveMaster(plan.ladder, 'mpegts'));
     // dot files: the media store is served at /media, which refuses dotfiles (ports, args, logs stay private)
     const sdpFile = join(this.dir, '.input.sdp');
-    await writeFile(
-      sdpFile,
-      buildSdp(
-        this.legs.map((l) => l.input),
-        FFMPEG_HOST,
-      ),
-    );
+    await writeFile(sdpFile, buildSdp(bridgeInputs(this.ports), FFMPEG_HOST));
 
     const args = buildLiveArgs(sdpFile, plan);
     const runIndex = this.runs;
@@ -301,21 +276,18 @@ export class LiveBridge {
     this.proc = proc;
     void proc.exited.then(({ code, signal }) => this.onExit(proc, runIndex, code, signal));
 
-    // RTP sent before ffmpeg listens is lost, and VP8/H264 cannot be decoded before a key frame
-    const ports = this.legs.flatMap((l) => [l.input.port, l.input.port + 1]);
+    // RTP sent before ffmpeg listens is lost, and VP8 cannot be decoded before a key frame
+    const { video, audio } = this.ports;
     const deadline = Date.now() + BIND_TIMEOUT_MS;
-    while (!udpPortsBound(ports)) {
+    while (!udpPortsBound([video, video + 1, audio, audio + 1])) {
       if (this.proc !== proc) return; // died while starting: onExit restarts it
       if (Date.now() > deadline) throw new Error('ffmpeg did not bind its RTP ports within 10 s');
       await sleep(50);
     }
-    for (const leg of this.legs) {
-      await leg.consumer.resume();
-      if (leg.kind === 'video') await leg.consumer.requestKeyFrame();
-    }
+    this.relay?.keyFrame();
     this.runStartedAt[runIndex] = Date.now();
     this.deps.log.info(
-      { lessonId: this.lessonId, pid: proc.pid, run: this.runs, legs: this.legs.map((l) => l.kind) },
+      { lessonId: this.lessonId, pid: proc.pid, run: this.runs, ports: this.ports },
       'live bridge ffmpeg started',
     );
   }
@@ -336,8 +308,7 @@ export class LiveBridge {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       void this.serial(async () => {
-        if (this.stopped || this.proc || this.legs.length === 0) return;
-        for (const leg of this.legs) await leg.consumer.pause();
+        if (this.stopped || this.proc || !this.relay) return;
         await this.startFfmpeg();
       }).catch((err: unknown) =>
         this.deps.log.error(
@@ -349,18 +320,17 @@ export class LiveBridge {
   }
 
   /**
-   * Stops ffmpeg and closes the legs. At the end of the lesson (`drain`) the input is cut first and ffmpeg
-   * gets to encode what it still holds: on a busy machine it runs behind real time, and SIGINT would drop
-   * that backlog from the recording. Done when the recording part stops growing (1 s), at most DRAIN_MAX_MS.
+   * Stops ffmpeg and the relay. At the end of the lesson (`drain`) the input is cut first and ffmpeg gets
+   * to encode what it still holds: on a busy machine it runs behind real time, and SIGINT would drop that
+   * backlog from the recording. Done when the recording part stops growing (1 s), at most DRAIN_MAX_MS.
    */
   private async teardown(drain = false): Promise<void> {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     const proc = this.proc;
-    // black-video / silence fillers never run dry: only drain when both inputs are real
-    const fillers = !this.legs.some((l) => l.kind === 'video') || !this.legs.some((l) => l.kind === 'audio');
-    if (proc && drain && !fillers) {
-      for (const leg of this.legs) leg.transport.close();
+    this.relay?.close();
+    this.relay = undefined;
+    if (proc && drain) {
       const part = join(this.dir, 'recording', recordingPartName(this.runs - 1));
       const size = () =>
         stat(part).then(
@@ -382,8 +352,6 @@ export class LiveBridge {
       await proc.stop();
       this.proc = undefined;
     }
-    for (const leg of this.legs) leg.transport.close();
-    this.legs = [];
   }
 
   /** Players stop waiting for segments once the playlists say the lesson is over. */
@@ -421,7 +389,10 @@ export class LiveBridge {
       if (size < 4096 || startedAt === undefined) continue;
       const span = await this.ffmpeg.span(file);
       if (!span) continue;
-      const outpoint = this.crashedRuns.has(run) ? await this.ffmpeg.lastPacketTime(file, 'v:0') : undefined;
+      // every part ends where its picture ends: a killed ffmpeg's last packet is torn (left out), and an
+      // ffmpeg stopped while behind real time holds its streams to different points (see partOutpoint)
+      const lastVideo = await this.ffmpeg.lastPacketTime(file, 'v:0');
+      const outpoint = partOutpoint(lastVideo, this.crashedRuns.has(run));
       const durationSec = outpoint !== undefined ? outpoint - span.startSec : span.durationSec;
       parts.push({ file, startedAt, durationSec, outpoint });
     }

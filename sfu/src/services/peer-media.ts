@@ -198,6 +198,8 @@ export class PeerMedia {
     if (paused) pp.pausedBy = by;
     else delete pp.pausedBy;
     if (!paused) this.deps.resumed(peer);
+    // the HLS stage skips a paused camera or screen (bridge-sources)
+    if (peer.role === 'teacher') this.deps.teacherMediaChanged();
     this.deps.peers.broadcast('producer.state', { producerId: pp.producer.id, paused, by });
   }
 

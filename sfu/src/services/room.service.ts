@@ -92,6 +92,7 @@ export class RoomService {
       producers: room.producerInfos(peer),
       stage: room.stage.state(),
       viewerCount: room.peers.size,
+      students: room.students(),
       epoch: room.epoch,
       startedAt: room.startedAt,
     };

@@ -85,7 +85,9 @@ export class Room {
     this.staging = new RoomStage(lessonId, peers, this.media);
     this.stage = this.staging.stage;
     this.bridge = new BridgeLink(lessonId, startedAt, deps);
-    this.viewers = new ViewerCount(() => this.broadcast('viewerCount', { lessonId, webrtc: peers.size }));
+    this.viewers = new ViewerCount(() =>
+      this.broadcast('viewerCount', { lessonId, webrtc: peers.size, students: peers.students() }),
+    );
   }
 
   static async open(lessonId: string, teacherId: string, startedAt: string, deps: RoomDeps): Promise<Room> {

@@ -1,6 +1,12 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
-import type { MediaFailure, TranscodeJob, TranscodeResult } from '@sky/contracts';
+import {
+  avcCodec,
+  parseMediaPlaylist,
+  type MediaFailure,
+  type TranscodeJob,
+  type TranscodeResult,
+} from '@sky/contracts';
 import { ProbeError, type Ffmpeg, type Progress } from '../adapters/ffmpeg.js';
 import {
   buildEncodeArgs,
@@ -13,14 +19,13 @@ import {
 import { chooseLadder, TV_MAX_HEIGHT, type Rung } from './ladder.js';
 import {
   AAC_LC,
-  avcCodec,
   buildIFramePlaylist,
   buildMasterPlaylist,
-  parseMediaPlaylist,
   type IFrameInfo,
   type KeyFrame,
   type VariantInfo,
 } from './master.js';
+import { tablesBefore } from './ts-packets.js';
 
 /** A failure no retry can fix (the upload is not usable media); the code is shown translated to the teacher. */
 export class PermanentFailure extends Error {
@@ -176,7 +181,10 @@ export class HlsService {
     };
   }
 
-  /** One I-frame playlist per TV rung: every keyframe's byte range, up to the next video packet. */
+  /**
+   * One I-frame playlist per TV rung: every keyframe's byte range, from the PAT and PMT before it (so a
+   * player can start decoding at it) up to the next video packet.
+   */
   private async iframes(root: string, name: string, v: VariantInfo): Promise<IFrameInfo> {
     const segments = parseMediaPlaylist(await readFile(join(root, name, 'index.m3u8'), 'utf8'));
     const files = segments.map((seg) => join(root, name, seg.uri));
@@ -194,16 +202,18 @@ export class HlsService {
         .filter((p) => p.pos >= base && p.pos < base + size)
         .map((p) => ({ ...p, pos: p.pos - base }));
       const t0 = packets[0]?.ptsSec ?? 0;
+      const bytes = packets.some((p) => p.key) ? await readFile(files[k]!) : undefined;
       packets.forEach((p, i) => {
-        if (!p.key) return;
+        if (!p.key || !bytes) return;
         const next = packets.slice(i + 1).find((q) => q.pos > p.pos);
         const nextKey = packets.slice(i + 1).find((q) => q.key);
         const at = start + (p.ptsSec - t0);
         const until = nextKey ? start + (nextKey.ptsSec - t0) : start + s.durationSec;
+        const offset = tablesBefore(bytes, p.pos);
         frames.push({
           segment: s.uri,
-          offset: p.pos,
-          length: (next?.pos ?? size) - p.pos,
+          offset,
+          length: (next?.pos ?? size) - offset,
           durationSec: Math.max(0.04, until - at),
         });
       });

@@ -16,18 +16,6 @@ export interface IFrameInfo {
   resolution: { width: number; height: number };
 }
 
-/** RFC 8216 codec string of an H.264 stream (`avc1.PPCCLL`) from ffprobe's profile name and level. */
-export function avcCodec(profile: string, level: number): string {
-  const p = profile.toLowerCase();
-  const [idc, constraints] = p.includes('high')
-    ? [0x64, 0x00]
-    : p.includes('main')
-      ? [0x4d, 0x40]
-      : [0x42, 0xe0];
-  const hex = (n: number) => n.toString(16).padStart(2, '0');
-  return `avc1.${hex(idc)}${hex(constraints)}${hex(level)}`;
-}
-
 export const AAC_LC = 'mp4a.40.2';
 
 /** A master playlist: variants (best first, audio-only last) and the I-frame playlists for trick play. */
@@ -38,8 +26,9 @@ export function buildMasterPlaylist(opts: {
 }): string {
   const lines = ['#EXTM3U', `#EXT-X-VERSION:${opts.version}`, '#EXT-X-INDEPENDENT-SEGMENTS'];
   for (const v of opts.variants) {
+    // the peak rounded up: a player must never meet a segment above what BANDWIDTH promised
     const attrs = [
-      `BANDWIDTH=${Math.round(v.bandwidth)}`,
+      `BANDWIDTH=${Math.ceil(v.bandwidth)}`,
       `AVERAGE-BANDWIDTH=${Math.round(v.averageBandwidth)}`,
       `CODECS="${v.codecs.join(',')}"`,
       ...(v.resolution ? [`RESOLUTION=${v.resolution.width}x${v.resolution.height}`] : []),
@@ -49,30 +38,10 @@ export function buildMasterPlaylist(opts: {
   }
   for (const f of opts.iframes ?? []) {
     lines.push(
-      `#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=${Math.round(f.bandwidth)},CODECS="${f.codecs.join(',')}",RESOLUTION=${f.resolution.width}x${f.resolution.height},URI="${f.uri}"`,
+      `#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=${Math.ceil(f.bandwidth)},CODECS="${f.codecs.join(',')}",RESOLUTION=${f.resolution.width}x${f.resolution.height},URI="${f.uri}"`,
     );
   }
   return lines.join('\n') + '\n';
-}
-
-export interface MediaSegment {
-  uri: string;
-  durationSec: number;
-}
-
-/** The segments of a VOD media playlist. */
-export function parseMediaPlaylist(text: string): MediaSegment[] {
-  const out: MediaSegment[] = [];
-  let duration: number | undefined;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('#EXTINF:')) duration = Number.parseFloat(line.slice(8));
-    else if (line && !line.startsWith('#') && duration !== undefined) {
-      out.push({ uri: line, durationSec: duration });
-      duration = undefined;
-    }
-  }
-  return out;
 }
 
 /** A keyframe inside a segment: its byte range and how long it stands until the next one. */

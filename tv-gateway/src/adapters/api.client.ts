@@ -1,8 +1,11 @@
-import { Lesson } from '@sky/contracts';
+import { Lesson, parseMasterPlaylist, parseMediaPlaylist } from '@sky/contracts';
 
 /** A lesson's MPEG-TS rendition: its segments with durations and absolute URLs. */
 export interface Rendition {
   height: number;
+  /** What the lesson's TV master says of it (the transcoder measures both): peak bits/s and CODECS. */
+  bandwidth: number;
+  codecs: string[];
   segments: { url: string; durationSec: number }[];
 }
 
@@ -39,16 +42,16 @@ export function apiMediaSource(apiUrl: string, mediaUrl: string): MediaSource {
     const lesson = Lesson.parse(await res.json());
     if (!lesson.tvPlaybackUrl) return undefined;
     const masterUrl = new URL(lesson.tvPlaybackUrl, `${apiUrl}/`);
-    const variants = parseMaster(await text(masterUrl.href)).filter((v) => v.height > 0);
+    const variants = parseMasterPlaylist(await text(masterUrl.href)).filter((v) => (v.height ?? 0) > 0);
     const renditions = await Promise.all(
       variants.map(async (v) => {
         const playlistUrl = new URL(v.uri, masterUrl);
-        const segments = parseMedia(await text(playlistUrl.href)).map((s) => ({
+        const segments = parseMediaPlaylist(await text(playlistUrl.href)).map((s) => ({
           // Boxes fetch segments from the public media origin, not from the api's internal address.
           url: new URL(s.uri, playlistUrl).href.replace(apiUrl, mediaUrl),
           durationSec: s.durationSec,
         }));
-        return { height: v.height, segments };
+        return { height: v.height ?? 0, bandwidth: v.bandwidth, codecs: v.codecs, segments };
       }),
     );
     return {
@@ -77,32 +80,4 @@ export function apiMediaSource(apiUrl: string, mediaUrl: string): MediaSource {
       return p;
     },
   };
-}
-
-/** Variants of a master playlist: URI and height (from RESOLUTION). */
-export function parseMaster(text: string): { uri: string; height: number }[] {
-  const lines = text.split(/\r?\n/);
-  const out: { uri: string; height: number }[] = [];
-  lines.forEach((line, i) => {
-    if (!line.startsWith('#EXT-X-STREAM-INF:')) return;
-    const res = /RESOLUTION=(\d+)x(\d+)/.exec(line);
-    const uri = lines.slice(i + 1).find((l) => l.trim() !== '' && !l.startsWith('#'));
-    if (uri) out.push({ uri: uri.trim(), height: res ? Number(res[2]) : 0 });
-  });
-  return out;
-}
-
-/** Segments of a media playlist: URI and EXTINF duration. */
-export function parseMedia(text: string): { uri: string; durationSec: number }[] {
-  const out: { uri: string; durationSec: number }[] = [];
-  let duration: number | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line.startsWith('#EXTINF:')) duration = Number.parseFloat(line.slice(8));
-    else if (line !== '' && !line.startsWith('#') && duration !== undefined) {
-      out.push({ uri: line, durationSec: duration });
-      duration = undefined;
-    }
-  }
-  return out;
 }

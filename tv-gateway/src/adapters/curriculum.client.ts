@@ -5,13 +5,18 @@ const Programme = z.object({ channel: Channel, entries: z.array(ScheduleEntry) }
 const Term = z.object({ subjects: z.array(PlanSubject) });
 const TeacherName = z.object({ id: z.string(), name: z.string() });
 
+export interface SubjectNames {
+  zh: string;
+  en: string;
+}
+
 /** What the gateway needs from the curriculum service. */
 export interface CurriculumSource {
   channels(): Promise<Channel[]>;
   /** The channel's whole programme (a term: a few hundred lessons), sorted by date and start. */
   programme(channelId: string): Promise<ScheduleEntry[]>;
-  /** Subject code → Chinese name. */
-  subjectNames(): Promise<Map<string, string>>;
+  /** Subject code → its names (Chinese first, English second). */
+  subjectNames(): Promise<Map<string, SubjectNames>>;
   /** Teacher id → name. */
   teacherNames(): Promise<Map<string, string>>;
   /** Drops cached answers (a schedule change was published). */
@@ -45,7 +50,10 @@ export function curriculumClient(baseUrl: string, ttlMs = 60_000): CurriculumSou
         async () => (await get(`/channels/${encodeURIComponent(id)}/programme`, Programme)).entries,
       ),
     subjectNames: () =>
-      cached('subjects', async () => new Map((await get('/term', Term)).subjects.map((x) => [x.code, x.zh]))),
+      cached(
+        'subjects',
+        async () => new Map((await get('/term', Term)).subjects.map((x) => [x.code, { zh: x.zh, en: x.en }])),
+      ),
     teacherNames: () =>
       cached(
         'teachers',

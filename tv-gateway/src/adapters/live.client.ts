@@ -1,4 +1,11 @@
-import { LIVE_TV_LIST, LiveState, parseLiveTvList, type LiveTvList } from '@sky/contracts';
+import {
+  LIVE_TV_LIST,
+  LiveState,
+  parseLiveTvList,
+  parseMasterPlaylist,
+  type LiveTvList,
+  type MasterVariant,
+} from '@sky/contracts';
 
 /** A live lesson's facts as the api keeps them: when its teacher went live and ended (ms since epoch). */
 export interface LiveFacts {
@@ -13,6 +20,8 @@ export interface LiveSource {
   list(lessonId: string, rung: string): Promise<{ list: LiveTvList; base: string } | undefined>;
   /** A segment's bytes. */
   segment(url: string): Promise<Buffer>;
+  /** The bridge's TV master of a lesson that has gone live (what each rung's encoder is set to), else undefined. */
+  tvMaster(lessonId: string): Promise<MasterVariant[] | undefined>;
 }
 
 const FACTS_TTL_MS = 2000;
@@ -20,6 +29,8 @@ const FACTS_TTL_MS = 2000;
 const LIST_TTL_MS = 500;
 /** Lists kept (a whole lesson is a few thousand segments): the term's live lessons on a few channels. */
 const MAX_LISTS = 400;
+/** A lesson not live yet has no TV master: asked again after this long. */
+const MASTER_RETRY_MS = 30_000;
 
 /**
  * Live lessons from the api over HTTP. Facts are reread every 2 s (the channel delay leaves time for every
@@ -32,6 +43,7 @@ export function apiLiveSource(apiUrl: string): LiveSource {
     string,
     { at: number; value: Promise<{ list: LiveTvList; base: string } | undefined> }
   >();
+  const masters = new Map<string, { at: number; value: Promise<MasterVariant[] | undefined> }>();
   const get = (url: string) => fetch(url, { signal: AbortSignal.timeout(5000) });
   const state = (id: string): Promise<LiveState | undefined> => {
     const hit = facts.get(id);
@@ -84,6 +96,26 @@ export function apiLiveSource(apiUrl: string): LiveSource {
       const res = await get(url);
       if (!res.ok) throw new Error(`live segment ${url}: HTTP ${res.status}`);
       return Buffer.from(await res.arrayBuffer());
+    },
+    tvMaster(id) {
+      // written once per lesson when it goes live: kept for good once read
+      const hit = masters.get(id);
+      if (hit && Date.now() - hit.at < MASTER_RETRY_MS) return hit.value;
+      const value = (async () => {
+        const s = await state(id);
+        if (!s || s.state === 'idle') return undefined;
+        const res = await get(new URL(s.hls.tv, `${apiUrl}/`).href);
+        if (res.status === 404) return undefined;
+        if (!res.ok) throw new Error(`live master ${id}: HTTP ${res.status}`);
+        return parseMasterPlaylist(await res.text());
+      })();
+      masters.set(id, { at: Date.now(), value });
+      if (masters.size > MAX_LISTS) masters.delete(masters.keys().next().value!);
+      value.then(
+        (m) => m && masters.set(id, { at: Infinity, value }),
+        () => masters.delete(id),
+      );
+      return value;
     },
   };
 }

@@ -56,10 +56,12 @@ export async function channelRoutes(
       const rung = Rung.safeParse(req.params.file.slice(0, -'.m3u8'.length));
       if (!rung.success) throw new AppError('NOT_FOUND', `no rendition ${req.params.file}`);
       const text = await channels.playlist(req.params.id, rung.data as ChannelRung, req.query.utc);
-      // Live playlists change every tick; catch-up ones never.
+      // A catch-up that has aired to its end never changes; live playlists and the catch-up of a
+      // programme still on the air (EVENT) change every tick.
+      const final = text.includes('#EXT-X-ENDLIST');
       return reply
         .type(HLS)
-        .header('cache-control', req.query.utc ? 'public, max-age=3600' : 'public, max-age=2')
+        .header('cache-control', final ? 'public, max-age=3600' : 'public, max-age=2')
         .send(text);
     },
   );

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { AppError, BEIJING_OFFSET, GuideProgramme, IsoDate, TvChannel } from '@sky/contracts';
+import {
+  AppError,
+  BEIJING_OFFSET,
+  beijingToday,
+  ChannelGuide,
+  GuideProgramme,
+  IsoDate,
+  TvChannel,
+} from '@sky/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -29,6 +37,8 @@ const AHEAD_DAYS = 2;
 const CACHE_SEC = 60;
 /** Variants (device tokens, custom windows) kept per minute; past that, requests render afresh. */
 const CACHE_ENTRIES = 2000;
+/** The 10-foot UI's guide of a channel reaches to the end of the day after today. */
+const UI_AHEAD_DAYS = 1;
 /** Longest window one guide request may ask for. */
 const MAX_SPAN_DAYS = 40;
 const LINEUP_MAX_AGE = 'max-age=300';
@@ -62,6 +72,9 @@ const instant = (edge: 'start' | 'end') =>
 const Window = { from: instant('start').optional(), to: instant('end').optional() };
 const GuideXmlQuery = z.object({ ...Window, token: Token.optional() });
 const GuideJsonQuery = z.object({ ...Window, channel: ChannelId.optional(), token: Token.optional() });
+/** `YYYY-MM-DD` `days` after the Beijing date `date`. */
+const addDays = (date: string, days: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY * 1000).toISOString().slice(0, 10);
 const TokenQuery = z.object({ token: Token.optional() });
 
 /** The requested window, defaults filled in; a window that is empty or too long names `to`. */
@@ -204,6 +217,38 @@ export async function lineupRoutes(app: FastifyInstance, o: LineupOptions) {
       // Live flags and catch-up links move with the clock: short-lived.
       reply.header('cache-control', `${scope(req)}, max-age=30`);
       return o.channels.guide(w.from, w.to, channel);
+    },
+  );
+
+  http.get(
+    '/api/channels/:id/guide',
+    {
+      schema: {
+        params: z.strictObject({ id: ChannelId }),
+        querystring: TokenQuery,
+        response: { 200: ChannelGuide },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params;
+      if (!(await o.channels.channels()).some((c) => c.id === id)) {
+        throw new AppError('NOT_FOUND', `no TV channel ${id}`);
+      }
+      // Every day catch-up reaches, from its first midnight, to the end of tomorrow (Beijing days)
+      const today = beijingToday(now() * 1000);
+      const days = Array.from({ length: o.catchupDays + 1 + UI_AHEAD_DAYS }, (_, i) =>
+        addDays(today, i - o.catchupDays),
+      );
+      const from = Date.parse(`${days[0]!}T00:00:00${BEIJING_OFFSET}`) / 1000;
+      const to = Date.parse(`${days.at(-1)!}T00:00:00${BEIJING_OFFSET}`) / 1000 + DAY;
+      reply.header('cache-control', `${scope(req)}, max-age=30`);
+      return {
+        channelId: id,
+        today,
+        catchupDays: o.catchupDays,
+        days,
+        programmes: await o.channels.guide(from, to, id),
+      };
     },
   );
 }

@@ -1,16 +1,26 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { avcCodec } from '@sky/contracts';
 import type { Renderer } from '../adapters/ffmpeg.js';
 import { SLATE_TICKS, TICK_SEC } from './timeline.js';
 
-/** The renditions of every linear channel: the slate is rendered at each. */
+/**
+ * The renditions of every linear channel: the slate is rendered at each, in H.264 Main at the level
+ * given (which old set-top boxes decode); what a rung's master declares is measured from what it carries.
+ */
 export const CHANNEL_RUNGS = [
-  { name: '720p', width: 1280, height: 720, bandwidth: 2_800_000, codecs: 'avc1.64001f,mp4a.40.2' },
-  { name: '360p', width: 640, height: 360, bandwidth: 800_000, codecs: 'avc1.4d401e,mp4a.40.2' },
+  { name: '720p', width: 1280, height: 720, slateLevel: 31 },
+  { name: '360p', width: 640, height: 360, slateLevel: 30 },
 ] as const;
 export type ChannelRung = (typeof CHANNEL_RUNGS)[number]['name'];
+
+/** A stream as a master playlist describes it: peak bits/s and its codecs. */
+export interface StreamInfo {
+  bandwidth: number;
+  codecs: string[];
+}
 
 const FONT = '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc';
 /** What a slate says: between lessons, or while a channel waits for its live lesson's picture. */
@@ -31,6 +41,7 @@ export const SLATE_TICKS_FILES = Array.from({ length: SLATE_TICKS }, (_, i) => s
  */
 export class Artwork {
   private slates = new Map<string, Promise<string>>();
+  private measured = new Map<string, Promise<StreamInfo>>();
   private logos = new Map<string, Promise<string>>();
 
   constructor(
@@ -50,9 +61,33 @@ export class Artwork {
     return p;
   }
 
+  /** Every slate of the rung as a stream: its codecs, and its peak (the largest segment over its 6 s). */
+  slateStreams(rung: ChannelRung): Promise<StreamInfo[]> {
+    return Promise.all(SLATE_KINDS.map((kind) => this.slateStream(rung, kind)));
+  }
+
+  private slateStream(rung: ChannelRung, kind: SlateKind): Promise<StreamInfo> {
+    const id = `${kind}|${rung}`;
+    let p = this.measured.get(id);
+    if (!p) {
+      p = (async () => {
+        const dir = await this.slateDir(rung, kind);
+        const sizes = await Promise.all(SLATE_TICKS_FILES.map(async (f) => (await stat(join(dir, f))).size));
+        const r = CHANNEL_RUNGS.find((x) => x.name === rung)!;
+        return {
+          bandwidth: Math.max(...sizes.map((bytes) => (bytes * 8) / TICK_SEC)),
+          codecs: [avcCodec('Main', r.slateLevel), 'mp4a.40.2'],
+        };
+      })();
+      this.measured.set(id, p);
+      p.catch(() => this.measured.delete(id));
+    }
+    return p;
+  }
+
   private async renderSlate(rung: ChannelRung, kind: SlateKind): Promise<string> {
     const r = CHANNEL_RUNGS.find((x) => x.name === rung)!;
-    const key = hash(['slate-v1', r.width, r.height, SLATE_TEXT[kind], SLATE_TICKS, TICK_SEC]);
+    const key = hash(['slate-v2', r.width, r.height, r.slateLevel, SLATE_TEXT[kind], SLATE_TICKS, TICK_SEC]);
     const dir = join(this.cacheDir, `slate-${rung}-${key}`);
     if (existsSync(join(dir, slateFile(SLATE_TICKS - 1)))) return dir;
     const tmp = `${dir}.tmp-${process.pid}`;
@@ -82,6 +117,8 @@ export class Artwork {
       'stillimage',
       '-profile:v',
       'main',
+      '-level:v',
+      (r.slateLevel / 10).toFixed(1),
       '-pix_fmt',
       'yuv420p',
       '-g',

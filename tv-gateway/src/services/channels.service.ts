@@ -3,16 +3,24 @@ import {
   GRADE_NAMES,
   slotInstant,
   stageOf,
+  strictestCodecs,
   type Channel,
   type GuideProgramme,
   type ScheduleEntry,
   type TvChannel,
 } from '@sky/contracts';
-import type { CurriculumSource } from '../adapters/curriculum.client.js';
-import type { MediaSource } from '../adapters/api.client.js';
+import type { CurriculumSource, SubjectNames } from '../adapters/curriculum.client.js';
+import type { LessonMedia, MediaSource, Rendition } from '../adapters/api.client.js';
 import type { LiveSource } from '../adapters/live.client.js';
-import { CHANNEL_RUNGS, slateFile, type ChannelRung } from './artwork.js';
-import { liveRuns, SETTLE_WAIT_SEC, tickParts, tickSettled, type LiveSlot } from './live-timeline.js';
+import { CHANNEL_RUNGS, slateFile, type ChannelRung, type StreamInfo } from './artwork.js';
+import {
+  LIVE_DELAY_SEC,
+  liveRuns,
+  SETTLE_WAIT_SEC,
+  tickParts,
+  tickSettled,
+  type LiveSlot,
+} from './live-timeline.js';
 import {
   buildRuns,
   catchupSpan,
@@ -36,6 +44,14 @@ export interface ChannelServiceOptions {
   mediaUrl?: string;
   catchupDays: number;
   now?: () => number;
+  /** What the slates of a rung are (the Artwork renders and measures them); without it, not counted. */
+  slates?: (rung: ChannelRung) => Promise<StreamInfo[]>;
+}
+
+/** The tallest rendition not above the channel's rung, else the smallest there is. */
+function renditionFor(m: LessonMedia | undefined, rung: ChannelRung): Rendition | undefined {
+  const height = CHANNEL_RUNGS.find((r) => r.name === rung)!.height;
+  return m?.renditions.find((x) => x.height <= height) ?? m?.renditions.at(-1);
 }
 
 /** Epoch seconds of a schedule entry's start or end (Beijing time). */
@@ -55,6 +71,7 @@ const LIVE_TICKS_KEPT = 64;
  */
 export class ChannelService {
   private runs = new Map<string, Promise<Run[]>>();
+  private recordedStreams = new Map<string, Promise<StreamInfo[]>>();
   private finishedLive = new Map<string, Run[]>();
   private liveTicks = new Map<string, Promise<Buffer>>();
   private rendered = new Map<string, { tick: number; text: string }>();
@@ -75,6 +92,7 @@ export class ChannelService {
   invalidate(): void {
     this.curriculum.invalidate();
     this.runs.clear();
+    this.recordedStreams.clear();
     this.finishedLive.clear();
     this.rendered.clear();
     for (const l of this.listeners) l();
@@ -115,7 +133,7 @@ export class ChannelService {
     const out: GuideProgramme[] = [];
     // Names are a nicety for guides: without them the guide still lists every programme.
     const [subjects, teachers] = await Promise.all([
-      this.curriculum.subjectNames().catch(() => new Map<string, string>()),
+      this.curriculum.subjectNames().catch(() => new Map<string, SubjectNames>()),
       this.curriculum.teacherNames().catch(() => new Map<string, string>()),
     ]);
     for (const c of channels) {
@@ -131,7 +149,9 @@ export class ChannelService {
           subject: e.subject,
           grade: e.grade,
           gradeName: GRADE_NAMES[e.grade].zh,
-          ...(subjects.has(e.subject) ? { subjectName: subjects.get(e.subject)! } : {}),
+          ...(subjects.has(e.subject)
+            ? { subjectName: subjects.get(e.subject)!.zh, subjectNameEn: subjects.get(e.subject)!.en }
+            : {}),
           unit: e.unit,
           order: e.order,
           ...(teachers.has(e.teacherId) ? { teacher: teachers.get(e.teacherId)! } : {}),
@@ -147,15 +167,23 @@ export class ChannelService {
     return out.sort((a, b) => a.start.localeCompare(b.start) || a.channelId.localeCompare(b.channelId));
   }
 
-  /** The channel's master playlist: one variant per rung; catch-up and token parameters pass through. */
+  /**
+   * The channel's master playlist: one variant per rung, whose BANDWIDTH and CODECS describe everything
+   * the rung stitches — the highest peak and the strictest profile and level among its lessons, the
+   * slate and the live lessons it carries (see `carried`). Catch-up and token parameters pass through.
+   */
   async master(id: string, query: string): Promise<string> {
     await this.channel(id);
     const q = query ? `?${query}` : '';
+    const rungs = await Promise.all(
+      CHANNEL_RUNGS.map(async (r) => ({ r, s: await this.carried(id, r.name) })),
+    );
     return [
       '#EXTM3U',
       '#EXT-X-VERSION:3',
-      ...CHANNEL_RUNGS.flatMap((r) => [
-        `#EXT-X-STREAM-INF:BANDWIDTH=${r.bandwidth},RESOLUTION=${r.width}x${r.height},CODECS="${r.codecs}"`,
+      ...rungs.flatMap(({ r, s }) => [
+        `#EXT-X-STREAM-INF:BANDWIDTH=${Math.ceil(s.bandwidth)},RESOLUTION=${r.width}x${r.height}` +
+          (s.codecs.length > 0 ? `,CODECS="${s.codecs.join(',')}"` : ''),
         `${encodeURIComponent(id)}/${r.name}.m3u8${q}`,
       ]),
       '',
@@ -163,8 +191,60 @@ export class ChannelService {
   }
 
   /**
+   * What a rung of the channel carries, as one stream: the slate; every lesson of the term the channel
+   * airs (its rendition at this rung, as the transcoder measured it; a live lesson's replay too); and the
+   * live lessons on the air or within catch-up, as the bridge's master says its encoder is set.
+   */
+  private async carried(id: string, rung: ChannelRung): Promise<StreamInfo> {
+    const now = this.now();
+    const height = CHANNEL_RUNGS.find((r) => r.name === rung)!.height;
+    const oldest = now - this.o.catchupDays * 86400;
+    const live = (await this.liveSlots(id)).filter((s) => {
+      const start = tickStartSec(s.startTick);
+      return start <= now && tickStartSec(s.capTick) >= oldest;
+    });
+    const liveStreams = await Promise.all(
+      live.map(async (slot): Promise<StreamInfo | undefined> => {
+        const master = await this.live.tvMaster(slot.lessonId).catch(() => undefined);
+        const v =
+          master?.find((x) => x.uri.startsWith(`${rung}/`)) ?? master?.find((x) => x.height === height);
+        return v && { bandwidth: v.bandwidth, codecs: v.codecs };
+      }),
+    );
+    const streams = [
+      ...(await (this.o.slates?.(rung) ?? Promise.resolve([]))),
+      ...(await this.recordedStreamsOf(id, rung)),
+      ...liveStreams.filter((x) => x !== undefined),
+    ];
+    return {
+      bandwidth: Math.max(0, ...streams.map((x) => x.bandwidth)),
+      codecs: strictestCodecs(streams.map((x) => x.codecs)),
+    };
+  }
+
+  private recordedStreamsOf(id: string, rung: ChannelRung): Promise<StreamInfo[]> {
+    const key = `${id}|${rung}`;
+    let p = this.recordedStreams.get(key);
+    if (!p) {
+      p = (async () => {
+        const entries = (await this.curriculum.programme(id)).filter((e) => e.vodLessonId);
+        const ids = [...new Set(entries.map((e) => e.vodLessonId!))];
+        const media = await Promise.all(ids.map((l) => this.media.lessonMedia(l)));
+        return media.flatMap((m) => {
+          const r = renditionFor(m, rung);
+          return r ? [{ bandwidth: r.bandwidth, codecs: r.codecs }] : [];
+        });
+      })();
+      this.recordedStreams.set(key, p);
+      p.catch(() => this.recordedStreams.delete(key));
+    }
+    return p;
+  }
+
+  /**
    * A rung's media playlist: the live window ending now, or — with `utc` — the catch-up of the
-   * programme airing then (within catch-up days), as a VOD playlist.
+   * programme airing then (within catch-up days): a VOD playlist once it has aired to its end, an EVENT
+   * playlist (growing, no ENDLIST) while it is still on the air.
    */
   async playlist(id: string, rung: ChannelRung, utc?: number): Promise<string> {
     await this.channel(id);
@@ -180,12 +260,20 @@ export class ChannelService {
       }
       const played = await this.withReplays(id, rung, runs);
       const span = catchupSpan(played, tickAt(utc));
-      return renderPlaylist({ runs: played, slate, ...span, to: Math.min(span.to, last), vod: true });
+      const airing = span.to > last || (await this.liveSlotOpen(id, span.from, now));
+      return renderPlaylist({
+        runs: played,
+        slate,
+        ...span,
+        to: Math.min(span.to, last),
+        type: 'event',
+        ended: !airing,
+      });
     }
     const key = `${id}|${rung}`;
     const hit = this.rendered.get(key);
     if (hit?.tick === last) return hit.text;
-    const text = renderPlaylist({ runs, slate, from: last - LIVE_WINDOW + 1, to: last, vod: false });
+    const text = renderPlaylist({ runs, slate, from: last - LIVE_WINDOW + 1, to: last, type: 'live' });
     this.rendered.set(key, { tick: last, text });
     return text;
   }
@@ -264,12 +352,10 @@ export class ChannelService {
    * from the slot's start) instead of the ticks the channel carried live.
    */
   private async withReplays(id: string, rung: ChannelRung, runs: Run[]): Promise<Run[]> {
-    const height = CHANNEL_RUNGS.find((r) => r.name === rung)!.height;
     let out = runs;
     for (const slot of await this.liveSlots(id)) {
       if (tickStartSec(slot.startTick) > this.now()) continue;
-      const m = await this.media.lessonMedia(slot.lessonId);
-      const r = m?.renditions.find((x) => x.height <= height) ?? m?.renditions.at(-1);
+      const r = renditionFor(await this.media.lessonMedia(slot.lessonId), rung);
       if (!r) continue;
       // the slot's own runs ("starting soon", live ticks) carry its api lesson id
       const inSlot = (x: Run) =>
@@ -296,6 +382,17 @@ export class ChannelService {
       );
       return [{ lessonId: e.vodLessonId, startTick: tickOf(entrySec(e, 'start')), capTick: cap }];
     });
+  }
+
+  /**
+   * Whether tick k falls in a live slot whose lesson may still go on: until its teacher's end has passed
+   * through the channel's delay (or the next programme begins), the catch-up of it keeps growing.
+   */
+  private async liveSlotOpen(id: string, k: number, now: number): Promise<boolean> {
+    const slot = (await this.liveSlots(id)).find((s) => s.startTick <= k && k < s.capTick);
+    if (!slot || now >= tickStartSec(slot.capTick)) return false;
+    const { endedAtSec } = await this.factsSec(slot.lessonId);
+    return endedAtSec === undefined || now < endedAtSec + LIVE_DELAY_SEC + SETTLE_WAIT_SEC;
   }
 
   private async factsSec(lessonId: string) {
@@ -359,16 +456,13 @@ export class ChannelService {
 
   /** Lessons with a ready recording become runs; the others (not recorded yet) show the slate. */
   private async loadRuns(id: string, rung: ChannelRung): Promise<Run[]> {
-    const height = CHANNEL_RUNGS.find((r) => r.name === rung)!.height;
     const entries = (await this.curriculum.programme(id)).filter((e) => e.vodLessonId);
     const items = await Promise.all(
       entries.map(async (e) => {
         // a live slot holds its place (the lesson before is cut there); its runs come from liveRunsOf
         if (e.recording === 'live')
           return { startSec: entrySec(e, 'start'), lessonId: e.lessonId, segments: [] };
-        const m = await this.media.lessonMedia(e.vodLessonId!);
-        // The tallest rendition not above the channel's rung, else the smallest there is.
-        const r = m?.renditions.find((x) => x.height <= height) ?? m?.renditions.at(-1);
+        const r = renditionFor(await this.media.lessonMedia(e.vodLessonId!), rung);
         return r ? { startSec: entrySec(e, 'start'), lessonId: e.lessonId, segments: r.segments } : undefined;
       }),
     );

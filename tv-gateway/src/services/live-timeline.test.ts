@@ -161,7 +161,7 @@ test('property: with live runs, the discontinuity sequence in closed form equals
       const dsn = (from: number) =>
         Number(
           /DISCONTINUITY-SEQUENCE:(\d+)/.exec(
-            renderPlaylist({ runs, slate, from, to: from + 4, vod: false }),
+            renderPlaylist({ runs, slate, from, to: from + 4, type: 'live' }),
           )![1],
         );
       assert.ok(dsn(offset + 1) >= dsn(offset));

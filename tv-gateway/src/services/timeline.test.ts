@@ -3,9 +3,11 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import {
   buildRuns,
+  catchupSpan,
   discontinuitiesBefore,
   EPOCH_SEC,
   isDiscontinuity,
+  markedRun,
   renderPlaylist,
   SLATE_TICKS,
   type Run,
@@ -56,7 +58,7 @@ test('property: a segment seen in two consecutive live playlists has the same se
     fc.property(runsArb, fc.integer({ min: 0, max: 700 * 10 }), (runs, offset) => {
       const k = 30 * 14400 + offset;
       const numbered = (from: number) => {
-        const lines = renderPlaylist({ runs, slate, from, to: from + 4, vod: false }).split('\n');
+        const lines = renderPlaylist({ runs, slate, from, to: from + 4, type: 'live' }).split('\n');
         let msn = Number(lines.find((l) => l.startsWith('#EXT-X-MEDIA-SEQUENCE:'))!.split(':')[1]);
         let cc = Number(lines.find((l) => l.startsWith('#EXT-X-DISCONTINUITY-SEQUENCE:'))!.split(':')[1]);
         const out = new Map<string, string>();
@@ -80,7 +82,7 @@ test('a lesson between slates: discontinuities at both edges, wall-clock times o
     { startSec: start, lessonId: 'a', segments: [seg('a0'), seg('a1'), seg('a2', 3)] },
   ]);
   const k = runs[0]!.start;
-  const text = renderPlaylist({ runs, slate, from: k - 1, to: k + 3, vod: false });
+  const text = renderPlaylist({ runs, slate, from: k - 1, to: k + 3, type: 'live' });
   const lines = text.split('\n');
   assert.equal(lines[0], '#EXTM3U');
   assert.ok(lines.includes('#EXT-X-VERSION:3'));
@@ -96,4 +98,35 @@ test('a lesson between slates: discontinuities at both edges, wall-clock times o
     'the lesson starts at 08:00 +08:00',
   );
   assert.ok(!text.includes('#EXT-X-ENDLIST'));
+});
+
+test('catch-up: EVENT while the programme airs (it only grows, no end), VOD with an end once it has aired', () => {
+  const start = EPOCH_SEC + 86400 * 30 + 8 * 3600;
+  const runs = buildRuns([
+    { startSec: start, lessonId: 'a', segments: [seg('a0'), seg('a1'), seg('a2'), seg('a3', 3)] },
+  ]);
+  const k = runs[0]!.start;
+  const span = catchupSpan(runs, k);
+  assert.deepEqual(span, { from: k, to: k + 3 });
+  const airing = renderPlaylist({ runs, slate, from: k, to: k + 1, type: 'event' });
+  assert.match(airing, /#EXT-X-PLAYLIST-TYPE:EVENT\n/);
+  assert.ok(!airing.includes('#EXT-X-ENDLIST'));
+  assert.ok(airing.includes(`#EXT-X-MEDIA-SEQUENCE:${k}`), 'it starts where the programme did');
+  const later = renderPlaylist({ runs, slate, from: k, to: k + 2, type: 'event' });
+  assert.ok(later.startsWith(airing), 'a later EVENT playlist only appends');
+  const aired = renderPlaylist({ runs, slate, ...span, type: 'event', ended: true });
+  assert.ok(aired.startsWith(later.trimEnd()), 'the aired programme only appended, and ended');
+  assert.match(aired, /#EXT-X-PLAYLIST-TYPE:EVENT\n/);
+  assert.ok(aired.endsWith('a3.ts\n#EXT-X-ENDLIST\n'));
+});
+
+test('catch-up of a live lesson spans its “starting soon” run and the live ticks that follow it', () => {
+  const k = 30 * 14400;
+  const runs = [
+    markedRun(k, 'live', [seg('soon0'), seg('soon1')]),
+    markedRun(k + 2, 'live', [seg('t0'), seg('t1'), seg('t2')]),
+    markedRun(k + 5, 'next', [seg('n0')]),
+  ];
+  assert.deepEqual(catchupSpan(runs, k), { from: k, to: k + 4 });
+  assert.deepEqual(catchupSpan(runs, k + 5), { from: k + 5, to: k + 5 });
 });

@@ -113,8 +113,13 @@ export interface PlaylistOptions {
   from: number;
   /** Inclusive. */
   to: number;
-  /** VOD (catch-up) playlists end; live ones slide. */
-  vod: boolean;
+  /**
+   * Live playlists slide; a catch-up is an EVENT playlist from the programme's start: it only grows while
+   * the programme is on the air and `ended` adds ENDLIST once it has aired to its end. It stays EVENT then
+   * (RFC 8216 §6.2.1: a server may only append, and add ENDLIST, to what a client already loaded).
+   */
+  type: 'live' | 'event';
+  ended?: boolean;
 }
 
 const pdt = (tick: number) => new Date(tickStartSec(tick) * 1000).toISOString().replace('Z', '+00:00');
@@ -139,17 +144,27 @@ export function renderPlaylist(o: PlaylistOptions): string {
     `#EXT-X-TARGETDURATION:${target}`,
     `#EXT-X-MEDIA-SEQUENCE:${o.from}`,
     `#EXT-X-DISCONTINUITY-SEQUENCE:${dsn}`,
-    ...(o.vod ? ['#EXT-X-PLAYLIST-TYPE:VOD'] : []),
+    ...(o.type === 'event' ? ['#EXT-X-PLAYLIST-TYPE:EVENT'] : []),
     ...body,
-    ...(o.vod ? ['#EXT-X-ENDLIST'] : []),
+    ...(o.type === 'event' && o.ended ? ['#EXT-X-ENDLIST'] : []),
     '',
   ].join('\n');
 }
 
-/** The catch-up span starting at tick k: to the end of the lesson airing then, or to the next lesson (≤ 1 h of slate). */
+/**
+ * The catch-up span starting at tick k: to the end of the lesson airing then (a live lesson's runs that
+ * follow one another — "starting soon", then its ticks — are one lesson), or to the next lesson (≤ 1 h
+ * of slate).
+ */
 export function catchupSpan(runs: readonly Run[], k: number): { from: number; to: number } {
   const r = runAt(runs, k);
-  if (r) return { from: k, to: r.end - 1 };
+  if (r) {
+    let end = r.end;
+    for (let i = runs.indexOf(r) + 1; runs[i]?.start === end && runs[i]!.lessonId === r.lessonId; i++) {
+      end = runs[i]!.end;
+    }
+    return { from: k, to: end - 1 };
+  }
   const next = runs.find((x) => x.start > k);
   return { from: k, to: Math.min(next ? next.start - 1 : Infinity, k + 599) };
 }

@@ -44,6 +44,7 @@ const PROGRAMMES: GuideListing[] = [
     title: '数学 第3课 <时间> & "钟表"',
     gradeName: '一年级',
     subjectName: '数学',
+    subjectNameEn: 'Maths',
     unit: '第一单元',
     order: 3,
     teacher: '王老师',
@@ -122,8 +123,10 @@ test('what the curriculum knows becomes the description, presenter, subject cate
   assert.deepEqual(children, [
     'title',
     'desc',
+    'desc',
     'credits',
     'presenter',
+    'category',
     'category',
     'category',
     'category',
@@ -133,7 +136,10 @@ test('what the curriculum knows becomes the description, presenter, subject cate
   assert.match(full, /<title lang="zh">数学 第3课 &lt;时间&gt; &amp; "钟表"<\/title>/);
   assert.match(full, /<desc lang="zh">一年级 数学 · 第一单元 · 第3课 · 主讲：王老师<\/desc>/);
   assert.match(full, /<credits>\s*<presenter>王老师<\/presenter>\s*<\/credits>/);
-  assert.match(full, /<category lang="zh">数学<\/category>/);
+  assert.match(full, /<category lang="zh">数学<\/category>\s*<category lang="en">Maths<\/category>/);
+  assert.match(full, /<desc lang="en">Primary 1 Maths · Lesson 3 · Teacher: 王老师<\/desc>/);
+  // the subject's code appears nowhere: only its names
+  assert.doesNotMatch(xml, />math</);
   assert.match(
     full,
     /<episode-num system="xmltv_ns">\.2\.<\/episode-num>\s*<episode-num system="onscreen">第3课<\/episode-num>/,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BEIJING_OFFSET, type GuideProgramme, type TvChannel } from '@sky/contracts';
+import { BEIJING_OFFSET, GRADE_NAMES, type GuideProgramme, type TvChannel } from '@sky/contracts';
 import { create } from 'xmlbuilder2';
 
 /**
@@ -61,16 +61,32 @@ function description(p: GuideListing): string | undefined {
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
+/** The same in English, for boxes set to English: Primary 1 Maths · Lesson 3 · Teacher: 王老师. */
+function descriptionEn(p: GuideListing): string | undefined {
+  if (!p.subjectNameEn) return undefined;
+  return [
+    `${GRADE_NAMES[p.grade].en} ${p.subjectNameEn}`,
+    p.order === undefined ? undefined : `Lesson ${p.order}`,
+    p.teacher ? `Teacher: ${p.teacher}` : undefined,
+  ]
+    .filter((s): s is string => !!s && s.trim() !== '')
+    .join(' · ');
+}
+
 function programme(tv: XmlNode, p: GuideListing, channel: string): void {
   const el = tv.ele('programme', { start: xmltvTime(p.start), stop: xmltvTime(p.stop), channel });
   // Children in the order the DTD's content model demands.
   el.ele('title', { lang: 'zh' }).txt(xmlText(p.title));
   const desc = description(p);
   if (desc) el.ele('desc', { lang: 'zh' }).txt(xmlText(desc));
+  const descEn = descriptionEn(p);
+  if (descEn) el.ele('desc', { lang: 'en' }).txt(xmlText(descEn));
   if (p.teacher) el.ele('credits').ele('presenter').txt(xmlText(p.teacher));
   el.ele('category', { lang: 'en' }).txt('Education');
   el.ele('category', { lang: 'zh' }).txt('教育');
+  // the subject by its names, never by its code
   if (p.subjectName) el.ele('category', { lang: 'zh' }).txt(xmlText(p.subjectName));
+  if (p.subjectNameEn) el.ele('category', { lang: 'en' }).txt(xmlText(p.subjectNameEn));
   if (p.taughtLive) {
     // XMLTV has no "live" element: a category says it, as broadcasters' guides do
     el.ele('category', { lang: 'en' }).txt('Live');

@@ -74,6 +74,19 @@ const MAX_WAITING = 1000;
  */
 const MAX_VIEWER_RENEWALS = 3;
 
+/**
+ * Where the viewer studies, for a session's context: the district and school of their profile (the web's
+ * players — on demand, live over HLS or WebRTC — send the same, so live views count under them too).
+ */
+export function viewerPlace(
+  user: { district?: string | undefined; school?: string | undefined } | null | undefined,
+): Pick<BeaconContext, 'district' | 'school'> {
+  return {
+    ...(user?.district ? { district: user.district } : {}),
+    ...(user?.school ? { school: user.school } : {}),
+  };
+}
+
 /** `/api/analytics/beacons` → `/api/analytics/viewer` (same place, relative or absolute). */
 export function viewerUrlOf(beaconUrl: string): string {
   const [path = '', query] = beaconUrl.split('?');

@@ -19,6 +19,8 @@ try {
   // storage disabled: nothing was kept there either
 }
 let current: AccessGrant | null = null;
+/** Set when the api refused this page's sign-in (ended elsewhere), until the login page has said so. */
+let endedByServer = false;
 
 /** What a response body must parse as; every contract zod schema is one. */
 export interface Schema<T> {
@@ -172,6 +174,11 @@ interface RequestOptions {
   body?: unknown;
   /** Sent as it is, instead of `body`: a file's own text (a CSV or JSON plan) with its content type. */
   text?: Payload;
+  /**
+   * The answer comes from a service behind the api (the TV gateway) that checks tokens by signature only:
+   * its 401 says nothing about the api sign-in, which it does not end (an expired token is still renewed).
+   */
+  behindApi?: boolean;
 }
 
 /**
@@ -190,14 +197,23 @@ export async function api<T>(
   let res = await send(path, method, payload, loadSession()?.accessToken);
   if (res.status === 401 && !path.startsWith('/api/auth/')) {
     const err = await toError(res.clone());
+    const signedIn = current !== null;
+    if (err.code !== 'TOKEN_EXPIRED' && init.behindApi) throw err;
     if (err.code !== 'TOKEN_EXPIRED') {
+      endedByServer ||= signedIn;
       setSession(null);
       throw err;
     }
     const next = await refresh();
-    if (!next) throw err;
+    if (!next) {
+      endedByServer ||= signedIn;
+      throw err;
+    }
     res = await send(path, method, payload, next.accessToken);
-    if (res.status === 401) setSession(null);
+    if (res.status === 401 && !init.behindApi) {
+      endedByServer = true;
+      setSession(null);
+    }
   }
   if (!res.ok) throw await toError(res);
   if (schema === null || res.status === 204) return;
@@ -214,8 +230,34 @@ export async function login(username: string, password: string): Promise<AccessG
     method: 'POST',
     body: { username, password, refreshTokenIn: 'cookie' },
   });
+  endedByServer = false;
   setSession(grant);
   return grant;
+}
+
+/**
+ * Signs in with a temporary password (the login was refused with PASSWORD_CHANGE_REQUIRED) and sets the
+ * new password in the same step.
+ */
+export async function loginWithNewPassword(
+  username: string,
+  password: string,
+  newPassword: string,
+): Promise<AccessGrant> {
+  const grant = await api('/api/auth/login/new-password', AccessGrant, {
+    method: 'POST',
+    body: { username, password, newPassword, refreshTokenIn: 'cookie' },
+  });
+  endedByServer = false;
+  setSession(grant);
+  return grant;
+}
+
+/** Whether the api ended this page's sign-in since the last ask (the login page says why, once). */
+export function takeSessionEnded(): boolean {
+  const ended = endedByServer;
+  endedByServer = false;
+  return ended;
 }
 
 export async function logout(): Promise<void> {

@@ -25,14 +25,19 @@ interface State<T> {
  * the api restarts); a new path starts empty, so one grade's lessons never show under another.
  * Loading is derived (the answer in hand is not the one asked for), not set by the effect.
  */
-export function useApi<T>(path: string | null, schema: Schema<T>): Loaded<T> {
+export function useApi<T>(
+  path: string | null,
+  schema: Schema<T>,
+  /** `behindApi`: a service behind the api answers (see `api()`). */
+  { behindApi = false }: { behindApi?: boolean } = {},
+): Loaded<T> {
   const [state, setState] = useState<State<T>>({ key: null, path: null });
   const [tick, setTick] = useState(0);
   const key = path === null ? null : `${tick}:${path}`;
   useEffect(() => {
     if (path === null) return;
     let live = true;
-    api(path, schema)
+    api(path, schema, { behindApi })
       .then((data) => {
         if (live) setState({ key, path, data, receivedAt: Date.now() });
       })
@@ -51,7 +56,7 @@ export function useApi<T>(path: string | null, schema: Schema<T>): Loaded<T> {
       live = false;
     };
     // `schema` is a module-level contract constant at every call site: it never restarts the request
-  }, [key, path, schema]);
+  }, [key, path, schema, behindApi]);
   const reload = useCallback(() => setTick((n) => n + 1), []);
   const current = state.path === path;
   return {

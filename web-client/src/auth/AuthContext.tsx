@@ -37,7 +37,19 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       .then((s) => (s ? api('/api/me', PublicUser).then(updateSessionUser) : undefined))
       .catch(() => undefined)
       .finally(() => setRestoring(false));
-    return off;
+    // A tab coming back into view asks again: a sign-in ended meanwhile (a password reset, a disabled
+    // account, sign out everywhere) shows at once rather than at the next click.
+    const recheck = () => {
+      if (document.visibilityState === 'visible' && loadSession())
+        void api('/api/me', PublicUser)
+          .then(updateSessionUser)
+          .catch(() => undefined);
+    };
+    document.addEventListener('visibilitychange', recheck);
+    return () => {
+      off();
+      document.removeEventListener('visibilitychange', recheck);
+    };
   }, []);
   const value: AuthState = {
     user,

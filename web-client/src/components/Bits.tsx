@@ -1,12 +1,32 @@
-import type { LessonStatus } from '@sky/contracts';
+import type { Lesson } from '@sky/contracts';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import type { ApiError } from '../api/client';
 import { fieldMessage, fieldName } from './FieldErrors';
 
-export function StatusBadge({ status }: { status: LessonStatus }) {
+/**
+ * Where a lesson stands for its reader: a lesson taught live says so (on the air, or its replay coming)
+ * rather than the draft or processing status it has meanwhile; otherwise its status.
+ */
+export function LessonStateBadge({ lesson }: { lesson: Pick<Lesson, 'status' | 'live'> }) {
   const { t } = useTranslation();
-  return <span className={`badge badge-${status}`}>{t(`status.${status}`)}</span>;
+  if (lesson.live?.state === 'live')
+    return (
+      <span className="badge badge-live" data-testid="lesson-state" data-state="live">
+        ● {t('live.lesson.liveNow')}
+      </span>
+    );
+  if (lesson.live?.state === 'ended' && (lesson.status === 'processing' || lesson.status === 'draft'))
+    return (
+      <span className="badge badge-processing" data-testid="lesson-state" data-state="replay-coming">
+        {t('live.lesson.replayComing')}
+      </span>
+    );
+  return (
+    <span className={`badge badge-${lesson.status}`} data-testid="lesson-state" data-state={lesson.status}>
+      {t(`status.${lesson.status}`)}
+    </span>
+  );
 }
 
 export function Loading() {

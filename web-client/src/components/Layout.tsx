@@ -46,9 +46,14 @@ export function Layout() {
           </div>
           {user && (
             <div className="user">
-              <span className="user-name">
+              <Link
+                to="/account"
+                className="user-name"
+                data-testid="account-link"
+                title={t('manage.account.link')}
+              >
                 {user.displayName} <small>{t(`roles.${user.role}`)}</small>
-              </span>
+              </Link>
               <button
                 type="button"
                 className="btn btn-ghost btn-small"

@@ -1,7 +1,7 @@
 import type { Lesson } from '@sky/contracts';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { formatDuration, StatusBadge } from './Bits';
+import { formatDuration, LessonStateBadge } from './Bits';
 
 /** A lesson as a card; the whole card links to its page. */
 export function LessonCard({ lesson, showStatus = false }: { lesson: Lesson; showStatus?: boolean }) {
@@ -16,7 +16,7 @@ export function LessonCard({ lesson, showStatus = false }: { lesson: Lesson; sho
         <p className="muted">
           {t(`grades.${lesson.grade}`)} · {lesson.subject} · {formatDuration(lesson.durationSec, t)}
         </p>
-        {showStatus && <StatusBadge status={lesson.status} />}
+        {showStatus && <LessonStateBadge lesson={lesson} />}
         {showStatus && lesson.status === 'failed' && (
           <p className="failure" data-testid="failure">
             {lesson.failureCode

@@ -1,7 +1,7 @@
 import Hls from 'hls.js/light';
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
-import { attachBeacons, beaconClient, type BeaconContext } from '../analytics/beacons';
+import { attachBeacons, beaconClient, viewerPlace, type BeaconContext } from '../analytics/beacons';
 import { hlsRenditions } from '../analytics/hls-renditions';
 import { loadSession } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
@@ -126,12 +126,7 @@ export function Player({
     const client = viewerId
       ? beaconClient({ viewer: viewerId, storage: localStorage, token: () => loadSession()?.accessToken })
       : null;
-    const context: BeaconContext = {
-      lessonId,
-      platform: 'web',
-      ...(district ? { district } : {}),
-      ...(school ? { school } : {}),
-    };
+    const context: BeaconContext = { lessonId, platform: 'web', ...viewerPlace({ district, school }) };
     if (Hls.isSupported()) {
       const hls = new Hls({ capLevelToPlayerSize: false, abrEwmaDefaultEstimate: START_ESTIMATE_BPS });
       hlsRef.current = hls;

@@ -7,6 +7,8 @@ import {
 } from '@sky/contracts';
 import { useLayoutEffect, useRef, type CSSProperties } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { slotHref } from './today';
 import { addMinutes, formatDay, formatWeekday } from './week';
 
 /** Colours of the subject palette (styles.css `.subj-0` …), more than any stage has subjects. */
@@ -48,7 +50,10 @@ interface WeekGridProps {
   subjects: readonly PlanSubject[];
   teacherNames: ReadonlyMap<string, string>;
   today: string;
-  /** When given, a lesson is a button that opens it; otherwise the grid is read-only. */
+  /**
+   * When given, a lesson is a button that opens it (the admin's desk); otherwise a lesson links where it
+   * can be watched — its recording, or its live lesson — and is plain text when there is nothing yet.
+   */
   onSelect?: ((entry: ScheduleEntry) => void) | undefined;
 }
 
@@ -168,10 +173,17 @@ function LessonSlot({
     'data-subject': entry.subject,
     title: `${entry.title} · ${teacher} · ${entry.start}–${entry.end}`,
   };
-  return onSelect ? (
-    <button type="button" {...common} onClick={() => onSelect(entry)}>
+  if (onSelect)
+    return (
+      <button type="button" {...common} onClick={() => onSelect(entry)}>
+        {body}
+      </button>
+    );
+  const href = slotHref(entry);
+  return href ? (
+    <Link to={href} {...common} className={`${common.className} slot-link`}>
       {body}
-    </button>
+    </Link>
   ) : (
     <div {...common}>{body}</div>
   );

@@ -139,7 +139,7 @@ export function WeekTimetable({ grade, testId, onSelect, refreshKey = 0, control
 }
 
 /** No plan yet is not a failure; a curriculum service that is down is said as such, not as a server error. */
-function TimetableError({ error, onRetry }: { error: ApiError; onRetry: () => void }) {
+export function TimetableError({ error, onRetry }: { error: ApiError; onRetry: () => void }) {
   const { t } = useTranslation();
   if (error.code === 'NOT_FOUND') return <p className="empty">{t('timetable.noPlan')}</p>;
   // Through the api's proxy a stopped curriculum service answers 5xx (or nothing at all).

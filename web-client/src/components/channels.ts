@@ -12,6 +12,7 @@ export function useChannels() {
   const channels = useApi(`${CURRICULUM}/channels`, ChannelList);
   const byId = new Map((channels.data ?? []).map((c) => [c.id, c]));
   return {
+    all: channels.data ?? [],
     get: (id: string) => byId.get(id),
     name: (id: string) => {
       const c = byId.get(id);

@@ -2,5 +2,6 @@
 import analyticsEn from './analytics.en.json';
 import en from './en.json';
 import liveEn from './live.en.json';
+import manageEn from './manage.en.json';
 
-export default { ...en, live: liveEn, analytics: analyticsEn };
+export default { ...en, live: liveEn, analytics: analyticsEn, manage: manageEn };

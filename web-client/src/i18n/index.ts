@@ -1,9 +1,11 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import zhCN from './zh-CN.json';
-// Feature strings live in their own files, under one top-level key each (t('live.…'), t('analytics.…')).
+// Feature strings live in their own files, under one top-level key each (t('live.…'), t('analytics.…'),
+// t('manage.…')); their English copies go with the English chunk (en.ts).
 import analyticsZh from './analytics.zh-CN.json';
 import liveZh from './live.zh-CN.json';
+import manageZh from './manage.zh-CN.json';
 
 export const LANGUAGES = ['zh-CN', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -20,7 +22,9 @@ function savedLanguage(): Language {
 // Chinese is in the first chunk; English is a chunk of its own, loaded by those who read it (about 7 kB
 // compressed nobody else downloads).
 void i18n.use(initReactI18next).init({
-  resources: { 'zh-CN': { translation: { ...zhCN, live: liveZh, analytics: analyticsZh } } },
+  resources: {
+    'zh-CN': { translation: { ...zhCN, live: liveZh, analytics: analyticsZh, manage: manageZh } },
+  },
   lng: 'zh-CN',
   fallbackLng: 'zh-CN',
   interpolation: { escapeValue: false },

@@ -1,5 +1,5 @@
 // The large class: the live HLS stream (fMP4, 1 s segments) in hls.js, kept close to the live edge.
-import Hls from 'hls.js/light';
+import Hls, { type HlsConfig } from 'hls.js/light';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { attachBeacons, beaconClient, type BeaconContext } from '../analytics/beacons';
@@ -18,11 +18,19 @@ export function LiveHls({
   src,
   onPlaying,
   beacon,
+  config,
+  testId = 'live-hls',
+  waitingText,
 }: {
   src: string;
   onPlaying?: (hls: Hls | null) => void;
   /** Viewing beacons: platform 'web' with live: true. */
   beacon?: BeaconContext | undefined;
+  /** hls.js settings (a module constant): the live lesson's unless given. */
+  config?: Partial<HlsConfig>;
+  testId?: string;
+  /** What the player says until the first frame. */
+  waitingText?: string;
 }) {
   const { t } = useTranslation();
   const { user } = useAuth();
@@ -68,29 +76,34 @@ export function LiveHls({
       if (client && context) stopBeacons = attachBeacons(video, context, { client });
       tryPlay();
     } else {
-      player = playLiveHls(video, src, {
-        onManifest: tryPlay,
-        onStart: (hls) =>
-          client && context
-            ? attachBeacons(video, context, {
-                client,
-                renditions: hlsRenditions(hls, Hls.Events.LEVEL_SWITCHED),
-              })
-            : undefined,
-      });
+      player = playLiveHls(
+        video,
+        src,
+        {
+          onManifest: tryPlay,
+          onStart: (hls) =>
+            client && context
+              ? attachBeacons(video, context, {
+                  client,
+                  renditions: hlsRenditions(hls, Hls.Events.LEVEL_SWITCHED),
+                })
+              : undefined,
+        },
+        config,
+      );
     }
     return () => {
       video.removeEventListener('playing', onPlay);
       stopBeacons?.();
       player?.stop();
     };
-  }, [src, beaconKey, viewer]);
+  }, [src, beaconKey, viewer, config]);
 
   return (
     <div className="live-hls" ref={box}>
       {/* live has no timeline to seek: a bar of its own with the sound and full screen */}
-      <video ref={ref} className="player" data-testid="live-hls" playsInline />
-      {waiting && <div className="live-hls-wait">{t('live.watch.hlsWaiting')}</div>}
+      <video ref={ref} className="player" data-testid={testId} playsInline />
+      {waiting && <div className="live-hls-wait">{waitingText ?? t('live.watch.hlsWaiting')}</div>}
       <div className="player-bar live-bar">
         <span className="live-badge">● {t('live.studio.liveBadge')}</span>
         <VolumeControl

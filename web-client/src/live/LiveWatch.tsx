@@ -4,9 +4,10 @@ import { Lesson, LiveInfo } from '@sky/contracts';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
-import type { BeaconContext } from '../analytics/beacons';
+import { viewerPlace, type BeaconContext } from '../analytics/beacons';
 import { api, freshAccessToken } from '../api/client';
 import { useApi } from '../api/useApi';
+import { useAuth } from '../auth/AuthContext';
 import { ErrorNote, Loading } from '../components/Bits';
 import { FullscreenButton, VolumeControl } from '../components/MediaControls';
 import { QaPanel } from '../qa/QaPanel';
@@ -22,6 +23,7 @@ type Mode = 'loading' | 'recheck' | 'idle' | 'webrtc' | 'hls' | 'ended';
 export function LiveWatch() {
   const { t } = useTranslation();
   const { id = '' } = useParams();
+  const { user } = useAuth();
   const lesson = useApi(id ? `/api/lessons/${encodeURIComponent(id)}` : null, Lesson);
   const [info, setInfo] = useState<LiveInfo | null>(null);
   const [mode, setMode] = useState<Mode>('loading');
@@ -62,6 +64,14 @@ export function LiveWatch() {
       if (timer) clearTimeout(timer);
     };
   }, [id, inClass]);
+
+  // Before the teacher goes live a student may not read the lesson (a draft): read it once it is live.
+  const onAir = mode === 'webrtc' || mode === 'hls';
+  const { reload: reloadLesson } = lesson;
+  const unreadable = lesson.error?.code === 'NOT_FOUND';
+  useEffect(() => {
+    if (onAir && unreadable) reloadLesson();
+  }, [onAir, unreadable, reloadLesson]);
 
   // The interactive class: join over WebRTC; on ROOM_FULL or a failed media path, the large class.
   const sfuUrl = info?.sfuUrl;
@@ -117,8 +127,11 @@ export function LiveWatch() {
           </span>
         )}
       </div>
-      {/* after the end a student may not see the lesson until its replay is ready: the notice says enough */}
-      {lesson.error && mode !== 'ended' && <ErrorNote error={lesson.error} onRetry={lesson.reload} />}
+      {/* before go-live and after the end a student may not read the lesson (a draft, a replay not ready
+          yet): the waiting and ended notices say enough */}
+      {lesson.error && mode !== 'ended' && !(unreadable && mode === 'idle') && (
+        <ErrorNote error={lesson.error} onRetry={lesson.reload} />
+      )}
       {error && <p className="notice notice-error">{error}</p>}
       {(mode === 'loading' || mode === 'recheck') && <Loading />}
       {mode === 'idle' && (
@@ -137,7 +150,13 @@ export function LiveWatch() {
             )}
             <LiveHls
               src={info.hls.web}
-              beacon={{ lessonId: id, platform: 'web', live: true, ...lessonDims(lesson.data) }}
+              beacon={{
+                lessonId: id,
+                platform: 'web',
+                live: true,
+                ...lessonDims(lesson.data),
+                ...viewerPlace(user),
+              }}
             />
           </div>
           <div className="live-side">
@@ -148,7 +167,13 @@ export function LiveWatch() {
       {mode === 'webrtc' && client && snap && (
         <Interactive
           client={client}
-          beacon={{ lessonId: id, platform: 'live-webrtc', live: true, ...lessonDims(lesson.data) }}
+          beacon={{
+            lessonId: id,
+            platform: 'live-webrtc',
+            live: true,
+            ...lessonDims(lesson.data),
+            ...viewerPlace(user),
+          }}
           qa={<QaPanel lessonId={id} liveOffset={() => secondsSince(info?.startedAt)} />}
         />
       )}
@@ -372,7 +397,7 @@ function Interactive({
           </div>
         )}
         <p className="small muted" data-testid="live-viewers">
-          {t('live.studio.viewers')}: {snap.viewerCount}
+          {t('live.studio.viewers')}: {snap.students}
         </p>
         {qa}
       </aside>

@@ -2,7 +2,7 @@
 // screen, run the stage (raised hands → invite, mute, remove), watch viewers and the network (issue 5), and
 // the whole audience: the WebRTC room, the live HLS on the web and TV boxes (issue 14).
 import { Lesson, LessonAudience, LiveInfo, type LiveSource, type StageEntry } from '@sky/contracts';
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, ApiError, freshAccessToken } from '../api/client';
@@ -24,6 +24,8 @@ type Phase = 'setup' | 'starting' | 'live' | 'ending' | 'ended';
 
 /** How often the studio asks for the audience on every platform (the beacons' own pace is 30 s). */
 const AUDIENCE_REFRESH_MS = 10_000;
+/** How often a studio outside the room asks whether its lesson is live or has ended. */
+const STATE_REFRESH_MS = 5000;
 
 function errorText(err: unknown, t: ReturnType<typeof useTranslation>['t']): string {
   if (err instanceof ApiError) return problemText(err, t);
@@ -61,18 +63,38 @@ export function TeacherStudio() {
     const timer = setInterval(reloadAudience, AUDIENCE_REFRESH_MS);
     return () => clearInterval(timer);
   }, [live, reloadAudience]);
-  const previewRef = useRef<HTMLVideoElement>(null);
+  // The preview gets the camera whenever either is new: the camera may open before the page shows its
+  // <video> (the lesson still loading), which an effect on the stream alone would miss (a black preview).
+  const previewRef = useCallback(
+    (el: HTMLVideoElement | null) => {
+      if (el && el.srcObject !== stream) el.srcObject = stream;
+    },
+    [stream],
+  );
   const screenRef = useRef<HTMLVideoElement>(null);
 
-  // A live lesson of this teacher (a reload mid-lesson) is joined again at once; an ended one says so.
+  // Where the lesson stands while this studio is not in its room, asked now and every few seconds: live
+  // already (a reload mid-lesson: go live resumes it), or ended — from another tab, or by the sfu when the
+  // teacher stayed away past its grace period — which the studio must then say instead of "not live".
+  const inRoom = phase === 'starting' || phase === 'live' || phase === 'ending';
   useEffect(() => {
-    void api(`/api/lessons/${encodeURIComponent(id)}/live`, LiveInfo)
-      .then((info) => {
-        if (info.state === 'ended') setPhase('ended');
-        setResumable(info.state === 'live');
-      })
-      .catch(() => undefined);
-  }, [id]);
+    if (inRoom || phase === 'ended') return;
+    let stop = false;
+    const look = () =>
+      void api(`/api/lessons/${encodeURIComponent(id)}/live`, LiveInfo)
+        .then((info) => {
+          if (stop) return;
+          if (info.state === 'ended') setPhase('ended');
+          setResumable(info.state === 'live');
+        })
+        .catch(() => undefined);
+    look();
+    const timer = setInterval(look, STATE_REFRESH_MS);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, [id, inRoom, phase]);
 
   // The chosen camera and microphone, previewed; switching while live swaps the tracks being sent.
   // Only the end of the lesson matters here (no camera then): another phase change must not reopen them.
@@ -118,14 +140,15 @@ export function TeacherStudio() {
     };
   }, [cameraId, micId, ended]);
 
+  // New devices (or the room joined) send again; a language switch must not: after the end it would
+  // produce into the closed room and report "not connected".
   useEffect(() => {
-    if (previewRef.current) previewRef.current.srcObject = stream;
     const cam = stream?.getVideoTracks()[0];
     const mic = stream?.getAudioTracks()[0];
-    if (client && cam)
-      void client.produce('camera', cam).catch((err: unknown) => setProblem(errorText(err, t)));
-    if (client && mic) void client.produce('mic', mic).catch((err: unknown) => setProblem(errorText(err, t)));
-  }, [stream, client, t]);
+    const fail = (err: unknown) => setProblem(errorText(err, latestT.current));
+    if (client && cam) void client.produce('camera', cam).catch(fail);
+    if (client && mic) void client.produce('mic', mic).catch(fail);
+  }, [stream, client]);
 
   useEffect(() => {
     if (screenRef.current) screenRef.current.srcObject = screen ? new MediaStream([screen]) : null;
@@ -171,6 +194,13 @@ export function TeacherStudio() {
       setClient(c); // the effect above produces the camera and the mic
       setPhase('live');
     } catch (err) {
+      // the api still said live, the sfu refuses: the lesson has just ended (the api hears of it once the
+      // recording is saved) — ended, not "not live"
+      if (err instanceof LiveError && err.code === 'NOT_LIVE') {
+        setResumable(false);
+        setPhase('ended');
+        return;
+      }
       setPhase('setup');
       setProblem(
         t('live.studio.failed', {
@@ -262,9 +292,17 @@ export function TeacherStudio() {
             ● {t('live.studio.liveBadge')}
           </span>
         ) : phase === 'ended' ? (
-          <span className="badge badge-draft">{t('live.studio.endedBadge')}</span>
+          <span className="badge badge-draft" data-testid="studio-state" data-state="ended">
+            {t('live.studio.endedBadge')}
+          </span>
+        ) : resumable ? (
+          <span className="badge badge-live" data-testid="studio-state" data-state="disconnected">
+            {t('live.studio.disconnectedBadge')}
+          </span>
         ) : (
-          <span className="badge badge-draft">{t('live.studio.idleBadge')}</span>
+          <span className="badge badge-draft" data-testid="studio-state" data-state="idle">
+            {t('live.studio.idleBadge')}
+          </span>
         )}
       </div>
       {problem && (
@@ -287,19 +325,31 @@ export function TeacherStudio() {
           {t('live.studio.recovering')}
         </p>
       )}
+      {phase === 'setup' && resumable && (
+        <p className="notice" data-testid="studio-resume-note">
+          {t('live.studio.resumeNote')}
+        </p>
+      )}
       {phase === 'ended' ? (
-        <div className="panel notice live-ended" data-testid="live-ended">
-          {replay ? (
-            <span data-testid="live-replay" data-replay={replay}>
-              {t(replay === 'queued' ? 'live.studio.replayQueued' : 'live.studio.noRecording')}
-            </span>
-          ) : (
-            <span>{t('live.studio.ended')}</span>
-          )}
-          <Link className="btn btn-primary" to={`/lessons/${id}`}>
-            {t('live.studio.lessonPage')}
-          </Link>
-        </div>
+        <>
+          <div className="panel notice live-ended" data-testid="live-ended">
+            {replay ? (
+              <span data-testid="live-replay" data-replay={replay}>
+                {t(replay === 'queued' ? 'live.studio.replayQueued' : 'live.studio.noRecording')}
+              </span>
+            ) : (
+              <span>{t('live.studio.ended')}</span>
+            )}
+            <Link className="btn btn-primary" to={`/lessons/${id}`}>
+              {t('live.studio.lessonPage')}
+            </Link>
+          </div>
+          {/* the questions outlive the lesson (students ask on the lesson page): answer them here */}
+          <div className="live-after">
+            <p className="small muted">{t('live.studio.qaAfter')}</p>
+            <QaPanel lessonId={id} />
+          </div>
+        </>
       ) : (
         <div className="live-layout">
           <div className="live-main">
@@ -391,8 +441,8 @@ export function TeacherStudio() {
             <div className="panel live-meters">
               <div>
                 <span className="stat-label">{t('live.studio.viewers')}</span>
-                <strong data-testid="studio-viewers">
-                  {t('live.studio.viewerCount', { count: snap?.viewerCount ?? 0 })}
+                <strong data-testid="studio-viewers" data-count={snap?.students ?? 0}>
+                  {t('live.studio.viewerCount', { count: snap?.students ?? 0 })}
                 </strong>
               </div>
               <div>
@@ -492,7 +542,10 @@ export function TeacherStudio() {
                 </div>
               )}
             </div>
-            {live && <QaPanel lessonId={id} liveOffset={() => secondsSince(l?.live?.startedAt)} />}
+            {/* the lesson's questions beside the class, from before going live (a reload) to the end */}
+            {(live || resumable) && (
+              <QaPanel lessonId={id} liveOffset={() => secondsSince(l?.live?.startedAt)} />
+            )}
           </aside>
         </div>
       )}

@@ -10,3 +10,16 @@ export const LIVE_HLS_CONFIG = {
   backBufferLength: 30,
   manifestLoadingMaxRetry: 2,
 } as const;
+
+/**
+ * hls.js settings of a grade channel on the web page: the tv-gateway's stitched channel, whose playlists
+ * list a 6-s tick only once it is whole, so two ticks from the live edge are margin enough (as on the
+ * set-top boxes' UI); no catching up by speed, which a lesson's audio would make audible.
+ */
+export const CHANNEL_HLS_CONFIG = {
+  liveSyncDurationCount: 2,
+  liveMaxLatencyDurationCount: 5,
+  maxBufferLength: 30,
+  backBufferLength: 30,
+  manifestLoadingMaxRetry: 2,
+} as const;

@@ -1,6 +1,6 @@
 // The live HLS player without React: hls.js with the live settings, and the rules by which a viewer recovers
 // by itself (the page's LiveHls and the live-latency bench's restart_recovery_s run this same code).
-import Hls from 'hls.js/light';
+import Hls, { type HlsConfig } from 'hls.js/light';
 import { LIVE_HLS_CONFIG } from './hls-config';
 
 /** How long a player may go without a single frame before it starts over. */
@@ -27,14 +27,20 @@ export interface LiveHlsPlayer {
  * stream restarted, a blink hls.js did not count as fatal) starts over. The last hls.js error and the
  * start-overs are written on the element (data-hls-error, data-hls-restarts) for support and tests.
  */
-export function playLiveHls(video: HTMLVideoElement, src: string, hooks: LiveHlsHooks): LiveHlsPlayer {
+export function playLiveHls(
+  video: HTMLVideoElement,
+  src: string,
+  hooks: LiveHlsHooks,
+  /** hls.js settings: the live lesson's by default, a channel's (6-s ticks) on the channel page. */
+  config: Partial<HlsConfig> = LIVE_HLS_CONFIG,
+): LiveHlsPlayer {
   let retry: ReturnType<typeof setTimeout> | null = null;
   let hls: Hls | null = null;
   let gone = false;
   let detach: (() => void) | undefined;
   const start = () => {
     if (gone) return;
-    const h = new Hls({ ...LIVE_HLS_CONFIG });
+    const h = new Hls({ ...config });
     hls = h;
     h.on(Hls.Events.MANIFEST_PARSED, () => hooks.onManifest());
     h.on(Hls.Events.ERROR, (_e, data) => {

@@ -71,6 +71,8 @@ export interface RoomSnapshot {
   peerId: string | null;
   stage: StageState | null;
   viewerCount: number;
+  /** The class: students over WebRTC (the sfu counts them; the teacher is not one). */
+  students: number;
   activeSpeaker: ActiveSpeakerEvent | null;
   remotes: RemoteMedia[];
   /** Sources this browser is producing now. */
@@ -134,6 +136,7 @@ export class LiveRoomClient {
     peerId: null,
     stage: null,
     viewerCount: 0,
+    students: 0,
     activeSpeaker: null,
     remotes: [],
     producing: [],
@@ -295,7 +298,7 @@ export class LiveRoomClient {
       this.set({ mutedByTeacher: [...new Set([...this.snap.mutedByTeacher, ...sources])] });
     });
     socket.on('activeSpeaker', (e) => this.set({ activeSpeaker: e }));
-    socket.on('viewerCount', (e) => this.set({ viewerCount: e.webrtc }));
+    socket.on('viewerCount', (e) => this.set({ viewerCount: e.webrtc, students: e.students }));
     socket.on('room.restarted', (e) => {
       if (e.epoch <= this.epoch) return;
       this.epoch = e.epoch;
@@ -325,6 +328,7 @@ export class LiveRoomClient {
       peerId: reply.peerId,
       stage: reply.stage,
       viewerCount: reply.viewerCount,
+      students: reply.students,
       invited: reply.stage.onStage.some((s) => s.userId === reply.userId),
     });
     const again = this.joinedOnce;

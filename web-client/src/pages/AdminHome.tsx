@@ -1,14 +1,27 @@
-import { PlatformStatus, PublicUser, QueueTicket, UserList, type GradeId, type Role } from '@sky/contracts';
-import { useState, type FormEvent } from 'react';
+import {
+  PasswordReset,
+  PlatformStatus,
+  PublicUser,
+  QueueTicket,
+  UserList,
+  type GradeId,
+  type Role,
+} from '@sky/contracts';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, ApiError, withQuery } from '../api/client';
 
 import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
-import { ErrorNote, Loading } from '../components/Bits';
+import { ErrorNote, Loading, problemText } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
 import { GradeOptions, RoleOptions } from '../components/Options';
+import { ConfirmDialog, Dialog } from '../manage/Dialog';
+import { asApiError } from '../manage/refusals';
+
+/** Users on one page of the list; the api pages past it (offset) and counts them all. */
+const PAGE_SIZE = 50;
 
 /** The fields the new-user form marks with their own message when the api refuses them. */
 const MARKED = ['username', 'displayName', 'password', 'grade', 'school', 'district'];
@@ -50,17 +63,49 @@ function UserActions({
 }: {
   user: PublicUser;
   self: boolean;
-  onDone: (message: string | null, failure: ApiError | null) => void;
+  /** `removed`: the user is gone from the list (deleted). */
+  onDone: (message: string | null, failure: ApiError | null, removed?: boolean) => void;
 }) {
   const { t } = useTranslation();
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
+  /** The reset's question, then its temporary password (shown once). */
+  const [reset, setReset] = useState<'confirm' | PasswordReset | null>(null);
+  const [resetRefusal, setResetRefusal] = useState<string | null>(null);
   if (self) return <span className="muted small">—</span>;
-  const run = async (action: () => Promise<unknown>, done: string) => {
+  const resetPassword = async () => {
+    setBusy(true);
+    setResetRefusal(null);
+    try {
+      const done = await api(`/api/users/${user.id}/password-reset`, PasswordReset, { method: 'POST' });
+      setReset(done);
+      onDone(t('manage.users.resetDone', { username: user.username }), null);
+    } catch (err) {
+      setResetRefusal(problemText(asApiError(err), t));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const resetDialogs =
+    reset === 'confirm' ? (
+      <ConfirmDialog
+        title={t('manage.users.resetPassword')}
+        text={t('manage.users.confirmReset', { username: user.username })}
+        confirmLabel={t('manage.users.confirmResetButton')}
+        busy={busy}
+        error={resetRefusal}
+        testId="reset-dialog"
+        onConfirm={() => void resetPassword()}
+        onClose={() => setReset(null)}
+      />
+    ) : reset ? (
+      <TemporaryPassword reset={reset} onClose={() => setReset(null)} />
+    ) : null;
+  const run = async (action: () => Promise<unknown>, done: string, removed = false) => {
     setBusy(true);
     try {
       await action();
-      onDone(t(done, { username: user.username }), null);
+      onDone(t(done, { username: user.username }), null, removed);
     } catch (err) {
       onDone(null, err instanceof ApiError ? err : new ApiError(0, 'NETWORK', String(err)));
     } finally {
@@ -82,7 +127,7 @@ function UserActions({
           className="btn btn-small btn-danger"
           data-testid={`confirm-delete-${user.username}`}
           disabled={busy}
-          onClick={() => void run(() => api(path, null, { method: 'DELETE' }), 'admin.deletedDone')}
+          onClick={() => void run(() => api(path, null, { method: 'DELETE' }), 'admin.deletedDone', true)}
         >
           {t('admin.confirm')}
         </button>
@@ -131,6 +176,18 @@ function UserActions({
       </button>
       <button
         type="button"
+        className="btn btn-small"
+        data-testid={`reset-${user.username}`}
+        disabled={busy}
+        onClick={() => {
+          setResetRefusal(null);
+          setReset('confirm');
+        }}
+      >
+        {t('manage.users.resetPassword')}
+      </button>
+      <button
+        type="button"
         className="btn btn-small btn-ghost"
         data-testid={`delete-${user.username}`}
         disabled={busy}
@@ -138,14 +195,60 @@ function UserActions({
       >
         {t('admin.delete')}
       </button>
+      {resetDialogs}
     </span>
+  );
+}
+
+/** The temporary password of a reset, shown once, to be read out or copied to the user. */
+function TemporaryPassword({ reset, onClose }: { reset: PasswordReset; onClose: () => void }) {
+  const { t } = useTranslation();
+  const [copied, setCopied] = useState(false);
+  return (
+    <Dialog
+      title={t('manage.users.tempTitle', { username: reset.user.username })}
+      testId="temp-password-dialog"
+      onClose={onClose}
+    >
+      <p>{t('manage.users.tempIntro')}</p>
+      <p className="temp-password">
+        <code data-testid="temp-password">{reset.temporaryPassword}</code>
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={() =>
+            void navigator.clipboard.writeText(reset.temporaryPassword).then(
+              () => setCopied(true),
+              () => setCopied(false),
+            )
+          }
+        >
+          {copied ? t('manage.users.copied') : t('manage.users.copy')}
+        </button>
+      </p>
+    </Dialog>
   );
 }
 
 export function AdminHome() {
   const { t } = useTranslation();
   const [role, setRole] = useState<Role | ''>('');
-  const users = useApi(withQuery('/api/users', { limit: 100, role }), UserList);
+  const [typed, setTyped] = useState('');
+  const [words, setWords] = useState('');
+  const [page, setPage] = useState(0);
+  // the list follows the search box a moment after typing stops, from its first page
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      setWords(typed.trim());
+      setPage(0);
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [typed]);
+  const users = useApi(
+    withQuery('/api/users', { limit: PAGE_SIZE, offset: page * PAGE_SIZE, role, q: words }),
+    UserList,
+  );
+  const pages = users.data ? Math.max(1, Math.ceil(users.data.total / PAGE_SIZE)) : 1;
   const [form, setForm] = useState(EMPTY);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
@@ -154,10 +257,12 @@ export function AdminHome() {
   const { user: me } = useAuth();
   const [rowMessage, setRowMessage] = useState<string | null>(null);
   const [rowFailure, setRowFailure] = useState<ApiError | null>(null);
-  const afterAction = (message: string | null, failure: ApiError | null) => {
+  const afterAction = (message: string | null, failure: ApiError | null, removed = false) => {
     setRowMessage(message);
     setRowFailure(failure);
-    users.reload();
+    // the last one of a later page gone: show the page before
+    if (removed && page > 0 && users.data?.items.length === 1) setPage(page - 1);
+    else users.reload();
   };
   const set = (k: keyof typeof EMPTY) => (e: { target: { value: string } }) =>
     setForm({ ...form, [k]: e.target.value });
@@ -223,13 +328,32 @@ export function AdminHome() {
             </button>
           </span>
         </div>
-        <label className="inline">
-          {t('admin.filter')}
-          <select value={role} onChange={(e) => setRole(e.target.value as Role | '')}>
-            <option value="">{t('admin.all')}</option>
-            <RoleOptions />
-          </select>
-        </label>
+        <div className="user-filters" role="search">
+          <label className="inline">
+            {t('manage.users.search')}
+            <input
+              type="search"
+              data-testid="user-search"
+              value={typed}
+              maxLength={50}
+              placeholder={t('manage.users.searchPlaceholder')}
+              onChange={(e) => setTyped(e.target.value)}
+            />
+          </label>
+          <label className="inline">
+            {t('admin.filter')}
+            <select
+              value={role}
+              onChange={(e) => {
+                setRole(e.target.value as Role | '');
+                setPage(0);
+              }}
+            >
+              <option value="">{t('admin.all')}</option>
+              <RoleOptions />
+            </select>
+          </label>
+        </div>
         {users.loading && !users.data && <Loading />}
         {users.error && <ErrorNote error={users.error} onRetry={users.reload} />}
         {rowFailure && <ErrorNote error={rowFailure} />}
@@ -239,8 +363,14 @@ export function AdminHome() {
           </p>
         )}
         {users.data && (
-          <p className="muted small">
-            {t('admin.shown', { shown: users.data.items.length, total: users.data.total })}
+          <p className="muted small" data-testid="user-range">
+            {users.data.total === 0
+              ? t('manage.users.none')
+              : t('manage.users.range', {
+                  from: page * PAGE_SIZE + 1,
+                  to: page * PAGE_SIZE + users.data.items.length,
+                  total: users.data.total,
+                })}
           </p>
         )}
         {users.data && (
@@ -265,6 +395,11 @@ export function AdminHome() {
                       {u.disabled && (
                         <span className="badge badge-failed user-disabled">{t('admin.disabledBadge')}</span>
                       )}
+                      {u.mustChangePassword && (
+                        <span className="badge badge-processing user-disabled">
+                          {t('manage.users.mustChangeBadge')}
+                        </span>
+                      )}
                     </td>
                     <td>{u.displayName}</td>
                     <td>{t(`roles.${u.role}`)}</td>
@@ -279,6 +414,31 @@ export function AdminHome() {
               </tbody>
             </table>
           </div>
+        )}
+        {users.data && pages > 1 && (
+          <nav className="pager" aria-label={t('manage.users.pager')}>
+            <button
+              type="button"
+              className="btn btn-small"
+              data-testid="users-prev"
+              disabled={page === 0}
+              onClick={() => setPage(page - 1)}
+            >
+              ← {t('manage.users.prev')}
+            </button>
+            <span className="small" data-testid="users-page">
+              {t('manage.users.page', { page: page + 1, pages })}
+            </span>
+            <button
+              type="button"
+              className="btn btn-small"
+              data-testid="users-next"
+              disabled={page + 1 >= pages}
+              onClick={() => setPage(page + 1)}
+            >
+              {t('manage.users.next')} →
+            </button>
+          </nav>
         )}
       </div>
       <aside>

@@ -5,6 +5,7 @@ import { withQuery } from '../api/client';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
 import { LessonCard } from '../components/LessonCard';
+import { MyTvs } from '../manage/MyTvs';
 import { WeekTimetable } from '../components/WeekTimetable';
 
 export function FamilyHome() {
@@ -16,6 +17,7 @@ export function FamilyHome() {
       <div className="page-head">
         <h1>{t('family.title')}</h1>
       </div>
+      <MyTvs />
       <div className="chips" role="group" aria-label={t('family.pickGrade')}>
         {GRADE_IDS.map((g) => (
           <button

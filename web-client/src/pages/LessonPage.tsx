@@ -1,9 +1,11 @@
-import { Lesson } from '@sky/contracts';
+import { Lesson, ownsLesson } from '@sky/contracts';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useParams } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import { useApi } from '../api/useApi';
-import { ErrorNote, formatDuration, Loading, StatusBadge } from '../components/Bits';
+import { useAuth } from '../auth/AuthContext';
+import { LessonActions } from '../manage/LessonActions';
+import { ErrorNote, formatDuration, LessonStateBadge, Loading } from '../components/Bits';
 import { Player } from '../components/Player';
 import { FaqList } from '../qa/FaqList';
 import { QaPanel } from '../qa/QaPanel';
@@ -20,6 +22,9 @@ export function LessonPage() {
   // A live lesson's page follows it: live → ended → replay ready, without a reload.
   const following = !!l?.live && l.status !== 'ready' && l.status !== 'failed';
   const { reload } = lesson;
+  const { user } = useAuth();
+  const navigate = useNavigate();
+  const owner = !!user && !!l && ownsLesson({ sub: user.id, role: user.role }, l);
   useEffect(() => {
     if (!following) return;
     const timer = setInterval(reload, 5000);
@@ -76,7 +81,14 @@ export function LessonPage() {
           <div className="lesson-side">
             <div className="lesson-meta">
               <h1>{l.title}</h1>
-              <StatusBadge status={l.status} />
+              <LessonStateBadge lesson={l} />
+              {owner && (
+                <LessonActions
+                  lesson={l}
+                  onSaved={reload}
+                  onDeleted={(title) => void navigate('/', { state: { deleted: title } })}
+                />
+              )}
               <dl>
                 {l.teacherName && (
                   <>

@@ -2,11 +2,12 @@ import { SignInInfo } from '@sky/contracts';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, useLocation, useNavigate } from 'react-router';
-import { ApiError } from '../api/client';
+import { ApiError, takeSessionEnded } from '../api/client';
 import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
 import { problemText } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
+import { RenewPassword } from '../manage/RenewPassword';
 
 /** Sign-in's own refusals read better than the generic texts: a disabled account, too many guesses. */
 const OWN_REFUSALS: Partial<Record<string, string>> = {
@@ -26,8 +27,24 @@ export function LoginPage() {
   const [busy, setBusy] = useState(false);
   // only npm start's demo says where its generated logins are; a real deployment says nothing of it
   const demo = useApi('/api/public/sign-in', SignInInfo).data?.demo === true;
+  // the api ended this page's sign-in (elsewhere): say why once, on the form that follows
+  const [ended] = useState(takeSessionEnded);
+  /** A temporary password an admin set: it only lets the user choose a new one. */
+  const [renewing, setRenewing] = useState(false);
 
   if (user) return <Navigate to={from} replace />;
+  if (renewing)
+    return (
+      <RenewPassword
+        username={username}
+        temporaryPassword={password}
+        onBack={() => {
+          setRenewing(false);
+          setPassword('');
+        }}
+        onDone={() => void navigate(from, { replace: true })}
+      />
+    );
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -38,6 +55,10 @@ export function LoginPage() {
       await login(username, password);
       await navigate(from, { replace: true });
     } catch (err) {
+      if (err instanceof ApiError && err.code === 'PASSWORD_CHANGE_REQUIRED') {
+        setRenewing(true);
+        return;
+      }
       const own = err instanceof ApiError ? OWN_REFUSALS[err.code] : undefined;
       setError(
         own
@@ -57,6 +78,11 @@ export function LoginPage() {
       <form className="panel login-card" onSubmit={(e) => void submit(e)}>
         <h1>{t('auth.title')}</h1>
         <p className="muted">{t('auth.subtitle')}</p>
+        {ended && (
+          <div className="notice notice-warn" role="status" data-testid="session-ended">
+            {t('manage.sessionEnded')}
+          </div>
+        )}
         <label>
           {t('auth.username')}
           <input

@@ -1,7 +1,7 @@
 import { Device } from '@sky/contracts';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Navigate, useLocation, useSearchParams } from 'react-router';
+import { Link, Navigate, useLocation, useSearchParams } from 'react-router';
 import { api, ApiError, type ApiErrorCode } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
 import { problemText } from '../components/Bits';
@@ -78,6 +78,9 @@ export function PairPage() {
           >
             {t('pair.another')}
           </button>
+          <Link to="/" className="btn btn-ghost" data-testid="pair-home">
+            {t('manage.tvs.backHome')}
+          </Link>
         </div>
       </div>
     );

@@ -1,7 +1,7 @@
 import { Lesson, LessonList, type GradeId, type PublicUser } from '@sky/contracts';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
+import { Link, useLocation } from 'react-router';
 import { api, ApiError, withQuery } from '../api/client';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
@@ -11,6 +11,7 @@ import { ScheduledLive } from '../components/ScheduledLive';
 import { UploadPanel } from '../components/UploadPanel';
 import { useLessonProgress } from '../api/useLessonProgress';
 import { GradeOptions } from '../components/Options';
+import { LessonActions } from '../manage/LessonActions';
 
 // The api caps a page at 100 and has no teacher filter yet: a teacher's own lessons are picked from the newest 100.
 /** The fields the new-lesson form marks with their own message when the api refuses them. */
@@ -32,6 +33,11 @@ export function TeacherHome({ user }: { user: PublicUser }) {
   const [message, setMessage] = useState<string | null>(null);
   const [failure, setFailure] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  // what the last edit or delete did (a delete from the lesson's own page comes back here with it)
+  const deletedOnItsPage = (useLocation().state as { deleted?: string } | null)?.deleted;
+  const [done, setDone] = useState<string | null>(
+    deletedOnItsPage ? t('manage.lesson.deleted', { title: deletedOnItsPage }) : null,
+  );
 
   // While a lesson is being transcoded, look again every 5 s so it turns ready (or failed) by itself.
   const { reload } = lessons;
@@ -88,6 +94,11 @@ export function TeacherHome({ user }: { user: PublicUser }) {
           </Link>
           {lessons.data && <span className="muted">{t('teacher.count', { count: mine.length })}</span>}
         </div>
+        {done && (
+          <p className="notice notice-ok" role="status" data-testid="lesson-action-done">
+            {done}
+          </p>
+        )}
         {mine.length > 0 && <ScheduledLive lessons={mine} />}
         {lessons.loading && !lessons.data && <Loading />}
         {lessons.error && <ErrorNote error={lessons.error} onRetry={reload} />}
@@ -96,6 +107,17 @@ export function TeacherHome({ user }: { user: PublicUser }) {
           {mine.map((l) => (
             <div key={l.id} className="lesson-item">
               <LessonCard lesson={l} showStatus />
+              <LessonActions
+                lesson={l}
+                onSaved={(saved) => {
+                  setDone(t('manage.lesson.saved', { title: saved.title }));
+                  reload();
+                }}
+                onDeleted={(title) => {
+                  setDone(t('manage.lesson.deleted', { title }));
+                  reload();
+                }}
+              />
               {l.status === 'draft' && (
                 <Link className="btn btn-small" to={`/teacher/live/${l.id}`} data-testid="go-live-link">
                   ● {t(l.live?.state === 'live' ? 'live.studio.liveBadge' : 'live.teacher.goLive')}

@@ -1,4 +1,5 @@
 import {
+  ChannelGuide,
   Device,
   DeviceCodeResponse,
   DeviceTokenError,
@@ -141,6 +142,10 @@ export const fetchChannels = () => getLineup('api/channels', TvChannel.array());
 
 /** The gateway's default window: its today and tomorrow (by its clock, not the box's). */
 export const fetchGuide = () => getLineup('api/guide', GuideProgramme.array());
+
+/** One channel's guide from the first day of catch-up to tomorrow (the gateway's days). */
+export const fetchChannelGuide = (channelId: string) =>
+  getLineup(`api/channels/${encodeURIComponent(channelId)}/guide`, ChannelGuide);
 
 export function fetchLessons(grade: string, subject?: string) {
   const q = new URLSearchParams({ grade, limit: '100' });

@@ -19,9 +19,15 @@ export function attach(
   onFatal: (detail: string) => void,
   /** hls.js switched rendition (viewing beacons); native HLS players do not say. */
   onRendition?: (r: Rendition) => void,
+  /**
+   * Where to start: a programme's catch-up from its beginning even while it is still on the air (an
+   * EVENT playlist, which players otherwise join at its live edge). Default: the live edge or 0.
+   */
+  startPosition?: number,
 ): Attached {
   if (Hls.isSupported()) {
     const hls = new Hls({
+      ...(startPosition !== undefined ? { startPosition } : {}),
       // A channel lists a tick only once it is whole (the gateway never lists one still being cut), so
       // two 6-second ticks from the live edge are margin enough: 6 s nearer the teacher than hls.js's three.
       liveSyncDurationCount: 2,
@@ -65,6 +71,16 @@ export function attach(
     const onError = () => onFatal(video.error?.message ?? 'media error');
     video.addEventListener('error', onError);
     video.src = url;
+    if (startPosition !== undefined) {
+      video.addEventListener(
+        'loadedmetadata',
+        () => {
+          const from = video.seekable.length > 0 ? video.seekable.start(0) : 0;
+          video.currentTime = Math.max(from, startPosition);
+        },
+        { once: true },
+      );
+    }
     return {
       detach: () => {
         video.removeEventListener('error', onError);

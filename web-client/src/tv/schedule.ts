@@ -109,3 +109,25 @@ export function neighbour<T extends { id: string }>(
   const i = at < 0 ? 0 : (at + step + channels.length) % channels.length;
   return channels[i];
 }
+
+/** The subject's name in the viewer's language (Chinese first, English second); never its code. */
+export function subjectLabel(
+  p: Pick<GuideProgramme, 'subjectName' | 'subjectNameEn'>,
+  language: string,
+): string | undefined {
+  return language.startsWith('en') ? (p.subjectNameEn ?? p.subjectName) : p.subjectName;
+}
+
+/** `4:05`, `12:30`, `1:02:03`: a position or a length in a video. */
+export function clockText(sec: number): string {
+  const s = Number.isFinite(sec) && sec > 0 ? Math.floor(sec) : 0;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** Days from `from` to `to` (YYYY-MM-DD): 0 the same day, -1 the day before (labels like 今天, 昨天). */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
