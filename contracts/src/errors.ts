@@ -33,7 +33,9 @@ export type ErrorCode = z.infer<typeof ErrorCode>;
  * What a field broke, for clients to say it in their reader's language: `required` (empty or missing),
  * `too_short` / `too_long` (characters), `too_small` / `too_big` (a number), `too_few` / `too_many` (items),
  * `format` (a pattern, an email, a date), `type`, `one_of` (not among the allowed values), `unknown` (a field
- * the request may not carry), `taken` (already used by another record), `invalid` (anything else).
+ * the request may not carry), `taken` (already used by another record), `invalid` (anything else); a password's
+ * own rules (auth.ts PASSWORD_RULES): `common` (too common or too simple), `contains_username`,
+ * `same_as_current`, and `incorrect` (the current password given is not the account's).
  */
 export const FIELD_RULES = [
   'required',
@@ -48,6 +50,10 @@ export const FIELD_RULES = [
   'one_of',
   'unknown',
   'taken',
+  'common',
+  'contains_username',
+  'same_as_current',
+  'incorrect',
   'invalid',
 ] as const;
 export const FieldRule = z.enum(FIELD_RULES);

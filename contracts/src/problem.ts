@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { RowError, Violation } from './curriculum.js';
-import type { ErrorCode, FieldError, FieldRule, Problem } from './errors.js';
+import { FieldRule, type ErrorCode, type FieldError, type Problem } from './errors.js';
 
 /** The HTTP status of every error code: one table for every service. */
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -119,6 +119,12 @@ export function fieldRule(
     case 'unrecognized_keys':
     case 'additionalProperties':
       return { rule: 'unknown' };
+    // a refinement that names its rule (auth.ts NewPassword): zod keeps it in the params
+    case 'custom': {
+      const own = params['params'] as Readonly<Record<string, unknown>> | undefined;
+      const rule = FieldRule.safeParse(own?.['rule']);
+      return rule.success ? { rule: rule.data, ...num(own?.['limit']) } : { rule: 'invalid' };
+    }
     case 'required':
       return { rule: 'required' };
     case 'type':
