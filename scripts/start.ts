@@ -131,7 +131,8 @@ try {
         CURRICULUM_URL: urls.curriculum,
         TRANSCODER_URL: urls.transcoder,
         TV_GATEWAY_URL: urls['tv-gateway'],
-        ...onLan({ SFU_PUBLIC_URL: reach('sfu') }),
+        // browsers open the live socket at the sfu and the grade channels' playlists at the gateway
+        ...onLan({ SFU_PUBLIC_URL: reach('sfu'), TV_PUBLIC_URL: reach('tv-gateway') }),
       },
     },
     {
