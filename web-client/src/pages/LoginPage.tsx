@@ -1,5 +1,5 @@
 import { SignInInfo } from '@sky/contracts';
-import { useState, type FormEvent } from 'react';
+import { lazy, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError, takeSessionEnded } from '../api/client';
@@ -7,7 +7,12 @@ import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
 import { problemText } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
-import { RenewPassword } from '../manage/RenewPassword';
+
+// Only a user whose password an admin reset sees it: a chunk of its own (with the password form), not the
+// first one every phone downloads before it can sign in.
+const RenewPassword = lazy(() =>
+  import('../manage/RenewPassword').then((m) => ({ default: m.RenewPassword })),
+);
 
 /** Sign-in's own refusals read better than the generic texts: a disabled account, too many guesses. */
 const OWN_REFUSALS: Partial<Record<string, string>> = {
