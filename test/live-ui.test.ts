@@ -144,18 +144,17 @@ test('the live picture has its own volume and full screen (issue 17)', async () 
     ),
   );
   await controls.getByTestId('mute').click();
-  mkdirSync('/tmp/shots-web', { recursive: true });
-  await page.screenshot({ path: '/tmp/shots-web/live-controls.zh-CN.png' });
+  await page.screenshot({ path: join(SHOTS, 'live-controls.zh-CN.png') });
   // full screen: the stage with the teacher's picture and the bar
   await controls.getByTestId('fullscreen').click();
   await page.waitForFunction(() => document.fullscreenElement?.classList.contains('live-stage') === true);
   assert.equal(await controls.getByTestId('fullscreen').getAttribute('aria-label'), '退出全屏');
-  await page.screenshot({ path: '/tmp/shots-web/live-fullscreen.zh-CN.png' });
+  await page.screenshot({ path: join(SHOTS, 'live-fullscreen.zh-CN.png') });
   await controls.getByTestId('fullscreen').click();
   await page.waitForFunction(() => document.fullscreenElement === null);
   await page.setViewportSize({ width: 390, height: 844 });
   await controls.scrollIntoViewIfNeeded();
-  await page.screenshot({ path: '/tmp/shots-web/live-controls.phone.zh-CN.png' });
+  await page.screenshot({ path: join(SHOTS, 'live-controls.phone.zh-CN.png') });
   await page.setViewportSize({ width: 1280, height: 860 });
 });
 
@@ -411,7 +410,7 @@ test('the student over the cap plays the live HLS the bridge fed through the scr
   });
   await c.locator('.live-hls').getByTestId('fullscreen').click();
   await c.waitForFunction(() => document.fullscreenElement?.classList.contains('live-hls') === true);
-  await c.screenshot({ path: '/tmp/shots-web/live-hls-fullscreen.zh-CN.png' });
+  await c.screenshot({ path: join(SHOTS, 'live-hls-fullscreen.zh-CN.png') });
   await c.locator('.live-hls').getByTestId('fullscreen').click();
   await c.waitForFunction(() => document.fullscreenElement === null);
   await c.locator('.lang button[lang="en"]').click();
@@ -463,12 +462,12 @@ test('in English the studio and the live page read in English', async () => {
   await studentB.locator('.lang button[lang="en"]').click();
   await studentB.getByText('Raise hand').waitFor();
   await studentB.screenshot({ path: join(SHOTS, 'student-webrtc.en.png') });
-  await studentB.screenshot({ path: '/tmp/shots-web/live-controls.en.png' });
+  await studentB.screenshot({ path: join(SHOTS, 'live-controls.en.png') });
   // on a phone the side panel goes under the picture, nothing wider than the screen
   await studentB.setViewportSize({ width: 390, height: 844 });
   await studentB.screenshot({ path: join(SHOTS, 'student-webrtc.phone.en.png'), fullPage: true });
   await studentB.getByTestId('live-controls').scrollIntoViewIfNeeded();
-  await studentB.screenshot({ path: '/tmp/shots-web/live-controls.phone.en.png' });
+  await studentB.screenshot({ path: join(SHOTS, 'live-controls.phone.en.png') });
   assert.ok(await studentB.evaluate(() => document.documentElement.scrollWidth <= 390));
   await studentB.setViewportSize({ width: 1280, height: 860 });
   for (const p of [teacher, studentB]) await p.locator('.lang button[lang="zh-CN"]').click();
