@@ -91,9 +91,18 @@ try {
   const urls = Object.fromEntries(
     (Object.keys(DEFAULT_PORTS) as ServiceName[]).map((s) => [s, `http://127.0.0.1:${port(s)}`]),
   ) as Record<ServiceName, string>;
+  // Phones and TV boxes on the same network: PUBLIC_URL is where they reach this machine's web, e.g.
+  // http://192.168.1.20:8080 (its host counts; the ports stay npm start's). Every service then listens on
+  // all interfaces, live media is announced at that host, and the addresses handed to browsers and boxes
+  // (the sfu's, the gateway's playlists, its QR codes) use it instead of 127.0.0.1.
+  const lan = env['PUBLIC_URL'] ? new URL(env['PUBLIC_URL']) : undefined;
+  const reach = (s: ServiceName) => (lan ? `${lan.protocol}//${lan.hostname}:${port(s)}` : urls[s]);
+  const onLan = (vars: Record<string, string>) =>
+    lan ? Object.fromEntries(Object.entries(vars).filter(([k]) => env[k] === undefined)) : {};
   const common = {
     ...env,
     ...setupEnv(),
+    ...onLan({ HOST: '0.0.0.0' }),
     MONGODB_URI: mongoUri,
     REDIS_URL: redisUrl,
     NODE_ENV: env['NODE_ENV'] ?? 'production',
@@ -116,10 +125,14 @@ try {
         WEB_DIST_DIR: join(ROOT, 'web-client', 'dist'),
         SEED_DEMO: 'true',
         SEED_LOGINS_FILE: loginsFile,
+        // the sign-in page says where the demo logins are (never set in a deployment)
+        DEMO_MODE: 'true',
         SFU_URL: urls.sfu,
         CURRICULUM_URL: urls.curriculum,
         TRANSCODER_URL: urls.transcoder,
         TV_GATEWAY_URL: urls['tv-gateway'],
+        // browsers open the live socket at the sfu and the grade channels' playlists at the gateway
+        ...onLan({ SFU_PUBLIC_URL: reach('sfu'), TV_PUBLIC_URL: reach('tv-gateway') }),
       },
     },
     {
@@ -137,6 +150,7 @@ try {
         JWT_SECRET: env['JWT_SECRET'] ?? secret('jwt-secret'),
         API_URL: urls.api,
         MEDIA_DIR: MEDIA,
+        ...onLan({ RTC_LISTEN_IP: '0.0.0.0', RTC_ANNOUNCED_IP: lan?.hostname ?? '' }),
       },
     },
     {
@@ -145,8 +159,9 @@ try {
         PORT: String(port('tv-gateway')),
         CURRICULUM_URL: urls.curriculum,
         API_URL: urls.api,
-        PUBLIC_URL: urls['tv-gateway'],
-        WEB_URL: urls.api,
+        PUBLIC_URL: reach('tv-gateway'),
+        WEB_URL: reach('api'),
+        ...onLan({ MEDIA_URL: reach('api') }),
         JWT_SECRET: env['JWT_SECRET'] ?? secret('jwt-secret'),
         CACHE_DIR: join(DATA, 'tv-cache'),
         TV_UI_DIR: join(ROOT, 'web-client', 'dist', 'tv'),
@@ -188,12 +203,12 @@ try {
 
   console.log('');
   say('空中课堂 Sky Classroom is running:');
-  console.log(`  web + api     ${urls.api}`);
+  console.log(`  web + api     ${urls.api}${lan ? `   (phones on the network: ${reach('api')})` : ''}`);
   console.log(`  status page   ${urls.api}/status`);
   console.log(`  sfu           ${urls.sfu}/healthz`);
   console.log(`  curriculum    ${urls.curriculum}/healthz`);
   console.log(`  transcoder    ${urls.transcoder}/healthz`);
-  console.log(`  TV (10-foot)  ${urls['tv-gateway']}/   (channels.m3u, guide.xml)`);
+  console.log(`  TV (10-foot)  ${reach('tv-gateway')}/   (channels.m3u, guide.xml)`);
   console.log(`  logs          .data/logs/`);
   if (firstRun && existsSync(loginsFile)) {
     const logins = JSON.parse(readFileSync(loginsFile, 'utf8')) as {

@@ -367,13 +367,25 @@ test('CSV export: UTF-8 with BOM, Chinese headers and titles intact', async () =
   assert.match(csv, /分数的初步认识/);
   assert.match(download.suggestedFilename(), /\.csv$/);
 
-  const [grades] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByTestId('by-grade').getByTestId('csv').click(),
-  ]);
-  const g = readFileSync(await grades.path());
-  assert.deepEqual([...g.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
-  assert.match(g.toString('utf8'), /分类/);
+  // the three breakdowns: each its own file name and its own first column
+  const breakdowns: [string, RegExp, string][] = [
+    ['by-grade', /breakdown-grade/, '年级'],
+    ['by-subject', /breakdown-subject/, '学科'],
+    ['by-district', /breakdown-district/, '区'],
+  ];
+  const names = new Set<string>();
+  for (const [panel, file, column] of breakdowns) {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId(panel).getByTestId('csv').click(),
+    ]);
+    const b = readFileSync(await download.path());
+    assert.deepEqual([...b.subarray(0, 3)], [0xef, 0xbb, 0xbf], `${panel}: BOM`);
+    assert.equal(b.subarray(3).toString('utf8').split(/\r?\n/)[0]!.split(',')[0], column, `${panel}: header`);
+    assert.match(download.suggestedFilename(), file);
+    names.add(download.suggestedFilename());
+  }
+  assert.equal(names.size, 3, 'three files, three names');
   await page.close();
 });
 

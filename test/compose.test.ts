@@ -117,3 +117,8 @@ test('nginx tells every proxied service the client address; api and gateway trus
   assert.deepEqual(trusted('api', ApiConfigSchema), [nginx, gateway]);
   assert.deepEqual(trusted('tv-gateway', TvGatewayConfigSchema), [nginx, apiAddr]);
 });
+
+test('the deployment is never the demo: the api’s DEMO_MODE is off (the sign-in page shows no demo hint)', () => {
+  const env = compose.services['api']!.environment ?? {};
+  assert.equal(ApiConfigSchema.shape.DEMO_MODE.parse(env['DEMO_MODE']), false);
+});

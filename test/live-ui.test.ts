@@ -126,6 +126,38 @@ test('two students receive the teacher’s camera and voice over WebRTC', async 
   assert.ok(sentBeacon(users.b.username, /"platform":"live-webrtc"/), 'WebRTC beacons say live-webrtc');
 });
 
+test('the live picture has its own volume and full screen (issue 17)', async () => {
+  const page = studentB;
+  const controls = page.getByTestId('live-controls');
+  await controls.waitFor();
+  // the volume is the class's voices' (the pictures are muted)
+  await controls.getByTestId('volume').fill('0.3');
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLAudioElement>('[data-testid="live-audio"] audio')].every(
+      (a) => Math.abs(a.volume - 0.3) < 0.01 && !a.muted,
+    ),
+  );
+  await controls.getByTestId('mute').click();
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLAudioElement>('[data-testid="live-audio"] audio')].every(
+      (a) => a.muted,
+    ),
+  );
+  await controls.getByTestId('mute').click();
+  await page.screenshot({ path: join(SHOTS, 'live-controls.zh-CN.png') });
+  // full screen: the stage with the teacher's picture and the bar
+  await controls.getByTestId('fullscreen').click();
+  await page.waitForFunction(() => document.fullscreenElement?.classList.contains('live-stage') === true);
+  assert.equal(await controls.getByTestId('fullscreen').getAttribute('aria-label'), '退出全屏');
+  await page.screenshot({ path: join(SHOTS, 'live-fullscreen.zh-CN.png') });
+  await controls.getByTestId('fullscreen').click();
+  await page.waitForFunction(() => document.fullscreenElement === null);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await controls.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SHOTS, 'live-controls.phone.zh-CN.png') });
+  await page.setViewportSize({ width: 1280, height: 860 });
+});
+
 test('a student raises a hand, the teacher invites them, and receives their camera', async () => {
   await studentA.getByTestId('live-raise-hand').click();
   await studentA.getByTestId('live-hand-raised').waitFor();
@@ -368,6 +400,19 @@ test('the student over the cap plays the live HLS the bridge fed through the scr
   console.log(`[live-ui] the studio's audience: ${JSON.stringify(audience)}`);
   await teacher.screenshot({ path: join(SHOTS, 'studio-audience.zh-CN.png') });
   await c.screenshot({ path: join(SHOTS, 'student-hls-fallback.zh-CN.png') });
+  // the live stream's own bar: the sound and full screen (no seek bar: live has no timeline)
+  const video = c.getByTestId('live-hls');
+  assert.equal(await video.evaluate((v: HTMLVideoElement) => v.controls), false);
+  await c.locator('.live-hls').getByTestId('volume').fill('0.4');
+  await c.waitForFunction(() => {
+    const v = document.querySelector<HTMLVideoElement>('[data-testid="live-hls"]')!;
+    return Math.abs(v.volume - 0.4) < 0.01 && !v.muted;
+  });
+  await c.locator('.live-hls').getByTestId('fullscreen').click();
+  await c.waitForFunction(() => document.fullscreenElement?.classList.contains('live-hls') === true);
+  await c.screenshot({ path: join(SHOTS, 'live-hls-fullscreen.zh-CN.png') });
+  await c.locator('.live-hls').getByTestId('fullscreen').click();
+  await c.waitForFunction(() => document.fullscreenElement === null);
   await c.locator('.lang button[lang="en"]').click();
   await c.getByText('The interactive class is full').waitFor();
   await c.screenshot({ path: join(SHOTS, 'student-hls-fallback.en.png') });
@@ -417,9 +462,12 @@ test('in English the studio and the live page read in English', async () => {
   await studentB.locator('.lang button[lang="en"]').click();
   await studentB.getByText('Raise hand').waitFor();
   await studentB.screenshot({ path: join(SHOTS, 'student-webrtc.en.png') });
+  await studentB.screenshot({ path: join(SHOTS, 'live-controls.en.png') });
   // on a phone the side panel goes under the picture, nothing wider than the screen
   await studentB.setViewportSize({ width: 390, height: 844 });
   await studentB.screenshot({ path: join(SHOTS, 'student-webrtc.phone.en.png'), fullPage: true });
+  await studentB.getByTestId('live-controls').scrollIntoViewIfNeeded();
+  await studentB.screenshot({ path: join(SHOTS, 'live-controls.phone.en.png') });
   assert.ok(await studentB.evaluate(() => document.documentElement.scrollWidth <= 390));
   await studentB.setViewportSize({ width: 1280, height: 860 });
   for (const p of [teacher, studentB]) await p.locator('.lang button[lang="zh-CN"]').click();

@@ -112,7 +112,8 @@ const TEXT = {
     resetDone: /已重置/,
     disabledDone: /已停用/,
     disabled: /已被停用/,
-    common: /太常见/,
+    common: /^新密码太常见/,
+    wrongCurrent: /^当前密码不正确$/,
     changed: /密码已修改/,
     saved: /已保存/,
     deleted: /已删除/,
@@ -124,7 +125,8 @@ const TEXT = {
     resetDone: /Reset the password/,
     disabledDone: /Disabled/,
     disabled: /disabled/i,
-    common: /Too common/,
+    common: /^New password is too common/,
+    wrongCurrent: /^This is not your current password$/,
     changed: /Password changed/,
     saved: /Saved/,
     deleted: /Deleted/,
@@ -223,12 +225,16 @@ for (const lang of LANGS) {
     await laptop.getByTestId('account-link').click();
     await laptop.getByTestId('account-username').waitFor();
 
-    // Wrong current password, then a mismatch: named, nothing changes.
+    // Wrong current password (the api's refusal, by its rule), then a mismatch: named, nothing changes.
     await laptop.getByTestId('change-password-currentPassword').fill('not my password');
     await laptop.getByTestId('change-password-newPassword').fill('a long new phrase');
     await laptop.getByTestId('change-password-confirm').fill('a long new phrase');
     await laptop.getByTestId('change-password-submit').click();
     await laptop.getByTestId('change-password-currentPassword-error').waitFor();
+    assert.match(
+      await laptop.getByTestId('change-password-currentPassword-error').innerText(),
+      text.wrongCurrent,
+    );
     await laptop.getByTestId('change-password-currentPassword').fill(PASSWORD);
     await laptop.getByTestId('change-password-confirm').fill('a long new phrasf');
     await laptop.getByTestId('change-password-submit').click();

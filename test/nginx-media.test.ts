@@ -1,65 +1,27 @@
 // Production serves /media from nginx (deploy/nginx.conf), not from the api: its media block, run by a real
 // nginx over a media store, must apply the same allow-list and headers as the api (issue 15).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { block, deployConf, maps, startNginx, type Nginx } from './nginx-conf.js';
 
-const ROOT = join(import.meta.dirname, '..');
 let dir: string;
 let base: string;
-let nginx: ChildProcess | undefined;
-
-/** A `name … { … }` block of the conf, braces matched. */
-function block(conf: string, start: number): string {
-  let depth = 0;
-  for (let i = conf.indexOf('{', start); i < conf.length; i++) {
-    if (conf[i] === '{') depth++;
-    if (conf[i] === '}' && --depth === 0) return conf.slice(start, i + 1);
-  }
-  throw new Error('unbalanced braces in deploy/nginx.conf');
-}
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+let nginx: Nginx | undefined;
 
 before(async () => {
   // setup installs nginx (nginx-light): a machine without it fails here, it does not skip
   assert.equal(spawnSync('nginx', ['-v']).status, 0, 'nginx is installed (npm run setup)');
   dir = mkdtempSync(join(tmpdir(), 'sky-nginx-'));
   const media = join(dir, 'media');
-  // a template: the nginx image fills in SFU_PUBLIC_URL (compose), as this does
-  const conf = readFileSync(join(ROOT, 'deploy/nginx.conf'), 'utf8').replaceAll(
-    '${SFU_PUBLIC_URL}',
-    'http://127.0.0.1:8081',
-  );
-  // top-level maps (http context) and the /media/ location, with the volume where this test put it
-  const maps = [...conf.matchAll(/^map\s/gm)].map((m) => block(conf, m.index));
+  // the top-level maps and the /media/ location, with the volume where this test put it
+  const conf = deployConf();
   const at = conf.indexOf('location /media/');
   assert.ok(at > 0, 'deploy/nginx.conf has a /media/ location');
   const location = block(conf, at).replaceAll('/media/;', `${media}/;`);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const tmp = (n: string) => `${n} ${join(dir, n)};`;
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `daemon off; master_process off; pid ${join(dir, 'nginx.pid')}; error_log ${join(dir, 'error.log')};
-events {}
-http {
-  include /etc/nginx/mime.types; default_type application/octet-stream; access_log off;
-  ${['client_body_temp_path', 'proxy_temp_path', 'fastcgi_temp_path', 'uwsgi_temp_path', 'scgi_temp_path'].map(tmp).join(' ')}
-  ${maps.join('\n')}
-  server { listen 127.0.0.1:${port}; root ${join(dir, 'html')}; ${location} }
-}`,
-  );
   const files: Record<string, string> = {
     'lessons/65f000000000000000000002/replay-abc/web/master.m3u8': '#EXTM3U',
     'lessons/65f000000000000000000002/replay-abc/web/720p/init.mp4': 'i',
@@ -82,24 +44,11 @@ http {
     mkdirSync(join(media, rel, '..'), { recursive: true });
     writeFileSync(join(media, rel), body);
   }
-  nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  nginx.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(`${base}/`).then(
-        () => true,
-        () => false,
-      )
-    )
-      return;
-    if (nginx.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nginx did not start: ${stderr}`);
+  nginx = await startNginx(dir, `root ${join(dir, 'html')}; ${location}`, maps(conf));
+  base = nginx.base;
 });
 after(() => {
-  nginx?.kill();
+  nginx?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -193,7 +193,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   });
   const qaNsp = registerQaNamespace(io, { verify: (t) => auth.verifyAccess(t), qa, log: deps.logger });
   await http.register(healthRoutes(health, status, createTicketIssuer(config.JWT_SECRET)));
-  await http.register(authRoutes(auth, users));
+  await http.register(authRoutes(auth, users, { demo: config.DEMO_MODE }));
   await http.register(userRoutes(users));
   await http.register(lessonRoutes(lessons));
   await http.register(liveRoutes(live));

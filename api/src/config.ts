@@ -61,6 +61,11 @@ export const ApiConfigSchema = z.object({
   TRANSCODER_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.transcoder}`),
   TV_GATEWAY_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS['tv-gateway']}`),
   /**
+   * `npm start`'s demo: the sign-in page says where the generated demo logins are. Off by default, and
+   * never on in a deployment (docker-compose.yml leaves it out).
+   */
+  DEMO_MODE: bool.default(false),
+  /**
    * Where browsers reach the TV gateway (its PUBLIC_URL): the web plays the grade channels from there, so
    * the pages may connect to it. Defaults to TV_GATEWAY_URL; behind nginx it is the site itself (/tv/).
    */

@@ -91,27 +91,47 @@ describe('changing one’s own password', () => {
   test('a wrong current password and every broken rule are named, and the password stays as it was', async () => {
     const user = await newUser();
     const { accessToken } = await api.login(user.username);
-    const cases: [unknown, string, RegExp][] = [
+    // each refusal names its field, the rule broken and its bound: what the web client translates
+    const cases: [unknown, string, RegExp, string, number?][] = [
       [
         { currentPassword: 'not it at all', newPassword: 'fine new phrase' },
         'body.currentPassword',
         /current/,
+        'incorrect',
       ],
-      [{ currentPassword: PASSWORD, newPassword: 'short' }, 'body.newPassword', /at least 8/],
-      [{ currentPassword: PASSWORD, newPassword: 'password123' }, 'body.newPassword', /too common/],
-      [{ currentPassword: PASSWORD, newPassword: '12345678' }, 'body.newPassword', /too common/],
-      [{ currentPassword: PASSWORD, newPassword: 'x'.repeat(257) }, 'body.newPassword', /at most 256/],
-      [{ currentPassword: PASSWORD, newPassword: `my ${user.username} pw` }, 'body.newPassword', /username/],
-      [{ currentPassword: PASSWORD, newPassword: PASSWORD }, 'body.newPassword', /differ/],
-      [{ currentPassword: PASSWORD }, 'body.newPassword', /./],
-      [{ currentPassword: PASSWORD, newPassword: 'fine new phrase', extra: 1 }, 'body.extra', /unknown/],
+      [{ currentPassword: PASSWORD, newPassword: 'short' }, 'body.newPassword', /at least 8/, 'too_short', 8],
+      [{ currentPassword: PASSWORD, newPassword: 'password123' }, 'body.newPassword', /too common/, 'common'],
+      [{ currentPassword: PASSWORD, newPassword: '12345678' }, 'body.newPassword', /too common/, 'common'],
+      [
+        { currentPassword: PASSWORD, newPassword: 'x'.repeat(257) },
+        'body.newPassword',
+        /at most 256/,
+        'too_long',
+        256,
+      ],
+      [
+        { currentPassword: PASSWORD, newPassword: `my ${user.username} pw` },
+        'body.newPassword',
+        /username/,
+        'contains_username',
+      ],
+      [{ currentPassword: PASSWORD, newPassword: PASSWORD }, 'body.newPassword', /differ/, 'same_as_current'],
+      [{ currentPassword: PASSWORD }, 'body.newPassword', /./, 'required'],
+      [
+        { currentPassword: PASSWORD, newPassword: 'fine new phrase', extra: 1 },
+        'body.extra',
+        /unknown/,
+        'unknown',
+      ],
     ];
-    for (const [payload, field, message] of cases) {
+    for (const [payload, field, message, rule, limit] of cases) {
       const res = await changePassword(accessToken, payload);
       assert.equal(res.statusCode, 400, `${JSON.stringify(payload).slice(0, 80)}: ${res.body}`);
       const problem = res.json<Problem>();
       assert.deepEqual(fieldsOf(res), [field]);
       assert.match(problem.errors?.[0]?.message ?? '', message);
+      assert.equal(problem.errors?.[0]?.rule, rule, field);
+      assert.equal(problem.errors?.[0]?.limit, limit, field);
     }
     // Nothing changed: the old password signs in, and this session is still alive.
     assert.equal((await me(accessToken)).statusCode, 200);
@@ -183,9 +203,11 @@ describe('an admin resets a password', () => {
     const weak = await renew('qwertyuiop');
     assert.equal(weak.statusCode, 400);
     assert.deepEqual(fieldsOf(weak), ['body.newPassword']);
+    assert.equal(weak.json<Problem>().errors?.[0]?.rule, 'common');
     const same = await renew(temporaryPassword);
     assert.equal(same.statusCode, 400);
     assert.deepEqual(fieldsOf(same), ['body.newPassword']);
+    assert.equal(same.json<Problem>().errors?.[0]?.rule, 'same_as_current');
     assert.equal((await renew('my own phrase again', 'a wrong one')).statusCode, 401);
 
     const renewed = await renew('my own phrase again');
@@ -229,6 +251,7 @@ describe('an admin resets a password', () => {
     assert.equal(res.statusCode, 400);
     assert.deepEqual(fieldsOf(res), ['body.password']);
     assert.match(res.json<Problem>().errors?.[0]?.message ?? '', /username/);
+    assert.equal(res.json<Problem>().errors?.[0]?.rule, 'contains_username');
   });
 });
 

@@ -395,6 +395,7 @@ export const ANALYTICS_CSV_COLUMNS = {
     { key: 'uniques', zh: '独立观众数', en: 'Unique viewers' },
     { key: 'watchSec', zh: '观看时长（秒）', en: 'Watch time (s)' },
   ],
+  // the first column is named after the breakdown's dimension (analyticsCsvColumns)
   breakdown: [
     { key: 'key', zh: '分类', en: 'Category' },
     { key: 'web', zh: '网页观看次数', en: 'Web views' },
@@ -427,6 +428,26 @@ export const ANALYTICS_CSV_COLUMNS = {
   ],
 } as const satisfies Record<string, readonly CsvColumn[]>;
 export type AnalyticsTable = keyof typeof ANALYTICS_CSV_COLUMNS;
+
+/** What a breakdown's rows are, as its CSV's first column says. */
+export const BREAKDOWN_KEY_COLUMN: Record<BreakdownDim, CsvColumn> = {
+  grade: { key: 'key', zh: '年级', en: 'Grade' },
+  subject: { key: 'key', zh: '学科', en: 'Subject' },
+  platform: { key: 'key', zh: '平台', en: 'Platform' },
+  district: { key: 'key', zh: '区', en: 'District' },
+  school: { key: 'key', zh: '学校', en: 'School' },
+};
+
+/** A table's CSV columns; a breakdown's first one names its dimension (年级, 学科, 区, 学校). */
+export function analyticsCsvColumns(table: AnalyticsTable, dim?: BreakdownDim): readonly CsvColumn[] {
+  const cols: readonly CsvColumn[] = ANALYTICS_CSV_COLUMNS[table];
+  return table === 'breakdown' && dim ? [BREAKDOWN_KEY_COLUMN[dim], ...cols.slice(1)] : cols;
+}
+
+/** The file a table's CSV is saved as: `breakdown-grade.csv`, `top-lessons.csv`. */
+export function analyticsCsvName(table: AnalyticsTable, dim?: BreakdownDim): string {
+  return table === 'breakdown' && dim ? `${table}-${dim}` : table;
+}
 
 /** China-time day (YYYY-MM-DD) of an epoch-ms instant. */
 export function chinaDay(ms: number): string {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FieldError, FieldRule } from './errors.js';
 import { GradeId } from './grades.js';
 import { ObjectIdString, SearchText } from './lessons.js';
 import { Role } from './roles.js';
@@ -27,6 +28,13 @@ export const RefreshBody = z.strictObject({ refreshToken: z.string().min(1).max(
 export type RefreshBody = z.infer<typeof RefreshBody>;
 
 /**
+ * GET /api/public/sign-in: what the sign-in page may show. `demo`: the server runs `npm start`'s demo
+ * (DEMO_MODE), whose generated logins are on its console; never true in production.
+ */
+export const SignInInfo = z.object({ demo: z.boolean() });
+export type SignInInfo = z.infer<typeof SignInInfo>;
+
+/**
  * Password rules, after NIST SP 800-63B: length (8 to 256), not a common or trivially simple one, not
  * the username, not the one it replaces; no composition rules. The messages are the field errors the api
  * answers with, and the keys the web client translates them by.
@@ -39,6 +47,22 @@ export const PASSWORD_RULES = {
   same: 'must differ from the current password',
 } as const;
 export type PasswordRule = keyof typeof PASSWORD_RULES;
+const PASSWORD_MIN = 8;
+const PASSWORD_MAX = 256;
+
+/** Each password rule as a field error's rule and limit (errors.ts FIELD_RULES): what clients translate. */
+export const PASSWORD_FIELD_RULES: Record<PasswordRule, { rule: FieldRule; limit?: number }> = {
+  short: { rule: 'too_short', limit: PASSWORD_MIN },
+  long: { rule: 'too_long', limit: PASSWORD_MAX },
+  common: { rule: 'common' },
+  username: { rule: 'contains_username' },
+  same: { rule: 'same_as_current' },
+};
+
+/** The field error of a password (at `path`, `body.newPassword`) that breaks `rule`. */
+export function passwordFieldError(path: string, rule: PasswordRule): FieldError {
+  return { path, message: PASSWORD_RULES[rule], ...PASSWORD_FIELD_RULES[rule] };
+}
 
 /** Among the most used passwords of at least 8 characters, in the world and in Chinese leaks. */
 const COMMON_PASSWORDS = new Set([
@@ -78,8 +102,8 @@ export function passwordRuleBroken(
   context: { username?: string; current?: string } = {},
 ): PasswordRule | null {
   const chars = [...password];
-  if (chars.length < 8) return 'short';
-  if (chars.length > 256) return 'long';
+  if (chars.length < PASSWORD_MIN) return 'short';
+  if (chars.length > PASSWORD_MAX) return 'long';
   const lower = password.toLowerCase();
   // one character repeated, or consecutive characters up or down (12345678, abcdefgh, 87654321)
   const codes = chars.map((c) => c.codePointAt(0) ?? 0);
@@ -92,10 +116,14 @@ export function passwordRuleBroken(
   return null;
 }
 
-/** A password being set (a new account, a change): the rules that need no context. */
+/**
+ * A password being set (a new account, a change): the rules that need no context. The issue carries the
+ * rule and limit (`params`), which the api's field errors pass on (problem.ts fieldRule).
+ */
 export const NewPassword = z.string().superRefine((password, ctx) => {
   const broken = passwordRuleBroken(password);
-  if (broken) ctx.addIssue({ code: 'custom', message: PASSWORD_RULES[broken] });
+  if (broken)
+    ctx.addIssue({ code: 'custom', message: PASSWORD_RULES[broken], params: PASSWORD_FIELD_RULES[broken] });
 });
 
 export const PublicUser = z.object({
@@ -153,6 +181,7 @@ export const CreateUserBody = z
   .refine((u) => !u.password.toLowerCase().includes(u.username.toLowerCase()), {
     path: ['password'],
     message: PASSWORD_RULES.username,
+    params: PASSWORD_FIELD_RULES.username,
   });
 export type CreateUserBody = z.infer<typeof CreateUserBody>;
 

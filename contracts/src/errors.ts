@@ -29,8 +29,46 @@ export const ERROR_CODES = [
 export const ErrorCode = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
-/** One field that failed validation: `path` is dotted (`body.title`, `query.grade`). */
-export const FieldError = z.object({ path: z.string(), message: z.string() });
+/**
+ * What a field broke, for clients to say it in their reader's language: `required` (empty or missing),
+ * `too_short` / `too_long` (characters), `too_small` / `too_big` (a number), `too_few` / `too_many` (items),
+ * `format` (a pattern, an email, a date), `type`, `one_of` (not among the allowed values), `unknown` (a field
+ * the request may not carry), `taken` (already used by another record), `invalid` (anything else); a password's
+ * own rules (auth.ts PASSWORD_RULES): `common` (too common or too simple), `contains_username`,
+ * `same_as_current`, and `incorrect` (the current password given is not the account's).
+ */
+export const FIELD_RULES = [
+  'required',
+  'too_short',
+  'too_long',
+  'too_small',
+  'too_big',
+  'too_few',
+  'too_many',
+  'format',
+  'type',
+  'one_of',
+  'unknown',
+  'taken',
+  'common',
+  'contains_username',
+  'same_as_current',
+  'incorrect',
+  'invalid',
+] as const;
+export const FieldRule = z.enum(FIELD_RULES);
+export type FieldRule = z.infer<typeof FieldRule>;
+
+/**
+ * One field that failed validation: `path` is dotted (`body.title`, `query.grade`); `message` is the
+ * server's English, `rule` and `limit` (the bound broken, when there is one) what a client translates.
+ */
+export const FieldError = z.object({
+  path: z.string(),
+  message: z.string(),
+  rule: FieldRule.optional(),
+  limit: z.number().optional(),
+});
 export type FieldError = z.infer<typeof FieldError>;
 
 /** RFC 9457 problem details, as every HTTP service answers its errors (application/problem+json). */

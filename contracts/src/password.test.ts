@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NewPassword, passwordRuleBroken } from './auth.js';
+import { CreateUserBody, NewPassword, PASSWORD_FIELD_RULES, passwordRuleBroken } from './auth.js';
+import { FIELD_RULES } from './errors.js';
+import { fieldErrorsFromIssues } from './problem.js';
 
 test('password rules: length, common and simple ones, the username, the one it replaces', () => {
   const cases: [string, Parameters<typeof passwordRuleBroken>[1], ReturnType<typeof passwordRuleBroken>][] = [
@@ -27,4 +29,31 @@ test('password rules: length, common and simple ones, the username, the one it r
   const refused = NewPassword.safeParse('1234567890');
   assert.equal(refused.success, false);
   assert.match(refused.error?.issues[0]?.message ?? '', /too common/);
+});
+
+test('a broken password rule reaches the field error as a rule and limit clients translate', () => {
+  for (const { rule } of Object.values(PASSWORD_FIELD_RULES)) assert.ok(FIELD_RULES.includes(rule), rule);
+  const fieldOf = (password: string) => {
+    const r = NewPassword.safeParse(password);
+    assert.ok(!r.success, password);
+    return fieldErrorsFromIssues(r.error.issues, 'body.newPassword');
+  };
+  assert.deepEqual(fieldOf('short'), [
+    { path: 'body.newPassword', message: 'at least 8 characters', rule: 'too_short', limit: 8 },
+  ]);
+  assert.deepEqual(fieldOf('x'.repeat(257)), [
+    { path: 'body.newPassword', message: 'at most 256 characters', rule: 'too_long', limit: 256 },
+  ]);
+  assert.equal(fieldOf('password123')[0]?.rule, 'common');
+  const account = CreateUserBody.safeParse({
+    username: 'lin.xiao',
+    password: 'lin.xiao.2024',
+    displayName: '林晓',
+    role: 'teacher',
+  });
+  assert.ok(!account.success);
+  assert.deepEqual(
+    fieldErrorsFromIssues(account.error.issues, 'body').map((f) => [f.path, f.rule]),
+    [['body.password', 'contains_username']],
+  );
 });

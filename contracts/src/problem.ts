@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { RowError, Violation } from './curriculum.js';
-import type { ErrorCode, FieldError, Problem } from './errors.js';
+import { FieldRule, type ErrorCode, type FieldError, type Problem } from './errors.js';
 
 /** The HTTP status of every error code: one table for every service. */
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -84,6 +84,71 @@ export function problem(
   };
 }
 
+/** What a zod issue (code and its own fields) or an ajv error (keyword and params) says about a field. */
+export function fieldRule(
+  code: string | undefined,
+  params: Readonly<Record<string, unknown>>,
+  message = '',
+): { rule: FieldRule; limit?: number } {
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? { limit: v } : {});
+  const origin = params['origin'];
+  switch (code) {
+    case 'too_small': {
+      const min = params['minimum'];
+      if (origin === 'string') return min === 1 ? { rule: 'required' } : { rule: 'too_short', ...num(min) };
+      if (origin === 'array' || origin === 'set') return { rule: 'too_few', ...num(min) };
+      return { rule: 'too_small', ...num(min) };
+    }
+    case 'too_big': {
+      const max = params['maximum'];
+      if (origin === 'string') return { rule: 'too_long', ...num(max) };
+      if (origin === 'array' || origin === 'set') return { rule: 'too_many', ...num(max) };
+      return { rule: 'too_big', ...num(max) };
+    }
+    // zod says what it received only in its message: "…, received undefined" is a missing field
+    case 'invalid_type':
+      return { rule: /received undefined$/.test(message) ? 'required' : 'type' };
+    case 'invalid_format':
+    case 'format':
+    case 'pattern':
+      return { rule: 'format' };
+    case 'invalid_value':
+    case 'enum':
+    case 'const':
+      return { rule: 'one_of' };
+    case 'unrecognized_keys':
+    case 'additionalProperties':
+      return { rule: 'unknown' };
+    // a refinement that names its rule (auth.ts NewPassword): zod keeps it in the issue's params
+    case 'custom': {
+      const own = params['params'] as Readonly<Record<string, unknown>> | undefined;
+      const rule = FieldRule.safeParse(own?.['rule']);
+      return rule.success ? { rule: rule.data, ...num(own?.['limit']) } : { rule: 'invalid' };
+    }
+    case 'required':
+      return { rule: 'required' };
+    case 'type':
+      return { rule: 'type' };
+    case 'minLength':
+      return params['limit'] === 1 ? { rule: 'required' } : { rule: 'too_short', ...num(params['limit']) };
+    case 'maxLength':
+      return { rule: 'too_long', ...num(params['limit']) };
+    case 'minimum':
+    case 'exclusiveMinimum':
+      return { rule: 'too_small', ...num(params['limit']) };
+    case 'maximum':
+    case 'exclusiveMaximum':
+      return { rule: 'too_big', ...num(params['limit']) };
+    case 'minItems':
+      return { rule: 'too_few', ...num(params['limit']) };
+    case 'maxItems':
+      return { rule: 'too_many', ...num(params['limit']) };
+    case undefined:
+    default:
+      return { rule: 'invalid' };
+  }
+}
+
 /** Zod issues → field errors with dotted paths; unknown keys are named one by one. */
 export function fieldErrorsFromIssues(issues: readonly z.core.$ZodIssue[], prefix: string): FieldError[] {
   const out: FieldError[] = [];
@@ -91,9 +156,10 @@ export function fieldErrorsFromIssues(issues: readonly z.core.$ZodIssue[], prefi
     const base = [prefix, ...issue.path.map(String)].filter((s) => s !== '').join('.');
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys)
-        out.push({ path: base ? `${base}.${key}` : key, message: 'unknown field' });
+        out.push({ path: base ? `${base}.${key}` : key, message: 'unknown field', rule: 'unknown' });
     } else {
-      out.push({ path: base, message: issue.message });
+      const params = issue as unknown as Record<string, unknown>;
+      out.push({ path: base, message: issue.message, ...fieldRule(issue.code, params, issue.message) });
     }
   }
   return out;
@@ -104,7 +170,10 @@ interface ValidationItem {
   keyword?: string;
   instancePath?: string;
   message?: string;
-  params?: { keys?: unknown; additionalProperty?: unknown };
+  params?: { keys?: unknown; additionalProperty?: unknown; missingProperty?: unknown } & Record<
+    string,
+    unknown
+  >;
 }
 
 function fieldErrorsFromValidation(v: ValidationItem, context: string): FieldError[] {
@@ -115,9 +184,13 @@ function fieldErrorsFromValidation(v: ValidationItem, context: string): FieldErr
       ? [v.params.additionalProperty]
       : [];
   if (v.keyword === 'unrecognized_keys' || v.keyword === 'additionalProperties') {
-    return unknownKeys.map((key) => ({ path: `${base}.${key}`, message: 'unknown field' }));
+    return unknownKeys.map((key) => ({ path: `${base}.${key}`, message: 'unknown field', rule: 'unknown' }));
   }
-  return [{ path: base, message: v.message ?? 'invalid' }];
+  // ajv names a missing property on its parent
+  const missing = v.keyword === 'required' && typeof v.params?.missingProperty === 'string';
+  const path = missing ? `${base}.${String(v.params?.missingProperty)}` : base;
+  const message = v.message ?? 'invalid';
+  return [{ path, message, ...fieldRule(v.keyword, v.params ?? {}, message) }];
 }
 
 interface ErrorLike {
@@ -153,17 +226,17 @@ export function problemFromError(err: unknown, instance?: string): Problem {
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return problem('VALIDATION_FAILED', 'unsupported content type', instance, [
-        { path: 'headers.content-type', message: 'must be application/json' },
+        { path: 'headers.content-type', message: 'must be application/json', rule: 'format' },
       ]);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem('VALIDATION_FAILED', 'the JSON body is empty', instance, [
-        { path: 'body', message: 'empty' },
+        { path: 'body', message: 'empty', rule: 'required' },
       ]);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem('PAYLOAD_TOO_LARGE', 'the request body is too large', instance);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return problem('VALIDATION_FAILED', `malformed JSON: ${e.message ?? ''}`, instance, [
-        { path: 'body', message: 'malformed JSON' },
+        { path: 'body', message: 'malformed JSON', rule: 'format' },
       ]);
     case undefined:
     default:
@@ -171,7 +244,7 @@ export function problemFromError(err: unknown, instance?: string): Problem {
   }
   if (e.name === 'SyntaxError' && e.statusCode === 400) {
     return problem('VALIDATION_FAILED', `malformed JSON: ${e.message ?? ''}`, instance, [
-      { path: 'body', message: 'malformed JSON' },
+      { path: 'body', message: 'malformed JSON', rule: 'format' },
     ]);
   }
   if (e.statusCode === 404) return problem('NOT_FOUND', e.message ?? 'not found', instance);

@@ -1,41 +1,29 @@
-import { lazy, Suspense } from 'react';
-import { useTranslation } from 'react-i18next';
-import { BrowserRouter, Link, Route, Routes } from 'react-router';
+import { lazy, type ComponentType } from 'react';
+import { BrowserRouter, Route, Routes } from 'react-router';
 import { AuthProvider, RequireAuth } from './auth/AuthContext';
-import { Loading } from './components/Bits';
 import { Layout } from './components/Layout';
 import { HomePage } from './pages/HomePage';
 import { LoginPage } from './pages/LoginPage';
-import { PairPage } from './pages/PairPage';
-import { InboxPage } from './pages/InboxPage';
-import { StatusPage } from './pages/StatusPage';
-import { TvQaPage } from './qa/TvQaPage';
-import { AccountPage } from './manage/AccountPage';
+import { NotFoundPage } from './pages/NotFoundPage';
 
-// The lesson page brings hls.js (about half of the whole bundle): it loads when a lesson is opened,
-// so the login page and the homes do not wait for it.
-const LessonPage = lazy(() => import('./pages/LessonPage').then((m) => ({ default: m.LessonPage })));
-// The curriculum desk is for admins only; the timetable it shares with the homes stays in the main chunk.
-const CurriculumAdmin = lazy(() =>
-  import('./pages/CurriculumAdmin').then((m) => ({ default: m.CurriculumAdmin })),
-);
-
-// Live pages bring mediasoup-client and hls.js; the dashboard brings ECharts: each loads on its own route.
-const TeacherStudio = lazy(() => import('./live/TeacherStudio').then((m) => ({ default: m.TeacherStudio })));
-const LiveWatch = lazy(() => import('./live/LiveWatch').then((m) => ({ default: m.LiveWatch })));
-// A grade channel plays the TV gateway's stitched channel in hls.js.
-const ChannelPage = lazy(() => import('./pages/ChannelPage').then((m) => ({ default: m.ChannelPage })));
-const Dashboard = lazy(() => import('./analytics/Dashboard').then((m) => ({ default: m.Dashboard })));
-
-function NotFound() {
-  const { t } = useTranslation();
-  return (
-    <div className="panel notice">
-      <h1>404</h1>
-      <Link to="/">{t('nav.home')}</Link>
-    </div>
-  );
-}
+// Sign-in, the home switch and the not-found page are in the first chunk; every other page is a chunk of
+// its own, loaded when it is opened (Layout's Suspense shows 加载中… meanwhile), and so are the role homes
+// (HomePage) and the English strings (i18n). The libraries go with the pages that use them: hls.js with
+// the lesson, live and channel pages, socket.io with Q&A, mediasoup-client with live, ECharts with the
+// dashboard.
+const lazyPage = <K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) =>
+  lazy(() => load().then((m) => ({ default: m[name] })));
+const StatusPage = lazyPage(() => import('./pages/StatusPage'), 'StatusPage');
+const PairPage = lazyPage(() => import('./pages/PairPage'), 'PairPage');
+const TvQaPage = lazyPage(() => import('./qa/TvQaPage'), 'TvQaPage');
+const InboxPage = lazyPage(() => import('./pages/InboxPage'), 'InboxPage');
+const LessonPage = lazyPage(() => import('./pages/LessonPage'), 'LessonPage');
+const CurriculumAdmin = lazyPage(() => import('./pages/CurriculumAdmin'), 'CurriculumAdmin');
+const TeacherStudio = lazyPage(() => import('./live/TeacherStudio'), 'TeacherStudio');
+const LiveWatch = lazyPage(() => import('./live/LiveWatch'), 'LiveWatch');
+const ChannelPage = lazyPage(() => import('./pages/ChannelPage'), 'ChannelPage');
+const AccountPage = lazyPage(() => import('./manage/AccountPage'), 'AccountPage');
+const Dashboard = lazyPage(() => import('./analytics/Dashboard'), 'Dashboard');
 
 export function App() {
   return (
@@ -68,9 +56,7 @@ export function App() {
               path="/admin/curriculum"
               element={
                 <RequireAuth roles={['admin']}>
-                  <Suspense fallback={<Loading />}>
-                    <CurriculumAdmin />
-                  </Suspense>
+                  <CurriculumAdmin />
                 </RequireAuth>
               }
             />
@@ -86,9 +72,7 @@ export function App() {
               path="/lessons/:id"
               element={
                 <RequireAuth>
-                  <Suspense fallback={<Loading />}>
-                    <LessonPage />
-                  </Suspense>
+                  <LessonPage />
                 </RequireAuth>
               }
             />
@@ -96,9 +80,7 @@ export function App() {
               path="/teacher/live/:id"
               element={
                 <RequireAuth roles={['teacher', 'admin']}>
-                  <Suspense fallback={<Loading />}>
-                    <TeacherStudio />
-                  </Suspense>
+                  <TeacherStudio />
                 </RequireAuth>
               }
             />
@@ -106,9 +88,7 @@ export function App() {
               path="/live/:id"
               element={
                 <RequireAuth>
-                  <Suspense fallback={<Loading />}>
-                    <LiveWatch />
-                  </Suspense>
+                  <LiveWatch />
                 </RequireAuth>
               }
             />
@@ -116,9 +96,7 @@ export function App() {
               path="/channels/:id"
               element={
                 <RequireAuth>
-                  <Suspense fallback={<Loading />}>
-                    <ChannelPage />
-                  </Suspense>
+                  <ChannelPage />
                 </RequireAuth>
               }
             />
@@ -126,13 +104,11 @@ export function App() {
               path="/analytics"
               element={
                 <RequireAuth roles={['analyst', 'admin']}>
-                  <Suspense fallback={<Loading />}>
-                    <Dashboard />
-                  </Suspense>
+                  <Dashboard />
                 </RequireAuth>
               }
             />
-            <Route path="*" element={<NotFound />} />
+            <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>
       </BrowserRouter>

@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import {
   AnalyticsRangeQuery,
   AnalyticsViewer,
+  analyticsCsvName,
   AppError,
   BreakdownQuery,
   LessonParams,
@@ -11,6 +12,7 @@ import {
   type AccessClaims,
   type AnalyticsLang,
   type AnalyticsTable,
+  type BreakdownDim,
 } from '@sky/contracts';
 import { actorOf } from '@sky/contracts/http';
 import type { ViewerIds } from '@sky/contracts/tokens';
@@ -180,13 +182,14 @@ export function analyticsRoutes(
       lang: AnalyticsLang | undefined,
       data: unknown,
       rows: (l: AnalyticsLang) => CsvRow[],
+      dim?: BreakdownDim,
     ) => {
       if (!csv) return data;
       const l = csvLang(lang, req.headers['accept-language']);
       return reply
         .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${table}.csv"`)
-        .send(toCsv(table, rows(l), l));
+        .header('content-disposition', `attachment; filename="${analyticsCsvName(table, dim)}.csv"`)
+        .send(toCsv(table, rows(l), l, dim));
     };
     // Each table answers at /name and /name.csv.
     const both = (name: string) => [`/api/analytics/${name}`, `/api/analytics/${name}.csv`];
@@ -239,8 +242,15 @@ export function analyticsRoutes(
             req.query.dim,
             req.query.district,
           );
-          return send(req, reply, 'breakdown', wantsCsv(req, req.query.format), req.query.lang, b, (l) =>
-            csvRows.breakdown(b, l),
+          return send(
+            req,
+            reply,
+            'breakdown',
+            wantsCsv(req, req.query.format),
+            req.query.lang,
+            b,
+            (l) => csvRows.breakdown(b, l),
+            req.query.dim,
           );
         },
       );

@@ -5,6 +5,7 @@ import {
   LoginBody,
   NewPasswordLoginBody,
   RefreshBody,
+  SignInInfo,
   type AccessGrant,
   type TokenPair,
 } from '@sky/contracts';
@@ -18,9 +19,19 @@ import type { UserService } from '../services/users.service.js';
 export const REFRESH_COOKIE = 'sky_refresh';
 const COOKIE_PATH = '/api/auth';
 
-export function authRoutes(auth: AuthService, users: UserService): FastifyPluginAsyncZod {
+export function authRoutes(
+  auth: AuthService,
+  users: UserService,
+  site: { demo: boolean },
+): FastifyPluginAsyncZod {
   return async (app) => {
     await app.register(cookie);
+
+    app.get(
+      '/api/public/sign-in',
+      { config: { access: 'public' }, schema: { response: { 200: SignInInfo } } },
+      (): SignInInfo => ({ demo: site.demo }),
+    );
 
     const setRefreshCookie = (req: FastifyRequest, reply: FastifyReply, token: string) =>
       reply.setCookie(REFRESH_COOKIE, token, {

@@ -90,11 +90,14 @@ export async function registerStatic(app: FastifyInstance, mediaDir: string, web
       prefix: '/',
       wildcard: false,
       cacheControl: false,
+      // the build writes .br and .gz beside each text asset (web-client/vite.config.ts): sent as they are
+      preCompressed: true,
       setHeaders: (res, path) => {
         res.setHeader(
           'Cache-Control',
           path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
         );
+        res.setHeader('Vary', 'Accept-Encoding');
       },
     });
   }

@@ -1,16 +1,22 @@
 // CSV for the dashboard's tables, written as every CSV of the platform is (contracts' writeCsv).
 import {
-  ANALYTICS_CSV_COLUMNS,
+  analyticsCsvColumns,
   writeCsv,
   type AnalyticsLang,
   type AnalyticsTable,
+  type BreakdownDim,
   type CsvValue,
 } from '@sky/contracts';
 
 export type CsvRow = Record<string, CsvValue>;
 
-export function toCsv(table: AnalyticsTable, rows: readonly CsvRow[], lang: AnalyticsLang): string {
-  const cols = ANALYTICS_CSV_COLUMNS[table];
+export function toCsv(
+  table: AnalyticsTable,
+  rows: readonly CsvRow[],
+  lang: AnalyticsLang,
+  dim?: BreakdownDim,
+): string {
+  const cols = analyticsCsvColumns(table, dim);
   return writeCsv([
     cols.map((c) => (lang === 'zh-CN' ? c.zh : c.en)),
     ...rows.map((r) => cols.map((c) => r[c.key])),

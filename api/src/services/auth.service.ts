@@ -3,6 +3,7 @@ import {
   AppError,
   ObjectIdString,
   PASSWORD_RULES,
+  passwordFieldError,
   passwordRuleBroken,
   type AccessClaims,
   type ChangePasswordBody,
@@ -102,7 +103,9 @@ export class AuthService {
     if (!(await this.passwords.verify(user.passwordHash, body.currentPassword))) {
       await this.throttle.failed(user.username, address);
       throw new AppError('VALIDATION_FAILED', 'the current password is wrong', {
-        errors: [{ path: 'body.currentPassword', message: 'is not your current password' }],
+        errors: [
+          { path: 'body.currentPassword', message: 'is not your current password', rule: 'incorrect' },
+        ],
       });
     }
     await this.throttle.succeeded(user.username, address);
@@ -249,7 +252,7 @@ function assertNewPassword(password: string, username: string, current: string):
   const broken = passwordRuleBroken(password, { username, current });
   if (broken)
     throw new AppError('VALIDATION_FAILED', `the new password is refused: ${PASSWORD_RULES[broken]}`, {
-      errors: [{ path: 'body.newPassword', message: PASSWORD_RULES[broken] }],
+      errors: [passwordFieldError('body.newPassword', broken)],
     });
 }
 

@@ -26,7 +26,10 @@ export class UserService {
   async create(body: CreateUserBody): Promise<PublicUser> {
     const { password, ...rest } = body;
     const created = await this.users.create({ ...rest, passwordHash: await this.passwords.hash(password) });
-    if (!created) throw new AppError('CONFLICT', `the username ${body.username} is taken`);
+    if (!created)
+      throw new AppError('CONFLICT', `the username ${body.username} is taken`, {
+        errors: [{ path: 'body.username', message: 'taken', rule: 'taken' }],
+      });
     return toPublicUser(created);
   }
 

@@ -764,8 +764,16 @@ export function Dashboard() {
     const p = range
       ? withQuery(`/api/analytics/${path}`, { from: range.from, to: range.to, ...extra, format: 'csv', lang })
       : '';
-    const name = `${path.replace(/\//g, '-')}${extra['district'] ? `-${extra['district']}` : ''}-${range?.from ?? ''}_${range?.to ?? ''}.csv`;
-    return { path: p, file: `analytics-${name}` };
+    // each table its own file: breakdown-grade-…, breakdown-school-<district>-…
+    const name = [
+      path.replace(/\//g, '-'),
+      extra['dim'],
+      extra['district'],
+      `${range?.from ?? ''}_${range?.to ?? ''}`,
+    ]
+      .filter((part) => part !== undefined && part !== '')
+      .join('-');
+    return { path: p, file: `analytics-${name}.csv` };
   };
 
   const summary = useApi(q('summary'), AnalyticsSummary);

@@ -2,6 +2,7 @@ import type { Lesson } from '@sky/contracts';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import type { ApiError } from '../api/client';
+import { fieldMessage, fieldName } from './FieldErrors';
 
 /**
  * Where a lesson stands for its reader: a lesson taught live says so (on the air, or its replay coming)
@@ -37,9 +38,18 @@ export function Loading() {
   );
 }
 
-export function ErrorNote({ error, onRetry }: { error: ApiError; onRetry?: () => void }) {
+/** `marked`: the fields the form already marks with their own message (the note does not repeat them). */
+export function ErrorNote({
+  error,
+  onRetry,
+  marked,
+}: {
+  error: ApiError;
+  onRetry?: () => void;
+  marked?: readonly string[];
+}) {
   const { t } = useTranslation();
-  const text = problemText(error, t);
+  const text = problemText(error, t, marked);
   return (
     <div className="notice notice-error" role="alert">
       <span>{text}</span>
@@ -70,9 +80,18 @@ export function formatUptime(sec: number, t: TFunction): string {
   return t('uptime.minutes', { count: minutes });
 }
 
-/** A refusal in the reader's language: by its error code, the server's own words as the fallback. */
-export function problemText(error: ApiError, t: TFunction): string {
+/**
+ * A refusal in the reader's language: by its error code, the server's own words only as the fallback.
+ * Refused fields are named, each with what is wrong with it, unless the form marks them itself (`marked`).
+ */
+export function problemText(error: ApiError, t: TFunction, marked: readonly string[] = []): string {
   if (error.code === 'NETWORK') return t('errors.network');
+  // a refused form (or a name already taken): which fields, and what is wrong with each
+  if ((error.code === 'VALIDATION_FAILED' || error.code === 'CONFLICT') && error.fields.length > 0) {
+    const rest = error.fields.filter((f) => !marked.includes(fieldName(f.path)));
+    if (rest.length === 0) return t('problems.fieldsMarked');
+    return t('problems.fields', { list: rest.map((f) => fieldMessage(f, t)).join(t('problems.separator')) });
+  }
   return t(`problems.${error.code}`, {
     detail: error.detail,
     defaultValue: t('errors.generic', { detail: error.detail }),

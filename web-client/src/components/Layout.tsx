@@ -1,7 +1,9 @@
+import { Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, NavLink, Outlet, useNavigate } from 'react-router';
 import { useAuth } from '../auth/AuthContext';
 import { LANGUAGES, setLanguage } from '../i18n';
+import { Loading } from './Bits';
 
 function Logo() {
   return (
@@ -31,7 +33,13 @@ export function Layout() {
           <NavLink to="/status">{t('nav.status')}</NavLink>
           <div className="lang" role="group" aria-label={t('nav.language')}>
             {LANGUAGES.map((l) => (
-              <button key={l} type="button" lang={l} aria-pressed={lang === l} onClick={() => setLanguage(l)}>
+              <button
+                key={l}
+                type="button"
+                lang={l}
+                aria-pressed={lang === l}
+                onClick={() => void setLanguage(l)}
+              >
                 {t(`languages.${l}`)}
               </button>
             ))}
@@ -71,7 +79,10 @@ export function Layout() {
         </nav>
       </header>
       <main className="content">
-        <Outlet />
+        {/* most pages are chunks of their own (App.tsx): the header stays while one loads */}
+        <Suspense fallback={<Loading />}>
+          <Outlet />
+        </Suspense>
       </main>
     </div>
   );

@@ -1,4 +1,4 @@
-import Hls from 'hls.js';
+import Hls from 'hls.js/light';
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import { attachBeacons, beaconClient, viewerPlace, type BeaconContext } from '../analytics/beacons';
@@ -6,9 +6,16 @@ import { hlsRenditions } from '../analytics/hls-renditions';
 import { loadSession } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
 import { browserPositions, serverPositions } from './resume';
+import { FullscreenButton, formatClock, Icon, useMediaState, VolumeControl } from './MediaControls';
 import { SeekPreview } from './SeekPreview';
 
 const SPEEDS = [0.75, 1, 1.25, 1.5, 2] as const;
+/**
+ * The bandwidth hls.js assumes before it has measured any: it starts on the rung that fits (360p) and climbs
+ * after the first segments. Unset, it assumes the master's first rung (720p): a 1.4 MB first segment, three
+ * seconds on a 4 Mbit/s phone line before the first frame.
+ */
+const START_ESTIMATE_BPS = 1_000_000;
 
 interface Level {
   index: number;
@@ -17,7 +24,8 @@ interface Level {
 
 /**
  * An HLS player: hls.js where Media Source Extensions exist, the browser's own HLS elsewhere (Safari,
- * iOS). A quality menu (auto or a fixed rung) and a speed menu (0.75–2×).
+ * iOS). Its own controls, so there is one seek bar (with storyboard previews): play, seek, time, volume,
+ * full screen; a quality menu (auto or a fixed rung) and a speed menu (0.75–2×).
  */
 export function Player({
   src,
@@ -38,6 +46,7 @@ export function Player({
   const { t } = useTranslation();
   const ownRef = useRef<HTMLVideoElement>(null);
   const ref = videoRef ?? ownRef;
+  const box = useRef<HTMLDivElement>(null);
   const hlsRef = useRef<Hls | null>(null);
   const [levels, setLevels] = useState<Level[]>([]);
   const [level, setLevel] = useState(-1);
@@ -45,6 +54,7 @@ export function Player({
   const [resumedAt, setResumedAt] = useState<number | null>(null);
   const { user } = useAuth();
   const signedIn = user !== null;
+  const media = useMediaState(ref);
 
   // Resume where this viewer stopped; remember the position every few seconds. A signed-in viewer's
   // position is theirs on the server (any browser of theirs resumes, nobody else's does); an anonymous
@@ -118,7 +128,7 @@ export function Player({
       : null;
     const context: BeaconContext = { lessonId, platform: 'web', ...viewerPlace({ district, school }) };
     if (Hls.isSupported()) {
-      const hls = new Hls({ capLevelToPlayerSize: false });
+      const hls = new Hls({ capLevelToPlayerSize: false, abrEwmaDefaultEstimate: START_ESTIMATE_BPS });
       hlsRef.current = hls;
       const stopBeacons = client
         ? attachBeacons(video, context, { client, renditions: hlsRenditions(hls, Hls.Events.LEVEL_SWITCHED) })
@@ -153,18 +163,50 @@ export function Player({
     if (ref.current) ref.current.playbackRate = s;
   };
 
+  const togglePlay = () => {
+    const v = ref.current;
+    if (!v) return;
+    if (v.paused || v.ended) void v.play().catch(() => undefined);
+    else v.pause();
+  };
+
   return (
-    <div className="player-box">
+    <div className="player-box" ref={box}>
       <video
         id="player"
         ref={ref}
-        controls
         playsInline
         aria-label={title}
         className="player"
         poster={poster}
+        onClick={togglePlay}
       />
-      {storyboardUrl && <SeekPreview videoRef={ref} storyboardUrl={storyboardUrl} />}
+      <div className="player-bar">
+        <button
+          type="button"
+          className="media-btn"
+          data-testid="play"
+          aria-label={t(media.playing ? 'player.pause' : 'player.play')}
+          title={t(media.playing ? 'player.pause' : 'player.play')}
+          onClick={togglePlay}
+        >
+          <Icon name={media.playing ? 'pause' : 'play'} />
+        </button>
+        <SeekPreview videoRef={ref} storyboardUrl={storyboardUrl} label={t('player.seek')} />
+        <span className="media-time" data-testid="time">
+          {formatClock(media.time)} / {formatClock(media.duration)}
+        </span>
+        <VolumeControl
+          volume={media.volume}
+          muted={media.muted}
+          onChange={(volume, muted) => {
+            if (!ref.current) return;
+            ref.current.volume = volume;
+            ref.current.muted = muted;
+          }}
+        />
+        <FullscreenButton target={box} video={() => ref.current} />
+      </div>
       <div className="player-controls">
         {resumedAt !== null && (
           <span className="muted small" data-testid="resumed">

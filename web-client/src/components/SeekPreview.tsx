@@ -1,4 +1,12 @@
-import { useEffect, useState, type MouseEvent, type RefObject } from 'react';
+import {
+  useEffect,
+  useState,
+  type KeyboardEvent,
+  type MouseEvent,
+  type PointerEvent,
+  type RefObject,
+} from 'react';
+import { formatClock } from './MediaControls';
 
 interface Cue {
   start: number;
@@ -39,19 +47,27 @@ export function parseStoryboard(vtt: string, base: string): Cue[] {
   return cues;
 }
 
-/** A seek bar that shows the storyboard thumbnail of the moment under the pointer. */
+/**
+ * The player's seek bar (the only one: the video has no native controls): click, tap or drag to seek,
+ * arrow keys for 5 s, Home / End; with a storyboard, the thumbnail of the moment under the pointer.
+ */
 export function SeekPreview({
   videoRef,
   storyboardUrl,
+  label,
 }: {
   videoRef: RefObject<HTMLVideoElement | null>;
-  storyboardUrl: string;
+  storyboardUrl?: string | undefined;
+  /** What a screen reader calls the slider. */
+  label: string;
 }) {
   const [cues, setCues] = useState<Cue[]>([]);
   const [hover, setHover] = useState<{ left: number; cue: Cue | undefined; at: number } | null>(null);
-  const [progress, setProgress] = useState(0);
+  const [current, setCurrent] = useState(0);
   const [duration, setDuration] = useState(0);
+  const [dragging, setDragging] = useState(false);
   useEffect(() => {
+    if (!storyboardUrl) return;
     const base = new URL(storyboardUrl, window.location.href).href;
     fetch(base)
       .then((r) => (r.ok ? r.text() : ''))
@@ -62,50 +78,95 @@ export function SeekPreview({
     const v = videoRef.current;
     if (!v) return;
     const tick = () => {
-      setProgress(v.duration ? v.currentTime / v.duration : 0);
+      setCurrent(v.currentTime);
       setDuration(Number.isFinite(v.duration) ? v.duration : 0);
     };
     v.addEventListener('timeupdate', tick);
     v.addEventListener('durationchange', tick);
+    v.addEventListener('seeking', tick);
     return () => {
       v.removeEventListener('timeupdate', tick);
       v.removeEventListener('durationchange', tick);
+      v.removeEventListener('seeking', tick);
     };
   }, [videoRef]);
 
-  const at = (e: MouseEvent<HTMLDivElement>) => {
+  const at = (e: PointerEvent<HTMLDivElement> | MouseEvent<HTMLDivElement>) => {
     const rect = e.currentTarget.getBoundingClientRect();
     const frac = Math.min(1, Math.max(0, (e.clientX - rect.left) / rect.width));
     return { frac, left: e.clientX - rect.left };
   };
+  const seek = (sec: number) => {
+    const v = videoRef.current;
+    if (!v || !duration) return;
+    v.currentTime = Math.min(duration, Math.max(0, sec));
+    setCurrent(v.currentTime);
+  };
+  const preview = (e: PointerEvent<HTMLDivElement> | MouseEvent<HTMLDivElement>) => {
+    const { frac, left } = at(e);
+    const t = frac * duration;
+    setHover({ left, at: t, cue: cues.find((c) => t >= c.start && t < c.end) });
+  };
+  const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    const step = { ArrowLeft: -5, ArrowDown: -5, ArrowRight: 5, ArrowUp: 5 }[e.key];
+    if (step !== undefined) seek(current + step);
+    else if (e.key === 'Home') seek(0);
+    else if (e.key === 'End') seek(duration);
+    else return;
+    e.preventDefault();
+  };
+  const progress = duration ? current / duration : 0;
   return (
     <div
       className="seek"
       data-testid="seek-bar"
-      onMouseMove={(e) => {
-        const { frac, left } = at(e);
-        const t = frac * duration;
-        setHover({ left, at: t, cue: cues.find((c) => t >= c.start && t < c.end) });
+      role="slider"
+      tabIndex={0}
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={Math.round(duration)}
+      aria-valuenow={Math.round(current)}
+      aria-valuetext={`${formatClock(current)} / ${formatClock(duration)}`}
+      onKeyDown={onKey}
+      onPointerDown={(e) => {
+        e.currentTarget.setPointerCapture(e.pointerId);
+        setDragging(true);
+        seek(at(e).frac * duration);
+      }}
+      onPointerMove={(e) => {
+        preview(e);
+        if (dragging) seek(at(e).frac * duration);
+      }}
+      onPointerUp={(e) => {
+        setDragging(false);
+        // a finger leaves no pointer behind to hover with
+        if (e.pointerType !== 'mouse') setHover(null);
+      }}
+      onPointerCancel={() => {
+        setDragging(false);
+        setHover(null);
       }}
       onMouseLeave={() => setHover(null)}
-      onClick={(e) => {
-        if (videoRef.current && duration) videoRef.current.currentTime = at(e).frac * duration;
-      }}
     >
       <div className="seek-fill" style={{ width: `${progress * 100}%` }} />
-      {hover?.cue && (
+      <div className="seek-knob" style={{ left: `${progress * 100}%` }} />
+      {hover && (
         <div
-          className="seek-thumb"
-          data-testid="seek-thumb"
+          className={hover.cue ? 'seek-thumb' : 'seek-thumb seek-time-only'}
+          data-testid={hover.cue ? 'seek-thumb' : 'seek-time'}
           style={{
             left: hover.left,
-            width: hover.cue.w,
-            height: hover.cue.h,
-            backgroundImage: `url("${hover.cue.url}")`,
-            backgroundPosition: `-${hover.cue.x}px -${hover.cue.y}px`,
+            ...(hover.cue
+              ? {
+                  width: hover.cue.w,
+                  height: hover.cue.h,
+                  backgroundImage: `url("${hover.cue.url}")`,
+                  backgroundPosition: `-${hover.cue.x}px -${hover.cue.y}px`,
+                }
+              : {}),
           }}
         >
-          <span>{new Date(hover.at * 1000).toISOString().slice(14, 19)}</span>
+          <span>{formatClock(hover.at)}</span>
         </div>
       )}
     </div>

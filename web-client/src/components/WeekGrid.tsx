@@ -5,7 +5,7 @@ import {
   type RecordingStatus,
   type ScheduleEntry,
 } from '@sky/contracts';
-import type { CSSProperties } from 'react';
+import { useLayoutEffect, useRef, type CSSProperties } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { slotHref } from './today';
@@ -76,8 +76,20 @@ export function WeekGrid({
     at.set(key, [...(at.get(key) ?? []), e]);
   }
   const style = { '--days': days.length } as CSSProperties;
+  // A phone shows a day or two of the week: it opens on today's column (just right of the periods),
+  // once per week shown, so a reload of the lessons never takes the reader's own scrolling away.
+  const scroller = useRef<HTMLDivElement>(null);
+  const opened = days.includes(today) ? `${days[0]}|${today}` : null;
+  useLayoutEffect(() => {
+    const box = scroller.current;
+    const column = box?.querySelector<HTMLElement>('[data-today="true"]');
+    const periods = box?.querySelector<HTMLElement>('.week-corner');
+    if (!opened || !box || !column || !periods) return;
+    const left = column.getBoundingClientRect().left - box.getBoundingClientRect().left;
+    box.scrollLeft += left - box.clientLeft - periods.getBoundingClientRect().width;
+  }, [opened]);
   return (
-    <div className="week-scroll">
+    <div className="week-scroll" ref={scroller}>
       <div className="week-grid" role="table" aria-label={t('timetable.grid')} style={style}>
         <div role="row" className="week-row">
           <div role="columnheader" className="week-corner">

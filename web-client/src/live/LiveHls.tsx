@@ -1,11 +1,12 @@
 // The large class: the live HLS stream (fMP4, 1 s segments) in hls.js, kept close to the live edge.
-import Hls, { type HlsConfig } from 'hls.js';
+import Hls, { type HlsConfig } from 'hls.js/light';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { attachBeacons, beaconClient, type BeaconContext } from '../analytics/beacons';
 import { hlsRenditions } from '../analytics/hls-renditions';
 import { loadSession } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
+import { FullscreenButton, useMediaState, VolumeControl } from '../components/MediaControls';
 import { playLiveHls, type LiveHlsPlayer } from './hls-player';
 
 /**
@@ -36,6 +37,8 @@ export function LiveHls({
   const beaconKey = beacon ? JSON.stringify(beacon) : '';
   const viewer = user?.id ?? '';
   const ref = useRef<HTMLVideoElement>(null);
+  const box = useRef<HTMLDivElement>(null);
+  const media = useMediaState(ref);
   const [waiting, setWaiting] = useState(true);
   const [blocked, setBlocked] = useState(false);
   const playingCb = useRef(onPlaying);
@@ -97,9 +100,24 @@ export function LiveHls({
   }, [src, beaconKey, viewer, config]);
 
   return (
-    <div className="live-hls">
-      <video ref={ref} className="player" data-testid={testId} playsInline controls />
+    <div className="live-hls" ref={box}>
+      {/* live has no timeline to seek: a bar of its own with the sound and full screen */}
+      <video ref={ref} className="player" data-testid={testId} playsInline />
       {waiting && <div className="live-hls-wait">{waitingText ?? t('live.watch.hlsWaiting')}</div>}
+      <div className="player-bar live-bar">
+        <span className="live-badge">● {t('live.studio.liveBadge')}</span>
+        <VolumeControl
+          volume={media.volume}
+          muted={media.muted}
+          onChange={(volume, muted) => {
+            if (!ref.current) return;
+            ref.current.volume = volume;
+            ref.current.muted = muted;
+            if (!muted) setBlocked(false);
+          }}
+        />
+        <FullscreenButton target={box} video={() => ref.current} />
+      </div>
       {blocked && (
         <button
           type="button"

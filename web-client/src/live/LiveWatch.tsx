@@ -9,6 +9,7 @@ import { api, freshAccessToken } from '../api/client';
 import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
 import { ErrorNote, Loading } from '../components/Bits';
+import { FullscreenButton, VolumeControl } from '../components/MediaControls';
 import { QaPanel } from '../qa/QaPanel';
 import { LiveHls } from './LiveHls';
 import { secondsSince } from './live-offset';
@@ -214,6 +215,9 @@ function Interactive({
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string | null>(null);
   const previewRef = useRef<HTMLVideoElement>(null);
+  const stageRef = useRef<HTMLDivElement>(null);
+  const mainRef = useRef<HTMLDivElement>(null);
+  const [sound, setSound] = useState({ volume: 1, muted: false });
 
   const me = snap.userId;
   const inQueue = !!snap.stage?.queue.some((e) => e.userId === me);
@@ -225,6 +229,14 @@ function Interactive({
   const classmates = snap.remotes.filter((r) => r.role === 'student' && r.kind === 'video');
   const voices = snap.remotes.filter((r) => r.kind === 'audio');
   const speaking = (userId: string) => snap.activeSpeaker?.userId === userId;
+  // the class's voices are <audio> elements of their own (the pictures are muted): the volume is theirs
+  const voiceIds = voices.map((v) => v.consumerId).join();
+  useEffect(() => {
+    for (const a of mainRef.current?.querySelectorAll('audio') ?? []) {
+      a.volume = sound.volume;
+      a.muted = sound.muted;
+    }
+  }, [sound, voiceIds]);
 
   // invited: send mic and camera; off the stage again: stop them
   useEffect(() => {
@@ -278,13 +290,13 @@ function Interactive({
       data-status={status}
       data-recoveries={snap.recoveries}
     >
-      <div className="live-main">
+      <div className="live-main" ref={mainRef}>
         {(status === 'recovering' || status === 'reconnecting') && (
           <p className="notice" data-testid="live-reconnecting">
             {t('live.watch.reconnecting')}
           </p>
         )}
-        <div className={`live-stage ${screen ? 'with-screen' : ''}`}>
+        <div className={`live-stage ${screen ? 'with-screen' : ''}`} ref={stageRef}>
           {screen && (
             <MediaTile client={client} media={screen} label={t('live.watch.screen')} className="big" />
           )}
@@ -304,6 +316,15 @@ function Interactive({
               </div>
             )
           )}
+          <div className="player-bar live-bar" data-testid="live-controls">
+            <span className="live-badge">● {t('live.studio.liveBadge')}</span>
+            <VolumeControl
+              volume={sound.volume}
+              muted={sound.muted}
+              onChange={(volume, muted) => setSound({ volume, muted })}
+            />
+            <FullscreenButton target={stageRef} />
+          </div>
         </div>
         {voices.map((v) => (
           <MediaTile key={v.consumerId} client={client} media={v} label={v.name} />

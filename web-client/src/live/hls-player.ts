@@ -1,6 +1,6 @@
 // The live HLS player without React: hls.js with the live settings, and the rules by which a viewer recovers
 // by itself (the page's LiveHls and the live-latency bench's restart_recovery_s run this same code).
-import Hls, { type HlsConfig } from 'hls.js';
+import Hls, { type HlsConfig } from 'hls.js/light';
 import { LIVE_HLS_CONFIG } from './hls-config';
 
 /** How long a playing player's picture may stand still before it starts over. */

@@ -144,7 +144,7 @@ function EditLessonDialog({
     try {
       onSaved(await api(`/api/lessons/${lesson.id}`, Lesson, { method: 'PATCH', body }));
     } catch (err) {
-      const fields = fieldErrors(err);
+      const fields = fieldErrors(err, t);
       setErrors(fields);
       setRefusal(lessonRefusalText(err, t));
     } finally {

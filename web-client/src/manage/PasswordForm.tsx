@@ -3,7 +3,8 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/client';
 import { problemText } from '../components/Bits';
-import { passwordFieldErrors, passwordRuleText } from './refusals';
+import { fieldErrors, fieldMessage } from '../components/FieldErrors';
+import { passwordRuleText } from './refusals';
 
 export interface PasswordChange {
   /** Only when the form asks for it (a signed-in change); a temporary password is already known. */
@@ -51,8 +52,9 @@ export function PasswordForm({
     const replaced = askCurrent ? current : knownCurrent;
     const rule = passwordRuleBroken(next, { username, ...(replaced ? { current: replaced } : {}) });
     const own: Record<string, string> = {};
-    if (askCurrent && !current) own['currentPassword'] = t('manage.rules.current');
-    if (rule) own['newPassword'] = passwordRuleText(rule, t);
+    if (askCurrent && !current)
+      own['currentPassword'] = fieldMessage({ path: 'currentPassword', message: '', rule: 'required' }, t);
+    if (rule) own['newPassword'] = passwordRuleText('newPassword', rule, t);
     else if (next !== again) own['confirm'] = t('manage.account.mismatch');
     setErrors(own);
     if (Object.keys(own).length > 0) return;
@@ -63,7 +65,8 @@ export function PasswordForm({
       setNext('');
       setAgain('');
     } catch (err) {
-      const fields = passwordFieldErrors(err, t);
+      // the api's refusals by the rule each field broke, in the reader's language
+      const fields = fieldErrors(err, t);
       setErrors(fields);
       if (Object.keys(fields).length === 0)
         setFailure(err instanceof ApiError ? problemText(err, t) : t('errors.network'));

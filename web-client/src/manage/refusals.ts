@@ -1,33 +1,19 @@
-import { LESSON_REFUSALS, PASSWORD_RULES, type PasswordRule } from '@sky/contracts';
+import { LESSON_REFUSALS, passwordFieldError, type PasswordRule } from '@sky/contracts';
 import type { TFunction } from 'i18next';
 import { ApiError } from '../api/client';
 import { problemText } from '../components/Bits';
+import { fieldMessage } from '../components/FieldErrors';
 
 const byMessage = <K extends string>(table: Record<K, string>) =>
   new Map(Object.entries(table).map(([k, message]) => [message as string, k as K]));
-const PASSWORD_KEYS = byMessage(PASSWORD_RULES);
 const LESSON_KEYS = byMessage(LESSON_REFUSALS);
 
-/** A broken password rule in the reader's language. */
-export function passwordRuleText(rule: PasswordRule, t: TFunction): string {
-  return t(`manage.rules.${rule}`);
-}
-
 /**
- * Field errors of a refused password form, keyed by field (`body.newPassword` → `newPassword`), in the
- * reader's language where the contract names the rule, else the server's own words.
+ * A password rule the form finds broken before sending, in the same words as the api's refusal of it
+ * (the field error's rule and limit, FieldErrors.fieldMessage).
  */
-export function passwordFieldErrors(err: unknown, t: TFunction): Record<string, string> {
-  if (!(err instanceof ApiError)) return {};
-  return Object.fromEntries(
-    err.fields.map((f) => {
-      const field = f.path.replace(/^body\./, '');
-      const rule = PASSWORD_KEYS.get(f.message);
-      if (rule) return [field, passwordRuleText(rule, t)];
-      if (field === 'currentPassword') return [field, t('manage.rules.current')];
-      return [field, f.message];
-    }),
-  );
+export function passwordRuleText(field: string, rule: PasswordRule, t: TFunction): string {
+  return fieldMessage(passwordFieldError(field, rule), t);
 }
 
 /** Why a lesson edit or delete was refused, in the reader's language. */

@@ -23,6 +23,9 @@ import { asApiError } from '../manage/refusals';
 /** Users on one page of the list; the api pages past it (offset) and counts them all. */
 const PAGE_SIZE = 50;
 
+/** The fields the new-user form marks with their own message when the api refuses them. */
+const MARKED = ['username', 'displayName', 'password', 'grade', 'school', 'district'];
+
 const EMPTY = {
   username: '',
   displayName: '',
@@ -285,8 +288,8 @@ export function AdminHome() {
       setForm(EMPTY);
       users.reload();
     } catch (err) {
-      setErrors(fieldErrors(err));
-      // The summary in the reader's language; the server's own words sit beside each marked field.
+      setErrors(fieldErrors(err, t));
+      // The summary in the reader's language; each marked field says what is wrong with it.
       if (err instanceof ApiError) setFailure(err);
     } finally {
       setBusy(false);
@@ -469,7 +472,7 @@ export function AdminHome() {
           )}
           {field('school', t('admin.school'))}
           {field('district', t('admin.district'))}
-          {failure && <ErrorNote error={failure} />}
+          {failure && <ErrorNote error={failure} marked={MARKED} />}
           {message && (
             <p className="notice notice-ok" role="status">
               {message}

@@ -1,15 +1,20 @@
 import { Lesson, ownsLesson } from '@sky/contracts';
-import { useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
-import { LessonActions } from '../manage/LessonActions';
 import { ErrorNote, formatDuration, LessonStateBadge, Loading } from '../components/Bits';
 import { Player } from '../components/Player';
 import { FaqList } from '../qa/FaqList';
 import { QaPanel } from '../qa/QaPanel';
 import '../live/live.css';
+
+// Edit and delete are for the lesson's teacher and admins: a chunk of their own (with the dialogs), which a
+// student opening a lesson never downloads.
+const LessonActions = lazy(() =>
+  import('../manage/LessonActions').then((m) => ({ default: m.LessonActions })),
+);
 
 export function LessonPage() {
   const { t } = useTranslation();
@@ -83,11 +88,13 @@ export function LessonPage() {
               <h1>{l.title}</h1>
               <LessonStateBadge lesson={l} />
               {owner && (
-                <LessonActions
-                  lesson={l}
-                  onSaved={reload}
-                  onDeleted={(title) => void navigate('/', { state: { deleted: title } })}
-                />
+                <Suspense fallback={null}>
+                  <LessonActions
+                    lesson={l}
+                    onSaved={reload}
+                    onDeleted={(title) => void navigate('/', { state: { deleted: title } })}
+                  />
+                </Suspense>
               )}
               <dl>
                 {l.teacherName && (

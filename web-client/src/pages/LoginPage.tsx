@@ -1,11 +1,18 @@
-import { useState, type FormEvent } from 'react';
+import { SignInInfo } from '@sky/contracts';
+import { lazy, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError, takeSessionEnded } from '../api/client';
+import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
 import { problemText } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
-import { RenewPassword } from '../manage/RenewPassword';
+
+// Only a user whose password an admin reset sees it: a chunk of its own (with the password form), not the
+// first one every phone downloads before it can sign in.
+const RenewPassword = lazy(() =>
+  import('../manage/RenewPassword').then((m) => ({ default: m.RenewPassword })),
+);
 
 /** Sign-in's own refusals read better than the generic texts: a disabled account, too many guesses. */
 const OWN_REFUSALS: Partial<Record<string, string>> = {
@@ -23,6 +30,8 @@ export function LoginPage() {
   const [error, setError] = useState<string | null>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
+  // only npm start's demo says where its generated logins are; a real deployment says nothing of it
+  const demo = useApi('/api/public/sign-in', SignInInfo).data?.demo === true;
   // the api ended this page's sign-in (elsewhere): say why once, on the form that follows
   const [ended] = useState(takeSessionEnded);
   /** A temporary password an admin set: it only lets the user choose a new one. */
@@ -56,8 +65,14 @@ export function LoginPage() {
         return;
       }
       const own = err instanceof ApiError ? OWN_REFUSALS[err.code] : undefined;
-      setError(own ? t(own) : err instanceof ApiError ? problemText(err, t) : t('errors.network'));
-      setFields(fieldErrors(err));
+      setError(
+        own
+          ? t(own)
+          : err instanceof ApiError
+            ? problemText(err, t, ['username', 'password'])
+            : t('errors.network'),
+      );
+      setFields(fieldErrors(err, t));
     } finally {
       setBusy(false);
     }
@@ -119,7 +134,11 @@ export function LoginPage() {
         <button data-testid="login-submit" className="btn btn-primary" type="submit" disabled={busy}>
           {busy ? t('auth.submitting') : t('auth.submit')}
         </button>
-        <p className="hint">{t('auth.demoHint')}</p>
+        {demo && (
+          <p className="hint" data-testid="demo-hint">
+            {t('auth.demoHint')}
+          </p>
+        )}
       </form>
     </div>
   );

@@ -14,6 +14,8 @@ import { GradeOptions } from '../components/Options';
 import { LessonActions } from '../manage/LessonActions';
 
 // The api caps a page at 100 and has no teacher filter yet: a teacher's own lessons are picked from the newest 100.
+/** The fields the new-lesson form marks with their own message when the api refuses them. */
+const LESSON_FIELDS = ['title', 'grade', 'subject', 'unit', 'description'];
 const LESSONS = withQuery('/api/lessons', { limit: 100, mine: 'true' });
 
 export function TeacherHome({ user }: { user: PublicUser }) {
@@ -65,8 +67,8 @@ export function TeacherHome({ user }: { user: PublicUser }) {
       setDescription('');
       reload();
     } catch (err) {
-      setErrors(fieldErrors(err));
-      // The summary in the reader's language; the server's own words sit beside each marked field.
+      setErrors(fieldErrors(err, t));
+      // The summary in the reader's language; each marked field says what is wrong with it.
       if (err instanceof ApiError) setFailure(err);
     } finally {
       setBusy(false);
@@ -192,7 +194,7 @@ export function TeacherHome({ user }: { user: PublicUser }) {
             />
             {fieldError('description')}
           </label>
-          {failure && <ErrorNote error={failure} />}
+          {failure && <ErrorNote error={failure} marked={LESSON_FIELDS} />}
           {message && (
             <p className="notice notice-ok" role="status">
               {message}

@@ -1,0 +1,169 @@
+// What a page costs to load, read from Chromium's own network events (CDP): the JavaScript transferred on
+// a cold cache (bytes on the wire, headers included, as DevTools counts them), how it was encoded, and
+// when the lesson's video had its first frame. Used by test/web-weight.test.ts and bench/web.ts.
+import type { CDPSession, Page } from 'playwright-core';
+
+export interface JsResponse {
+  url: string;
+  /** Bytes on the wire (headers and body). */
+  transferred: number;
+  /** The script as the browser got it after decoding. */
+  decoded: number;
+  encoding: string;
+  vary: string;
+  /** ms after the navigation started (as this process heard of it). */
+  finishedAt: number;
+}
+
+export interface PageWeight {
+  /** JavaScript transferred, bytes. */
+  js: number;
+  /** JavaScript after decoding, bytes. */
+  jsDecoded: number;
+  files: JsResponse[];
+  /** ms from the navigation to the first frame of the page's video (when asked for one). */
+  firstFrameMs?: number;
+  /** JavaScript transferred before that first frame, bytes. */
+  jsBeforeFirstFrame?: number;
+}
+
+export interface WeighOptions {
+  /** Encodings the browser offers (Chromium offers br only to secure origins and localhost). */
+  encodings?: ('br' | 'gzip' | 'deflate')[];
+  /** A line to emulate: downlink in bit/s, round trip in ms. */
+  network?: { bitsPerSecond: number; rttMs: number };
+  /** Keep the browser cache (a page reached after another one of the app). */
+  warm?: boolean;
+  /** Waits until the page shows what it is for. */
+  ready: (page: Page) => Promise<void>;
+  /** Also time the first frame of the first <video> of the page. */
+  firstFrame?: boolean;
+}
+
+/** Watches the JavaScript a page fetches, on a line and with the encodings asked for. */
+export async function watchScripts(page: Page, opts: Omit<WeighOptions, 'ready' | 'firstFrame'> = {}) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  if (!opts.warm) {
+    await cdp.send('Network.clearBrowserCache');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  }
+  if (opts.encodings)
+    await cdp.send('Network.setExtraHTTPHeaders', {
+      headers: { 'Accept-Encoding': opts.encodings.join(', ') },
+    });
+  if (opts.network) {
+    const bytesPerSecond = opts.network.bitsPerSecond / 8;
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: opts.network.rttMs,
+      downloadThroughput: bytesPerSecond,
+      uploadThroughput: bytesPerSecond,
+    });
+  }
+  const scripts = new Map<string, { url: string; encoding: string; vary: string; decoded: number }>();
+  const files: JsResponse[] = [];
+  /** Requests in flight, by id: their URLs say which one a page that never settles waits for. */
+  const pending = new Map<string, string>();
+  let lastActivity = Date.now();
+  let since = Date.now();
+  cdp.on('Network.requestWillBeSent', (e) => {
+    // data: and blob: URLs are not fetched over the network (and get no loadingFinished)
+    if (/^(data|blob):/.test(e.request.url)) return;
+    pending.set(e.requestId, e.request.url);
+    lastActivity = Date.now();
+  });
+  cdp.on('Network.responseReceived', (e) => {
+    if (e.type !== 'Script') return;
+    const h = Object.fromEntries(Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    scripts.set(e.requestId, {
+      url: e.response.url,
+      encoding: h['content-encoding'] ?? 'identity',
+      vary: h['vary'] ?? '',
+      decoded: 0,
+    });
+  });
+  cdp.on('Network.dataReceived', (e) => {
+    const s = scripts.get(e.requestId);
+    if (s) s.decoded += e.dataLength;
+  });
+  cdp.on('Network.loadingFinished', (e) => {
+    pending.delete(e.requestId);
+    lastActivity = Date.now();
+    const s = scripts.get(e.requestId);
+    if (s) files.push({ ...s, transferred: e.encodedDataLength, finishedAt: Date.now() - since });
+  });
+  cdp.on('Network.loadingFailed', (e) => {
+    pending.delete(e.requestId);
+    lastActivity = Date.now();
+  });
+  return {
+    /** Counts from now: earlier files are forgotten, times start here. */
+    restart() {
+      files.length = 0;
+      since = Date.now();
+    },
+    /** ms since restart(). */
+    elapsed: () => Date.now() - since,
+    /** Resolves after a second without any request in flight (throws after `limitMs`, naming them). */
+    async quiet(limitMs = 90_000) {
+      const until = Date.now() + limitMs;
+      while (pending.size > 0 || Date.now() - lastActivity < 1000) {
+        if (Date.now() > until)
+          throw new Error(`the page never settled; in flight: ${[...pending.values()].join(', ')}`);
+        await page.waitForTimeout(100);
+      }
+    },
+    weight(firstFrameMs?: number): PageWeight {
+      return {
+        js: files.reduce((n, f) => n + f.transferred, 0),
+        jsDecoded: files.reduce((n, f) => n + f.decoded, 0),
+        files: [...files],
+        ...(firstFrameMs === undefined
+          ? {}
+          : {
+              firstFrameMs: Math.round(firstFrameMs),
+              jsBeforeFirstFrame: files
+                .filter((f) => f.finishedAt <= firstFrameMs)
+                .reduce((n, f) => n + f.transferred, 0),
+            }),
+      };
+    },
+    detach: () => detach(cdp),
+  };
+}
+
+/** Waits for the first frame of the page's video (loadeddata: hls.js loads the first segments by itself). */
+export async function firstFrame(page: Page): Promise<void> {
+  // a string: bench/web.ts type-checks this file without the DOM library
+  await page.waitForFunction("(document.querySelector('video')?.readyState ?? 0) >= 2", undefined, {
+    timeout: 120_000,
+    polling: 50,
+  });
+}
+
+/**
+ * Loads `url` in `page` and weighs the JavaScript it fetches until the network has been quiet for a
+ * second after `ready`.
+ */
+export async function weighPage(page: Page, url: string, opts: WeighOptions): Promise<PageWeight> {
+  const watch = await watchScripts(page, opts);
+  watch.restart();
+  await page.goto(url);
+  await opts.ready(page);
+  let firstFrameMs: number | undefined;
+  if (opts.firstFrame) {
+    await firstFrame(page);
+    firstFrameMs = watch.elapsed();
+  }
+  await watch.quiet();
+  await watch.detach();
+  return watch.weight(firstFrameMs);
+}
+
+async function detach(cdp: CDPSession): Promise<void> {
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: false }).catch(() => undefined);
+  await cdp.detach().catch(() => undefined);
+}
+
+export const kB = (bytes: number) => Math.round(bytes / 102.4) / 10;

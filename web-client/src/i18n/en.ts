@@ -1,0 +1,7 @@
+// The English strings, a chunk of their own (i18n/index.ts loads it for readers of English).
+import analyticsEn from './analytics.en.json';
+import en from './en.json';
+import liveEn from './live.en.json';
+import manageEn from './manage.en.json';
+
+export default { ...en, live: liveEn, analytics: analyticsEn, manage: manageEn };
