@@ -133,13 +133,32 @@ export async function watchScripts(page: Page, opts: Omit<WeighOptions, 'ready' 
   };
 }
 
-/** Waits for the first frame of the page's video (loadeddata: hls.js loads the first segments by itself). */
-export async function firstFrame(page: Page): Promise<void> {
-  // a string: bench/web.ts type-checks this file without the DOM library
-  await page.waitForFunction("(document.querySelector('video')?.readyState ?? 0) >= 2", undefined, {
-    timeout: 120_000,
-    polling: 50,
-  });
+/** A video element as far as firstFrame needs it (bench/web.ts type-checks this file without the DOM library). */
+interface MediaLike {
+  readyState: number;
+  addEventListener(type: 'loadeddata', listener: () => void, options: { once: boolean }): void;
+}
+
+/**
+ * Waits for the first frame of the page's video (loadeddata: hls.js loads the first segments by itself).
+ * The wait is a function run through the DevTools protocol, not a string the page evaluates: the app's
+ * Content-Security-Policy (script-src 'self') forbids eval in the page.
+ */
+export async function firstFrame(page: Page, timeoutMs = 120_000): Promise<void> {
+  const loaded = await page
+    .locator('video')
+    .first()
+    .evaluate(
+      (video: MediaLike, ms: number) =>
+        video.readyState >= 2 ||
+        new Promise<boolean>((resolve) => {
+          video.addEventListener('loadeddata', () => resolve(true), { once: true });
+          setTimeout(() => resolve(video.readyState >= 2), ms);
+        }),
+      timeoutMs,
+      { timeout: timeoutMs },
+    );
+  if (!loaded) throw new Error(`the video showed no frame within ${timeoutMs} ms`);
 }
 
 /**
