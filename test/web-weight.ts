@@ -149,12 +149,16 @@ export async function firstFrame(page: Page, timeoutMs = 120_000): Promise<void>
     .locator('video')
     .first()
     .evaluate(
-      (video: MediaLike, ms: number) =>
-        video.readyState >= 2 ||
-        new Promise<boolean>((resolve) => {
-          video.addEventListener('loadeddata', () => resolve(true), { once: true });
-          setTimeout(() => resolve(video.readyState >= 2), ms);
-        }),
+      (el, ms: number) => {
+        const video = el as unknown as MediaLike;
+        return (
+          video.readyState >= 2 ||
+          new Promise<boolean>((resolve) => {
+            video.addEventListener('loadeddata', () => resolve(true), { once: true });
+            setTimeout(() => resolve(video.readyState >= 2), ms);
+          })
+        );
+      },
       timeoutMs,
       { timeout: timeoutMs },
     );
