@@ -38,6 +38,14 @@ const discovered = DIRS.flatMap((d) => {
   .filter((f) => (filter.length === 0 && given.length === 0) || filter.some((p) => f.includes(p)))
   .sort();
 const files = [...discovered, ...given.map((f) => relative(ROOT, f))];
+/**
+ * A file that measures real-time behaviour (stalls, A/V sync of a live lesson with its browsers on this same
+ * machine) says so in its first lines with this marker and runs after the others, by itself: next to another
+ * file's Chromiums and ffmpegs on two cores it would measure the test machine, not the product.
+ */
+const ALONE_MARK = '// npm-test: alone';
+const alone = files.filter((f) => readFileSync(join(ROOT, f), 'utf8').slice(0, 4096).includes(ALONE_MARK));
+const together = files.filter((f) => !alone.includes(f));
 
 if (files.length === 0) {
   console.error('no test files matched');
@@ -50,56 +58,70 @@ const infra = await startLocalInfra({ cacheGb: 0.5 });
 const mongoHost = `127.0.0.1:${infra.mongo.port}`;
 console.log(`[test] mongod ${mongoHost}, redis-server ${infra.redis.url}; ${files.length} test files`);
 
-const tap = join(infra.dir, 'results.tap');
 // the services the tests start log here (testLogger), and the run reads it all back for secrets below
 const logDir = join(infra.dir, 'logs');
 mkdirSync(logDir, { recursive: true });
-const code = await new Promise<number>((resolve) => {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--test',
-      '--test-concurrency=2',
-      // a test file whose setup failed half-way must not keep its process, and the run, alive forever;
-      // and no test may hang: 10 min is far above the slowest (a live lesson's replay, under load)
-      '--test-force-exit',
-      '--test-timeout=600000',
-      '--test-reporter=spec',
-      '--test-reporter-destination=stdout',
-      // the same results as TAP, for the count of hidden cases below
-      '--test-reporter=tap',
-      `--test-reporter-destination=${tap}`,
-      ...files,
-    ],
-    {
-      cwd: ROOT,
-      stdio: 'inherit',
-      env: {
-        ...process.env,
-        ...setupEnv(),
-        TEST_MONGO_HOST: mongoHost,
-        TEST_REDIS_URL: infra.redis.url,
-        TEST_LOG_DIR: logDir,
+
+/** Runs `batch` under node's test runner, `concurrency` files at a time; its TAP goes to `tap`. */
+const run = (batch: string[], concurrency: number, tap: string) =>
+  new Promise<number>((resolve) => {
+    if (batch.length === 0) return resolve(0);
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        `--test-concurrency=${concurrency}`,
+        // a test file whose setup failed half-way must not keep its process, and the run, alive forever;
+        // and no test may hang: 10 min is far above the slowest (a live lesson's replay, under load)
+        '--test-force-exit',
+        '--test-timeout=600000',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        // the same results as TAP, for the count of hidden cases below
+        '--test-reporter=tap',
+        `--test-reporter-destination=${tap}`,
+        ...batch,
+      ],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          ...setupEnv(),
+          TEST_MONGO_HOST: mongoHost,
+          TEST_REDIS_URL: infra.redis.url,
+          TEST_LOG_DIR: logDir,
+        },
       },
-    },
-  );
-  const forward = (s: NodeJS.Signals) => child.kill(s);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
-});
+    );
+    const forward = (s: NodeJS.Signals) => child.kill(s);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+  });
+
+const taps = [join(infra.dir, 'results.tap'), join(infra.dir, 'results-alone.tap')];
+const codes = [await run(together, 2, taps[0]!)];
+if (alone.length > 0) {
+  console.log(`[test] now by themselves: ${alone.join(', ')}`);
+  codes.push(await run(alone, 1, taps[1]!));
+}
+const code = codes.find((c) => c !== 0) ?? 0;
 
 // No hidden cases: a skipped or todo test is a behaviour nobody checks, so the run fails on one.
-const summary = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
-const count = (what: string) => Number(new RegExp(`^# ${what} (\\d+)$`, 'm').exec(summary)?.[1] ?? 0);
+const summaries = taps.filter((t) => existsSync(t)).map((t) => readFileSync(t, 'utf8'));
+const count = (what: string) =>
+  summaries.reduce((n, tap) => n + Number(new RegExp(`^# ${what} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0), 0);
 const hidden = count('skipped') + count('todo');
+if (alone.length > 0)
+  console.log(`[test] all files: ${count('tests')} tests, ${count('pass')} pass, ${count('fail')} fail`);
 if (hidden > 0)
   console.error(`[test] ${count('skipped')} skipped and ${count('todo')} todo: no test may be hidden`);
 
 // No secret in any log: the services' logs of the whole run, and what the tests printed (the TAP)
-const logs = [...readdirSync(logDir).map((f) => join(logDir, f)), ...(existsSync(tap) ? [tap] : [])];
+const logs = [...readdirSync(logDir).map((f) => join(logDir, f)), ...taps.filter((t) => existsSync(t))];
 let lines = 0;
 const leaks: string[] = [];
 for (const file of logs) {

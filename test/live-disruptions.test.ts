@@ -7,6 +7,8 @@
 // as the playlists list it and decoded by ffprobe afterwards; then the replay: as long as the lesson (less
 // 1 s per kill), no packet gap over 1 s, audio and video in sync at the end (the teacher holds a
 // clapperboard: a white picture and a loud tone together every 2 s) and ending together.
+//
+// npm-test: alone (its bounds are the product's, with six browsers and the bridge on this one machine already)
 import assert from 'node:assert/strict';
 import {
   copyFileSync,
