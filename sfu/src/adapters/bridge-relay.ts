@@ -2,10 +2,18 @@
 // the whole lesson. Per kind, a PlainTransport on the room's router sends the consumers of the teacher's
 // producers to one UDP socket here; services/rtp-splice.ts makes one continuous stream of them (or filler)
 // and this relay sends it, with sender reports, to ffmpeg's RTP and RTCP ports. A new producer (screen
-// share, a reload) or a new router (a worker death) changes only what is consumed here.
+// share, a reload) or a new router (a worker death) changes only what is consumed here. The producers' own
+// sender reports (their 'sr' trace: the publisher's capture clock) keep audio and video in sync.
 import { createSocket, type Socket } from 'node:dgram';
 import type * as mediasoup from 'mediasoup';
-import { RtpSplicer, type SpliceFiller, type SpliceKind, type SpliceOutput } from '../services/rtp-splice.js';
+import { CaptureSync, ntpToMs } from '../services/capture-sync.js';
+import {
+  RtpSplicer,
+  SYNC_BAND_MS,
+  type SpliceFiller,
+  type SpliceKind,
+  type SpliceOutput,
+} from '../services/rtp-splice.js';
 
 type Router = mediasoup.types.Router;
 type Producer = mediasoup.types.Producer;
@@ -36,6 +44,8 @@ interface Carried {
   producerId: string;
   consumer: mediasoup.types.Consumer;
   ssrc: number;
+  /** Stops listening to the producer's sender reports. */
+  unwatch: () => void;
 }
 
 /** One kind's path: the socket mediasoup sends to, the transport on the current router, the consumers. */
@@ -53,8 +63,9 @@ class Leg {
     readonly kind: SpliceKind,
     readonly spec: RelayKind,
     readonly socket: Socket,
+    sync: CaptureSync,
   ) {
-    this.splicer = new RtpSplicer(kind, spec.output, spec.filler);
+    this.splicer = new RtpSplicer(kind, spec.output, spec.filler, sync);
   }
 }
 
@@ -67,6 +78,7 @@ export class BridgeRelay {
 
   private constructor(
     legs: Leg[],
+    private readonly sync: CaptureSync,
     private readonly out: Socket,
     private readonly opts: { host: string; listenIp: string; log: RelayLogger },
   ) {
@@ -87,8 +99,12 @@ export class BridgeRelay {
       await new Promise<void>((resolve) => s.bind(0, opts.host, resolve));
       return s;
     };
-    const legs = [new Leg('video', kinds.video, await bind()), new Leg('audio', kinds.audio, await bind())];
-    return new BridgeRelay(legs, await bind(), opts);
+    const sync = new CaptureSync(SYNC_BAND_MS / 2);
+    const legs = [
+      new Leg('video', kinds.video, await bind(), sync),
+      new Leg('audio', kinds.audio, await bind(), sync),
+    ];
+    return new BridgeRelay(legs, sync, await bind(), opts);
   }
 
   /** How each kind stands: for logs and tests. */
@@ -154,7 +170,7 @@ export class BridgeRelay {
       const consumer = await transport.consume({ producerId: live.id, rtpCapabilities, paused: true });
       const ssrc = consumer.rtpParameters.encodings?.[0]?.ssrc;
       if (ssrc === undefined) throw new Error(`the bridge's consumer of ${live.id} has no SSRC`);
-      next = { producerId: live.id, consumer, ssrc };
+      next = { producerId: live.id, consumer, ssrc, unwatch: await this.watchClock(live, ssrc) };
       // a paused camera or mic: filler until it resumes (the video then from its next key frame). A closed
       // producer waits for the room's next follow(): another source, or none (filler then)
       const paused = () => {
@@ -193,9 +209,35 @@ export class BridgeRelay {
     return transport;
   }
 
+  /** The producer's sender reports, under the SSRC its consumer here carries (`ssrc`). */
+  private async watchClock(producer: Producer, ssrc: number): Promise<() => void> {
+    const onTrace = (t: mediasoup.types.ProducerTraceEventData) => {
+      const sr =
+        t.type === 'sr'
+          ? (t.info as { ssrc?: number; ntpSec?: number; ntpFrac?: number; rtpTs?: number })
+          : undefined;
+      if (
+        sr?.ssrc === undefined ||
+        sr.ntpSec === undefined ||
+        sr.ntpFrac === undefined ||
+        sr.rtpTs === undefined
+      )
+        return;
+      this.sync.report(ssrc, sr.ssrc, { ntpMs: ntpToMs(sr.ntpSec, sr.ntpFrac), rtpTs: sr.rtpTs });
+    };
+    producer.on('trace', onTrace);
+    // a producer closed meanwhile: its consumer goes too, and the room follows another source
+    await producer.enableTraceEvent(['sr']).catch(() => undefined);
+    return () => {
+      producer.off('trace', onTrace);
+      this.sync.forget(ssrc);
+    };
+  }
+
   private drop(leg: Leg, which: 'current' | 'previous'): void {
     const c = leg[which];
     if (c && !c.consumer.closed) c.consumer.close();
+    c?.unwatch();
     leg[which] = undefined;
   }
 

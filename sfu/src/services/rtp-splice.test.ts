@@ -9,6 +9,7 @@ import {
   RtpSplicer,
   VIDEO_SILENT_MS,
 } from './rtp-splice.js';
+import { CaptureSync, ntpToMs } from './capture-sync.js';
 
 const OUT = { ssrc: 0xabcdef01, payloadType: 96, clockRate: 90000 };
 const KEY = Buffer.from([0x10, 0x00, 0x9d, 0x01, 0x2a]); // S, partition 0; P=0: a key frame
@@ -272,6 +273,61 @@ test("a publisher's audio and video anchored apart (a late first packet) settle 
   assert.ok(Math.abs(audio7 - video7) <= 30, `A/V ${(audio7 - video7).toFixed(1)} ms apart`);
   // unsettled, they would be 105 ms apart
   assert.ok(a.stats.slewedMs < 0 && Math.abs(v.stats.slewedMs) <= 20, JSON.stringify([a.stats, v.stats]));
+});
+
+/**
+ * A publisher captures audio and video together from t=0; its audio arrives 10 ms after capture, its picture
+ * 160 ms after (the sender's encoder held it back). Returns how far apart (ms) what was captured together at
+ * 7 s goes out, on the wall clock each splicer's sender reports give it.
+ */
+function captureSkew(sync: CaptureSync | undefined, layers: number): { skewMs: number; byCapture: number } {
+  const AOUT = { ssrc: 0x12345678, payloadType: 111, clockRate: 48000 };
+  const a = new RtpSplicer('audio', AOUT, { payloads: [OPUS_SILENCE], frameMs: 20 }, sync);
+  const v = new RtpSplicer('video', OUT, { payloads: [KEY], frameMs: 40 }, sync);
+  a.want(1111);
+  v.want(2222);
+  const senderEpochMs = ntpToMs(3_970_000_000, 2 ** 31); // the sender's clock at capture t=0
+  const VIDEO_TS0 = 123_456;
+  const report = (t: number) => {
+    sync?.report(1111, 0xa0, { ntpMs: senderEpochMs + t, rtpTs: t * 48 });
+    // a simulcast camera: each layer its own timestamp origin; the consumer carries layer 0's timestamps
+    for (let l = 0; l < layers; l++)
+      sync?.report(2222, 0xb0 + l, {
+        ntpMs: senderEpochMs + t,
+        rtpTs: (VIDEO_TS0 + l * 987_654_321 + t * 90) >>> 0,
+      });
+  };
+  const outMs = { audio: [] as number[], video: [] as number[] };
+  for (let t = 0; t <= 8000; t += 20) {
+    if (t % 1000 === 500) report(t - 100);
+    const i = t / 20;
+    const pa = a.push(rtp(1111, i, i * 960, Buffer.from([0xfc, 0xff])), t + 10);
+    if (pa) outMs.audio[i] = head(pa).ts / 48;
+    if (i % 2 === 0) {
+      const j = i / 2;
+      const pv = v.push(rtp(2222, j, VIDEO_TS0 + j * 3600, j === 0 ? KEY : DELTA, { marker: true }), t + 160);
+      if (pv) outMs.video[j] = head(pv).ts / 90;
+    }
+  }
+  const zero = { audio: 10, video: 160 }; // each splicer's clock began at its first packet
+  return {
+    skewMs: outMs.video[175]! + zero.video - (outMs.audio[350]! + zero.audio),
+    byCapture: a.stats.byCapture + v.stats.byCapture,
+  };
+}
+
+test("by the sender's reports, a picture its encoder held back 150 ms is put back on its sound: within 30 ms", () => {
+  const byArrival = captureSkew(undefined, 1);
+  assert.ok(Math.abs(byArrival.skewMs - 150) <= 30, `by arrival ${byArrival.skewMs.toFixed(1)} ms`);
+  assert.equal(byArrival.byCapture, 0);
+  for (const layers of [1, 3]) {
+    const byCapture = captureSkew(new CaptureSync(15), layers);
+    assert.ok(
+      Math.abs(byCapture.skewMs) <= 30,
+      `${layers} layer(s): A/V ${byCapture.skewMs.toFixed(1)} ms apart`,
+    );
+    assert.ok(byCapture.byCapture > 500, JSON.stringify(byCapture));
+  }
 });
 
 test('RTCP, padding-only and malformed packets are not carried; sequence numbers and timestamps wrap', () => {

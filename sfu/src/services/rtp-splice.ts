@@ -4,7 +4,10 @@
 // stream and never restarts. Video switches only at a key frame of the new source (the old one is carried
 // until then); while there is no source, a paused one or a silent one, the splicer sends filler (a black VP8
 // key frame, Opus silence) on the same timeline, and its sender reports map that timeline to the wall clock
-// so ffmpeg keeps audio and video in sync. Pure: the relay adapter (adapters/bridge-relay.ts) does the I/O.
+// so ffmpeg keeps audio and video in sync. Given the publisher's own sender reports (services/capture-sync.ts),
+// each packet is placed by when it was captured, not when it arrived. Pure: the relay adapter
+// (adapters/bridge-relay.ts) does the I/O.
+import type { CaptureSync } from './capture-sync.js';
 
 export type SpliceKind = 'audio' | 'video';
 
@@ -42,8 +45,10 @@ const RTP_HEADER = 12;
  * first packet), both kinds of one publisher settle on the same clock. A source that stamps frames by count
  * and fell behind (or ran ahead) is moved back towards it too. Each window moves a span at most SLEW_MS
  * forward, and backward never before the last packet sent: small steps ffmpeg fills or trims.
+ * With the publisher's sender reports (a CaptureSync), a packet is placed by its capture time instead: at
+ * the delay both kinds share, so a picture the sender's encoder held back lines up with its sound again.
  */
-const SYNC_BAND_MS = 30;
+export const SYNC_BAND_MS = 30;
 const SLEW_WINDOW_MS = 1000;
 const SLEW_MS = 50;
 const NTP_EPOCH_OFFSET_SEC = 2_208_988_800;
@@ -130,8 +135,11 @@ interface Span {
   /** filler only: when it began, and frames sent so far */
   startedAt: number;
   frames: number;
-  /** How late (ms, + behind) its least-delayed packet was on the clock in the current window. */
-  window: { from: number; least: number };
+  /**
+   * How late (ms, + behind) its least-delayed packet was on the clock in the current window, and its least
+   * delay after capture (arrival − capture, ms) when the sender's clock is known.
+   */
+  window: { from: number; least: number; leastDelay: number };
 }
 
 export class RtpSplicer {
@@ -154,13 +162,25 @@ export class RtpSplicer {
   private zeroAt: number | undefined;
   /** The source timestamp of the last packet carried (a frame's packets share one). */
   private lastSourceTs: number | undefined;
-  /** Counters for logs and tests; `lastGapMs`: nothing sent between the last span and the newest one. */
-  readonly stats = { switches: 0, fillerSpans: 0, dropped: 0, packets: 0, lastGapMs: 0, slewedMs: 0 };
+  /**
+   * Counters for logs and tests; `lastGapMs`: nothing sent between the last span and the newest one;
+   * `byCapture`: packets placed by their capture time.
+   */
+  readonly stats = {
+    switches: 0,
+    fillerSpans: 0,
+    dropped: 0,
+    packets: 0,
+    lastGapMs: 0,
+    slewedMs: 0,
+    byCapture: 0,
+  };
 
   constructor(
     readonly kind: SpliceKind,
     private readonly output: SpliceOutput,
     private readonly filler: SpliceFiller,
+    private readonly sync?: CaptureSync,
   ) {}
 
   /** The source now carried: an SSRC, 'filler', or undefined before the first packet. */
@@ -204,7 +224,7 @@ export class RtpSplicer {
     // unless it went silent (fill)
     const span = this.span!;
     this.lastInAt = now;
-    if (span.source !== 'filler') this.slew(span, rtp.timestamp, now);
+    if (span.source !== 'filler') this.slew(span, rtp.ssrc, rtp.timestamp, now);
     const seq = (rtp.seq + span.seqOffset) & 0xffff;
     const timestamp = (rtp.timestamp + span.tsOffset) >>> 0;
     this.advance(seq, timestamp, now);
@@ -298,31 +318,43 @@ export class RtpSplicer {
       tsOffset: (Math.round(nextTs) - timestamp) >>> 0,
       startedAt: now,
       frames: 0,
-      window: { from: now, least: Infinity },
+      window: { from: now, least: Infinity, leastDelay: Infinity },
     };
     this.sentInSpan = 0;
     if (source !== 'filler') this.lastInAt = now;
   }
 
   /** Keeps a span on the clock: see SYNC_BAND_MS. Only between frames, never inside one. */
-  private slew(span: Span, timestamp: number, now: number): void {
+  private slew(span: Span, ssrc: number, timestamp: number, now: number): void {
     const rate = this.output.clockRate;
     const out = (timestamp + span.tsOffset) >>> 0;
     const onClock = Math.round(((now - (this.zeroAt ?? now)) * rate) / 1000) >>> 0;
     const lateMs = (((onClock - out) | 0) * 1000) / rate;
     const w = span.window;
     w.least = Math.min(w.least, lateMs);
+    const captured = this.sync?.captureMs(ssrc, timestamp, rate, now);
+    if (captured !== undefined) {
+      w.leastDelay = Math.min(w.leastDelay, now - captured);
+      this.stats.byCapture++;
+    }
     if (now - w.from < SLEW_WINDOW_MS || timestamp === this.lastSourceTs) {
       this.lastSourceTs = timestamp;
       return;
     }
     this.lastSourceTs = timestamp;
-    // outside the band: aim for its middle
-    let step = 0;
-    if (w.least < 0 || w.least > SYNC_BAND_MS) {
-      const stepMs = Math.max(-SLEW_MS, Math.min(SLEW_MS, w.least - SYNC_BAND_MS / 2));
-      step = Math.round((stepMs * rate) / 1000);
+    let stepMs = 0;
+    if (this.sync && captured !== undefined) {
+      // by capture: where this packet belongs is its capture time plus the delay both kinds share, placed
+      // like the least-delayed packet of the later kind (the middle of the band)
+      this.sync.offer(this.kind, w.leastDelay, now);
+      const belongsLateMs = now - captured - this.sync.delay! + SYNC_BAND_MS / 2;
+      stepMs = lateMs - belongsLateMs;
+      if (Math.abs(stepMs) < SYNC_BAND_MS / 10) stepMs = 0;
+    } else if (w.least < 0 || w.least > SYNC_BAND_MS) {
+      // by arrival, outside the band: aim for its middle
+      stepMs = w.least - SYNC_BAND_MS / 2;
     }
+    let step = Math.round((Math.max(-SLEW_MS, Math.min(SLEW_MS, stepMs)) * rate) / 1000);
     const c = this.cursor;
     // never back before the last packet sent: at most to just after it
     if (step < 0 && c) step = Math.max(step, ((c.timestamp - out) | 0) + Math.round(rate / 1000));
@@ -330,7 +362,7 @@ export class RtpSplicer {
       span.tsOffset = (span.tsOffset + step) >>> 0;
       this.stats.slewedMs += Math.round((step * 1000) / rate);
     }
-    span.window = { from: now, least: Infinity };
+    span.window = { from: now, least: Infinity, leastDelay: Infinity };
   }
 
   private advance(seq: number, timestamp: number, at: number): void {
