@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { analyticsKeys } from '../src/adapters/analytics.redis.js';
 import { MongoClient } from 'mongodb';
 import { dayRange } from '../src/services/analytics.query.js';
 import {
@@ -57,7 +58,7 @@ describe('analytics aggregator: kill -9 mid-stream', () => {
         assert.equal(res.statusCode, 202, res.body);
       }
     };
-    const stream = `${api.prefix}:an:stream`;
+    const stream = analyticsKeys(api.prefix).shard(0).stream;
     const checkpoint = async () =>
       (
         await mongo

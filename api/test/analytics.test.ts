@@ -12,6 +12,7 @@ import type {
   Problem,
 } from '@sky/contracts';
 import { Redis } from 'ioredis';
+import { analyticsKeys } from '../src/adapters/analytics.redis.js';
 import { addPlaces, SCRIPT_PLACES, signedViewer } from './analytics-ids.js';
 import { startTestApi, type TestApi } from './helpers.js';
 import {
@@ -74,7 +75,7 @@ async function ingestAll(api: TestApi, events: Beacon[], size = 150): Promise<Be
 
 /** Waits until the aggregator has applied and acknowledged everything in the stream. */
 async function drained(api: TestApi, redis: Redis, timeoutMs = 30_000): Promise<void> {
-  const stream = `${api.prefix}:an:stream`;
+  const stream = analyticsKeys(api.prefix).shard(0).stream;
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if ((await redis.xlen(stream)) === 0) return;

@@ -1,36 +1,44 @@
 import { PLATFORMS, type Platform } from '@sky/contracts';
 import { Redis, type Result } from 'ioredis';
 
-// KEYS: the stream. ARGV: dedupe key prefix, dedupe ttl, stream cap, the batch's JSON as received,
-// session-budget key prefix, sessions per viewer, budget window (s), then (viewerId, sessionId, eventId)
-// triples in the batch's order. Each event is kept once per (viewer, session) hash (HSETNX); a session
-// new to its viewer takes one of the viewer's sessions for the window, and past the budget its events
-// are not counted (nor is the session remembered, so it is refused again). The batch is appended as ONE
-// stream entry — its JSON untouched (no per-event re-serialising) with a mask of the events to count
-// ('' = all) — in one atomic step → {accepted, duplicates, backlog, over} (backlog: entries not yet
-// aggregated: applied ones are deleted; over: events past their viewer's budget).
+// One shard's ingest, in one atomic step. KEYS: the shard's stream, its backlog (events appended and not
+// yet applied), then for each (viewer, session) pair of the batch its dedupe hash and its viewer's session
+// budget. ARGV: dedupe ttl, the shard's cap (events), the batch's JSON as received, sessions per viewer,
+// budget window (s), then (pair number from 1, eventId) per event in the batch's order.
+// A batch that would take the backlog past the cap is refused whole ({-1, …}: nothing written), so
+// nothing unapplied is ever trimmed to make room. Otherwise each event is kept once per (viewer,
+// session) hash (HSETNX); a session new to its viewer takes one of the viewer's sessions for the window,
+// and past the budget its events are not counted (nor is the session remembered, so it is refused
+// again). The batch is appended as ONE stream entry — its JSON untouched (no per-event re-serialising)
+// with a mask of the events to count ('' = all) and their number → {accepted, duplicates, backlog, over}.
 const INGEST = `
-local mask, acc, dup, over, touched, refused = {}, 0, 0, 0, {}, {}
-for i = 8, #ARGV, 3 do
-  local k = ARGV[1] .. ARGV[i] .. ':' .. ARGV[i + 1]
-  if touched[k] == nil and refused[k] == nil and redis.call('exists', k) == 0 then
-    local b = ARGV[5] .. ARGV[i]
-    local n = redis.call('incr', b)
-    if n == 1 then redis.call('expire', b, ARGV[7]) end
-    if n > tonumber(ARGV[6]) then refused[k] = true end
+local backlog = tonumber(redis.call('get', KEYS[2]) or '0')
+if backlog + (#ARGV - 5) / 2 > tonumber(ARGV[2]) then return {-1, 0, backlog, 0} end
+local mask, acc, dup, over, state = {}, 0, 0, 0, {}
+for i = 6, #ARGV, 2 do
+  local p = tonumber(ARGV[i])
+  local dd = KEYS[p * 2 + 1]
+  local s = state[p]
+  if s == nil then
+    s = 'known'
+    if redis.call('exists', dd) == 0 then
+      local n = redis.call('incr', KEYS[p * 2 + 2])
+      if n == 1 then redis.call('expire', KEYS[p * 2 + 2], ARGV[5]) end
+      if n > tonumber(ARGV[4]) then s = 'over' end
+    end
+    state[p] = s
   end
-  if refused[k] then
+  if s == 'over' then
     over = over + 1
     mask[#mask + 1] = '0'
-  elseif redis.call('hsetnx', k, ARGV[i + 2], '1') == 1 then
+  elseif redis.call('hsetnx', dd, ARGV[i + 1], '1') == 1 then
     acc = acc + 1
     mask[#mask + 1] = '1'
-    if not touched[k] then
-      touched[k] = true
-      redis.call('expire', k, ARGV[2])
+    if s ~= 'kept' then
+      state[p] = 'kept'
+      redis.call('expire', dd, ARGV[1])
     end
   else
-    touched[k] = true
     dup = dup + 1
     mask[#mask + 1] = '0'
   end
@@ -38,13 +46,35 @@ end
 if acc > 0 then
   local m = ''
   if dup > 0 or over > 0 then m = table.concat(mask) end
-  redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'r', ARGV[4], 'm', m, 'n', acc)
+  redis.call('xadd', KEYS[1], '*', 'r', ARGV[3], 'm', m, 'n', acc)
+  backlog = redis.call('incrby', KEYS[2], acc)
 end
-return {acc, dup, redis.call('xlen', KEYS[1]), over}`;
+return {acc, dup, backlog, over}`;
+
+// The aggregator's acknowledgement of applied entries. KEYS: the shard's stream, its backlog. ARGV: the
+// group, the id below which every entry is applied (the trim point), the events those entries held,
+// then the entries' ids. Acknowledges them and trims the stream up to the trim point (XTRIM MINID: never
+// past what is applied); the first call for these entries takes their events off the backlog (a repeat
+// trims nothing), and an empty stream has none.
+const APPLIED = `
+local ids = {}
+for i = 4, #ARGV do
+  ids[#ids + 1] = ARGV[i]
+  if #ids == 500 or i == #ARGV then
+    redis.call('xack', KEYS[1], ARGV[1], unpack(ids))
+    ids = {}
+  end
+end
+if redis.call('xtrim', KEYS[1], 'MINID', ARGV[2]) > 0 then
+  local left = redis.call('decrby', KEYS[2], ARGV[3])
+  if left < 0 or redis.call('xlen', KEYS[1]) == 0 then redis.call('set', KEYS[2], '0') end
+end
+return 1`;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    skyBeaconIngest(stream: string, ...args: string[]): Result<[number, number, number, number], Context>;
+    skyBeaconIngest(numKeys: number, ...args: string[]): Result<[number, number, number, number], Context>;
+    skyBeaconApplied(stream: string, backlog: string, ...args: string[]): Result<number, Context>;
   }
 }
 
@@ -55,12 +85,23 @@ export interface BeaconIds {
   eventId: string;
 }
 
-/** What one batch's store did: counted, repeated, backlog after it, past the viewer's session budget. */
+/** One shard's part of a batch: its JSON (`{"events":[…]}`) and the ids of those events, in order. */
+export interface ShardPart {
+  shard: number;
+  json: string;
+  ids: readonly BeaconIds[];
+}
+
+/**
+ * What one batch's store did: counted, repeated, past the viewer's session budget; the largest backlog
+ * (events not yet applied) of the shards it went to; `full` when a shard refused its part (over its cap).
+ */
 export interface IngestOutcome {
   accepted: number;
   duplicates: number;
   backlog: number;
   over: number;
+  full: boolean;
 }
 
 /**
@@ -75,12 +116,26 @@ export interface StreamEntry {
   count: number;
 }
 
-export interface AnalyticsKeys {
+/**
+ * The keys of one stream shard. Every key the shard's Lua scripts touch carries the shard's hash tag, so
+ * a Redis Cluster keeps them in one slot.
+ */
+export interface ShardKeys {
   stream: string;
+  /** Events appended and not yet applied (the ingest adds, the aggregator's trim takes off). */
+  backlog: string;
+  /** Per (viewer, session): a hash of the event ids seen. */
+  dedupe(viewerId: string, sessionId: string): string;
+  /** Per viewer: sessions opened in the current budget window. */
+  sessions(viewerId: string): string;
+}
+
+export interface AnalyticsKeys {
+  shards: number;
+  shard(n: number): ShardKeys;
+  /** The shard of a viewer: all of a viewer's sessions (so each session's events) go to one shard. */
+  shardOf(viewerId: string): number;
   group: string;
-  dedupe: string;
-  /** Sessions opened per viewer in the current budget window. */
-  sessions: string;
   uniques(day: string, scope: 'all' | Platform | { lesson: string }): string;
   /** Live sessions (sorted sets of sessionId by last heard, ms): the city's, a platform's, a lesson's. */
   live(scope: 'all' | Platform | LessonPlatform): string;
@@ -94,13 +149,36 @@ export interface LessonPlatform {
 /** A lesson's live sets expire this long after their last write, so finished lessons leave nothing. */
 export const LESSON_LIVE_TTL_SEC = 3600;
 
-export function analyticsKeys(prefix: string): AnalyticsKeys {
+/** FNV-1a of a string: the same shard for the same viewer in every process. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function analyticsKeys(prefix: string, shards = 1): AnalyticsKeys {
   const p = `${prefix}:an:`;
+  const shardKeys = Array.from({ length: shards }, (_, n): ShardKeys => {
+    const tag = `{${prefix}:an:${n}}`;
+    return {
+      stream: `${tag}:stream`,
+      backlog: `${tag}:backlog`,
+      dedupe: (viewer, session) => `${tag}:dd:${viewer}:${session}`,
+      sessions: (viewer) => `${tag}:vs:${viewer}`,
+    };
+  });
   return {
-    stream: `${p}stream`,
+    shards,
+    shard: (n) => {
+      const k = shardKeys[n];
+      if (!k) throw new Error(`no analytics stream shard ${n} (of ${shards})`);
+      return k;
+    },
+    shardOf: (viewerId) => (shards === 1 ? 0 : fnv1a(viewerId) % shards),
     group: 'aggregators',
-    dedupe: `${p}dd:`,
-    sessions: `${p}vs:`,
     uniques: (day, scope) =>
       typeof scope === 'string' ? `${p}u:${day}:${scope}` : `${p}u:${day}:l:${scope.lesson}`,
     // The platform before the lesson: lesson ids may hold ':', platforms never do.
@@ -109,10 +187,18 @@ export function analyticsKeys(prefix: string): AnalyticsKeys {
   };
 }
 
+/** The id just after `id` (`<ms>-<seq+1>`): XTRIM MINID to it drops `id` and everything before. */
+export function nextStreamId(id: string): string {
+  const [ms = '0', seq = '0'] = id.split('-');
+  return `${ms}-${(BigInt(seq) + 1n).toString()}`;
+}
+
 export interface AnalyticsRedisOptions {
   prefix: string;
+  shards: number;
   dedupeTtlSec: number;
-  streamMaxLen: number;
+  /** Events one shard may hold unapplied; a batch that would pass it is refused whole. */
+  shardMaxEvents: number;
   /** Sessions one viewer may open per window. */
   viewerSessions: { max: number; windowSec: number };
   onError: (err: Error) => void;
@@ -130,26 +216,52 @@ export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
     retryStrategy: (n) => Math.min(100 * n, 1000),
   });
   cmd.on('error', opts.onError);
-  cmd.defineCommand('skyBeaconIngest', { numberOfKeys: 1, lua: INGEST });
-  const keys = analyticsKeys(opts.prefix);
+  cmd.defineCommand('skyBeaconIngest', { lua: INGEST });
+  const keys = analyticsKeys(opts.prefix, opts.shards);
+  const fixed = (json: string) => [
+    String(opts.dedupeTtlSec),
+    String(opts.shardMaxEvents),
+    json,
+    String(opts.viewerSessions.max),
+    String(opts.viewerSessions.windowSec),
+  ];
 
   return {
     /** The connection, for the rate limiter's store. */
     client: cmd,
     keys,
-    async ingest(batchJson: string, events: readonly BeaconIds[]): Promise<IngestOutcome> {
-      const args: string[] = [
-        keys.dedupe,
-        String(opts.dedupeTtlSec),
-        String(opts.streamMaxLen),
-        batchJson,
-        keys.sessions,
-        String(opts.viewerSessions.max),
-        String(opts.viewerSessions.windowSec),
-      ];
-      for (const e of events) args.push(e.viewerId, e.sessionId, e.eventId);
-      const [accepted, duplicates, backlog, over] = await cmd.skyBeaconIngest(keys.stream, ...args);
-      return { accepted, duplicates, backlog, over };
+    /** Stores each part in its shard (one script call each, in parallel). */
+    async ingest(parts: readonly ShardPart[]): Promise<IngestOutcome> {
+      const results = await Promise.all(
+        parts.map((part) => {
+          const k = keys.shard(part.shard);
+          const callKeys = [k.stream, k.backlog];
+          const args = fixed(part.json);
+          const pairs = new Map<string, number>();
+          for (const e of part.ids) {
+            const dd = k.dedupe(e.viewerId, e.sessionId);
+            let n = pairs.get(dd);
+            if (n === undefined) {
+              n = pairs.size + 1;
+              pairs.set(dd, n);
+              callKeys.push(dd, k.sessions(e.viewerId));
+            }
+            args.push(String(n), e.eventId);
+          }
+          return cmd.skyBeaconIngest(callKeys.length, ...callKeys, ...args);
+        }),
+      );
+      const out: IngestOutcome = { accepted: 0, duplicates: 0, backlog: 0, over: 0, full: false };
+      for (const [accepted, duplicates, backlog, over] of results) {
+        if (accepted < 0) out.full = true;
+        else {
+          out.accepted += accepted;
+          out.duplicates += duplicates;
+          out.over += over;
+        }
+        out.backlog = Math.max(out.backlog, backlog);
+      }
+      return out;
     },
     /** Distinct viewers over the union of the given HyperLogLogs. */
     async uniques(hlls: string[][]): Promise<number[]> {
@@ -189,10 +301,24 @@ export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
       });
       return out;
     },
-    /** The newest entry's id ('0-0' when the stream is empty or missing). */
-    async lastStreamId(): Promise<string> {
-      const last = (await cmd.xrevrange(keys.stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
-      return last[0]?.[0] ?? '0-0';
+    /**
+     * When the oldest entry not yet applied was received (ms), over every shard, given each shard's
+     * last applied id; null when everything is applied.
+     */
+    async oldestUnapplied(appliedUpTo: readonly string[]): Promise<number | null> {
+      const pipe = cmd.pipeline();
+      for (let n = 0; n < keys.shards; n++)
+        pipe.xrange(keys.shard(n).stream, `(${appliedUpTo[n] ?? '0-0'}`, '+', 'COUNT', 1);
+      const res = (await pipe.exec()) ?? [];
+      let oldest: number | null = null;
+      for (const [err, entries] of res) {
+        if (err) throw err;
+        const id = (entries as [string, string[]][])[0]?.[0];
+        if (id === undefined) continue;
+        const ms = Number(id.split('-')[0]);
+        oldest = oldest === null ? ms : Math.min(oldest, ms);
+      }
+      return oldest;
     },
     async close() {
       await cmd.quit().catch(() => cmd.disconnect());
@@ -202,12 +328,12 @@ export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
 export type AnalyticsRedis = ReturnType<typeof createAnalyticsRedis>;
 
 /**
- * The aggregator's side: a consumer of the stream's group, plus the idempotent Redis rollups
- * (HyperLogLog uniques, the sorted sets of live sessions). Commands wait while Redis reconnects.
+ * The side of one shard's aggregator: a consumer of the shard stream's group, plus the idempotent Redis
+ * rollups (HyperLogLog uniques, the sorted sets of live sessions). Commands wait while Redis reconnects.
  */
 export function createAggregatorRedis(
   url: string,
-  opts: { prefix: string; consumer: string; hllTtlSec: number },
+  opts: { prefix: string; shards: number; shard: number; consumer: string; hllTtlSec: number },
 ) {
   const cmd = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * n, 1000) });
   // Blocking reads get their own connection.
@@ -215,7 +341,9 @@ export function createAggregatorRedis(
     maxRetriesPerRequest: null,
     retryStrategy: (n) => Math.min(100 * n, 1000),
   });
-  const keys = analyticsKeys(opts.prefix);
+  cmd.defineCommand('skyBeaconApplied', { numberOfKeys: 2, lua: APPLIED });
+  const keys = analyticsKeys(opts.prefix, opts.shards);
+  const shard = keys.shard(opts.shard);
   // Connections lost so far: a read whose reply was lost with the connection left its entries
   // delivered (pending) but unseen, so the worker re-reads its pending entries after any loss.
   let losses = 0;
@@ -235,6 +363,7 @@ export function createAggregatorRedis(
 
   return {
     keys,
+    shard: opts.shard,
     onError(fn: (err: Error) => void) {
       cmd.on('error', fn);
       reader.on('error', fn);
@@ -245,7 +374,7 @@ export function createAggregatorRedis(
     },
     async ensureGroup(): Promise<void> {
       try {
-        await cmd.xgroup('CREATE', keys.stream, keys.group, '0', 'MKSTREAM');
+        await cmd.xgroup('CREATE', shard.stream, keys.group, '0', 'MKSTREAM');
       } catch (err) {
         if (!String(err).includes('BUSYGROUP')) throw err;
       }
@@ -259,7 +388,7 @@ export function createAggregatorRedis(
         'COUNT',
         count,
         'STREAMS',
-        keys.stream,
+        shard.stream,
         '0',
       );
       return parse(res);
@@ -275,19 +404,27 @@ export function createAggregatorRedis(
         'BLOCK',
         blockMs,
         'STREAMS',
-        keys.stream,
+        shard.stream,
         '>',
       );
       return parse(res);
     },
-    /** Acknowledges and deletes applied entries (the stream only holds what is not yet counted). */
-    async done(ids: string[]): Promise<void> {
-      if (ids.length === 0) return;
-      await cmd
-        .pipeline()
-        .xack(keys.stream, keys.group, ...ids)
-        .xdel(keys.stream, ...ids)
-        .exec();
+    /**
+     * Acknowledges applied entries (read in stream order, every earlier one applied already) and trims
+     * the stream up to the last of them: only what is applied ever leaves the stream.
+     */
+    async done(entries: readonly StreamEntry[]): Promise<void> {
+      const last = entries.at(-1);
+      if (!last) return;
+      const events = entries.reduce((n, e) => n + e.count, 0);
+      await cmd.skyBeaconApplied(
+        shard.stream,
+        shard.backlog,
+        keys.group,
+        nextStreamId(last.id),
+        String(events),
+        ...entries.map((e) => e.id),
+      );
     },
     /**
      * Idempotent Redis rollups, applied before the Mongo commit (a replay repeats them harmlessly):

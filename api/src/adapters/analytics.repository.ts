@@ -49,10 +49,29 @@ export interface FlushPlan {
 /** Session state outlives the session's last event by this long (then a replay would count again). */
 const SESSION_TTL_MS = 2 * 24 * 3600_000;
 
+/** What a flush did: the entries applied, the plan committed, the session states it read, its attempts. */
+export interface FlushResult<E> {
+  fresh: readonly E[];
+  plan: FlushPlan;
+  /** Session states as read (absent: no state yet) for the sessions asked about. */
+  read: Map<string, SessionState>;
+  /** Transaction attempts (more than 1: a transient error such as a write conflict was retried). */
+  attempts: number;
+}
+
+/**
+ * A rollup document's id for a stream shard: shard 0 writes the key itself, shard n the key with `|s<n>`
+ * (every key ends in a platform, an hour, a day or a lesson id, none of which holds '|'). Each shard's
+ * aggregator so writes documents of its own, and readers add the shards' documents up.
+ */
+export const shardDocId = (id: string, shard: number) => (shard === 0 ? id : `${id}|s${shard}`);
+
 /**
  * MongoDB side of analytics: rollup collections (`analytics_<rollup>`), per-session view state and
  * each consumer's checkpoint — written together in one transaction per flush, so a crashed
- * aggregator's redelivered entries are recognised (≤ checkpoint) and skipped.
+ * aggregator's redelivered entries are recognised (≤ checkpoint) and skipped. Each stream shard's
+ * aggregator writes rollup documents of its own (shardDocId) and its sessions (its viewers'), so two
+ * shards' transactions never touch one document: they run side by side without write conflicts.
  */
 export class AnalyticsRepository {
   constructor(private readonly conn: Connection) {}
@@ -98,6 +117,7 @@ export class AnalyticsRepository {
       this.rollup('city_day').createIndex({ day: 1 }),
       this.rollup('area_day').createIndex({ day: 1, district: 1 }),
       this.rollup('quality_day').createIndex({ day: 1 }),
+      this.rollup('retention').createIndex({ lessonId: 1 }),
     ]);
   }
 
@@ -108,19 +128,24 @@ export class AnalyticsRepository {
    */
   async flush<E extends { id: string }>(
     consumer: string,
+    shard: number,
     lease: { owner: string; ms: number },
     entries: readonly E[],
     sessionsOf: (fresh: readonly E[]) => string[],
     plan: (fresh: readonly E[], states: Map<string, SessionState>) => FlushPlan,
-  ): Promise<{ fresh: readonly E[]; plan: FlushPlan } | null> {
+    /** Fault injection (crash tests): called inside the transaction once the rollups are written. */
+    written?: () => void,
+  ): Promise<FlushResult<E> | null> {
     const last = entries.at(-1);
     if (!last) return null;
     const session = this.conn.getClient().startSession();
+    let attempts = 0;
     try {
-      let applied: { fresh: readonly E[]; plan: FlushPlan } | null = null;
+      let applied: FlushResult<E> | null = null;
       await session.withTransaction(
         async () => {
           applied = null;
+          attempts += 1;
           const cp = await this.checkpoints.findOne({ _id: consumer }, { session });
           if (
             cp?.owner !== undefined &&
@@ -139,17 +164,19 @@ export class AnalyticsRepository {
               states.set(s._id, { watchedMs: s.watchedMs, viewed: s.viewed });
             }
           }
+          const read = new Map(states);
           const p = plan(fresh, states);
           for (const [r, docs] of p.rollups.docs) {
             if (docs.size === 0) continue;
-            const ops = [...docs].map(([_id, c]) => {
+            const ops = [...docs].map(([id, c]) => {
               const update: Record<string, Record<string, unknown>> = { $setOnInsert: c.set };
               if (Object.keys(c.inc).length > 0) update['$inc'] = c.inc;
               if (Object.keys(c.max).length > 0) update['$max'] = c.max;
-              return { updateOne: { filter: { _id }, update, upsert: true } };
+              return { updateOne: { filter: { _id: shardDocId(id, shard) }, update, upsert: true } };
             });
             await this.rollup(r).bulkWrite(ops, { session, ordered: false });
           }
+          written?.();
           if (p.sessions.size > 0) {
             const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
             await this.sessions.bulkWrite(
@@ -175,7 +202,7 @@ export class AnalyticsRepository {
             },
             { session, upsert: true },
           );
-          applied = { fresh, plan: p };
+          applied = { fresh, plan: p, read, attempts };
         },
         { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } },
       );
@@ -185,13 +212,11 @@ export class AnalyticsRepository {
     }
   }
 
-  /** The newest stream id any consumer has applied ('0-0' before the first flush). */
-  async appliedUpTo(): Promise<string> {
-    let best = '0-0';
-    for (const c of await this.checkpoints.find({}).toArray()) {
-      if (c.lastId && compareStreamIds(c.lastId, best) > 0) best = c.lastId;
-    }
-    return best;
+  /** The last stream id each consumer has applied ('0-0' before its first flush), in the given order. */
+  async appliedUpTo(consumers: readonly string[]): Promise<string[]> {
+    const docs = await this.checkpoints.find({ _id: { $in: [...consumers] } }).toArray();
+    const by = new Map(docs.map((c) => [c._id, c.lastId ?? '0-0']));
+    return consumers.map((c) => by.get(c) ?? '0-0');
   }
 
   /**
@@ -276,8 +301,20 @@ export class AnalyticsRepository {
       .toArray();
   }
 
+  /** A lesson's retention, its shards' documents added up (the longest duration drawn against). */
   async retention(lessonId: string): Promise<RollupDoc | null> {
-    return this.rollup('retention').findOne({ _id: lessonId });
+    const docs = await this.rollup('retention').find({ lessonId }).toArray();
+    if (docs.length === 0) return null;
+    const b: Record<string, number> = {};
+    let sessions = 0;
+    let durationSec = 0;
+    for (const d of docs) {
+      sessions += typeof d['sessions'] === 'number' ? d['sessions'] : 0;
+      if (typeof d['durationSec'] === 'number') durationSec = Math.max(durationSec, d['durationSec']);
+      for (const [i, ms] of Object.entries((d['b'] ?? {}) as Record<string, unknown>))
+        if (typeof ms === 'number') b[i] = (b[i] ?? 0) + ms;
+    }
+    return { _id: lessonId, lessonId, sessions, b, ...(durationSec > 0 ? { durationSec } : {}) };
   }
 
   /** The api's own lesson records (title, grade, subject, duration) for these ids. */

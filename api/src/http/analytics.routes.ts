@@ -24,6 +24,8 @@ import { csvRows, dayRange, type AnalyticsQueryService } from '../services/analy
 
 export interface AnalyticsRouteOptions {
   maxBatchBytes: number;
+  /** Retry-After (s) while the backlog is full (OVERLOADED). */
+  overloadedRetrySec: number;
   rate: { max: number; windowSec: number; redis: Redis; prefix: string };
   /** Anonymous viewer ids per client address per window. */
   issue: { max: number; windowSec: number };
@@ -136,6 +138,8 @@ export function analyticsRoutes(
         } catch (err) {
           if (err instanceof AppError && err.code === 'DEPENDENCY_DOWN') {
             void reply.header('retry-after', String(RETRY_AFTER_SEC));
+          } else if (err instanceof AppError && err.code === 'OVERLOADED') {
+            void reply.header('retry-after', String(opts.overloadedRetrySec));
           }
           throw err;
         }

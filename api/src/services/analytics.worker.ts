@@ -3,11 +3,23 @@ import type { AggregatorRedis, StreamEntry } from '../adapters/analytics.redis.j
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { LeaseLost, type AnalyticsRepository } from '../adapters/analytics.repository.js';
-import { aggregate, keysOf, type LessonMeta, type ReceivedBeacon } from './analytics.aggregate.js';
+import {
+  aggregate,
+  keysOf,
+  type LessonMeta,
+  type ReceivedBeacon,
+  type SessionState,
+} from './analytics.aggregate.js';
+import { Lru } from './lru.js';
+
+/** The consumer (and checkpoint, and lease) name of a shard's aggregator: shard 0 keeps the base name. */
+export const shardConsumer = (base: string, shard: number) => (shard === 0 ? base : `${base}.s${shard}`);
 
 export interface AggregatorOptions {
-  /** Consumer name in the stream's group, also the checkpoint's key: keep it across restarts. */
+  /** Consumer name in the shard stream's group, also the checkpoint's key: keep it across restarts. */
   consumer: string;
+  /** Sessions whose state is kept in memory (this aggregator alone writes its shard's sessions). */
+  sessionCacheMax: number;
   flushEvents: number;
   flushMs: number;
   heartbeatSec: number;
@@ -15,6 +27,8 @@ export interface AggregatorOptions {
   leaseMs: number;
   /** Fault injection (crash test): called after each commit with the count so far, before XACK. */
   afterCommit?: (commits: number) => void;
+  /** Fault injection (crash tests): called inside each flush's transaction once its rollups are written. */
+  midFlush?: (flush: number) => void;
   log: { warn(o: object, m: string): void; info(o: object, m: string): void };
 }
 
@@ -25,39 +39,49 @@ interface ParsedEntry {
 
 /** A batch read and parsed, its Redis parts applied: ready to commit. */
 interface Prepared {
-  ids: string[];
+  entries: StreamEntry[];
   parsed: ParsedEntry[];
   lessons: (lessonId: string) => LessonMeta | undefined;
 }
 
 /** Lesson records are looked up once per this long (misses too: TV plan lessons are not api lessons). */
 const LESSON_CACHE_MS = 5 * 60_000;
-/** Sessions known to be counted as a view already (never changes back), kept to spare Mongo reads. */
-const VIEWED_CACHE_MAX = 200_000;
+const NO_STATE: SessionState = { watchedMs: 0, viewed: false };
 
 /**
- * The aggregation worker: reads the beacon stream as one consumer of the group, folds up to
- * `flushEvents` events or `flushMs` into rollup increments, applies the idempotent Redis parts
- * (uniques, live sessions), commits the Mongo parts with its checkpoint in one transaction, then
- * acknowledges. After a crash it first re-reads its own pending entries; those at or before the
- * checkpoint were committed already and are only acknowledged.
+ * The aggregation worker of one stream shard: reads the shard's stream as one consumer of its group,
+ * folds up to `flushEvents` events or `flushMs` into rollup increments, applies the idempotent Redis
+ * parts (uniques, live sessions), commits the Mongo parts with its checkpoint in one transaction, then
+ * acknowledges and trims the stream up to what it applied. After a crash it first re-reads its own
+ * pending entries; those at or before the checkpoint were committed already and are only acknowledged.
+ * Its shard's sessions are written by it alone (under its lease), so it keeps their state in a bounded
+ * LRU and reads Mongo only for sessions it does not hold — and forgets them all whenever it may have
+ * missed a write (an error, a lost lease, a recovery).
  */
 export class AnalyticsAggregator {
   private stopped = false;
   private loop: Promise<void> | null = null;
   private readonly lessonCache = new Map<string, { meta: LessonMeta | undefined; until: number }>();
-  private readonly viewed = new Set<string>();
+  private readonly sessions: Lru<string, SessionState>;
   private commits = 0;
   /** This process's fencing token for the consumer's lease. */
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   /** Events applied by this process (for logs and tests). */
   applied = 0;
+  /** Flushes committed, and those whose transaction had to be tried again (a write conflict, …). */
+  readonly flushes = { committed: 0, retried: 0 };
 
   constructor(
     private readonly redis: AggregatorRedis,
     private readonly repo: AnalyticsRepository,
     private readonly opts: AggregatorOptions,
-  ) {}
+  ) {
+    this.sessions = new Lru(opts.sessionCacheMax);
+  }
+
+  get consumer(): string {
+    return this.opts.consumer;
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -108,6 +132,7 @@ export class AnalyticsAggregator {
         }
         if (recovering) {
           await settle();
+          this.sessions.clear();
           losses = this.redis.connectionLosses();
           await this.redis.ensureGroup();
           const pending = await this.redis.pending(500);
@@ -301,46 +326,55 @@ export class AnalyticsAggregator {
       keys: lessonLive,
       staleBeforeMs: Date.now() - 2 * this.opts.heartbeatSec * 1000,
     });
-    return { ids: entries.map((e) => e.id), parsed, lessons };
+    return { entries, parsed, lessons };
   }
 
   /**
    * Commits the Mongo parts with the checkpoint in one transaction (entries at or before the
    * checkpoint were applied before a crash and are skipped), then acknowledges the entries.
    */
-  private async commit({ ids, parsed, lessons }: Prepared): Promise<void> {
+  private async commit({ entries, parsed, lessons }: Prepared): Promise<void> {
+    const counted = (e: Beacon) => e.type === 'heartbeat' || e.type === 'end';
+    let asked = new Set<string>();
     const result = await this.repo.flush(
       this.opts.consumer,
+      this.redis.shard,
       { owner: this.owner, ms: this.opts.leaseMs },
       parsed,
+      // the sessions whose state is not in memory
       (fresh) => {
-        const ids = new Set<string>();
+        asked = new Set<string>();
         for (const p of fresh)
           for (const { event: e } of p.events)
-            if ((e.type === 'heartbeat' || e.type === 'end') && !this.viewed.has(e.sessionId))
-              ids.add(e.sessionId);
-        return [...ids];
+            if (counted(e) && this.sessions.get(e.sessionId) === undefined) asked.add(e.sessionId);
+        return [...asked];
       },
       (fresh, states) => {
         const events: ReceivedBeacon[] = [];
         for (const p of fresh)
           for (const r of p.events) {
             events.push(r);
-            if (this.viewed.has(r.event.sessionId))
-              states.set(r.event.sessionId, { watchedMs: 0, viewed: true });
+            if (counted(r.event) && !states.has(r.event.sessionId)) {
+              const known = this.sessions.get(r.event.sessionId);
+              if (known) states.set(r.event.sessionId, known);
+            }
           }
         const r = aggregate(events, states, lessons);
         return { rollups: r.rollups, sessions: r.sessions };
       },
+      this.opts.midFlush ? () => this.opts.midFlush?.(this.commits + 1) : undefined,
     );
     if (result) {
       this.commits += 1;
-      for (const [sid, s] of result.plan.sessions) if (s.viewed) this.viewed.add(sid);
-      if (this.viewed.size > VIEWED_CACHE_MAX) this.viewed.clear();
+      this.flushes.committed += 1;
+      if (result.attempts > 1) this.flushes.retried += 1;
+      // What Mongo now holds for every session this flush changed or read (none yet: no state).
+      for (const sid of asked) this.sessions.set(sid, result.read.get(sid) ?? NO_STATE);
+      for (const [sid, state] of result.plan.sessions) this.sessions.set(sid, state);
       this.applied += result.fresh.reduce((n, p) => n + p.events.length, 0);
       this.opts.afterCommit?.(this.commits);
     }
-    await this.redis.done(ids);
+    await this.redis.done(entries);
   }
 
   /** Drops silent sessions and records the concurrency sample (today's peak, this minute's high). */
