@@ -1,4 +1,4 @@
-import { Types, type Connection } from 'mongoose';
+import { Types, type ClientSession, type Connection, type mongo } from 'mongoose';
 import {
   compareStreamIds,
   ROLLUPS,
@@ -24,6 +24,8 @@ interface CheckpointDoc {
   /** The process that may apply this consumer's entries, until `leaseUntil` (fencing token). */
   owner?: string;
   leaseUntil?: Date;
+  /** The holder's MongoDB session, which its flush transactions run in (killed when another takes over). */
+  lsid?: mongo.ServerSessionId;
 }
 
 /** Another process holds the consumer's lease: this one must not apply anything. */
@@ -74,7 +76,22 @@ export const shardDocId = (id: string, shard: number) => (shard === 0 ? id : `${
  * shards' transactions never touch one document: they run side by side without write conflicts.
  */
 export class AnalyticsRepository {
+  /** Each consumer's MongoDB session for its flush transactions (one at a time), while it holds the lease. */
+  private readonly txns = new Map<string, ClientSession>();
+
   constructor(private readonly conn: Connection) {}
+
+  private txnOf(consumer: string): ClientSession {
+    let s = this.txns.get(consumer);
+    if (!s) this.txns.set(consumer, (s = this.conn.getClient().startSession()));
+    return s;
+  }
+
+  private async endTxn(consumer: string): Promise<void> {
+    const s = this.txns.get(consumer);
+    this.txns.delete(consumer);
+    await s?.endSession().catch(() => {});
+  }
 
   private get db() {
     const db = this.conn.db;
@@ -138,7 +155,7 @@ export class AnalyticsRepository {
   ): Promise<FlushResult<E> | null> {
     const last = entries.at(-1);
     if (!last) return null;
-    const session = this.conn.getClient().startSession();
+    const session = this.txnOf(consumer);
     let attempts = 0;
     try {
       let applied: FlushResult<E> | null = null;
@@ -207,8 +224,9 @@ export class AnalyticsRepository {
         { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } },
       );
       return applied;
-    } finally {
-      await session.endSession();
+    } catch (err) {
+      await this.endTxn(consumer); // the next flush starts from a fresh session
+      throw err;
     }
   }
 
@@ -227,25 +245,41 @@ export class AnalyticsRepository {
    */
   async lease(consumer: string, owner: string, ms: number): Promise<boolean> {
     const now = new Date();
+    const lsid = this.txnOf(consumer).id;
+    let before: CheckpointDoc | null;
     try {
-      const res = await this.checkpoints.updateOne(
+      before = await this.checkpoints.findOneAndUpdate(
         {
           _id: consumer,
           $or: [{ owner }, { owner: { $exists: false } }, { leaseUntil: { $lt: now } }],
         },
-        { $set: { owner, leaseUntil: new Date(now.getTime() + ms) } },
-        { upsert: true },
+        { $set: { owner, leaseUntil: new Date(now.getTime() + ms), ...(lsid ? { lsid } : {}) } },
+        { upsert: true, returnDocument: 'before' },
       );
-      return res.matchedCount + res.upsertedCount > 0;
     } catch (err) {
       if ((err as { code?: number }).code === 11000) return false; // held by another process
       throw err;
     }
+    if (before?.owner !== undefined && before.owner !== owner && before.lsid) {
+      // Taken over from a holder that stopped answering (killed, or paused past its lease): a transaction
+      // it left open would hold its documents until MongoDB's transaction lifetime (60 s) ran out, and
+      // the holder must not commit one now. Ending its session aborts it at once.
+      await this.conn
+        .getClient()
+        .db('admin')
+        .command({ killSessions: [before.lsid] })
+        .catch(() => {});
+    }
+    return true;
   }
 
   /** Gives the lease up (clean shutdown), so a standby takes over at once. */
   async release(consumer: string, owner: string): Promise<void> {
-    await this.checkpoints.updateOne({ _id: consumer, owner }, { $unset: { owner: '', leaseUntil: '' } });
+    await this.checkpoints.updateOne(
+      { _id: consumer, owner },
+      { $unset: { owner: '', leaseUntil: '', lsid: '' } },
+    );
+    await this.endTxn(consumer);
   }
 
   /** Records a concurrency sample: the day's peak (and when), and the minute's highest. */
