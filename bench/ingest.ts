@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import type { AnalyticsSummary } from '@sky/contracts';
 import { createTokenIssuer, createViewerIds } from '@sky/contracts/tokens';
 import Fastify from 'fastify';
+import { Redis } from 'ioredis';
 import {
   freePort,
   startLocalInfra,
@@ -84,6 +85,10 @@ const SMALL_WARMUP_SECONDS = 2;
 const WORKERS: readonly { name: string; file: string }[] = [
   { name: 'analytics-worker', file: 'api/src/analytics-worker.ts' },
 ];
+/** BENCH_CPU_PROF=<dir>: the api and worker processes write V8 CPU profiles there (where the µs go). */
+const PROFILE = process.env['BENCH_CPU_PROF']
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]
+  : [];
 /** Extra environment for the api and its workers. */
 const ANALYTICS_ENV: Record<string, string> = {
   ANALYTICS_WORKER: 'off',
@@ -491,6 +496,19 @@ async function luaIngestRate(redisUrl: string, secret: string, lessonId: string,
   return { events_per_s: Math.round(events / elapsed), events, batch: BATCH, in_flight: CONNECTIONS };
 }
 
+/**
+ * INFO commandstats as µs per request, per command, largest first. Commands a script runs are counted
+ * under their own name too (so they are inside evalsha's figure as well).
+ */
+function redisCommandUsec(info: string, requests: number): Record<string, number> {
+  const out: [string, number][] = [];
+  for (const line of info.split(/\r?\n/)) {
+    const m = /^cmdstat_([^:]+):.*usec=(\d+),/.exec(line);
+    if (m) out.push([m[1]!, round(Number(m[2]) / Math.max(1, requests), 2)]);
+  }
+  return Object.fromEntries(out.sort((a, b) => b[1] - a[1]).filter(([, us]) => us >= 0.05));
+}
+
 /** Watch time the rollups hold for one China day, from the dashboard summary. */
 async function rollupWatchSec(url: string, token: string, day: string): Promise<number> {
   const res = await fetch(`${url}/api/analytics/summary?from=${day}&to=${day}`, {
@@ -535,7 +553,7 @@ async function bench() {
         managed: startProcess(
           `api-${i}`,
           process.execPath,
-          ['--import', 'tsx', join(ROOT, 'api', 'src', 'main.ts')],
+          [...PROFILE, '--import', 'tsx', join(ROOT, 'api', 'src', 'main.ts')],
           { logFile: join(work, `api-${i}.log`), cwd: ROOT, env: { ...env, PORT: String(port) } },
         ),
       });
@@ -544,7 +562,7 @@ async function bench() {
     for (const w of WORKERS) {
       procs.push({
         name: w.name,
-        managed: startProcess(w.name, process.execPath, ['--import', 'tsx', join(ROOT, w.file)], {
+        managed: startProcess(w.name, process.execPath, [...PROFILE, '--import', 'tsx', join(ROOT, w.file)], {
           logFile: join(work, `${w.name}.log`),
           cwd: ROOT,
           env,
@@ -681,6 +699,9 @@ async function bench() {
     procs.push({ name: 'ceiling', managed: ceiling });
     await waitForPort(ceilingPort, 60_000);
     const smallRuns: { kind: 'ours' | 'ceiling'; run: LoadRun }[] = [];
+    // redis-server's own account of its time per command over the city's shape (the ceiling sends none)
+    const statsRedis = new Redis(infra.redis.url);
+    await statsRedis.config('RESETSTAT');
     for (const kind of ['ours', 'ceiling', 'ceiling', 'ours'] as const) {
       log(
         `city shape → ${kind}: ${SMALL_VIEWERS} viewers, 1–2 events per POST, ${SMALL_IN_FLIGHT} in flight, ` +
@@ -778,6 +799,12 @@ async function bench() {
       );
       exitCode = 1;
     } else log(`city shape: the rollups hold every accepted event ${smallLagS} s after the last 202`);
+    const smallRequests = smallRuns
+      .filter((r) => r.kind === 'ours')
+      .reduce((a, r) => a + r.run.report.requests, 0);
+    const redisUsec = redisCommandUsec(await statsRedis.info('commandstats'), smallRequests);
+    statsRedis.disconnect();
+    log(`city shape: redis-server µs per request by command ${JSON.stringify(redisUsec)}`);
 
     log(`the api's Lua ingest straight over ioredis for ${YARDSTICK_SECONDS} s (after)…`);
     const luaAfter = await luaIngestRate(infra.redis.url, secret, lessonIds[0]!, YARDSTICK_SECONDS);
@@ -835,6 +862,8 @@ async function bench() {
           /** Watch time the rollups hold beyond what the load process read 202s for (unread at its stop). */
           unread_watch_sec: have - expectedAll,
           cpu_us_per_request: { ours: meanCpu('ours'), ceiling: meanCpu('ceiling') },
+          /** redis-server's INFO commandstats over the phases (and drain) of ours, µs per request of ours. */
+          redis_usec_per_request: redisUsec,
           /** The load process (single-threaded autocannon) above 90 % of a core in a ceiling phase: it set
            * that pace, so the true ceiling is higher and small_batch_ratio an upper bound. */
           ceiling_load_bound: phases.some((p) => p.kind === 'ceiling' && (p.cpu_percent['load'] ?? 0) > 90),

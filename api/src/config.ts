@@ -73,8 +73,8 @@ export const ApiConfigSchema = z.object({
    */
   ANALYTICS_WORKER: z.enum(['inline', 'off']).default('inline'),
   /**
-   * Aggregator's consumer name in the streams' groups (shard 0's; shard n's is `<name>.s<n>`), also its
-   * checkpoint and lease: a restarted worker must keep its name.
+   * The aggregator's checkpoint and lease name (shard 0's; shard n's is `<name>.s<n>`): a restarted
+   * worker must keep it.
    */
   ANALYTICS_CONSUMER: z
     .string()
@@ -139,7 +139,7 @@ export const ApiConfigSchema = z.object({
   ANALYTICS_BACKLOG_HIGH: z.coerce.number().int().min(1).default(200_000),
   /** Sessions whose view state each aggregator keeps in memory (least recently heard go first), sparing Mongo reads. */
   ANALYTICS_SESSION_CACHE_MAX: z.coerce.number().int().min(0).default(200_000),
-  /** Fault injection for the crash test only: the aggregator SIGKILLs itself after this many commits, before its XACK. */
+  /** Fault injection for the crash test only: the aggregator SIGKILLs itself after this many commits, before its trim. */
   ANALYTICS_CRASH_AFTER_COMMITS: z.coerce.number().int().min(1).optional(),
   /** Fault injection for the crash tests only: SIGKILL inside this flush's transaction, its rollups written, before it commits. */
   ANALYTICS_CRASH_MID_FLUSH: z.coerce.number().int().min(1).optional(),

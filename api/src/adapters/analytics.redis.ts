@@ -51,22 +51,13 @@ if acc > 0 then
 end
 return {acc, dup, backlog, over}`;
 
-// The aggregator's acknowledgement of applied entries. KEYS: the shard's stream, its backlog. ARGV: the
-// group, the id below which every entry is applied (the trim point), the events those entries held,
-// then the entries' ids. Acknowledges them and trims the stream up to the trim point (XTRIM MINID: never
-// past what is applied); the first call for these entries takes their events off the backlog (a repeat
-// trims nothing), and an empty stream has none.
+// The aggregator's trim after it applied entries. KEYS: the shard's stream, its backlog. ARGV: the id below
+// which every entry is applied (the trim point), the events of the entries it trims. XTRIM MINID never
+// goes past what is applied; the first call for these entries takes their events off the backlog (a
+// repeat trims nothing), and an empty stream has none.
 const APPLIED = `
-local ids = {}
-for i = 4, #ARGV do
-  ids[#ids + 1] = ARGV[i]
-  if #ids == 500 or i == #ARGV then
-    redis.call('xack', KEYS[1], ARGV[1], unpack(ids))
-    ids = {}
-  end
-end
-if redis.call('xtrim', KEYS[1], 'MINID', ARGV[2]) > 0 then
-  local left = redis.call('decrby', KEYS[2], ARGV[3])
+if redis.call('xtrim', KEYS[1], 'MINID', ARGV[1]) > 0 then
+  local left = redis.call('decrby', KEYS[2], ARGV[2])
   if left < 0 or redis.call('xlen', KEYS[1]) == 0 then redis.call('set', KEYS[2], '0') end
 end
 return 1`;
@@ -74,7 +65,7 @@ return 1`;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     skyBeaconIngest(numKeys: number, ...args: string[]): Result<[number, number, number, number], Context>;
-    skyBeaconApplied(stream: string, backlog: string, ...args: string[]): Result<number, Context>;
+    skyBeaconApplied(stream: string, backlog: string, trimBelow: string, events: string): Result<number, Context>;
   }
 }
 
@@ -106,11 +97,11 @@ export interface IngestOutcome {
 
 /**
  * A stream entry: one batch's JSON (`{"events":[…]}`, as validated at ingest) and which of its
- * events count (mask of '1'/'0', '' = all); batch null when the entry was trimmed meanwhile.
+ * events count (mask of '1'/'0', '' = all).
  */
 export interface StreamEntry {
   id: string;
-  batch: string | null;
+  batch: string;
   mask: string;
   /** Events that count. */
   count: number;
@@ -135,7 +126,6 @@ export interface AnalyticsKeys {
   shard(n: number): ShardKeys;
   /** The shard of a viewer: all of a viewer's sessions (so each session's events) go to one shard. */
   shardOf(viewerId: string): number;
-  group: string;
   uniques(day: string, scope: 'all' | Platform | { lesson: string }): string;
   /** Live sessions (sorted sets of sessionId by last heard, ms): the city's, a platform's, a lesson's. */
   live(scope: 'all' | Platform | LessonPlatform): string;
@@ -178,7 +168,6 @@ export function analyticsKeys(prefix: string, shards = 1): AnalyticsKeys {
       return k;
     },
     shardOf: (viewerId) => (shards === 1 ? 0 : fnv1a(viewerId) % shards),
-    group: 'aggregators',
     uniques: (day, scope) =>
       typeof scope === 'string' ? `${p}u:${day}:${scope}` : `${p}u:${day}:l:${scope.lesson}`,
     // The platform before the lesson: lesson ids may hold ':', platforms never do.
@@ -328,12 +317,14 @@ export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
 export type AnalyticsRedis = ReturnType<typeof createAnalyticsRedis>;
 
 /**
- * The side of one shard's aggregator: a consumer of the shard stream's group, plus the idempotent Redis
- * rollups (HyperLogLog uniques, the sorted sets of live sessions). Commands wait while Redis reconnects.
+ * The side of one shard's aggregator: the shard's stream, read from a position the aggregator keeps (its
+ * checkpoint after a restart: it alone reads the shard, under its lease), and trimmed up to what it
+ * applied; plus the idempotent Redis rollups (HyperLogLog uniques, the sorted sets of live sessions).
+ * Commands wait while Redis reconnects.
  */
 export function createAggregatorRedis(
   url: string,
-  opts: { prefix: string; shards: number; shard: number; consumer: string; hllTtlSec: number },
+  opts: { prefix: string; shards: number; shard: number; hllTtlSec: number },
 ) {
   const cmd = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * n, 1000) });
   // Blocking reads get their own connection.
@@ -344,22 +335,6 @@ export function createAggregatorRedis(
   cmd.defineCommand('skyBeaconApplied', { numberOfKeys: 2, lua: APPLIED });
   const keys = analyticsKeys(opts.prefix, opts.shards);
   const shard = keys.shard(opts.shard);
-  // Connections lost so far: a read whose reply was lost with the connection left its entries
-  // delivered (pending) but unseen, so the worker re-reads its pending entries after any loss.
-  let losses = 0;
-  cmd.on('close', () => (losses += 1));
-  reader.on('close', () => (losses += 1));
-
-  const parse = (res: unknown): StreamEntry[] => {
-    const streams = res as [string, [string, string[] | null][]][] | null;
-    const entries = streams?.[0]?.[1] ?? [];
-    return entries.map(([id, fields]) => {
-      if (!fields) return { id, batch: null, mask: '', count: 0 };
-      const f = new Map<string, string>();
-      for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
-      return { id, batch: f.get('r') ?? null, mask: f.get('m') ?? '', count: Number(f.get('n') ?? 0) };
-    });
-  };
 
   return {
     keys,
@@ -368,63 +343,32 @@ export function createAggregatorRedis(
       cmd.on('error', fn);
       reader.on('error', fn);
     },
-    /** Changes whenever a connection was lost (compare before and after a read). */
-    connectionLosses(): number {
-      return losses;
-    },
-    async ensureGroup(): Promise<void> {
-      try {
-        await cmd.xgroup('CREATE', shard.stream, keys.group, '0', 'MKSTREAM');
-      } catch (err) {
-        if (!String(err).includes('BUSYGROUP')) throw err;
-      }
-    },
-    /** This consumer's delivered but unacknowledged entries (after a crash), oldest first. */
-    async pending(count: number): Promise<StreamEntry[]> {
-      const res = await reader.xreadgroup(
-        'GROUP',
-        keys.group,
-        opts.consumer,
-        'COUNT',
-        count,
-        'STREAMS',
-        shard.stream,
-        '0',
-      );
-      return parse(res);
-    },
-    /** New entries, waiting up to `blockMs` for the first. */
-    async next(count: number, blockMs: number): Promise<StreamEntry[]> {
-      const res = await reader.xreadgroup(
-        'GROUP',
-        keys.group,
-        opts.consumer,
-        'COUNT',
-        count,
-        'BLOCK',
-        blockMs,
-        'STREAMS',
-        shard.stream,
-        '>',
-      );
-      return parse(res);
+    /** Up to `count` entries after the entry `after` ('0-0': from the start), waiting up to `blockMs` for one. */
+    async read(after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+      const res = (await reader.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', shard.stream, after)) as
+        | [string, [string, string[]][]][]
+        | null;
+      const entries = res?.[0]?.[1] ?? [];
+      return entries.map(([id, fields]) => {
+        const e: StreamEntry = { id, batch: '{"events":[]}', mask: '', count: 0 };
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+          const v = fields[i + 1]!;
+          if (fields[i] === 'r') e.batch = v;
+          else if (fields[i] === 'm') e.mask = v;
+          else if (fields[i] === 'n') e.count = Number(v);
+        }
+        return e;
+      });
     },
     /**
-     * Acknowledges applied entries (read in stream order, every earlier one applied already) and trims
-     * the stream up to the last of them: only what is applied ever leaves the stream.
+     * Trims the stream up to the last of `entries` (read in stream order from the stream's start or the
+     * previous trim, and now applied): only what is applied ever leaves the stream.
      */
     async done(entries: readonly StreamEntry[]): Promise<void> {
       const last = entries.at(-1);
       if (!last) return;
       const events = entries.reduce((n, e) => n + e.count, 0);
-      await cmd.skyBeaconApplied(
-        shard.stream,
-        shard.backlog,
-        keys.group,
-        nextStreamId(last.id),
-        String(events),
-        ...entries.map((e) => e.id),
-      );
+      await cmd.skyBeaconApplied(shard.stream, shard.backlog, nextStreamId(last.id), String(events));
     },
     /**
      * Idempotent Redis rollups, applied before the Mongo commit (a replay repeats them harmlessly):

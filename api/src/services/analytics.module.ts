@@ -1,7 +1,7 @@
 // Wiring of viewing analytics (adapters → services → routes), used by createApp and the worker process.
 import { once } from 'node:events';
 import type { AccessClaims } from '@sky/contracts';
-import { createViewerIds } from '@sky/contracts/tokens';
+import { createViewerIds, type ViewerIds } from '@sky/contracts/tokens';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Connection } from 'mongoose';
 import type { ApiConfig } from '../config.js';
@@ -18,6 +18,7 @@ import { LessonAudienceService } from './analytics.audience.js';
 import { AnalyticsIngestService } from './analytics.ingest.js';
 import { AnalyticsQueryService } from './analytics.query.js';
 import { AnalyticsAggregator, shardConsumer } from './analytics.worker.js';
+import { Lru } from './lru.js';
 import type { LessonService } from './lessons.service.js';
 
 export type AnalyticsConfig = Pick<
@@ -98,7 +99,6 @@ export async function createAggregator(
       prefix: config.QUEUE_PREFIX,
       shards: config.ANALYTICS_SHARDS,
       shard,
-      consumer,
       hllTtlSec: config.ANALYTICS_HLL_TTL_DAYS * 86_400,
     });
     redis.onError((err) => {
@@ -142,6 +142,28 @@ export async function createAggregator(
   };
 }
 
+/** Viewer ids the ingest remembers as verified (≈ 120 bytes each). */
+const VERIFIED_VIEWERS_MAX = 100_000;
+
+/**
+ * Viewer ids verified once per process: the same viewers send all day, and an HMAC per event (200 per
+ * bulk batch, twice for a batch's first viewer with the rate limiter's key) was the ingest's largest cost.
+ * Only ids that passed are kept, so nothing unsigned ever gets in.
+ */
+export function rememberVerified(viewers: ViewerIds, max: number): ViewerIds {
+  const ok = new Lru<string, true>(max);
+  return {
+    of: (subject) => viewers.of(subject),
+    anonymous: () => viewers.anonymous(),
+    verify(id) {
+      if (ok.get(id)) return true;
+      const valid = viewers.verify(id);
+      if (valid) ok.set(id, true);
+      return valid;
+    },
+  };
+}
+
 /** Ingest + dashboard routes (and a live lesson's audience), and the aggregator when ANALYTICS_WORKER=inline. */
 export async function createAnalytics(deps: {
   config: AnalyticsConfig;
@@ -177,7 +199,7 @@ export async function createAnalytics(deps: {
   // Commands fail fast while disconnected (no offline queue): start answering once connected.
   if (redis.client.status !== 'ready') await once(redis.client, 'ready');
   const heartbeatSec = () => config.ANALYTICS_HEARTBEAT_SEC;
-  const viewers = createViewerIds(config.JWT_SECRET);
+  const viewers = rememberVerified(createViewerIds(config.JWT_SECRET), VERIFIED_VIEWERS_MAX);
   const catalog = new AnalyticsCatalog(
     new AnalyticsCatalogRepository(deps.mongo),
     deps.planLessons ?? curriculumPlanLessons(config.CURRICULUM_URL),
