@@ -127,7 +127,10 @@ export interface AnalyticsKeys {
   /** The shard of a viewer: all of a viewer's sessions (so each session's events) go to one shard. */
   shardOf(viewerId: string): number;
   uniques(day: string, scope: 'all' | Platform | { lesson: string }): string;
-  /** Live sessions (sorted sets of sessionId by last heard, ms): the city's, a platform's, a lesson's. */
+  /**
+   * Live sessions (sorted sets of sessionId by last heard, ms): a platform's, a lesson's on a platform
+   * (the city's are the platforms' together; its own set, `all`, is no longer written).
+   */
   live(scope: 'all' | Platform | LessonPlatform): string;
 }
 
@@ -263,17 +266,17 @@ export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
         return Number(n);
       });
     },
-    /** Sessions with a heartbeat since `sinceMs`, per platform and in all. */
+    /** Sessions with a heartbeat since `sinceMs`, per platform and in all (a session plays on one platform). */
     async liveCounts(sinceMs: number): Promise<Record<Platform | 'all', number>> {
-      const scopes = ['all', ...PLATFORMS] as const;
       const pipe = cmd.pipeline();
-      for (const s of scopes) pipe.zcount(keys.live(s), sinceMs, '+inf');
+      for (const p of PLATFORMS) pipe.zcount(keys.live(p), sinceMs, '+inf');
       const res = (await pipe.exec()) ?? [];
       const out = { all: 0, web: 0, tv: 0, 'live-webrtc': 0 };
-      scopes.forEach((s, i) => {
+      PLATFORMS.forEach((p, i) => {
         const [err, n] = res[i] ?? [null, 0];
         if (err) throw err;
-        out[s] = Number(n);
+        out[p] = Number(n);
+        out.all += Number(n);
       });
       return out;
     },
@@ -399,17 +402,21 @@ export function createAggregatorRedis(
       const res = (await pipe.exec()) ?? [];
       for (const [err] of res) if (err) throw err;
     },
-    /** Drops sessions silent since `beforeMs`; the remaining count per scope. */
+    /**
+     * Drops sessions silent since `beforeMs`; the remaining count per platform and in all. (The city's
+     * own set, which older versions wrote beside the platforms', is trimmed too until it is gone.)
+     */
     async trimLive(beforeMs: number): Promise<Record<Platform | 'all', number>> {
-      const scopes = ['all', ...PLATFORMS] as const;
       const pipe = cmd.pipeline();
-      for (const s of scopes) pipe.zremrangebyscore(keys.live(s), '-inf', `(${beforeMs}`).zcard(keys.live(s));
+      for (const p of PLATFORMS) pipe.zremrangebyscore(keys.live(p), '-inf', `(${beforeMs}`).zcard(keys.live(p));
+      pipe.zremrangebyscore(keys.live('all'), '-inf', `(${beforeMs}`);
       const res = (await pipe.exec()) ?? [];
       const out = { all: 0, web: 0, tv: 0, 'live-webrtc': 0 };
-      scopes.forEach((s, i) => {
+      PLATFORMS.forEach((p, i) => {
         const [err, n] = res[i * 2 + 1] ?? [null, 0];
         if (err) throw err;
-        out[s] = Number(n);
+        out[p] = Number(n);
+        out.all += Number(n);
       });
       return out;
     },

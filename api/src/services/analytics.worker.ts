@@ -295,16 +295,11 @@ export class AnalyticsAggregator {
       into(uniques, k.uniques(day, platform), ids);
       into(uniques, k.uniques(day, 'all'), ids);
     }
+    // The platforms' live sets (the city's figure is their sum: a session plays on one platform).
     const liveByKey = new Map<string, (string | number)[]>();
-    for (const [platform, pairs] of live) {
-      liveByKey.set(k.live(platform), pairs);
-      into(liveByKey, k.live('all'), pairs);
-    }
+    for (const [platform, pairs] of live) liveByKey.set(k.live(platform), pairs);
     const endedByKey = new Map<string, string[]>();
-    for (const [platform, sids] of ended) {
-      endedByKey.set(k.live(platform), sids);
-      into(endedByKey, k.live('all'), sids);
-    }
+    for (const [platform, sids] of ended) endedByKey.set(k.live(platform), sids);
     // Each lesson's own live set per platform, for its teacher's studio (a lesson may span two days).
     const lessonLive = new Set<string>();
     for (const { platform, lessonId, live: pairs, ended: sids } of viewers.values()) {
