@@ -1,29 +1,41 @@
 import { PLATFORMS, type Platform } from '@sky/contracts';
 import { Redis, type Result } from 'ioredis';
 
-// One shard's ingest, in one atomic step. KEYS: the shard's stream, its backlog (events appended and not
-// yet applied), then for each (viewer, session) pair of the batch its dedupe hash and its viewer's session
-// budget. ARGV: dedupe ttl, the shard's cap (events), the batch's JSON as received, sessions per viewer,
-// budget window (s), then (pair number from 1, eventId) per event in the batch's order.
-// A batch that would take the backlog past the cap is refused whole ({-1, …}: nothing written), so
-// nothing unapplied is ever trimmed to make room. Otherwise each event is kept once per (viewer,
-// session) hash (HSETNX); a session new to its viewer takes one of the viewer's sessions for the window,
-// and past the budget its events are not counted (nor is the session remembered, so it is refused
-// again). The batch is appended as ONE stream entry — its JSON untouched (no per-event re-serialising)
-// with a mask of the events to count ('' = all) and their number → {accepted, duplicates, backlog, over}.
+// One shard's ingest, in one atomic step (one round trip per beacon request, its rate limit included).
+// KEYS: the shard's stream, its backlog (events appended and not yet applied), the sending client's
+// request count, then for each (viewer, session) pair of the batch its dedupe hash and its viewer's
+// session budget. ARGV: dedupe ttl, the shard's cap (events), the batch's JSON as received, sessions per
+// viewer, budget window (s), requests per client per window (0: not counted here) and that window (ms),
+// then (pair number from 1, eventId) per event in the batch's order.
+// A client past its requests for the window is refused ({-2, ms until the window ends}). A batch that
+// would take the backlog past the cap is refused whole ({-1, …}: nothing written), so nothing unapplied
+// is ever trimmed to make room. Otherwise each event is kept once per (viewer, session) hash (HSETNX); a
+// session new to its viewer takes one of the viewer's sessions for the window, and past the budget its
+// events are not counted (nor is the session remembered, so it is refused again). The batch is appended
+// as ONE stream entry — its JSON untouched (no per-event re-serialising) with a mask of the events to
+// count ('' = all) and their number → {accepted, duplicates, backlog, over}.
 const INGEST = `
+if ARGV[6] ~= '0' then
+  local n = redis.call('incr', KEYS[3])
+  local ttl = redis.call('pttl', KEYS[3])
+  if ttl < 0 then
+    redis.call('pexpire', KEYS[3], ARGV[7])
+    ttl = tonumber(ARGV[7])
+  end
+  if n > tonumber(ARGV[6]) then return {-2, ttl, 0, 0} end
+end
 local backlog = tonumber(redis.call('get', KEYS[2]) or '0')
-if backlog + (#ARGV - 5) / 2 > tonumber(ARGV[2]) then return {-1, 0, backlog, 0} end
+if backlog + (#ARGV - 7) / 2 > tonumber(ARGV[2]) then return {-1, 0, backlog, 0} end
 local mask, acc, dup, over, state = {}, 0, 0, 0, {}
-for i = 6, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   local p = tonumber(ARGV[i])
-  local dd = KEYS[p * 2 + 1]
+  local dd = KEYS[p * 2 + 2]
   local s = state[p]
   if s == nil then
     s = 'known'
     if redis.call('exists', dd) == 0 then
-      local n = redis.call('incr', KEYS[p * 2 + 2])
-      if n == 1 then redis.call('expire', KEYS[p * 2 + 2], ARGV[5]) end
+      local n = redis.call('incr', KEYS[p * 2 + 3])
+      if n == 1 then redis.call('expire', KEYS[p * 2 + 3], ARGV[5]) end
       if n > tonumber(ARGV[4]) then s = 'over' end
     end
     state[p] = s
@@ -85,7 +97,8 @@ export interface ShardPart {
 
 /**
  * What one batch's store did: counted, repeated, past the viewer's session budget; the largest backlog
- * (events not yet applied) of the shards it went to; `full` when a shard refused its part (over its cap).
+ * (events not yet applied) of the shards it went to; `full` when a shard refused its part (over its cap);
+ * `limitedMs` when the client is past its requests for the window (nothing taken), until the window ends.
  */
 export interface IngestOutcome {
   accepted: number;
@@ -93,6 +106,7 @@ export interface IngestOutcome {
   backlog: number;
   over: number;
   full: boolean;
+  limitedMs?: number;
 }
 
 /**
@@ -119,6 +133,8 @@ export interface ShardKeys {
   dedupe(viewerId: string, sessionId: string): string;
   /** Per viewer: sessions opened in the current budget window. */
   sessions(viewerId: string): string;
+  /** Per sending client (`u:<user>`, `v:<viewer>`): beacon requests in the current window. */
+  requests(client: string): string;
 }
 
 export interface AnalyticsKeys {
@@ -161,6 +177,7 @@ export function analyticsKeys(prefix: string, shards = 1): AnalyticsKeys {
       backlog: `${tag}:backlog`,
       dedupe: (viewer, session) => `${tag}:dd:${viewer}:${session}`,
       sessions: (viewer) => `${tag}:vs:${viewer}`,
+      requests: (client) => `${tag}:rl:${client}`,
     };
   });
   return {
@@ -193,6 +210,8 @@ export interface AnalyticsRedisOptions {
   shardMaxEvents: number;
   /** Sessions one viewer may open per window. */
   viewerSessions: { max: number; windowSec: number };
+  /** Beacon requests one client may send per window. */
+  requests: { max: number; windowSec: number };
   onError: (err: Error) => void;
 }
 
@@ -210,40 +229,48 @@ export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
   cmd.on('error', opts.onError);
   cmd.defineCommand('skyBeaconIngest', { lua: INGEST });
   const keys = analyticsKeys(opts.prefix, opts.shards);
-  const fixed = (json: string) => [
-    String(opts.dedupeTtlSec),
-    String(opts.shardMaxEvents),
-    json,
-    String(opts.viewerSessions.max),
-    String(opts.viewerSessions.windowSec),
-  ];
+  const call = (part: ShardPart, client: string | null) => {
+    const k = keys.shard(part.shard);
+    // the client's count lives in the shard of the batch's first viewer (a client's own viewer)
+    const callKeys = [k.stream, k.backlog, k.requests(client ?? '-')];
+    const args = [
+      String(opts.dedupeTtlSec),
+      String(opts.shardMaxEvents),
+      part.json,
+      String(opts.viewerSessions.max),
+      String(opts.viewerSessions.windowSec),
+      client === null ? '0' : String(opts.requests.max),
+      String(opts.requests.windowSec * 1000),
+    ];
+    const pairs = new Map<string, number>();
+    for (const e of part.ids) {
+      const dd = k.dedupe(e.viewerId, e.sessionId);
+      let n = pairs.get(dd);
+      if (n === undefined) {
+        n = pairs.size + 1;
+        pairs.set(dd, n);
+        callKeys.push(dd, k.sessions(e.viewerId));
+      }
+      args.push(String(n), e.eventId);
+    }
+    return cmd.skyBeaconIngest(callKeys.length, ...callKeys, ...args);
+  };
 
   return {
     /** The connection, for the rate limiter's store. */
     client: cmd,
     keys,
-    /** Stores each part in its shard (one script call each, in parallel). */
-    async ingest(parts: readonly ShardPart[]): Promise<IngestOutcome> {
-      const results = await Promise.all(
-        parts.map((part) => {
-          const k = keys.shard(part.shard);
-          const callKeys = [k.stream, k.backlog];
-          const args = fixed(part.json);
-          const pairs = new Map<string, number>();
-          for (const e of part.ids) {
-            const dd = k.dedupe(e.viewerId, e.sessionId);
-            let n = pairs.get(dd);
-            if (n === undefined) {
-              n = pairs.size + 1;
-              pairs.set(dd, n);
-              callKeys.push(dd, k.sessions(e.viewerId));
-            }
-            args.push(String(n), e.eventId);
-          }
-          return cmd.skyBeaconIngest(callKeys.length, ...callKeys, ...args);
-        }),
-      );
+    /**
+     * Stores each part in its shard, one script call each: the first part (the batch's first viewer's
+     * shard) counts the client's request first; the others follow in parallel unless it was refused.
+     */
+    async ingest(parts: readonly ShardPart[], client: string): Promise<IngestOutcome> {
+      const [first, ...rest] = parts;
       const out: IngestOutcome = { accepted: 0, duplicates: 0, backlog: 0, over: 0, full: false };
+      if (!first) return out;
+      const head = await call(first, client);
+      if (head[0] === -2) return { ...out, limitedMs: head[1] };
+      const results = [head, ...(await Promise.all(rest.map((part) => call(part, null))))];
       for (const [accepted, duplicates, backlog, over] of results) {
         if (accepted < 0) out.full = true;
         else {

@@ -17,7 +17,19 @@ import type { AnalyticsCatalog } from './analytics.catalog.js';
  */
 export interface BeaconStore {
   keys: Pick<AnalyticsKeys, 'shards' | 'shardOf'>;
-  ingest(parts: readonly ShardPart[]): Promise<IngestOutcome>;
+  /** `client`: whose request this is (`u:<user>`, `v:<viewer>`), counted against its rate in the same step. */
+  ingest(parts: readonly ShardPart[], client: string): Promise<IngestOutcome>;
+}
+
+/** An AppError the client should meet by sending the same request again after `retryAfterSec` (Retry-After). */
+export class RetryLater extends AppError {
+  constructor(
+    code: 'RATE_LIMITED' | 'OVERLOADED' | 'DEPENDENCY_DOWN',
+    message: string,
+    readonly retryAfterSec: number,
+  ) {
+    super(code, message);
+  }
 }
 
 /** What the ingest checks a batch against: signed viewer ids, lessons and places that exist. */
@@ -32,7 +44,12 @@ export interface IngestOptions {
   heartbeatSec: () => number;
   /** A shard's backlog (events) above which the interval is doubled, to shed load while aggregation catches up. */
   backlogHigh: number;
+  /** Retry-After while the backlog is full (OVERLOADED). */
+  overloadedRetrySec: number;
 }
+
+/** Seconds a client should wait before retrying while the event store is down. */
+const DOWN_RETRY_SEC = 2;
 
 /**
  * A batch split by stream shard (its viewers'). A batch of one shard — every real client's, which has one
@@ -77,19 +94,15 @@ export class AnalyticsIngestService {
     private readonly opts: IngestOptions,
   ) {}
 
-  /** The first event's viewer ('' when the body is not a batch), for the per-client rate limit. */
-  static viewerOf(body: unknown): string {
-    const events = (body as { events?: unknown } | null)?.events;
-    const first: unknown = Array.isArray(events) ? events[0] : undefined;
-    const v = (first as { viewerId?: unknown } | undefined)?.viewerId;
-    return typeof v === 'string' ? v.slice(0, 64) : '';
-  }
-
   /**
    * `raw` is the body as received: once it validated (strict schemas, no transforms) it is stored
    * as it is, sparing a re-serialisation of every event.
    */
-  async ingest(body: unknown, raw: string | undefined, role: Role | null): Promise<BeaconBatchResult> {
+  async ingest(
+    body: unknown,
+    raw: string | undefined,
+    sender: { user: string; role: Role } | null,
+  ): Promise<BeaconBatchResult> {
     const events = (body as { events?: unknown } | null)?.events;
     if (Array.isArray(events) && events.length > this.opts.maxEvents) {
       throw new AppError(
@@ -106,7 +119,7 @@ export class AnalyticsIngestService {
     }
     const heartbeatSec = this.opts.heartbeatSec();
     const batch = parsed.data.events;
-    if (role !== null && EXCLUDED_ROLES.includes(role)) {
+    if (sender && EXCLUDED_ROLES.includes(sender.role)) {
       return { accepted: 0, duplicates: 0, excluded: batch.length, heartbeatSec };
     }
     await this.check(batch);
@@ -114,18 +127,25 @@ export class AnalyticsIngestService {
     try {
       // a sendBeacon batch's access token (its stand-in for the header) is never stored with the events
       const stored = parsed.data.accessToken === undefined ? raw : undefined;
-      res = await this.store.ingest(shardParts(batch, stored, this.store.keys));
+      // The rate is per client: the signed-in user, else the batch's (signed, so not made up) viewer.
+      const client = sender ? `u:${sender.user}` : `v:${batch[0]!.viewerId}`;
+      res = await this.store.ingest(shardParts(batch, stored, this.store.keys), client);
     } catch {
       // Nothing is buffered here: the client keeps the batch and retries (same event ids).
-      throw new AppError('DEPENDENCY_DOWN', 'the event store is unavailable; retry shortly');
+      throw new RetryLater('DEPENDENCY_DOWN', 'the event store is unavailable; retry shortly', DOWN_RETRY_SEC);
+    }
+    if (res.limitedMs !== undefined) {
+      const sec = Math.max(1, Math.ceil(res.limitedMs / 1000));
+      throw new RetryLater('RATE_LIMITED', `too many beacon batches; retry in ${sec} s`, sec);
     }
     if (res.full) {
       // Nothing unapplied is ever dropped to make room: the client keeps the batch and sends it again.
       // (A batch spanning shards may have been taken by the others: its repeat counts those as duplicates.)
       const what = res.accepted + res.duplicates + res.over > 0 ? 'all of this batch' : 'this batch';
-      throw new AppError(
+      throw new RetryLater(
         'OVERLOADED',
         `viewing statistics are catching up and ${what} was not taken; send it again (same event ids) after Retry-After`,
+        this.opts.overloadedRetrySec,
       );
     }
     return {

@@ -191,6 +191,7 @@ export async function createAnalytics(deps: {
       max: config.ANALYTICS_VIEWER_SESSIONS_MAX,
       windowSec: config.ANALYTICS_VIEWER_SESSIONS_WINDOW_SEC,
     },
+    requests: { max: config.ANALYTICS_RATE_MAX, windowSec: config.ANALYTICS_RATE_WINDOW_SEC },
     onError: (err) => {
       if (Date.now() - lastWarn > 5000) deps.logger.warn({ err }, 'redis (analytics ingest)');
       lastWarn = Date.now();
@@ -211,6 +212,7 @@ export async function createAnalytics(deps: {
       maxEvents: config.ANALYTICS_MAX_BATCH_EVENTS,
       heartbeatSec,
       backlogHigh: Math.ceil(config.ANALYTICS_BACKLOG_HIGH / shards),
+      overloadedRetrySec: config.ANALYTICS_OVERLOADED_RETRY_SEC,
     },
   );
   const consumers = Array.from({ length: shards }, (_, n) => shardConsumer(config.ANALYTICS_CONSUMER, n));
@@ -218,13 +220,7 @@ export async function createAnalytics(deps: {
   const audience = new LessonAudienceService(redis, deps.lessons, { heartbeatSec });
   const routes = analyticsRoutes(ingest, query, audience, {
     maxBatchBytes: config.ANALYTICS_MAX_BATCH_BYTES,
-    overloadedRetrySec: config.ANALYTICS_OVERLOADED_RETRY_SEC,
-    rate: {
-      max: config.ANALYTICS_RATE_MAX,
-      windowSec: config.ANALYTICS_RATE_WINDOW_SEC,
-      redis: redis.client,
-      prefix: config.QUEUE_PREFIX,
-    },
+    rate: { redis: redis.client, prefix: config.QUEUE_PREFIX },
     issue: { max: config.ANALYTICS_VIEWER_ISSUE_MAX, windowSec: config.ANALYTICS_VIEWER_ISSUE_WINDOW_SEC },
     verify: deps.verify,
     viewers,
