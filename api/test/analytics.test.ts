@@ -538,10 +538,15 @@ describe('viewing analytics: rate limit per client', () => {
     }
     // No aggregator runs here: once the backlog passes ANALYTICS_BACKLOG_HIGH the interval doubles.
     assert.deepEqual(intervals, [30, 30, 60]);
+    const redis = new Redis(api.redisUrl);
+    const stream = analyticsKeys(api.prefix).shard(0).stream;
+    const stored = await redis.xlen(stream);
     const limited = await post(api, [ev('viewer-aaaa', 9)]);
     assert.equal(limited.statusCode, 429);
     assert.equal(limited.json<Problem>().code, 'RATE_LIMITED');
     assert.ok(Number(limited.headers['retry-after']) > 0);
+    assert.equal(await redis.xlen(stream), stored, 'nothing of a refused batch is stored');
+    redis.disconnect();
     // Another viewer behind the same address (a family's second device) is not held back.
     assert.equal((await post(api, [ev('viewer-bbbb', 1)])).statusCode, 202);
   });
