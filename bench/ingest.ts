@@ -444,8 +444,8 @@ const chinaDay = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice
 /**
  * The api's own ingest script (createAnalyticsRedis: dedupe every event id, each viewer's session budget,
  * XADD the batch as received) called straight over ioredis: the same batches of BATCH heartbeats (signed
- * viewer ids), CONNECTIONS calls in flight, with the api's default dedupe TTL and session budget (and a
- * backlog cap it never reaches), on the same redis-server. What the ingest costs without HTTP.
+ * viewer ids), CONNECTIONS calls in flight, with the api's default dedupe TTL, session budget and request
+ * rate (and a backlog cap it never reaches), on the same redis-server. What the ingest costs without HTTP.
  */
 async function luaIngestRate(redisUrl: string, secret: string, lessonId: string, seconds: number) {
   const runId = randomBytes(3).toString('hex');
@@ -457,6 +457,7 @@ async function luaIngestRate(redisUrl: string, secret: string, lessonId: string,
     // no aggregator drains this stream: a cap it never reaches (the check costs the same)
     shardMaxEvents: 1e12,
     viewerSessions: { max: 30, windowSec: 3600 },
+    requests: { max: 120, windowSec: 60 },
     onError: () => {},
   });
   const viewerIds = viewerIdsOf(secret, 'bulk', runId, SESSIONS);
@@ -481,7 +482,9 @@ async function luaIngestRate(redisUrl: string, secret: string, lessonId: string,
           eventId: `b${runId}${n.toString(36)}`,
         });
       }
-      const r = await store.ingest([{ shard: 0, json: `{"events":[${lines.join(',')}]}`, ids }]);
+      // the api counts each request against its sender (here the batch's first viewer)
+      const client = `v:${ids[0]!.viewerId}`;
+      const r = await store.ingest([{ shard: 0, json: `{"events":[${lines.join(',')}]}`, ids }], client);
       events += r.accepted;
     }
   };
