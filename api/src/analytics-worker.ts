@@ -51,7 +51,10 @@ closeOnSignals(
   async () => {
     await worker.close();
     for (const a of worker.aggregators)
-      logger.info({ consumer: a.consumer, applied: a.applied, flushes: a.flushes }, 'analytics aggregator stopped');
+      logger.info(
+        { consumer: a.consumer, applied: a.applied, flushes: a.flushes },
+        'analytics aggregator stopped',
+      );
   },
   () => mongo.close(),
 );

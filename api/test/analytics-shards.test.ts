@@ -55,7 +55,10 @@ describe('analytics: two shards aggregated side by side, killed and restarted', 
     // Each viewer's events go to one shard: the script's viewers fall on both.
     const perShard = [0, 0];
     for (const e of events) perShard[keys.shardOf(e.viewerId)]! += 1;
-    assert.ok(perShard.every((n) => n > events.length / 3), `events per shard ${perShard.join(', ')}`);
+    assert.ok(
+      perShard.every((n) => n > events.length / 3),
+      `events per shard ${perShard.join(', ')}`,
+    );
 
     // 150 a batch, from many viewers: each batch is split between the shards.
     const batches = chunks(events, 150);
@@ -167,7 +170,12 @@ describe('analytics: two shards aggregated side by side, killed and restarted', 
       `[analytics-shards] ${events.length} events (${perShard.join(' + ')} by shard) in ${batches.length} ` +
         `batches; views ${summary.views.total} = truth ${truth.views.total}; drained ${recoverySec.toFixed(1)} s after ` +
         `the first restart; after the restarts: ` +
-        stats.map((s) => `${s.consumer} ${s.applied} events in ${s.flushes.committed} flushes (${s.flushes.retried} retried)`).join(', '),
+        stats
+          .map(
+            (s) =>
+              `${s.consumer} ${s.applied} events in ${s.flushes.committed} flushes (${s.flushes.retried} retried)`,
+          )
+          .join(', '),
     );
   });
 });

@@ -77,7 +77,12 @@ return 1`;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     skyBeaconIngest(numKeys: number, ...args: string[]): Result<[number, number, number, number], Context>;
-    skyBeaconApplied(stream: string, backlog: string, trimBelow: string, events: string): Result<number, Context>;
+    skyBeaconApplied(
+      stream: string,
+      backlog: string,
+      trimBelow: string,
+      events: string,
+    ): Result<number, Context>;
   }
 }
 
@@ -375,9 +380,7 @@ export function createAggregatorRedis(
     },
     /** Up to `count` entries after the entry `after` ('0-0': from the start), waiting up to `blockMs` for one. */
     async read(after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
-      const res = (await reader.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', shard.stream, after)) as
-        | [string, [string, string[]][]][]
-        | null;
+      const res = await reader.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', shard.stream, after);
       const entries = res?.[0]?.[1] ?? [];
       return entries.map(([id, fields]) => {
         const e: StreamEntry = { id, batch: '{"events":[]}', mask: '', count: 0 };
@@ -435,7 +438,8 @@ export function createAggregatorRedis(
      */
     async trimLive(beforeMs: number): Promise<Record<Platform | 'all', number>> {
       const pipe = cmd.pipeline();
-      for (const p of PLATFORMS) pipe.zremrangebyscore(keys.live(p), '-inf', `(${beforeMs}`).zcard(keys.live(p));
+      for (const p of PLATFORMS)
+        pipe.zremrangebyscore(keys.live(p), '-inf', `(${beforeMs}`).zcard(keys.live(p));
       pipe.zremrangebyscore(keys.live('all'), '-inf', `(${beforeMs}`);
       const res = (await pipe.exec()) ?? [];
       const out = { all: 0, web: 0, tv: 0, 'live-webrtc': 0 };

@@ -100,7 +100,8 @@ export function analyticsRoutes(
       nameSpace: `${opts.rate.prefix}:an:rl:`,
       // Redis down: let the request through (the route's own Redis call answers 503 if it needs one).
       skipOnError: true,
-      errorResponseBuilder: (_req, ctx) => new AppError('RATE_LIMITED', `too many requests; retry in ${ctx.after}`),
+      errorResponseBuilder: (_req, ctx) =>
+        new AppError('RATE_LIMITED', `too many requests; retry in ${ctx.after}`),
     });
 
     // The per-client rate (the signed-in user, else the batch's signed viewer: ids cannot be made up, so

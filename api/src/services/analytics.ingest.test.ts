@@ -50,13 +50,13 @@ describe('shardParts', () => {
         seen.push(e.eventId);
       }
     }
-    assert.deepEqual(
-      [...seen].sort(),
-      events.map((e) => e.eventId).sort(),
-    );
+    assert.deepEqual([...seen].sort(), events.map((e) => e.eventId).sort());
     for (const p of parts) {
       const order = p.ids.map((e) => events.findIndex((x) => x.eventId === e.eventId));
-      assert.deepEqual(order, [...order].sort((a, b) => a - b));
+      assert.deepEqual(
+        order,
+        [...order].sort((a, b) => a - b),
+      );
     }
   });
 

@@ -74,7 +74,11 @@ export function shardParts(
     group.push(e);
   }
   if (by.size === 1) return whole(by.keys().next().value!);
-  return [...by].map(([shard, group]) => ({ shard, json: JSON.stringify({ events: group }), ids: ids(group) }));
+  return [...by].map(([shard, group]) => ({
+    shard,
+    json: JSON.stringify({ events: group }),
+    ids: ids(group),
+  }));
 }
 
 /** Roles whose own playback is not counted (they test, preview and teach). */
@@ -132,7 +136,11 @@ export class AnalyticsIngestService {
       res = await this.store.ingest(shardParts(batch, stored, this.store.keys), client);
     } catch {
       // Nothing is buffered here: the client keeps the batch and retries (same event ids).
-      throw new RetryLater('DEPENDENCY_DOWN', 'the event store is unavailable; retry shortly', DOWN_RETRY_SEC);
+      throw new RetryLater(
+        'DEPENDENCY_DOWN',
+        'the event store is unavailable; retry shortly',
+        DOWN_RETRY_SEC,
+      );
     }
     if (res.limitedMs !== undefined) {
       const sec = Math.max(1, Math.ceil(res.limitedMs / 1000));
