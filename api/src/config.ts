@@ -148,7 +148,7 @@ export const ApiConfigSchema = z.object({
   /** Backlog (events, all shards) above which beacon answers double heartbeatSec (up to 300 s) to shed load. */
   ANALYTICS_BACKLOG_HIGH: z.coerce.number().int().min(1).default(200_000),
   /** Sessions whose view state each aggregator keeps in memory (least recently heard go first), sparing Mongo reads. */
-  ANALYTICS_SESSION_CACHE_MAX: z.coerce.number().int().min(0).default(200_000),
+  ANALYTICS_SESSION_CACHE_MAX: z.coerce.number().int().min(1).default(200_000),
   /** Fault injection for the crash test only: the aggregator SIGKILLs itself after this many commits, before its trim. */
   ANALYTICS_CRASH_AFTER_COMMITS: z.coerce.number().int().min(1).optional(),
   /** Fault injection for the crash tests only: SIGKILL inside this flush's transaction, its rollups written, before it commits. */

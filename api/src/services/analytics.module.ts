@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { AccessClaims } from '@sky/contracts';
 import { createViewerIds, type ViewerIds } from '@sky/contracts/tokens';
 import type { FastifyBaseLogger } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import type { Connection } from 'mongoose';
 import type { ApiConfig } from '../config.js';
 import { createAggregatorRedis, createAnalyticsRedis } from '../adapters/analytics.redis.js';
@@ -18,7 +19,6 @@ import { LessonAudienceService } from './analytics.audience.js';
 import { AnalyticsIngestService } from './analytics.ingest.js';
 import { AnalyticsQueryService } from './analytics.query.js';
 import { AnalyticsAggregator, shardConsumer } from './analytics.worker.js';
-import { Lru } from './lru.js';
 import type { LessonService } from './lessons.service.js';
 
 export type AnalyticsConfig = Pick<
@@ -151,7 +151,7 @@ const VERIFIED_VIEWERS_MAX = 100_000;
  * Only ids that passed are kept, so nothing unsigned ever gets in.
  */
 export function rememberVerified(viewers: ViewerIds, max: number): ViewerIds {
-  const ok = new Lru<string, true>(max);
+  const ok = new LRUCache<string, true>({ max });
   return {
     of: (subject) => viewers.of(subject),
     anonymous: () => viewers.anonymous(),

@@ -2,6 +2,7 @@ import { chinaDay, type Beacon, type Platform } from '@sky/contracts';
 import type { AggregatorRedis, StreamEntry } from '../adapters/analytics.redis.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { LRUCache } from 'lru-cache';
 import { LeaseLost, type AnalyticsRepository } from '../adapters/analytics.repository.js';
 import {
   aggregate,
@@ -10,7 +11,6 @@ import {
   type ReceivedBeacon,
   type SessionState,
 } from './analytics.aggregate.js';
-import { Lru } from './lru.js';
 
 /** The checkpoint and lease name of a shard's aggregator: shard 0 keeps the base name. */
 export const shardConsumer = (base: string, shard: number) => (shard === 0 ? base : `${base}.s${shard}`);
@@ -62,7 +62,7 @@ export class AnalyticsAggregator {
   private stopped = false;
   private loop: Promise<void> | null = null;
   private readonly lessonCache = new Map<string, { meta: LessonMeta | undefined; until: number }>();
-  private readonly sessions: Lru<string, SessionState>;
+  private readonly sessions: LRUCache<string, SessionState>;
   private commits = 0;
   /** This process's fencing token for the consumer's lease. */
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -80,7 +80,7 @@ export class AnalyticsAggregator {
     private readonly repo: AnalyticsRepository,
     private readonly opts: AggregatorOptions,
   ) {
-    this.sessions = new Lru(opts.sessionCacheMax);
+    this.sessions = new LRUCache({ max: opts.sessionCacheMax });
   }
 
   get consumer(): string {
