@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import type { AnalyticsSummary } from '@sky/contracts';
 import { createTokenIssuer, createViewerIds } from '@sky/contracts/tokens';
 import Fastify from 'fastify';
+import { Redis } from 'ioredis';
 import {
   freePort,
   startLocalInfra,
@@ -84,6 +85,10 @@ const SMALL_WARMUP_SECONDS = 2;
 const WORKERS: readonly { name: string; file: string }[] = [
   { name: 'analytics-worker', file: 'api/src/analytics-worker.ts' },
 ];
+/** BENCH_CPU_PROF=<dir>: the api and worker processes write V8 CPU profiles there (where the µs go). */
+const PROFILE = process.env['BENCH_CPU_PROF']
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]
+  : [];
 /** Extra environment for the api and its workers. */
 const ANALYTICS_ENV: Record<string, string> = {
   ANALYTICS_WORKER: 'off',
@@ -439,17 +444,20 @@ const chinaDay = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice
 /**
  * The api's own ingest script (createAnalyticsRedis: dedupe every event id, each viewer's session budget,
  * XADD the batch as received) called straight over ioredis: the same batches of BATCH heartbeats (signed
- * viewer ids), CONNECTIONS calls in flight, with the api's default dedupe TTL, stream cap and session
- * budget, on the same redis-server. What the ingest costs without HTTP.
+ * viewer ids), CONNECTIONS calls in flight, with the api's default dedupe TTL, session budget and request
+ * rate (and a backlog cap it never reaches), on the same redis-server. What the ingest costs without HTTP.
  */
 async function luaIngestRate(redisUrl: string, secret: string, lessonId: string, seconds: number) {
   const runId = randomBytes(3).toString('hex');
   const prefix = `benchlua${runId}`;
   const store = createAnalyticsRedis(redisUrl, {
     prefix,
+    shards: 1,
     dedupeTtlSec: 6 * 3600,
-    streamMaxLen: 200_000,
+    // no aggregator drains this stream: a cap it never reaches (the check costs the same)
+    shardMaxEvents: 1e12,
     viewerSessions: { max: 30, windowSec: 3600 },
+    requests: { max: 120, windowSec: 60 },
     onError: () => {},
   });
   const viewerIds = viewerIdsOf(secret, 'bulk', runId, SESSIONS);
@@ -474,16 +482,34 @@ async function luaIngestRate(redisUrl: string, secret: string, lessonId: string,
           eventId: `b${runId}${n.toString(36)}`,
         });
       }
-      const r = await store.ingest(`{"events":[${lines.join(',')}]}`, ids);
+      // the api counts each request against its sender (here the batch's first viewer)
+      const client = `v:${ids[0]!.viewerId}`;
+      const r = await store.ingest([{ shard: 0, json: `{"events":[${lines.join(',')}]}`, ids }], client);
       events += r.accepted;
     }
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, lane));
   const elapsed = (performance.now() - t0) / 1000;
-  const keys = await store.client.keys(`${prefix}:*`);
+  const keys = [
+    ...(await store.client.keys(`${prefix}:*`)),
+    ...(await store.client.keys(`{${prefix}:*`)), // the stream shard's keys (hash-tagged)
+  ];
   for (let i = 0; i < keys.length; i += 1000) await store.client.del(...keys.slice(i, i + 1000));
   store.client.disconnect();
   return { events_per_s: Math.round(events / elapsed), events, batch: BATCH, in_flight: CONNECTIONS };
+}
+
+/**
+ * INFO commandstats as µs per request, per command, largest first. Commands a script runs are counted
+ * under their own name too (so they are inside evalsha's figure as well).
+ */
+function redisCommandUsec(info: string, requests: number): Record<string, number> {
+  const out: [string, number][] = [];
+  for (const line of info.split(/\r?\n/)) {
+    const m = /^cmdstat_([^:]+):.*usec=(\d+),/.exec(line);
+    if (m) out.push([m[1]!, round(Number(m[2]) / Math.max(1, requests), 2)]);
+  }
+  return Object.fromEntries(out.sort((a, b) => b[1] - a[1]).filter(([, us]) => us >= 0.05));
 }
 
 /** Watch time the rollups hold for one China day, from the dashboard summary. */
@@ -530,7 +556,7 @@ async function bench() {
         managed: startProcess(
           `api-${i}`,
           process.execPath,
-          ['--import', 'tsx', join(ROOT, 'api', 'src', 'main.ts')],
+          [...PROFILE, '--import', 'tsx', join(ROOT, 'api', 'src', 'main.ts')],
           { logFile: join(work, `api-${i}.log`), cwd: ROOT, env: { ...env, PORT: String(port) } },
         ),
       });
@@ -539,7 +565,7 @@ async function bench() {
     for (const w of WORKERS) {
       procs.push({
         name: w.name,
-        managed: startProcess(w.name, process.execPath, ['--import', 'tsx', join(ROOT, w.file)], {
+        managed: startProcess(w.name, process.execPath, [...PROFILE, '--import', 'tsx', join(ROOT, w.file)], {
           logFile: join(work, `${w.name}.log`),
           cwd: ROOT,
           env,
@@ -676,6 +702,9 @@ async function bench() {
     procs.push({ name: 'ceiling', managed: ceiling });
     await waitForPort(ceilingPort, 60_000);
     const smallRuns: { kind: 'ours' | 'ceiling'; run: LoadRun }[] = [];
+    // redis-server's own account of its time per command over the city's shape (the ceiling sends none)
+    const statsRedis = new Redis(infra.redis.url);
+    await statsRedis.config('RESETSTAT');
     for (const kind of ['ours', 'ceiling', 'ceiling', 'ours'] as const) {
       log(
         `city shape → ${kind}: ${SMALL_VIEWERS} viewers, 1–2 events per POST, ${SMALL_IN_FLIGHT} in flight, ` +
@@ -773,6 +802,12 @@ async function bench() {
       );
       exitCode = 1;
     } else log(`city shape: the rollups hold every accepted event ${smallLagS} s after the last 202`);
+    const smallRequests = smallRuns
+      .filter((r) => r.kind === 'ours')
+      .reduce((a, r) => a + r.run.report.requests, 0);
+    const redisUsec = redisCommandUsec(await statsRedis.info('commandstats'), smallRequests);
+    statsRedis.disconnect();
+    log(`city shape: redis-server µs per request by command ${JSON.stringify(redisUsec)}`);
 
     log(`the api's Lua ingest straight over ioredis for ${YARDSTICK_SECONDS} s (after)…`);
     const luaAfter = await luaIngestRate(infra.redis.url, secret, lessonIds[0]!, YARDSTICK_SECONDS);
@@ -830,6 +865,8 @@ async function bench() {
           /** Watch time the rollups hold beyond what the load process read 202s for (unread at its stop). */
           unread_watch_sec: have - expectedAll,
           cpu_us_per_request: { ours: meanCpu('ours'), ceiling: meanCpu('ceiling') },
+          /** redis-server's INFO commandstats over the phases (and drain) of ours, µs per request of ours. */
+          redis_usec_per_request: redisUsec,
           /** The load process (single-threaded autocannon) above 90 % of a core in a ceiling phase: it set
            * that pace, so the true ceiling is higher and small_batch_ratio an upper bound. */
           ceiling_load_bound: phases.some((p) => p.kind === 'ceiling' && (p.cpu_percent['load'] ?? 0) > 90),

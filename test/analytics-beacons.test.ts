@@ -228,6 +228,42 @@ test('the queue sends batches, keeps everything through 503s and network errors,
     );
 });
 
+test('a full backlog (503 OVERLOADED, Retry-After 30 s) is waited out: nothing sent before, nothing dropped, the same events after', async () => {
+  const time = fakeTime();
+  const overloaded: TransportAnswer = {
+    status: 503,
+    body: { code: 'OVERLOADED', status: 503 },
+    retryAfterSec: 30,
+  };
+  const { transport, posts } = fakeTransport([overloaded, overloaded]);
+  // random 0: the queue's own backoff at its shortest, so only Retry-After can hold it back
+  const q = new BeaconQueue<Beacon>({ transport, ...time, flushMs: 5000, random: () => 0 });
+  const sent = [event(), event()];
+  for (const e of sent) q.push(e);
+  await time.advance(5000); // 503: Retry-After 30 s
+  assert.equal(posts.length, 1);
+  for (let t = 0; t < 5; t++) {
+    q.push(event()); // playback goes on meanwhile
+    await time.advance(5000);
+  }
+  assert.equal(posts.length, 1, 'nothing sent before Retry-After');
+  await time.advance(5000); // 30 s on: the same events again, and 503 again
+  assert.equal(posts.length, 2);
+  await time.advance(29_000);
+  assert.equal(posts.length, 2, 'the second Retry-After is waited out too');
+  await time.advance(1000); // accepted
+  assert.equal(posts.length, 3);
+  assert.equal(q.size, 0);
+  assert.equal(q.dropped, 0);
+  assert.equal(q.delivered, 7);
+  for (const p of posts)
+    assert.deepEqual(
+      p.events.slice(0, 2).map((e) => e.eventId),
+      sent.map((e) => e.eventId),
+    );
+  assert.equal(posts[2]!.events.length, 7);
+});
+
 test('a 400 drops only the events it names; 413 halves the batch; the server sets the heartbeat interval', async () => {
   const time = fakeTime();
   const { transport, posts } = fakeTransport([

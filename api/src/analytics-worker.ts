@@ -1,6 +1,8 @@
 // The analytics aggregation worker as its own process (run with ANALYTICS_WORKER=off on the api):
 // node api/dist/src/analytics-worker.js — the api's env (MONGODB_URI, REDIS_URL, QUEUE_PREFIX, ANALYTICS_*).
-// Several workers may run at once, each with its own stable ANALYTICS_CONSUMER name.
+// It aggregates the stream shards ANALYTICS_WORKER_SHARDS names (all by default), one aggregator each;
+// a shard's lease lets one process at a time apply it, so several workers may run with the same names
+// (the others stand by) or split the shards between them.
 import { closeOnSignals } from '@sky/contracts/http';
 import { parseConfig } from '@sky/contracts';
 import { pino } from 'pino';
@@ -21,7 +23,12 @@ const WorkerConfig = ApiConfigSchema.pick({
   ANALYTICS_RATE_MAX: true,
   ANALYTICS_RATE_WINDOW_SEC: true,
   ANALYTICS_DEDUPE_TTL_SEC: true,
-  ANALYTICS_STREAM_MAXLEN: true,
+  ANALYTICS_SHARDS: true,
+  ANALYTICS_WORKER_SHARDS: true,
+  ANALYTICS_BACKLOG_MAX_EVENTS: true,
+  ANALYTICS_OVERLOADED_RETRY_SEC: true,
+  ANALYTICS_SESSION_CACHE_MAX: true,
+  ANALYTICS_CRASH_MID_FLUSH: true,
   ANALYTICS_FLUSH_EVENTS: true,
   ANALYTICS_FLUSH_MS: true,
   ANALYTICS_HLL_TTL_DAYS: true,
@@ -34,10 +41,20 @@ const config = parseConfig(WorkerConfig, process.env);
 const logger = pino({ level: config.LOG_LEVEL, name: 'analytics-worker' });
 const mongo = await connectMongo(config.MONGODB_URI);
 const worker = await createAggregator(config, mongo, logger);
-worker.aggregator.start();
-logger.info({ consumer: config.ANALYTICS_CONSUMER }, 'analytics aggregator running');
+worker.start();
+logger.info(
+  { consumers: worker.aggregators.map((a) => a.consumer), shards: config.ANALYTICS_SHARDS },
+  'analytics aggregator running',
+);
 closeOnSignals(
   logger,
-  () => worker.close(),
+  async () => {
+    await worker.close();
+    for (const a of worker.aggregators)
+      logger.info(
+        { consumer: a.consumer, applied: a.applied, flushes: a.flushes },
+        'analytics aggregator stopped',
+      );
+  },
   () => mongo.close(),
 );

@@ -82,11 +82,24 @@ export const ApiConfigSchema = z.object({
    * separate `analytics-worker` processes run it (node api/dist/src/analytics-worker.js, same env).
    */
   ANALYTICS_WORKER: z.enum(['inline', 'off']).default('inline'),
-  /** Aggregator's consumer name in the stream's group; a restarted worker must keep its name. */
+  /**
+   * The aggregator's checkpoint and lease name (shard 0's; shard n's is `<name>.s<n>`): a restarted
+   * worker must keep it.
+   */
   ANALYTICS_CONSUMER: z
     .string()
-    .regex(/^[\w.-]{1,64}$/)
+    .regex(/^[\w.-]{1,60}$/)
     .default('aggregator-1'),
+  /**
+   * Beacon stream shards (by viewer, so each session's events stay in order on one), each with its own
+   * aggregator; the api and every worker must agree. Change it only with every shard drained.
+   */
+  ANALYTICS_SHARDS: z.coerce.number().int().min(1).max(64).default(1),
+  /** The shards this process aggregates (`all`, or e.g. `0,2`); a shard another process holds waits as its standby. */
+  ANALYTICS_WORKER_SHARDS: z
+    .string()
+    .regex(/^(all|\d{1,2}(,\d{1,2})*)$/, 'all, or shard numbers separated by commas')
+    .default('all'),
   /** The heartbeat interval every beacon answer tells clients to use; raise it under load. */
   ANALYTICS_HEARTBEAT_SEC: z.coerce.number().int().min(5).max(300).default(30),
   /** Largest beacon batch: more events or bytes → 413. */
@@ -114,8 +127,14 @@ export const ApiConfigSchema = z.object({
     .int()
     .min(60)
     .default(6 * 3600),
-  /** Stream cap in batches (≤ 200 events each): the backlog kept while no aggregator reads. */
-  ANALYTICS_STREAM_MAXLEN: z.coerce.number().int().min(1000).default(200_000),
+  /**
+   * Events accepted and not yet applied that the streams may hold (all shards together; ≈ 350 bytes of
+   * Redis each): past it the ingest answers 503 OVERLOADED with Retry-After and takes nothing, so an
+   * aggregator that stalls never costs an accepted event. Nothing unapplied is ever trimmed.
+   */
+  ANALYTICS_BACKLOG_MAX_EVENTS: z.coerce.number().int().min(1000).default(1_000_000),
+  /** Retry-After of those 503s (clients add their own backoff and jitter). */
+  ANALYTICS_OVERLOADED_RETRY_SEC: z.coerce.number().int().min(1).max(600).default(10),
   /** The aggregator flushes after this many events or this many ms, whichever comes first. */
   ANALYTICS_FLUSH_EVENTS: z.coerce.number().int().min(1).max(50_000).default(5000),
   ANALYTICS_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
@@ -126,10 +145,14 @@ export const ApiConfigSchema = z.object({
    * (others with the same name stand by); a killed holder delays the takeover by up to this long.
    */
   ANALYTICS_LEASE_SEC: z.coerce.number().int().min(1).max(600).default(15),
-  /** Stream backlog (entries) above which beacon answers double heartbeatSec (up to 300 s) to shed load. */
-  ANALYTICS_BACKLOG_HIGH: z.coerce.number().int().min(1).default(20_000),
-  /** Fault injection for the crash test only: the aggregator SIGKILLs itself after this many commits, before its XACK. */
+  /** Backlog (events, all shards) above which beacon answers double heartbeatSec (up to 300 s) to shed load. */
+  ANALYTICS_BACKLOG_HIGH: z.coerce.number().int().min(1).default(200_000),
+  /** Sessions whose view state each aggregator keeps in memory (least recently heard go first), sparing Mongo reads. */
+  ANALYTICS_SESSION_CACHE_MAX: z.coerce.number().int().min(1).default(200_000),
+  /** Fault injection for the crash test only: the aggregator SIGKILLs itself after this many commits, before its trim. */
   ANALYTICS_CRASH_AFTER_COMMITS: z.coerce.number().int().min(1).optional(),
+  /** Fault injection for the crash tests only: SIGKILL inside this flush's transaction, its rollups written, before it commits. */
+  ANALYTICS_CRASH_MID_FLUSH: z.coerce.number().int().min(1).optional(),
 });
 export type ApiConfig = z.infer<typeof ApiConfigSchema>;
 

@@ -45,7 +45,7 @@ describe('a live lesson’s audience: WebRTC room, live HLS and TV', () => {
   };
   /** Until the aggregator has applied and acknowledged everything in the stream. */
   const drained = async () => {
-    const stream = analyticsKeys(api.prefix).stream;
+    const stream = analyticsKeys(api.prefix).shard(0).stream;
     const until = Date.now() + 30_000;
     while ((await redis.xlen(stream)) > 0) {
       if (Date.now() > until) assert.fail(`stream ${stream} not drained`);

@@ -14,6 +14,7 @@ import type {
   Problem,
 } from '@sky/contracts';
 import { Redis } from 'ioredis';
+import { analyticsKeys } from '../src/adapters/analytics.redis.js';
 import { startTestApi, type TestApi } from './helpers.js';
 
 const ISSUE_MAX = 3;
@@ -83,7 +84,7 @@ const askViewer = (address: string, token?: string) =>
   });
 
 async function drained(timeoutMs = 30_000): Promise<void> {
-  const stream = `${api.prefix}:an:stream`;
+  const stream = analyticsKeys(api.prefix).shard(0).stream;
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if ((await redis.xlen(stream)) === 0) return;

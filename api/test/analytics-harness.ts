@@ -8,6 +8,8 @@ import { createJobQueues } from '@sky/contracts/queue';
 import type { Beacon } from '@sky/contracts';
 import { logOptions } from '@sky/contracts/http';
 import { testLogger, useInfra } from '@sky/devkit';
+import type { Redis } from 'ioredis';
+import { analyticsKeys } from '../src/adapters/analytics.redis.js';
 import { connectMongo } from '../src/adapters/db.js';
 import { createMediaProbe } from '../src/adapters/media-probe.js';
 import { passwords } from '../src/adapters/password.js';
@@ -74,19 +76,44 @@ export async function startAnalyticsApi(opts: {
   } satisfies AnalyticsTestApi;
 }
 
-/** The aggregator as a real process (tsx), with the api's env plus `extra`. */
+/** The aggregator as a real process (tsx), with the api's env plus `extra`; its log lines are kept. */
 export function spawnWorker(env: Record<string, string>, extra: Record<string, string> = {}) {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'api/src/analytics-worker.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...env, ANALYTICS_WORKER: 'off', ...extra },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  return { child, exited, stderr: () => stderr };
+  return {
+    child,
+    exited,
+    stderr: () => stderr,
+    /** The worker's JSON log lines (LOG_LEVEL in its env says which). */
+    logs: () =>
+      stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+/** Until every shard's stream is empty (applied and trimmed), or `timeoutMs`. */
+export async function drained(redis: Redis, prefix: string, shards = 1, timeoutMs = 60_000) {
+  const keys = analyticsKeys(prefix, shards);
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    let left = 0;
+    for (let n = 0; n < shards; n++) left += await redis.xlen(keys.shard(n).stream);
+    if (left === 0) return;
+    if (Date.now() > until) throw new Error(`${left} stream entries still unapplied after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** The day's totals as the dashboard reports them, against the script's ground truth. */

@@ -12,6 +12,7 @@ import type {
   Problem,
 } from '@sky/contracts';
 import { Redis } from 'ioredis';
+import { analyticsKeys } from '../src/adapters/analytics.redis.js';
 import { addPlaces, SCRIPT_PLACES, signedViewer } from './analytics-ids.js';
 import { startTestApi, type TestApi } from './helpers.js';
 import {
@@ -74,7 +75,7 @@ async function ingestAll(api: TestApi, events: Beacon[], size = 150): Promise<Be
 
 /** Waits until the aggregator has applied and acknowledged everything in the stream. */
 async function drained(api: TestApi, redis: Redis, timeoutMs = 30_000): Promise<void> {
-  const stream = `${api.prefix}:an:stream`;
+  const stream = analyticsKeys(api.prefix).shard(0).stream;
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if ((await redis.xlen(stream)) === 0) return;
@@ -537,10 +538,15 @@ describe('viewing analytics: rate limit per client', () => {
     }
     // No aggregator runs here: once the backlog passes ANALYTICS_BACKLOG_HIGH the interval doubles.
     assert.deepEqual(intervals, [30, 30, 60]);
+    const redis = new Redis(api.redisUrl);
+    const stream = analyticsKeys(api.prefix).shard(0).stream;
+    const stored = await redis.xlen(stream);
     const limited = await post(api, [ev('viewer-aaaa', 9)]);
     assert.equal(limited.statusCode, 429);
     assert.equal(limited.json<Problem>().code, 'RATE_LIMITED');
     assert.ok(Number(limited.headers['retry-after']) > 0);
+    assert.equal(await redis.xlen(stream), stored, 'nothing of a refused batch is stored');
+    redis.disconnect();
     // Another viewer behind the same address (a family's second device) is not held back.
     assert.equal((await post(api, [ev('viewer-bbbb', 1)])).statusCode, 202);
   });

@@ -165,7 +165,9 @@ export type AnalyticsViewer = z.infer<typeof AnalyticsViewer>;
  * Answers: 202 BeaconBatchResult; 400 problem+json whose `errors[].path` names the field
  * (`events.3.position`); 413 over BEACON_BATCH_MAX_EVENTS events or BEACON_BATCH_MAX_BYTES bytes (split
  * the batch); 429 with Retry-After (per signed-in user, else per signed viewer id); 503 with Retry-After
- * when the event store (or the curriculum, asked about a plan lesson) is down. Retry 429/503/network errors with the same event ids (they are deduplicated).
+ * when the event store (or the curriculum, asked about a plan lesson) is down (DEPENDENCY_DOWN) or while
+ * the events not yet counted are at their cap (OVERLOADED: nothing of the batch was taken). Retry
+ * 429/503/network errors with the same event ids (they are deduplicated).
  */
 export const BeaconBatch = z.strictObject({
   events: z.array(Beacon).min(1).max(BEACON_BATCH_MAX_EVENTS),
@@ -254,7 +256,7 @@ export const AnalyticsSummary = z.object({
   /** The highest concurrentNow sampled today (China day), and when (ISO time). */
   peakToday: z.object({ viewers: z.number(), at: z.string().nullable() }),
   heartbeatSec: z.number(),
-  /** Seconds between now and the newest event the rollups include (0 when nothing is waiting). */
+  /** How far behind the rollups are: seconds since the oldest event not yet in them arrived (0 when none waits). */
   lagSec: z.number(),
   generatedAt: z.string(),
 });

@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
   'DEPENDENCY_DOWN',
+  /** Over capacity for now (the analytics backlog is full): nothing was taken; retry after Retry-After. */
+  'OVERLOADED',
   'MEDIA_INVALID',
   'PLAN_INVALID',
   'SCHEDULE_INFEASIBLE',

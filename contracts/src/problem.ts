@@ -21,6 +21,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   DEPENDENCY_DOWN: 503,
+  OVERLOADED: 503,
   ROOM_FULL: 503,
 };
 
@@ -43,6 +44,7 @@ const TITLES: Record<ErrorCode, string> = {
   RATE_LIMITED: 'Too many requests',
   INTERNAL: 'Internal error',
   DEPENDENCY_DOWN: 'A dependency is unavailable',
+  OVERLOADED: 'Over capacity for now; retry later',
 };
 
 /** What services throw; the HTTP edge turns it into problem+json, a socket edge into an error ack. */

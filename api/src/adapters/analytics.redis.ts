@@ -1,36 +1,56 @@
 import { PLATFORMS, type Platform } from '@sky/contracts';
 import { Redis, type Result } from 'ioredis';
 
-// KEYS: the stream. ARGV: dedupe key prefix, dedupe ttl, stream cap, the batch's JSON as received,
-// session-budget key prefix, sessions per viewer, budget window (s), then (viewerId, sessionId, eventId)
-// triples in the batch's order. Each event is kept once per (viewer, session) hash (HSETNX); a session
-// new to its viewer takes one of the viewer's sessions for the window, and past the budget its events
-// are not counted (nor is the session remembered, so it is refused again). The batch is appended as ONE
-// stream entry — its JSON untouched (no per-event re-serialising) with a mask of the events to count
-// ('' = all) — in one atomic step → {accepted, duplicates, backlog, over} (backlog: entries not yet
-// aggregated: applied ones are deleted; over: events past their viewer's budget).
+// One shard's ingest, in one atomic step (one round trip per beacon request, its rate limit included).
+// KEYS: the shard's stream, its backlog (events appended and not yet applied), the sending client's
+// request count, then for each (viewer, session) pair of the batch its dedupe hash and its viewer's
+// session budget. ARGV: dedupe ttl, the shard's cap (events), the batch's JSON as received, sessions per
+// viewer, budget window (s), requests per client per window (0: not counted here) and that window (ms),
+// then (pair number from 1, eventId) per event in the batch's order.
+// A client past its requests for the window is refused ({-2, ms until the window ends}). A batch that
+// would take the backlog past the cap is refused whole ({-1, …}: nothing written), so nothing unapplied
+// is ever trimmed to make room. Otherwise each event is kept once per (viewer, session) hash (HSETNX); a
+// session new to its viewer takes one of the viewer's sessions for the window, and past the budget its
+// events are not counted (nor is the session remembered, so it is refused again). The batch is appended
+// as ONE stream entry — its JSON untouched (no per-event re-serialising) with a mask of the events to
+// count ('' = all) and their number → {accepted, duplicates, backlog, over}.
 const INGEST = `
-local mask, acc, dup, over, touched, refused = {}, 0, 0, 0, {}, {}
-for i = 8, #ARGV, 3 do
-  local k = ARGV[1] .. ARGV[i] .. ':' .. ARGV[i + 1]
-  if touched[k] == nil and refused[k] == nil and redis.call('exists', k) == 0 then
-    local b = ARGV[5] .. ARGV[i]
-    local n = redis.call('incr', b)
-    if n == 1 then redis.call('expire', b, ARGV[7]) end
-    if n > tonumber(ARGV[6]) then refused[k] = true end
+if ARGV[6] ~= '0' then
+  local n = redis.call('incr', KEYS[3])
+  local ttl = redis.call('pttl', KEYS[3])
+  if ttl < 0 then
+    redis.call('pexpire', KEYS[3], ARGV[7])
+    ttl = tonumber(ARGV[7])
   end
-  if refused[k] then
+  if n > tonumber(ARGV[6]) then return {-2, ttl, 0, 0} end
+end
+local backlog = tonumber(redis.call('get', KEYS[2]) or '0')
+if backlog + (#ARGV - 7) / 2 > tonumber(ARGV[2]) then return {-1, 0, backlog, 0} end
+local mask, acc, dup, over, state = {}, 0, 0, 0, {}
+for i = 8, #ARGV, 2 do
+  local p = tonumber(ARGV[i])
+  local dd = KEYS[p * 2 + 2]
+  local s = state[p]
+  if s == nil then
+    s = 'known'
+    if redis.call('exists', dd) == 0 then
+      local n = redis.call('incr', KEYS[p * 2 + 3])
+      if n == 1 then redis.call('expire', KEYS[p * 2 + 3], ARGV[5]) end
+      if n > tonumber(ARGV[4]) then s = 'over' end
+    end
+    state[p] = s
+  end
+  if s == 'over' then
     over = over + 1
     mask[#mask + 1] = '0'
-  elseif redis.call('hsetnx', k, ARGV[i + 2], '1') == 1 then
+  elseif redis.call('hsetnx', dd, ARGV[i + 1], '1') == 1 then
     acc = acc + 1
     mask[#mask + 1] = '1'
-    if not touched[k] then
-      touched[k] = true
-      redis.call('expire', k, ARGV[2])
+    if s ~= 'kept' then
+      state[p] = 'kept'
+      redis.call('expire', dd, ARGV[1])
     end
   else
-    touched[k] = true
     dup = dup + 1
     mask[#mask + 1] = '0'
   end
@@ -38,13 +58,31 @@ end
 if acc > 0 then
   local m = ''
   if dup > 0 or over > 0 then m = table.concat(mask) end
-  redis.call('xadd', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'r', ARGV[4], 'm', m, 'n', acc)
+  redis.call('xadd', KEYS[1], '*', 'r', ARGV[3], 'm', m, 'n', acc)
+  backlog = redis.call('incrby', KEYS[2], acc)
 end
-return {acc, dup, redis.call('xlen', KEYS[1]), over}`;
+return {acc, dup, backlog, over}`;
+
+// The aggregator's trim after it applied entries. KEYS: the shard's stream, its backlog. ARGV: the id below
+// which every entry is applied (the trim point), the events of the entries it trims. XTRIM MINID never
+// goes past what is applied; the first call for these entries takes their events off the backlog (a
+// repeat trims nothing), and an empty stream has none.
+const APPLIED = `
+if redis.call('xtrim', KEYS[1], 'MINID', ARGV[1]) > 0 then
+  local left = redis.call('decrby', KEYS[2], ARGV[2])
+  if left < 0 or redis.call('xlen', KEYS[1]) == 0 then redis.call('set', KEYS[2], '0') end
+end
+return 1`;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    skyBeaconIngest(stream: string, ...args: string[]): Result<[number, number, number, number], Context>;
+    skyBeaconIngest(numKeys: number, ...args: string[]): Result<[number, number, number, number], Context>;
+    skyBeaconApplied(
+      stream: string,
+      backlog: string,
+      trimBelow: string,
+      events: string,
+    ): Result<number, Context>;
   }
 }
 
@@ -55,34 +93,65 @@ export interface BeaconIds {
   eventId: string;
 }
 
-/** What one batch's store did: counted, repeated, backlog after it, past the viewer's session budget. */
+/** One shard's part of a batch: its JSON (`{"events":[…]}`) and the ids of those events, in order. */
+export interface ShardPart {
+  shard: number;
+  json: string;
+  ids: readonly BeaconIds[];
+}
+
+/**
+ * What one batch's store did: counted, repeated, past the viewer's session budget; the largest backlog
+ * (events not yet applied) of the shards it went to; `full` when a shard refused its part (over its cap);
+ * `limitedMs` when the client is past its requests for the window (nothing taken), until the window ends.
+ */
 export interface IngestOutcome {
   accepted: number;
   duplicates: number;
   backlog: number;
   over: number;
+  full: boolean;
+  limitedMs?: number;
 }
 
 /**
  * A stream entry: one batch's JSON (`{"events":[…]}`, as validated at ingest) and which of its
- * events count (mask of '1'/'0', '' = all); batch null when the entry was trimmed meanwhile.
+ * events count (mask of '1'/'0', '' = all).
  */
 export interface StreamEntry {
   id: string;
-  batch: string | null;
+  batch: string;
   mask: string;
   /** Events that count. */
   count: number;
 }
 
-export interface AnalyticsKeys {
+/**
+ * The keys of one stream shard. Every key the shard's Lua scripts touch carries the shard's hash tag, so
+ * a Redis Cluster keeps them in one slot.
+ */
+export interface ShardKeys {
   stream: string;
-  group: string;
-  dedupe: string;
-  /** Sessions opened per viewer in the current budget window. */
-  sessions: string;
+  /** Events appended and not yet applied (the ingest adds, the aggregator's trim takes off). */
+  backlog: string;
+  /** Per (viewer, session): a hash of the event ids seen. */
+  dedupe(viewerId: string, sessionId: string): string;
+  /** Per viewer: sessions opened in the current budget window. */
+  sessions(viewerId: string): string;
+  /** Per sending client (`u:<user>`, `v:<viewer>`): beacon requests in the current window. */
+  requests(client: string): string;
+}
+
+export interface AnalyticsKeys {
+  shards: number;
+  shard(n: number): ShardKeys;
+  /** The shard of a viewer: all of a viewer's sessions (so each session's events) go to one shard. */
+  shardOf(viewerId: string): number;
   uniques(day: string, scope: 'all' | Platform | { lesson: string }): string;
-  /** Live sessions (sorted sets of sessionId by last heard, ms): the city's, a platform's, a lesson's. */
+  /**
+   * Live sessions (sorted sets of sessionId by last heard, ms): a platform's, a lesson's on a platform
+   * (the city's are the platforms' together; its own set, `all`, is no longer written).
+   */
   live(scope: 'all' | Platform | LessonPlatform): string;
 }
 
@@ -94,13 +163,36 @@ export interface LessonPlatform {
 /** A lesson's live sets expire this long after their last write, so finished lessons leave nothing. */
 export const LESSON_LIVE_TTL_SEC = 3600;
 
-export function analyticsKeys(prefix: string): AnalyticsKeys {
+/** FNV-1a of a string: the same shard for the same viewer in every process. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function analyticsKeys(prefix: string, shards = 1): AnalyticsKeys {
   const p = `${prefix}:an:`;
+  const shardKeys = Array.from({ length: shards }, (_, n): ShardKeys => {
+    const tag = `{${prefix}:an:${n}}`;
+    return {
+      stream: `${tag}:stream`,
+      backlog: `${tag}:backlog`,
+      dedupe: (viewer, session) => `${tag}:dd:${viewer}:${session}`,
+      sessions: (viewer) => `${tag}:vs:${viewer}`,
+      requests: (client) => `${tag}:rl:${client}`,
+    };
+  });
   return {
-    stream: `${p}stream`,
-    group: 'aggregators',
-    dedupe: `${p}dd:`,
-    sessions: `${p}vs:`,
+    shards,
+    shard: (n) => {
+      const k = shardKeys[n];
+      if (!k) throw new Error(`no analytics stream shard ${n} (of ${shards})`);
+      return k;
+    },
+    shardOf: (viewerId) => (shards === 1 ? 0 : fnv1a(viewerId) % shards),
     uniques: (day, scope) =>
       typeof scope === 'string' ? `${p}u:${day}:${scope}` : `${p}u:${day}:l:${scope.lesson}`,
     // The platform before the lesson: lesson ids may hold ':', platforms never do.
@@ -109,12 +201,22 @@ export function analyticsKeys(prefix: string): AnalyticsKeys {
   };
 }
 
+/** The id just after `id` (`<ms>-<seq+1>`): XTRIM MINID to it drops `id` and everything before. */
+export function nextStreamId(id: string): string {
+  const [ms = '0', seq = '0'] = id.split('-');
+  return `${ms}-${(BigInt(seq) + 1n).toString()}`;
+}
+
 export interface AnalyticsRedisOptions {
   prefix: string;
+  shards: number;
   dedupeTtlSec: number;
-  streamMaxLen: number;
+  /** Events one shard may hold unapplied; a batch that would pass it is refused whole. */
+  shardMaxEvents: number;
   /** Sessions one viewer may open per window. */
   viewerSessions: { max: number; windowSec: number };
+  /** Beacon requests one client may send per window. */
+  requests: { max: number; windowSec: number };
   onError: (err: Error) => void;
 }
 
@@ -130,26 +232,60 @@ export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
     retryStrategy: (n) => Math.min(100 * n, 1000),
   });
   cmd.on('error', opts.onError);
-  cmd.defineCommand('skyBeaconIngest', { numberOfKeys: 1, lua: INGEST });
-  const keys = analyticsKeys(opts.prefix);
+  cmd.defineCommand('skyBeaconIngest', { lua: INGEST });
+  const keys = analyticsKeys(opts.prefix, opts.shards);
+  const call = (part: ShardPart, client: string | null) => {
+    const k = keys.shard(part.shard);
+    // the client's count lives in the shard of the batch's first viewer (a client's own viewer)
+    const callKeys = [k.stream, k.backlog, k.requests(client ?? '-')];
+    const args = [
+      String(opts.dedupeTtlSec),
+      String(opts.shardMaxEvents),
+      part.json,
+      String(opts.viewerSessions.max),
+      String(opts.viewerSessions.windowSec),
+      client === null ? '0' : String(opts.requests.max),
+      String(opts.requests.windowSec * 1000),
+    ];
+    const pairs = new Map<string, number>();
+    for (const e of part.ids) {
+      const dd = k.dedupe(e.viewerId, e.sessionId);
+      let n = pairs.get(dd);
+      if (n === undefined) {
+        n = pairs.size + 1;
+        pairs.set(dd, n);
+        callKeys.push(dd, k.sessions(e.viewerId));
+      }
+      args.push(String(n), e.eventId);
+    }
+    return cmd.skyBeaconIngest(callKeys.length, ...callKeys, ...args);
+  };
 
   return {
     /** The connection, for the rate limiter's store. */
     client: cmd,
     keys,
-    async ingest(batchJson: string, events: readonly BeaconIds[]): Promise<IngestOutcome> {
-      const args: string[] = [
-        keys.dedupe,
-        String(opts.dedupeTtlSec),
-        String(opts.streamMaxLen),
-        batchJson,
-        keys.sessions,
-        String(opts.viewerSessions.max),
-        String(opts.viewerSessions.windowSec),
-      ];
-      for (const e of events) args.push(e.viewerId, e.sessionId, e.eventId);
-      const [accepted, duplicates, backlog, over] = await cmd.skyBeaconIngest(keys.stream, ...args);
-      return { accepted, duplicates, backlog, over };
+    /**
+     * Stores each part in its shard, one script call each: the first part (the batch's first viewer's
+     * shard) counts the client's request first; the others follow in parallel unless it was refused.
+     */
+    async ingest(parts: readonly ShardPart[], client: string): Promise<IngestOutcome> {
+      const [first, ...rest] = parts;
+      const out: IngestOutcome = { accepted: 0, duplicates: 0, backlog: 0, over: 0, full: false };
+      if (!first) return out;
+      const head = await call(first, client);
+      if (head[0] === -2) return { ...out, limitedMs: head[1] };
+      const results = [head, ...(await Promise.all(rest.map((part) => call(part, null))))];
+      for (const [accepted, duplicates, backlog, over] of results) {
+        if (accepted < 0) out.full = true;
+        else {
+          out.accepted += accepted;
+          out.duplicates += duplicates;
+          out.over += over;
+        }
+        out.backlog = Math.max(out.backlog, backlog);
+      }
+      return out;
     },
     /** Distinct viewers over the union of the given HyperLogLogs. */
     async uniques(hlls: string[][]): Promise<number[]> {
@@ -162,17 +298,17 @@ export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
         return Number(n);
       });
     },
-    /** Sessions with a heartbeat since `sinceMs`, per platform and in all. */
+    /** Sessions with a heartbeat since `sinceMs`, per platform and in all (a session plays on one platform). */
     async liveCounts(sinceMs: number): Promise<Record<Platform | 'all', number>> {
-      const scopes = ['all', ...PLATFORMS] as const;
       const pipe = cmd.pipeline();
-      for (const s of scopes) pipe.zcount(keys.live(s), sinceMs, '+inf');
+      for (const p of PLATFORMS) pipe.zcount(keys.live(p), sinceMs, '+inf');
       const res = (await pipe.exec()) ?? [];
       const out = { all: 0, web: 0, tv: 0, 'live-webrtc': 0 };
-      scopes.forEach((s, i) => {
+      PLATFORMS.forEach((p, i) => {
         const [err, n] = res[i] ?? [null, 0];
         if (err) throw err;
-        out[s] = Number(n);
+        out[p] = Number(n);
+        out.all += Number(n);
       });
       return out;
     },
@@ -189,10 +325,24 @@ export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
       });
       return out;
     },
-    /** The newest entry's id ('0-0' when the stream is empty or missing). */
-    async lastStreamId(): Promise<string> {
-      const last = (await cmd.xrevrange(keys.stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
-      return last[0]?.[0] ?? '0-0';
+    /**
+     * When the oldest entry not yet applied was received (ms), over every shard, given each shard's
+     * last applied id; null when everything is applied.
+     */
+    async oldestUnapplied(appliedUpTo: readonly string[]): Promise<number | null> {
+      const pipe = cmd.pipeline();
+      for (let n = 0; n < keys.shards; n++)
+        pipe.xrange(keys.shard(n).stream, `(${appliedUpTo[n] ?? '0-0'}`, '+', 'COUNT', 1);
+      const res = (await pipe.exec()) ?? [];
+      let oldest: number | null = null;
+      for (const [err, entries] of res) {
+        if (err) throw err;
+        const id = (entries as [string, string[]][])[0]?.[0];
+        if (id === undefined) continue;
+        const ms = Number(id.split('-')[0]);
+        oldest = oldest === null ? ms : Math.min(oldest, ms);
+      }
+      return oldest;
     },
     async close() {
       await cmd.quit().catch(() => cmd.disconnect());
@@ -202,12 +352,14 @@ export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
 export type AnalyticsRedis = ReturnType<typeof createAnalyticsRedis>;
 
 /**
- * The aggregator's side: a consumer of the stream's group, plus the idempotent Redis rollups
- * (HyperLogLog uniques, the sorted sets of live sessions). Commands wait while Redis reconnects.
+ * The side of one shard's aggregator: the shard's stream, read from a position the aggregator keeps (its
+ * checkpoint after a restart: it alone reads the shard, under its lease), and trimmed up to what it
+ * applied; plus the idempotent Redis rollups (HyperLogLog uniques, the sorted sets of live sessions).
+ * Commands wait while Redis reconnects.
  */
 export function createAggregatorRedis(
   url: string,
-  opts: { prefix: string; consumer: string; hllTtlSec: number },
+  opts: { prefix: string; shards: number; shard: number; hllTtlSec: number },
 ) {
   const cmd = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * n, 1000) });
   // Blocking reads get their own connection.
@@ -215,79 +367,41 @@ export function createAggregatorRedis(
     maxRetriesPerRequest: null,
     retryStrategy: (n) => Math.min(100 * n, 1000),
   });
-  const keys = analyticsKeys(opts.prefix);
-  // Connections lost so far: a read whose reply was lost with the connection left its entries
-  // delivered (pending) but unseen, so the worker re-reads its pending entries after any loss.
-  let losses = 0;
-  cmd.on('close', () => (losses += 1));
-  reader.on('close', () => (losses += 1));
-
-  const parse = (res: unknown): StreamEntry[] => {
-    const streams = res as [string, [string, string[] | null][]][] | null;
-    const entries = streams?.[0]?.[1] ?? [];
-    return entries.map(([id, fields]) => {
-      if (!fields) return { id, batch: null, mask: '', count: 0 };
-      const f = new Map<string, string>();
-      for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
-      return { id, batch: f.get('r') ?? null, mask: f.get('m') ?? '', count: Number(f.get('n') ?? 0) };
-    });
-  };
+  cmd.defineCommand('skyBeaconApplied', { numberOfKeys: 2, lua: APPLIED });
+  const keys = analyticsKeys(opts.prefix, opts.shards);
+  const shard = keys.shard(opts.shard);
 
   return {
     keys,
+    shard: opts.shard,
     onError(fn: (err: Error) => void) {
       cmd.on('error', fn);
       reader.on('error', fn);
     },
-    /** Changes whenever a connection was lost (compare before and after a read). */
-    connectionLosses(): number {
-      return losses;
+    /** Up to `count` entries after the entry `after` ('0-0': from the start), waiting up to `blockMs` for one. */
+    async read(after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+      const res = await reader.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', shard.stream, after);
+      const entries = res?.[0]?.[1] ?? [];
+      return entries.map(([id, fields]) => {
+        const e: StreamEntry = { id, batch: '{"events":[]}', mask: '', count: 0 };
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+          const v = fields[i + 1]!;
+          if (fields[i] === 'r') e.batch = v;
+          else if (fields[i] === 'm') e.mask = v;
+          else if (fields[i] === 'n') e.count = Number(v);
+        }
+        return e;
+      });
     },
-    async ensureGroup(): Promise<void> {
-      try {
-        await cmd.xgroup('CREATE', keys.stream, keys.group, '0', 'MKSTREAM');
-      } catch (err) {
-        if (!String(err).includes('BUSYGROUP')) throw err;
-      }
-    },
-    /** This consumer's delivered but unacknowledged entries (after a crash), oldest first. */
-    async pending(count: number): Promise<StreamEntry[]> {
-      const res = await reader.xreadgroup(
-        'GROUP',
-        keys.group,
-        opts.consumer,
-        'COUNT',
-        count,
-        'STREAMS',
-        keys.stream,
-        '0',
-      );
-      return parse(res);
-    },
-    /** New entries, waiting up to `blockMs` for the first. */
-    async next(count: number, blockMs: number): Promise<StreamEntry[]> {
-      const res = await reader.xreadgroup(
-        'GROUP',
-        keys.group,
-        opts.consumer,
-        'COUNT',
-        count,
-        'BLOCK',
-        blockMs,
-        'STREAMS',
-        keys.stream,
-        '>',
-      );
-      return parse(res);
-    },
-    /** Acknowledges and deletes applied entries (the stream only holds what is not yet counted). */
-    async done(ids: string[]): Promise<void> {
-      if (ids.length === 0) return;
-      await cmd
-        .pipeline()
-        .xack(keys.stream, keys.group, ...ids)
-        .xdel(keys.stream, ...ids)
-        .exec();
+    /**
+     * Trims the stream up to the last of `entries` (read in stream order from the stream's start or the
+     * previous trim, and now applied): only what is applied ever leaves the stream.
+     */
+    async done(entries: readonly StreamEntry[]): Promise<void> {
+      const last = entries.at(-1);
+      if (!last) return;
+      const events = entries.reduce((n, e) => n + e.count, 0);
+      await cmd.skyBeaconApplied(shard.stream, shard.backlog, nextStreamId(last.id), String(events));
     },
     /**
      * Idempotent Redis rollups, applied before the Mongo commit (a replay repeats them harmlessly):
@@ -318,17 +432,22 @@ export function createAggregatorRedis(
       const res = (await pipe.exec()) ?? [];
       for (const [err] of res) if (err) throw err;
     },
-    /** Drops sessions silent since `beforeMs`; the remaining count per scope. */
+    /**
+     * Drops sessions silent since `beforeMs`; the remaining count per platform and in all. (The city's
+     * own set, which older versions wrote beside the platforms', is trimmed too until it is gone.)
+     */
     async trimLive(beforeMs: number): Promise<Record<Platform | 'all', number>> {
-      const scopes = ['all', ...PLATFORMS] as const;
       const pipe = cmd.pipeline();
-      for (const s of scopes) pipe.zremrangebyscore(keys.live(s), '-inf', `(${beforeMs}`).zcard(keys.live(s));
+      for (const p of PLATFORMS)
+        pipe.zremrangebyscore(keys.live(p), '-inf', `(${beforeMs}`).zcard(keys.live(p));
+      pipe.zremrangebyscore(keys.live('all'), '-inf', `(${beforeMs}`);
       const res = (await pipe.exec()) ?? [];
       const out = { all: 0, web: 0, tv: 0, 'live-webrtc': 0 };
-      scopes.forEach((s, i) => {
+      PLATFORMS.forEach((p, i) => {
         const [err, n] = res[i * 2 + 1] ?? [null, 0];
         if (err) throw err;
-        out[s] = Number(n);
+        out[p] = Number(n);
+        out.all += Number(n);
       });
       return out;
     },

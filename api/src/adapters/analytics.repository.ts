@@ -1,4 +1,4 @@
-import { Types, type Connection } from 'mongoose';
+import { Types, type ClientSession, type Connection, type mongo } from 'mongoose';
 import {
   compareStreamIds,
   ROLLUPS,
@@ -24,6 +24,8 @@ interface CheckpointDoc {
   /** The process that may apply this consumer's entries, until `leaseUntil` (fencing token). */
   owner?: string;
   leaseUntil?: Date;
+  /** The holder's MongoDB session, which its flush transactions run in (killed when another takes over). */
+  lsid?: mongo.ServerSessionId;
 }
 
 /** Another process holds the consumer's lease: this one must not apply anything. */
@@ -49,13 +51,47 @@ export interface FlushPlan {
 /** Session state outlives the session's last event by this long (then a replay would count again). */
 const SESSION_TTL_MS = 2 * 24 * 3600_000;
 
+/** What a flush did: the entries applied, the plan committed, the session states it read, its attempts. */
+export interface FlushResult<E> {
+  fresh: readonly E[];
+  plan: FlushPlan;
+  /** Session states as read (absent: no state yet) for the sessions asked about. */
+  read: Map<string, SessionState>;
+  /** Transaction attempts (more than 1: a transient error such as a write conflict was retried). */
+  attempts: number;
+}
+
+/**
+ * A rollup document's id for a stream shard: shard 0 writes the key itself, shard n the key with `|s<n>`
+ * (every key ends in a platform, an hour, a day or a lesson id, none of which holds '|'). Each shard's
+ * aggregator so writes documents of its own, and readers add the shards' documents up.
+ */
+export const shardDocId = (id: string, shard: number) => (shard === 0 ? id : `${id}|s${shard}`);
+
 /**
  * MongoDB side of analytics: rollup collections (`analytics_<rollup>`), per-session view state and
  * each consumer's checkpoint — written together in one transaction per flush, so a crashed
- * aggregator's redelivered entries are recognised (≤ checkpoint) and skipped.
+ * aggregator's redelivered entries are recognised (≤ checkpoint) and skipped. Each stream shard's
+ * aggregator writes rollup documents of its own (shardDocId) and its sessions (its viewers'), so two
+ * shards' transactions never touch one document: they run side by side without write conflicts.
  */
 export class AnalyticsRepository {
+  /** Each consumer's MongoDB session for its flush transactions (one at a time), while it holds the lease. */
+  private readonly txns = new Map<string, ClientSession>();
+
   constructor(private readonly conn: Connection) {}
+
+  private txnOf(consumer: string): ClientSession {
+    let s = this.txns.get(consumer);
+    if (!s) this.txns.set(consumer, (s = this.conn.getClient().startSession()));
+    return s;
+  }
+
+  private async endTxn(consumer: string): Promise<void> {
+    const s = this.txns.get(consumer);
+    this.txns.delete(consumer);
+    await s?.endSession().catch(() => {});
+  }
 
   private get db() {
     const db = this.conn.db;
@@ -98,6 +134,7 @@ export class AnalyticsRepository {
       this.rollup('city_day').createIndex({ day: 1 }),
       this.rollup('area_day').createIndex({ day: 1, district: 1 }),
       this.rollup('quality_day').createIndex({ day: 1 }),
+      this.rollup('retention').createIndex({ lessonId: 1 }),
     ]);
   }
 
@@ -108,19 +145,24 @@ export class AnalyticsRepository {
    */
   async flush<E extends { id: string }>(
     consumer: string,
+    shard: number,
     lease: { owner: string; ms: number },
     entries: readonly E[],
     sessionsOf: (fresh: readonly E[]) => string[],
     plan: (fresh: readonly E[], states: Map<string, SessionState>) => FlushPlan,
-  ): Promise<{ fresh: readonly E[]; plan: FlushPlan } | null> {
+    /** Fault injection (crash tests): called inside the transaction once the rollups are written. */
+    written?: () => void,
+  ): Promise<FlushResult<E> | null> {
     const last = entries.at(-1);
     if (!last) return null;
-    const session = this.conn.getClient().startSession();
+    const session = this.txnOf(consumer);
+    let attempts = 0;
     try {
-      let applied: { fresh: readonly E[]; plan: FlushPlan } | null = null;
+      let applied: FlushResult<E> | null = null;
       await session.withTransaction(
         async () => {
           applied = null;
+          attempts += 1;
           const cp = await this.checkpoints.findOne({ _id: consumer }, { session });
           if (
             cp?.owner !== undefined &&
@@ -139,17 +181,19 @@ export class AnalyticsRepository {
               states.set(s._id, { watchedMs: s.watchedMs, viewed: s.viewed });
             }
           }
+          const read = new Map(states);
           const p = plan(fresh, states);
           for (const [r, docs] of p.rollups.docs) {
             if (docs.size === 0) continue;
-            const ops = [...docs].map(([_id, c]) => {
+            const ops = [...docs].map(([id, c]) => {
               const update: Record<string, Record<string, unknown>> = { $setOnInsert: c.set };
               if (Object.keys(c.inc).length > 0) update['$inc'] = c.inc;
               if (Object.keys(c.max).length > 0) update['$max'] = c.max;
-              return { updateOne: { filter: { _id }, update, upsert: true } };
+              return { updateOne: { filter: { _id: shardDocId(id, shard) }, update, upsert: true } };
             });
             await this.rollup(r).bulkWrite(ops, { session, ordered: false });
           }
+          written?.();
           if (p.sessions.size > 0) {
             const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
             await this.sessions.bulkWrite(
@@ -175,23 +219,22 @@ export class AnalyticsRepository {
             },
             { session, upsert: true },
           );
-          applied = { fresh, plan: p };
+          applied = { fresh, plan: p, read, attempts };
         },
         { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } },
       );
       return applied;
-    } finally {
-      await session.endSession();
+    } catch (err) {
+      await this.endTxn(consumer); // the next flush starts from a fresh session
+      throw err;
     }
   }
 
-  /** The newest stream id any consumer has applied ('0-0' before the first flush). */
-  async appliedUpTo(): Promise<string> {
-    let best = '0-0';
-    for (const c of await this.checkpoints.find({}).toArray()) {
-      if (c.lastId && compareStreamIds(c.lastId, best) > 0) best = c.lastId;
-    }
-    return best;
+  /** The last stream id each consumer has applied ('0-0' before its first flush), in the given order. */
+  async appliedUpTo(consumers: readonly string[]): Promise<string[]> {
+    const docs = await this.checkpoints.find({ _id: { $in: [...consumers] } }).toArray();
+    const by = new Map(docs.map((c) => [c._id, c.lastId ?? '0-0']));
+    return consumers.map((c) => by.get(c) ?? '0-0');
   }
 
   /**
@@ -202,25 +245,41 @@ export class AnalyticsRepository {
    */
   async lease(consumer: string, owner: string, ms: number): Promise<boolean> {
     const now = new Date();
+    const lsid = this.txnOf(consumer).id;
+    let before: CheckpointDoc | null;
     try {
-      const res = await this.checkpoints.updateOne(
+      before = await this.checkpoints.findOneAndUpdate(
         {
           _id: consumer,
           $or: [{ owner }, { owner: { $exists: false } }, { leaseUntil: { $lt: now } }],
         },
-        { $set: { owner, leaseUntil: new Date(now.getTime() + ms) } },
-        { upsert: true },
+        { $set: { owner, leaseUntil: new Date(now.getTime() + ms), ...(lsid ? { lsid } : {}) } },
+        { upsert: true, returnDocument: 'before' },
       );
-      return res.matchedCount + res.upsertedCount > 0;
     } catch (err) {
       if ((err as { code?: number }).code === 11000) return false; // held by another process
       throw err;
     }
+    if (before?.owner !== undefined && before.owner !== owner && before.lsid) {
+      // Taken over from a holder that stopped answering (killed, or paused past its lease): a transaction
+      // it left open would hold its documents until MongoDB's transaction lifetime (60 s) ran out, and
+      // the holder must not commit one now. Ending its session aborts it at once.
+      await this.conn
+        .getClient()
+        .db('admin')
+        .command({ killSessions: [before.lsid] })
+        .catch(() => {});
+    }
+    return true;
   }
 
   /** Gives the lease up (clean shutdown), so a standby takes over at once. */
   async release(consumer: string, owner: string): Promise<void> {
-    await this.checkpoints.updateOne({ _id: consumer, owner }, { $unset: { owner: '', leaseUntil: '' } });
+    await this.checkpoints.updateOne(
+      { _id: consumer, owner },
+      { $unset: { owner: '', leaseUntil: '', lsid: '' } },
+    );
+    await this.endTxn(consumer);
   }
 
   /** Records a concurrency sample: the day's peak (and when), and the minute's highest. */
@@ -276,8 +335,20 @@ export class AnalyticsRepository {
       .toArray();
   }
 
+  /** A lesson's retention, its shards' documents added up (the longest duration drawn against). */
   async retention(lessonId: string): Promise<RollupDoc | null> {
-    return this.rollup('retention').findOne({ _id: lessonId });
+    const docs = await this.rollup('retention').find({ lessonId }).toArray();
+    if (docs.length === 0) return null;
+    const b: Record<string, number> = {};
+    let sessions = 0;
+    let durationSec = 0;
+    for (const d of docs) {
+      sessions += typeof d['sessions'] === 'number' ? d['sessions'] : 0;
+      if (typeof d['durationSec'] === 'number') durationSec = Math.max(durationSec, d['durationSec']);
+      for (const [i, ms] of Object.entries((d['b'] ?? {}) as Record<string, unknown>))
+        if (typeof ms === 'number') b[i] = (b[i] ?? 0) + ms;
+    }
+    return { _id: lessonId, lessonId, sessions, b, ...(durationSec > 0 ? { durationSec } : {}) };
   }
 
   /** The api's own lesson records (title, grade, subject, duration) for these ids. */

@@ -20,13 +20,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { LessonAudienceService } from '../services/analytics.audience.js';
-import { AnalyticsIngestService } from '../services/analytics.ingest.js';
+import { RetryLater, type AnalyticsIngestService } from '../services/analytics.ingest.js';
 import { csvLang, toCsv, type CsvRow } from '../services/analytics.csv.js';
 import { csvRows, dayRange, type AnalyticsQueryService } from '../services/analytics.query.js';
 
 export interface AnalyticsRouteOptions {
   maxBatchBytes: number;
-  rate: { max: number; windowSec: number; redis: Redis; prefix: string };
+  /** The limiter's store (for viewer ids; the beacon ingest counts its requests in its own step). */
+  rate: { redis: Redis; prefix: string };
   /** Anonymous viewer ids per client address per window. */
   issue: { max: number; windowSec: number };
   verify: (token: string) => AccessClaims;
@@ -36,15 +37,13 @@ export interface AnalyticsRouteOptions {
 const ANALYSTS = ['analyst', 'admin'] as const;
 /** Beacon bodies as received, by request. */
 const rawBodies = new WeakMap<FastifyRequest, string>();
-/** Seconds a client should wait before retrying while the event store is down. */
-const RETRY_AFTER_SEC = 2;
 
 /**
  * The signed-in sender of a request, if it sent a valid token: the Authorization header, or (sendBeacon
  * sets no headers) the batch's `accessToken`. Never a URL's query: proxies and access logs keep URLs.
  */
 function sender(req: FastifyRequest, verify: (t: string) => AccessClaims): AccessClaims | null {
-  // the rate limiter's key and the handler both ask: one signature check per request (the beacon hot path)
+  // the rate limiter's key and the handler may both ask: one signature check per request
   const known = senders.get(req);
   if (known !== undefined) return known;
   const found = verifiedSender(req, verify);
@@ -96,49 +95,34 @@ export function analyticsRoutes(
         done(err, undefined);
       }
     });
+    // For the routes that name a rateLimit (viewer ids); the beacon ingest counts its own.
     await app.register(rateLimit, {
       global: false,
       redis: opts.rate.redis,
       nameSpace: `${opts.rate.prefix}:an:rl:`,
-      // Redis down: let the request through to the ingest, which answers 503 itself.
+      // Redis down: let the request through (the route's own Redis call answers 503 if it needs one).
       skipOnError: true,
       errorResponseBuilder: (_req, ctx) =>
-        new AppError('RATE_LIMITED', `too many beacon batches; retry in ${ctx.after}`),
+        new AppError('RATE_LIMITED', `too many requests; retry in ${ctx.after}`),
     });
 
+    // The per-client rate (the signed-in user, else the batch's signed viewer: ids cannot be made up, so
+    // a new one per batch gains nothing) is counted by the ingest in the same Redis step that stores
+    // the batch: one round trip per request, the city's most frequent one.
     app.post(
       '/api/analytics/beacons',
-      {
-        bodyLimit: opts.maxBatchBytes,
-        config: {
-          access: 'public',
-          rateLimit: {
-            max: opts.rate.max,
-            timeWindow: opts.rate.windowSec * 1000,
-            // After parsing: the client is the signed-in user, else the batch's signed viewer (ids
-            // cannot be made up, so a new one per batch gains nothing), else its address.
-            hook: 'preHandler',
-            keyGenerator: (req) => {
-              const user = sender(req, opts.verify);
-              if (user) return `u:${user.sub}`;
-              const viewer = AnalyticsIngestService.viewerOf(req.body);
-              return opts.viewers.verify(viewer) ? `v:${viewer}` : `a:${req.ip}`;
-            },
-          },
-        },
-      },
+      { bodyLimit: opts.maxBatchBytes, config: { access: 'public' } },
       async (req, reply) => {
         try {
+          const claims = sender(req, opts.verify);
           const res = await ingest.ingest(
             req.body,
             rawBodies.get(req),
-            sender(req, opts.verify)?.role ?? null,
+            claims ? { user: claims.sub, role: claims.role } : null,
           );
           return await reply.code(202).send(res);
         } catch (err) {
-          if (err instanceof AppError && err.code === 'DEPENDENCY_DOWN') {
-            void reply.header('retry-after', String(RETRY_AFTER_SEC));
-          }
+          if (err instanceof RetryLater) void reply.header('retry-after', String(err.retryAfterSec));
           throw err;
         }
       },

@@ -7,15 +7,29 @@ import {
   type Role,
 } from '@sky/contracts';
 import { z } from 'zod';
-import type { BeaconIds, IngestOutcome } from '../adapters/analytics.redis.js';
+import type { AnalyticsKeys, IngestOutcome, ShardPart } from '../adapters/analytics.redis.js';
 import type { AnalyticsCatalog } from './analytics.catalog.js';
 
 /**
- * Where accepted beacons go: deduplicated by event id per viewer session, held to each viewer's session
- * budget, and appended to the stream in one step.
+ * Where accepted beacons go: each viewer's to its stream shard, deduplicated by event id per viewer
+ * session, held to each viewer's session budget, and appended in one step per shard — or refused whole
+ * when the shard's unapplied backlog would pass its cap.
  */
 export interface BeaconStore {
-  ingest(batchJson: string, events: readonly BeaconIds[]): Promise<IngestOutcome>;
+  keys: Pick<AnalyticsKeys, 'shards' | 'shardOf'>;
+  /** `client`: whose request this is (`u:<user>`, `v:<viewer>`), counted against its rate in the same step. */
+  ingest(parts: readonly ShardPart[], client: string): Promise<IngestOutcome>;
+}
+
+/** An AppError the client should meet by sending the same request again after `retryAfterSec` (Retry-After). */
+export class RetryLater extends AppError {
+  constructor(
+    code: 'RATE_LIMITED' | 'OVERLOADED' | 'DEPENDENCY_DOWN',
+    message: string,
+    readonly retryAfterSec: number,
+  ) {
+    super(code, message);
+  }
 }
 
 /** What the ingest checks a batch against: signed viewer ids, lessons and places that exist. */
@@ -28,8 +42,43 @@ export interface IngestOptions {
   maxEvents: number;
   /** The heartbeat interval clients are told to use (read per request: it can be raised live). */
   heartbeatSec: () => number;
-  /** Stream backlog (entries) above which the interval is doubled, to shed load while aggregation catches up. */
+  /** A shard's backlog (events) above which the interval is doubled, to shed load while aggregation catches up. */
   backlogHigh: number;
+  /** Retry-After while the backlog is full (OVERLOADED). */
+  overloadedRetrySec: number;
+}
+
+/** Seconds a client should wait before retrying while the event store is down. */
+const DOWN_RETRY_SEC = 2;
+
+/**
+ * A batch split by stream shard (its viewers'). A batch of one shard — every real client's, which has one
+ * viewer — is stored as received (`raw`); a batch spanning shards is written out again per shard.
+ */
+export function shardParts(
+  events: readonly Beacon[],
+  raw: string | undefined,
+  keys: Pick<AnalyticsKeys, 'shards' | 'shardOf'>,
+): ShardPart[] {
+  const ids = (es: readonly Beacon[]) =>
+    es.map((e) => ({ viewerId: e.viewerId, sessionId: e.sessionId, eventId: e.eventId }));
+  const whole = (shard: number): ShardPart[] => [
+    { shard, json: raw ?? JSON.stringify({ events }), ids: ids(events) },
+  ];
+  if (keys.shards === 1) return whole(0);
+  const by = new Map<number, Beacon[]>();
+  for (const e of events) {
+    const n = keys.shardOf(e.viewerId);
+    let group = by.get(n);
+    if (!group) by.set(n, (group = []));
+    group.push(e);
+  }
+  if (by.size === 1) return whole(by.keys().next().value!);
+  return [...by].map(([shard, group]) => ({
+    shard,
+    json: JSON.stringify({ events: group }),
+    ids: ids(group),
+  }));
 }
 
 /** Roles whose own playback is not counted (they test, preview and teach). */
@@ -49,19 +98,15 @@ export class AnalyticsIngestService {
     private readonly opts: IngestOptions,
   ) {}
 
-  /** The first event's viewer ('' when the body is not a batch), for the per-client rate limit. */
-  static viewerOf(body: unknown): string {
-    const events = (body as { events?: unknown } | null)?.events;
-    const first: unknown = Array.isArray(events) ? events[0] : undefined;
-    const v = (first as { viewerId?: unknown } | undefined)?.viewerId;
-    return typeof v === 'string' ? v.slice(0, 64) : '';
-  }
-
   /**
    * `raw` is the body as received: once it validated (strict schemas, no transforms) it is stored
    * as it is, sparing a re-serialisation of every event.
    */
-  async ingest(body: unknown, raw: string | undefined, role: Role | null): Promise<BeaconBatchResult> {
+  async ingest(
+    body: unknown,
+    raw: string | undefined,
+    sender: { user: string; role: Role } | null,
+  ): Promise<BeaconBatchResult> {
     const events = (body as { events?: unknown } | null)?.events;
     if (Array.isArray(events) && events.length > this.opts.maxEvents) {
       throw new AppError(
@@ -78,26 +123,38 @@ export class AnalyticsIngestService {
     }
     const heartbeatSec = this.opts.heartbeatSec();
     const batch = parsed.data.events;
-    if (role !== null && EXCLUDED_ROLES.includes(role)) {
+    if (sender && EXCLUDED_ROLES.includes(sender.role)) {
       return { accepted: 0, duplicates: 0, excluded: batch.length, heartbeatSec };
     }
     await this.check(batch);
-    const ids: BeaconIds[] = batch.map((e) => ({
-      viewerId: e.viewerId,
-      sessionId: e.sessionId,
-      eventId: e.eventId,
-    }));
     let res: IngestOutcome;
     try {
       // a sendBeacon batch's access token (its stand-in for the header) is never stored with the events
-      const stored =
-        raw !== undefined && parsed.data.accessToken === undefined
-          ? raw
-          : JSON.stringify({ events: parsed.data.events });
-      res = await this.store.ingest(stored, ids);
+      const stored = parsed.data.accessToken === undefined ? raw : undefined;
+      // The rate is per client: the signed-in user, else the batch's (signed, so not made up) viewer.
+      const client = sender ? `u:${sender.user}` : `v:${batch[0]!.viewerId}`;
+      res = await this.store.ingest(shardParts(batch, stored, this.store.keys), client);
     } catch {
       // Nothing is buffered here: the client keeps the batch and retries (same event ids).
-      throw new AppError('DEPENDENCY_DOWN', 'the event store is unavailable; retry shortly');
+      throw new RetryLater(
+        'DEPENDENCY_DOWN',
+        'the event store is unavailable; retry shortly',
+        DOWN_RETRY_SEC,
+      );
+    }
+    if (res.limitedMs !== undefined) {
+      const sec = Math.max(1, Math.ceil(res.limitedMs / 1000));
+      throw new RetryLater('RATE_LIMITED', `too many beacon batches; retry in ${sec} s`, sec);
+    }
+    if (res.full) {
+      // Nothing unapplied is ever dropped to make room: the client keeps the batch and sends it again.
+      // (A batch spanning shards may have been taken by the others: its repeat counts those as duplicates.)
+      const what = res.accepted + res.duplicates + res.over > 0 ? 'all of this batch' : 'this batch';
+      throw new RetryLater(
+        'OVERLOADED',
+        `viewing statistics are catching up and ${what} was not taken; send it again (same event ids) after Retry-After`,
+        this.opts.overloadedRetrySec,
+      );
     }
     return {
       accepted: res.accepted,

@@ -18,7 +18,6 @@ import {
 } from '@sky/contracts';
 import type { AnalyticsRedis } from '../adapters/analytics.redis.js';
 import type { AnalyticsRepository, RollupDoc } from '../adapters/analytics.repository.js';
-import { compareStreamIds } from './analytics.aggregate.js';
 import type { CsvRow } from './analytics.csv.js';
 
 const MAX_RANGE_DAYS = 366;
@@ -92,12 +91,13 @@ export class AnalyticsQueryService {
   constructor(
     private readonly repo: AnalyticsRepository,
     private readonly redis: AnalyticsRedis,
-    private readonly opts: { heartbeatSec: () => number },
+    /** consumers: each stream shard's aggregator (its checkpoint), by shard. */
+    private readonly opts: { heartbeatSec: () => number; consumers: readonly string[] },
   ) {}
 
   async summary(r: Range, now = Date.now()): Promise<AnalyticsSummary> {
     const k = this.redis.keys;
-    const [docs, uniq, live, peak, last, applied] = await Promise.all([
+    const [docs, uniq, live, peak, oldest] = await Promise.all([
       this.repo.byDays('city_day', r.from, r.to),
       this.redis.uniques([
         r.days.map((d) => k.uniques(d, 'all')),
@@ -105,8 +105,7 @@ export class AnalyticsQueryService {
       ]),
       this.redis.liveCounts(now - 2 * this.opts.heartbeatSec() * 1000),
       this.repo.peak(chinaDay(now)),
-      this.redis.lastStreamId(),
-      this.repo.appliedUpTo(),
+      this.repo.appliedUpTo(this.opts.consumers).then((applied) => this.redis.oldestUnapplied(applied)),
     ]);
     const views = zero();
     const watch = zero();
@@ -121,8 +120,8 @@ export class AnalyticsQueryService {
       tv: uniq[2] ?? 0,
       'live-webrtc': uniq[3] ?? 0,
     };
-    const lastMs = Number(last.split('-')[0]);
-    const lagSec = compareStreamIds(last, applied) > 0 ? Math.max(0, (now - lastMs) / 1000) : 0;
+    // How long the oldest event not yet in the rollups has waited.
+    const lagSec = oldest === null ? 0 : Math.max(0, (now - oldest) / 1000);
     return {
       from: r.from,
       to: r.to,

@@ -2,19 +2,33 @@ import { chinaDay, type Beacon, type Platform } from '@sky/contracts';
 import type { AggregatorRedis, StreamEntry } from '../adapters/analytics.redis.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { LRUCache } from 'lru-cache';
 import { LeaseLost, type AnalyticsRepository } from '../adapters/analytics.repository.js';
-import { aggregate, keysOf, type LessonMeta, type ReceivedBeacon } from './analytics.aggregate.js';
+import {
+  aggregate,
+  keysOf,
+  type LessonMeta,
+  type ReceivedBeacon,
+  type SessionState,
+} from './analytics.aggregate.js';
+
+/** The checkpoint and lease name of a shard's aggregator: shard 0 keeps the base name. */
+export const shardConsumer = (base: string, shard: number) => (shard === 0 ? base : `${base}.s${shard}`);
 
 export interface AggregatorOptions {
-  /** Consumer name in the stream's group, also the checkpoint's key: keep it across restarts. */
+  /** The shard's checkpoint and lease name: keep it across restarts. */
   consumer: string;
+  /** Sessions whose state is kept in memory (this aggregator alone writes its shard's sessions). */
+  sessionCacheMax: number;
   flushEvents: number;
   flushMs: number;
   heartbeatSec: number;
   /** How long the consumer's lease lasts without renewal (a crashed holder blocks others this long). */
   leaseMs: number;
-  /** Fault injection (crash test): called after each commit with the count so far, before XACK. */
+  /** Fault injection (crash test): called after each commit with the count so far, before its trim. */
   afterCommit?: (commits: number) => void;
+  /** Fault injection (crash tests): called inside each flush's transaction once its rollups are written. */
+  midFlush?: (flush: number) => void;
   log: { warn(o: object, m: string): void; info(o: object, m: string): void };
 }
 
@@ -25,39 +39,53 @@ interface ParsedEntry {
 
 /** A batch read and parsed, its Redis parts applied: ready to commit. */
 interface Prepared {
-  ids: string[];
+  entries: StreamEntry[];
   parsed: ParsedEntry[];
   lessons: (lessonId: string) => LessonMeta | undefined;
 }
 
 /** Lesson records are looked up once per this long (misses too: TV plan lessons are not api lessons). */
 const LESSON_CACHE_MS = 5 * 60_000;
-/** Sessions known to be counted as a view already (never changes back), kept to spare Mongo reads. */
-const VIEWED_CACHE_MAX = 200_000;
+const NO_STATE: SessionState = { watchedMs: 0, viewed: false };
 
 /**
- * The aggregation worker: reads the beacon stream as one consumer of the group, folds up to
- * `flushEvents` events or `flushMs` into rollup increments, applies the idempotent Redis parts
- * (uniques, live sessions), commits the Mongo parts with its checkpoint in one transaction, then
- * acknowledges. After a crash it first re-reads its own pending entries; those at or before the
- * checkpoint were committed already and are only acknowledged.
+ * The aggregation worker of one stream shard (the only reader of it, under its lease): reads the shard's
+ * stream in order, folds up to `flushEvents` events or `flushMs` into rollup increments, applies the
+ * idempotent Redis parts (uniques, live sessions), commits the Mongo parts with its checkpoint in one
+ * transaction, then trims the stream up to what it applied. After a crash it reads again from the
+ * stream's start; entries at or before the checkpoint were committed already and are only trimmed.
+ * Its shard's sessions are written by it alone (under its lease), so it keeps their state in a bounded
+ * LRU and reads Mongo only for sessions it does not hold — and forgets them all whenever it may have
+ * missed a write (an error, a lost lease, a recovery).
  */
 export class AnalyticsAggregator {
   private stopped = false;
   private loop: Promise<void> | null = null;
   private readonly lessonCache = new Map<string, { meta: LessonMeta | undefined; until: number }>();
-  private readonly viewed = new Set<string>();
+  private readonly sessions: LRUCache<string, SessionState>;
   private commits = 0;
   /** This process's fencing token for the consumer's lease. */
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   /** Events applied by this process (for logs and tests). */
   applied = 0;
+  /** Flushes committed, and those whose transaction had to be tried again (a write conflict, …). */
+  readonly flushes = { committed: 0, retried: 0 };
+  /** The last entry read ('0-0': read from the stream's start). */
+  private position = '0-0';
+  /** Events per entry in the last read (a bulk batch holds up to 200, a player's POST 1 or 2). */
+  private eventsPerEntry = 200;
 
   constructor(
     private readonly redis: AggregatorRedis,
     private readonly repo: AnalyticsRepository,
     private readonly opts: AggregatorOptions,
-  ) {}
+  ) {
+    this.sessions = new LRUCache({ max: opts.sessionCacheMax });
+  }
+
+  get consumer(): string {
+    return this.opts.consumer;
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -72,16 +100,16 @@ export class AnalyticsAggregator {
   /**
    * The loop. While one flush's Mongo transaction commits, the next batch is read, parsed and its
    * idempotent Redis parts applied (double buffering); commits themselves stay one at a time and in
-   * stream order, each acknowledging its entries only after it committed, so the checkpoint still
-   * marks everything at or before it as applied. Anything unusual (an error, a lost Redis connection,
-   * the lease to renew) first waits for the commit in flight.
+   * stream order, each trimming the stream only after it committed, so the checkpoint marks everything
+   * at or before it as applied. Anything unusual (an error, the lease to renew or taken over) first
+   * waits for the commit in flight, then reads again from the stream's start: what is left there at or
+   * before the checkpoint was applied already (a crash between a commit and its trim), and is skipped.
    */
   private async run(): Promise<void> {
     let recovering = true;
     let lastSample = 0;
     let holding = false;
     let renewed = 0;
-    let losses = this.redis.connectionLosses();
     /** The commit in flight: settles to its error, or null. */
     let inFlight: Promise<Error | null> | null = null;
     const settle = async () => {
@@ -97,34 +125,25 @@ export class AnalyticsAggregator {
           await settle();
           const got = await this.repo.lease(this.opts.consumer, this.owner, this.opts.leaseMs);
           if (!got) {
-            // A standby: another process aggregates under this consumer name.
+            // A standby: another process aggregates this shard.
             holding = false;
             await pause(Math.min(1000, this.opts.leaseMs / 3));
             continue;
           }
-          if (!holding) recovering = true; // the previous holder may have left pending entries
+          if (!holding) recovering = true; // the previous holder may have left entries applied, untrimmed
           holding = true;
           renewed = Date.now();
         }
         if (recovering) {
           await settle();
-          losses = this.redis.connectionLosses();
-          await this.redis.ensureGroup();
-          const pending = await this.redis.pending(500);
-          if (pending.length === 0) recovering = false;
-          else await this.commit(await this.prepare(pending));
-          continue;
+          this.sessions.clear();
+          this.position = '0-0';
+          recovering = false;
         }
         const batch = await this.collect();
         if (batch.length > 0) {
           const prepared = await this.prepare(batch);
           await settle();
-          if (this.redis.connectionLosses() !== losses) {
-            // A read's reply may have been lost with the connection: its entries are pending but
-            // were never seen, and may precede this batch. Re-read the pending entries in order.
-            recovering = true;
-            continue;
-          }
           inFlight = this.commit(prepared).then(
             () => null,
             (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
@@ -152,7 +171,7 @@ export class AnalyticsAggregator {
     if (err && !(err instanceof LeaseLost)) this.opts.log.warn({ err }, 'analytics aggregation failed');
   }
 
-  /** Reads entries until enough events or time has passed since the first one. */
+  /** Reads entries after `position` until enough events or time has passed since the first one. */
   private async collect(): Promise<StreamEntry[]> {
     const out: StreamEntry[] = [];
     let events = 0;
@@ -161,9 +180,10 @@ export class AnalyticsAggregator {
       const left = this.opts.flushMs - (Date.now() - started);
       if (left <= 0) break;
       // Stop blocking early when something is in hand already, so that small loads flush promptly.
-      // Entries hold up to a batch (≤ 200 events) each: ask for about what is still wanted.
-      const count = Math.max(1, Math.ceil((this.opts.flushEvents - events) / 200));
-      const got = await this.redis.next(
+      // Entries hold 1 to 200 events: ask for about what is still wanted, at the last read's events per entry.
+      const count = Math.max(1, Math.ceil((this.opts.flushEvents - events) / this.eventsPerEntry));
+      const got = await this.redis.read(
+        this.position,
         count,
         out.length > 0 ? Math.max(1, Math.min(left, 50)) : Math.min(left, 500),
       );
@@ -171,10 +191,14 @@ export class AnalyticsAggregator {
         if (out.length > 0) break;
         continue;
       }
+      let n = 0;
       for (const e of got) {
         out.push(e);
-        events += e.count;
+        n += e.count;
       }
+      events += n;
+      this.eventsPerEntry = Math.min(200, Math.max(1, n / got.length));
+      this.position = got.at(-1)!.id;
     }
     return out;
   }
@@ -184,13 +208,11 @@ export class AnalyticsAggregator {
     for (const entry of entries) {
       const receivedMs = Number(entry.id.split('-')[0]);
       const events: ReceivedBeacon[] = [];
-      if (entry.batch !== null) {
-        // The ingest validated the batch against the contract before storing it.
-        const batch = (JSON.parse(entry.batch) as { events: Beacon[] }).events;
-        const all = entry.mask === '';
-        for (let i = 0; i < batch.length; i++) {
-          if (all || entry.mask[i] === '1') events.push({ event: batch[i]!, receivedMs });
-        }
+      // The ingest validated the batch against the contract before storing it.
+      const batch = (JSON.parse(entry.batch) as { events: Beacon[] }).events;
+      const all = entry.mask === '';
+      for (let i = 0; i < batch.length; i++) {
+        if (all || entry.mask[i] === '1') events.push({ event: batch[i]!, receivedMs });
       }
       out.push({ id: entry.id, events });
     }
@@ -210,11 +232,6 @@ export class AnalyticsAggregator {
     const snapshot = new Map<string, LessonMeta | undefined>();
     for (const id of ids) snapshot.set(id, this.lessonCache.get(id)?.meta);
     return (id) => snapshot.get(id);
-  }
-
-  /** Applies entries (read in stream order) and acknowledges them. */
-  async flush(entries: StreamEntry[]): Promise<void> {
-    await this.commit(await this.prepare(entries));
   }
 
   /**
@@ -278,16 +295,11 @@ export class AnalyticsAggregator {
       into(uniques, k.uniques(day, platform), ids);
       into(uniques, k.uniques(day, 'all'), ids);
     }
+    // The platforms' live sets (the city's figure is their sum: a session plays on one platform).
     const liveByKey = new Map<string, (string | number)[]>();
-    for (const [platform, pairs] of live) {
-      liveByKey.set(k.live(platform), pairs);
-      into(liveByKey, k.live('all'), pairs);
-    }
+    for (const [platform, pairs] of live) liveByKey.set(k.live(platform), pairs);
     const endedByKey = new Map<string, string[]>();
-    for (const [platform, sids] of ended) {
-      endedByKey.set(k.live(platform), sids);
-      into(endedByKey, k.live('all'), sids);
-    }
+    for (const [platform, sids] of ended) endedByKey.set(k.live(platform), sids);
     // Each lesson's own live set per platform, for its teacher's studio (a lesson may span two days).
     const lessonLive = new Set<string>();
     for (const { platform, lessonId, live: pairs, ended: sids } of viewers.values()) {
@@ -301,46 +313,55 @@ export class AnalyticsAggregator {
       keys: lessonLive,
       staleBeforeMs: Date.now() - 2 * this.opts.heartbeatSec * 1000,
     });
-    return { ids: entries.map((e) => e.id), parsed, lessons };
+    return { entries, parsed, lessons };
   }
 
   /**
    * Commits the Mongo parts with the checkpoint in one transaction (entries at or before the
-   * checkpoint were applied before a crash and are skipped), then acknowledges the entries.
+   * checkpoint were applied before a crash and are skipped), then trims the stream up to them.
    */
-  private async commit({ ids, parsed, lessons }: Prepared): Promise<void> {
+  private async commit({ entries, parsed, lessons }: Prepared): Promise<void> {
+    const counted = (e: Beacon) => e.type === 'heartbeat' || e.type === 'end';
+    let asked = new Set<string>();
     const result = await this.repo.flush(
       this.opts.consumer,
+      this.redis.shard,
       { owner: this.owner, ms: this.opts.leaseMs },
       parsed,
+      // the sessions whose state is not in memory
       (fresh) => {
-        const ids = new Set<string>();
+        asked = new Set<string>();
         for (const p of fresh)
           for (const { event: e } of p.events)
-            if ((e.type === 'heartbeat' || e.type === 'end') && !this.viewed.has(e.sessionId))
-              ids.add(e.sessionId);
-        return [...ids];
+            if (counted(e) && this.sessions.get(e.sessionId) === undefined) asked.add(e.sessionId);
+        return [...asked];
       },
       (fresh, states) => {
         const events: ReceivedBeacon[] = [];
         for (const p of fresh)
           for (const r of p.events) {
             events.push(r);
-            if (this.viewed.has(r.event.sessionId))
-              states.set(r.event.sessionId, { watchedMs: 0, viewed: true });
+            if (counted(r.event) && !states.has(r.event.sessionId)) {
+              const known = this.sessions.get(r.event.sessionId);
+              if (known) states.set(r.event.sessionId, known);
+            }
           }
         const r = aggregate(events, states, lessons);
         return { rollups: r.rollups, sessions: r.sessions };
       },
+      this.opts.midFlush ? () => this.opts.midFlush?.(this.commits + 1) : undefined,
     );
     if (result) {
       this.commits += 1;
-      for (const [sid, s] of result.plan.sessions) if (s.viewed) this.viewed.add(sid);
-      if (this.viewed.size > VIEWED_CACHE_MAX) this.viewed.clear();
+      this.flushes.committed += 1;
+      if (result.attempts > 1) this.flushes.retried += 1;
+      // What Mongo now holds for every session this flush changed or read (none yet: no state).
+      for (const sid of asked) this.sessions.set(sid, result.read.get(sid) ?? NO_STATE);
+      for (const [sid, state] of result.plan.sessions) this.sessions.set(sid, state);
       this.applied += result.fresh.reduce((n, p) => n + p.events.length, 0);
       this.opts.afterCommit?.(this.commits);
     }
-    await this.redis.done(ids);
+    await this.redis.done(entries);
   }
 
   /** Drops silent sessions and records the concurrency sample (today's peak, this minute's high). */
