@@ -62,8 +62,20 @@ console.log(`[test] mongod ${mongoHost}, redis-server ${infra.redis.url}; ${file
 const logDir = join(infra.dir, 'logs');
 mkdirSync(logDir, { recursive: true });
 
-/** Runs `batch` under node's test runner, `concurrency` files at a time; its TAP goes to `tap`. */
-const run = (batch: string[], concurrency: number, tap: string) =>
+/**
+ * Runs `batch` under node's test runner, `concurrency` files at a time; its TAP goes to `tap` (for the
+ * secrets check) and its counts to `counted` (scripts/test-counts.mjs).
+ */
+/** What scripts/test-counts.mjs writes. */
+interface TestCounts {
+  tests: number;
+  pass: number;
+  fail: number;
+  skipped: number;
+  todo: number;
+}
+
+const run = (batch: string[], concurrency: number, tap: string, counted: string) =>
   new Promise<number>((resolve) => {
     if (batch.length === 0) return resolve(0);
     const child = spawn(
@@ -79,9 +91,12 @@ const run = (batch: string[], concurrency: number, tap: string) =>
         '--test-timeout=600000',
         '--test-reporter=spec',
         '--test-reporter-destination=stdout',
-        // the same results as TAP, for the count of hidden cases below
+        // the same results as TAP, for the secrets check below
         '--test-reporter=tap',
         `--test-reporter-destination=${tap}`,
+        // the counts, for the hidden cases below
+        `--test-reporter=${join(ROOT, 'scripts', 'test-counts.mjs')}`,
+        '--test-reporter-destination=stderr',
         ...batch,
       ],
       {
@@ -93,6 +108,7 @@ const run = (batch: string[], concurrency: number, tap: string) =>
           TEST_MONGO_HOST: mongoHost,
           TEST_REDIS_URL: infra.redis.url,
           TEST_LOG_DIR: logDir,
+          TEST_COUNTS_FILE: counted,
         },
       },
     );
@@ -103,20 +119,24 @@ const run = (batch: string[], concurrency: number, tap: string) =>
   });
 
 const taps = [join(infra.dir, 'results.tap'), join(infra.dir, 'results-alone.tap')];
-const codes = [await run(together, 2, taps[0]!)];
+const counted = [join(infra.dir, 'counts.json'), join(infra.dir, 'counts-alone.json')];
+const codes = [await run(together, 2, taps[0]!, counted[0]!)];
 if (alone.length > 0) {
   console.log(`[test] now by themselves: ${alone.join(', ')}`);
-  codes.push(await run(alone, 1, taps[1]!));
+  codes.push(await run(alone, 1, taps[1]!, counted[1]!));
 }
 const code = codes.find((c) => c !== 0) ?? 0;
 
 // No hidden cases: a skipped or todo test is a behaviour nobody checks, so the run fails on one.
-const summaries = taps.filter((t) => existsSync(t)).map((t) => readFileSync(t, 'utf8'));
-const count = (what: string) =>
-  summaries.reduce((n, tap) => n + Number(new RegExp(`^# ${what} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0), 0);
+const counts = counted
+  .filter((f) => existsSync(f))
+  .map((f) => JSON.parse(readFileSync(f, 'utf8')) as TestCounts);
+const count = (what: keyof TestCounts) => counts.reduce((n, c) => n + c[what], 0);
 const hidden = count('skipped') + count('todo');
-if (alone.length > 0)
-  console.log(`[test] all files: ${count('tests')} tests, ${count('pass')} pass, ${count('fail')} fail`);
+console.log(
+  `[test] all files: ${count('tests')} tests, ${count('pass')} pass, ${count('fail')} fail, ` +
+    `${count('skipped')} skipped, ${count('todo')} todo`,
+);
 if (hidden > 0)
   console.error(`[test] ${count('skipped')} skipped and ${count('todo')} todo: no test may be hidden`);
 
