@@ -164,6 +164,11 @@ export async function startFakeTeacher(
     : undefined;
 
   const size = opts.size ?? '640x360';
+  // No RTCP: ffmpeg stamps a sender report's RTP time from its own send clock (the time since its first
+  // report), not from when the media was captured as a browser does, and the bridge relay places audio and
+  // video by the publisher's reports (services/capture-sync.ts). The only publisher in production is the
+  // web client; a starved stand-in's reports put its sound 270 ms off its picture in the recording.
+  const RTP_OUT = ['-f', 'rtp', '-rtpflags', 'skip_rtcp'];
   const videoUrl = `rtp://127.0.0.1:${transport.tuple.localPort}?rtcpport=${transport.rtcpTuple!.localPort}&pkt_size=1200`;
   const audioUrl = `rtp://127.0.0.1:${audioTransport.tuple.localPort}?rtcpport=${audioTransport.rtcpTuple!.localPort}&pkt_size=1200`;
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
@@ -173,11 +178,11 @@ export async function startFakeTeacher(
     if (wantAudio) args.push('-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000');
     if (wantVideo) {
       args.push('-map', '0:v', '-vf', clockFilter(Number(size.split('x')[1])), ...VP8_ARGS);
-      args.push('-f', 'rtp', '-ssrc', String(VIDEO_SSRC), '-payload_type', '102', videoUrl);
+      args.push(...RTP_OUT, '-ssrc', String(VIDEO_SSRC), '-payload_type', '102', videoUrl);
     }
     if (wantAudio) {
       args.push('-map', `${wantVideo ? 1 : 0}:a`, ...OPUS_ARGS);
-      args.push('-f', 'rtp', '-ssrc', String(AUDIO_SSRC), '-payload_type', '101', audioUrl);
+      args.push(...RTP_OUT, '-ssrc', String(AUDIO_SSRC), '-payload_type', '101', audioUrl);
     }
   } else {
     // A teacher's browser encodes on the teacher's computer, not on the server under test: the clip is
@@ -191,8 +196,7 @@ export async function startFakeTeacher(
         '0:v',
         '-c:v',
         'copy',
-        '-f',
-        'rtp',
+        ...RTP_OUT,
         '-ssrc',
         String(VIDEO_SSRC),
         '-payload_type',
@@ -205,8 +209,7 @@ export async function startFakeTeacher(
         '0:a',
         '-c:a',
         'copy',
-        '-f',
-        'rtp',
+        ...RTP_OUT,
         '-ssrc',
         String(AUDIO_SSRC),
         '-payload_type',
