@@ -249,6 +249,12 @@ describe('Q&A beside a lesson on TV: the box shows a code, a phone claims it and
     await tv.goto(`${base}/`);
     // a cold browser on a loaded machine: the first screen may take a while
     await waitScreen(tv, 'home', 30_000);
+    // until the channels have come, the menu's first item (the guide) has the focus, and OK opens it
+    await tv.waitForFunction(
+      () => document.activeElement?.getAttribute('data-focus-key')?.startsWith('channel:') === true,
+      null,
+      { timeout: 30_000 },
+    );
     await press(tv, 'Enter');
     await waitScreen(tv, 'player');
     assert.equal(await tv.getByTestId('player').getAttribute('data-kind'), 'live');
