@@ -359,6 +359,36 @@ test('“what’s on now” plays the grade’s channel on the web: the TV gatew
   // the programme card leads to the lesson on demand
   await onNow.getByTestId('channel-recording').waitFor();
   await shoot(home, 'channel-on-now', '[data-testid="channel-now"]', /On now/);
+  // viewing beacons as the TV counts a channel: the programme on air, live, with district and school
+  const programme = await onNow.getAttribute('data-lesson');
+  type Sent = {
+    type: string;
+    lessonId: string;
+    platform: string;
+    live?: boolean;
+    district?: string;
+    school?: string;
+  };
+  const channelEvents = (): Sent[] =>
+    beacons
+      .filter((b) => b.username === student.username && b.status < 300)
+      .flatMap((b) => (JSON.parse(b.body) as { events: Sent[] }).events)
+      .filter((e) => e.lessonId === programme);
+  // the client sends every 5 s; the start goes with the first batch after the first frame
+  for (let i = 0; i < 60 && !channelEvents().some((e) => e.type === 'start'); i++)
+    await new Promise((r) => setTimeout(r, 250));
+  const sent = channelEvents();
+  assert.ok(
+    sent.some((e) => e.type === 'start'),
+    `the channel page's start beacon under the programme ${programme}, accepted`,
+  );
+  for (const e of sent) {
+    assert.equal(e.platform, 'web');
+    assert.equal(e.live, true);
+    assert.equal(e.district, DISTRICT);
+    assert.equal(e.school, SCHOOL);
+  }
+  console.log(`[journey] channel page beacons: ${sent.map((e) => e.type).join(', ')} under ${programme}`);
   stack.shift = SHIFT_MS / 1000;
   await home.goto(`${base}/`);
 });

@@ -46,16 +46,27 @@ export function LiveHls({
     playingCb.current = onPlaying;
   }, [onPlaying]);
 
+  // The running stream: hls.js (a new one after each start-over) or null where the browser plays HLS.
+  const [stream, setStream] = useState<{ hls: Hls | null } | null>(null);
+
+  // Viewing beacons follow the stream and the context, apart from the player: a channel's next programme
+  // (a new context) is a new session on the same picture, with no start-up to measure. Declared before the
+  // player's effect, so leaving sends `end` while the video still has its position.
+  useEffect(() => {
+    const video = ref.current;
+    if (!video || !stream || !beaconKey || !viewer) return;
+    const client = beaconClient({ viewer, storage: localStorage, token: () => loadSession()?.accessToken });
+    const context = JSON.parse(beaconKey) as BeaconContext;
+    return attachBeacons(video, context, {
+      client,
+      ...(stream.hls ? { renditions: hlsRenditions(stream.hls, Hls.Events.LEVEL_SWITCHED) } : {}),
+    });
+  }, [stream, beaconKey, viewer]);
+
   useEffect(() => {
     const video = ref.current;
     if (!video) return;
     let player: LiveHlsPlayer | null = null;
-    let stopBeacons: (() => void) | undefined;
-    const client =
-      beaconKey && viewer
-        ? beaconClient({ viewer, storage: localStorage, token: () => loadSession()?.accessToken })
-        : null;
-    const context = beaconKey ? (JSON.parse(beaconKey) as BeaconContext) : null;
     const onPlay = () => {
       setWaiting(false);
       playingCb.current?.(player?.current() ?? null);
@@ -72,8 +83,8 @@ export function LiveHls({
 
     if (!Hls.isSupported()) {
       // Safari / iOS play live HLS themselves
+      video.addEventListener('loadstart', () => setStream({ hls: null }), { once: true });
       video.src = src;
-      if (client && context) stopBeacons = attachBeacons(video, context, { client });
       tryPlay();
     } else {
       player = playLiveHls(
@@ -81,23 +92,20 @@ export function LiveHls({
         src,
         {
           onManifest: tryPlay,
-          onStart: (hls) =>
-            client && context
-              ? attachBeacons(video, context, {
-                  client,
-                  renditions: hlsRenditions(hls, Hls.Events.LEVEL_SWITCHED),
-                })
-              : undefined,
+          onStart: (hls) => {
+            setStream({ hls });
+            return undefined;
+          },
         },
         config,
       );
     }
     return () => {
       video.removeEventListener('playing', onPlay);
-      stopBeacons?.();
+      setStream(null);
       player?.stop();
     };
-  }, [src, beaconKey, viewer, config]);
+  }, [src, config]);
 
   return (
     <div className="live-hls" ref={box}>

@@ -5,7 +5,9 @@ import { beijingToday, GuideProgramme, TvChannel, type GuideProgramme as Program
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
+import { viewerPlace, type BeaconContext } from '../analytics/beacons';
 import { withQuery } from '../api/client';
+import { useAuth } from '../auth/AuthContext';
 import { CURRICULUM, TermInfo } from '../api/curriculum';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
@@ -13,7 +15,7 @@ import { useChannels } from '../components/channels';
 import { subjectName } from '../components/WeekGrid';
 import { CHANNEL_HLS_CONFIG } from '../live/hls-config';
 import { LiveHls } from '../live/LiveHls';
-import { beijing, channelProgrammes, nowAndNext, timeRange } from '../tv/schedule';
+import { beijing, channelProgrammes, nowAndNext, timeRange, viewedLessonId } from '../tv/schedule';
 import { useNow } from '../tv/useNow';
 import '../live/live.css';
 
@@ -46,6 +48,17 @@ export function ChannelPage() {
     ? list.filter((p) => Date.parse(p.start) > Date.parse(next.start) && beijing(p.start).date === today)
     : [];
   const title = names.get(id) ? names.name(id) : (channel?.name ?? id);
+  // Viewing beacons as the TV counts a channel: the programme on air (none on the slate), live, with the
+  // viewer's district and school; the next programme is a new session.
+  const { user } = useAuth();
+  const beacon: BeaconContext | undefined = onNow && {
+    lessonId: viewedLessonId(onNow),
+    platform: 'web',
+    live: true,
+    grade: onNow.grade,
+    subject: onNow.subject,
+    ...viewerPlace(user),
+  };
 
   return (
     <section className="live-page channel-page" data-testid="channel-page" data-channel={id}>
@@ -65,6 +78,7 @@ export function ChannelPage() {
             <LiveHls
               src={channel.url}
               config={CHANNEL_HLS_CONFIG}
+              beacon={beacon}
               testId="channel-video"
               waitingText={t('channel.connecting')}
             />

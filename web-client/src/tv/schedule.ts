@@ -30,6 +30,13 @@ export function beijing(iso: string): {
 }
 
 /** `08:00–08:20` in Beijing time. */
+/**
+ * The lesson a programme's viewing counts under: a lesson taught live as its api lesson (as the live page
+ * counts it on the web), every other one by its plan id. The TV player and the web's channel page share it.
+ */
+export const viewedLessonId = (p: Pick<GuideProgramme, 'taughtLive' | 'vodLessonId' | 'lessonId'>) =>
+  p.taughtLive && p.vodLessonId ? p.vodLessonId : p.lessonId;
+
 export const timeRange = (p: Pick<GuideProgramme, 'start' | 'stop'>) =>
   `${beijing(p.start).time}–${beijing(p.stop).time}`;
 

@@ -7,7 +7,15 @@ import { useKeys, useLineup, useNav, type Playback } from '../context';
 import { playableUrl } from '../gateway';
 import { attach, start, type Attached } from '../playback';
 import { QaCode } from '../QaCode';
-import { beijing, channelProgrammes, clockText, neighbour, nowAndNext, timeRange } from '../schedule';
+import {
+  beijing,
+  channelProgrammes,
+  clockText,
+  neighbour,
+  nowAndNext,
+  timeRange,
+  viewedLessonId,
+} from '../schedule';
 import { pad2 } from '../ui';
 import { useNow } from '../useNow';
 
@@ -258,9 +266,6 @@ function InfoBar({
     </div>
   );
 }
-
-/** A lesson taught live is counted (and asked about) as its api lesson, as on the web; others by plan id. */
-const viewedLessonId = (p: GuideProgramme) => (p.taughtLive && p.vodLessonId ? p.vodLessonId : p.lessonId);
 
 /**
  * Full-screen playback of a channel (Up/Down zap through the lineup), a catch-up programme or an
