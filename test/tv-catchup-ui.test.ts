@@ -11,6 +11,7 @@ import type { GuideProgramme, Plan } from '@sky/contracts';
 import { launchChromium } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
 import { startTvStack, testTerm, type TvStack } from './tv-stack.js';
+import { tvRemote } from './tv-remote.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const TV_UI_DIR = join(ROOT, 'web-client', 'dist', 'tv');
@@ -79,27 +80,12 @@ function plan(vodLessonId: string): Plan {
   };
 }
 
-const focused = (page: Page) =>
-  page.evaluate(() => {
-    const el = document.activeElement as HTMLElement | null;
-    return el?.getAttribute('data-focus-key') ?? el?.getAttribute('data-testid') ?? el?.tagName;
-  });
-const waitScreen = (page: Page, name: string, timeout = 15_000) =>
-  page.waitForFunction(
-    (n) => document.querySelector<HTMLElement>('.tv-root')?.dataset['screen'] === n,
-    name,
-    { timeout },
-  );
-async function press(page: Page, key: string, times = 1): Promise<void> {
-  for (let i = 0; i < times; i++) {
-    await page.keyboard.press(key);
-    await page.waitForTimeout(200);
-  }
-}
-async function shot(page: Page, name: string): Promise<void> {
-  await page.waitForTimeout(400);
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
+const { press, focused, waitScreen, shot } = tvRemote({
+  shots: SHOTS,
+  settleMs: 200,
+  screenMs: 15_000,
+  shotSettleMs: 400,
+});
 const video = (page: Page) =>
   page.evaluate(() => {
     const v = document.querySelector<HTMLVideoElement>('[data-testid="tv-video"]')!;

@@ -19,6 +19,7 @@ import type { Browser, Page } from 'playwright-core';
 import { PASSWORD, type TestApi } from '../api/test/helpers.js';
 import { actorOf } from './fixtures.js';
 import { p1MathPlan, startTvStack, type TvStack } from './tv-stack.js';
+import { tvRemote } from './tv-remote.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const TV_UI_DIR = join(ROOT, 'web-client', 'dist', 'tv');
@@ -76,24 +77,7 @@ const boxCall = (token: string | undefined, method: 'POST' | 'PUT', path: string
     body: JSON.stringify(body),
   });
 
-/** Presses a remote key and lets the UI settle. */
-async function press(page: Page, key: string, times = 1): Promise<void> {
-  for (let i = 0; i < times; i++) {
-    await page.keyboard.press(key);
-    await page.waitForTimeout(150);
-  }
-}
-const waitScreen = (page: Page, name: string, timeout = 10_000) =>
-  page
-    .waitForFunction((n) => document.querySelector<HTMLElement>('.tv-root')?.dataset['screen'] === n, name, {
-      timeout,
-    })
-    .catch(async (err: unknown) => {
-      // what the box showed instead, to be looked at
-      await page.screenshot({ path: join(SHOTS, `not-${name}.png`) });
-      console.log(`the box is not on ${name}:`, await page.evaluate(() => document.body.innerText));
-      throw err;
-    });
+const { press, waitScreen } = tvRemote({ shots: SHOTS });
 const currentTime = (page: Page) =>
   page.evaluate(() => document.querySelector<HTMLVideoElement>('[data-testid="tv-video"]')!.currentTime);
 

@@ -22,6 +22,7 @@ import {
   startIndex,
   timeRange,
 } from '../web-client/src/tv/schedule.js';
+import { tvRemote } from './tv-remote.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const TV_UI_DIR = join(ROOT, 'web-client', 'dist', 'tv');
@@ -134,28 +135,7 @@ test('D-pad moves go to the nearest box in line, and from a row’s first tile t
 
 // ---- the set-top box ----
 
-const focused = (page: Page) =>
-  page.evaluate(() => {
-    const el = document.activeElement as HTMLElement | null;
-    return el?.getAttribute('data-focus-key') ?? el?.getAttribute('data-testid') ?? el?.tagName;
-  });
-const waitScreen = (page: Page, name: string, timeout = 10_000) =>
-  page.waitForFunction(
-    (n) => document.querySelector<HTMLElement>('.tv-root')?.dataset['screen'] === n,
-    name,
-    { timeout },
-  );
-/** Presses a remote key and lets the UI settle (focus moves, transitions). */
-async function press(page: Page, key: string, times = 1): Promise<void> {
-  for (let i = 0; i < times; i++) {
-    await page.keyboard.press(key);
-    await page.waitForTimeout(150);
-  }
-}
-async function shot(page: Page, name: string): Promise<void> {
-  await page.waitForTimeout(350);
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
+const { press, focused, waitScreen, shot } = tvRemote({ shots: SHOTS });
 /** Waits until the video has played past `sec`, then checks it keeps advancing. */
 async function playsPast(page: Page, sec: number): Promise<number> {
   await page.waitForFunction(
