@@ -1,5 +1,5 @@
 import { stageOf, type Plan, type ScheduleEntry, type ScheduleScore, type Violation } from '@sky/contracts';
-import { chainsOf, cmp, minutesOf, NOON, schoolDays, weekStart } from './calendar.js';
+import { chainsOf, cmp, dayNumber, minutesOf, NOON, schoolDays, weekStart } from './calendar.js';
 
 /**
  * Every hard constraint, checked on a finished schedule. Written apart from the scheduler, so that
@@ -112,26 +112,24 @@ export function checkSchedule(plan: Plan, entries: readonly ScheduleEntry[]): Vi
         lessonIds: [e.lessonId],
       });
     }
-    for (const c of gradeChannels.get(e.grade) ?? [])
-      byChannel.set(`${c}|${e.date}`, [...(byChannel.get(`${c}|${e.date}`) ?? []), e]);
+    for (const c of gradeChannels.get(e.grade) ?? []) byChannel.set(c, [...(byChannel.get(c) ?? []), e]);
   }
-  for (const [key, list] of byChannel) {
+  for (const [channelId, list] of byChannel) {
     for (const [a, b] of overlaps(list, lessons)) {
-      const [channelId] = key.split('|');
       out.push({
         constraint: 'channel',
         message: `${a.lessonId} and ${b.lessonId} overlap on channel ${channelId} on ${a.date}`,
-        ...(channelId === undefined ? {} : { channelId }),
+        channelId,
         date: a.date,
         lessonIds: [a.lessonId, b.lessonId],
       });
     }
   }
-  for (const [key, list] of groupBy(placed, (e) => `${e.teacherId}|${e.date}`)) {
+  for (const [teacherId, list] of groupBy(placed, (e) => e.teacherId)) {
     for (const [a, b] of overlaps(list, lessons)) {
       out.push({
         constraint: 'teacher',
-        message: `${key.split('|')[0]} would teach ${a.lessonId} and ${b.lessonId} at once on ${a.date}`,
+        message: `${teacherId} would teach ${a.lessonId} and ${b.lessonId} at once on ${a.date}`,
         teacherId: a.teacherId,
         date: a.date,
         lessonIds: [a.lessonId, b.lessonId],
@@ -178,22 +176,27 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
   return m;
 }
 
-/** Pairs of entries (same day) whose [start, start + duration) intervals intersect. */
+/**
+ * Pairs of entries whose [start, start + duration) intervals intersect, on the clock of the whole term: a
+ * lesson running past midnight meets the next day's first one. Each entry is compared with the one that
+ * runs longest before it, so a long lesson is caught against every short one inside it.
+ */
 function overlaps(
   list: readonly ScheduleEntry[],
   lessons: ReadonlyMap<string, { durationMin: number }>,
 ): [ScheduleEntry, ScheduleEntry][] {
   const spans = list
     .map((e) => {
-      const start = minutesOf(e.start);
+      const start = dayNumber(e.date) * 1440 + minutesOf(e.start);
       return { e, start, end: start + (lessons.get(e.lessonId)?.durationMin ?? 0) };
     })
     .sort((a, b) => a.start - b.start);
   const out: [ScheduleEntry, ScheduleEntry][] = [];
-  for (let i = 1; i < spans.length; i++) {
-    const prev = spans[i - 1]!;
-    const cur = spans[i]!;
-    if (cur.start < prev.end) out.push([prev.e, cur.e]);
+  let longest = spans[0];
+  for (const cur of spans.slice(1)) {
+    if (!longest) break;
+    if (cur.start < longest.end) out.push([longest.e, cur.e]);
+    if (cur.end > longest.end) longest = cur;
   }
   return out;
 }

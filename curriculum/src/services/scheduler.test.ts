@@ -369,4 +369,19 @@ test('the checker catches each broken constraint in a hand-broken schedule', () 
     e === p2 ? { ...e, date: p1.date, slot: p1.slot, start: p1.start, end: p1.end } : e,
   );
   assert.ok(constraintsOf(clash).has('channel'));
+  // A lesson running past midnight meets the next day's first one on the channel (days are one clock).
+  const late = entries.find((e) => e.grade === 'p1' && e !== p1)!;
+  const eve = new Date(Date.parse(`${late.date}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+  const night = entries.map((e) =>
+    e === p1
+      ? { ...e, date: eve, start: '23:50', end: '00:30' }
+      : e === late
+        ? { ...e, start: '00:05', end: '00:45' }
+        : e,
+  );
+  const violations = checkSchedule(plan, night).filter((v) => v.constraint === 'channel');
+  assert.ok(
+    violations.some((v) => v.lessonIds?.includes(p1.lessonId) && v.lessonIds.includes(late.lessonId)),
+    'the lesson past midnight and the next morning’s overlap on the channel',
+  );
 });
