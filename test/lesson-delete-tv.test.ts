@@ -28,7 +28,9 @@ test('the lesson the timetable airs stays, with its media and its place on the c
   const res = await remove(stack.api, stack.lessonId);
   assert.equal(res.statusCode, 409, res.body);
   const problem = res.json<Problem>();
-  assert.deepEqual(problem.errors, [{ path: 'params.id', message: LESSON_REFUSALS.inPlan }]);
+  assert.deepEqual(problem.errors, [
+    { path: 'params.id', message: LESSON_REFUSALS.in_plan, rule: 'in_plan' },
+  ]);
   assert.match(problem.detail, /p1-math-1, p1-math-2/);
   const lesson = await stack.api.app.http.inject({ url: `/api/public/lessons/${stack.lessonId}` });
   assert.equal(lesson.statusCode, 200, 'the lesson is still there');

@@ -37,7 +37,8 @@ export type ErrorCode = z.infer<typeof ErrorCode>;
  * `format` (a pattern, an email, a date), `type`, `one_of` (not among the allowed values), `unknown` (a field
  * the request may not carry), `taken` (already used by another record), `invalid` (anything else); a password's
  * own rules (auth.ts PASSWORD_RULES): `common` (too common or too simple), `contains_username`,
- * `same_as_current`, and `incorrect` (the current password given is not the account's).
+ * `same_as_current`, and `incorrect` (the current password given is not the account's); a lesson that cannot
+ * change or go now (lessons.ts LESSON_REFUSALS): `placement_fixed`, `live`, `in_plan`, `transcoding`, `changed`.
  */
 export const FIELD_RULES = [
   'required',
@@ -56,6 +57,11 @@ export const FIELD_RULES = [
   'contains_username',
   'same_as_current',
   'incorrect',
+  'placement_fixed',
+  'live',
+  'in_plan',
+  'transcoding',
+  'changed',
   'invalid',
 ] as const;
 export const FieldRule = z.enum(FIELD_RULES);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FieldRule } from './errors.js';
 import { GradeId } from './grades.js';
 
 export const LESSON_STATUSES = ['draft', 'processing', 'ready', 'failed'] as const;
@@ -58,14 +59,18 @@ export const UpdateLessonBody = z
   });
 export type UpdateLessonBody = z.infer<typeof UpdateLessonBody>;
 
-/** Why an edit or delete of a lesson is refused (409): the field error's message, as the web client reads it. */
+/**
+ * Why an edit or delete of a lesson is refused (409): the field error's `rule` (what a client translates)
+ * and the server's English `message` for it.
+ */
 export const LESSON_REFUSALS = {
-  placementFixed: 'fixed once the lesson is published or taught live',
+  placement_fixed: 'fixed once the lesson is published or taught live',
   live: 'the lesson is live',
-  inPlan: 'the TV timetable airs the lesson',
+  in_plan: 'the TV timetable airs the lesson',
   transcoding: 'the lesson is being transcoded',
   changed: 'the lesson changed meanwhile',
-} as const;
+} as const satisfies Partial<Record<FieldRule, string>>;
+export type LessonRefusal = keyof typeof LESSON_REFUSALS;
 
 /**
  * Whether a lesson's grade and subject are settled: once it has been published (processing or ready) or

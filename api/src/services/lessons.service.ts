@@ -8,6 +8,7 @@ import {
   type LessonListQuery,
   type MediaFailure,
   type TranscodeResult,
+  type LessonRefusal,
   type UpdateLessonBody,
   LESSON_REFUSALS,
   lessonPlacementFixed,
@@ -158,7 +159,7 @@ export class LessonService {
     if (aired.length > 0)
       throw undeletable(
         `the TV timetable airs this lesson (plan lesson ${aired.join(', ')}): the curriculum desk unlinks it first`,
-        'inPlan',
+        'in_plan',
       );
     if ((await this.jobs.cancel(id)) === 'running')
       throw undeletable(
@@ -292,15 +293,17 @@ function busy(field: string): AppError {
 
 /** A grade or subject that can no longer change: the fields are named. */
 function placementFixed(fields: readonly ('grade' | 'subject')[]): AppError {
-  const message = LESSON_REFUSALS.placementFixed;
+  const message = LESSON_REFUSALS.placement_fixed;
   return new AppError('CONFLICT', `the lesson’s ${fields.join(' and ')} cannot change: ${message}`, {
-    errors: fields.map((f) => ({ path: `body.${f}`, message })),
+    errors: fields.map((f) => ({ path: `body.${f}`, message, rule: 'placement_fixed' as const })),
   });
 }
 
 /** The lesson cannot be deleted now; the id is what names it. */
-function undeletable(detail: string, why: Exclude<keyof typeof LESSON_REFUSALS, 'placementFixed'>): AppError {
-  return new AppError('CONFLICT', detail, { errors: [{ path: 'params.id', message: LESSON_REFUSALS[why] }] });
+function undeletable(detail: string, why: Exclude<LessonRefusal, 'placement_fixed'>): AppError {
+  return new AppError('CONFLICT', detail, {
+    errors: [{ path: 'params.id', message: LESSON_REFUSALS[why], rule: why }],
+  });
 }
 
 /** Viewers see ready lessons, and lessons taught live (now, or ended with the replay on its way). */

@@ -4,10 +4,6 @@ import { ApiError } from '../api/client';
 import { problemText } from '../components/Bits';
 import { fieldMessage } from '../components/FieldErrors';
 
-const byMessage = <K extends string>(table: Record<K, string>) =>
-  new Map(Object.entries(table).map(([k, message]) => [message as string, k as K]));
-const LESSON_KEYS = byMessage(LESSON_REFUSALS);
-
 /**
  * A password rule the form finds broken before sending, in the same words as the api's refusal of it
  * (the field error's rule and limit, FieldErrors.fieldMessage).
@@ -19,10 +15,8 @@ export function passwordRuleText(field: string, rule: PasswordRule, t: TFunction
 /** Why a lesson edit or delete was refused, in the reader's language. */
 export function lessonRefusalText(err: unknown, t: TFunction): string {
   if (!(err instanceof ApiError)) return t('errors.network');
-  for (const f of err.fields) {
-    const key = LESSON_KEYS.get(f.message);
-    if (key) return t(`manage.lesson.refused.${key}`);
-  }
+  for (const f of err.fields)
+    if (f.rule && f.rule in LESSON_REFUSALS) return t(`manage.lesson.refused.${f.rule}`);
   return problemText(err, t);
 }
 
