@@ -11,9 +11,10 @@
 // load is many small requests. SMALL_VIEWERS viewers, each with its own student token (Authorization:
 // Bearer, verified by the api), its own address (X-Forwarded-For, as nginx in front sets it; the api trusts
 // loopback) and its own session, POST 1 or 2 events as text/plain (the browser's beacon transport), with
-// the rate limiter on (keyed by the signed-in viewer). In the same run, a bare fastify process that parses the
-// same bodies and answers 202 is the HTTP ceiling; the two alternate (ours, ceiling, ceiling, ours) and
-// small_batch_ratio = ours ÷ ceiling. CPU µs per request of every process says where each request's cost goes.
+// the rate limiter on (keyed by the signed-in viewer). In the same run, bare fastify processes (as many as
+// api processes, BENCH_API_PROCS) that parse the same bodies and answer 202 are the HTTP ceiling; the two
+// alternate (ours, ceiling, ceiling, ours) and small_batch_ratio = ours ÷ ceiling. CPU µs per request of
+// every process, and summed by role, says where each request's cost goes.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -264,30 +265,48 @@ async function loadProcess(job: LoadJob, ready: () => void): Promise<LoadReport>
   if (job.shape === 'small') {
     // autocannon (the tv bench's load generator): fetch would spend more CPU per request than the
     // servers it measures. Every request is built fresh (its viewer's token, address and events).
-    const result = await autocannon({
-      url: job.urls[0]!,
-      connections: job.connections,
-      duration: (job.warmupMs + job.measureMs) / 1000,
-      requests: [
-        {
-          setupRequest: (req) => {
-            const { body, headers } = nextRequest(Date.now());
-            return { ...req, method: 'POST', path: '/api/analytics/beacons', headers, body };
-          },
-          onResponse: (status, body) => {
-            const now = Date.now();
-            if (status === 429) r.throttled++;
-            else if (status === 503) r.unavailable++;
-            else if (status !== 202) {
-              r.failed++;
-              r.firstError ??= `HTTP ${status} ${body.slice(0, 300)}`;
-              return;
-            }
-            if (status === 202) record(body, now);
-          },
-        },
-      ],
-    });
+    // one autocannon per api process, the connections shared out: a front balancing over them
+    const share = (i: number) =>
+      Math.floor(job.connections / job.urls.length) + (i < job.connections % job.urls.length ? 1 : 0);
+    const results = await Promise.all(
+      job.urls.map((url, i) =>
+        autocannon({
+          url,
+          connections: share(i),
+          duration: (job.warmupMs + job.measureMs) / 1000,
+          requests: [
+            {
+              setupRequest: (req) => {
+                const { body, headers } = nextRequest(Date.now());
+                return { ...req, method: 'POST', path: '/api/analytics/beacons', headers, body };
+              },
+              onResponse: (status, body) => {
+                const now = Date.now();
+                if (status === 429) r.throttled++;
+                else if (status === 503) r.unavailable++;
+                else if (status !== 202) {
+                  r.failed++;
+                  r.firstError ??= `HTTP ${status} ${body.slice(0, 300)}`;
+                  return;
+                }
+                if (status === 202) record(body, now);
+              },
+            },
+          ],
+        }),
+      ),
+    );
+    const sum = (f: (x: (typeof results)[number]) => number) => results.reduce((a, x) => a + f(x), 0);
+    const result = {
+      requests: { total: sum((x) => x.requests.total) },
+      errors: sum((x) => x.errors),
+      timeouts: sum((x) => x.timeouts),
+      // the slower front's: what a viewer behind it waits
+      latency: {
+        p50: Math.max(...results.map((x) => x.latency.p50)),
+        p99: Math.max(...results.map((x) => x.latency.p99)),
+      },
+    };
     r.requests = result.requests.total;
     r.events = seq;
     r.failed += result.errors + result.timeouts;
@@ -690,17 +709,27 @@ async function bench() {
       exitCode = 1;
     }
 
-    // The city's shape: ours and the bare fastify ceiling alternate (ours, ceiling, ceiling, ours).
-    const ceilingPort = await freePort();
-    const ceilingUrl = `http://127.0.0.1:${ceilingPort}`;
-    const ceiling = startProcess(
-      'ceiling',
-      process.execPath,
-      ['--import', 'tsx', import.meta.filename, '--ceiling'],
-      { logFile: join(work, 'ceiling.log'), cwd: ROOT, env: { ...process.env, PORT: String(ceilingPort) } },
-    );
-    procs.push({ name: 'ceiling', managed: ceiling });
-    await waitForPort(ceilingPort, 60_000);
+    // The city's shape: ours and the bare fastify ceiling alternate (ours, ceiling, ceiling, ours). The
+    // load spreads over every api process, and over as many ceiling processes: the same fan-out.
+    const ceilingUrls: string[] = [];
+    const ceilingPids: [string, number | undefined][] = [];
+    for (let i = 0; i < API_PROCS; i++) {
+      const ceilingPort = await freePort();
+      const ceiling = startProcess(
+        `ceiling-${i}`,
+        process.execPath,
+        ['--import', 'tsx', import.meta.filename, '--ceiling'],
+        {
+          logFile: join(work, `ceiling-${i}.log`),
+          cwd: ROOT,
+          env: { ...process.env, PORT: String(ceilingPort) },
+        },
+      );
+      procs.push({ name: `ceiling-${i}`, managed: ceiling });
+      await waitForPort(ceilingPort, 60_000);
+      ceilingUrls.push(`http://127.0.0.1:${ceilingPort}`);
+      ceilingPids.push([`ceiling-${i}`, ceiling.child.pid]);
+    }
     const smallRuns: { kind: 'ours' | 'ceiling'; run: LoadRun }[] = [];
     // redis-server's own account of its time per command over the city's shape (the ceiling sends none)
     const statsRedis = new Redis(infra.redis.url);
@@ -713,7 +742,7 @@ async function bench() {
       const run = await runLoad(
         {
           shape: 'small',
-          urls: [kind === 'ours' ? urls[0]! : ceilingUrl],
+          urls: kind === 'ours' ? urls : ceilingUrls,
           runId: randomBytes(3).toString('hex'),
           lessonIds,
           warmupMs: SMALL_WARMUP_SECONDS * 1000,
@@ -723,7 +752,7 @@ async function bench() {
           sessions: SMALL_VIEWERS,
           secret,
         },
-        kind === 'ours' ? pids.slice(0, 1).concat(pids.slice(API_PROCS)) : [['ceiling', ceiling.child.pid]],
+        kind === 'ours' ? pids : ceilingPids,
       );
       smallRuns.push({ kind, run });
       log(
@@ -766,6 +795,25 @@ async function bench() {
         ]),
       ) as Record<string, number>;
     };
+    // CPU µs per POST by role, summed over the processes of each (api-0, api-1 …): what one more
+    // beacon costs the platform however many processes carry it; the issue's budget is api + Redis +
+    // aggregator ≤ 150 µs, Redis ≤ 30 µs.
+    const oursCpu = meanCpu('ours');
+    const roleSum = (re: RegExp) =>
+      round(
+        Object.entries(oursCpu)
+          .filter(([name]) => re.test(name))
+          .reduce((a, [, v]) => a + v, 0),
+        1,
+      );
+    const perPost = {
+      api: roleSum(/^api-/),
+      aggregator: roleSum(/worker/),
+      redis: roleSum(/^redis-server$/),
+      mongod: roleSum(/^mongod$/),
+    };
+    const cpuPerPost = { ...perPost, platform: round(perPost.api + perPost.aggregator + perPost.redis, 1) };
+    log(`city shape: cpu µs per POST by role (${API_PROCS} api process(es)): ${JSON.stringify(cpuPerPost)}`);
     const smallRps = Math.round(meanOf('ours', (p) => p.requests_per_s));
     const ceilingRps = Math.round(meanOf('ceiling', (p) => p.requests_per_s));
     const smallRatio = round(smallRps / ceilingRps, 3);
@@ -864,7 +912,10 @@ async function bench() {
           lag_s: smallLagS,
           /** Watch time the rollups hold beyond what the load process read 202s for (unread at its stop). */
           unread_watch_sec: have - expectedAll,
-          cpu_us_per_request: { ours: meanCpu('ours'), ceiling: meanCpu('ceiling') },
+          cpu_us_per_request: { ours: oursCpu, ceiling: meanCpu('ceiling') },
+          /** CPU µs per POST of ours summed by role over its processes; platform = api + aggregator + redis. */
+          cpu_us_per_request_by_role: cpuPerPost,
+          api_processes: API_PROCS,
           /** redis-server's INFO commandstats over the phases (and drain) of ours, µs per request of ours. */
           redis_usec_per_request: redisUsec,
           /** The load process (single-threaded autocannon) above 90 % of a core in a ceiling phase: it set
@@ -887,8 +938,8 @@ async function bench() {
         '200 events per POST). small_batch_*: the city’s shape, 1–2 heartbeats per POST (1.3 on average) ' +
         'as text/plain from small_batch.viewers viewers, each with its own student token (verified), ' +
         'X-Forwarded-For address, signed viewer id and session, rate limiter on (per user), small_batch.in_flight ' +
-        'requests in flight, 202s per second over each phase’s window; the ceiling is a bare fastify ' +
-        'process parsing the same bodies and answering 202 (no token, limiter, validation or Redis); ' +
+        'requests in flight, 202s per second over each phase’s window; the ceiling is bare fastify ' +
+        'processes (as many as api processes) parsing the same bodies and answering 202 (no token, limiter, validation or Redis); ' +
         'phases alternate ours, ceiling, ceiling, ours; small_batch_ratio = mean ours ÷ mean ceiling; ' +
         'cpu_us_per_request per process (the load process included: if it nears 100 % of a core, it bounds ' +
         'the ceiling: small_batch.ceiling_load_bound, and then small_batch_ratio is an upper bound and the CPU ' +
