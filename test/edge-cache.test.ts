@@ -309,8 +309,9 @@ test('two edges carry a live lesson to 300 viewers: ~1 origin fetch per playlist
     assert.ok(rate <= 1.2, `origin playlist fetches per edge: ${rate.toFixed(2)}/s`);
   assert.ok(maxSegment <= 2, `a segment reached the origin ${maxSegment} times`);
   assert.equal(maxSegmentPerEdge, 1, 'each edge fetched each segment once');
-  // an edge keeps a live playlist to the end of the next whole second (deploy/nginx-edge.conf)
-  assert.ok(lag.max <= 2_000, `a viewer was handed a playlist ${lag.max} ms behind the encoder's`);
+  // an edge keeps a live playlist to the end of the next whole second (deploy/nginx-edge.conf), and answers
+  // that copy while its refresh (a local round trip here) is under way
+  assert.ok(lag.max <= 2_100, `a viewer was handed a playlist ${lag.max} ms behind the encoder's`);
 });
 
 const SANDBOX = /default-src 'none'.*sandbox|sandbox.*default-src 'none'/;
