@@ -188,6 +188,8 @@ interface ViewerReport {
    * was the newest), and when the answer came (this machine's delivery too). */
   lagsMs: number[];
   lagsSeenMs: number[];
+  /** For each playlist reload: how many segments the origin had that it lacked, when the viewer asked. */
+  segmentsBehind: number[];
   cache: Record<string, number>;
   /** The longest any one request took. */
   slowestMs: number;
@@ -204,6 +206,7 @@ async function watchLive(edge: number, startIn: number, until: number): Promise<
     problems: [],
     lagsMs: [],
     lagsSeenMs: [],
+    segmentsBehind: [],
     cache: {},
     slowestMs: 0,
   };
@@ -237,6 +240,7 @@ async function watchLive(edge: number, startIn: number, until: number): Promise<
     const newer = appearedAt.get(end + 1);
     report.lagsMs.push(newer !== undefined && newer < asked ? asked - newer : 0);
     report.lagsSeenMs.push(newer !== undefined && newer < seen ? seen - newer : 0);
+    report.segmentsBehind.push([...appearedAt].filter(([seq, at]) => seq > end && at <= asked).length);
     if (end < lastEnd) report.problems.push(`playlist went back from ${lastEnd} to ${end}`);
     next ??= Math.max(pl.sequence, end - 2);
     for (; next <= end; next++) {
@@ -304,6 +308,8 @@ test('two edges carry a live lesson to 300 viewers: ~1 origin fetch per playlist
   for (const r of reports) for (const [k, v] of Object.entries(r.cache)) cache[k] = (cache[k] ?? 0) + v;
   const hitRatio = 1 - hits.length / edgeRequests;
   const slowest = reports.map((r) => r.slowestMs).sort((x, y) => x - y);
+  const behind: Record<number, number> = {};
+  for (const n of reports.flatMap((r) => r.segmentsBehind)) behind[n] = (behind[n] ?? 0) + 1;
   console.log(
     `[edge-cache] ${VIEWERS} viewers, ${seconds.toFixed(1)} s, 2 edges: ${edgeRequests} requests at the edges ` +
       `(${(edgeRequests / seconds).toFixed(0)}/s), ${hits.length} at the origin (${(hits.length / seconds).toFixed(1)}/s); ` +
@@ -313,6 +319,7 @@ test('two edges carry a live lesson to 300 viewers: ~1 origin fetch per playlist
       `origin fetches per segment max ${maxSegment} (per edge max ${maxSegmentPerEdge}) over ${segmentFetches.size} segments; ` +
       `playlist behind the encoder when asked: mean ${lag.mean.toFixed(0)} ms, p99 ${lag.p99} ms, max ${lag.max} ms ` +
       `over ${lag.n} reloads (when answered: mean ${lagSeen.mean.toFixed(0)}, p99 ${lagSeen.p99}, max ${lagSeen.max} ms); ` +
+      `media sequence behind the origin's when asked (segments: reloads) ${JSON.stringify(behind)}; ` +
       `slowest request of a viewer: median ${slowest[VIEWERS / 2]} ms, max ${slowest.at(-1)} ms`,
   );
   for (const rate of perEdge)
