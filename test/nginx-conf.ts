@@ -36,7 +36,25 @@ export interface Nginx {
 }
 
 /** nginx in the foreground on a free port of 127.0.0.1, `server` inside its server block, files under `dir`. */
-export async function startNginx(dir: string, server: string, httpExtra: string[] = []): Promise<Nginx> {
+export function startNginx(dir: string, server: string, httpExtra: string[] = []): Promise<Nginx> {
+  return startNginxHttp(dir, (listen) => `${httpExtra.join('\n')}\n  server { listen ${listen}; ${server} }`);
+}
+
+/**
+ * deploy/nginx-edge.conf as its template is rendered (the origin's host:port), listening on `listen`, its
+ * caches under `cacheDir`.
+ */
+export function edgeConf(o: { origin: string; cacheDir: string; listen: string }): string {
+  const conf = readFileSync(join(ROOT, 'deploy/nginx-edge.conf'), 'utf8');
+  if (!conf.includes('listen 80;')) throw new Error('deploy/nginx-edge.conf listens on 80');
+  return conf
+    .replaceAll('${SKY_ORIGIN}', o.origin)
+    .replaceAll('/var/cache/nginx/', `${o.cacheDir}/`)
+    .replace('listen 80;', `listen ${o.listen};`);
+}
+
+/** nginx in the foreground with `http(listen)` as its http block's content, `listen` a free port of 127.0.0.1. */
+export async function startNginxHttp(dir: string, http: (listen: string) => string): Promise<Nginx> {
   if (spawnSync('nginx', ['-v']).status !== 0) throw new Error('nginx is not installed (npm run setup)');
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -48,8 +66,7 @@ events {}
 http {
   include /etc/nginx/mime.types; default_type application/octet-stream; access_log off;
   ${['client_body_temp_path', 'proxy_temp_path', 'fastcgi_temp_path', 'uwsgi_temp_path', 'scgi_temp_path'].map(tmp).join(' ')}
-  ${httpExtra.join('\n')}
-  server { listen 127.0.0.1:${port}; ${server} }
+  ${http(`127.0.0.1:${port}`)}
 }`,
   );
   const nginx: ChildProcess = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], {

@@ -65,8 +65,8 @@ test('nginx serves the media types we write with their type, cache, nosniff and 
     [`${vod}/tv/360p/seg_00000.ts`, 'video/mp2t', 'public, max-age=31536000, immutable'],
     [`${vod}/poster.jpg`, 'image/jpeg', 'public, max-age=31536000, immutable'],
     [`${vod}/storyboard.vtt`, 'text/vtt', 'public, max-age=31536000, immutable'],
-    [`${live}/index.m3u8`, 'application/vnd.apple.mpegurl', 'no-cache'],
-    [`${live}/init_0.mp4`, 'video/mp4', 'no-cache'],
+    [`${live}/index.m3u8`, 'application/vnd.apple.mpegurl', 'public, max-age=0, s-maxage=1'],
+    [`${live}/init_0.mp4`, 'video/mp4', 'public, max-age=0, s-maxage=1'],
   ];
   for (const [url, type, cache] of cases) {
     const res = await get(url);
