@@ -36,6 +36,8 @@ let mediaDir: string;
 let server: Server;
 let base: string;
 let startedAt = 0;
+/** Just before the bridge was made: its runs' file names start from its making. */
+let bridgeMadeAt = 0;
 /** Every segment the web 720p playlist ever listed, with its EXTINF: what viewers were sent. */
 const streamed = new Map<string, number>();
 let polling: NodeJS.Timeout | undefined;
@@ -83,6 +85,7 @@ before(async () => {
   worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort, rtcMaxPort });
   router = await worker.createRouter({ mediaCodecs: LIVE_TEST_CODECS });
   teacher = await startFakeTeacher(router, { sync: true });
+  bridgeMadeAt = Date.now();
   bridge = new LiveBridge(lessonId, router, {
     mediaDir,
     ffmpegPath: 'ffmpeg',
@@ -197,6 +200,13 @@ test('a killed ffmpeg is restarted and the playlists continue after a discontinu
   assert.ok(pid);
   const before = playlist('web/720p/index.m3u8');
   const lastSeq = mediaSequence(before) + segmentsOf(before).length - 1;
+  // file names carry each run's id: the bridge's start (ms) + its run, so the second run's is the first's + 1
+  const first = /^seg_(\d+)_/.exec(segmentsOf(before)[0]!)![1]!;
+  const second = String(Number(first) + 1);
+  assert.ok(
+    Number(first) >= bridgeMadeAt && Number(first) <= startedAt,
+    `segment names carry the bridge's making (${first}), so a new bridge for the lesson never reuses one`,
+  );
   const playedAtKill = (await viewer!.state()).t;
   killedAt = Date.now();
   process.kill(pid, 'SIGKILL');
@@ -206,8 +216,8 @@ test('a killed ffmpeg is restarted and the playlists continue after a discontinu
   await waitFor(
     'segments of the second run',
     () =>
-      segmentsOf(safeRead('web/720p/index.m3u8')).filter((s) => s.startsWith('seg_1_')).length >= 3 &&
-      segmentsOf(safeRead('tv/360p/index.m3u8')).filter((s) => s.startsWith('seg_1_')).length >= 3,
+      segmentsOf(safeRead('web/720p/index.m3u8')).filter((s) => s.startsWith(`seg_${second}_`)).length >= 3 &&
+      segmentsOf(safeRead('tv/360p/index.m3u8')).filter((s) => s.startsWith(`seg_${second}_`)).length >= 3,
     25_000,
   );
   const text = playlist('web/720p/index.m3u8');
@@ -215,12 +225,16 @@ test('a killed ffmpeg is restarted and the playlists continue after a discontinu
   // each run's segments are read with that run's own init segment
   assert.match(
     text,
-    /#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init_1\.mp4"\n#EXTINF:[\d.]+,\n#EXT-X-PROGRAM-DATE-TIME:\S+\nseg_1_/,
+    new RegExp(
+      `#EXT-X-DISCONTINUITY\\n#EXT-X-MAP:URI="init_${second}\\.mp4"\\n#EXTINF:[\\d.]+,\\n#EXT-X-PROGRAM-DATE-TIME:\\S+\\nseg_${second}_`,
+    ),
   );
-  if (segmentsOf(text)[0]!.startsWith('seg_0_'))
+  if (segmentsOf(text)[0]!.startsWith(`seg_${first}_`))
     assert.match(
       text,
-      /#EXT-X-DISCONTINUITY-SEQUENCE:0\n[^]*#EXT-X-MAP:URI="init_0\.mp4"\n#EXTINF[^]*seg_0_/,
+      new RegExp(
+        `#EXT-X-DISCONTINUITY-SEQUENCE:0\\n[^]*#EXT-X-MAP:URI="init_${first}\\.mp4"\\n#EXTINF[^]*seg_${first}_`,
+      ),
     );
   else assert.match(text, /#EXT-X-DISCONTINUITY-SEQUENCE:1\n/);
   assert.doesNotMatch(text, /#EXT-X-ENDLIST/);
@@ -276,8 +290,10 @@ test('stop() joins the recording parts into one file of the lesson length', asyn
   // the lesson's clock: from the first media to the end, the ffmpeg restart included
   const liveSec = (stoppedAt - since) / 1000;
   const duration = Number(probe.format.duration);
+  // segment names carry each run's id (the bridge's start + its run), in run order
+  const runIds = [...new Set([...streamed.keys()].map((n) => /^seg_(\d+)_/.exec(n)?.[1]))].sort();
   const perRun = (r: number) =>
-    [...streamed].filter(([n]) => n.startsWith(`seg_${r}_`)).reduce((a, [, d]) => a + d, 0);
+    [...streamed].filter(([n]) => n.startsWith(`seg_${runIds[r]}_`)).reduce((a, [, d]) => a + d, 0);
   const partSec = async (r: number) => {
     const { stdout: d } = await run('ffprobe', [
       '-v',

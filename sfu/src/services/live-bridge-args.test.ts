@@ -22,9 +22,10 @@ const plan = {
   segmentSec: 1,
   listSize: 8,
   run: 0,
+  runId: 1764800000000,
   ladder: LIVE_LADDER,
 };
-const hls = (folder: string, rung: string, type: 'fmp4' | 'mpegts', run = 0, flags = '') =>
+const hls = (folder: string, rung: string, type: 'fmp4' | 'mpegts', run = 1764800000000, flags = '') =>
   `[select=\\'v:${rung === '720p' ? 0 : 1},a\\':f=hls:hls_time=1:` +
   // TV keeps the whole lesson (the gateway cuts channel ticks from it); the web slides and deletes
   (type === 'mpegts' ? 'hls_list_size=0:' : 'hls_list_size=8:hls_delete_threshold=2:') +
@@ -121,11 +122,17 @@ test('one ffmpeg: decode once, encode the ladder once, tee to web fMP4 HLS, TV M
 });
 
 test('a restarted ffmpeg appends after a discontinuity, with its own segment names and recording part', () => {
-  const args = buildLiveArgs('/m/live/L1/input.sdp', { ...plan, run: 2, segmentSec: 2 });
+  const args = buildLiveArgs('/m/live/L1/input.sdp', {
+    ...plan,
+    run: 2,
+    runId: 1764800000002,
+    segmentSec: 2,
+  });
   const tee = args.at(-1)!;
   assert.ok(tee.includes('hls_time=2:'));
   assert.ok(tee.includes('+append_list+omit_endlist+discont_start:'));
-  assert.ok(tee.includes('/m/live/L1/tv/360p/seg_2_%05d.ts]'));
+  assert.ok(tee.includes('/m/live/L1/tv/360p/seg_1764800000002_%05d.ts]'));
+  assert.ok(tee.includes('hls_fmp4_init_filename=init_1764800000002.mp4:'));
   assert.ok(tee.endsWith('/m/live/L1/recording/part-002.ts'));
   assert.equal(args[args.indexOf('-g') + 1], '50', 'a keyframe starts every 2 s segment');
   assert.equal(args[args.indexOf('-force_key_frames') + 1], 'expr:gte(t,n_forced*2)');

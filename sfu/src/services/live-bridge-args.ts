@@ -43,6 +43,12 @@ export interface LiveOutputPlan {
   listSize: number;
   /** 0 for the first ffmpeg of a lesson; a restart (a crash) appends to the playlists after a discontinuity. */
   run: number;
+  /**
+   * This run in the names of its segments and init segment: unique to the bridge (its start, ms, plus
+   * `run`), in run order. Players and edges keep live segments as immutable, so a new bridge for the
+   * lesson (an sfu restarted, the lesson live again) must never write a name an earlier one wrote.
+   */
+  runId: number;
   ladder: readonly LiveRung[];
 }
 
@@ -119,8 +125,8 @@ function hlsSlave(plan: LiveOutputPlan, select: string, type: 'fmp4' | 'mpegts',
       hls_flags: flags.join('+'),
       hls_segment_type: type,
       // an init segment per run: ffmpeg's own playlist gives every run the newest one (see live-playlist)
-      ...(type === 'fmp4' ? { hls_fmp4_init_filename: initSegmentName(plan.run) } : {}),
-      hls_segment_filename: `${variantDir}/seg_${plan.run}_%05d.${ext}`,
+      ...(type === 'fmp4' ? { hls_fmp4_init_filename: initSegmentName(plan.runId) } : {}),
+      hls_segment_filename: `${variantDir}/seg_${plan.runId}_%05d.${ext}`,
     },
     `${variantDir}/${tv ? LIVE_TV_LIST : FFMPEG_PLAYLIST}`,
   );

@@ -88,6 +88,8 @@ export class LiveBridge {
   readonly paths: { web: string; tv: string };
   /** How many times ffmpeg was started (restarts after a crash included): for health and tests. */
   runs = 0;
+  /** When this bridge was made (ms): the base of its runs' file names (LiveOutputPlan.runId). */
+  private readonly startedAt = Date.now();
   private readonly rel: string;
   private readonly dir: string;
   private readonly ffmpeg: FfmpegLive;
@@ -233,6 +235,7 @@ export class LiveBridge {
       segmentSec: this.deps.segmentSec ?? 1,
       listSize: this.deps.listSize ?? 8,
       run: this.runs,
+      runId: this.startedAt + this.runs,
       ladder: this.deps.ladder ?? LIVE_LADDER,
     };
   }

@@ -15,7 +15,7 @@ export function initSegmentName(run: number): string {
   return `init_${run}.mp4`;
 }
 
-/** The ffmpeg run a segment belongs to (segment files are seg_<run>_<n>.m4s; see live-bridge-args). */
+/** The ffmpeg run a segment belongs to (segment files are seg_<runId>_<n>.m4s; see live-bridge-args). */
 export function runOfSegment(uri: string): number | undefined {
   const m = /^seg_(\d+)_\d+\.m4s$/.exec(uri);
   return m ? Number(m[1]) : undefined;
