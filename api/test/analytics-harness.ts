@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJobQueues } from '@sky/contracts/queue';
-import type { Beacon } from '@sky/contracts';
+import { redisTarget, type Beacon } from '@sky/contracts';
 import { logOptions } from '@sky/contracts/http';
 import { testLogger, useInfra } from '@sky/devkit';
 import type { Redis } from 'ioredis';
@@ -48,7 +48,7 @@ export async function startAnalyticsApi(opts: {
   };
   const config = loadConfig(env);
   const mongo = await connectMongo(config.MONGODB_URI);
-  const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
+  const queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX);
   const app = await createApp({
     config,
     logger: testLogger('api', logOptions('api', 'info')),
