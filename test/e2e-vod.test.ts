@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { redisTarget, type Lesson, type QueueTicket, type TokenPair, type TranscodeProgress } from '@sky/contracts';
+import {
+  redisTarget,
+  type Lesson,
+  type QueueTicket,
+  type TokenPair,
+  type TranscodeProgress,
+} from '@sky/contracts';
 import { io as ioClient } from 'socket.io-client';
 import { Upload } from 'tus-js-client';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';

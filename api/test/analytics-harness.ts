@@ -46,6 +46,8 @@ export async function startAnalyticsApi(opts: {
     ANALYTICS_VIEWER_SESSIONS_MAX: '1000000',
     ...opts.env,
   };
+  // Sentinel instead of the infra's Redis (a service takes one or the other)
+  if (env['REDIS_SENTINELS']) delete env['REDIS_URL'];
   const config = loadConfig(env);
   const mongo = await connectMongo(config.MONGODB_URI);
   const queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX);

@@ -91,10 +91,12 @@ export type RedisRole = 'main' | 'queue' | 'analytics';
 
 /** The Redis of `role`: its own URL when set, else REDIS_URL or the Sentinel master (never both). */
 export function redisTarget(env: RedisEnvValues, role: RedisRole = 'main'): RedisTarget {
-  const own = role === 'queue' ? env.REDIS_QUEUE_URL : role === 'analytics' ? env.REDIS_ANALYTICS_URL : undefined;
+  const own =
+    role === 'queue' ? env.REDIS_QUEUE_URL : role === 'analytics' ? env.REDIS_ANALYTICS_URL : undefined;
   if (own) return { url: own };
   const list = env.REDIS_SENTINELS?.trim();
-  if (list && env.REDIS_URL) throw new Error('Invalid configuration: set REDIS_URL or REDIS_SENTINELS, not both');
+  if (list && env.REDIS_URL)
+    throw new Error('Invalid configuration: set REDIS_URL or REDIS_SENTINELS, not both');
   if (!list) {
     if (!env.REDIS_URL) throw new Error('Invalid configuration: set REDIS_URL or REDIS_SENTINELS');
     return { url: env.REDIS_URL };

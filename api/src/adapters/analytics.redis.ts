@@ -229,7 +229,10 @@ export interface AnalyticsRedisOptions {
 
 /** A batch was written to the master but not to enough replicas in time: it is not acknowledged. */
 export class NotReplicated extends Error {
-  constructor(readonly acked: number, readonly wanted: number) {
+  constructor(
+    readonly acked: number,
+    readonly wanted: number,
+  ) {
     super(`batch on ${acked} of ${wanted} replicas in time`);
   }
 }
