@@ -4,10 +4,18 @@
 // beacon: nothing acknowledged is lost or counted twice. The killed node is started again once the
 // sentinels have promoted the replica (as a supervisor would), and they make it the new replica.
 import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Beacon, BeaconBatchResult } from '@sky/contracts';
-import { redisTarget } from '@sky/contracts';
+import { promisify } from 'node:util';
+import type { Beacon, BeaconBatchResult, TranscodeResult } from '@sky/contracts';
+import { QUEUES, redisTarget } from '@sky/contracts';
+import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
 import { connectRedis } from '@sky/contracts/redis';
+import { freePort, generateSampleVideo } from '@sky/devkit';
 import type { Redis } from 'ioredis';
 import { analyticsKeys } from '../api/src/adapters/analytics.redis.js';
 import { dayRange } from '../api/src/services/analytics.query.js';
@@ -21,6 +29,7 @@ import {
 import { scriptDay } from '../api/test/analytics-script.js';
 import { clusterDir, startSentinelRedis, until, type SentinelRedis } from './cluster-stack.js';
 
+const ROOT = join(import.meta.dirname, '..');
 const DAY = '2026-03-07';
 const DAY_START = Date.parse(`${DAY}T08:00:00+08:00`);
 const CLIENTS = 8;
@@ -64,8 +73,8 @@ describe('Redis Sentinel: the master killed during beacon ingest', () => {
     const { events, truth } = scriptDay({
       seed: 53,
       tag: api.prefix,
-      sessions: 900,
-      viewers: 600,
+      sessions: 600,
+      viewers: 400,
       lessons: [...LESSONS],
       dayStartMs: DAY_START,
     });
@@ -159,6 +168,113 @@ describe('Redis Sentinel: the master killed during beacon ingest', () => {
         `unacknowledged writes) = sent ${events.length}; views counted ${summary.views.total} = truth ` +
         `${truth.views.total}, watch ${summary.watchSec.total} s; 0 lost, 0 twice; send ended ` +
         `${secs(sentAt - killedAt)} s after the kill`,
+    );
+  });
+});
+
+describe('Redis Sentinel: the master killed during a transcode job', () => {
+  const dir = clusterDir();
+  const media = mkdtempSync(join(tmpdir(), 'sky-cluster-media-'));
+  // hash-tagged, as a Redis Cluster needs (every BullMQ key of the deployment in one slot)
+  const prefix = `{t${randomBytes(4).toString('hex')}}`;
+  const results: TranscodeResult[] = [];
+  let sentinel: SentinelRedis;
+  let queues: JobQueues | undefined;
+  let transcoder: ChildProcess | undefined;
+  let ok = false;
+  before(async () => {
+    sentinel = await startSentinelRedis(dir.dir);
+    await generateSampleVideo(join(media, 'src', 'lesson.mp4'), { seconds: 30, width: 1280, height: 720 });
+    queues = createJobQueues(redisTarget(sentinel.env, 'queue'), prefix);
+    queues.consume({
+      'transcode.result': async (r) => {
+        results.push(r);
+      },
+    });
+  });
+  after(async () => {
+    if (transcoder?.pid && transcoder.exitCode === null) {
+      process.kill(-transcoder.pid, 'SIGTERM');
+      await new Promise((r) => transcoder!.once('exit', r));
+    }
+    await queues?.close();
+    await sentinel?.close();
+    rmSync(media, { recursive: true, force: true });
+    if (ok) dir.remove();
+    else console.log(`[cluster-redis] logs kept in ${dir.dir}`);
+  });
+
+  it('completes the job exactly once: one output, one completion event', async () => {
+    assert.ok(queues);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...sentinel.env,
+      QUEUE_PREFIX: prefix,
+      MEDIA_DIR: media,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'silent',
+      JWT_SECRET: 'cluster-test-secret-at-least-32-characters',
+      X264_PRESET: 'ultrafast',
+    };
+    delete env['REDIS_URL'];
+    transcoder = spawn(process.execPath, [join(ROOT, 'transcoder', 'dist', 'src', 'main.js')], {
+      detached: true, // its own process group, with its ffmpeg
+      stdio: 'ignore',
+      env,
+    });
+    await queues.enqueue('transcode.vod', {
+      lessonId: 'failover1',
+      source: 'src/lesson.mp4',
+      outputDir: 'lessons/failover1/v1',
+      requestedBy: 'test',
+      kind: 'upload',
+    });
+    // ffmpeg is writing into the job's temp folder: the master dies mid-encode
+    const tmpRoot = join(media, '.tmp');
+    await until(
+      'the transcoder started the job',
+      async () =>
+        existsSync(tmpRoot) && readdirSync(tmpRoot).some((d) => readdirSync(join(tmpRoot, d)).length > 0)
+          ? true
+          : undefined,
+      120_000,
+    );
+    const oldPort = sentinel.master.port;
+    sentinel.master.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await sentinel.master.exited;
+    await until(
+      'sentinels promote the replica',
+      async () => ((await sentinel.masterPort()) !== oldPort ? true : undefined),
+      30_000,
+      50,
+    );
+    const promotedAt = Date.now();
+    await sentinel.restartOldMaster();
+    assert.equal(results.length, 0, 'not done before the kill');
+    await until('the job completed', async () => (results.length > 0 ? true : undefined), 180_000, 200);
+    const doneAt = Date.now();
+    await new Promise((r) => setTimeout(r, 3000)); // a second completion would arrive now
+    assert.equal(results.length, 1, 'exactly one completion event');
+    assert.equal(results[0]!.outcome, 'ready');
+    const counts = await queues.queue(QUEUES.transcode).getJobCounts('completed', 'failed', 'active', 'wait');
+    assert.deepEqual(counts, { completed: 1, failed: 0, active: 0, wait: 0 });
+    assert.deepEqual(readdirSync(join(media, 'lessons', 'failover1')), ['v1'], 'one output');
+    const { stderr } = await promisify(execFile)('ffmpeg', [
+      '-v',
+      'error',
+      '-i',
+      join(media, 'lessons/failover1/v1/tv/720p/index.m3u8'),
+      '-f',
+      'null',
+      '-',
+    ]);
+    assert.equal(stderr.trim(), '', 'the output plays to its end');
+    ok = true;
+    console.log(
+      `[cluster-redis] transcode: master SIGKILLed mid-encode; replica promoted ${secs(promotedAt - killedAt)} s ` +
+        `after the kill; job done ${secs(doneAt - killedAt)} s after it; 1 completion event, ` +
+        `jobs ${JSON.stringify(counts)}, one output (prefix ${prefix})`,
     );
   });
 });

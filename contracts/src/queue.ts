@@ -47,8 +47,11 @@ export function createJobQueues(redis: RedisTarget | string, prefix: string): Jo
   const extra: Redis[] = [];
   const listeners: QueueEvents[] = [];
   // BullMQ never closes a connection it was handed: we keep each one to close it ourselves.
+  // They reconnect by themselves (through a failover too); ping() shows one that cannot in /healthz.
+  connection.on('error', () => {});
   const own = () => {
     const c = connection.duplicate();
+    c.on('error', () => {});
     extra.push(c);
     return c;
   };
