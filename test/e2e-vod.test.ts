@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { Lesson, QueueTicket, TokenPair, TranscodeProgress } from '@sky/contracts';
+import {
+  redisTarget,
+  type Lesson,
+  type QueueTicket,
+  type TokenPair,
+  type TranscodeProgress,
+} from '@sky/contracts';
 import { io as ioClient } from 'socket.io-client';
 import { Upload } from 'tus-js-client';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
@@ -57,7 +63,7 @@ before(async () => {
     PORT: '0',
   });
   mongo = await connectMongo(aCfg.MONGODB_URI);
-  apiQueues = createJobQueues(aCfg.REDIS_URL, aCfg.QUEUE_PREFIX);
+  apiQueues = createJobQueues(redisTarget(aCfg, 'queue'), aCfg.QUEUE_PREFIX);
   api = await createApi({
     config: aCfg,
     logger: testLogger('api', logOptions('api', 'info')),
@@ -78,7 +84,7 @@ before(async () => {
     MEDIA_DIR: media,
     CONCURRENCY: '1',
   });
-  trQueues = createJobQueues(tCfg.REDIS_URL, tCfg.QUEUE_PREFIX);
+  trQueues = createJobQueues(redisTarget(tCfg, 'queue'), tCfg.QUEUE_PREFIX);
   transcoder = await createTranscoder({
     config: tCfg,
     logger: testLogger('transcoder', logOptions('transcoder', 'info')),

@@ -2,7 +2,7 @@
 // workers, the HLS bridge's ffmpeg), the real transcoder that turns the recording into the replay, and
 // Chromium with a fake camera and microphone; plus the page helpers the live tests share.
 import { mkdirSync } from 'node:fs';
-import type { Lesson, TokenPair } from '@sky/contracts';
+import { redisTarget, type Lesson, type TokenPair } from '@sky/contracts';
 import { createJobQueues } from '@sky/contracts/queue';
 import { logOptions } from '@sky/contracts/http';
 import { freePort, launchChromium, reserveRtcPorts, testLogger } from '@sky/devkit';
@@ -179,7 +179,7 @@ export async function startLiveStack(opts: {
     MEDIA_DIR: api.mediaDir,
     CONCURRENCY: '1',
   });
-  const transcoderQueues = createJobQueues(tCfg.REDIS_URL, tCfg.QUEUE_PREFIX);
+  const transcoderQueues = createJobQueues(redisTarget(tCfg, 'queue'), tCfg.QUEUE_PREFIX);
   const transcoder = await createTranscoder({
     config: tCfg,
     logger: testLogger('transcoder', logOptions('transcoder', 'info')),

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Lesson } from '@sky/contracts';
+import { redisTarget, type Lesson } from '@sky/contracts';
 import { logOptions } from '@sky/contracts/http';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
 import { createTicketIssuer } from '@sky/contracts/tokens';
@@ -56,7 +56,7 @@ before(async () => {
     JWT_SECRET: SECRET,
     LOG_LEVEL: 'silent',
   });
-  queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
+  queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX);
   transcoder = await createTranscoder({
     config,
     logger: testLogger('transcoder', logOptions('transcoder', 'info')),

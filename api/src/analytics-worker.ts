@@ -1,5 +1,5 @@
 // The analytics aggregation worker as its own process (run with ANALYTICS_WORKER=off on the api):
-// node api/dist/src/analytics-worker.js — the api's env (MONGODB_URI, REDIS_URL, QUEUE_PREFIX, ANALYTICS_*).
+// node api/dist/src/analytics-worker.js — the api's env (MONGODB_URI, REDIS_* as the api, QUEUE_PREFIX, ANALYTICS_*).
 // It aggregates the stream shards ANALYTICS_WORKER_SHARDS names (all by default), one aggregator each;
 // a shard's lease lets one process at a time apply it, so several workers may run with the same names
 // (the others stand by) or split the shards between them.
@@ -14,6 +14,13 @@ const WorkerConfig = ApiConfigSchema.pick({
   LOG_LEVEL: true,
   MONGODB_URI: true,
   REDIS_URL: true,
+  REDIS_SENTINELS: true,
+  REDIS_SENTINEL_MASTER: true,
+  REDIS_SENTINEL_PASSWORD: true,
+  REDIS_PASSWORD: true,
+  REDIS_ANALYTICS_URL: true,
+  ANALYTICS_REPLICA_ACKS: true,
+  ANALYTICS_REPLICA_ACK_TIMEOUT_MS: true,
   QUEUE_PREFIX: true,
   ANALYTICS_WORKER: true,
   ANALYTICS_CONSUMER: true,

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
-import { problem, QUEUES, type HealthReport } from '@sky/contracts';
+import { problem, QUEUES, redisTarget, type HealthReport } from '@sky/contracts';
 import { Server as SocketServer } from 'socket.io';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -92,7 +92,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     positionsRepo.init(),
   ]);
   // Q&A state and the socket.io Redis adapter, so that rooms span every api process.
-  const qaRedis = await createQaRedis(config.REDIS_URL, {
+  const qaRedis = await createQaRedis(redisTarget(config), {
     prefix: config.QUEUE_PREFIX,
     adapterKey: config.SOCKET_IO_KEY ?? `${config.QUEUE_PREFIX}:sio`,
     namespace: '/qa',
@@ -101,7 +101,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
 
   const tokens = createTokenIssuer(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC);
   // Ended sign-ins and login throttling, in Redis so that every replica agrees.
-  const authRedis = await createAuthRedis(config.REDIS_URL, {
+  const authRedis = await createAuthRedis(redisTarget(config), {
     prefix: config.QUEUE_PREFIX,
     accessTtlSec: config.ACCESS_TOKEN_TTL_SEC,
     limits: {
@@ -144,8 +144,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   await mkdir(uploadDir, { recursive: true });
 
   const health = async (): Promise<HealthReport> => {
-    const mongoDep = mongoState(mongo);
-    const redisOk = await queues.ping();
+    const [mongoDep, redisOk] = await Promise.all([mongoState(mongo), queues.ping()]);
     const dependencies = {
       mongodb: mongoDep,
       redis: { ok: redisOk, detail: redisOk ? 'PONG' : 'unreachable' },

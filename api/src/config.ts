@@ -1,4 +1,4 @@
-import { DEFAULT_PORTS, LogLevel, parseConfig, trustedProxies } from '@sky/contracts';
+import { DEFAULT_PORTS, LogLevel, parseConfig, RedisEnv, trustedProxies } from '@sky/contracts';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -7,8 +7,13 @@ export const ApiConfigSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORTS.api),
   LOG_LEVEL: LogLevel,
+  /**
+   * A replica-set URI (`mongodb://a,b,c/sky?replicaSet=rs0`) follows an election; writes are majority
+   * and retryable unless the URI says otherwise (`w=`, `retryWrites=`).
+   */
   MONGODB_URI: z.string().startsWith('mongodb'),
-  REDIS_URL: z.string().startsWith('redis'),
+  /** REDIS_URL or Sentinel, and optional Redis of their own for the queues and the analytics ingest. */
+  ...RedisEnv,
   /** Queue names are prefixed, so tests and several deployments can share one Redis. */
   QUEUE_PREFIX: z.string().default('sky'),
   /**
@@ -135,6 +140,14 @@ export const ApiConfigSchema = z.object({
   ANALYTICS_BACKLOG_MAX_EVENTS: z.coerce.number().int().min(1000).default(1_000_000),
   /** Retry-After of those 503s (clients add their own backoff and jitter). */
   ANALYTICS_OVERLOADED_RETRY_SEC: z.coerce.number().int().min(1).max(600).default(10),
+  /**
+   * Redis replicas that must hold a beacon batch before the ingest acknowledges it (WAIT after the write;
+   * 0: none, for a Redis without replicas). With Sentinel set it to 1: a batch the master took but could
+   * not pass on within ANALYTICS_REPLICA_ACK_TIMEOUT_MS is answered 503 and sent again by its client, so
+   * a failover never loses an acknowledged beacon.
+   */
+  ANALYTICS_REPLICA_ACKS: z.coerce.number().int().min(0).max(16).default(0),
+  ANALYTICS_REPLICA_ACK_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(1000),
   /** The aggregator flushes after this many events or this many ms, whichever comes first. */
   ANALYTICS_FLUSH_EVENTS: z.coerce.number().int().min(1).max(50_000).default(5000),
   ANALYTICS_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000),

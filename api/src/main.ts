@@ -1,3 +1,4 @@
+import { redisTarget } from '@sky/contracts';
 import { closeOnSignals, logOptions, serviceVersion } from '@sky/contracts/http';
 import { createJobQueues } from '@sky/contracts/queue';
 import { pino } from 'pino';
@@ -12,7 +13,7 @@ const config = loadConfig(process.env);
 const logger = pino(logOptions('api', config.LOG_LEVEL));
 
 const mongo = await connectMongo(config.MONGODB_URI);
-const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
+const queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX);
 const probe = createMediaProbe({ ffprobe: config.FFPROBE_PATH, ffmpeg: config.FFMPEG_PATH });
 const app = await createApp({
   config,

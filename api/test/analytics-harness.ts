@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJobQueues } from '@sky/contracts/queue';
-import type { Beacon } from '@sky/contracts';
+import { redisTarget, type Beacon } from '@sky/contracts';
 import { logOptions } from '@sky/contracts/http';
 import { testLogger, useInfra } from '@sky/devkit';
 import type { Redis } from 'ioredis';
@@ -46,9 +46,11 @@ export async function startAnalyticsApi(opts: {
     ANALYTICS_VIEWER_SESSIONS_MAX: '1000000',
     ...opts.env,
   };
+  // Sentinel instead of the infra's Redis (a service takes one or the other)
+  if (env['REDIS_SENTINELS']) delete env['REDIS_URL'];
   const config = loadConfig(env);
   const mongo = await connectMongo(config.MONGODB_URI);
-  const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
+  const queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX);
   const app = await createApp({
     config,
     logger: testLogger('api', logOptions('api', 'info')),

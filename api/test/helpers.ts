@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Role, TokenPair } from '@sky/contracts';
+import { redisTarget, type Role, type TokenPair } from '@sky/contracts';
 import { createJobQueues } from '@sky/contracts/queue';
 import { logOptions } from '@sky/contracts/http';
 import { TEST_PASSWORD, testLogger, useInfra } from '@sky/devkit';
@@ -50,7 +50,7 @@ export async function startTestApi(
     ...extraEnv,
   });
   const mongo = await connectMongo(config.MONGODB_URI);
-  const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
+  const queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX);
   const logger = testLogger('api', logOptions('api', 'info'));
   const app = await createApp({
     config,

@@ -21,6 +21,7 @@ import type {
   QuestionPage,
   Role,
 } from '@sky/contracts';
+import { redisTarget } from '@sky/contracts';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
 import { createTokenIssuer } from '@sky/contracts/tokens';
 import { logOptions } from '@sky/contracts/http';
@@ -72,7 +73,7 @@ async function startCluster(instances: number): Promise<Cluster> {
   const started: { app: ApiApp; mongo: Connection; queues: JobQueues }[] = [];
   for (let i = 0; i < instances; i++) {
     const mongo = await connectMongo(config.MONGODB_URI);
-    const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
+    const queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX);
     const app = await createApp({
       config,
       logger: testLogger('api', logOptions('api', 'info')),

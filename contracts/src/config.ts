@@ -57,3 +57,75 @@ export function trustedProxies(fallback: string) {
       return out;
     });
 }
+
+/**
+ * Where a service finds Redis: REDIS_URL, or Sentinel (REDIS_SENTINELS=host:port,host:port with
+ * REDIS_SENTINEL_MASTER, the master's name) so a master failover is followed without a restart.
+ * REDIS_QUEUE_URL / REDIS_ANALYTICS_URL move BullMQ / the beacon ingest to a Redis of their own.
+ * Spread into each service's schema; `redisTarget` turns the parsed values into one connection target.
+ */
+export const RedisEnv = {
+  REDIS_URL: z.string().startsWith('redis').optional(),
+  REDIS_SENTINELS: z.string().optional(),
+  REDIS_SENTINEL_MASTER: z.string().min(1).optional(),
+  /** The sentinels' own password (`requirepass` in their conf), when they have one. */
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  /** The master's password under Sentinel (with REDIS_URL it is in the URL). */
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_QUEUE_URL: z.string().startsWith('redis').optional(),
+  REDIS_ANALYTICS_URL: z.string().startsWith('redis').optional(),
+};
+export type RedisEnvValues = { [K in keyof typeof RedisEnv]?: string | undefined };
+
+export type RedisTarget =
+  | { url: string }
+  | {
+      sentinels: { host: string; port: number }[];
+      master: string;
+      sentinelPassword?: string;
+      password?: string;
+    };
+
+/** Which Redis a connection is for: `queue` (BullMQ) and `analytics` (beacon ingest) may have their own. */
+export type RedisRole = 'main' | 'queue' | 'analytics';
+
+/** The Redis of `role`: its own URL when set, else REDIS_URL or the Sentinel master (never both). */
+export function redisTarget(env: RedisEnvValues, role: RedisRole = 'main'): RedisTarget {
+  const own =
+    role === 'queue' ? env.REDIS_QUEUE_URL : role === 'analytics' ? env.REDIS_ANALYTICS_URL : undefined;
+  if (own) return { url: own };
+  const list = env.REDIS_SENTINELS?.trim();
+  if (list && env.REDIS_URL)
+    throw new Error('Invalid configuration: set REDIS_URL or REDIS_SENTINELS, not both');
+  if (!list) {
+    if (!env.REDIS_URL) throw new Error('Invalid configuration: set REDIS_URL or REDIS_SENTINELS');
+    return { url: env.REDIS_URL };
+  }
+  if (!env.REDIS_SENTINEL_MASTER)
+    throw new Error('Invalid configuration: REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the master name)');
+  const sentinels = list.split(',').map((entry) => {
+    const m = /^\s*([^\s:]+|\[[^\]]+\]):(\d{1,5})\s*$/.exec(entry);
+    if (!m) throw new Error(`Invalid configuration: REDIS_SENTINELS entry "${entry}" is not host:port`);
+    return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  });
+  return {
+    sentinels,
+    master: env.REDIS_SENTINEL_MASTER,
+    ...(env.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: env.REDIS_SENTINEL_PASSWORD } : {}),
+    ...(env.REDIS_PASSWORD ? { password: env.REDIS_PASSWORD } : {}),
+  };
+}
+
+/**
+ * Mongo write options the services default to, for what a URI does not set itself: writes wait for a
+ * majority (an acknowledged write survives an election) and are retried once on a new primary.
+ * (The driver lets passed options win over the URI's, so only the URI's missing ones are returned.)
+ */
+export function mongoWriteDefaults(uri: string): { writeConcern?: { w: 'majority' }; retryWrites?: true } {
+  const query = new URLSearchParams(uri.split('?')[1] ?? '');
+  const has = (name: string) => [...query.keys()].some((k) => k.toLowerCase() === name.toLowerCase());
+  return {
+    ...(has('w') ? {} : { writeConcern: { w: 'majority' as const } }),
+    ...(has('retryWrites') ? {} : { retryWrites: true as const }),
+  };
+}

@@ -5,9 +5,44 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 
 export { AppError };
 
-/** Every error leaves as application/problem+json with the contract's status table. */
+/** Mongo errors that mean "no primary to talk to now" (an election, a lost majority, a network cut). */
+const DB_UNAVAILABLE_NAMES = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongooseServerSelectionError',
+]);
+// NotWritablePrimary, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary, PrimarySteppedDown,
+// InterruptedDueToReplStateChange, InterruptedAtShutdown
+const DB_UNAVAILABLE_CODES = new Set([10107, 13435, 13436, 189, 11602, 11600]);
+/** Seconds a client waits before it retries a request refused while the database has no primary. */
+export const DB_UNAVAILABLE_RETRY_SEC = 2;
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { name?: unknown; code?: unknown };
+  return (
+    (typeof e.name === 'string' && DB_UNAVAILABLE_NAMES.has(e.name)) ||
+    (typeof e.name === 'string' && e.name.startsWith('Mongo') && DB_UNAVAILABLE_CODES.has(Number(e.code)))
+  );
+}
+
+/**
+ * Every error leaves as application/problem+json with the contract's status table. A database without a
+ * primary (an election takes ~12 s) is a 503 with Retry-After that clients retry, not a 500.
+ */
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
+    if (isDatabaseUnavailable(err)) {
+      req.log.warn({ err }, 'database unavailable');
+      void reply.header('retry-after', String(DB_UNAVAILABLE_RETRY_SEC));
+      const down = new AppError('DEPENDENCY_DOWN', 'the database is electing a primary; retry shortly');
+      return reply
+        .code(ERROR_STATUS.DEPENDENCY_DOWN)
+        .type('application/problem+json')
+        .send(problemFromError(down, req.url));
+    }
     const body = problemFromError(err, req.url);
     if (body.code === 'INTERNAL') req.log.error({ err }, 'unhandled error');
     else req.log.info({ code: body.code, detail: body.detail }, 'request refused');

@@ -1,7 +1,8 @@
 // Typed BullMQ glue over the job map. A separate entry (@sky/contracts/queue) so browsers never load it.
 import { JOB_QUEUE, isJobName, parseJob, type JobName, type JobPayloads } from './jobs.js';
 import { Queue, QueueEvents, UnrecoverableError, Worker, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis, type RedisTarget } from './redis.js';
 
 export interface ConsumeOptions {
   concurrency?: number;
@@ -31,16 +32,26 @@ export interface JobQueues {
   close(): Promise<void>;
 }
 
-export function createJobQueues(redisUrl: string, prefix: string): JobQueues {
+/**
+ * `redis`: a URL or a target (Sentinel) from `redisTarget(config, 'queue')`. `prefix` may be hash-tagged
+ * (`{sky}`) so a Redis Cluster keeps all of BullMQ's keys in one slot.
+ */
+export function createJobQueues(redis: RedisTarget | string, prefix: string): JobQueues {
   // BullMQ workers block on Redis: they need maxRetriesPerRequest null; producers share it.
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  const connection = connectRedis(typeof redis === 'string' ? { url: redis } : redis, {
+    maxRetriesPerRequest: null,
+    lazyConnect: false,
+  });
   const queues = new Map<string, Queue>();
   const workers: Worker[] = [];
   const extra: Redis[] = [];
   const listeners: QueueEvents[] = [];
   // BullMQ never closes a connection it was handed: we keep each one to close it ourselves.
+  // They reconnect by themselves (through a failover too); ping() shows one that cannot in /healthz.
+  connection.on('error', () => {});
   const own = () => {
     const c = connection.duplicate();
+    c.on('error', () => {});
     extra.push(c);
     return c;
   };

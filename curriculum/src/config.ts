@@ -1,4 +1,4 @@
-import { DEFAULT_PORTS, LogLevel, parseConfig } from '@sky/contracts';
+import { DEFAULT_PORTS, LogLevel, parseConfig, RedisEnv } from '@sky/contracts';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -9,7 +9,7 @@ export const CurriculumConfigSchema = z.object({
   LOG_LEVEL: LogLevel,
   MONGODB_URI: z.string().startsWith('mongodb'),
   /** Schedule changes are published here for tv-gateway and api. */
-  REDIS_URL: z.string().startsWith('redis'),
+  ...RedisEnv,
   REDIS_PREFIX: z.string().default('sky'),
   /** The api's JWT secret: admins' access tokens change the plan. */
   JWT_SECRET: z.string().min(32, 'use at least 32 random characters'),

@@ -1,6 +1,7 @@
 import { closeOnSignals, logOptions, serviceVersion } from '@sky/contracts/http';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { Redis } from 'ioredis';
+import { mongoWriteDefaults, redisTarget } from '@sky/contracts';
+import { connectRedis } from '@sky/contracts/redis';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { createApp } from './app.js';
@@ -10,9 +11,12 @@ const config = loadConfig(process.env);
 const logger = pino(logOptions('curriculum', config.LOG_LEVEL));
 
 const mongo = await mongoose
-  .createConnection(config.MONGODB_URI, { serverSelectionTimeoutMS: 5000 })
+  .createConnection(config.MONGODB_URI, {
+    serverSelectionTimeoutMS: 5000,
+    ...mongoWriteDefaults(config.MONGODB_URI),
+  })
   .asPromise();
-const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+const redis = connectRedis(redisTarget(config), { maxRetriesPerRequest: 3 });
 const tokens = createTokenIssuer(config.JWT_SECRET, 900);
 const app = await createApp({
   logger,

@@ -1,3 +1,4 @@
+import { redisTarget } from '@sky/contracts';
 import { serviceVersion } from '@sky/contracts/http';
 import { createJobQueues } from '@sky/contracts/queue';
 import { createTokenIssuer } from '@sky/contracts/tokens';
@@ -31,7 +32,7 @@ export async function composeSfu(
   );
   // Only verification happens here; the ttl is the api's business.
   const tokens = createTokenIssuer(config.JWT_SECRET, 900);
-  const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
+  const queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX);
   const app = createApp({
     logger,
     workers,

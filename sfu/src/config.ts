@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { DEFAULT_PORTS, LogLevel, parseConfig } from '@sky/contracts';
+import { DEFAULT_PORTS, LogLevel, parseConfig, RedisEnv } from '@sky/contracts';
 import { z } from 'zod';
 
 export const SfuConfigSchema = z
@@ -24,7 +24,7 @@ export const SfuConfigSchema = z
     /** Live HLS and recordings go to `${MEDIA_DIR}/live/<lessonId>/`. */
     MEDIA_DIR: z.string().min(1),
     /** The `live.ended` job goes to the api through this Redis (BullMQ). */
-    REDIS_URL: z.string().startsWith('redis'),
+    ...RedisEnv,
     QUEUE_PREFIX: z.string().default('sky'),
     FFMPEG_PATH: z.string().default('ffmpeg'),
     /** Consumers on one router of a room before new viewers go to another worker's router (pipeToRouter). */

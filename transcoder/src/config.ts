@@ -1,12 +1,12 @@
 import { availableParallelism } from 'node:os';
-import { DEFAULT_PORTS, LogLevel, parseConfig } from '@sky/contracts';
+import { DEFAULT_PORTS, LogLevel, parseConfig, RedisEnv } from '@sky/contracts';
 import { z } from 'zod';
 
 export const TranscoderConfigSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORTS.transcoder),
   LOG_LEVEL: LogLevel,
-  REDIS_URL: z.string().startsWith('redis'),
+  ...RedisEnv,
   QUEUE_PREFIX: z.string().default('sky'),
   MEDIA_DIR: z.string().min(1),
   /** Parallel jobs; each ffmpeg uses every core, so one job per two cores by default. */

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { redisTarget } from '@sky/contracts';
 import { closeOnSignals, logOptions, serviceVersion } from '@sky/contracts/http';
 import { createJobQueues } from '@sky/contracts/queue';
 import { pino } from 'pino';
@@ -10,7 +11,7 @@ const config = loadConfig(process.env);
 const logger = pino(logOptions('transcoder', config.LOG_LEVEL));
 mkdirSync(config.MEDIA_DIR, { recursive: true });
 
-const queues = createJobQueues(config.REDIS_URL, config.QUEUE_PREFIX);
+const queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX);
 const ffmpeg = createFfmpeg({ ffmpeg: config.FFMPEG_PATH, ffprobe: config.FFPROBE_PATH });
 const app = await createApp({ config, logger, queues, ffmpeg, version: serviceVersion(import.meta.url) });
 await app.http.listen({ host: config.HOST, port: config.PORT });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { DEFAULT_PORTS, LogLevel, parseConfig, trustedProxies } from '@sky/contracts';
+import { DEFAULT_PORTS, LogLevel, parseConfig, RedisEnv, trustedProxies } from '@sky/contracts';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -19,7 +19,7 @@ export const TvGatewayConfigSchema = z.object({
   MEDIA_URL: z.url().optional(),
   /** The web client (a phone confirms a device code on its /pair page, claims a Q&A code on /qa/tv). Defaults to API_URL. */
   WEB_URL: z.url().optional(),
-  REDIS_URL: z.string().startsWith('redis'),
+  ...RedisEnv,
   REDIS_PREFIX: z.string().default('sky'),
   /** The api's JWT secret: a family member's access token approves a device code. */
   JWT_SECRET: z.string().min(32, 'use at least 32 random characters'),

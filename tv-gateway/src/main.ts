@@ -1,14 +1,15 @@
 import { closeOnSignals, logOptions, serviceVersion } from '@sky/contracts/http';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { Redis } from 'ioredis';
+import { redisTarget } from '@sky/contracts';
+import { connectRedis } from '@sky/contracts/redis';
 import { pino } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfig(process.env);
 const logger = pino(logOptions('tv-gateway', config.LOG_LEVEL));
-const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
-const subscriber = new Redis(config.REDIS_URL);
+const redis = connectRedis(redisTarget(config), { maxRetriesPerRequest: 3 });
+const subscriber = connectRedis(redisTarget(config));
 const tokens = createTokenIssuer(config.JWT_SECRET, 900);
 
 const app = await createApp({

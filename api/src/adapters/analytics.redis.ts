@@ -1,5 +1,6 @@
 import { PLATFORMS, type Platform } from '@sky/contracts';
-import { Redis, type Result } from 'ioredis';
+import { connectRedis, type RedisTarget } from '@sky/contracts/redis';
+import type { Result } from 'ioredis';
 
 // One shard's ingest, in one atomic step (one round trip per beacon request, its rate limit included).
 // KEYS: the shard's stream, its backlog (events appended and not yet applied), the sending client's
@@ -217,15 +218,31 @@ export interface AnalyticsRedisOptions {
   viewerSessions: { max: number; windowSec: number };
   /** Beacon requests one client may send per window. */
   requests: { max: number; windowSec: number };
+  /**
+   * Replicas that must hold a batch before it is acknowledged (WAIT after the write; 0: no wait). A
+   * batch not on them within `timeoutMs` is answered as a failure (503): the client sends it again with
+   * the same event ids, which then count once. So a master failover loses no acknowledged event.
+   */
+  replicaAcks: { replicas: number; timeoutMs: number };
   onError: (err: Error) => void;
+}
+
+/** A batch was written to the master but not to enough replicas in time: it is not acknowledged. */
+export class NotReplicated extends Error {
+  constructor(
+    readonly acked: number,
+    readonly wanted: number,
+  ) {
+    super(`batch on ${acked} of ${wanted} replicas in time`);
+  }
 }
 
 /**
  * Redis for analytics on the request path: commands fail at once while Redis is unreachable (no
  * offline queue), so the ingest answers 503 and clients retry rather than events waiting in memory.
  */
-export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
-  const cmd = new Redis(url, {
+export function createAnalyticsRedis(target: RedisTarget, opts: AnalyticsRedisOptions) {
+  const cmd = connectRedis(target, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: 3000,
@@ -284,6 +301,12 @@ export function createAnalyticsRedis(url: string, opts: AnalyticsRedisOptions) {
           out.over += over;
         }
         out.backlog = Math.max(out.backlog, backlog);
+      }
+      // Duplicates too: their first copy may be one whose acknowledgement failed on this wait.
+      const { replicas, timeoutMs } = opts.replicaAcks;
+      if (replicas > 0 && out.accepted + out.duplicates > 0) {
+        const acked = await cmd.wait(replicas, timeoutMs);
+        if (acked < replicas) throw new NotReplicated(acked, replicas);
       }
       return out;
     },
@@ -358,12 +381,15 @@ export type AnalyticsRedis = ReturnType<typeof createAnalyticsRedis>;
  * Commands wait while Redis reconnects.
  */
 export function createAggregatorRedis(
-  url: string,
+  target: RedisTarget,
   opts: { prefix: string; shards: number; shard: number; hllTtlSec: number },
 ) {
-  const cmd = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * n, 1000) });
+  const cmd = connectRedis(target, {
+    maxRetriesPerRequest: null,
+    retryStrategy: (n) => Math.min(100 * n, 1000),
+  });
   // Blocking reads get their own connection.
-  const reader = new Redis(url, {
+  const reader = connectRedis(target, {
     maxRetriesPerRequest: null,
     retryStrategy: (n) => Math.min(100 * n, 1000),
   });

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisTarget } from '@sky/contracts/redis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** Sign-ins whose access tokens the api refuses from now on, on every replica. */
@@ -30,7 +30,7 @@ export interface AuthRedis {
 }
 
 export async function createAuthRedis(
-  url: string,
+  target: RedisTarget,
   opts: {
     prefix: string;
     /** An ended sign-in is remembered as long as an access token issued before its end may live. */
@@ -40,7 +40,7 @@ export async function createAuthRedis(
   },
 ): Promise<AuthRedis> {
   // No offline queue: while Redis is away commands fail at once instead of holding requests.
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const redis = connectRedis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on('error', opts.onError);
   if (redis.status !== 'ready') await once(redis, 'ready');
 

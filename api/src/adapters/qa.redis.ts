@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createAdapter } from '@socket.io/redis-adapter';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisTarget } from '@sky/contracts/redis';
 
 /** The audiences of a lesson's room: its staff, its peers, or one user's own connections. */
 export type RoomRef = 'staff' | 'peers' | { user: string };
@@ -160,9 +160,9 @@ export interface QaRedisOptions {
  * socket.io Redis adapter (that connection to publish, a second one to subscribe), whose channels the
  * commit script publishes to directly.
  */
-export async function createQaRedis(url: string, opts: QaRedisOptions) {
-  const cmd = new Redis(url, { maxRetriesPerRequest: 3 });
-  const sub = new Redis(url);
+export async function createQaRedis(target: RedisTarget, opts: QaRedisOptions) {
+  const cmd = connectRedis(target, { maxRetriesPerRequest: 3 });
+  const sub = connectRedis(target);
   for (const c of [cmd, sub]) c.on('error', opts.onError);
   // The adapter subscribes at once; on a connection still in its ready check that subscription is lost.
   await Promise.all([cmd, sub].filter((c) => c.status !== 'ready').map((c) => once(c, 'ready')));

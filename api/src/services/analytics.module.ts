@@ -1,6 +1,6 @@
 // Wiring of viewing analytics (adapters → services → routes), used by createApp and the worker process.
 import { once } from 'node:events';
-import type { AccessClaims } from '@sky/contracts';
+import { redisTarget, type AccessClaims } from '@sky/contracts';
 import { createViewerIds, type ViewerIds } from '@sky/contracts/tokens';
 import type { FastifyBaseLogger } from 'fastify';
 import { LRUCache } from 'lru-cache';
@@ -24,6 +24,13 @@ import type { LessonService } from './lessons.service.js';
 export type AnalyticsConfig = Pick<
   ApiConfig,
   | 'REDIS_URL'
+  | 'REDIS_SENTINELS'
+  | 'REDIS_SENTINEL_MASTER'
+  | 'REDIS_SENTINEL_PASSWORD'
+  | 'REDIS_PASSWORD'
+  | 'REDIS_ANALYTICS_URL'
+  | 'ANALYTICS_REPLICA_ACKS'
+  | 'ANALYTICS_REPLICA_ACK_TIMEOUT_MS'
   | 'QUEUE_PREFIX'
   | 'ANALYTICS_WORKER'
   | 'ANALYTICS_CONSUMER'
@@ -95,7 +102,7 @@ export async function createAggregator(
   const kill = () => process.kill(process.pid, 'SIGKILL');
   const shards = workerShards(config).map((shard) => {
     const consumer = shardConsumer(config.ANALYTICS_CONSUMER, shard);
-    const redis = createAggregatorRedis(config.REDIS_URL, {
+    const redis = createAggregatorRedis(redisTarget(config, 'analytics'), {
       prefix: config.QUEUE_PREFIX,
       shards: config.ANALYTICS_SHARDS,
       shard,
@@ -182,7 +189,7 @@ export async function createAnalytics(deps: {
   const shards = config.ANALYTICS_SHARDS;
   // Each shard holds its share of the backlog, and always room for one whole batch.
   const perShard = (total: number) => Math.max(Math.ceil(total / shards), config.ANALYTICS_MAX_BATCH_EVENTS);
-  const redis = createAnalyticsRedis(config.REDIS_URL, {
+  const redis = createAnalyticsRedis(redisTarget(config, 'analytics'), {
     prefix: config.QUEUE_PREFIX,
     shards,
     dedupeTtlSec: config.ANALYTICS_DEDUPE_TTL_SEC,
@@ -192,6 +199,10 @@ export async function createAnalytics(deps: {
       windowSec: config.ANALYTICS_VIEWER_SESSIONS_WINDOW_SEC,
     },
     requests: { max: config.ANALYTICS_RATE_MAX, windowSec: config.ANALYTICS_RATE_WINDOW_SEC },
+    replicaAcks: {
+      replicas: config.ANALYTICS_REPLICA_ACKS,
+      timeoutMs: config.ANALYTICS_REPLICA_ACK_TIMEOUT_MS,
+    },
     onError: (err) => {
       if (Date.now() - lastWarn > 5000) deps.logger.warn({ err }, 'redis (analytics ingest)');
       lastWarn = Date.now();

@@ -1,0 +1,142 @@
+// A 3-member Mongo replica set whose primary is killed with SIGKILL while the city simulator
+// (scripts/simulate-city.ts, as test/simulate-city.test.ts runs it) sends its day of beacons: the
+// members elect a new primary, the api's /healthz says 503 while there is none and 200 again after,
+// and every figure of the dashboard still equals the simulator's ground truth (majority writes: nothing
+// acknowledged was lost with the old primary; retried transactions: nothing counted twice).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { freePort, startRedis, type RedisHandle } from '@sky/devkit';
+import { clusterDir, startReplicaSet, until, type ReplicaSet } from './cluster-stack.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const SCRIPT = join(ROOT, 'scripts', 'simulate-city.ts');
+/** What the product promises: an election (10 s by default) and the api noticing, within 20 s. */
+const HEALTH_BACK_MS = 20_000;
+const secs = (ms: number) => (ms / 1000).toFixed(1);
+
+const dir = clusterDir();
+let rs: ReplicaSet | undefined;
+let redis: RedisHandle | undefined;
+let passed = false;
+
+before(async () => {
+  rs = await startReplicaSet(dir.dir);
+  redis = await startRedis({
+    dir: join(dir.dir, 'redis'),
+    port: await freePort(),
+    logFile: join(dir.dir, 'redis.log'),
+    persist: false,
+  });
+});
+
+after(async () => {
+  await redis?.stop();
+  await rs?.close();
+  if (passed) dir.remove();
+  else console.log(`[cluster-mongo] logs kept in ${dir.dir}`);
+});
+
+test('the primary killed mid-day: /healthz 503 then 200 within 20 s, every figure still matches', async () => {
+  assert.ok(rs && redis);
+  const set = rs;
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      SCRIPT,
+      '--scale',
+      '0.0005',
+      '--seed',
+      'tiny',
+      '--mongo',
+      set.hosts,
+      '--redis',
+      redis.url,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // SIGTERM lets the simulator stop the api it started
+  const timer = setTimeout(() => child.kill('SIGTERM'), 170_000);
+  try {
+    const api = await until(
+      'the simulator started its api',
+      async () => /api on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1],
+      90_000,
+      100,
+    );
+    const health = async () => {
+      const res = await fetch(`${api}/healthz`, { signal: AbortSignal.timeout(5000) });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    // the day is being sent: its progress lines follow "lessons taught live"
+    await until('sending started', async () => (/lessons taught live/.test(out) ? true : undefined), 90_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(await health(), 200, 'healthy before the kill');
+    const old = await set.primary();
+    assert.ok(old, 'a primary to kill');
+    old.process.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await old.process.exited;
+
+    const electing = until(
+      'a new primary',
+      async () => {
+        const p = await set.primary();
+        return p && p.host !== old.host ? { member: p, at: Date.now() } : undefined;
+      },
+      60_000,
+      250,
+    );
+    let saw503At = 0;
+    const trace: string[] = [];
+    const backAt = await until(
+      '/healthz 200 again',
+      async () => {
+        const t = Date.now();
+        const status = await health().catch(() => 0);
+        if (trace.at(-1)?.endsWith(` ${status}`) !== true)
+          trace.push(`${secs(t - killedAt)}s+${secs(Date.now() - t)}s ${status}`);
+        if (status === 503 && !saw503At) saw503At = Date.now();
+        return status === 200 && saw503At ? Date.now() : undefined;
+      },
+      60_000,
+      250,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; /healthz answers after the kill: ${trace.join(', ')}`);
+    });
+    const elected = await electing;
+    const code = await exited;
+    assert.equal(code, 0, out);
+    assert.match(out, /PASS: every checked figure matches/);
+    for (const figure of ['views web', 'views tv', 'views live-webrtc', 'watch time total \\(s\\)']) {
+      assert.match(out, new RegExp(`${figure}\\s+[\\d,]+\\s+[\\d,]+\\s+ok`), figure);
+    }
+    assert.match(out, /timeseries: watch time per hour: 24\/24 match/);
+    assert.ok(saw503At > 0, '/healthz said 503 while there was no primary');
+    const recovery = backAt - killedAt;
+    assert.ok(recovery <= HEALTH_BACK_MS, `/healthz 200 again ${secs(recovery)} s after the kill`);
+    const sent = /send [\d.]+ s: ([\d,]+) requests.*?([\d,]+) × 503, ([\d,]+) network errors/.exec(out);
+    const views = /views total\s+([\d,]+)\s+([\d,]+)\s+ok/.exec(out);
+    passed = true;
+    console.log(
+      `[cluster-mongo] primary ${old.host} SIGKILLed mid-send; /healthz 503 from ${secs(saw503At - killedAt)} s, ` +
+        `200 again ${secs(recovery)} s after the kill (new primary ${elected.member.host} elected by ` +
+        `${secs(elected.at - killedAt)} s); simulator: ${sent?.[1] ?? '?'} requests, ${sent?.[2] ?? '?'} × 503, ` +
+        `${sent?.[3] ?? '?'} network errors; /healthz ${trace.join(', ')}; views total expected ${views?.[1] ?? '?'} = counted ${views?.[2] ?? '?'}; PASS`,
+    );
+  } finally {
+    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+});
