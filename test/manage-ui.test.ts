@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { PublicUser } from '@sky/contracts';
+import type { PasswordReset, PublicUser } from '@sky/contracts';
+import { Types } from 'mongoose';
 import { freePort, launchChromium } from '@sky/devkit';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
@@ -120,6 +121,8 @@ const TEXT = {
     failed: /这不是可识别的视频或音频文件/,
     range: /第 1–50 人，共 120 人/,
     range2: /第 51–100 人，共 120 人/,
+    tempExpired: /临时密码已过期，不能再使用。请联系学校管理员重新重置密码/,
+    tempExpiredBadge: /^临时密码已过期$/,
   },
   en: {
     resetDone: /Reset the password/,
@@ -133,6 +136,8 @@ const TEXT = {
     failed: /not a video or audio file/,
     range: /1–50 of 120/,
     range2: /51–100 of 120/,
+    tempExpired: /temporary password has expired and no longer works\. Ask your school admin/,
+    tempExpiredBadge: /^Temporary password expired$/,
   },
 } as const;
 
@@ -171,6 +176,15 @@ for (const lang of LANGS) {
     await admin.getByTestId('reset-dialog-confirm').click();
     const temporary = (await admin.getByTestId('temp-password').innerText()).trim();
     assert.match(temporary, /^[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}$/);
+    // until when it works: 72 hours from now, in Beijing time
+    const until = new Date(Date.now() + 72 * 3_600_000).toLocaleString(lang, {
+      dateStyle: 'medium',
+      timeZone: 'Asia/Shanghai',
+    });
+    assert.ok(
+      (await admin.getByTestId('temp-password-expires').innerText()).includes(until),
+      `the dialog says it works until ${until}`,
+    );
     await shoot(admin, 'admin-reset-temporary', lang);
     await admin.getByTestId('temp-password-dialog-cancel').click();
     await admin.getByTestId('user-action-done').filter({ hasText: text.resetDone }).waitFor();
@@ -198,6 +212,8 @@ for (const lang of LANGS) {
     await student.getByTestId('renew-submit').click();
     await student.waitForURL((u) => !u.pathname.startsWith('/login'));
     await student.locator('.user-name').waitFor();
+    assert.equal(new URL(student.url()).pathname, '/', 'they land on their home');
+    await student.getByTestId('today').or(student.getByTestId('timetable')).first().waitFor();
     assert.equal(await lookAgain(student), 200, 'signed in with the new password');
 
     // Disable: the open page is signed out again, and signing in is refused.
@@ -213,6 +229,43 @@ for (const lang of LANGS) {
     await shoot(admin, 'admin-user-disabled', lang);
     await studentCtx.close();
     await adminCtx.close();
+  });
+
+  test(`[${lang}] a temporary password left unused past its 72 hours is refused, saying so; the admin list says so too`, async () => {
+    const text = TEXT[lang];
+    const user = await newStudent(lang);
+    const reset = await api.app.http.inject({
+      method: 'POST',
+      url: `/api/users/${user.id}/password-reset`,
+      headers: { authorization: `Bearer ${api.tokens.admin}` },
+    });
+    const { temporaryPassword } = reset.json<PasswordReset>();
+    // 72 hours pass
+    await api.mongo
+      .collection('users')
+      .updateOne(
+        { _id: new Types.ObjectId(user.id) },
+        { $set: { temporaryPasswordExpiresAt: new Date(Date.now() - 60_000) } },
+      );
+    const ctx = await newContext(lang);
+    const page = await ctx.newPage();
+    await page.goto(`${base}/login`);
+    await page.getByTestId('login-username').fill(user.username);
+    await page.getByTestId('login-password').fill(temporaryPassword);
+    await page.getByTestId('login-submit').click();
+    const alert = page.getByRole('alert');
+    await alert.filter({ hasText: text.tempExpired }).waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByTestId('renew-password').count(), 0, 'no new password from it');
+    assert.ok(new URL(page.url()).pathname.startsWith('/login'));
+    await shoot(page, 'login-temp-expired', lang);
+
+    const admin = await signIn(ctx, `admin.${api.prefix}`);
+    await admin.getByTestId('user-search').fill(user.displayName);
+    const row = admin.getByTestId(`user-${user.username}`);
+    await row.getByTestId('temp-expired-badge').waitFor({ timeout: 15_000 });
+    assert.match(await row.getByTestId('temp-expired-badge').innerText(), text.tempExpiredBadge);
+    await shoot(admin, 'admin-user-temp-expired', lang, row);
+    await ctx.close();
   });
 
   test(`[${lang}] a user changes their own password: the other device is signed out, this one stays`, async () => {

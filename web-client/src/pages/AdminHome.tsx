@@ -18,7 +18,7 @@ import { ErrorNote, Loading, problemText } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
 import { GradeOptions, RoleOptions } from '../components/Options';
 import { ConfirmDialog, Dialog } from '../manage/Dialog';
-import { asApiError } from '../manage/refusals';
+import { asApiError, formatInstant } from '../manage/refusals';
 
 /** Users on one page of the list; the api pages past it (offset) and counts them all. */
 const PAGE_SIZE = 50;
@@ -202,7 +202,7 @@ function UserActions({
 
 /** The temporary password of a reset, shown once, to be read out or copied to the user. */
 function TemporaryPassword({ reset, onClose }: { reset: PasswordReset; onClose: () => void }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [copied, setCopied] = useState(false);
   return (
     <Dialog
@@ -225,6 +225,11 @@ function TemporaryPassword({ reset, onClose }: { reset: PasswordReset; onClose: 
         >
           {copied ? t('manage.users.copied') : t('manage.users.copy')}
         </button>
+      </p>
+      <p className="muted small" data-testid="temp-password-expires">
+        {t('manage.users.tempExpires', {
+          when: formatInstant(reset.expiresAt, i18n.resolvedLanguage ?? 'zh-CN'),
+        })}
       </p>
     </Dialog>
   );
@@ -395,11 +400,17 @@ export function AdminHome() {
                       {u.disabled && (
                         <span className="badge badge-failed user-disabled">{t('admin.disabledBadge')}</span>
                       )}
-                      {u.mustChangePassword && (
-                        <span className="badge badge-processing user-disabled">
-                          {t('manage.users.mustChangeBadge')}
-                        </span>
-                      )}
+                      {u.mustChangePassword &&
+                        (u.temporaryPasswordExpiresAt &&
+                        Date.parse(u.temporaryPasswordExpiresAt) <= Date.now() ? (
+                          <span className="badge badge-failed user-disabled" data-testid="temp-expired-badge">
+                            {t('manage.users.tempExpiredBadge')}
+                          </span>
+                        ) : (
+                          <span className="badge badge-processing user-disabled">
+                            {t('manage.users.mustChangeBadge')}
+                          </span>
+                        ))}
                     </td>
                     <td>{u.displayName}</td>
                     <td>{t(`roles.${u.role}`)}</td>
