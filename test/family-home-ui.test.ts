@@ -126,8 +126,18 @@ async function shoot(page: Page, name: string, lang: Lang, focus?: Locator): Pro
 }
 
 const TEXT = {
-  'zh-CN': { ask: /孩子在几年级/, childIn: '孩子在一年级', onNow: /正在播出/ },
-  en: { ask: /Which grade is your child in/, childIn: 'Your child is in Primary 1', onNow: /On now/ },
+  'zh-CN': {
+    ask: /孩子在几年级/,
+    childIn: '孩子在一年级',
+    onNow: /正在播出/,
+    accountGrade: /^一年级 · 在首页更改$/,
+  },
+  en: {
+    ask: /Which grade is your child in/,
+    childIn: 'Your child is in Primary 1',
+    onNow: /On now/,
+    accountGrade: /^Primary 1 · Change it on the home page$/,
+  },
 } as const;
 
 const escape = (s: string) => s.replace(/[()（）]/g, '.');
@@ -188,6 +198,13 @@ for (const lang of LANGS) {
     await page.goBack();
     await item.getByTestId('live-now-join').click();
     await page.waitForURL(`**/live/${liveLesson.id}`);
+
+    // The account page says the child's grade too, and where to change it.
+    await page.goto(`${stack.web}/account`);
+    const grade = page.getByTestId('account-grade');
+    await grade.waitFor({ timeout: 15_000 });
+    assert.match(await grade.innerText(), text.accountGrade);
+    await shoot(page, 'family-account', lang);
     await ctx.close();
   });
 }

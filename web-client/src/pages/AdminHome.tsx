@@ -19,6 +19,7 @@ import { fieldErrors } from '../components/FieldErrors';
 import { GradeOptions, RoleOptions } from '../components/Options';
 import { ConfirmDialog, Dialog } from '../manage/Dialog';
 import { asApiError, formatInstant } from '../manage/refusals';
+import { useNow } from '../tv/useNow';
 
 /** Users on one page of the list; the api pages past it (offset) and counts them all. */
 const PAGE_SIZE = 50;
@@ -237,6 +238,8 @@ function TemporaryPassword({ reset, onClose }: { reset: PasswordReset; onClose: 
 
 export function AdminHome() {
   const { t } = useTranslation();
+  // a temporary password expiring while the list is open shows as expired
+  const now = useNow(60_000);
   const [role, setRole] = useState<Role | ''>('');
   const [typed, setTyped] = useState('');
   const [words, setWords] = useState('');
@@ -401,8 +404,7 @@ export function AdminHome() {
                         <span className="badge badge-failed user-disabled">{t('admin.disabledBadge')}</span>
                       )}
                       {u.mustChangePassword &&
-                        (u.temporaryPasswordExpiresAt &&
-                        Date.parse(u.temporaryPasswordExpiresAt) <= Date.now() ? (
+                        (u.temporaryPasswordExpiresAt && Date.parse(u.temporaryPasswordExpiresAt) <= now ? (
                           <span className="badge badge-failed user-disabled" data-testid="temp-expired-badge">
                             {t('manage.users.tempExpiredBadge')}
                           </span>
