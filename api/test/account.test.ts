@@ -379,6 +379,9 @@ describe('the admin’s user list: search and pages past 100', () => {
     ]) {
       const stages = await api.app.services.users.listPlan(q);
       const names = stages.map((s) => s.stage);
+      console.log(
+        `[account] plan of ${JSON.stringify(q)}: ${stages.map((s) => s.stage + (s.indexName ? `(${s.indexName})` : '')).join(' > ')}`,
+      );
       assert.ok(!names.includes('COLLSCAN'), `${JSON.stringify(q)}: ${names.join(' > ')}`);
       assert.ok(
         stages.some((s) => s.stage === 'IXSCAN' && s.indexName === 'searchKeys_1'),
@@ -390,7 +393,13 @@ describe('the admin’s user list: search and pages past 100', () => {
       .collection('users')
       .find({ searchKeys: /^page12/ })
       .hint({ searchKeys: 1 })
-      .explain('executionStats')) as { executionStats: { totalDocsExamined: number; nReturned: number } };
+      .explain('executionStats')) as {
+      executionStats: { totalDocsExamined: number; totalKeysExamined: number; nReturned: number };
+    };
+    const { nReturned, totalKeysExamined, totalDocsExamined } = explained.executionStats;
+    console.log(
+      `[account] /^page12/ among ${await api.mongo.collection('users').countDocuments()} accounts: ${nReturned} returned, ${totalKeysExamined} keys and ${totalDocsExamined} documents read`,
+    );
     assert.equal(explained.executionStats.nReturned, 11, 'page12, page120…page129');
     assert.equal(explained.executionStats.totalDocsExamined, 11);
   });
