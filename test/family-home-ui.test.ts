@@ -14,7 +14,7 @@ import { launchChromium } from '@sky/devkit';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { PASSWORD } from '../api/test/helpers.js';
 import { actorOf } from './fixtures.js';
-import { startTvStack, testTerm, type TvStack } from './tv-stack.js';
+import { boxAsksForCode, boxPicksUpToken, startTvStack, testTerm, type TvStack } from './tv-stack.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = process.env['SHOTS_DIR'] ?? join(ROOT, 'test-results', 'manage');
@@ -229,6 +229,17 @@ test('a family changes its child’s grade: the home follows, and so does the ne
   assert.equal(await page.getByTestId('family-grade').innerText(), '孩子在初二');
   await page.locator('[data-testid="live-now"][data-count="0"]').waitFor({ timeout: 20_000 });
   assert.match(await page.getByTestId('live-now').innerText(), /初二现在没有直播课/);
+
+  // A TV paired from this page now carries the new grade (the session was renewed to say it).
+  const code = await boxAsksForCode(stack.base);
+  await page.getByTestId('pair-link').click();
+  await page.waitForURL(/\/pair$/);
+  await page.getByTestId('pair-code').fill(code.user_code);
+  await page.getByTestId('pair-submit').click();
+  await page.getByTestId('pair-done').waitFor({ timeout: 15_000 });
+  const box = await boxPicksUpToken(stack.base, code);
+  assert.deepEqual(box.device.grades, ['j2'], 'the box carries the child’s grade');
+  assert.equal(box.device.householdRole, 'family');
   await ctx.close();
   const again = await signIn('zh-CN', family.username);
   assert.equal(await again.page.getByTestId('family-grade').innerText(), '孩子在初二');

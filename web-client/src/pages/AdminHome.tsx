@@ -383,7 +383,7 @@ export function AdminHome() {
         )}
         {users.data && (
           <div className="table-wrap">
-            <table>
+            <table className="users-table">
               <thead>
                 <tr>
                   <th>{t('admin.username')}</th>
@@ -419,7 +419,7 @@ export function AdminHome() {
                     <td>{u.grade ? t(`grades.${u.grade}`) : '—'}</td>
                     <td>{u.school ?? '—'}</td>
                     <td>{u.district ?? '—'}</td>
-                    <td>
+                    <td className="user-actions-cell">
                       <UserActions user={u} self={u.id === me?.id} onDone={afterAction} />
                     </td>
                   </tr>
