@@ -388,10 +388,8 @@ export function AdminHome() {
                 <tr>
                   <th>{t('admin.username')}</th>
                   <th>{t('admin.displayName')}</th>
-                  <th>{t('admin.role')}</th>
-                  <th>{t('lesson.grade')}</th>
-                  <th>{t('admin.school')}</th>
-                  <th>{t('admin.district')}</th>
+                  <th>{t('admin.roleGrade')}</th>
+                  <th>{t('admin.schoolDistrict')}</th>
                   <th>{t('admin.actions')}</th>
                 </tr>
               </thead>
@@ -415,10 +413,15 @@ export function AdminHome() {
                         ))}
                     </td>
                     <td>{u.displayName}</td>
-                    <td>{t(`roles.${u.role}`)}</td>
-                    <td>{u.grade ? t(`grades.${u.grade}`) : '—'}</td>
-                    <td>{u.school ?? '—'}</td>
-                    <td>{u.district ?? '—'}</td>
+                    {/* two facts a cell, two lines: the actions stay in view beside them */}
+                    <td>
+                      {t(`roles.${u.role}`)}
+                      {u.grade && <span className="cell-second">{t(`grades.${u.grade}`)}</span>}
+                    </td>
+                    <td>
+                      {u.school ?? '—'}
+                      {u.district && <span className="cell-second">{u.district}</span>}
+                    </td>
                     <td className="user-actions-cell">
                       <UserActions user={u} self={u.id === me?.id} onDone={afterAction} />
                     </td>
