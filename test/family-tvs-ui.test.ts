@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { DeviceCodeResponse, DeviceTokenResponse } from '@sky/contracts';
 import { launchChromium } from '@sky/devkit';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { PASSWORD } from '../api/test/helpers.js';
-import { p1MathPlan, startTvStack, type TvStack } from './tv-stack.js';
+import { boxAsksForCode, boxPicksUpToken, p1MathPlan, startTvStack, type TvStack } from './tv-stack.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = process.env['SHOTS_DIR'] ?? join(ROOT, 'test-results', 'manage');
@@ -63,31 +62,6 @@ async function shoot(page: Page, name: string, lang: Lang, focus?: Locator): Pro
   await page.setViewportSize(VIEWPORTS[0]);
 }
 
-/** What a box on first start does: ask the gateway for a code to show. */
-async function boxAsksForCode(): Promise<DeviceCodeResponse> {
-  const res = await fetch(`${stack.base}/device/code`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: '{}',
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()) as DeviceCodeResponse;
-}
-
-/** The box's poll once the family confirmed: its device token. */
-async function boxPicksUpToken(code: DeviceCodeResponse): Promise<string> {
-  const res = await fetch(`${stack.base}/device/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
-      device_code: code.device_code,
-    }),
-  });
-  assert.equal(res.status, 200);
-  return ((await res.json()) as DeviceTokenResponse).access_token;
-}
-
 /** What the box reads about itself with its token (a paired box does on start); the status. */
 const boxAsksWhoItIs = async (token: string) =>
   (await fetch(`${stack.base}/device/me`, { headers: { authorization: `Bearer ${token}` } })).status;
@@ -120,7 +94,7 @@ for (const lang of LANGS) {
     await shoot(page, 'family-home-no-tv', lang, tvs);
 
     // The box shows a code; from the home, the family opens the pairing page and types it.
-    const code = await boxAsksForCode();
+    const code = await boxAsksForCode(stack.base);
     await tvs.getByTestId('pair-link').click();
     await page.waitForURL(/\/pair$/);
     await page.getByTestId('pair-code').fill(code.user_code);
@@ -141,7 +115,7 @@ for (const lang of LANGS) {
     assert.match(await item.getByTestId('tv-seen').innerText(), text.never);
 
     // The box picks up its token and starts: the home says when it was last seen.
-    const token = await boxPicksUpToken(code);
+    const token = (await boxPicksUpToken(stack.base, code)).access_token;
     assert.equal(await boxAsksWhoItIs(token), 200);
     await page.reload();
     await item.getByTestId('tv-seen').filter({ hasText: text.seen }).waitFor({ timeout: 15_000 });

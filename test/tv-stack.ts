@@ -3,7 +3,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GRADE_NAMES, type Plan, type StageRules } from '@sky/contracts';
+import {
+  GRADE_NAMES,
+  type DeviceCodeResponse,
+  type DeviceTokenResponse,
+  type Plan,
+  type StageRules,
+} from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
 import { logOptions } from '@sky/contracts/http';
 import { freePort, testLogger, useInfra } from '@sky/devkit';
@@ -197,4 +203,29 @@ export async function startTvStack(opts: {
     for (const step of undo.reverse()) await Promise.resolve(step()).catch(() => undefined);
     throw err;
   }
+}
+
+/** What a box on first start does: ask the gateway (at `base`) for a code to show. */
+export async function boxAsksForCode(base: string): Promise<DeviceCodeResponse> {
+  const res = await fetch(`${base}/device/code`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (res.status !== 200) throw new Error(`device code: ${res.status} ${await res.text()}`);
+  return (await res.json()) as DeviceCodeResponse;
+}
+
+/** The box's poll once the family confirmed: its token and what it is paired as. */
+export async function boxPicksUpToken(base: string, code: DeviceCodeResponse): Promise<DeviceTokenResponse> {
+  const res = await fetch(`${base}/device/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      device_code: code.device_code,
+    }),
+  });
+  if (res.status !== 200) throw new Error(`device token: ${res.status} ${await res.text()}`);
+  return (await res.json()) as DeviceTokenResponse;
 }

@@ -121,7 +121,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     deps.passwords,
     config.REFRESH_TOKEN_TTL_SEC,
   );
-  const users = new UserService(usersRepo, deps.passwords, auth);
+  const users = new UserService(usersRepo, deps.passwords, auth, config.TEMPORARY_PASSWORD_TTL_SEC);
   const mediaRoot = normalize(config.MEDIA_DIR);
   const uploadDir = join(mediaRoot, '.uploads');
   const lessons = new LessonService(

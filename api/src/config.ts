@@ -39,6 +39,16 @@ export const ApiConfigSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
   LOGIN_FAILURE_WINDOW_SEC: z.coerce.number().int().min(1).default(3600),
   LOGIN_BLOCK_SEC: z.coerce.number().int().min(1).default(900),
+  /**
+   * How long a temporary password from an admin's reset works (default 72 h): unused by then, it is
+   * refused with TEMPORARY_PASSWORD_EXPIRED, so one read out over the phone or left in a chat goes stale.
+   */
+  TEMPORARY_PASSWORD_TTL_SEC: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 24 * 3600)
+    .default(72 * 3600),
   MEDIA_DIR: z.string().min(1),
   /** The built web client (web-client/dist); served at / when set. */
   WEB_DIST_DIR: z.string().optional(),

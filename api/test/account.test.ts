@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PasswordReset, Problem, PublicUser, TokenPair, UserList } from '@sky/contracts';
+import { Types } from 'mongoose';
+import { UserRepository } from '../src/adapters/users.repository.js';
 import { io as ioClient } from 'socket.io-client';
 import { PASSWORD, startTestApi, type TestApi } from './helpers.js';
 
@@ -224,6 +226,63 @@ describe('an admin resets a password', () => {
     assert.equal((await login(user.username, 'my own phrase again')).statusCode, 200);
   });
 
+  test('the temporary password works for 72 hours; unused by then it is refused, clearly, and a new reset helps', async () => {
+    const user = await newUser();
+    const before = Date.now();
+    const res = await resetPassword(user.id);
+    const { temporaryPassword, expiresAt, user: reset } = res.json<PasswordReset>();
+    const ttlH = (Date.parse(expiresAt) - before) / 3_600_000;
+    assert.ok(ttlH > 71.99 && ttlH <= 72.01, `expires in 72 h (${ttlH.toFixed(3)} h)`);
+    assert.equal(reset.temporaryPasswordExpiresAt, expiresAt, 'the admin list can say until when');
+
+    // 72 hours pass unused (the clock of the record, not of the machine, is what moves)
+    await api.mongo
+      .collection('users')
+      .updateOne(
+        { _id: new Types.ObjectId(user.id) },
+        { $set: { temporaryPasswordExpiresAt: new Date(Date.now() - 1000) } },
+      );
+    const expired = await login(user.username, temporaryPassword);
+    assert.equal(expired.statusCode, 403);
+    assert.equal(expired.json<Problem>().code, 'TEMPORARY_PASSWORD_EXPIRED');
+    assert.match(expired.json<Problem>().detail, /ask your school admin for a new one/);
+    assert.doesNotMatch(expired.body, /accessToken|refreshToken/);
+    const renewLate = await api.app.http.inject({
+      method: 'POST',
+      url: '/api/auth/login/new-password',
+      payload: { username: user.username, password: temporaryPassword, newPassword: 'too late a phrase' },
+      remoteAddress: address(),
+    });
+    assert.equal(renewLate.statusCode, 403, 'nor can it set a new password');
+    assert.equal(renewLate.json<Problem>().code, 'TEMPORARY_PASSWORD_EXPIRED');
+    const wrong = await login(user.username, 'not the temporary one');
+    assert.equal(wrong.statusCode, 401, 'a wrong password learns nothing about the expiry');
+    assert.equal(wrong.json<Problem>().code, 'INVALID_CREDENTIALS');
+
+    // a new reset: the new temporary password works, must be changed, and then the account is as before
+    const again = (await resetPassword(user.id)).json<PasswordReset>();
+    const first = await login(user.username, again.temporaryPassword);
+    assert.equal(first.json<Problem>().code, 'PASSWORD_CHANGE_REQUIRED');
+    const renewed = await api.app.http.inject({
+      method: 'POST',
+      url: '/api/auth/login/new-password',
+      payload: {
+        username: user.username,
+        password: again.temporaryPassword,
+        newPassword: 'in time this once',
+      },
+      remoteAddress: address(),
+    });
+    assert.equal(renewed.statusCode, 200, renewed.body);
+    assert.equal(renewed.json<TokenPair>().user.temporaryPasswordExpiresAt, undefined);
+    const normal = await login(user.username, 'in time this once');
+    assert.equal(normal.statusCode, 200, 'a normal sign-in from then on');
+    assert.equal((await me(normal.json<TokenPair>().accessToken)).statusCode, 200);
+    const stored = await api.mongo.collection('users').findOne({ _id: new Types.ObjectId(user.id) });
+    assert.equal(stored?.['temporaryPasswordExpiresAt'], undefined, 'no expiry left behind');
+    assert.equal(stored?.['mustChangePassword'], undefined);
+  });
+
   test('only admins, never on themselves, and bad or unknown ids are named', async () => {
     const user = await newUser();
     for (const role of ['teacher', 'student', 'family', 'analyst'] as const)
@@ -292,7 +351,7 @@ describe('the admin’s user list: search and pages past 100', () => {
     assert.ok(made.slice(0, 10).some((u) => u.id === seen.at(-1)));
   });
 
-  test('by a part of the name or username, in any case, with the role; regex characters are plain text', async () => {
+  test('by the start of the name or username, in any case, with the role; regex characters are plain text', async () => {
     const one = await list(`q=${encodeURIComponent(`${word}同学17`)}`);
     assert.deepEqual(
       one.json<UserList>().items.map((u) => u.displayName),
@@ -309,6 +368,82 @@ describe('the admin’s user list: search and pages past 100', () => {
     const regex = await list(`q=${encodeURIComponent('.*')}`);
     assert.equal(regex.statusCode, 200);
     assert.equal(regex.json<UserList>().total, 0, '“.*” matches only a literal “.*”');
+  });
+
+  test('a search reads the search index, never every account, with or without a role, on any page', async () => {
+    for (const q of [
+      { q: word, limit: 50, offset: 0 },
+      { q: word, limit: 50, offset: 100 },
+      { q: `${word}同学1`, limit: 10, offset: 0, role: 'teacher' as const },
+      { q: 'page4', limit: 5, offset: 0 },
+    ]) {
+      const stages = await api.app.services.users.listPlan(q);
+      const names = stages.map((s) => s.stage);
+      console.log(
+        `[account] plan of ${JSON.stringify(q)}: ${stages.map((s) => s.stage + (s.indexName ? `(${s.indexName})` : '')).join(' > ')}`,
+      );
+      assert.ok(!names.includes('COLLSCAN'), `${JSON.stringify(q)}: ${names.join(' > ')}`);
+      assert.ok(
+        stages.some((s) => s.stage === 'IXSCAN' && s.indexName === 'searchKeys_1'),
+        `${JSON.stringify(q)} reads searchKeys_1: ${JSON.stringify(stages)}`,
+      );
+    }
+    // the database's own count of what it read: the matches, not the whole collection
+    const explained = (await api.mongo
+      .collection('users')
+      .find({ searchKeys: /^page12/ })
+      .hint({ searchKeys: 1 })
+      .explain('executionStats')) as {
+      executionStats: { totalDocsExamined: number; totalKeysExamined: number; nReturned: number };
+    };
+    const { nReturned, totalKeysExamined, totalDocsExamined } = explained.executionStats;
+    console.log(
+      `[account] /^page12/ among ${await api.mongo.collection('users').countDocuments()} accounts: ${nReturned} returned, ${totalKeysExamined} keys and ${totalDocsExamined} documents read`,
+    );
+    assert.equal(explained.executionStats.nReturned, 11, 'page12, page120…page129');
+    assert.equal(explained.executionStats.totalDocsExamined, 11);
+  });
+
+  test('a Chinese name is found from a character inside it, a name from a word, a username from a part', async () => {
+    const made = await api.app.services.users.create({
+      username: `wang.xiaoming.${api.prefix}`,
+      password: PASSWORD,
+      displayName: `王小明${word}`,
+      role: 'teacher',
+    });
+    const found = async (q: string) =>
+      (await list(`q=${encodeURIComponent(q)}&limit=100`)).json<UserList>().items.map((u) => u.id);
+    assert.ok((await found(`小明${word}`)).includes(made.id), 'from inside the Chinese name');
+    assert.ok((await found('xiaoming')).includes(made.id), 'from a part of the username');
+    assert.ok((await found('WANG.XIAO')).includes(made.id), 'the username’s start, in any case');
+    assert.ok(!(await found('iaoming')).includes(made.id), 'not from the middle of a Latin word');
+    await api.app.services.users.delete(
+      { sub: new Types.ObjectId().toHexString(), role: 'admin', typ: 'access' },
+      made.id,
+    );
+  });
+
+  test('accounts written before the search index are found once the api starts again', async () => {
+    const id = new Types.ObjectId();
+    await api.mongo.collection('users').insertOne({
+      _id: id,
+      username: `old.timer.${api.prefix}`,
+      passwordHash: 'x',
+      displayName: `旧账号${word}`,
+      role: 'teacher',
+      createdAt: new Date(),
+    });
+    assert.equal(
+      (await list(`q=${encodeURIComponent(`old.timer.${api.prefix}`)}`)).json<UserList>().total,
+      0,
+    );
+    await new UserRepository(api.mongo).init();
+    const after = await list(`q=${encodeURIComponent(`账号${word}`)}`);
+    assert.deepEqual(
+      after.json<UserList>().items.map((u) => u.id),
+      [id.toHexString()],
+    );
+    await api.mongo.collection('users').deleteOne({ _id: id });
   });
 
   test('bad queries are named and the list is unchanged', async () => {
@@ -328,5 +463,28 @@ describe('the admin’s user list: search and pages past 100', () => {
     assert.equal(await list('limit=5').then((r) => r.statusCode), 200);
     const forbidden = await api.app.http.inject({ url: '/api/users', headers: bearer(api.tokens.teacher) });
     assert.equal(forbidden.statusCode, 403);
+  });
+});
+
+describe('a family’s grade', () => {
+  test('a family sets its child’s grade, which its account keeps; no one else sets theirs this way', async () => {
+    const patch = (token: string, payload: unknown) =>
+      api.app.http.inject({
+        method: 'PATCH',
+        url: '/api/me',
+        headers: bearer(token),
+        payload: payload as object,
+      });
+    const set = await patch(api.tokens.family, { grade: 'p5' });
+    assert.equal(set.statusCode, 200, set.body);
+    assert.equal(set.json<PublicUser>().grade, 'p5');
+    assert.equal((await me(api.tokens.family)).json<PublicUser>().grade, 'p5');
+    const bad = await patch(api.tokens.family, { grade: 'p9' });
+    assert.equal(bad.statusCode, 400);
+    assert.deepEqual(fieldsOf(bad), ['body.grade']);
+    assert.equal((await patch(api.tokens.family, { grade: 'p5', role: 'admin' })).statusCode, 400);
+    for (const role of ['student', 'teacher', 'admin'] as const)
+      assert.equal((await patch(api.tokens[role], { grade: 'p1' })).statusCode, 403, role);
+    assert.equal((await me(api.tokens.student)).json<PublicUser>().grade, 'p3', 'the student’s is unchanged');
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redisTarget, type Role, type TokenPair } from '@sky/contracts';
+import type { Connection } from 'mongoose';
 import { createJobQueues } from '@sky/contracts/queue';
 import { logOptions } from '@sky/contracts/http';
 import { TEST_PASSWORD, testLogger, useInfra } from '@sky/devkit';
@@ -21,6 +22,8 @@ export interface TestApi {
   prefix: string;
   redisUrl: string;
   mediaDir: string;
+  /** The api's own database, for tests that look under it (query plans, data written before an upgrade). */
+  mongo: Connection;
   /** An access token for a user of each role, created for this test file. */
   tokens: Record<Role, string>;
   login(username: string, password?: string): Promise<TokenPair>;
@@ -93,6 +96,7 @@ export async function startTestApi(
     prefix: infra.prefix,
     redisUrl: infra.redisUrl,
     mediaDir,
+    mongo,
     tokens,
     login,
     async close() {

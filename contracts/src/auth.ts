@@ -138,6 +138,8 @@ export const PublicUser = z.object({
   disabled: z.boolean().optional(),
   /** Set after an admin reset the password: the next sign-in must choose a new one. */
   mustChangePassword: z.boolean().optional(),
+  /** With mustChangePassword: when the temporary password stops working (ISO 8601). */
+  temporaryPasswordExpiresAt: z.string().optional(),
 });
 export type PublicUser = z.infer<typeof PublicUser>;
 
@@ -201,13 +203,18 @@ export type NewPasswordLoginBody = z.infer<typeof NewPasswordLoginBody>;
 
 /** POST /api/users/:id/password-reset (admins): shown once to the admin, who hands it to the user. */
 export const PasswordReset = z.object({
-  /** Works for one sign-in, which must set a new password. */
+  /** Works for one sign-in, which must set a new password, until `expiresAt`. */
   temporaryPassword: z.string(),
+  /** ISO 8601: unused by then, it is refused (TEMPORARY_PASSWORD_EXPIRED) and only a new reset helps. */
+  expiresAt: z.string(),
   user: PublicUser,
 });
 export type PasswordReset = z.infer<typeof PasswordReset>;
 
-/** GET /api/users (admins): words in the username or name, a role, a page of at most 100. */
+/**
+ * GET /api/users (admins): `q` is the start of the username, of the name or of one of its words (a
+ * Chinese name also from any of its characters: 小明 finds 王小明), in any case; a role; a page of at most 100.
+ */
 export const UserListQuery = z.strictObject({
   q: SearchText.optional(),
   role: Role.optional(),
@@ -219,6 +226,10 @@ export type UserListQuery = z.infer<typeof UserListQuery>;
 /** GET /api/users (admins). */
 export const UserList = z.object({ items: z.array(PublicUser), total: z.number().int() });
 export type UserList = z.infer<typeof UserList>;
+
+/** PATCH /api/me (a family): the grade of its child, whose lessons its home shows and its TVs carry. */
+export const UpdateMeBody = z.strictObject({ grade: GradeId });
+export type UpdateMeBody = z.infer<typeof UpdateMeBody>;
 
 /** `/api/users/:id` (admins): disable, enable, sign out everywhere, delete. */
 export const UserIdParams = z.strictObject({ id: ObjectIdString });

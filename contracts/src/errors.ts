@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   'INVALID_CREDENTIALS',
   /** Sign-in: the password was set by an admin and works once, to set a new one (NewPasswordLoginBody). */
   'PASSWORD_CHANGE_REQUIRED',
+  /** Sign-in: the temporary password an admin set has expired unused; only a new reset helps. */
+  'TEMPORARY_PASSWORD_EXPIRED',
   'FORBIDDEN',
   'NOT_FOUND',
   'CONFLICT',

@@ -6,6 +6,7 @@ import {
   NewPasswordLoginBody,
   RefreshBody,
   SignInInfo,
+  UpdateMeBody,
   type AccessGrant,
   type TokenPair,
 } from '@sky/contracts';
@@ -132,5 +133,9 @@ export function authRoutes(
       },
     );
     app.get('/api/me', { config: { access: 'authenticated' } }, (req) => users.me(actorOf(req).sub));
+    // A family's child's grade (students' grades are the school's): the answer is the account as it is now.
+    app.patch('/api/me', { config: { access: ['family'] }, schema: { body: UpdateMeBody } }, (req) =>
+      users.setGrade(actorOf(req), req.body),
+    );
   };
 }

@@ -194,6 +194,12 @@ export class AuthService {
     }
     await this.throttle.succeeded(username, address);
     if (user.disabled) throw new AppError('FORBIDDEN', 'this account is disabled; ask your school admin');
+    const expiresAt = user.mustChangePassword ? user.temporaryPasswordExpiresAt : undefined;
+    if (expiresAt && expiresAt.getTime() <= Date.now())
+      throw new AppError(
+        'TEMPORARY_PASSWORD_EXPIRED',
+        `this temporary password expired at ${expiresAt.toISOString()}; ask your school admin for a new one`,
+      );
     return user;
   }
 

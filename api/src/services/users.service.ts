@@ -5,11 +5,12 @@ import {
   type CreateUserBody,
   type PasswordReset,
   type PublicUser,
+  type UpdateMeBody,
   type UserList,
   type UserListQuery,
 } from '@sky/contracts';
 import type { Passwords } from '../adapters/password.js';
-import { toPublicUser, type UserRepository } from '../adapters/users.repository.js';
+import { toPublicUser, type PlanStage, type UserRepository } from '../adapters/users.repository.js';
 
 /** Ends every session of a user (AuthService). */
 export interface SessionEnder {
@@ -21,6 +22,8 @@ export class UserService {
     private readonly users: UserRepository,
     private readonly passwords: Passwords,
     private readonly sessions: SessionEnder,
+    /** How long a temporary password from a reset works. */
+    private readonly temporaryTtlSec: number,
   ) {}
 
   async create(body: CreateUserBody): Promise<PublicUser> {
@@ -39,10 +42,29 @@ export class UserService {
     return toPublicUser(user);
   }
 
+  /**
+   * A family sets its child's grade: its home shows that grade's day, and TVs it pairs from then on carry
+   * that grade's channels. A student's grade is the school's to set.
+   */
+  async setGrade(actor: AccessClaims, body: UpdateMeBody): Promise<PublicUser> {
+    if (actor.role !== 'family')
+      throw new AppError(
+        'FORBIDDEN',
+        'only a family account sets its own grade; a student’s is the school’s',
+      );
+    const user = await this.users.setGrade(actor.sub, body.grade);
+    if (!user) throw new AppError('NOT_FOUND', 'the account no longer exists');
+    return toPublicUser(user);
+  }
+
   /** A page of accounts, newest first, with how many match in all. */
   list(q: UserListQuery): Promise<UserList> {
-    const filter = { ...(q.role ? { role: q.role } : {}), ...(q.q ? { words: q.q } : {}) };
-    return this.users.list(filter, q.limit, q.offset);
+    return this.users.list(listFilter(q), q.limit, q.offset);
+  }
+
+  /** How the database answers that page: the stages of its plan (an index, never a scan of every account). */
+  listPlan(q: UserListQuery): Promise<PlanStage[]> {
+    return this.users.listPlan(listFilter(q), q.limit, q.offset);
   }
 
   /**
@@ -52,10 +74,12 @@ export class UserService {
   async resetPassword(actor: AccessClaims, id: string): Promise<PasswordReset> {
     this.notSelf(actor, id, 'reset the password of', 'change it from your account page instead');
     const temporaryPassword = newTemporaryPassword();
-    const user = await this.users.setTemporaryPassword(id, await this.passwords.hash(temporaryPassword));
+    const expiresAt = new Date(Date.now() + this.temporaryTtlSec * 1000);
+    const hash = await this.passwords.hash(temporaryPassword);
+    const user = await this.users.setTemporaryPassword(id, hash, expiresAt);
     if (!user) throw new AppError('NOT_FOUND', 'no such user');
     await this.sessions.endAllSessions(id);
-    return { temporaryPassword, user: toPublicUser(user) };
+    return { temporaryPassword, expiresAt: expiresAt.toISOString(), user: toPublicUser(user) };
   }
 
   /** The account cannot sign in until enabled again; every session of it ends now. */
@@ -94,6 +118,11 @@ export class UserService {
       throw new AppError('CONFLICT', `you cannot ${what} your own account${instead ? `; ${instead}` : ''}`);
   }
 }
+
+const listFilter = (q: UserListQuery) => ({
+  ...(q.role ? { role: q.role } : {}),
+  ...(q.q ? { words: q.q } : {}),
+});
 
 /** No letters or digits that read alike (l 1, O 0): it is read out or copied by hand. */
 const TEMPORARY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';

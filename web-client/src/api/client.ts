@@ -148,6 +148,11 @@ export function restoreSession(): Promise<AccessGrant | null> {
   return current ? Promise.resolve(current) : refresh();
 }
 
+/** A new access token now: after the account changed (a family's grade), so its claims say so too. */
+export function renewSession(): Promise<AccessGrant | null> {
+  return refresh();
+}
+
 /**
  * An access token good for at least another minute, refreshed first when it is about to expire: for
  * requests made outside `api()` (tus upload chunks, socket.io handshakes) on long-lived pages.

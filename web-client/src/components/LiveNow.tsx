@@ -42,8 +42,8 @@ export function useLessonsOnAir(
   return lessons;
 }
 
-/** The student's grade's live lessons, each one click from its live page. */
-export function LiveNow({ onAir }: { onAir: Loaded<LessonList> }) {
+/** The grade's live lessons, each one click from its live page; `noneText`: what says there is none. */
+export function LiveNow({ onAir, noneText }: { onAir: Loaded<LessonList>; noneText?: string }) {
   const { t } = useTranslation();
   const items = onAir.data?.items ?? [];
   return (
@@ -58,7 +58,9 @@ export function LiveNow({ onAir }: { onAir: Loaded<LessonList> }) {
         {t('student.live.title')}
       </h2>
       {onAir.error && !onAir.data && <ErrorNote error={onAir.error} onRetry={onAir.reload} />}
-      {onAir.data && items.length === 0 && <p className="muted small">{t('student.live.none')}</p>}
+      {onAir.data && items.length === 0 && (
+        <p className="muted small">{noneText ?? t('student.live.none')}</p>
+      )}
       {items.length > 0 && (
         <ul className="live-now-list">
           {items.map((l) => (

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { api } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
 import { PasswordForm } from './PasswordForm';
@@ -17,8 +18,30 @@ export function AccountPage() {
       <dl className="facts">
         <dt>{t('manage.account.username')}</dt>
         <dd data-testid="account-username">{user.username}</dd>
+        <dt>{t('manage.account.name')}</dt>
+        <dd data-testid="account-name">{user.displayName}</dd>
         <dt>{t('manage.account.role')}</dt>
         <dd>{t(`roles.${user.role}`)}</dd>
+        {(user.grade || user.role === 'family') && (
+          <>
+            <dt>{t(user.role === 'family' ? 'manage.account.childGrade' : 'manage.account.grade')}</dt>
+            <dd data-testid="account-grade">
+              {user.grade ? t(`grades.${user.grade}`) : '—'}
+              {user.role === 'family' && (
+                <>
+                  {' · '}
+                  <Link to="/">{t('manage.account.changeOnHome')}</Link>
+                </>
+              )}
+            </dd>
+          </>
+        )}
+        {user.school && (
+          <>
+            <dt>{t('manage.account.school')}</dt>
+            <dd>{user.school}</dd>
+          </>
+        )}
       </dl>
       <div className="panel">
         <h2>{t('manage.account.password')}</h2>

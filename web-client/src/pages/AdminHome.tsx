@@ -18,7 +18,8 @@ import { ErrorNote, Loading, problemText } from '../components/Bits';
 import { fieldErrors } from '../components/FieldErrors';
 import { GradeOptions, RoleOptions } from '../components/Options';
 import { ConfirmDialog, Dialog } from '../manage/Dialog';
-import { asApiError } from '../manage/refusals';
+import { asApiError, formatInstant } from '../manage/refusals';
+import { useNow } from '../tv/useNow';
 
 /** Users on one page of the list; the api pages past it (offset) and counts them all. */
 const PAGE_SIZE = 50;
@@ -202,7 +203,7 @@ function UserActions({
 
 /** The temporary password of a reset, shown once, to be read out or copied to the user. */
 function TemporaryPassword({ reset, onClose }: { reset: PasswordReset; onClose: () => void }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [copied, setCopied] = useState(false);
   return (
     <Dialog
@@ -226,12 +227,19 @@ function TemporaryPassword({ reset, onClose }: { reset: PasswordReset; onClose: 
           {copied ? t('manage.users.copied') : t('manage.users.copy')}
         </button>
       </p>
+      <p className="muted small" data-testid="temp-password-expires">
+        {t('manage.users.tempExpires', {
+          when: formatInstant(reset.expiresAt, i18n.resolvedLanguage ?? 'zh-CN'),
+        })}
+      </p>
     </Dialog>
   );
 }
 
 export function AdminHome() {
   const { t } = useTranslation();
+  // a temporary password expiring while the list is open shows as expired
+  const now = useNow(60_000);
   const [role, setRole] = useState<Role | ''>('');
   const [typed, setTyped] = useState('');
   const [words, setWords] = useState('');
@@ -375,15 +383,13 @@ export function AdminHome() {
         )}
         {users.data && (
           <div className="table-wrap">
-            <table>
+            <table className="users-table">
               <thead>
                 <tr>
                   <th>{t('admin.username')}</th>
                   <th>{t('admin.displayName')}</th>
-                  <th>{t('admin.role')}</th>
-                  <th>{t('lesson.grade')}</th>
-                  <th>{t('admin.school')}</th>
-                  <th>{t('admin.district')}</th>
+                  <th>{t('admin.roleGrade')}</th>
+                  <th>{t('admin.schoolDistrict')}</th>
                   <th>{t('admin.actions')}</th>
                 </tr>
               </thead>
@@ -395,18 +401,28 @@ export function AdminHome() {
                       {u.disabled && (
                         <span className="badge badge-failed user-disabled">{t('admin.disabledBadge')}</span>
                       )}
-                      {u.mustChangePassword && (
-                        <span className="badge badge-processing user-disabled">
-                          {t('manage.users.mustChangeBadge')}
-                        </span>
-                      )}
+                      {u.mustChangePassword &&
+                        (u.temporaryPasswordExpiresAt && Date.parse(u.temporaryPasswordExpiresAt) <= now ? (
+                          <span className="badge badge-failed user-disabled" data-testid="temp-expired-badge">
+                            {t('manage.users.tempExpiredBadge')}
+                          </span>
+                        ) : (
+                          <span className="badge badge-processing user-disabled">
+                            {t('manage.users.mustChangeBadge')}
+                          </span>
+                        ))}
                     </td>
                     <td>{u.displayName}</td>
-                    <td>{t(`roles.${u.role}`)}</td>
-                    <td>{u.grade ? t(`grades.${u.grade}`) : '—'}</td>
-                    <td>{u.school ?? '—'}</td>
-                    <td>{u.district ?? '—'}</td>
+                    {/* two facts a cell, two lines: the actions stay in view beside them */}
                     <td>
+                      {t(`roles.${u.role}`)}
+                      {u.grade && <span className="cell-second">{t(`grades.${u.grade}`)}</span>}
+                    </td>
+                    <td>
+                      {u.school ?? '—'}
+                      {u.district && <span className="cell-second">{u.district}</span>}
+                    </td>
+                    <td className="user-actions-cell">
                       <UserActions user={u} self={u.id === me?.id} onDone={afterAction} />
                     </td>
                   </tr>

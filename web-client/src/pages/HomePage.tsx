@@ -22,7 +22,7 @@ function home(user: NonNullable<ReturnType<typeof useAuth>['user']>) {
     case 'student':
       return <StudentHome user={user} />;
     case 'family':
-      return <FamilyHome />;
+      return <FamilyHome user={user} />;
     case 'teacher':
       return <TeacherHome user={user} />;
     case 'analyst':

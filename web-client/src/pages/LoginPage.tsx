@@ -18,6 +18,7 @@ const RenewPassword = lazy(() =>
 const OWN_REFUSALS: Partial<Record<string, string>> = {
   FORBIDDEN: 'auth.disabled',
   RATE_LIMITED: 'auth.throttled',
+  TEMPORARY_PASSWORD_EXPIRED: 'auth.tempExpired',
 };
 
 export function LoginPage() {
