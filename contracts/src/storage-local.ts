@@ -7,6 +7,7 @@ import {
   checkKey,
   filesUnder,
   mediaPutOptions,
+  MediaNotFound,
   type ByteRange,
   type MediaStorage,
   type ObjectInfo,
@@ -65,7 +66,7 @@ export function createLocalStorage(root: string): MediaStorage {
       return n;
     },
     localCopy: async (key) => {
-      if (!(await info(key))) throw new Error(`no such media object: ${key}`);
+      if (!(await info(key))) throw new MediaNotFound(key);
       return path(key);
     },
     async publish(prefix, dir) {

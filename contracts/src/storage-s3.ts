@@ -21,6 +21,7 @@ import {
   checkKey,
   filesUnder,
   mediaPutOptions,
+  MediaNotFound,
   type MediaStorage,
   type ObjectInfo,
   type PutOptions,
@@ -169,7 +170,11 @@ export function createS3Storage(s: S3Settings): MediaStorage & { client: S3Clien
     },
     async localCopy(key, workDir) {
       const file = join(workDir, 'source', key.split('/').pop()!);
-      const r = await client.send(new GetObjectCommand({ Bucket, Key: checkKey(key) }));
+      const r = await client
+        .send(new GetObjectCommand({ Bucket, Key: checkKey(key) }))
+        .catch((err: unknown) => {
+          throw missing(err) ? new MediaNotFound(key) : err;
+        });
       await mkdir(dirname(file), { recursive: true });
       await pipeline(r.Body as Readable, createWriteStream(file));
       return file;

@@ -30,6 +30,13 @@ export interface ObjectStream extends ObjectInfo {
   range?: { start: number; end: number; total: number };
 }
 
+/** The object asked for is not in the store (a deleted upload, a wrong key). */
+export class MediaNotFound extends Error {
+  constructor(readonly key: string) {
+    super(`no such media object: ${key}`);
+  }
+}
+
 export interface MediaStorage {
   readonly kind: 'local' | 's3';
   /** Stores a local file under `key`. */
@@ -46,7 +53,7 @@ export interface MediaStorage {
   deletePrefix(prefix: string): Promise<number>;
   /**
    * A local file holding the object's bytes, for tools that need a path (ffmpeg, ffprobe): the local adapter
-   * answers its own file (read it, never change it), S3 downloads into `workDir`.
+   * answers its own file (read it, never change it), S3 downloads into `workDir`. MediaNotFound if absent.
    */
   localCopy(key: string, workDir: string): Promise<string>;
   /**
