@@ -131,7 +131,8 @@ export async function startS3(): Promise<S3Stack> {
         ),
       );
     }
-    await Promise.all([proxy, account, container, object].map((p) => waitForPort(p, 30_000)));
+    // python + eventlet start slowly on a loaded machine (6–24 s seen on two busy cores)
+    await Promise.all([proxy, account, container, object].map((p) => waitForPort(p, 90_000)));
     const settings = {
       endpoint,
       region: 'us-east-1',
