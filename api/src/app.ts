@@ -31,6 +31,7 @@ import { liveEndedJob } from './jobs/live-ended.job.js';
 import { LiveService } from './services/live.service.js';
 import { positionRoutes } from './http/positions.routes.js';
 import { qaRoutes } from './http/qa.routes.js';
+import type { MediaStorage } from '@sky/contracts/storage';
 import { registerStatic } from './http/static.js';
 import { uploadRoutes } from './http/uploads.routes.js';
 import { userRoutes } from './http/users.routes.js';
@@ -65,6 +66,8 @@ export interface ApiDeps {
   planLessons?: PlanLessonSource;
   /** The plan lessons airing an api lesson, asked before it is deleted (default: asked of CURRICULUM_URL). */
   planLinks?: PlanLinkSource;
+  /** Where packaged lessons are read from when not MEDIA_DIR (S3: the transcoder publishes there). */
+  lessonStore?: MediaStorage;
 }
 
 export interface ApiApp {
@@ -258,7 +261,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
       rewriteRequestHeaders: (req, headers) => ({ ...headers, 'x-forwarded-for': req.ip }),
     },
   });
-  await registerStatic(http, mediaRoot, config.WEB_DIST_DIR);
+  await registerStatic(http, mediaRoot, config.WEB_DIST_DIR, deps.lessonStore);
 
   const lessonsNsp = registerLessonsNamespace(io, {
     verify: (t) => auth.verifyAccess(t),

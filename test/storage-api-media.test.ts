@@ -1,0 +1,141 @@
+// The api serving packaged lessons from S3 (a real Swift with s3api): a lesson the transcoder's service
+// published to the bucket plays over the api's /media with ffmpeg, byte ranges answer 206 as players and
+// I-frame playlists need, and the bucket's private objects stay 404 as in the folder.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { createS3Storage } from '@sky/contracts/storage-s3';
+import type { MediaStorage } from '@sky/contracts/storage';
+import { generateSampleVideo } from '@sky/devkit';
+import { startTestApi, type TestApi } from '../api/test/helpers.js';
+import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
+import { HlsService } from '../transcoder/src/services/hls.service.js';
+import { startS3, type S3Stack } from './s3-stack.ts';
+
+const run = promisify(execFile);
+let s3: S3Stack;
+let store: MediaStorage;
+let api: TestApi;
+let base: string;
+let work: string;
+const segment = randomBytes(10_000);
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'sky-api-s3-'));
+  s3 = await startS3();
+  const bucket = await s3.createBucket(`sky-${randomBytes(4).toString('hex')}`);
+  store = createS3Storage({
+    endpoint: s3.endpoint,
+    bucket,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    forcePathStyle: true,
+  });
+  api = await startTestApi({}, { lessonStore: store });
+  await api.app.http.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(api.app.http.server.address() as { port: number }).port}`;
+  await store.putBytes('lessons/l1/v1/tv/720p/seg_00000.ts', segment);
+  await store.putBytes('uploads/l1/raw.mp4', randomBytes(100));
+});
+after(async () => {
+  await api?.close();
+  await s3?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('a lesson published to S3 by the transcoder plays through the api’s /media', async () => {
+  const source = await generateSampleVideo(join(work, 'src', 'lesson.mp4'), {
+    seconds: 6,
+    width: 640,
+    height: 360,
+    fps: 25,
+  });
+  await store.putFile('uploads/l2/lesson.mp4', source);
+  const hls = new HlsService(
+    createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
+    store,
+    join(work, 'attempts'),
+    'ultrafast',
+  );
+  const result = await hls.package(
+    {
+      lessonId: 'l2',
+      source: 'uploads/l2/lesson.mp4',
+      outputDir: 'lessons/l2/v1',
+      requestedBy: 'test',
+      kind: 'upload',
+    },
+    'a1',
+  );
+  assert.equal(result.outcome, 'ready');
+  const master = await fetch(`${base}/media/lessons/l2/v1/web/master.m3u8`);
+  assert.equal(master.status, 200);
+  assert.equal(master.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+  assert.match(await master.text(), /#EXT-X-STREAM-INF/);
+  // ffmpeg as the player: the master, every rung's playlist, init and segments, all over HTTP from S3
+  for (const playlist of ['web/master.m3u8', 'tv/master.m3u8']) {
+    const { stderr } = await run('ffmpeg', [
+      '-v',
+      'error',
+      '-i',
+      `${base}/media/lessons/l2/v1/${playlist}`,
+      '-map',
+      '0',
+      '-f',
+      'null',
+      '-',
+    ]);
+    assert.equal(stderr.trim(), '', `${playlist} decodes over the api`);
+  }
+  const poster = await fetch(`${base}/media/lessons/l2/v1/poster.jpg`);
+  assert.equal(poster.headers.get('content-type'), 'image/jpeg');
+  assert.equal(poster.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+});
+
+test('byte ranges: 206 with Content-Range, a suffix range, 416 beyond the end, HEAD with the length', async () => {
+  const url = `${base}/media/lessons/l1/v1/tv/720p/seg_00000.ts`;
+  const whole = await fetch(url);
+  assert.equal(whole.status, 200);
+  assert.equal(whole.headers.get('accept-ranges'), 'bytes');
+  assert.deepEqual(Buffer.from(await whole.arrayBuffer()), segment);
+  const part = await fetch(url, { headers: { range: 'bytes=100-199' } });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers.get('content-range'), 'bytes 100-199/10000');
+  assert.equal(part.headers.get('content-type'), 'video/mp2t');
+  assert.deepEqual(Buffer.from(await part.arrayBuffer()), segment.subarray(100, 200));
+  const tail = await fetch(url, { headers: { range: 'bytes=-50' } });
+  assert.equal(tail.status, 206);
+  assert.deepEqual(Buffer.from(await tail.arrayBuffer()), segment.subarray(9950));
+  const beyond = await fetch(url, { headers: { range: 'bytes=20000-' } });
+  assert.equal(beyond.status, 416);
+  assert.equal(beyond.headers.get('content-range'), 'bytes */10000');
+  const head = await fetch(url, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-length'), '10000');
+  assert.equal(head.headers.get('x-content-type-options'), 'nosniff');
+  assert.match(head.headers.get('content-security-policy') ?? '', /sandbox/);
+});
+
+test('private and missing objects are 404, as from the folder; live HLS still comes from the folder', async () => {
+  for (const path of [
+    '/media/uploads/l1/raw.mp4',
+    '/media/lessons/l1/v1/none.ts',
+    '/media/lessons/l1/v1/%2e%2e/%2e%2e/%2e%2e/uploads/l1/raw.mp4',
+    '/media/lessons/l1/v1/tv/720p/seg_00000.exe',
+  ]) {
+    const r = await fetch(`${base}${path}`);
+    assert.equal(r.status, 404, path);
+    assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+  }
+  mkdirSync(join(api.mediaDir, 'live', 'x1', 'web'), { recursive: true });
+  writeFileSync(join(api.mediaDir, 'live', 'x1', 'web', 'index.m3u8'), '#EXTM3U\n');
+  const live = await fetch(`${base}/media/live/x1/web/index.m3u8`);
+  assert.equal(live.status, 200);
+  assert.equal(live.headers.get('cache-control'), 'no-cache');
+});
