@@ -4,17 +4,24 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createS3Storage } from '@sky/contracts/storage-s3';
 import type { MediaStorage } from '@sky/contracts/storage';
-import { generateSampleVideo } from '@sky/devkit';
+import type { Lesson } from '@sky/contracts';
+import { logOptions } from '@sky/contracts/http';
+import { createJobQueues } from '@sky/contracts/queue';
+import { generateSampleVideo, testLogger } from '@sky/devkit';
+import { Upload } from 'tus-js-client';
 import { startTestApi, type TestApi } from '../api/test/helpers.js';
 import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
 import { HlsService } from '../transcoder/src/services/hls.service.js';
+import { createApp as createTranscoder } from '../transcoder/src/app.js';
+import { composeStorage } from '../transcoder/src/compose.js';
+import { loadConfig as transcoderConfig } from '../transcoder/src/config.js';
 import { startS3, type S3Stack } from './s3-stack.ts';
 
 const run = promisify(execFile);
@@ -23,12 +30,13 @@ let store: MediaStorage;
 let api: TestApi;
 let base: string;
 let work: string;
+let bucket: string;
 const segment = randomBytes(10_000);
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'sky-api-s3-'));
   s3 = await startS3();
-  const bucket = await s3.createBucket(`sky-${randomBytes(4).toString('hex')}`);
+  bucket = await s3.createBucket(`sky-${randomBytes(4).toString('hex')}`);
   store = createS3Storage({
     endpoint: s3.endpoint,
     bucket,
@@ -138,4 +146,87 @@ test('private and missing objects are 404, as from the folder; live HLS still co
   const live = await fetch(`${base}/media/live/x1/web/index.m3u8`);
   assert.equal(live.status, 200);
   assert.equal(live.headers.get('cache-control'), 'no-cache');
+});
+
+test('S3 end to end: a tus upload goes to the bucket, a transcoder with no media folder packages it, the api plays it, deleting the lesson empties its prefixes', async () => {
+  const tCfg = transcoderConfig({
+    ...s3.env(bucket),
+    REDIS_URL: api.redisUrl,
+    QUEUE_PREFIX: api.prefix,
+    JWT_SECRET: 'test-secret-that-is-at-least-32-characters',
+    WORK_DIR: join(work, 'transcoder-work'),
+    X264_PRESET: 'ultrafast',
+    CONCURRENCY: '1',
+  });
+  assert.equal(tCfg.MEDIA_DIR, undefined);
+  const trQueues = createJobQueues(tCfg.REDIS_URL, tCfg.QUEUE_PREFIX);
+  const transcoder = await createTranscoder({
+    config: tCfg,
+    logger: testLogger('transcoder', logOptions('transcoder', 'info')),
+    queues: trQueues,
+    ffmpeg: createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
+    ...(await composeStorage(tCfg)),
+    version: 'test',
+  });
+  try {
+    const token = api.tokens.teacher;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const created = (await (
+      await fetch(`${base}/api/lessons`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ title: 'S3 课', grade: 'p3', subject: '数学' }),
+      })
+    ).json()) as Lesson;
+    const file = await generateSampleVideo(join(work, 'upload.mp4'), {
+      seconds: 6,
+      width: 640,
+      height: 360,
+      fps: 25,
+    });
+    await new Promise<void>((resolve, reject) => {
+      new Upload(readFileSync(file), {
+        endpoint: `${base}/api/uploads`,
+        chunkSize: 512 * 1024,
+        metadata: { lessonId: created.id, filename: 'lesson.mp4' },
+        headers: { authorization: `Bearer ${token}` },
+        onSuccess: () => resolve(),
+        onError: reject,
+      }).start();
+    });
+    const uploads = await store.list(`uploads/${created.id}`);
+    assert.equal(uploads.length, 1, 'the finished upload is in the bucket');
+    assert.ok(!existsSync(join(api.mediaDir, 'uploads', created.id)), 'and not left in the api’s folder');
+    let lesson = created;
+    for (let i = 0; i < 480 && lesson.status !== 'ready' && lesson.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      lesson = (await (await fetch(`${base}/api/lessons/${created.id}`, { headers })).json()) as Lesson;
+    }
+    assert.equal(lesson.status, 'ready', lesson.failureReason);
+    for (const url of [lesson.playbackUrl!, lesson.tvPlaybackUrl!]) {
+      const { stderr } = await run('ffmpeg', [
+        '-v',
+        'error',
+        '-i',
+        `${base}${url}`,
+        '-map',
+        '0',
+        '-f',
+        'null',
+        '-',
+      ]);
+      assert.equal(stderr.trim(), '', `${url} decodes over the api from S3`);
+    }
+    assert.ok((await store.list(`lessons/${created.id}`)).length > 20);
+    const del = await fetch(`${base}/api/lessons/${created.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.ok(del.status === 204 || del.status === 200, `delete answered ${del.status}`);
+    assert.deepEqual(await store.list(`lessons/${created.id}`), []);
+    assert.deepEqual(await store.list(`uploads/${created.id}`), []);
+  } finally {
+    await transcoder.close();
+    await trQueues.close();
+  }
 });

@@ -9,7 +9,7 @@ import type { ApiConfig } from './config.js';
 import { mongoState } from './adapters/db.js';
 import { LessonRepository } from './adapters/lessons.repository.js';
 import { transcodeJobs } from './adapters/lesson-jobs.js';
-import { fileMediaStore } from './adapters/media.store.js';
+import { fileMediaStore, objectMediaStore } from './adapters/media.store.js';
 import { createQaRedis } from './adapters/qa.redis.js';
 import { QaRepository } from './adapters/qa.repository.js';
 import type { Passwords } from './adapters/password.js';
@@ -66,7 +66,10 @@ export interface ApiDeps {
   planLessons?: PlanLessonSource;
   /** The plan lessons airing an api lesson, asked before it is deleted (default: asked of CURRICULUM_URL). */
   planLinks?: PlanLinkSource;
-  /** Where packaged lessons are read from when not MEDIA_DIR (S3: the transcoder publishes there). */
+  /**
+   * An object store (S3) for finished uploads and packaged lessons, shared with the transcoders; live files
+   * and uploads in progress stay in MEDIA_DIR.
+   */
   lessonStore?: MediaStorage;
 }
 
@@ -130,7 +133,9 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   const lessons = new LessonService(
     lessonsRepo,
     queues,
-    fileMediaStore(mediaRoot, uploadDir),
+    deps.lessonStore
+      ? objectMediaStore(fileMediaStore(mediaRoot, uploadDir), deps.lessonStore)
+      : fileMediaStore(mediaRoot, uploadDir),
     '/media',
     async (id) => (await usersRepo.findById(id))?.displayName,
     transcodeJobs(queues),
@@ -143,7 +148,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   const qa = new QaService(qaRepo, qaRedis.store, lessonsRepo, usersRepo, {
     pairingTtlSec: config.QA_PAIRING_TTL_SEC,
   });
-  const uploads = new UploadService(lessons, deps.probe, mediaRoot, deps.logger);
+  const uploads = new UploadService(lessons, deps.probe, mediaRoot, deps.logger, deps.lessonStore);
   await mkdir(uploadDir, { recursive: true });
 
   const health = async (): Promise<HealthReport> => {
