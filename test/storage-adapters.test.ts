@@ -91,7 +91,8 @@ for (const kind of ['local', 's3'] as const) {
         'public, max-age=31536000, immutable',
       );
       assert.equal((await store.head('lessons/b/v1/poster.jpg'))?.contentType, 'image/jpeg');
-      assert.equal(await store.deletePrefix('lessons/b/v1'), 6);
+      assert.equal(await store.deletePrefix('lessons/b/v1/poster.jpg'), 1, 'a prefix may be one object');
+      assert.equal(await store.deletePrefix('lessons/b/v1'), 5);
       assert.deepEqual(await store.list('lessons/b/v1'), []);
       assert.equal((await store.list('lessons/b/v10')).length, 1, 'v10 is not under v1');
     });
@@ -146,4 +147,16 @@ test('an S3 reader polling the master while a rendition is published never finds
   }
   await published;
   assert.ok(seenMaster);
+});
+
+test('a missing bucket fails a listing (what the transcoder’s /healthz asks), not only reads of its keys', async () => {
+  const store = createS3Storage({
+    endpoint: s3.endpoint,
+    bucket: `sky-missing-${randomBytes(4).toString('hex')}`,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    forcePathStyle: true,
+  });
+  await assert.rejects(store.list('.healthz'), /NoSuchBucket|bucket/i);
 });

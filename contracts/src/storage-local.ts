@@ -61,7 +61,7 @@ export function createLocalStorage(root: string): MediaStorage {
     },
     async deletePrefix(prefix) {
       const dir = path(prefix);
-      const n = (await filesUnder(dir).catch(() => [])).length;
+      const n = (await info(prefix)) ? 1 : (await filesUnder(dir).catch(() => [])).length;
       await rm(dir, { recursive: true, force: true });
       return n;
     },

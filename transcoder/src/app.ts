@@ -78,7 +78,8 @@ export async function createApp(deps: TranscoderDeps) {
         () => true,
         () => false,
       ),
-      deps.storage.head('.healthz').then(
+      // a listing, not a HEAD: S3 answers a HEAD in a missing bucket with the same 404 as a missing key
+      deps.storage.list('.healthz').then(
         () => true,
         () => false,
       ),
