@@ -57,6 +57,45 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** A transcoder in this process on the bucket, with no media folder, as a deployment with S3 runs it. */
+async function startS3Transcoder() {
+  const tCfg = transcoderConfig({
+    ...s3.env(bucket),
+    REDIS_URL: api.redisUrl,
+    QUEUE_PREFIX: api.prefix,
+    JWT_SECRET: 'test-secret-that-is-at-least-32-characters',
+    WORK_DIR: join(work, 'transcoder-work'),
+    X264_PRESET: 'ultrafast',
+    CONCURRENCY: '1',
+  });
+  assert.equal(tCfg.MEDIA_DIR, undefined);
+  const queues = createJobQueues(tCfg.REDIS_URL, tCfg.QUEUE_PREFIX);
+  const app = await createTranscoder({
+    config: tCfg,
+    logger: testLogger('transcoder', logOptions('transcoder', 'info')),
+    queues,
+    ffmpeg: createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
+    ...(await composeStorage(tCfg)),
+    version: 'test',
+  });
+  return {
+    async close() {
+      await app.close();
+      await queues.close();
+    },
+  };
+}
+
+async function waitReady(id: string): Promise<Lesson> {
+  const headers = { authorization: `Bearer ${api.tokens.teacher}` };
+  let lesson = (await (await fetch(`${base}/api/lessons/${id}`, { headers })).json()) as Lesson;
+  for (let i = 0; i < 480 && lesson.status !== 'ready' && lesson.status !== 'failed'; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    lesson = (await (await fetch(`${base}/api/lessons/${id}`, { headers })).json()) as Lesson;
+  }
+  return lesson;
+}
+
 test('a lesson published to S3 by the transcoder plays through the api’s /media', async () => {
   const source = await generateSampleVideo(join(work, 'src', 'lesson.mp4'), {
     seconds: 6,
@@ -149,25 +188,7 @@ test('private and missing objects are 404, as from the folder; live HLS still co
 });
 
 test('S3 end to end: a tus upload goes to the bucket, a transcoder with no media folder packages it, the api plays it, deleting the lesson empties its prefixes', async () => {
-  const tCfg = transcoderConfig({
-    ...s3.env(bucket),
-    REDIS_URL: api.redisUrl,
-    QUEUE_PREFIX: api.prefix,
-    JWT_SECRET: 'test-secret-that-is-at-least-32-characters',
-    WORK_DIR: join(work, 'transcoder-work'),
-    X264_PRESET: 'ultrafast',
-    CONCURRENCY: '1',
-  });
-  assert.equal(tCfg.MEDIA_DIR, undefined);
-  const trQueues = createJobQueues(tCfg.REDIS_URL, tCfg.QUEUE_PREFIX);
-  const transcoder = await createTranscoder({
-    config: tCfg,
-    logger: testLogger('transcoder', logOptions('transcoder', 'info')),
-    queues: trQueues,
-    ffmpeg: createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
-    ...(await composeStorage(tCfg)),
-    version: 'test',
-  });
+  const transcoder = await startS3Transcoder();
   try {
     const token = api.tokens.teacher;
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -197,11 +218,7 @@ test('S3 end to end: a tus upload goes to the bucket, a transcoder with no media
     const uploads = await store.list(`uploads/${created.id}`);
     assert.equal(uploads.length, 1, 'the finished upload is in the bucket');
     assert.ok(!existsSync(join(api.mediaDir, 'uploads', created.id)), 'and not left in the api’s folder');
-    let lesson = created;
-    for (let i = 0; i < 480 && lesson.status !== 'ready' && lesson.status !== 'failed'; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      lesson = (await (await fetch(`${base}/api/lessons/${created.id}`, { headers })).json()) as Lesson;
-    }
+    const lesson = await waitReady(created.id);
     assert.equal(lesson.status, 'ready', lesson.failureReason);
     for (const url of [lesson.playbackUrl!, lesson.tvPlaybackUrl!]) {
       const { stderr } = await run('ffmpeg', [
@@ -227,6 +244,51 @@ test('S3 end to end: a tus upload goes to the bucket, a transcoder with no media
     assert.deepEqual(await store.list(`uploads/${created.id}`), []);
   } finally {
     await transcoder.close();
-    await trQueues.close();
+  }
+});
+
+test('S3: a live lesson’s recording (left by the sfu in the media folder) is copied to the bucket and becomes the replay', async () => {
+  const teacher = { authorization: `Bearer ${api.tokens.teacher}`, 'content-type': 'application/json' };
+  const created = (await (
+    await fetch(`${base}/api/lessons`, {
+      method: 'POST',
+      headers: teacher,
+      body: JSON.stringify({ title: '直播回放 S3', grade: 'p3', subject: '数学' }),
+    })
+  ).json()) as Lesson;
+  const live = await fetch(`${base}/api/lessons/${created.id}/live`, {
+    method: 'POST',
+    headers: teacher,
+    body: '{}',
+  });
+  assert.ok(live.ok, `go live answered ${live.status}: ${await live.clone().text()}`);
+  const { startedAt } = (await live.json()) as { startedAt: string };
+  const recording = `live/${created.id}/recording/recording.mp4`;
+  await generateSampleVideo(join(api.mediaDir, recording), { seconds: 4, width: 640, height: 360, fps: 25 });
+  const transcoder = await startS3Transcoder();
+  const sfuQueues = createJobQueues(api.redisUrl, api.prefix);
+  try {
+    await sfuQueues.enqueue('live.ended', {
+      lessonId: created.id,
+      recording,
+      startedAt,
+      endedAt: new Date().toISOString(),
+    });
+    const lesson = await waitReady(created.id);
+    assert.equal(lesson.status, 'ready', lesson.failureReason);
+    assert.ok(await store.head(recording), 'the recording is in the bucket');
+    const { stderr } = await run('ffmpeg', [
+      '-v',
+      'error',
+      '-i',
+      `${base}${lesson.playbackUrl!}`,
+      '-f',
+      'null',
+      '-',
+    ]);
+    assert.equal(stderr.trim(), '', 'the replay decodes over the api from S3');
+  } finally {
+    await sfuQueues.close();
+    await transcoder.close();
   }
 });

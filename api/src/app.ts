@@ -144,6 +144,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   const live = new LiveService(lessonsRepo, new LiveRepository(mongo), queues, {
     sfuUrl: config.SFU_PUBLIC_URL ?? config.SFU_URL,
     mediaBaseUrl: '/media',
+    ...(deps.lessonStore ? { recordings: { mediaDir: mediaRoot, store: deps.lessonStore } } : {}),
   });
   const qa = new QaService(qaRepo, qaRedis.store, lessonsRepo, usersRepo, {
     pairingTtlSec: config.QA_PAIRING_TTL_SEC,
