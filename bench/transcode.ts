@@ -11,6 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createLocalStorage } from '@sky/contracts/storage-local';
 import { generateSampleVideo } from '@sky/devkit';
 import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
 import { HlsService } from '../transcoder/src/services/hls.service.js';
@@ -54,7 +55,7 @@ const ffmpeg = createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' });
 const probe: Probe = await ffmpeg.probe(source);
 const ladder = chooseLadder(probe);
 const fps = outputFps(probe);
-const service = new HlsService(ffmpeg, media, PRESET);
+const service = new HlsService(ffmpeg, createLocalStorage(media), join(media, '.tmp'), PRESET);
 
 async function timed(label: string, fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();

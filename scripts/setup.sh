@@ -18,6 +18,8 @@ APT_PACKAGES=(
   ffmpeg redis-server chromium fonts-noto-cjk ca-certificates
   # TV: the XMLTV guide's validator, and nginx as the static-file yardstick of the tv bench
   xmltv-util nginx-light
+  # S3 for tests: OpenStack Swift with its s3api middleware, one node in a temp folder (test/s3-stack.ts)
+  swift swift-proxy swift-account swift-container swift-object
   # mediasoup worker, built offline against Debian libraries (scripts/mediasoup/build-worker.sh)
   g++ make python3 binutils meson ninja-build pkg-config libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev
   libabsl-dev libflatbuffers-dev flatbuffers-compiler liburing-dev
@@ -57,7 +59,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-for bin in ffmpeg ffprobe redis-server chromium meson flatc tv_validate_file nginx; do
+for bin in ffmpeg ffprobe redis-server chromium meson flatc tv_validate_file nginx swift-proxy-server swift-ring-builder; do
   command -v "$bin" >/dev/null || die "$bin is still missing after apt-get install"
 done
 

@@ -27,6 +27,7 @@ import { createApp as createApi, type ApiApp } from '../api/src/app.js';
 import { loadConfig as apiConfig } from '../api/src/config.js';
 import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
 import { createApp as createTranscoder } from '../transcoder/src/app.js';
+import { composeStorage } from '../transcoder/src/compose.js';
 import { loadConfig as transcoderConfig } from '../transcoder/src/config.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -90,6 +91,7 @@ before(async () => {
     logger: testLogger('transcoder', logOptions('transcoder', 'info')),
     queues: trQueues,
     ffmpeg: createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
+    ...(await composeStorage(tCfg)),
     version: 'e2e',
   });
 

@@ -1,6 +1,7 @@
 // Test data the browser and TV tests share: a real lesson, transcoded by the real pipeline, ready to play.
 import { join } from 'node:path';
 import type { AccessClaims, GradeId, Lesson, Role } from '@sky/contracts';
+import { createLocalStorage } from '@sky/contracts/storage-local';
 import { generateSampleVideo } from '@sky/devkit';
 import type { TestApi } from '../api/test/helpers.js';
 import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
@@ -26,7 +27,8 @@ export async function addPlayableLesson(
   await generateSampleVideo(join(api.mediaDir, source), { seconds: 30, width: 1280, height: 720, fps: 25 });
   const result = await new HlsService(
     createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
-    api.mediaDir,
+    createLocalStorage(api.mediaDir),
+    join(api.mediaDir, '.tmp'),
     'ultrafast',
   ).package(
     {

@@ -16,6 +16,7 @@ import { composeSfu } from '../sfu/src/compose.js';
 import { loadConfig as loadSfuConfig } from '../sfu/src/config.js';
 import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
 import { createApp as createTranscoder } from '../transcoder/src/app.js';
+import { composeStorage } from '../transcoder/src/compose.js';
 import { loadConfig as transcoderConfig } from '../transcoder/src/config.js';
 import { actorOf } from './fixtures.js';
 
@@ -185,6 +186,7 @@ export async function startLiveStack(opts: {
     logger: testLogger('transcoder', logOptions('transcoder', 'info')),
     queues: transcoderQueues,
     ffmpeg: createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
+    ...(await composeStorage(tCfg)),
     version: 'test',
   });
   const browser: Browser & { dispose(): Promise<void> } = await launchChromium({ fakeMedia: true });

@@ -20,6 +20,7 @@ import { createApiClient } from '../sfu/src/adapters/api-client.js';
 import { startSfu, type TestSfu } from '../sfu/test/helpers.js';
 import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
 import { createApp as createTranscoder } from '../transcoder/src/app.js';
+import { composeStorage } from '../transcoder/src/compose.js';
 import { loadConfig as transcoderConfig } from '../transcoder/src/config.js';
 import { p1MathPlan, SECRET, startTvStack, tokens, type TvStack } from './tv-stack.js';
 
@@ -62,6 +63,7 @@ before(async () => {
     logger: testLogger('transcoder', logOptions('transcoder', 'info')),
     queues,
     ffmpeg: createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
+    ...(await composeStorage(config)),
     version: 'test',
   });
   await transcoder.http.listen({ host: '127.0.0.1', port: 0 });

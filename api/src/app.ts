@@ -9,7 +9,7 @@ import type { ApiConfig } from './config.js';
 import { mongoState } from './adapters/db.js';
 import { LessonRepository } from './adapters/lessons.repository.js';
 import { transcodeJobs } from './adapters/lesson-jobs.js';
-import { fileMediaStore } from './adapters/media.store.js';
+import { fileMediaStore, objectMediaStore } from './adapters/media.store.js';
 import { createQaRedis } from './adapters/qa.redis.js';
 import { QaRepository } from './adapters/qa.repository.js';
 import type { Passwords } from './adapters/password.js';
@@ -31,6 +31,7 @@ import { liveEndedJob } from './jobs/live-ended.job.js';
 import { LiveService } from './services/live.service.js';
 import { positionRoutes } from './http/positions.routes.js';
 import { qaRoutes } from './http/qa.routes.js';
+import type { MediaStorage } from '@sky/contracts/storage';
 import { registerStatic } from './http/static.js';
 import { uploadRoutes } from './http/uploads.routes.js';
 import { userRoutes } from './http/users.routes.js';
@@ -65,6 +66,11 @@ export interface ApiDeps {
   planLessons?: PlanLessonSource;
   /** The plan lessons airing an api lesson, asked before it is deleted (default: asked of CURRICULUM_URL). */
   planLinks?: PlanLinkSource;
+  /**
+   * An object store (S3) for finished uploads and packaged lessons, shared with the transcoders; live files
+   * and uploads in progress stay in MEDIA_DIR.
+   */
+  lessonStore?: MediaStorage;
 }
 
 export interface ApiApp {
@@ -127,7 +133,9 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   const lessons = new LessonService(
     lessonsRepo,
     queues,
-    fileMediaStore(mediaRoot, uploadDir),
+    deps.lessonStore
+      ? objectMediaStore(fileMediaStore(mediaRoot, uploadDir), deps.lessonStore)
+      : fileMediaStore(mediaRoot, uploadDir),
     '/media',
     async (id) => (await usersRepo.findById(id))?.displayName,
     transcodeJobs(queues),
@@ -136,11 +144,12 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   const live = new LiveService(lessonsRepo, new LiveRepository(mongo), queues, {
     sfuUrl: config.SFU_PUBLIC_URL ?? config.SFU_URL,
     mediaBaseUrl: '/media',
+    ...(deps.lessonStore ? { recordings: { mediaDir: mediaRoot, store: deps.lessonStore } } : {}),
   });
   const qa = new QaService(qaRepo, qaRedis.store, lessonsRepo, usersRepo, {
     pairingTtlSec: config.QA_PAIRING_TTL_SEC,
   });
-  const uploads = new UploadService(lessons, deps.probe, mediaRoot, deps.logger);
+  const uploads = new UploadService(lessons, deps.probe, mediaRoot, deps.logger, deps.lessonStore);
   await mkdir(uploadDir, { recursive: true });
 
   const health = async (): Promise<HealthReport> => {
@@ -257,7 +266,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
       rewriteRequestHeaders: (req, headers) => ({ ...headers, 'x-forwarded-for': req.ip }),
     },
   });
-  await registerStatic(http, mediaRoot, config.WEB_DIST_DIR);
+  await registerStatic(http, mediaRoot, config.WEB_DIST_DIR, deps.lessonStore);
 
   const lessonsNsp = registerLessonsNamespace(io, {
     verify: (t) => auth.verifyAccess(t),

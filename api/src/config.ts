@@ -1,4 +1,5 @@
 import { DEFAULT_PORTS, LogLevel, parseConfig, RedisEnv, trustedProxies } from '@sky/contracts';
+import { StorageEnv } from '@sky/contracts/storage';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -50,6 +51,8 @@ export const ApiConfigSchema = z.object({
     .max(30 * 24 * 3600)
     .default(72 * 3600),
   MEDIA_DIR: z.string().min(1),
+  /** S3_BUCKET set: packaged lessons are served from the bucket (the transcoder publishes there). */
+  ...StorageEnv,
   /** The built web client (web-client/dist); served at / when set. */
   WEB_DIST_DIR: z.string().optional(),
   /** Largest lesson video a teacher may upload (tus). */

@@ -1,6 +1,7 @@
 import { redisTarget } from '@sky/contracts';
 import { closeOnSignals, logOptions, serviceVersion } from '@sky/contracts/http';
 import { createJobQueues } from '@sky/contracts/queue';
+import { s3Settings } from '@sky/contracts/storage';
 import { pino } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
@@ -14,6 +15,9 @@ const logger = pino(logOptions('api', config.LOG_LEVEL));
 
 const mongo = await connectMongo(config.MONGODB_URI);
 const queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX);
+const s3 = s3Settings(config);
+// the S3 adapter (and the AWS SDK) loads only when a bucket is configured
+const lessonStore = s3 ? (await import('@sky/contracts/storage-s3')).createS3Storage(s3) : undefined;
 const probe = createMediaProbe({ ffprobe: config.FFPROBE_PATH, ffmpeg: config.FFMPEG_PATH });
 const app = await createApp({
   config,
@@ -23,6 +27,7 @@ const app = await createApp({
   probe,
   passwords,
   version: serviceVersion(import.meta.url),
+  ...(lessonStore ? { lessonStore } : {}),
 });
 
 if (config.SEED_DEMO && (await mongo.db!.collection('users').estimatedDocumentCount()) === 0) {

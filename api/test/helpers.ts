@@ -33,7 +33,7 @@ export interface TestApi {
 /** A real api (real mongod, redis-server, argon2) with one user per role. */
 export async function startTestApi(
   extraEnv: Record<string, string> = {},
-  deps: Pick<ApiDeps, 'planLessons' | 'planLinks'> = {},
+  deps: Pick<ApiDeps, 'planLessons' | 'planLinks' | 'lessonStore'> = {},
 ): Promise<TestApi> {
   const infra = await useInfra();
   const mediaDir = mkdtempSync(join(tmpdir(), 'sky-media-'));

@@ -4,6 +4,7 @@ import { registerSecurityHeaders } from '@sky/contracts/http';
 import { createTicketIssuer, createTokenIssuer } from '@sky/contracts/tokens';
 import { registerQueueUi, SESSION_SEC } from './http/queue-ui.js';
 import type { JobQueues } from '@sky/contracts/queue';
+import type { MediaStorage } from '@sky/contracts/storage';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { TranscoderConfig } from './config.js';
 import type { Ffmpeg } from './adapters/ffmpeg.js';
@@ -16,13 +17,19 @@ export interface TranscoderDeps {
   logger: FastifyBaseLogger;
   queues: JobQueues;
   ffmpeg: Ffmpeg;
+  /** The media store: sources are read and renditions published through it only. */
+  storage: MediaStorage;
+  /** This process's attempts encode in folders here. */
+  workDir: string;
   version: string;
 }
 
 export async function createApp(deps: TranscoderDeps) {
   const { config, queues, logger } = deps;
   const startedAt = Date.now();
-  const hls = new HlsService(deps.ffmpeg, config.MEDIA_DIR, config.X264_PRESET);
+  const hls = new HlsService(deps.ffmpeg, deps.storage, deps.workDir, config.X264_PRESET);
+  const swept = await hls.sweepDeadAttempts();
+  if (swept.length > 0) logger.info({ swept }, 'removed the work folders of dead attempts');
   const worker = queues.consume(
     { 'transcode.vod': transcodeVodJob(hls, queues, logger) },
     {
@@ -66,10 +73,18 @@ export async function createApp(deps: TranscoderDeps) {
   });
   http.get('/healthz', async (_req, reply) => {
     const redisOk = await queues.ping();
-    const mediaOk = await access(config.MEDIA_DIR, constants.W_OK).then(
-      () => true,
-      () => false,
-    );
+    const [workOk, storeOk] = await Promise.all([
+      access(deps.workDir, constants.W_OK).then(
+        () => true,
+        () => false,
+      ),
+      // a listing, not a HEAD: S3 answers a HEAD in a missing bucket with the same 404 as a missing key
+      deps.storage.list('.healthz').then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    const mediaOk = workOk && storeOk;
     const report: HealthReport = {
       service: 'transcoder',
       ok: redisOk && mediaOk && worker.isRunning(),
@@ -77,7 +92,14 @@ export async function createApp(deps: TranscoderDeps) {
       uptimeSec: Math.round((Date.now() - startedAt) / 1000),
       dependencies: {
         redis: { ok: redisOk, detail: redisOk ? 'PONG' : 'unreachable' },
-        media: { ok: mediaOk, detail: mediaOk ? 'writable' : `${config.MEDIA_DIR} not writable` },
+        media: {
+          ok: mediaOk,
+          detail: !storeOk
+            ? `${deps.storage.kind} store unreachable`
+            : workOk
+              ? `${deps.storage.kind} store, work folder writable`
+              : `${deps.workDir} not writable`,
+        },
         worker: { ok: worker.isRunning(), detail: `concurrency ${config.CONCURRENCY}` },
       },
     };

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { DEFAULT_PORTS, LogLevel, parseConfig, RedisEnv } from '@sky/contracts';
+import { s3Settings, StorageEnv } from '@sky/contracts/storage';
 import { z } from 'zod';
 
 export const TranscoderConfigSchema = z.object({
@@ -8,7 +9,14 @@ export const TranscoderConfigSchema = z.object({
   LOG_LEVEL: LogLevel,
   ...RedisEnv,
   QUEUE_PREFIX: z.string().default('sky'),
-  MEDIA_DIR: z.string().min(1),
+  /** The local media folder; unused when S3_BUCKET names a bucket (then nothing is shared but the store). */
+  MEDIA_DIR: z.string().min(1).optional(),
+  ...StorageEnv,
+  /**
+   * Where job attempts encode, one private folder each. Default: MEDIA_DIR/.tmp with the local store (so
+   * publishing is a rename), the system temp folder with S3.
+   */
+  WORK_DIR: z.string().min(1).optional(),
   /** Parallel jobs; each ffmpeg uses every core, so one job per two cores by default. */
   CONCURRENCY: z.coerce
     .number()
@@ -30,5 +38,13 @@ export const TranscoderConfigSchema = z.object({
 export type TranscoderConfig = z.infer<typeof TranscoderConfigSchema>;
 
 export function loadConfig(env: Record<string, string | undefined>): TranscoderConfig {
-  return parseConfig(TranscoderConfigSchema, env);
+  const config = parseConfig(
+    TranscoderConfigSchema.refine((c) => c.MEDIA_DIR !== undefined || c.S3_BUCKET !== undefined, {
+      message: 'set MEDIA_DIR (a local media folder) or S3_BUCKET (object storage)',
+      path: ['MEDIA_DIR'],
+    }),
+    env,
+  );
+  s3Settings(config); // both S3 keys or neither
+  return config;
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { createLocalStorage } from '@sky/contracts/storage-local';
 import { generateSampleVideo } from '@sky/devkit';
 import { createFfmpeg } from '../src/adapters/ffmpeg.js';
 import { HlsService } from '../src/services/hls.service.js';
@@ -14,7 +15,7 @@ const run = promisify(execFile);
 let media: string;
 let out: string;
 const ffmpeg = createFfmpeg({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' });
-const hls = () => new HlsService(ffmpeg, media, 'veryfast');
+const hls = () => new HlsService(ffmpeg, createLocalStorage(media), join(media, '.tmp'), 'veryfast');
 const job = {
   lessonId: 'l1080',
   source: 'src/lesson.mp4',
@@ -190,7 +191,12 @@ test('no intermediate or temp folder is left, and a second run is a no-op', asyn
     ...ffmpeg,
     run: (...a: Parameters<typeof ffmpeg.run>) => (runs.push(a[0]), ffmpeg.run(...a)),
   };
-  const again = await new HlsService(counting, media, 'veryfast').package(job, 'a2');
+  const again = await new HlsService(
+    counting,
+    createLocalStorage(media),
+    join(media, '.tmp'),
+    'veryfast',
+  ).package(job, 'a2');
   assert.equal(again.outcome, 'ready');
   assert.deepEqual(runs, [], 'nothing was encoded again');
 });

@@ -1,5 +1,6 @@
 import { access, readdir, readFile, rm } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
+import type { MediaStorage } from '@sky/contracts/storage';
 import type { MediaStore } from '../services/lessons.service.js';
 
 /** The folders of the media store that hold one lesson's files, by the lesson's id. */
@@ -37,6 +38,20 @@ export function fileMediaStore(root: string, uploadDir: string): MediaStore {
         await rm(join(uploadDir, id), { force: true });
         await rm(join(uploadDir, name), { force: true });
       }
+    },
+  };
+}
+
+/**
+ * Uploads and packaged lessons in an object store (S3), live files and tus's uploads in progress still on
+ * the local disk: a lesson's files are looked for and removed in both.
+ */
+export function objectMediaStore(local: MediaStore, objects: MediaStorage): MediaStore {
+  return {
+    exists: async (rel) => (await objects.head(rel)) !== undefined || (await local.exists(rel)),
+    async removeLessonFiles(lessonId) {
+      await local.removeLessonFiles(lessonId);
+      await Promise.all(['uploads', 'lessons'].map((f) => objects.deletePrefix(`${f}/${lessonId}`)));
     },
   };
 }

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { problem } from '@sky/contracts';
-import type { FastifyInstance } from 'fastify';
+import type { MediaStorage } from '@sky/contracts/storage';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** What the media store answers for each type we write: HLS playlists and segments, posters, storyboards. */
 const MEDIA_TYPES = {
@@ -59,12 +60,79 @@ export function publicMedia(rel: string): { type: string; cacheControl: string }
 
 const relativeOf = (path: string, root: string) => relative(root, path).split(sep).join('/');
 
-/** Serves /media/* from the media store, and the built web client (with SPA fallback) when present. */
-export async function registerStatic(app: FastifyInstance, mediaDir: string, webDist: string | undefined) {
+/**
+ * A Range header we answer with 206: one range, `bytes=a-b`, `bytes=a-` or `bytes=-n`; undefined for none or
+ * for a form we answer whole (several ranges), 'unsatisfiable' when it starts beyond the end.
+ */
+export function byteRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header?.trim() ?? '');
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    return n === 0 ? 'unsatisfiable' : { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size) return 'unsatisfiable';
+  return end < start ? undefined : { start, end };
+}
+
+/**
+ * Packaged lesson versions from the object store (S3): the same public rules, types and caching as the
+ * folder, with byte ranges (players seek and I-frame playlists address ranges).
+ */
+function lessonObjects(store: MediaStorage) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const notFound = () =>
+      reply
+        .code(404)
+        .type('application/problem+json')
+        .send(problem('NOT_FOUND', 'no such media', req.url));
+    let rel: string;
+    try {
+      rel = decodeURIComponent(req.url.split('?')[0]!.slice('/media/'.length));
+    } catch {
+      return notFound();
+    }
+    const served = publicMedia(rel);
+    if (!served) return notFound();
+    const head = await store.head(rel);
+    if (!head) return notFound();
+    reply.header('content-type', served.type).header('cache-control', served.cacheControl);
+    reply.header('accept-ranges', 'bytes');
+    const range = byteRange(req.headers.range, head.size);
+    if (range === 'unsatisfiable')
+      return reply.code(416).header('content-range', `bytes */${head.size}`).send();
+    if (req.method === 'HEAD') return reply.header('content-length', head.size).send();
+    const got = await store.get(rel, range);
+    if (!got) return notFound();
+    if (got.range) {
+      reply.code(206).header('content-range', `bytes ${got.range.start}-${got.range.end}/${got.range.total}`);
+      reply.header('content-length', got.range.end - got.range.start + 1);
+    } else reply.header('content-length', got.size);
+    return reply.send(got.body);
+  };
+}
+
+/**
+ * Serves /media/* from the media store, and the built web client (with SPA fallback) when present. With
+ * `lessonStore` (S3), packaged lessons come from it; live HLS stays in the folder the bridge writes.
+ */
+export async function registerStatic(
+  app: FastifyInstance,
+  mediaDir: string,
+  webDist: string | undefined,
+  lessonStore?: MediaStorage,
+) {
   await app.register(async (media) => {
     media.addHook('onRequest', async (_req, reply) => {
       reply.headers(MEDIA_SECURITY_HEADERS);
     });
+    if (lessonStore)
+      media.route({ method: ['GET', 'HEAD'], url: '/media/lessons/*', handler: lessonObjects(lessonStore) });
     await media.register(fastifyStatic, {
       root: mediaDir,
       prefix: '/media/',

@@ -1,4 +1,6 @@
-import { posix } from 'node:path';
+import { access } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { MediaStorage } from '@sky/contracts/storage';
 import {
   AppError,
   TRANSCODE_PRIORITY,
@@ -21,7 +23,15 @@ export class LiveService {
     private readonly lessons: LessonRepository,
     private readonly live: LiveRepository,
     private readonly queues: JobQueues,
-    private readonly opts: { sfuUrl: string; mediaBaseUrl: string },
+    private readonly opts: {
+      sfuUrl: string;
+      mediaBaseUrl: string;
+      /**
+       * With an object store (S3) the transcoders share no folder with the sfu: a recording is copied from
+       * the media folder into the store before its replay is queued.
+       */
+      recordings?: { mediaDir: string; store: MediaStorage };
+    },
   ) {}
 
   /** The owner teacher (or an admin) starts teaching a draft lesson live. */
@@ -73,6 +83,16 @@ export class LiveService {
     const now = changed ?? (await this.lessons.findById(job.lessonId));
     // queue (again) only while the replay is still to be made: never after it became ready
     if (!job.recording || now?.status !== 'processing') return;
+    const copy = this.opts.recordings;
+    if (copy) {
+      const file = join(copy.mediaDir, job.recording);
+      // a recording that is not there is queued all the same: the transcoder fails it with its reason
+      const there = await access(file).then(
+        () => true,
+        () => false,
+      );
+      if (there) await copy.store.putFile(job.recording, file);
+    }
     await this.queues.enqueue(
       'transcode.vod',
       {

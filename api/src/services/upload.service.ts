@@ -1,6 +1,7 @@
 import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { extname, join, posix } from 'node:path';
 import { AppError, UploadMetadata, type AccessClaims } from '@sky/contracts';
+import type { MediaStorage } from '@sky/contracts/storage';
 import type { FastifyBaseLogger } from 'fastify';
 import type { MediaProbe } from '../adapters/media-probe.js';
 import type { LessonService } from './lessons.service.js';
@@ -15,6 +16,8 @@ export class UploadService {
     private readonly probe: MediaProbe,
     private readonly mediaDir: string,
     private readonly log: FastifyBaseLogger,
+    /** When set (S3), a checked upload is stored there for the transcoders, not kept in `mediaDir`. */
+    private readonly objects?: MediaStorage,
   ) {}
 
   /** Before an upload starts: its metadata is valid and the actor may attach media to that lesson. */
@@ -51,10 +54,16 @@ export class UploadService {
     await rename(uploadPath, join(this.mediaDir, rel));
     try {
       const check = await this.probe.check(join(this.mediaDir, rel));
+      if (this.objects) {
+        await this.objects.putFile(rel, join(this.mediaDir, rel));
+        await rm(join(this.mediaDir, rel), { force: true });
+        await rmdir(join(this.mediaDir, 'uploads', meta.lessonId)).catch(() => undefined);
+      }
       await this.lessons.acceptUpload(actor, meta.lessonId, rel, check);
       if (!check.ok) this.log.info({ lesson: meta.lessonId, code: check.code }, 'upload refused');
     } catch (err) {
       await rm(join(this.mediaDir, rel), { force: true });
+      await this.objects?.deletePrefix(rel);
       // the lesson's folder, if this was its only file (a lesson deleted while the upload finished)
       await rmdir(join(this.mediaDir, 'uploads', meta.lessonId)).catch(() => undefined);
       throw err;

@@ -1,5 +1,6 @@
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, normalize, sep } from 'node:path';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import {
   avcCodec,
   parseMediaPlaylist,
@@ -7,6 +8,7 @@ import {
   type TranscodeJob,
   type TranscodeResult,
 } from '@sky/contracts';
+import { checkKey, MediaNotFound, type MediaStorage } from '@sky/contracts/storage';
 import { ProbeError, type Ffmpeg, type Progress } from '../adapters/ffmpeg.js';
 import {
   buildEncodeArgs,
@@ -37,68 +39,104 @@ export class PermanentFailure extends Error {
   }
 }
 
+/** This process, as it signs its work folders: another host's or a live process's folder is never swept. */
+const OWNER = `${hostname()}.${process.pid}`;
+
+/** The masters, stored after every other file of a rendition: the web one, which marks it done, last. */
+const MASTERS = ['tv/master.m3u8', 'web/master.m3u8'];
+
 export class HlsService {
+  /**
+   * @param workRoot where attempts encode, one folder each (`<lesson>-<attempt>@<host>.<pid>`); with the local
+   *   store keep it on the media folder's filesystem, so publishing is one rename.
+   */
   constructor(
     private readonly ffmpeg: Ffmpeg,
-    private readonly mediaDir: string,
+    private readonly storage: MediaStorage,
+    private readonly workRoot: string,
     private readonly preset: string,
   ) {}
 
-  private inside(rel: string): string {
-    const abs = normalize(join(this.mediaDir, rel));
-    if (!abs.startsWith(normalize(this.mediaDir) + sep))
+  private key(rel: string): string {
+    try {
+      return checkKey(rel);
+    } catch {
       throw new PermanentFailure('NOT_MEDIA', `path outside the media store: ${rel}`);
-    return abs;
+    }
   }
 
   /**
-   * Source → one encode → web (fMP4) and TV (MPEG-TS v3) HLS, poster and storyboard, in `job.outputDir`.
-   * Everything is written to a temp folder and renamed into place in one step, so a crash never leaves a
-   * half-written lesson visible, and a re-run after success is a no-op.
+   * Work folders of this host's processes that died mid-job (a killed worker): removed. A live attempt's
+   * folder, here or on another host sharing the root, is left alone, so a retry never deletes work in flight.
+   */
+  async sweepDeadAttempts(): Promise<string[]> {
+    const host = hostname();
+    const swept: string[] = [];
+    for (const name of await readdir(this.workRoot).catch(() => [])) {
+      const owner = name.slice(name.lastIndexOf('@') + 1);
+      const dot = owner.lastIndexOf('.');
+      if (name.lastIndexOf('@') < 0 || owner.slice(0, dot) !== host) continue;
+      const pid = Number(owner.slice(dot + 1));
+      if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+      await rm(join(this.workRoot, name), { recursive: true, force: true });
+      swept.push(name);
+    }
+    return swept;
+  }
+
+  /**
+   * Source → one encode → web (fMP4) and TV (MPEG-TS v3) HLS, poster and storyboard, at `job.outputDir`.
+   * The attempt works in a folder of its own (the source is fetched there when the store is remote) and
+   * publishes through the store, masters last, so a reader never sees half a lesson; a re-run after
+   * success is a no-op.
    */
   async package(
     job: TranscodeJob,
     attempt: string,
     onProgress?: (p: EncodeProgress) => void,
   ): Promise<TranscodeResult> {
-    const source = this.inside(job.source);
-    const finalDir = this.inside(job.outputDir);
-    let probe;
+    const sourceKey = this.key(job.source);
+    const outputKey = this.key(job.outputDir);
+    await this.sweepDeadAttempts();
+    const work = join(this.workRoot, `${job.lessonId}-${attempt}@${OWNER}`);
+    await mkdir(work, { recursive: true });
     try {
-      probe = await this.ffmpeg.probe(source);
-    } catch (err) {
-      if (err instanceof ProbeError)
-        throw new PermanentFailure('NOT_MEDIA', `not a readable media file (${err.message})`);
-      throw err;
-    }
-    if (!probe.video && !probe.audio)
-      throw new PermanentFailure('NO_STREAMS', 'the file has no video or audio stream');
-    if (!(probe.durationSec > 0)) throw new PermanentFailure('NO_DURATION', 'the file has no duration');
-    const hasVideo = probe.video !== undefined;
-    const result: TranscodeResult = {
-      outcome: 'ready',
-      lessonId: job.lessonId,
-      master: `${job.outputDir}/web/master.m3u8`,
-      tvMaster: `${job.outputDir}/tv/master.m3u8`,
-      ...(hasVideo
-        ? { poster: `${job.outputDir}/poster.jpg`, storyboard: `${job.outputDir}/storyboard.vtt` }
-        : {}),
-      durationSec: probe.durationSec,
-    };
-    if (await exists(join(finalDir, 'web', 'master.m3u8'))) return result;
+      let source: string;
+      try {
+        source = await this.storage.localCopy(sourceKey, work);
+      } catch (err) {
+        if (err instanceof MediaNotFound)
+          throw new PermanentFailure('NOT_MEDIA', 'the upload is not in the store');
+        throw err;
+      }
+      let probe;
+      try {
+        probe = await this.ffmpeg.probe(source);
+      } catch (err) {
+        if (err instanceof ProbeError)
+          throw new PermanentFailure('NOT_MEDIA', `not a readable media file (${err.message})`);
+        throw err;
+      }
+      if (!probe.video && !probe.audio)
+        throw new PermanentFailure('NO_STREAMS', 'the file has no video or audio stream');
+      if (!(probe.durationSec > 0)) throw new PermanentFailure('NO_DURATION', 'the file has no duration');
+      const hasVideo = probe.video !== undefined;
+      const result: TranscodeResult = {
+        outcome: 'ready',
+        lessonId: job.lessonId,
+        master: `${job.outputDir}/web/master.m3u8`,
+        tvMaster: `${job.outputDir}/tv/master.m3u8`,
+        ...(hasVideo
+          ? { poster: `${job.outputDir}/poster.jpg`, storyboard: `${job.outputDir}/storyboard.vtt` }
+          : {}),
+        durationSec: probe.durationSec,
+      };
+      if (await this.storage.head(`${outputKey}/web/master.m3u8`)) return result;
 
-    // Earlier attempts of this job that died mid-way (a killed worker) leave their temp folders: clear them.
-    const tmpRoot = this.inside('.tmp');
-    await mkdir(tmpRoot, { recursive: true });
-    for (const stale of await readdir(tmpRoot)) {
-      if (stale.startsWith(`${job.lessonId}-`))
-        await rm(join(tmpRoot, stale), { recursive: true, force: true });
-    }
-    const tmp = join(tmpRoot, `${job.lessonId}-${attempt}`);
-    await mkdir(tmp, { recursive: true });
-    try {
+      const out = join(work, 'out');
+      await mkdir(out, { recursive: true });
       const ladder = chooseLadder(probe);
-      const intermediate = join(tmp, 'encoded.mkv');
+      const intermediate = join(work, 'encoded.mkv');
       const t0 = performance.now();
       const duration = probe.durationSec;
       await this.ffmpeg.run(
@@ -117,23 +155,22 @@ export class HlsService {
       // Packaging only copies; the images decode the small rung and one GOP: all three at once.
       const sb = planStoryboard(probe);
       await Promise.all([
-        this.ffmpeg.run(buildPackageArgs(intermediate, tmp, ladder, probe.audio !== undefined)),
+        this.ffmpeg.run(buildPackageArgs(intermediate, out, ladder, probe.audio !== undefined)),
         ...(hasVideo
           ? [
-              this.ffmpeg.run(buildStoryboardArgs(intermediate, tmp, ladder, sb)),
-              this.ffmpeg.run(buildPosterArgs(intermediate, tmp, probe)),
-              writeFile(join(tmp, 'storyboard.vtt'), storyboardVtt(sb, probe.durationSec)),
+              this.ffmpeg.run(buildStoryboardArgs(intermediate, out, ladder, sb)),
+              this.ffmpeg.run(buildPosterArgs(intermediate, out, probe)),
+              writeFile(join(out, 'storyboard.vtt'), storyboardVtt(sb, probe.durationSec)),
             ]
           : []),
       ]);
       await rm(intermediate);
-      await this.writeMasters(tmp, ladder, probe.audio !== undefined);
-      await mkdir(dirname(finalDir), { recursive: true });
-      await rename(tmp, finalDir);
+      await this.writeMasters(out, ladder, probe.audio !== undefined);
+      await this.storage.publish(outputKey, out, { last: MASTERS });
+      return result;
     } finally {
-      await rm(tmp, { recursive: true, force: true });
+      await rm(work, { recursive: true, force: true });
     }
-    return result;
   }
 
   /** Masters measured from what was written: peak and average bitrate, codecs, resolution, frame rate. */
@@ -243,9 +280,12 @@ export function timemarkSec(mark: string): number {
   return (h ?? 0) * 3600 + (m ?? 0) * 60 + (sec ?? 0) || 0;
 }
 
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
+/** A process of this host that still runs (EPERM: it runs as someone else). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
