@@ -184,7 +184,7 @@ test('private and missing objects are 404, as from the folder; live HLS still co
   writeFileSync(join(api.mediaDir, 'live', 'x1', 'web', 'index.m3u8'), '#EXTM3U\n');
   const live = await fetch(`${base}/media/live/x1/web/index.m3u8`);
   assert.equal(live.status, 200);
-  assert.equal(live.headers.get('cache-control'), 'no-cache');
+  assert.equal(live.headers.get('cache-control'), 'public, max-age=0, s-maxage=1');
 });
 
 test('S3 end to end: a tus upload goes to the bucket, a transcoder with no media folder packages it, the api plays it, deleting the lesson empties its prefixes', async () => {

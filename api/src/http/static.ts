@@ -44,16 +44,17 @@ export function publicMedia(rel: string): { type: string; cacheControl: string }
   const place = PUBLIC_FOLDERS.find((p) => p.folder.test(rel));
   if (!place || !(place.types as readonly string[]).includes(ext)) return undefined;
   const live = rel.startsWith('live/');
-  // Live playlists change every segment (1 s): a cached copy would only add delay. A live lesson's init
-  // segments (init_<run>.mp4) are named per bridge run, and a bridge that starts over (a new sfu process)
-  // numbers its runs from 0 again: revalidated. Everything else never changes once written.
+  // As deploy/nginx.conf says it: live playlists change every segment (1 s), so browsers ask again on every
+  // reload and caching edges keep them 1 s; live init segments likewise. Segments (named by their bridge's
+  // making and run, never reused) and packaged lessons never change once written.
+  const LIVE_PLAYLIST = 'public, max-age=0, s-maxage=1';
   const cacheControl =
     ext === 'm3u8'
       ? live
-        ? 'no-cache'
+        ? LIVE_PLAYLIST
         : 'public, max-age=2'
       : live && ext === 'mp4'
-        ? 'no-cache'
+        ? LIVE_PLAYLIST
         : 'public, max-age=31536000, immutable';
   return { type: MEDIA_TYPES[ext as MediaExt], cacheControl };
 }
