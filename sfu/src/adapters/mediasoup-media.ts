@@ -12,8 +12,6 @@ const transport = (t: MediaTransport) => t as Transport;
 const producer = (p: MediaProducer) => p as mediasoup.types.Producer;
 const consumer = (c: MediaConsumer) => c as mediasoup.types.Consumer;
 
-const PIPE_SOCKET_BUFFER = 4 * 1024 * 1024;
-
 /** mediasoup refuses malformed parameters with TypeError / UnsupportedError: the client's fault. */
 function refused(field: string, err: unknown): unknown {
   const name = (err as Error | undefined)?.name;
@@ -158,10 +156,6 @@ export function createMediasoupMedia(
           protocol: 'udp',
           ip: opts.pipeListenIp ?? opts.listenIp,
           ...(opts.pipeAnnouncedIp ? { announcedAddress: opts.pipeAnnouncedIp } : {}),
-          // one link carries a lesson to all of a node's viewers: a busy worker must not drop a key frame's
-          // burst at the socket (the kernel caps this at net.core.rmem_max / wmem_max)
-          recvBufferSize: PIPE_SOCKET_BUFFER,
-          sendBufferSize: PIPE_SOCKET_BUFFER,
         },
         // NACK and retransmission over the link (another host, a lossy network): both ends enable it
         enableRtx: true,
