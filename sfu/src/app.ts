@@ -1,4 +1,4 @@
-import type { AccessClaims, HealthReport, LiveEndedJob } from '@sky/contracts';
+import { SFU_DIRECTORY, type AccessClaims, type HealthReport, type LiveEndedJob } from '@sky/contracts';
 import { registerProblemHandlers, registerSecurityHeaders } from '@sky/contracts/http';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
@@ -72,12 +72,14 @@ export function createApp(deps: SfuDeps) {
   });
   const cluster = deps.cluster;
   let internalUrl = cluster?.internalUrl ?? '';
+  let pruning: NodeJS.Timeout | undefined;
   const cascade = cluster
     ? new Cascade({
         media,
         post: cluster.post,
         log: deps.logger,
         self: () => ({ nodeId: cluster.directory.nodeId, internalUrl }),
+        alive: async (nodeId) => (await cluster.directory.node(nodeId)) !== undefined,
       })
     : undefined;
   const rooms = new RoomService({
@@ -132,6 +134,8 @@ export function createApp(deps: SfuDeps) {
     async announce(listenUrl: string) {
       if (!cluster) return;
       internalUrl = cluster.internalUrl ?? listenUrl;
+      pruning = setInterval(() => void cascade?.prune(), SFU_DIRECTORY.nodeTtlMs);
+      pruning.unref();
       await cluster.directory.start({
         nodeId: cluster.directory.nodeId,
         publicUrl: cluster.publicUrl ?? listenUrl,
@@ -141,6 +145,7 @@ export function createApp(deps: SfuDeps) {
       });
     },
     async close() {
+      clearInterval(pruning);
       await io.close();
       await rooms.close();
       await cluster?.directory.close();

@@ -42,13 +42,16 @@ let urlB: string;
 let logB: string;
 let lessonId: string;
 let teacher: LiveClient;
-let teacherMedia: { stop(): Promise<void> } | undefined;
+let teacherMedia: Awaited<ReturnType<typeof publishClip>> | undefined;
+let teacherPeer: Peer;
 const viewers: Viewer[] = [];
 
 interface Viewer {
   token: string;
   udp: UdpSocket;
   packets: number;
+  /** RTP packets per payload type (the router's: VP8 and Opus have one each). */
+  byPt: Map<number, number>;
   /**
    * While a measurement window is open: per SSRC the first and last (extended) sequence number seen and the
    * packets counted; expected = last − first + 1, as RTP reports count loss (RFC 3550 §6.4.1).
@@ -121,6 +124,7 @@ async function viewer(i: number): Promise<Viewer> {
     token: tokens.sign({ sub: `5f${i.toString(16).padStart(22, '0')}`, role: 'student' }),
     udp,
     packets: 0,
+    byPt: new Map(),
     since: Number.POSITIVE_INFINITY,
   };
   udp.on('message', (msg, from) => {
@@ -129,6 +133,8 @@ async function viewer(i: number): Promise<Viewer> {
     // mediasoup's bandwidth probation packets (SSRC 1234) are not the teacher's
     if (msg.readUInt32BE(8) === 1234) return;
     v.packets += 1;
+    const pt = msg[1]! & 0x7f;
+    v.byPt.set(pt, (v.byPt.get(pt) ?? 0) + 1);
     if (v.window) {
       const ssrc = msg.readUInt32BE(8);
       const seq = msg.readUInt16BE(2);
@@ -173,7 +179,7 @@ async function sentByTeacher(): Promise<{ total: number; video: number }> {
  * The teacher's camera (VP8, 600 kb/s) and microphone (Opus) through the room as a browser's would be,
  * from a clip encoded beforehand and sent as it is (-c copy): a loaded test machine cannot starve it.
  */
-async function publishClip(room: Room, peer: Peer): Promise<{ stop(): Promise<void> }> {
+async function publishClip(room: Room, peer: Peer) {
   const file = await clip({ size: '640x360', video: true, audio: true, sync: false });
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', file];
   const streams = [
@@ -194,14 +200,16 @@ async function publishClip(room: Room, peer: Peer): Promise<{ stop(): Promise<vo
       codec: { mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
     },
   ] as const;
+  const ids: { transportId: string; producerId: string }[] = [];
   for (const s of streams) {
     const t = await room.createPlainTransport(peer, 'send', { comedia: true, rtcpMux: false });
-    await room.produce(peer, {
+    const { producerId } = await room.produce(peer, {
       transportId: t.id,
       kind: s.kind,
       source: s.source,
       rtpParameters: { codecs: [{ ...s.codec, payloadType: s.pt }], encodings: [{ ssrc: s.ssrc }] },
     });
+    ids.push({ transportId: t.id, producerId });
     args.push('-map', s.map, '-c', 'copy', '-f', 'rtp', '-rtpflags', 'skip_rtcp', '-ssrc', String(s.ssrc));
     args.push(
       '-payload_type',
@@ -212,6 +220,19 @@ async function publishClip(room: Room, peer: Peer): Promise<{ stop(): Promise<vo
   const ffmpeg = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((r) => ffmpeg.once('exit', () => r()));
   return {
+    camera: ids[0]!,
+    mic: ids[1]!,
+    /** The microphone published again on its transport (after it was closed). */
+    async republishMic() {
+      const s = streams[1];
+      const { producerId } = await room.produce(peer, {
+        transportId: ids[1]!.transportId,
+        kind: s.kind,
+        source: s.source,
+        rtpParameters: { codecs: [{ ...s.codec, payloadType: s.pt }], encodings: [{ ssrc: s.ssrc }] },
+      });
+      return producerId;
+    },
     async stop() {
       if (ffmpeg.exitCode === null && ffmpeg.signalCode === null) ffmpeg.kill('SIGKILL');
       await exited;
@@ -247,6 +268,28 @@ before(async () => {
     logFile: logB,
     env: { ...process.env, ...env('b', {}) },
   });
+
+  // the teacher: the api names node A (B may not beat yet, or A is the least loaded)
+  teacher = await liveClient(urlA, api.tokens.teacher);
+  const joined = await teacher.ok('room.join', { lessonId });
+  assert.equal(joined.role, 'teacher');
+  const room = originRoom();
+  teacherPeer = room.peers.get(joined.peerId)!;
+  teacherMedia = await publishClip(room, teacherPeer);
+
+  // B beats; A (its capacity reached by the teacher) is full: students are sent to B
+  const probe = tokens.sign({ sub: '5e0000000000000000000001', role: 'student' });
+  const start = Date.now();
+  for (;;) {
+    const info = await liveInfo(probe);
+    if (info.sfuUrl !== urlA) {
+      urlB = info.sfuUrl;
+      break;
+    }
+    assert.ok(nodeB.child.exitCode === null, 'node B is running');
+    assert.ok(Date.now() - start < 30_000, 'node B joins the directory within 30 s');
+    await sleep(200);
+  }
 });
 
 after(async () => {
@@ -276,31 +319,58 @@ async function withLogOfB(run: () => Promise<void>): Promise<void> {
   }
 }
 
+test('new, closed and paused producers at the origin reach the viewers on node B', () =>
+  withLogOfB(async () => {
+    const room = originRoom();
+    const pt = (mime: string) =>
+      room.routerRtpCapabilities.codecs!.find((c) => c.mimeType === mime)!.preferredPayloadType as number;
+    const [video, audio] = [pt('video/VP8'), pt('audio/opus')];
+    const few = await Promise.all([1000, 1001, 1002].map((i) => viewer(i)));
+    const transports = async () =>
+      (await (room.originRouter as mediasoup.types.Router).dump()).transportIds.length;
+    const before = await transports();
+    try {
+      await inBatches(few, 3, joinAsViewer);
+      assert.ok(
+        few.every((v) => v.node === urlB),
+        'the viewers were sent to node B',
+      );
+      // one link for the lesson and node B, shared by its viewers: one PipeTransport more on A
+      assert.equal(await transports(), before + 1);
+      /** Whether every viewer's packets of `type` grow (or, `flowing` false, stay still) over 1.5 s. */
+      const flows = async (type: number, flowing: boolean) => {
+        const deadline = Date.now() + 8000;
+        for (;;) {
+          const before = few.map((v) => v.byPt.get(type) ?? 0);
+          await sleep(1500);
+          const grew = few.map((v, i) => (v.byPt.get(type) ?? 0) > before[i]!);
+          if (grew.every((g) => g === flowing)) return;
+          assert.ok(Date.now() < deadline, `payload type ${type} ${flowing ? 'flows' : 'stops'} within 8 s`);
+        }
+      };
+      await flows(video, true);
+      await flows(audio, true);
+      // paused at the origin: the pipe producer on B pauses, its viewers get no video
+      await room.setProducerPaused(teacherPeer, teacherMedia!.camera.producerId, true);
+      await flows(video, false);
+      await flows(audio, true);
+      await room.setProducerPaused(teacherPeer, teacherMedia!.camera.producerId, false);
+      await flows(video, true);
+      // closed at the origin: gone on B; published again: a new producer, piped and consumed on B
+      room.closeProducer(teacherPeer, teacherMedia!.mic.producerId);
+      await flows(audio, false);
+      const again = await teacherMedia!.republishMic();
+      assert.notEqual(again, teacherMedia!.mic.producerId);
+      await flows(audio, true);
+      await flows(video, true);
+    } finally {
+      for (const v of few) v.udp.close();
+    }
+  }));
+
 test('300 viewers on node B receive the teacher on node A through one pipe; B killed, they move to A within 5 s', (t) =>
   withLogOfB(async () => {
-    // the teacher: the api names node A (B may not beat yet, or A is the least loaded)
-    teacher = await liveClient(urlA, api.tokens.teacher);
-    const joined = await teacher.ok('room.join', { lessonId });
-    assert.equal(joined.role, 'teacher');
     const room = originRoom();
-    const peer = room.peers.get(joined.peerId)!;
-    teacherMedia = await publishClip(room, peer);
-
-    // B beats; A (its capacity reached by the teacher) is full: students are sent to B
-    const probe = tokens.sign({ sub: '5e0000000000000000000001', role: 'student' });
-    const start = Date.now();
-    for (;;) {
-      const info = await liveInfo(probe);
-      if (info.sfuUrl !== urlA) {
-        urlB = info.sfuUrl;
-        break;
-      }
-      assert.ok(nodeB.child.exitCode === null, 'node B is running');
-      assert.ok(Date.now() - start < 30_000, 'node B joins the directory within 30 s');
-      await sleep(200);
-    }
-
-    // the teacher's two send transports and the HLS bridge's
     const transportsBefore = (await (room.originRouter as mediasoup.types.Router).dump()).transportIds.length;
     for (let i = 0; i < VIEWERS; i++) viewers.push(await viewer(i));
     const joinStart = Date.now();
@@ -310,12 +380,11 @@ test('300 viewers on node B receive the teacher on node A through one pipe; B ki
       viewers.every((v) => v.node === urlB),
       'every student was sent to node B',
     );
-    // one link for the lesson and node B, whatever the number of its viewers: B's 300 viewers add one
-    // transport (the PipeTransport) to A's origin router
+    // the link node B opened for the first viewers carries these 300 too: no new transport on A
     const transportsOfA = (await (room.originRouter as mediasoup.types.Router).dump()).transportIds.length;
     assert.equal(
       transportsOfA,
-      transportsBefore + 1,
+      transportsBefore,
       `node A's transports: ${transportsBefore} → ${transportsOfA}`,
     );
     assert.equal(room.peers.size, 1, 'node A has only the teacher');

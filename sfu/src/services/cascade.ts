@@ -20,6 +20,8 @@ export interface CascadeDeps {
   log: RoomLogger;
   /** This node, as other nodes reach it. */
   self(): { nodeId: string; internalUrl: string };
+  /** Whether a node still beats in the directory. */
+  alive(nodeId: string): Promise<boolean>;
 }
 
 /** The origin's end of one link to an edge node. */
@@ -143,6 +145,19 @@ export class Cascade {
     this.deps.media.closeTransport(link.transport);
     const byNode = this.links.get(lessonId);
     if (byNode?.get(link.nodeId) === link) byNode.delete(link.nodeId);
+  }
+
+  /**
+   * Links to edge nodes that stopped beating (killed: nothing told us) close, and stop sending media into
+   * the void; the edge's viewers come back through the directory.
+   */
+  async prune(): Promise<void> {
+    for (const [lessonId, byNode] of this.links)
+      for (const link of [...byNode.values()])
+        if (!(await this.deps.alive(link.nodeId).catch(() => true))) {
+          this.deps.log.warn({ lessonId, edge: link.nodeId }, 'cascade edge stopped beating: link closed');
+          this.closeLink(lessonId, link);
+        }
   }
 
   /** The lesson ended at its origin: every edge is told (its viewers get room.ended), links close. */
