@@ -477,8 +477,11 @@ export interface LiveServerEvents {
  */
 export const SFU_DIRECTORY = {
   beatMs: 500,
-  /** A node whose last beat is older than this is dead to the api (a killed node's viewers move on). */
-  staleMs: 1500,
+  /**
+   * A node whose last beat is older than this gets no new clients from the api (a killed node's viewers
+   * move on after this long); a late beat only sends a few joins elsewhere for a moment.
+   */
+  staleMs: 1000,
   nodeTtlMs: 3000,
   leaseTtlMs: 3000,
   node: (prefix: string, nodeId: string) => `${prefix}:sfu:node:${nodeId}`,

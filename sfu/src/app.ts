@@ -79,7 +79,8 @@ export function createApp(deps: SfuDeps) {
         post: cluster.post,
         log: deps.logger,
         self: () => ({ nodeId: cluster.directory.nodeId, internalUrl }),
-        alive: async (nodeId) => (await cluster.directory.node(nodeId)) !== undefined,
+        // not merely a late beat (a busy node): its record expired
+        alive: (nodeId) => cluster.directory.exists(nodeId),
       })
     : undefined;
   const rooms = new RoomService({

@@ -26,6 +26,8 @@ export interface RoomDirectory {
   release(lessonId: string): Promise<void>;
   /** A live node's record, or undefined (never beat, or stale). */
   node(nodeId: string): Promise<SfuNodeRecord | undefined>;
+  /** Whether a node's record is still there (beaten within SFU_DIRECTORY.nodeTtlMs). */
+  exists(nodeId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -113,6 +115,9 @@ export function createRoomDirectory(
       await redis.eval(RELEASE, 1, SFU_DIRECTORY.lesson(prefix, lessonId), nodeId);
     },
     node,
+    async exists(id) {
+      return (await redis.exists(SFU_DIRECTORY.node(prefix, id))) === 1;
+    },
     async close() {
       clearTimeout(timer);
       timer = undefined;
