@@ -6,6 +6,7 @@ import {
   ownsLesson,
   type AccessClaims,
   type LiveEndedJob,
+  type LiveInfo,
   type LiveJoinReply,
   type RoomEnded,
 } from '@sky/contracts';
@@ -39,6 +40,8 @@ export class RoomService {
   private readonly rooms = new Map<string, Room>();
   private readonly opening = new Map<string, Promise<Room>>();
   private readonly ended = new Map<string, string>();
+  /** The api's answer about a lesson being asked now, shared by the joins that arrive meanwhile. */
+  private readonly asking = new Map<string, Promise<LiveInfo>>();
   /** Rooms whose teacher has left, by lesson: the timer that ends them unless the teacher returns. */
   private readonly abandoned = new Map<string, NodeJS.Timeout>();
 
@@ -64,7 +67,7 @@ export class RoomService {
   ): Promise<{ room: Room; peer: Peer }> {
     if (this.ended.has(lessonId)) throw new AppError('NOT_LIVE', 'this live lesson has ended');
     const [info, me] = await Promise.all([
-      this.deps.api.liveInfo(lessonId, token),
+      this.liveInfo(lessonId, token),
       this.deps.api.me(token).catch(() => undefined),
     ]);
     if (info.state !== 'live')
@@ -88,6 +91,19 @@ export class RoomService {
     room.addPeer(peer);
     if (role === 'teacher') this.teacherBack(room.lessonId);
     return { room, peer };
+  }
+
+  /**
+   * Whether the lesson is live and who teaches it. A node's viewers come back all at once (their node
+   * died): one question to the api serves every join of the lesson asked meanwhile (tokens are checked by
+   * signature here; the lesson's state is the same for all). Refused, each asks with its own token.
+   */
+  private liveInfo(lessonId: string, token: string): Promise<LiveInfo> {
+    const pending = this.asking.get(lessonId);
+    if (pending) return pending.catch(() => this.deps.api.liveInfo(lessonId, token));
+    const asked = this.deps.api.liveInfo(lessonId, token).finally(() => this.asking.delete(lessonId));
+    this.asking.set(lessonId, asked);
+    return asked;
   }
 
   snapshot(room: Room, peer: Peer): LiveJoinReply {
