@@ -14,6 +14,7 @@ import { createQaRedis } from './adapters/qa.redis.js';
 import { QaRepository } from './adapters/qa.repository.js';
 import type { Passwords } from './adapters/password.js';
 import { createAuthRedis } from './adapters/auth.redis.js';
+import { createSfuDirectory } from './adapters/sfu-directory.js';
 import type { MediaProbe } from './adapters/media-probe.js';
 import type { JobQueues } from './adapters/queue.js';
 import { SessionRepository } from './adapters/sessions.repository.js';
@@ -141,10 +142,15 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     transcodeJobs(queues),
     deps.planLinks ?? curriculumPlanLinks(config.CURRICULUM_URL),
   );
+  // Several sfu nodes: each lesson's node comes from their directory in Redis (none beating: SFU_URL).
+  const sfuDirectory = createSfuDirectory(redisTarget(config), config.QUEUE_PREFIX, (err) =>
+    deps.logger.warn({ err }, 'redis (sfu directory)'),
+  );
   const live = new LiveService(lessonsRepo, new LiveRepository(mongo), queues, {
     sfuUrl: config.SFU_PUBLIC_URL ?? config.SFU_URL,
     mediaBaseUrl: '/media',
     ...(deps.lessonStore ? { recordings: { mediaDir: mediaRoot, store: deps.lessonStore } } : {}),
+    sfuFor: (id) => sfuDirectory.urlFor(id),
   });
   const qa = new QaService(qaRepo, qaRedis.store, lessonsRepo, usersRepo, {
     pairingTtlSec: config.QA_PAIRING_TTL_SEC,
@@ -295,6 +301,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
       await analytics.close();
       await qaRedis.close();
       await authRedis.close();
+      await sfuDirectory.close();
     },
   };
 }

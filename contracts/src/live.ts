@@ -468,3 +468,56 @@ export interface LiveServerEvents {
   'room.restarted': (e: RoomRestartedEvent) => void;
   'room.ended': (e: RoomEnded) => void;
 }
+
+/**
+ * The sfu directory in Redis, shared by the sfu nodes (writers) and the api (reader): each node beats its
+ * record every SFU_BEAT_MS (a key expiring after SFU_NODE_TTL_MS), and the node that opened a lesson's room
+ * (its origin, where the teacher publishes) holds the lesson's lease, renewed with the beat, so a dead
+ * node's record and leases vanish by themselves.
+ */
+export const SFU_DIRECTORY = {
+  beatMs: 500,
+  /**
+   * A node whose last beat is older than this gets no new clients from the api (a killed node's viewers
+   * move on after this long); a late beat only sends a few joins elsewhere for a moment.
+   */
+  staleMs: 1000,
+  nodeTtlMs: 3000,
+  leaseTtlMs: 3000,
+  node: (prefix: string, nodeId: string) => `${prefix}:sfu:node:${nodeId}`,
+  nodes: (prefix: string) => `${prefix}:sfu:nodes`,
+  lesson: (prefix: string, lessonId: string) => `${prefix}:sfu:lesson:${lessonId}`,
+} as const;
+
+export const SfuNodeRecord = z.object({
+  nodeId: z.string().min(1),
+  /** What browsers connect to (socket.io /live). */
+  publicUrl: z.string(),
+  /** What other sfu nodes call for cascading (internal routes, shared secret). */
+  internalUrl: z.string(),
+  /** Peers in this node's rooms now, and how many it takes before the api sends viewers elsewhere. */
+  load: z.number().int().min(0),
+  capacity: z.number().int().min(1),
+  beatAt: z.number(),
+});
+export type SfuNodeRecord = z.infer<typeof SfuNodeRecord>;
+
+/**
+ * Which node a lesson's client should connect to: the lesson's origin while it has room (teacher and
+ * students of a class together), else the least-loaded other live node with room (an edge that pipes
+ * from the origin), else the origin anyway (its own audience cap sends the rest to HLS). No origin yet:
+ * the least-loaded live node, which will become it.
+ */
+export function chooseSfuNode(
+  nodes: readonly SfuNodeRecord[],
+  originId: string | undefined,
+  now: number,
+): SfuNodeRecord | undefined {
+  const live = nodes
+    .filter((n) => now - n.beatAt <= SFU_DIRECTORY.staleMs)
+    .sort((a, b) => a.load / a.capacity - b.load / b.capacity || a.nodeId.localeCompare(b.nodeId));
+  const origin = live.find((n) => n.nodeId === originId);
+  if (!origin) return live[0];
+  if (origin.load < origin.capacity) return origin;
+  return live.find((n) => n !== origin && n.load < n.capacity) ?? origin;
+}

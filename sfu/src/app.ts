@@ -1,12 +1,16 @@
-import type { AccessClaims, HealthReport, LiveEndedJob } from '@sky/contracts';
+import { SFU_DIRECTORY, type AccessClaims, type HealthReport, type LiveEndedJob } from '@sky/contracts';
 import { registerProblemHandlers, registerSecurityHeaders } from '@sky/contracts/http';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
 import type { ApiClient } from './adapters/api-client.js';
+import type { CascadePost } from './adapters/cascade-client.js';
+import type { RoomDirectory } from './adapters/room-directory.js';
 import type { WorkerPool } from './adapters/mediasoup.js';
 import { createMediasoupMedia } from './adapters/mediasoup-media.js';
 import type { BridgeFactory } from './services/room.js';
 import { RoomService } from './services/room.service.js';
+import { internalRoutes } from './http/internal.routes.js';
+import { Cascade } from './services/cascade.js';
 import { registerLiveNamespace } from './socket/index.js';
 
 export interface LiveOptions {
@@ -21,6 +25,23 @@ export interface LiveOptions {
   teacherGraceMs?: number | undefined;
 }
 
+/** Several sfu nodes sharing lessons (cascading); left out, this node runs every room on its own. */
+export interface ClusterOptions {
+  directory: RoomDirectory;
+  /** Calls another node's internal routes (with the secret). */
+  post: CascadePost;
+  /** CASCADE_SECRET: what other nodes must send to reach /internal/. */
+  secret: string;
+  /** SFU_PUBLIC_URL / SFU_INTERNAL_URL; each defaults to the address the server listens on. */
+  publicUrl?: string | undefined;
+  internalUrl?: string | undefined;
+  /** SFU_NODE_CAPACITY: peers on this node before the api sends a lesson's next viewers to another. */
+  capacity: number;
+  /** PIPE_LISTEN_IP / PIPE_ANNOUNCED_IP: the PipeTransports other nodes send media to. */
+  pipeListenIp?: string | undefined;
+  pipeAnnouncedIp?: string | undefined;
+}
+
 export interface SfuDeps {
   logger: FastifyBaseLogger;
   workers: WorkerPool;
@@ -33,6 +54,7 @@ export interface SfuDeps {
   bridges?: BridgeFactory | undefined;
   /** Enqueues the durable `live.ended` job. */
   liveEnded(job: LiveEndedJob): Promise<void>;
+  cluster?: ClusterOptions | undefined;
   /** Closed last (the job queues). */
   onClose?: () => Promise<void>;
 }
@@ -42,11 +64,27 @@ export function createApp(deps: SfuDeps) {
   const http = Fastify({ loggerInstance: deps.logger });
   registerProblemHandlers(http);
   registerSecurityHeaders(http);
+  const media = createMediasoupMedia(deps.workers, {
+    listenIp: deps.live.listenIp,
+    announcedIp: deps.live.announcedIp,
+    pipeListenIp: deps.cluster?.pipeListenIp,
+    pipeAnnouncedIp: deps.cluster?.pipeAnnouncedIp,
+  });
+  const cluster = deps.cluster;
+  let internalUrl = cluster?.internalUrl ?? '';
+  let pruning: NodeJS.Timeout | undefined;
+  const cascade = cluster
+    ? new Cascade({
+        media,
+        post: cluster.post,
+        log: deps.logger,
+        self: () => ({ nodeId: cluster.directory.nodeId, internalUrl }),
+        // not merely a late beat (a busy node): its record expired
+        alive: (nodeId) => cluster.directory.exists(nodeId),
+      })
+    : undefined;
   const rooms = new RoomService({
-    media: createMediasoupMedia(deps.workers, {
-      listenIp: deps.live.listenIp,
-      announcedIp: deps.live.announcedIp,
-    }),
+    media,
     log: deps.logger,
     api: deps.api,
     consumerThreshold: deps.live.consumerThreshold,
@@ -54,6 +92,7 @@ export function createApp(deps: SfuDeps) {
     teacherGraceMs: deps.live.teacherGraceMs ?? 0,
     bridges: deps.bridges,
     liveEnded: (job) => deps.liveEnded(job),
+    cluster: cluster && cascade ? { directory: cluster.directory, cascade } : undefined,
   });
   // Browsers connect from the web origin; the access token is the authentication, not cookies.
   const io = new SocketServer(http.server, {
@@ -62,6 +101,11 @@ export function createApp(deps: SfuDeps) {
     maxHttpBufferSize: 1e6,
   });
   registerLiveNamespace(io, { verify: deps.verify, rooms, log: deps.logger });
+
+  if (cluster && cascade)
+    void http.register(internalRoutes({ secret: cluster.secret, rooms, cascade, verify: deps.verify }), {
+      prefix: '/internal',
+    });
 
   http.get('/healthz', async (_req, reply) => {
     const states = deps.workers.states();
@@ -87,9 +131,25 @@ export function createApp(deps: SfuDeps) {
     http,
     io,
     rooms,
+    /** Once listening: this node joins the directory (a cluster's nodes find it there). */
+    async announce(listenUrl: string) {
+      if (!cluster) return;
+      internalUrl = cluster.internalUrl ?? listenUrl;
+      pruning = setInterval(() => void cascade?.prune(), SFU_DIRECTORY.nodeTtlMs);
+      pruning.unref();
+      await cluster.directory.start({
+        nodeId: cluster.directory.nodeId,
+        publicUrl: cluster.publicUrl ?? listenUrl,
+        internalUrl,
+        capacity: cluster.capacity,
+        load: () => rooms.load(),
+      });
+    },
     async close() {
+      clearInterval(pruning);
       await io.close();
       await rooms.close();
+      await cluster?.directory.close();
       await http.close();
       deps.workers.close();
       await deps.onClose?.();

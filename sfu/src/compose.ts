@@ -4,7 +4,9 @@ import { createJobQueues } from '@sky/contracts/queue';
 import { createTokenIssuer } from '@sky/contracts/tokens';
 import type { FastifyBaseLogger } from 'fastify';
 import { createApiClient } from './adapters/api-client.js';
+import { createCascadeClient } from './adapters/cascade-client.js';
 import { createWorkerPool, type WorkerPool } from './adapters/mediasoup.js';
+import { createRoomDirectory } from './adapters/room-directory.js';
 import { createApp, type SfuApp } from './app.js';
 import type { SfuConfig } from './config.js';
 import { LiveBridge } from './services/live-bridge.js';
@@ -13,6 +15,8 @@ export interface ComposedSfu {
   app: SfuApp;
   /** The mediasoup workers (tests kill one to watch a room restart). */
   workers: WorkerPool;
+  /** Once listening on `listenUrl`: joins the sfu directory (with CASCADE_SECRET set). */
+  announce(listenUrl: string): Promise<void>;
   /** Closes the app, then the workers and the job queues. */
   close(): Promise<void>;
 }
@@ -56,11 +60,33 @@ export async function composeSfu(
         segmentSec: config.LIVE_HLS_SEGMENT_SEC,
         liveSince: Date.parse(startedAt),
       }),
+    cluster: config.CASCADE_SECRET
+      ? {
+          directory: createRoomDirectory(
+            redisTarget(config),
+            config.QUEUE_PREFIX,
+            config.SFU_NODE_ID,
+            logger,
+          ),
+          post: createCascadeClient(config.CASCADE_SECRET),
+          secret: config.CASCADE_SECRET,
+          publicUrl: config.SFU_PUBLIC_URL,
+          internalUrl: config.SFU_INTERNAL_URL,
+          capacity: config.SFU_NODE_CAPACITY,
+          pipeListenIp: config.PIPE_LISTEN_IP ?? config.RTC_LISTEN_IP,
+          pipeAnnouncedIp: config.PIPE_ANNOUNCED_IP ?? config.RTC_ANNOUNCED_IP,
+        }
+      : undefined,
     liveEnded: async (job) => {
       await queues.enqueue('live.ended', job);
     },
     // app.close() closes the workers, then this
     onClose: () => queues.close(),
   });
-  return { app, workers, close: () => app.close() };
+  return {
+    app,
+    workers,
+    announce: (listenUrl) => app.announce(listenUrl),
+    close: () => app.close(),
+  };
 }

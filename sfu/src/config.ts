@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { DEFAULT_PORTS, LogLevel, parseConfig, RedisEnv } from '@sky/contracts';
 import { z } from 'zod';
 
@@ -34,6 +34,21 @@ export const SfuConfigSchema = z
     /** A live lesson whose teacher has left ends by itself after this long (0: never). */
     TEACHER_GRACE_SEC: z.coerce.number().int().min(0).default(600),
     LIVE_HLS_SEGMENT_SEC: z.coerce.number().min(0.5).max(6).default(1),
+    /**
+     * Cascading (several sfu nodes): set, this node joins the directory in REDIS_URL and other nodes reach
+     * its /internal/ routes with it; unset, it runs every room it is asked for on its own.
+     */
+    CASCADE_SECRET: z.string().min(32, 'use at least 32 random characters').optional(),
+    /** This node's name in the directory (unique per process). */
+    SFU_NODE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+    /** What browsers connect to, and what other sfu nodes call; both default to the listen address. */
+    SFU_PUBLIC_URL: z.url().optional(),
+    SFU_INTERNAL_URL: z.url().optional(),
+    /** Peers on this node before the api sends a lesson's further viewers to another node (≈ 4,000 WebRTC students a host). */
+    SFU_NODE_CAPACITY: z.coerce.number().int().min(1).default(4000),
+    /** Where the PipeTransports from other nodes land, and the address announced to them. */
+    PIPE_LISTEN_IP: z.string().optional(),
+    PIPE_ANNOUNCED_IP: z.string().optional(),
   })
   .refine((c) => c.RTC_MAX_PORT - c.RTC_MIN_PORT + 1 >= c.NUM_WORKERS, {
     path: ['RTC_MAX_PORT'],

@@ -81,7 +81,7 @@ const CLIP_SEC = 10;
 const clips = new Map<string, Promise<string>>();
 
 /** The encoded clip (WebM: VP8 and/or Opus) for these options, made once per machine and kept in tmp. */
-function clip(o: { size: string; video: boolean; audio: boolean; sync: boolean }): Promise<string> {
+export function clip(o: { size: string; video: boolean; audio: boolean; sync: boolean }): Promise<string> {
   const name = `sky-teacher-${o.size}-${o.video ? 'v' : ''}${o.audio ? 'a' : ''}${o.sync ? '-sync' : ''}-${CLIP_SEC}s.webm`;
   const dir = join(tmpdir(), 'sky-test-clips');
   const file = join(dir, name);

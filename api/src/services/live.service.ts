@@ -31,6 +31,8 @@ export class LiveService {
        * the media folder into the store before its replay is queued.
        */
       recordings?: { mediaDir: string; store: MediaStorage };
+      /** Several sfu nodes: the one a lesson's client goes to (the directory); undefined → sfuUrl. */
+      sfuFor?: ((lessonId: string) => Promise<string | undefined>) | undefined;
     },
   ) {}
 
@@ -46,19 +48,29 @@ export class LiveService {
     // the lesson's teacher teaches (an admin may open the room for them)
     const started = await this.live.start(id, rec.teacherId, new Date());
     if (!started) throw new AppError('CONFLICT', 'this lesson is already live');
-    return this.info(started);
+    return this.info(started, await this.sfuUrl(id, started));
   }
 
   /** Where to watch: anyone signed in may ask (the sfu asks with the viewer's token on room.join). */
   async get(id: string): Promise<LiveInfo> {
     const rec = await this.lessons.findById(id);
     if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
-    return this.info(rec);
+    return this.info(rec, await this.sfuUrl(id, rec));
+  }
+
+  /** A live lesson's node from the sfu directory (teacher and class together, edges past capacity). */
+  private async sfuUrl(id: string, rec: LessonRecord): Promise<string> {
+    if (!this.opts.sfuFor || rec.live?.state !== 'live') return this.opts.sfuUrl;
+    // the directory unreachable: the configured node still serves (a single-node deployment's answer)
+    return (await this.opts.sfuFor(id).catch(() => undefined)) ?? this.opts.sfuUrl;
   }
 
   /** Whether a lesson is live, since when, and its public playlists: nothing more (no sfu address). */
   async state(id: string): Promise<LiveState> {
-    const { lessonId, state, startedAt, endedAt, hls } = await this.get(id);
+    const rec = await this.lessons.findById(id);
+    if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
+    // no sfu address here: the directory is not asked
+    const { lessonId, state, startedAt, endedAt, hls } = this.info(rec, this.opts.sfuUrl);
     return { lessonId, state, hls, ...(startedAt ? { startedAt } : {}), ...(endedAt ? { endedAt } : {}) };
   }
 
@@ -106,7 +118,7 @@ export class LiveService {
     );
   }
 
-  private info(rec: LessonRecord): LiveInfo {
+  private info(rec: LessonRecord, sfuUrl: string): LiveInfo {
     const base = `${this.opts.mediaBaseUrl}/live/${rec.id}`;
     return {
       lessonId: rec.id,
@@ -114,7 +126,7 @@ export class LiveService {
       teacherId: rec.live?.teacherId ?? rec.teacherId,
       ...(rec.live ? { startedAt: rec.live.startedAt.toISOString() } : {}),
       ...(rec.live?.endedAt ? { endedAt: rec.live.endedAt.toISOString() } : {}),
-      sfuUrl: this.opts.sfuUrl,
+      sfuUrl,
       hls: { web: `${base}/web/master.m3u8`, tv: `${base}/tv/master.m3u8` },
     };
   }

@@ -26,7 +26,13 @@ function refused(field: string, err: unknown): unknown {
  */
 export function createMediasoupMedia(
   pool: WorkerPool,
-  opts: { listenIp: string; announcedIp?: string | undefined },
+  opts: {
+    listenIp: string;
+    announcedIp?: string | undefined;
+    /** Where cascade links (PipeTransports to other sfu nodes) listen and what they announce. */
+    pipeListenIp?: string | undefined;
+    pipeAnnouncedIp?: string | undefined;
+  },
 ): RoomMedia {
   const listen = (protocol: 'udp' | 'tcp') => ({
     protocol,
@@ -142,6 +148,40 @@ export function createMediasoupMedia(
     },
     async setPreferredLayers(c, layers) {
       await consumer(c).setPreferredLayers(layers);
+    },
+
+    async createPipeTransport(r) {
+      const t = await router(r).createPipeTransport({
+        listenInfo: {
+          protocol: 'udp',
+          ip: opts.pipeListenIp ?? opts.listenIp,
+          ...(opts.pipeAnnouncedIp ? { announcedAddress: opts.pipeAnnouncedIp } : {}),
+        },
+        // NACK and retransmission over the link (another host, a lossy network): both ends enable it
+        enableRtx: true,
+      });
+      return Object.assign(t, {
+        address: { ip: opts.pipeAnnouncedIp ?? t.tuple.localAddress, port: t.tuple.localPort },
+      });
+    },
+    async connectPipe(t, remote) {
+      await (t as unknown as mediasoup.types.PipeTransport).connect(remote);
+    },
+    async pipeConsume(t, producerId, events) {
+      const c = await (t as unknown as mediasoup.types.PipeTransport).consume({ producerId });
+      c.on('producerpause', () => events.paused(true));
+      c.on('producerresume', () => events.paused(false));
+      c.observer.once('close', () => events.closed());
+      return c;
+    },
+    async pipeProduce(t, req) {
+      return (t as unknown as mediasoup.types.PipeTransport).produce({
+        id: req.id,
+        kind: req.kind,
+        rtpParameters: req.rtpParameters as mediasoup.types.RtpParameters,
+        paused: req.paused,
+        appData: req.appData,
+      });
     },
 
     bridgeRouter: router,

@@ -43,6 +43,28 @@ export interface PlainMediaTransport extends MediaTransport {
   close(): void;
 }
 
+/** One end of a cascade link between two sfu processes (a mediasoup PipeTransport, plain RTP over UDP). */
+export interface PipeMediaTransport extends MediaTransport {
+  /** Where the other node sends to (the announced address when the listen one is not reachable). */
+  readonly address: { ip: string; port: number };
+}
+
+/** The origin's side of one producer piped to another node. */
+export interface PipeConsumer {
+  readonly id: string;
+  readonly producerId: string;
+  readonly kind: MediaKind;
+  readonly rtpParameters: RtpParameters;
+  readonly producerPaused: boolean;
+}
+
+/** What the origin hears of a piped producer, to tell the other node. */
+export interface PipeConsumerEvents {
+  paused(paused: boolean): void;
+  /** The producer or the link closed. */
+  closed(): void;
+}
+
 export interface MediaProducer {
   readonly id: string;
   readonly kind: MediaKind;
@@ -130,6 +152,27 @@ export interface RoomMedia {
   ): Promise<MediaConsumer>;
   setConsumerPaused(consumer: MediaConsumer, paused: boolean): Promise<void>;
   setPreferredLayers(consumer: MediaConsumer, layers: ConsumerLayers): Promise<void>;
+
+  /** Cascading between sfu processes: both ends create one, learn the other's address, connect. */
+  createPipeTransport(router: MediaRouter): Promise<PipeMediaTransport>;
+  connectPipe(transport: PipeMediaTransport, remote: { ip: string; port: number }): Promise<void>;
+  /** On the origin: a producer's stream into the link (all its simulcast layers, as mediasoup's pipeToRouter). */
+  pipeConsume(
+    transport: PipeMediaTransport,
+    producerId: string,
+    events: PipeConsumerEvents,
+  ): Promise<PipeConsumer>;
+  /** On the other node: the same producer (same id, kind, parameters and paused state) out of the link. */
+  pipeProduce(
+    transport: PipeMediaTransport,
+    req: {
+      id: string;
+      kind: MediaKind;
+      rtpParameters: RtpParameters;
+      paused: boolean;
+      appData: Record<string, unknown>;
+    },
+  ): Promise<MediaProducer>;
 
   bridgeRouter(router: MediaRouter): BridgeRouter;
   bridgeProducer(producer: MediaProducer): BridgeProducer;

@@ -33,6 +33,8 @@ export interface PeerMediaDeps {
   teacherMediaChanged(): void;
   /** One of the peer's producers was resumed (a teacher's mute may be over). */
   resumed(peer: Peer): void;
+  /** A new producer, announced to the room (cascade links pipe it to other nodes). */
+  produced(peer: Peer, pp: PeerProducer): void;
 }
 
 export class PeerMedia {
@@ -178,6 +180,7 @@ export class PeerMedia {
     if (!peer.producers.has(producer.id)) throw new AppError('CONFLICT', 'the transport closed meanwhile');
     peers.broadcast('producer.new', producerInfo(peer, pp), peer);
     if (peer.role === 'teacher') this.deps.teacherMediaChanged();
+    this.deps.produced(peer, pp);
     return { producerId: producer.id };
   }
 

@@ -27,7 +27,7 @@ export interface PeerConsumer {
 
 /** One connection in a room, with its media. */
 export class Peer {
-  readonly id = randomUUID();
+  readonly id: string;
   readonly transports = new Map<string, PeerTransport>();
   readonly producers = new Map<string, PeerProducer>();
   readonly consumers = new Map<string, PeerConsumer>();
@@ -38,5 +38,12 @@ export class Peer {
     readonly name: string,
     readonly role: LiveRole,
     readonly notify: Notify,
-  ) {}
+    /**
+     * `remote`: a peer of another sfu node whose producers are piped into this room (cascading); it has
+     * no connection here, and keeps its id from there.
+     */
+    readonly remote?: { id: string },
+  ) {
+    this.id = remote?.id ?? randomUUID();
+  }
 }

@@ -29,7 +29,7 @@ export class RoomPeers extends Map<string, Peer> {
   }
 
   ofUser(userId: string): Peer[] {
-    return [...this.values()].filter((p) => p.userId === userId);
+    return [...this.values()].filter((p) => p.userId === userId && !p.remote);
   }
 
   teachers(): Peer[] {
@@ -38,7 +38,7 @@ export class RoomPeers extends Map<string, Peer> {
 
   students(): number {
     let n = 0;
-    for (const p of this.values()) if (p.role === 'student') n += 1;
+    for (const p of this.values()) if (p.role === 'student' && !p.remote) n += 1;
     return n;
   }
 

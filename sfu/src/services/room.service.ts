@@ -6,9 +6,13 @@ import {
   ownsLesson,
   type AccessClaims,
   type LiveEndedJob,
+  type LiveInfo,
   type LiveJoinReply,
+  type RoomEnded,
 } from '@sky/contracts';
 import type { ApiClient } from '../adapters/api-client.js';
+import type { RoomDirectory } from '../adapters/room-directory.js';
+import type { Cascade } from './cascade.js';
 import { Peer, Room, type Notify, type RoomDeps } from './room.js';
 
 export interface RoomServiceDeps extends RoomDeps {
@@ -22,6 +26,11 @@ export interface RoomServiceDeps extends RoomDeps {
    * lesson is ended for them, so it never stays "live" with nobody teaching; 0 never ends it.
    */
   teacherGraceMs: number;
+  /**
+   * Several sfu nodes (cascading): the directory says which node runs a lesson's origin room; a room
+   * opened elsewhere is an edge fed from it. Left out, this node runs every room it is asked for.
+   */
+  cluster?: { directory: RoomDirectory; cascade: Cascade } | undefined;
 }
 
 /** Lessons ended here are refused at once, even before the api has processed `live.ended`. */
@@ -31,6 +40,8 @@ export class RoomService {
   private readonly rooms = new Map<string, Room>();
   private readonly opening = new Map<string, Promise<Room>>();
   private readonly ended = new Map<string, string>();
+  /** The api's answer about a lesson being asked now, shared by the joins that arrive meanwhile. */
+  private readonly asking = new Map<string, Promise<LiveInfo>>();
   /** Rooms whose teacher has left, by lesson: the timer that ends them unless the teacher returns. */
   private readonly abandoned = new Map<string, NodeJS.Timeout>();
 
@@ -56,7 +67,7 @@ export class RoomService {
   ): Promise<{ room: Room; peer: Peer }> {
     if (this.ended.has(lessonId)) throw new AppError('NOT_LIVE', 'this live lesson has ended');
     const [info, me] = await Promise.all([
-      this.deps.api.liveInfo(lessonId, token),
+      this.liveInfo(lessonId, token),
       this.deps.api.me(token).catch(() => undefined),
     ]);
     if (info.state !== 'live')
@@ -82,6 +93,19 @@ export class RoomService {
     return { room, peer };
   }
 
+  /**
+   * Whether the lesson is live and who teaches it. A node's viewers come back all at once (their node
+   * died): one question to the api serves every join of the lesson asked meanwhile (tokens are checked by
+   * signature here; the lesson's state is the same for all). Refused, each asks with its own token.
+   */
+  private liveInfo(lessonId: string, token: string): Promise<LiveInfo> {
+    const pending = this.asking.get(lessonId);
+    if (pending) return pending.catch(() => this.deps.api.liveInfo(lessonId, token));
+    const asked = this.deps.api.liveInfo(lessonId, token).finally(() => this.asking.delete(lessonId));
+    this.asking.set(lessonId, asked);
+    return asked;
+  }
+
   snapshot(room: Room, peer: Peer): LiveJoinReply {
     return {
       lessonId: room.lessonId,
@@ -103,7 +127,7 @@ export class RoomService {
     if (open && !open.closed) return Promise.resolve(open);
     let pending = this.opening.get(lessonId);
     if (!pending) {
-      pending = Room.open(lessonId, teacherId, startedAt, this.deps)
+      pending = this.open(lessonId, teacherId, startedAt)
         .then((room) => {
           this.rooms.set(lessonId, room);
           this.deps.log.info({ lessonId }, 'live room opened');
@@ -113,6 +137,40 @@ export class RoomService {
       this.opening.set(lessonId, pending);
     }
     return pending;
+  }
+
+  /** The origin room when this node holds (or takes) the lesson's lease, else an edge of the origin's. */
+  private async open(lessonId: string, teacherId: string, startedAt: string): Promise<Room> {
+    const cluster = this.deps.cluster;
+    const origin = cluster
+      ? await cluster.directory.claim(lessonId).catch((err: unknown) => {
+          throw new AppError('DEPENDENCY_DOWN', `the sfu directory: ${(err as Error).message}`);
+        })
+      : 'mine';
+    const room = await Room.open(lessonId, teacherId, startedAt, this.deps);
+    if (origin === 'mine' || !cluster) return room;
+    try {
+      await cluster.cascade.attachEdge(room, origin);
+    } catch (err) {
+      room.close();
+      throw err;
+    }
+    return room;
+  }
+
+  /** Peers in this node's rooms (the load it reports to the directory). */
+  load(): number {
+    let n = 0;
+    for (const room of this.rooms.values()) n += room.peers.size;
+    return n;
+  }
+
+  /** An edge room whose lesson ended at its origin: its viewers are told, nothing is recorded here. */
+  endEdge(room: Room, ended: RoomEnded): void {
+    if (this.rooms.get(room.lessonId) === room) this.rooms.delete(room.lessonId);
+    this.ended.set(room.lessonId, ended.endedAt);
+    room.broadcast('room.ended', ended);
+    room.close();
   }
 
   leave(room: Room, peer: Peer): void {
@@ -140,6 +198,8 @@ export class RoomService {
   /** The teacher ends the lesson: bridge stopped, recording finalised, `live.ended` enqueued, clients told. */
   async end(room: Room, actor: Peer) {
     room.mustTeach(actor);
+    if (this.deps.cluster?.cascade.isEdge(room.lessonId))
+      throw new AppError('CONFLICT', 'this lesson is taught on another sfu node; end it there');
     return this.finish(room);
   }
 
@@ -152,6 +212,19 @@ export class RoomService {
     this.ended.set(room.lessonId, new Date().toISOString());
     if (this.ended.size > ENDED_KEPT) this.ended.delete(this.ended.keys().next().value!);
     const ended = await room.end();
+    if (this.deps.cluster) {
+      const { cascade, directory } = this.deps.cluster;
+      await cascade.originEnded(room.lessonId, {
+        lessonId: ended.lessonId,
+        endedAt: ended.endedAt,
+        recording: ended.recording,
+      });
+      await directory
+        .release(room.lessonId)
+        .catch((err: unknown) =>
+          this.deps.log.warn({ lessonId: room.lessonId, err }, 'releasing the lesson lease failed'),
+        );
+    }
     const job: LiveEndedJob = {
       lessonId: room.lessonId,
       recording: ended.recording,
@@ -184,6 +257,7 @@ export class RoomService {
     this.abandoned.clear();
     const rooms = [...this.rooms.values()];
     this.rooms.clear();
+    this.deps.cluster?.cascade.close();
     await Promise.all(rooms.map((r) => r.shutdown()));
   }
 }

@@ -16,12 +16,12 @@ import {
   type TransportDirection,
   type TransportInfo,
 } from '@sky/contracts';
-import type { MediaRouter, PlainMediaTransport, RoomMedia } from '../adapters/room-media.js';
+import type { MediaProducer, MediaRouter, PlainMediaTransport, RoomMedia } from '../adapters/room-media.js';
 import { BridgeLink, type BridgeFactory } from './bridge-link.js';
 import type { LayerHint } from './layers.js';
-import type { Peer, PeerTransport } from './peer.js';
+import { Peer, type PeerProducer, type PeerTransport } from './peer.js';
 import { PeerMedia } from './peer-media.js';
-import { RoomPeers, type RoomLogger } from './room-peers.js';
+import { producerInfo, RoomPeers, type RoomLogger } from './room-peers.js';
 import { RoomRouters, type RouterSlot } from './room-routers.js';
 import { mustTeach, RoomStage } from './room-stage.js';
 import type { Stage } from './stage.js';
@@ -43,6 +43,8 @@ export class Room {
   readonly stage: Stage;
   epoch = 0;
   closed = false;
+  /** Hear every new producer of this room's own peers (the cascade's links to other nodes). */
+  readonly producedTaps = new Set<(peer: Peer, pp: PeerProducer) => void>();
   private readonly topology: RoomRouters;
   private readonly media: PeerMedia;
   private readonly staging: RoomStage;
@@ -81,6 +83,9 @@ export class Room {
       routers: this.topology,
       teacherMediaChanged: () => this.updateBridge(),
       resumed: (peer) => this.staging.resumed(peer),
+      produced: (peer, pp) => {
+        for (const tap of this.producedTaps) tap(peer, pp);
+      },
     });
     this.staging = new RoomStage(lessonId, peers, this.media);
     this.stage = this.staging.stage;
@@ -205,6 +210,55 @@ export class Room {
 
   setPreferredLayers(peer: Peer, consumerId: string, hint: LayerHint) {
     return this.media.setPreferredLayers(peer, consumerId, hint);
+  }
+
+  // Cascading: producers of another node's room, piped in
+
+  /** The router producers live on (cascade links attach here). */
+  get originRouter(): MediaRouter {
+    return this.topology.origin.router;
+  }
+
+  /** The peers' producers with what a cascade link needs of them. */
+  ownProducers(): { peer: Peer; pp: PeerProducer }[] {
+    const out: { peer: Peer; pp: PeerProducer }[] = [];
+    for (const peer of this.peers.values())
+      if (!peer.remote) for (const pp of peer.producers.values()) out.push({ peer, pp });
+    return out;
+  }
+
+  /**
+   * A producer of the origin node, piped into this room: its peer shows here as a remote peer (same
+   * id, name and role), and viewers consume it as any other.
+   */
+  async adoptRemote(info: ProducerInfo, producer: MediaProducer): Promise<void> {
+    let peer = this.peers.get(info.peerId);
+    if (!peer) {
+      peer = new Peer(info.userId, info.name, info.role, () => undefined, { id: info.peerId });
+      this.peers.set(peer.id, peer);
+    }
+    const pp: PeerProducer = { producer, source: info.source };
+    peer.producers.set(producer.id, pp);
+    await this.topology.wire(producer.id, producer.kind);
+    this.broadcast('producer.new', producerInfo(peer, pp), peer);
+  }
+
+  /** A piped producer closed at the origin (or the link went): its consumers here close with it. */
+  dropRemote(producerId: string): void {
+    const found = this.peers.findProducer(producerId);
+    if (!found?.peer.remote) return;
+    found.peer.producers.delete(producerId);
+    this.deps.media.closeProducer(found.pp.producer);
+    this.broadcast('producer.closed', { producerId, reason: 'closed' }, found.peer);
+    if (found.peer.producers.size === 0) this.peers.delete(found.peer.id);
+  }
+
+  /** A piped producer was paused or resumed at the origin. */
+  async remotePaused(producerId: string, paused: boolean): Promise<void> {
+    const found = this.peers.findProducer(producerId);
+    if (!found?.peer.remote) return;
+    await this.deps.media.setProducerPaused(found.pp.producer, paused);
+    this.broadcast('producer.state', { producerId, paused, by: 'owner' });
   }
 
   // Stage

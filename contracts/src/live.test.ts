@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { chooseSfuNode, SFU_DIRECTORY, type SfuNodeRecord } from './live.js';
+
+const now = 1_000_000;
+const node = (nodeId: string, load: number, capacity = 100, age = 0): SfuNodeRecord => ({
+  nodeId,
+  publicUrl: `http://${nodeId}`,
+  internalUrl: `http://${nodeId}:internal`,
+  load,
+  capacity,
+  beatAt: now - age,
+});
+
+test("a lesson's clients go to its origin while it has room: teacher and class on one node", () => {
+  const nodes = [node('a', 90), node('b', 5), node('c', 40)];
+  assert.equal(chooseSfuNode(nodes, 'a', now)?.nodeId, 'a');
+});
+
+test('past the origin’s capacity, the least-loaded other live node with room (an edge)', () => {
+  const nodes = [node('a', 100), node('b', 60, 100), node('c', 150, 400), node('d', 99, 100)];
+  // c: 150/400 is less loaded than b: 60/100
+  assert.equal(chooseSfuNode(nodes, 'a', now)?.nodeId, 'c');
+});
+
+test('every node full: the origin anyway (its audience cap sends the rest to HLS)', () => {
+  const nodes = [node('a', 100), node('b', 100)];
+  assert.equal(chooseSfuNode(nodes, 'a', now)?.nodeId, 'a');
+});
+
+test('a node that stopped beating gets no clients; with no origin, the least-loaded live node opens the room', () => {
+  const stale = SFU_DIRECTORY.staleMs + 1;
+  const nodes = [node('a', 1, 100, stale), node('b', 50), node('c', 10)];
+  assert.equal(chooseSfuNode(nodes, 'a', now)?.nodeId, 'c', 'the dead origin is skipped');
+  assert.equal(chooseSfuNode(nodes, undefined, now)?.nodeId, 'c');
+  assert.equal(chooseSfuNode([node('a', 0, 100, stale)], undefined, now), undefined, 'no live node: none');
+});
