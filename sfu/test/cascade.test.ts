@@ -4,6 +4,7 @@
 // of the teacher's packets. Then B is killed (SIGKILL): its viewers ask the api again, land on A, and
 // receive from A within 5 s. Viewers are PlainTransport consumers with UDP sockets here (Node has no
 // WebRTC), joined through the sfu's internal plain-viewer route with their own access tokens.
+// npm-test: alone (its 5 s failover and 99 % delivery are the product's, with 300 viewers counted in this process)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
