@@ -150,7 +150,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     sfuUrl: config.SFU_PUBLIC_URL ?? config.SFU_URL,
     mediaBaseUrl: '/media',
     ...(deps.lessonStore ? { recordings: { mediaDir: mediaRoot, store: deps.lessonStore } } : {}),
-    sfuFor: (id) => sfuDirectory.urlFor(id),
+    sfuFor: (id, unreachable) => sfuDirectory.urlFor(id, unreachable),
   });
   const qa = new QaService(qaRepo, qaRedis.store, lessonsRepo, usersRepo, {
     pairingTtlSec: config.QA_PAIRING_TTL_SEC,

@@ -35,3 +35,15 @@ test('a node that stopped beating gets no clients; with no origin, the least-loa
   assert.equal(chooseSfuNode(nodes, undefined, now)?.nodeId, 'c');
   assert.equal(chooseSfuNode([node('a', 0, 100, stale)], undefined, now), undefined, 'no live node: none');
 });
+
+test('a node the client could not reach is passed over while it still beats, unless it is the only one', () => {
+  // b was the lesson's edge and has just died: its last beat is still fresh
+  const nodes = [node('a', 10), node('b', 5)];
+  assert.equal(chooseSfuNode(nodes, 'a', now, 'http://b')?.nodeId, 'a');
+  assert.equal(chooseSfuNode(nodes, undefined, now)?.nodeId, 'b');
+  assert.equal(chooseSfuNode(nodes, undefined, now, 'http://b')?.nodeId, 'a');
+  // the origin itself unreachable: an edge takes the client
+  assert.equal(chooseSfuNode(nodes, 'a', now, 'http://a')?.nodeId, 'b');
+  // nothing else beats: the one node still (the client may have met a blip)
+  assert.equal(chooseSfuNode([node('a', 10)], 'a', now, 'http://a')?.nodeId, 'a');
+});

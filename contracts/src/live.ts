@@ -503,6 +503,13 @@ export const SfuNodeRecord = z.object({
 export type SfuNodeRecord = z.infer<typeof SfuNodeRecord>;
 
 /**
+ * GET /api/lessons/:id/live query: `unreachable` is the sfu url the client could not reach (its signalling
+ * connection failed): the api names another live node while one beats.
+ */
+export const LiveInfoQuery = z.strictObject({ unreachable: z.url().max(2048).optional() });
+export type LiveInfoQuery = z.infer<typeof LiveInfoQuery>;
+
+/**
  * Which node a lesson's client should connect to: the lesson's origin while it has room (teacher and
  * students of a class together), else the least-loaded other live node with room (an edge that pipes
  * from the origin), else the origin anyway (its own audience cap sends the rest to HLS). No origin yet:
@@ -512,10 +519,14 @@ export function chooseSfuNode(
   nodes: readonly SfuNodeRecord[],
   originId: string | undefined,
   now: number,
+  /** A node the client could not reach (its public url): passed over while another one beats. */
+  unreachable?: string,
 ): SfuNodeRecord | undefined {
-  const live = nodes
-    .filter((n) => now - n.beatAt <= SFU_DIRECTORY.staleMs)
-    .sort((a, b) => a.load / a.capacity - b.load / b.capacity || a.nodeId.localeCompare(b.nodeId));
+  const beating = nodes.filter((n) => now - n.beatAt <= SFU_DIRECTORY.staleMs);
+  const reachable = beating.filter((n) => n.publicUrl !== unreachable);
+  const live = (reachable.length > 0 ? reachable : beating).sort(
+    (a, b) => a.load / a.capacity - b.load / b.capacity || a.nodeId.localeCompare(b.nodeId),
+  );
   const origin = live.find((n) => n.nodeId === originId);
   if (!origin) return live[0];
   if (origin.load < origin.capacity) return origin;

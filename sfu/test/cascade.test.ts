@@ -89,8 +89,9 @@ function env(name: string, extra: Record<string, string>): Record<string, string
   };
 }
 
-async function liveInfo(token: string): Promise<LiveInfo> {
-  const res = await fetch(`${api.url}/api/lessons/${lessonId}/live`, {
+async function liveInfo(token: string, unreachable?: string): Promise<LiveInfo> {
+  const query = unreachable ? `?${new URLSearchParams({ unreachable }).toString()}` : '';
+  const res = await fetch(`${api.url}/api/lessons/${lessonId}/live${query}`, {
     headers: { authorization: `Bearer ${token}` },
   });
   assert.equal(res.status, 200);
@@ -98,8 +99,8 @@ async function liveInfo(token: string): Promise<LiveInfo> {
 }
 
 /** As a client does: ask the api where the lesson is, join there (here: as a plain-RTP viewer). */
-async function joinAsViewer(v: Viewer): Promise<void> {
-  const { sfuUrl } = await liveInfo(v.token);
+async function joinAsViewer(v: Viewer, unreachable?: string): Promise<void> {
+  const { sfuUrl } = await liveInfo(v.token, unreachable);
   // after the kill: packets count as the new node's from this attempt on (none are still in flight from B)
   if (v.since !== Number.POSITIVE_INFINITY) v.since = Date.now();
   const res = await fetch(`${sfuUrl}/internal/plain-viewers`, {
@@ -115,7 +116,7 @@ async function joinAsViewer(v: Viewer): Promise<void> {
 }
 
 async function inBatches<T>(items: T[], size: number, run: (t: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map((t) => run(t)));
 }
 
 async function viewer(i: number): Promise<Viewer> {
@@ -438,7 +439,8 @@ test('300 viewers on node B receive the teacher on node A through one pipe; B ki
     const rejoin = async (v: Viewer) => {
       for (;;) {
         try {
-          await joinAsViewer(v);
+          // the node it lost is the one it says it could not reach, as a client does
+          await joinAsViewer(v, urlB);
           if (v.node !== urlB) return;
         } catch (err) {
           // B does not answer (or the api still names it for a moment): ask again

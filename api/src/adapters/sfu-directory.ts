@@ -5,7 +5,7 @@ import { connectRedis } from '@sky/contracts/redis';
 
 export interface SfuDirectory {
   /** The public url of the node a lesson's next client should use; undefined while no node beats. */
-  urlFor(lessonId: string): Promise<string | undefined>;
+  urlFor(lessonId: string, unreachable?: string): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -17,7 +17,7 @@ export function createSfuDirectory(
   const redis = connectRedis(target, { maxRetriesPerRequest: 1 });
   redis.on('error', onError);
   return {
-    async urlFor(lessonId) {
+    async urlFor(lessonId, unreachable) {
       const [ids, origin] = await Promise.all([
         redis.smembers(SFU_DIRECTORY.nodes(prefix)),
         redis.get(SFU_DIRECTORY.lesson(prefix, lessonId)),
@@ -33,7 +33,7 @@ export function createSfuDirectory(
       });
       // expired records leave their id in the set: tidy it (a node beats itself back in)
       if (gone.length) await redis.srem(SFU_DIRECTORY.nodes(prefix), ...gone);
-      return chooseSfuNode(nodes, origin ?? undefined, Date.now())?.publicUrl;
+      return chooseSfuNode(nodes, origin ?? undefined, Date.now(), unreachable)?.publicUrl;
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

@@ -1,4 +1,4 @@
-import { LessonParams } from '@sky/contracts';
+import { LessonParams, LiveInfoQuery } from '@sky/contracts';
 import { actorOf } from '@sky/contracts/http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { LiveService } from '../services/live.service.js';
@@ -12,8 +12,8 @@ export function liveRoutes(live: LiveService): FastifyPluginAsyncZod {
     );
     app.get(
       '/api/lessons/:id/live',
-      { config: { access: 'authenticated' }, schema: { params: LessonParams } },
-      (req) => live.get(req.params.id),
+      { config: { access: 'authenticated' }, schema: { params: LessonParams, querystring: LiveInfoQuery } },
+      (req) => live.get(req.params.id, req.query.unreachable),
     );
     app.get(
       '/api/public/lessons/:id/live',

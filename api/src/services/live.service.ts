@@ -32,7 +32,7 @@ export class LiveService {
        */
       recordings?: { mediaDir: string; store: MediaStorage };
       /** Several sfu nodes: the one a lesson's client goes to (the directory); undefined → sfuUrl. */
-      sfuFor?: ((lessonId: string) => Promise<string | undefined>) | undefined;
+      sfuFor?: ((lessonId: string, unreachable?: string) => Promise<string | undefined>) | undefined;
     },
   ) {}
 
@@ -52,17 +52,18 @@ export class LiveService {
   }
 
   /** Where to watch: anyone signed in may ask (the sfu asks with the viewer's token on room.join). */
-  async get(id: string): Promise<LiveInfo> {
+  /** `unreachable`: the node the client could not reach (a dead node still beats for up to a second). */
+  async get(id: string, unreachable?: string): Promise<LiveInfo> {
     const rec = await this.lessons.findById(id);
     if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
-    return this.info(rec, await this.sfuUrl(id, rec));
+    return this.info(rec, await this.sfuUrl(id, rec, unreachable));
   }
 
   /** A live lesson's node from the sfu directory (teacher and class together, edges past capacity). */
-  private async sfuUrl(id: string, rec: LessonRecord): Promise<string> {
+  private async sfuUrl(id: string, rec: LessonRecord, unreachable?: string): Promise<string> {
     if (!this.opts.sfuFor || rec.live?.state !== 'live') return this.opts.sfuUrl;
     // the directory unreachable: the configured node still serves (a single-node deployment's answer)
-    return (await this.opts.sfuFor(id).catch(() => undefined)) ?? this.opts.sfuUrl;
+    return (await this.opts.sfuFor(id, unreachable).catch(() => undefined)) ?? this.opts.sfuUrl;
   }
 
   /** Whether a lesson is live, since when, and its public playlists: nothing more (no sfu address). */
