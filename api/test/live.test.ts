@@ -97,6 +97,24 @@ test('the owner teacher goes live: LiveInfo with the sfu and HLS addresses; the 
   const list = await api.app.http.inject({ url: '/api/lessons?mine=true', headers: as('teacher') });
   assert.equal(list.json<{ items: Lesson[] }>().items.find((x) => x.id === l.id)?.live?.state, 'live');
 
+  // a client that could not reach its sfu says which: with one node configured it is still the answer;
+  // anything but a url is refused with the field named
+  const hinted = await api.app.http.inject({
+    url: `/api/lessons/${l.id}/live?unreachable=${encodeURIComponent('https://sfu.example.edu')}`,
+    headers: as('student'),
+  });
+  assert.equal(hinted.statusCode, 200, hinted.body);
+  assert.equal(hinted.json<LiveInfo>().sfuUrl, 'https://sfu.example.edu');
+  const bad = await api.app.http.inject({
+    url: `/api/lessons/${l.id}/live?unreachable=not-a-node`,
+    headers: as('student'),
+  });
+  assert.equal(bad.statusCode, 400);
+  assert.ok(
+    bad.json<{ errors?: { path: string }[] }>().errors?.some((e) => e.path === 'querystring.unreachable'),
+    bad.body,
+  );
+
   // twice → 409, and only one of two simultaneous clicks wins
   assert.equal((await goLive(l.id)).statusCode, 409);
   const other = await lesson();
