@@ -1228,30 +1228,41 @@ class Check {
 }
 
 /** The dashboard API as the bureau's analyst sees it. */
+/**
+ * The analyst's reads. Like the dashboard page, it waits out a 503 (no Mongo primary during an
+ * election) or a 429 for as long as Retry-After says, up to 60 s, and throws on anything else.
+ */
 class Dashboard {
+  /** Reads answered 503 or 429 and asked again. */
+  waited = 0;
   constructor(
     private readonly url: string,
     private readonly token: string,
     readonly day: string,
   ) {}
-  async get<T>(path: string, query: Record<string, string> = {}): Promise<T> {
+  get<T>(path: string, query: Record<string, string> = {}): Promise<T> {
     const qs = new URLSearchParams({ from: this.day, to: this.day, ...query });
-    const res = await fetch(`${this.url}/api/analytics/${path}?${qs.toString()}`, {
-      headers: { authorization: `Bearer ${this.token}` },
-    });
-    if (res.status !== 200)
-      throw new Error(`GET /api/analytics/${path}: HTTP ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
+    return this.read<T>(`${path}?${qs.toString()}`);
   }
   summary = () => this.get<AnalyticsSummary>('summary');
   /** A path without the day range (retention is all time). */
-  async getPath<T>(path: string): Promise<T> {
-    const res = await fetch(`${this.url}/api/analytics/${path}`, {
-      headers: { authorization: `Bearer ${this.token}` },
-    });
-    if (res.status !== 200)
-      throw new Error(`GET /api/analytics/${path}: HTTP ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
+  getPath<T>(path: string): Promise<T> {
+    return this.read<T>(path);
+  }
+  private async read<T>(pathAndQuery: string): Promise<T> {
+    const deadline = performance.now() + 60_000;
+    for (let attempt = 0; ; attempt++) {
+      const res = await fetch(`${this.url}/api/analytics/${pathAndQuery}`, {
+        headers: { authorization: `Bearer ${this.token}` },
+      });
+      if (res.status === 200) return (await res.json()) as T;
+      const body = await res.text();
+      const wait = retryAfterMs(res, attempt);
+      if ((res.status !== 503 && res.status !== 429) || performance.now() + wait > deadline)
+        throw new Error(`GET /api/analytics/${pathAndQuery}: HTTP ${res.status} ${body}`);
+      this.waited++;
+      await sleep(wait);
+    }
   }
 }
 
@@ -1618,7 +1629,8 @@ async function main(): Promise<number> {
       await sleep(500);
     }
     log(
-      `drain ${secs(performance.now() - t0)} (from the last batch sent until the rollups matched or stopped)`,
+      `drain ${secs(performance.now() - t0)} (from the last batch sent until the rollups matched or stopped; ` +
+        `${fmt(dashboard.waited)} dashboard reads asked again after a 503 or 429)`,
     );
 
     const check = await compare(dashboard, gen.truth, city, stats, { startMs, sentMs });

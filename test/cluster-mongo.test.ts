@@ -110,7 +110,10 @@ test('the primary killed mid-day: /healthz 503 then 200 within 20 s, every figur
       60_000,
       250,
     ).catch((err: Error) => {
-      throw new Error(`${err.message}; /healthz answers after the kill: ${trace.join(', ')}`);
+      const tail = out.split('\n').slice(-12).join('\n');
+      throw new Error(
+        `${err.message}; /healthz answers after the kill: ${trace.join(', ')}; the simulator said:\n${tail}`,
+      );
     });
     const elected = await electing;
     const code = await exited;
