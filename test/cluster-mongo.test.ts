@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort, startRedis, type RedisHandle } from '@sky/devkit';
+import { logOptions } from '@sky/contracts/http';
+import { connectMongo } from '@sky/contracts/mongo';
+import { createTokenIssuer } from '@sky/contracts/tokens';
+import { freePort, startRedis, testLogger, type RedisHandle } from '@sky/devkit';
+import { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import { createApp as createCurriculum } from '../curriculum/src/app.js';
 import { clusterDir, startReplicaSet, until, type ReplicaSet } from './cluster-stack.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -20,6 +26,9 @@ const dir = clusterDir();
 let rs: ReplicaSet | undefined;
 let redis: RedisHandle | undefined;
 let passed = false;
+/** The curriculum service on the same replica set: its /healthz must follow the election too. */
+let curriculum:
+  { app: Awaited<ReturnType<typeof createCurriculum>>; mongo: Connection; redis: Redis } | undefined;
 
 before(async () => {
   rs = await startReplicaSet(dir.dir);
@@ -29,9 +38,25 @@ before(async () => {
     logFile: join(dir.dir, 'redis.log'),
     persist: false,
   });
+  const mongo = await connectMongo(rs.uriFor('curriculum'));
+  const client = new Redis(redis.url);
+  const tokens = createTokenIssuer('cluster-mongo-secret-of-at-least-32-chars', 600);
+  const app = await createCurriculum({
+    logger: testLogger('curriculum', logOptions('curriculum', 'info')),
+    mongo,
+    redis: client,
+    redisPrefix: 'cluster-mongo',
+    verify: (t) => tokens.verify(t),
+    version: 'test',
+  });
+  await app.http.ready();
+  curriculum = { app, mongo, redis: client };
 });
 
 after(async () => {
+  await curriculum?.app.close();
+  curriculum?.redis.disconnect();
+  await curriculum?.mongo.close();
   await redis?.stop();
   await rs?.close();
   if (passed) dir.remove();
@@ -80,6 +105,8 @@ test('the primary killed mid-day: /healthz 503 then 200 within 20 s, every figur
     await until('sending started', async () => (/lessons taught live/.test(out) ? true : undefined), 90_000);
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal(await health(), 200, 'healthy before the kill');
+    const curriculumHealth = async () => (await curriculum!.app.http.inject({ url: '/healthz' })).statusCode;
+    assert.equal(await curriculumHealth(), 200, 'the curriculum healthy before the kill');
     const old = await set.primary();
     assert.ok(old, 'a primary to kill');
     old.process.child.kill('SIGKILL');
@@ -91,6 +118,18 @@ test('the primary killed mid-day: /healthz 503 then 200 within 20 s, every figur
       async () => {
         const p = await set.primary();
         return p && p.host !== old.host ? { member: p, at: Date.now() } : undefined;
+      },
+      60_000,
+      250,
+    );
+    // the curriculum's /healthz, asked beside the api's: 503 without a primary, 200 once there is one
+    let curriculum503 = false;
+    const curriculumBack = until(
+      "the curriculum's /healthz 200 again",
+      async () => {
+        const status = await curriculumHealth();
+        if (status === 503) curriculum503 = true;
+        return status === 200 && curriculum503 ? Date.now() : undefined;
       },
       60_000,
       250,
@@ -116,6 +155,11 @@ test('the primary killed mid-day: /healthz 503 then 200 within 20 s, every figur
       );
     });
     const elected = await electing;
+    const curriculumRecovery = (await curriculumBack) - killedAt;
+    assert.ok(
+      curriculumRecovery <= HEALTH_BACK_MS,
+      `the curriculum's /healthz 200 again ${secs(curriculumRecovery)} s after the kill`,
+    );
     const code = await exited;
     assert.equal(code, 0, out);
     assert.match(out, /PASS: every checked figure matches/);
@@ -131,7 +175,7 @@ test('the primary killed mid-day: /healthz 503 then 200 within 20 s, every figur
     passed = true;
     console.log(
       `[cluster-mongo] primary ${old.host} SIGKILLed mid-send; /healthz 503 from ${secs(saw503At - killedAt)} s, ` +
-        `200 again ${secs(recovery)} s after the kill (new primary ${elected.member.host} elected by ` +
+        `200 again ${secs(recovery)} s after the kill (the curriculum's ${secs(curriculumRecovery)} s; new primary ${elected.member.host} elected by ` +
         `${secs(elected.at - killedAt)} s); simulator: ${sent?.[1] ?? '?'} requests, ${sent?.[2] ?? '?'} × 503, ` +
         `${sent?.[3] ?? '?'} network errors; /healthz ${trace.join(', ')}; views total expected ${views?.[1] ?? '?'} = counted ${views?.[2] ?? '?'}; PASS`,
     );

@@ -20,7 +20,7 @@ import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
 import { logOptions } from '@sky/contracts/http';
 import { generateSampleVideo, launchChromium, type TestInfra, testLogger, useInfra } from '@sky/devkit';
 import type { Connection } from 'mongoose';
-import { connectMongo } from '../api/src/adapters/db.js';
+import { connectMongo } from '@sky/contracts/mongo';
 import { createMediaProbe } from '../api/src/adapters/media-probe.js';
 import { passwords } from '../api/src/adapters/password.js';
 import { createApp as createApi, type ApiApp } from '../api/src/app.js';

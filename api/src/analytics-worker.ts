@@ -6,7 +6,7 @@
 import { closeOnSignals } from '@sky/contracts/http';
 import { parseConfig } from '@sky/contracts';
 import { pino } from 'pino';
-import { connectMongo } from './adapters/db.js';
+import { connectMongo } from '@sky/contracts/mongo';
 import { ApiConfigSchema } from './config.js';
 import { createAggregator } from './services/analytics.module.js';
 

@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Connection } from 'mongoose';
 import type { ApiConfig } from './config.js';
-import { mongoState } from './adapters/db.js';
+import { mongoState } from '@sky/contracts/mongo';
 import { LessonRepository } from './adapters/lessons.repository.js';
 import { transcodeJobs } from './adapters/lesson-jobs.js';
 import { fileMediaStore, objectMediaStore } from './adapters/media.store.js';

@@ -5,7 +5,7 @@ import { s3Settings } from '@sky/contracts/storage';
 import { pino } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
-import { connectMongo } from './adapters/db.js';
+import { connectMongo } from '@sky/contracts/mongo';
 import { createMediaProbe } from './adapters/media-probe.js';
 import { passwords } from './adapters/password.js';
 import { seedDemo } from './seed.js';

@@ -10,7 +10,7 @@ import { logOptions } from '@sky/contracts/http';
 import { testLogger, useInfra } from '@sky/devkit';
 import type { Redis } from 'ioredis';
 import { analyticsKeys } from '../src/adapters/analytics.redis.js';
-import { connectMongo } from '../src/adapters/db.js';
+import { connectMongo } from '@sky/contracts/mongo';
 import { createMediaProbe } from '../src/adapters/media-probe.js';
 import { passwords } from '../src/adapters/password.js';
 import { createApp, type ApiApp } from '../src/app.js';

@@ -6,7 +6,7 @@ import type { Connection } from 'mongoose';
 import { createJobQueues } from '@sky/contracts/queue';
 import { logOptions } from '@sky/contracts/http';
 import { TEST_PASSWORD, testLogger, useInfra } from '@sky/devkit';
-import { connectMongo } from '../src/adapters/db.js';
+import { connectMongo } from '@sky/contracts/mongo';
 import { createMediaProbe } from '../src/adapters/media-probe.js';
 import { passwords } from '../src/adapters/password.js';
 import { createApp, type ApiApp, type ApiDeps } from '../src/app.js';

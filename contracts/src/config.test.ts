@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mongoWriteDefaults, redisTarget } from './config.js';
+import { mongoDefaults, redisTarget } from './config.js';
 
 test('Redis: a URL, or Sentinel (host:port list + master name, passwords passed on)', () => {
   assert.deepEqual(redisTarget({ REDIS_URL: 'redis://r:6379' }), { url: 'redis://r:6379' });
@@ -44,11 +44,12 @@ test('Redis: a missing, doubled or malformed setting is refused with what to set
   );
 });
 
-test('Mongo: majority and retryable writes unless the URI sets them', () => {
-  assert.deepEqual(mongoWriteDefaults('mongodb://a,b,c/sky?replicaSet=rs0'), {
+test('Mongo: majority and retryable writes, members asked every 2 s, unless the URI sets them', () => {
+  assert.deepEqual(mongoDefaults('mongodb://a,b,c/sky?replicaSet=rs0'), {
     writeConcern: { w: 'majority' },
     retryWrites: true,
+    heartbeatFrequencyMS: 2000,
   });
-  assert.deepEqual(mongoWriteDefaults('mongodb://a/sky?w=1&retryWrites=false'), {});
-  assert.deepEqual(mongoWriteDefaults('mongodb://a/sky?W=2'), { retryWrites: true });
+  assert.deepEqual(mongoDefaults('mongodb://a/sky?w=1&retryWrites=false&heartbeatFrequencyMS=10000'), {});
+  assert.deepEqual(mongoDefaults('mongodb://a/sky?W=2'), { retryWrites: true, heartbeatFrequencyMS: 2000 });
 });

@@ -117,15 +117,22 @@ export function redisTarget(env: RedisEnvValues, role: RedisRole = 'main'): Redi
 }
 
 /**
- * Mongo write options the services default to, for what a URI does not set itself: writes wait for a
- * majority (an acknowledged write survives an election) and are retried once on a new primary.
+ * Mongo options the services default to, for what a URI does not set itself: writes wait for a majority
+ * (an acknowledged write survives an election) and are retried once on a new primary; each member is
+ * asked for its state every 2 s, not the driver's 10 s, so an idle service finds a new primary soon after
+ * an election (MongoDB 4.0 members are polled; they cannot stream their state to the driver).
  * (The driver lets passed options win over the URI's, so only the URI's missing ones are returned.)
  */
-export function mongoWriteDefaults(uri: string): { writeConcern?: { w: 'majority' }; retryWrites?: true } {
+export function mongoDefaults(uri: string): {
+  writeConcern?: { w: 'majority' };
+  retryWrites?: true;
+  heartbeatFrequencyMS?: number;
+} {
   const query = new URLSearchParams(uri.split('?')[1] ?? '');
   const has = (name: string) => [...query.keys()].some((k) => k.toLowerCase() === name.toLowerCase());
   return {
     ...(has('w') ? {} : { writeConcern: { w: 'majority' as const } }),
     ...(has('retryWrites') ? {} : { retryWrites: true as const }),
+    ...(has('heartbeatFrequencyMS') ? {} : { heartbeatFrequencyMS: 2000 }),
   };
 }

@@ -1,5 +1,6 @@
 import { Stage, type AccessClaims, type HealthReport } from '@sky/contracts';
 import { registerGuard, registerProblemHandlers, registerSecurityHeaders } from '@sky/contracts/http';
+import { mongoState } from '@sky/contracts/mongo';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
@@ -10,7 +11,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
-import mongoose, { type Connection } from 'mongoose';
+import type { Connection } from 'mongoose';
 import { z } from 'zod';
 import { CatalogRepository } from './adapters/catalog.repository.js';
 import { PlanRepository } from './adapters/plan.repository.js';
@@ -71,15 +72,16 @@ export async function createApp(deps: CurriculumDeps) {
   // Every route but the docs declares who may call it.
   registerGuard(http, deps.verify, '/');
   http.get('/healthz', { config: { access: 'public' } }, async (_req, reply) => {
-    const ok = deps.mongo.readyState === mongoose.ConnectionStates.connected;
+    // a primary to write to, not merely a connection (the driver stays connected through an election)
+    const mongodb = await mongoState(deps.mongo);
     const redisOk = deps.redis.status === 'ready';
     const report: HealthReport = {
       service: 'curriculum',
-      ok: ok && redisOk,
+      ok: mongodb.ok && redisOk,
       version: deps.version,
       uptimeSec: Math.round((Date.now() - startedAt) / 1000),
       dependencies: {
-        mongodb: { ok, detail: ok ? 'connected' : 'not connected' },
+        mongodb,
         redis: { ok: redisOk, detail: deps.redis.status },
       },
     };

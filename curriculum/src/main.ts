@@ -1,8 +1,8 @@
 import { closeOnSignals, logOptions, serviceVersion } from '@sky/contracts/http';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { mongoWriteDefaults, redisTarget } from '@sky/contracts';
+import { redisTarget } from '@sky/contracts';
+import { connectMongo } from '@sky/contracts/mongo';
 import { connectRedis } from '@sky/contracts/redis';
-import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
@@ -10,12 +10,7 @@ import { loadConfig } from './config.js';
 const config = loadConfig(process.env);
 const logger = pino(logOptions('curriculum', config.LOG_LEVEL));
 
-const mongo = await mongoose
-  .createConnection(config.MONGODB_URI, {
-    serverSelectionTimeoutMS: 5000,
-    ...mongoWriteDefaults(config.MONGODB_URI),
-  })
-  .asPromise();
+const mongo = await connectMongo(config.MONGODB_URI);
 const redis = connectRedis(redisTarget(config), { maxRetriesPerRequest: 3 });
 const tokens = createTokenIssuer(config.JWT_SECRET, 900);
 const app = await createApp({

@@ -1,15 +1,18 @@
-import { mongoWriteDefaults } from '@sky/contracts';
+// Every service's Mongo connection is made here, so each one writes and reports health the same way.
+// A separate entry (@sky/contracts/mongo) so browsers never load mongoose.
 import mongoose, { type Connection } from 'mongoose';
+import { mongoDefaults } from './config.js';
 
 /**
  * One connection per app instance (no global mongoose state), so tests can run several apps. Writes are
- * majority and retryable unless the URI says otherwise (mongoWriteDefaults).
+ * majority and retryable, and a new primary is found within about 2 s, unless the URI says otherwise
+ * (mongoDefaults).
  */
 export async function connectMongo(uri: string): Promise<Connection> {
   const conn = mongoose.createConnection(uri, {
     serverSelectionTimeoutMS: 5000,
     autoIndex: true,
-    ...mongoWriteDefaults(uri),
+    ...mongoDefaults(uri),
   });
   await conn.asPromise();
   return conn;
