@@ -11,19 +11,14 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { beijingToday, type Lesson, type Plan, type PublicUser } from '@sky/contracts';
 import { launchChromium } from '@sky/devkit';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PASSWORD } from '../api/test/helpers.js';
 import { actorOf } from './fixtures.js';
 import { boxAsksForCode, boxPicksUpToken, startTvStack, testTerm, type TvStack } from './tv-stack.js';
+import { LANGS, newContext, shooter, signIn as signInAt, type Lang } from './web-ui.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = process.env['SHOTS_DIR'] ?? join(ROOT, 'test-results', 'manage');
-const LANGS = ['zh-CN', 'en'] as const;
-type Lang = (typeof LANGS)[number];
-const VIEWPORTS = [
-  { width: 1280, height: 720 },
-  { width: 390, height: 844 },
-] as const;
 const RECORDED_TITLE = '认识钟表';
 const LIVE_TITLE = '认识时间（直播）';
 const LESSON_MIN = 30;
@@ -100,30 +95,11 @@ after(async () => {
 });
 
 async function signIn(lang: Lang, username: string): Promise<{ ctx: BrowserContext; page: Page }> {
-  const ctx = await browser.newContext({ viewport: VIEWPORTS[0] });
-  await ctx.addInitScript((l) => localStorage.setItem('sky.lang', l), lang);
-  const page = await ctx.newPage();
-  page.on('pageerror', (e) => console.log(`[${username}] pageerror ${e.message}`));
-  await page.goto(`${stack.web}/login`);
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(PASSWORD);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-  return { ctx, page };
+  const ctx = await newContext(browser, lang);
+  return { ctx, page: await signInAt(ctx, stack.web, username) };
 }
 
-/** The page as it is now, at both sizes, `focus` in view; nothing wider than the screen. */
-async function shoot(page: Page, name: string, lang: Lang, focus?: Locator): Promise<void> {
-  for (const size of VIEWPORTS) {
-    await page.setViewportSize(size);
-    await page.waitForTimeout(200);
-    await focus?.scrollIntoViewIfNeeded();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 1, `${name} fits ${size.width}px (overflow ${overflow}px)`);
-    await page.screenshot({ path: join(SHOTS, `${name}.${lang}.${size.width}x${size.height}.png`) });
-  }
-  await page.setViewportSize(VIEWPORTS[0]);
-}
+const shoot = shooter(SHOTS);
 
 const TEXT = {
   'zh-CN': {

@@ -7,18 +7,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { launchChromium } from '@sky/devkit';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { PASSWORD } from '../api/test/helpers.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { boxAsksForCode, boxPicksUpToken, p1MathPlan, startTvStack, type TvStack } from './tv-stack.js';
+import { LANGS, newContext, shooter, signIn as signInAt, type Lang } from './web-ui.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = process.env['SHOTS_DIR'] ?? join(ROOT, 'test-results', 'manage');
-const LANGS = ['zh-CN', 'en'] as const;
-type Lang = (typeof LANGS)[number];
-const VIEWPORTS = [
-  { width: 1280, height: 720 },
-  { width: 390, height: 844 },
-] as const;
 
 let stack: TvStack;
 let browser: Browser & { dispose(): Promise<void> };
@@ -38,29 +32,11 @@ after(async () => {
 });
 
 async function signIn(lang: Lang, username: string): Promise<{ ctx: BrowserContext; page: Page }> {
-  const ctx = await browser.newContext({ viewport: VIEWPORTS[0] });
-  await ctx.addInitScript((l) => localStorage.setItem('sky.lang', l), lang);
-  const page = await ctx.newPage();
-  await page.goto(`${stack.web}/login`);
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(PASSWORD);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-  return { ctx, page };
+  const ctx = await newContext(browser, lang);
+  return { ctx, page: await signInAt(ctx, stack.web, username) };
 }
 
-/** The page as it is now, at both sizes, `focus` in view; nothing wider than the screen. */
-async function shoot(page: Page, name: string, lang: Lang, focus?: Locator): Promise<void> {
-  for (const size of VIEWPORTS) {
-    await page.setViewportSize(size);
-    await page.waitForTimeout(150);
-    await focus?.scrollIntoViewIfNeeded();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 1, `${name} fits ${size.width}px (overflow ${overflow}px)`);
-    await page.screenshot({ path: join(SHOTS, `${name}.${lang}.${size.width}x${size.height}.png`) });
-  }
-  await page.setViewportSize(VIEWPORTS[0]);
-}
+const shoot = shooter(SHOTS);
 
 /** What the box reads about itself with its token (a paired box does on start); the status. */
 const boxAsksWhoItIs = async (token: string) =>

@@ -11,18 +11,13 @@ import { after, before, test } from 'node:test';
 import type { PasswordReset, PublicUser } from '@sky/contracts';
 import { Types } from 'mongoose';
 import { freePort, launchChromium } from '@sky/devkit';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PASSWORD, startTestApi, type TestApi } from '../api/test/helpers.js';
 import { actorOf } from './fixtures.js';
+import { LANGS, newContext as newContextOf, shooter, signIn as signInAt, type Lang } from './web-ui.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = process.env['SHOTS_DIR'] ?? join(ROOT, 'test-results', 'manage');
-const LANGS = ['zh-CN', 'en'] as const;
-type Lang = (typeof LANGS)[number];
-const VIEWPORTS = [
-  { width: 1280, height: 720 },
-  { width: 390, height: 844 },
-] as const;
 
 let api: TestApi;
 let base: string;
@@ -59,35 +54,10 @@ after(async () => {
   await api?.close();
 });
 
-/** A browser of its own (cookies, storage) in one language. */
-async function newContext(lang: Lang): Promise<BrowserContext> {
-  const ctx = await browser.newContext({ viewport: VIEWPORTS[0] });
-  await ctx.addInitScript((l) => localStorage.setItem('sky.lang', l), lang);
-  return ctx;
-}
-
-async function signIn(ctx: BrowserContext, username: string, password = PASSWORD): Promise<Page> {
-  const page = await ctx.newPage();
-  await page.goto(`${base}/login`);
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-  return page;
-}
-
-/** The page as it is now, at both sizes (it reflows; open dialogs stay open), `focus` in view. */
-async function shoot(page: Page, name: string, lang: Lang, focus?: Locator): Promise<void> {
-  for (const size of VIEWPORTS) {
-    await page.setViewportSize(size);
-    await page.waitForTimeout(150);
-    await focus?.scrollIntoViewIfNeeded();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 1, `${name} fits ${size.width}px (overflow ${overflow}px)`);
-    await page.screenshot({ path: join(SHOTS, `${name}.${lang}.${size.width}x${size.height}.png`) });
-  }
-  await page.setViewportSize(VIEWPORTS[0]);
-}
+const newContext = (lang: Lang) => newContextOf(browser, lang);
+const signIn = (ctx: BrowserContext, username: string, password?: string) =>
+  signInAt(ctx, base, username, password);
+const shoot = shooter(SHOTS);
 
 let serial = 0;
 async function newStudent(lang: Lang): Promise<PublicUser> {
