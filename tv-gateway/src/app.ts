@@ -88,6 +88,18 @@ export async function createApp(deps: TvGatewayDeps) {
   deps.subscriber.on('message', (channel) => {
     if (channel === changes) channels.invalidate();
   });
+  // Pub/sub keeps nothing for a subscriber that is away (a Redis restart, a Sentinel failover): a change
+  // published meanwhile is lost. So on every (re)connect, once the resubscription has taken effect (a
+  // PING queued after it is answered), drop what was cached: what changed before is read again, what
+  // changes after arrives as a message.
+  deps.subscriber.on('ready', () => {
+    setImmediate(() => {
+      deps.subscriber.ping().then(
+        () => channels.invalidate(),
+        (err: unknown) => deps.logger.warn({ err }, 'schedule changes: no answer after reconnecting'),
+      );
+    });
+  });
 
   const http = Fastify({ loggerInstance: deps.logger, trustProxy: config.TRUST_PROXY });
   http.setValidatorCompiler(validatorCompiler);
