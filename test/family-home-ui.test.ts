@@ -13,8 +13,8 @@ import { beijingToday, type Lesson, type Plan, type PublicUser } from '@sky/cont
 import { launchChromium } from '@sky/devkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PASSWORD } from '../api/test/helpers.js';
-import { actorOf } from './fixtures.js';
-import { boxAsksForCode, boxPicksUpToken, startTvStack, testTerm, type TvStack } from './tv-stack.js';
+import { actorOf, dayTerm } from './fixtures.js';
+import { boxAsksForCode, boxPicksUpToken, startTvStack, type TvStack } from './tv-stack.js';
 import { LANGS, newContext, shooter, signIn as signInAt, type Lang } from './web-ui.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -52,7 +52,7 @@ function planOf(vodLessonId: string, liveId: string): Plan {
     ? [lesson(1, RECORDED_TITLE, 'ready', vodLessonId), lesson(2, LIVE_TITLE, 'live', liveId)]
     : [lesson(1, LIVE_TITLE, 'live', liveId), lesson(2, RECORDED_TITLE, 'ready', vodLessonId)];
   return {
-    term: { ...testTerm(rules, today), startDate: today, weekdays: [1, 2, 3, 4, 5, 6, 7] },
+    term: dayTerm(rules, today),
     subjects: [{ code: 'math', zh: '数学', en: 'Maths', stages: ['primary'], weeklyQuota: 3, core: true }],
     teachers: [{ id: 't-p1', name: '王老师', subjects: ['math'], grades: ['p1'], unavailable: [] }],
     channels: [

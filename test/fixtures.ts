@@ -1,11 +1,30 @@
 // Test data the browser and TV tests share: a real lesson, transcoded by the real pipeline, ready to play.
 import { join } from 'node:path';
-import type { AccessClaims, GradeId, Lesson, Role } from '@sky/contracts';
+import type { AccessClaims, GradeId, Lesson, Plan, Role, StageRules } from '@sky/contracts';
 import { createLocalStorage } from '@sky/contracts/storage-local';
 import { generateSampleVideo } from '@sky/devkit';
 import type { TestApi } from '../api/test/helpers.js';
 import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
 import { HlsService } from '../transcoder/src/services/hls.service.js';
+
+/** A test term from Monday 2026-11-23 to `endDate`, Monday to Friday, every stage on the same rules. */
+export function testTerm(rules: StageRules, endDate = '2026-11-27'): Plan['term'] {
+  return {
+    name: 'test',
+    startDate: '2026-11-23',
+    endDate,
+    weekdays: [1, 2, 3, 4, 5],
+    holidays: [],
+    extraSchoolDays: [],
+    stages: { primary: rules, junior: rules, senior: rules },
+    maxPerSubjectPerDay: 2,
+  };
+}
+
+/** A term of one day, `day`, every weekday a school day (the tests built around the machine's clock). */
+export function dayTerm(rules: StageRules, day: string, maxPerSubjectPerDay = 2): Plan['term'] {
+  return { ...testTerm(rules, day), startDate: day, weekdays: [1, 2, 3, 4, 5, 6, 7], maxPerSubjectPerDay };
+}
 
 /** The access claims of the test api's user of `role` (as its token would carry them). */
 export async function actorOf(api: TestApi, role: Role): Promise<AccessClaims> {

@@ -32,7 +32,7 @@ import { PASSWORD, type TestApi } from '../api/test/helpers.js';
 import type { SfuApp } from '../sfu/src/app.js';
 import { composeSfu } from '../sfu/src/compose.js';
 import { loadConfig as loadSfuConfig } from '../sfu/src/config.js';
-import { actorOf } from './fixtures.js';
+import { actorOf, dayTerm } from './fixtures.js';
 import { SECRET, startTvStack, type TvStack } from './tv-stack.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -100,16 +100,7 @@ function planOf(vodLessonId: string, liveId: string): Plan {
     ...(kind === 'planned' ? { readyOn: today } : {}),
   }));
   return {
-    term: {
-      name: '测试学期',
-      startDate: today,
-      endDate: today,
-      weekdays: [1, 2, 3, 4, 5, 6, 7],
-      holidays: [],
-      extraSchoolDays: [],
-      stages: { primary: rules, junior: rules, senior: rules },
-      maxPerSubjectPerDay: 3,
-    },
+    term: dayTerm(rules, today, 3),
     subjects: [{ code: 'math', zh: '数学', en: 'Maths', stages: ['primary'], weeklyQuota: 3, core: true }],
     teachers: [{ id: 't-p3', name: '李老师', subjects: ['math'], grades: ['p3'], unavailable: [] }],
     channels: [

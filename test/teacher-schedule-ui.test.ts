@@ -13,7 +13,7 @@ import { launchChromium } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
 import { PASSWORD, type TestApi } from '../api/test/helpers.js';
 import { startCurriculumStack, type CurriculumStack } from './curriculum-stack.js';
-import { actorOf } from './fixtures.js';
+import { actorOf, dayTerm } from './fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-results', 'teacher-live');
@@ -50,16 +50,7 @@ function planOf(vod: Record<keyof typeof lessons, string>): Plan {
     vodLessonId,
   });
   return {
-    term: {
-      name: '测试学期',
-      startDate: today,
-      endDate: today,
-      weekdays: [1, 2, 3, 4, 5, 6, 7],
-      holidays: [],
-      extraSchoolDays: [],
-      stages: { primary: rules, junior: rules, senior: rules },
-      maxPerSubjectPerDay: 4,
-    },
+    term: dayTerm(rules, today, 4),
     subjects: [{ code: 'math', zh: '数学', en: 'Maths', stages: ['junior'], weeklyQuota: 4, core: true }],
     teachers: [{ id: 't-live', name: '王老师', subjects: ['math'], grades: ['j1'], unavailable: [] }],
     channels: [

@@ -10,8 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import type { GuideProgramme, Plan } from '@sky/contracts';
 import { launchChromium } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
-import { startTvStack, testTerm, type TvStack } from './tv-stack.js';
+import { startTvStack, type TvStack } from './tv-stack.js';
 import { tvRemote } from './tv-remote.js';
+import { testTerm } from './fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const TV_UI_DIR = join(ROOT, 'web-client', 'dist', 'tv');

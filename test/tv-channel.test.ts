@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { avcCodec, parseMasterPlaylist, strictestCodecs, type Plan } from '@sky/contracts';
 import { launchChromium } from '@sky/devkit';
-import { startTvStack, testTerm, type TvStack } from './tv-stack.js';
+import { startTvStack, type TvStack } from './tv-stack.js';
+import { testTerm } from './fixtures.js';
 
 const run = promisify(execFile);
 const TERM_START = '2026-11-23'; // a Monday

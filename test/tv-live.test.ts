@@ -15,7 +15,7 @@ import { launchChromium } from '@sky/devkit';
 import { createApiClient } from '../sfu/src/adapters/api-client.js';
 import { LiveBridge } from '../sfu/src/services/live-bridge.js';
 import { liveClient, peerOf, produceFromFfmpeg, startSfu, type TestSfu } from '../sfu/test/helpers.js';
-import { actorOf } from './fixtures.js';
+import { actorOf, dayTerm } from './fixtures.js';
 import { startTvStack, type TvStack } from './tv-stack.js';
 
 const run = promisify(execFile);
@@ -52,16 +52,7 @@ before(async () => {
       });
       liveLessonId = live.id;
       return {
-        term: {
-          name: 'live test',
-          startDate: today,
-          endDate: today,
-          weekdays: [1, 2, 3, 4, 5, 6, 7],
-          holidays: [],
-          extraSchoolDays: [],
-          stages: { primary: rules, junior: rules, senior: rules },
-          maxPerSubjectPerDay: 2,
-        },
+        term: dayTerm(rules, today),
         subjects: [
           { code: 'math', zh: '数学', en: 'Maths', stages: ['primary'], weeklyQuota: 5, core: true },
         ],

@@ -3,13 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  GRADE_NAMES,
-  type DeviceCodeResponse,
-  type DeviceTokenResponse,
-  type Plan,
-  type StageRules,
-} from '@sky/contracts';
+import { GRADE_NAMES, type DeviceCodeResponse, type DeviceTokenResponse, type Plan } from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
 import { logOptions } from '@sky/contracts/http';
 import { freePort, testLogger, useInfra } from '@sky/devkit';
@@ -19,25 +13,11 @@ import { startTestApi, type TestApi } from '../api/test/helpers.js';
 import { createApp as createCurriculum } from '../curriculum/src/app.js';
 import { createApp as createGateway } from '../tv-gateway/src/app.js';
 import { loadConfig } from '../tv-gateway/src/config.js';
-import { addPlayableLesson } from './fixtures.js';
+import { addPlayableLesson, testTerm } from './fixtures.js';
 
 /** The api test helper's secret: its users' tokens approve devices on the gateway. */
 export const SECRET = 'test-secret-that-is-at-least-32-characters';
 export const tokens = createTokenIssuer(SECRET, 600);
-
-/** A test term from Monday 2026-11-23 to `endDate`, Monday to Friday, every stage on the same rules. */
-export function testTerm(rules: StageRules, endDate = '2026-11-27'): Plan['term'] {
-  return {
-    name: 'test',
-    startDate: '2026-11-23',
-    endDate,
-    weekdays: [1, 2, 3, 4, 5],
-    holidays: [],
-    extraSchoolDays: [],
-    stages: { primary: rules, junior: rules, senior: rules },
-    maxPerSubjectPerDay: 2,
-  };
-}
 
 /**
  * One channel (tv-p1) in the week of 2026-11-23: grade 1 maths at 08:00 and 09:00 each school day, 20
@@ -83,6 +63,11 @@ export interface TvStack {
   lessonId: string;
   curriculum: Awaited<ReturnType<typeof createCurriculum>>;
   gateway: Awaited<ReturnType<typeof createGateway>>;
+  /** The curriculum's database. */
+  curriculumDb: mongoose.Connection;
+  /** The Redis both use, and the client name of the gateway's subscriber connection there. */
+  redisUrl: string;
+  subscriberName: string;
   /** The gateway's clock runs in real time plus this many seconds. */
   shift: number;
   /** A second gateway process's worth (its own caches, same config and public URL): its origin. */
@@ -127,8 +112,8 @@ export async function startTvStack(opts: {
     undo.push(() => mongo.close());
     const conns: Redis[] = [];
     undo.push(() => conns.forEach((c) => c.disconnect()));
-    const redis = () => {
-      const c = new Redis(infra.redisUrl);
+    const redis = (connectionName?: string) => {
+      const c = new Redis(infra.redisUrl, connectionName ? { connectionName } : {});
       conns.push(c);
       return c;
     };
@@ -148,6 +133,7 @@ export async function startTvStack(opts: {
     const cacheDir = mkdtempSync(join(tmpdir(), 'sky-tv-cache-'));
     undo.push(() => rmSync(cacheDir, { recursive: true, force: true }));
     const stack = { shift: 0 } as TvStack;
+    const subscriberName = `tv-gateway-sub-${infra.prefix}`;
     const startGateway = () =>
       createGateway({
         config: loadConfig({
@@ -165,7 +151,7 @@ export async function startTvStack(opts: {
         logger: testLogger('tv-gateway', logOptions('tv-gateway', 'info')),
         version: 'test',
         redis: redis(),
-        subscriber: redis(),
+        subscriber: redis(subscriberName),
         verifyUser: (t) => tokens.verify(t),
         now: () => Date.now() / 1000 + stack.shift,
       });
@@ -182,6 +168,9 @@ export async function startTvStack(opts: {
       lessonId: lesson.id,
       curriculum,
       gateway,
+      curriculumDb: mongo,
+      redisUrl: infra.redisUrl,
+      subscriberName,
       async startReplica() {
         const replica = await startGateway();
         replicas.push(replica);

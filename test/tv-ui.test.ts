@@ -12,7 +12,7 @@ import { launchChromium } from '@sky/devkit';
 import type { Browser, Page } from 'playwright-core';
 import { PASSWORD, type TestApi } from '../api/test/helpers.js';
 import { distance } from '../web-client/src/tv/focus.js';
-import { startTvStack, testTerm, type TvStack } from './tv-stack.js';
+import { startTvStack, type TvStack } from './tv-stack.js';
 import {
   channelProgrammes,
   dayGroups,
@@ -23,6 +23,7 @@ import {
   timeRange,
 } from '../web-client/src/tv/schedule.js';
 import { tvRemote } from './tv-remote.js';
+import { testTerm } from './fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const TV_UI_DIR = join(ROOT, 'web-client', 'dist', 'tv');
