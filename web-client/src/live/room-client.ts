@@ -280,7 +280,8 @@ export class LiveRoomClient {
       // a node that refuses this browser (its token, a full room) is an answer, not an outage
       if (code) this.fail(new LiveError(code, err.message));
       // a node moved to that does not answer either: ask again (a dropped socket asks on disconnect)
-      else if (this.snap.status === 'reconnecting' || this.snap.status === 'relocating') this.scheduleRelocate();
+      else if (this.snap.status === 'reconnecting' || this.snap.status === 'relocating')
+        this.scheduleRelocate();
     });
     return socket;
   }
