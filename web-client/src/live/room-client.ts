@@ -151,6 +151,8 @@ export class LiveRoomClient {
   /** The pending ask for another node while the socket is down, and how many asks were made. */
   private relocateTimer: ReturnType<typeof setTimeout> | null = null;
   private relocateAttempts = 0;
+  /** A join the node refused for now (DEPENDENCY_DOWN), tried again on the same socket. */
+  private rejoinTimer: ReturnType<typeof setTimeout> | null = null;
   private epoch = 0;
   private joinedOnce = false;
   private closed = false;
@@ -258,19 +260,40 @@ export class LiveRoomClient {
     });
     this.socket = socket;
     this.bindServerEvents(socket);
-    socket.on('connect', () => {
-      this.stopRelocating();
-      // a reconnect (new socket id) joins again; the first join settles start()
+    let rejoins = 0;
+    const joinHere = (): void => {
       const run = this.enqueue(() => this.join());
       if (first?.joined(run)) return;
-      run.catch((err: unknown) =>
-        this.fail(err instanceof LiveError ? err : new LiveError('INTERNAL', String(err))),
-      );
+      run.catch((err: unknown) => {
+        const e = err instanceof LiveError ? err : new LiveError('INTERNAL', String(err));
+        // The node could not reach the lesson's origin (one that died less than SFU_DIRECTORY.staleMs ago
+        // still holds the lease): once its record is stale this node takes the lesson, so join again.
+        if (
+          e.code === 'DEPENDENCY_DOWN' &&
+          this.socket === socket &&
+          socket.connected &&
+          rejoins < RELOCATE.attempts
+        ) {
+          this.set({ status: 'relocating' });
+          this.rejoinTimer = setTimeout(joinHere, relocateDelay(rejoins));
+          rejoins += 1;
+          return;
+        }
+        this.fail(e);
+      });
+    };
+    socket.on('connect', () => {
+      this.stopRelocating();
+      rejoins = 0;
+      // a reconnect (new socket id) joins again; the first join settles start()
+      joinHere();
     });
     socket.on('disconnect', (reason) => {
       if (this.closed || this.snap.status === 'ended') return;
       // the server closing us (room over, kicked) is final; anything else socket.io retries
       if (reason === 'io server disconnect') return;
+      // a join waiting to be tried again: the reconnect joins anyway
+      this.stopRejoining();
       this.set({ status: 'reconnecting' });
       this.scheduleRelocate();
     });
@@ -290,6 +313,12 @@ export class LiveRoomClient {
     if (this.relocateTimer) clearTimeout(this.relocateTimer);
     this.relocateTimer = null;
     this.relocateAttempts = 0;
+    this.stopRejoining();
+  }
+
+  private stopRejoining(): void {
+    if (this.rejoinTimer) clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = null;
   }
 
   /** While the socket stays down, asks the api (backing off, a bounded number of times) for another node. */
