@@ -378,9 +378,7 @@ test('node A, the teacher’s, is killed: the studio moves to node C and sends a
     .locator('[data-testid="live-recovering"], [data-testid="live-relocating"]')
     .first()
     .waitFor({ timeout: 5000 });
-  await teacher.page.getByTestId('live-relocating').waitFor({ timeout: 10_000 });
-  await teacher.page.screenshot({ path: join(SHOTS, 'live-failover-studio-relocating.zh-CN.png') });
-  assert.match(await teacher.page.getByTestId('live-relocating').innerText(), /切换到另一台服务器/);
+  await teacher.page.screenshot({ path: join(SHOTS, 'live-failover-studio-reconnecting.zh-CN.png') });
 
   // the studio is back in the room: on C, live, sending the camera again
   await teacher.page.waitForSelector('[data-testid="live-studio"][data-phase="live"][data-status="joined"]', {
@@ -398,6 +396,10 @@ test('node A, the teacher’s, is killed: the studio moves to node C and sends a
       `then ${after2s.frames} frames and ${after2s.seconds.toFixed(2)} s of video in 2 s; ` +
       `sockets: teacher ${teacher.sockets.join(', ')}, student ${watching.sockets.join(', ')}`,
   );
+  assert.ok(
+    studio.notices.some((n) => n.status === 'relocating'),
+    `the studio said it was switching servers: ${phasesSince(studio.notices, killedAt)}`,
+  );
   assert.deepEqual(visited(teacher.sockets), [port('a'), port('c')], 'the studio moved from A to C');
   assert.deepEqual(visited(watching.sockets), [port('b'), port('a'), port('c')], 'the student moved to C');
   assert.ok(after2s.frames >= 20, `${after2s.frames} frames in the 2 s after the picture came back`);
@@ -411,4 +413,52 @@ test('node A, the teacher’s, is killed: the studio moves to node C and sends a
     `the student saw the teacher again ${resumedAt - killedAt} ms after A's kill (bound ${FAILOVER_BOUND_MS} ms)`,
   );
   await teacher.page.screenshot({ path: join(SHOTS, 'live-failover-studio-resumed.zh-CN.png') });
+});
+
+test('no node left: both pages say they are switching servers, and ask the api only a few times', async (t) => {
+  // each page's first ask is held until the screenshots are taken: the "switching" state, deterministically
+  const asks: { page: 'student' | 'teacher'; at: number }[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const bothAsked = Promise.all(
+    (['student', 'teacher'] as const).map(
+      (who) =>
+        new Promise<void>((asked) => {
+          const page = who === 'student' ? watching.page : teacher.page;
+          void page.route(
+            (u) => u.pathname === `/api/lessons/${lesson.id}/live` && u.searchParams.has('unreachable'),
+            async (route) => {
+              asks.push({ page: who, at: Date.now() });
+              asked();
+              await held;
+              await route.continue();
+            },
+          );
+        }),
+    ),
+  );
+  const killedAt = await kill('c');
+  await bothAsked;
+  await watching.page.screenshot({ path: join(SHOTS, 'live-failover-switching.zh-CN.png') });
+  await teacher.page.screenshot({ path: join(SHOTS, 'live-failover-studio-switching.zh-CN.png') });
+  const studentNotice = watching.page.getByTestId('live-reconnecting');
+  assert.equal(await studentNotice.getAttribute('data-status'), 'relocating');
+  assert.equal(await studentNotice.innerText(), '与直播服务器的连接已断开，正在切换到另一台服务器…');
+  assert.match(await teacher.page.getByTestId('live-relocating').innerText(), /正在切换到另一台服务器/);
+  release();
+
+  // No node beats any more: the api names the configured node (A, dead). The pages keep trying and ask
+  // again after 3 s and 6 s (± 25 %), not at every socket.io retry (every 0.3–2 s).
+  await sleep(Math.max(0, killedAt + 10_000 - Date.now()));
+  const byPage = (who: string) =>
+    asks.filter((a) => a.page === who).map((a) => ((a.at - killedAt) / 1000).toFixed(2));
+  t.diagnostic(
+    `asks for another node in the 10 s after C's kill: student ${byPage('student').join(', ')} s; teacher ${byPage('teacher').join(', ')} s`,
+  );
+  for (const who of ['student', 'teacher'] as const) {
+    assert.ok(byPage(who).length >= 2, `the ${who} page asked again: ${byPage(who).join(', ')}`);
+    assert.ok(byPage(who).length <= 3, `the ${who} page asked ${byPage(who).length} times in 10 s`);
+  }
+  const seen = await recorded(watching.page);
+  assert.deepEqual([...new Set(seen.trouble)], [], 'the student saw no error while no node answered');
 });
