@@ -153,15 +153,18 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     sfuUrl: config.SFU_PUBLIC_URL ?? config.SFU_URL,
     mediaBaseUrl: '/media',
     ...(deps.lessonStore ? { recordings: { mediaDir: mediaRoot, store: deps.lessonStore } } : {}),
-    sfuFor: listedNodesOnly(
-      (id, unreachable) => sfuDirectory.urlFor(id, unreachable),
-      sfuOrigins,
-      (url) =>
-        deps.logger.warn(
-          { url },
-          'the sfu directory names a node outside SFU_PUBLIC_URL / SFU_PUBLIC_URLS: browsers get the default node',
-        ),
-    ),
+    // with the list given, only its nodes; without it, as before the list existed (the directory's node)
+    sfuFor: config.SFU_PUBLIC_URLS
+      ? listedNodesOnly(
+          (id, unreachable) => sfuDirectory.urlFor(id, unreachable),
+          sfuOrigins,
+          (url) =>
+            deps.logger.warn(
+              { url },
+              'the sfu directory names a node outside SFU_PUBLIC_URL / SFU_PUBLIC_URLS: browsers get the default node',
+            ),
+        )
+      : (id, unreachable) => sfuDirectory.urlFor(id, unreachable),
   });
   const qa = new QaService(qaRepo, qaRedis.store, lessonsRepo, usersRepo, {
     pairingTtlSec: config.QA_PAIRING_TTL_SEC,

@@ -78,7 +78,8 @@ export const ApiConfigSchema = z.object({
   /**
    * Several sfu nodes (issue 16): every node's public url (its SFU_PUBLIC_URL), comma-separated. The
    * pages' CSP lets browsers connect to these and SFU_PUBLIC_URL only, and a node the sfu directory names
-   * that is not listed is never handed to a browser (the default node is, and the api warns).
+   * that is not listed is never handed to a browser (the default node is, and the api warns). Unset: the
+   * CSP names SFU_PUBLIC_URL alone and the directory's nodes are handed out unchecked (one origin for all).
    */
   SFU_PUBLIC_URLS: z
     .string()
