@@ -297,6 +297,7 @@ function Interactive({
       data-testid="live-interactive"
       data-status={status}
       data-recoveries={snap.recoveries}
+      data-relocations={snap.relocations}
     >
       <div className="live-main" ref={mainRef}>
         {(status === 'recovering' || status === 'reconnecting' || status === 'relocating') && (
