@@ -114,9 +114,9 @@ const ACK_TIMEOUT_MS = 10_000;
 const END_TIMEOUT_MS = 60_000;
 
 /**
- * A node that stays away this long after the socket dropped is asked about (a blip reconnects to the
- * same node first); later asks back off to RELOCATE_MAX_MS, each ±25 % so that a dead node's whole
- * audience does not ask the api in step, and stop after RELOCATE_ATTEMPTS (socket.io keeps reconnecting).
+ * A node that stays away `firstMs` after the socket dropped is asked about (a blip reconnects to the
+ * same node first); later asks back off to `maxMs`, each ±25 % so that a dead node's whole audience does
+ * not ask the api in step, and stop after `attempts` (socket.io keeps reconnecting to the last node).
  */
 export const RELOCATE = { firstMs: 1500, maxMs: 15_000, attempts: 8 } as const;
 
@@ -290,8 +290,9 @@ export class LiveRoomClient {
     });
     socket.on('disconnect', (reason) => {
       if (this.closed || this.snap.status === 'ended') return;
-      // the server closing us (room over, kicked) is final; anything else socket.io retries
-      if (reason === 'io server disconnect') return;
+      // the server closing us (room over, kicked) is final, and so is this client's own disconnect (a
+      // failed first join, a move to another node); anything else socket.io retries
+      if (reason === 'io server disconnect' || reason === 'io client disconnect') return;
       // a join waiting to be tried again: the reconnect joins anyway
       this.stopRejoining();
       this.set({ status: 'reconnecting' });
@@ -324,7 +325,9 @@ export class LiveRoomClient {
   /** While the socket stays down, asks the api (backing off, a bounded number of times) for another node. */
   private scheduleRelocate(): void {
     const relocate = this.opts.relocate;
-    if (!relocate || this.relocateTimer || this.relocateAttempts >= RELOCATE.attempts) return;
+    // never before the first join: start() reports that failure to the page, which decides
+    if (!relocate || !this.joinedOnce || this.relocateTimer || this.relocateAttempts >= RELOCATE.attempts)
+      return;
     this.relocateTimer = setTimeout(() => {
       this.relocateTimer = null;
       const lost = this.snap.sfuUrl;
