@@ -43,6 +43,7 @@ import { PositionService } from './services/positions.service.js';
 import { PositionRepository } from './adapters/positions.repository.js';
 import { QaService } from './services/qa.service.js';
 import { StatusService } from './services/status.service.js';
+import { listedNodesOnly, sfuPublicOrigins } from './services/sfu-nodes.js';
 import { UploadService } from './services/upload.service.js';
 import { registerLessonsNamespace } from './socket/lessons.handler.js';
 import { registerQaNamespace } from './socket/qa/index.js';
@@ -146,11 +147,24 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   const sfuDirectory = createSfuDirectory(redisTarget(config), config.QUEUE_PREFIX, (err) =>
     deps.logger.warn({ err }, 'redis (sfu directory)'),
   );
+  // the nodes browsers may be sent to: the CSP below allows exactly these
+  const sfuOrigins = sfuPublicOrigins(config.SFU_PUBLIC_URL ?? config.SFU_URL, config.SFU_PUBLIC_URLS);
   const live = new LiveService(lessonsRepo, new LiveRepository(mongo), queues, {
     sfuUrl: config.SFU_PUBLIC_URL ?? config.SFU_URL,
     mediaBaseUrl: '/media',
     ...(deps.lessonStore ? { recordings: { mediaDir: mediaRoot, store: deps.lessonStore } } : {}),
-    sfuFor: (id, unreachable) => sfuDirectory.urlFor(id, unreachable),
+    // with the list given, only its nodes; without it, as before the list existed (the directory's node)
+    sfuFor: config.SFU_PUBLIC_URLS
+      ? listedNodesOnly(
+          (id, unreachable) => sfuDirectory.urlFor(id, unreachable),
+          sfuOrigins,
+          (url) =>
+            deps.logger.warn(
+              { url },
+              'the sfu directory names a node outside SFU_PUBLIC_URL / SFU_PUBLIC_URLS: browsers get the default node',
+            ),
+        )
+      : (id, unreachable) => sfuDirectory.urlFor(id, unreachable),
   });
   const qa = new QaService(qaRepo, qaRedis.store, lessonsRepo, usersRepo, {
     pairingTtlSec: config.QA_PAIRING_TTL_SEC,
@@ -193,7 +207,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
   // Security headers on every answer; the web app talks to the sfu and plays the TV gateway's channels,
   // and other origins' players read /media.
   registerSecurityHeaders(http, {
-    connect: [config.SFU_PUBLIC_URL ?? config.SFU_URL, config.TV_PUBLIC_URL ?? config.TV_GATEWAY_URL],
+    connect: [...sfuOrigins, config.TV_PUBLIC_URL ?? config.TV_GATEWAY_URL],
     resourcePolicy: 'same-site',
     crossOrigin: ['/media/'],
   });

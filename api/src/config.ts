@@ -75,6 +75,22 @@ export const ApiConfigSchema = z.object({
   SFU_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.sfu}`),
   /** The sfu origin browsers connect to for live lessons (socket.io /live); defaults to SFU_URL. */
   SFU_PUBLIC_URL: z.url().optional(),
+  /**
+   * Several sfu nodes (issue 16): every node's public url (its SFU_PUBLIC_URL), comma-separated. The
+   * pages' CSP lets browsers connect to these and SFU_PUBLIC_URL only, and a node the sfu directory names
+   * that is not listed is never handed to a browser (the default node is, and the api warns). Unset: the
+   * CSP names SFU_PUBLIC_URL alone and the directory's nodes are handed out unchecked (one origin for all).
+   */
+  SFU_PUBLIC_URLS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'an http(s) url' })).min(1))
+    .optional(),
   CURRICULUM_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.curriculum}`),
   TRANSCODER_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.transcoder}`),
   TV_GATEWAY_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS['tv-gateway']}`),

@@ -13,6 +13,7 @@ import { FullscreenButton, VolumeControl } from '../components/MediaControls';
 import { QaPanel } from '../qa/QaPanel';
 import { LiveHls } from './LiveHls';
 import { secondsSince } from './live-offset';
+import { nodeFor } from './relocate';
 import { LiveError, LiveRoomClient } from './room-client';
 import { MediaTile, useRoomSnapshot } from './Tiles';
 import './live.css';
@@ -77,7 +78,14 @@ export function LiveWatch() {
   const sfuUrl = info?.sfuUrl;
   useEffect(() => {
     if (mode !== 'webrtc' || !sfuUrl) return;
-    const c = new LiveRoomClient({ sfuUrl, lessonId: id, token: freshAccessToken });
+    // a node that stays away: the same client joins the room on the node the api names next, so the
+    // page (the Q&A, a raised hand's place in the queue on the server aside) stays as it is
+    const c = new LiveRoomClient({
+      sfuUrl,
+      lessonId: id,
+      token: freshAccessToken,
+      relocate: (lost) => nodeFor(id, lost),
+    });
     let gone = false;
     const toHls = (why: 'full' | 'failed') => {
       if (gone) return;
@@ -289,11 +297,12 @@ function Interactive({
       data-testid="live-interactive"
       data-status={status}
       data-recoveries={snap.recoveries}
+      data-relocations={snap.relocations}
     >
       <div className="live-main" ref={mainRef}>
-        {(status === 'recovering' || status === 'reconnecting') && (
-          <p className="notice" data-testid="live-reconnecting">
-            {t('live.watch.reconnecting')}
+        {(status === 'recovering' || status === 'reconnecting' || status === 'relocating') && (
+          <p className="notice" data-testid="live-reconnecting" data-status={status} role="status">
+            {t(status === 'relocating' ? 'live.watch.relocating' : 'live.watch.reconnecting')}
           </p>
         )}
         <div className={`live-stage ${screen ? 'with-screen' : ''}`} ref={stageRef}>

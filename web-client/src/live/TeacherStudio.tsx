@@ -10,6 +10,7 @@ import { useApi } from '../api/useApi';
 import { ErrorNote, Loading, problemText } from '../components/Bits';
 import { QaPanel } from '../qa/QaPanel';
 import { secondsSince } from './live-offset';
+import { nodeFor } from './relocate';
 import { LiveError, LiveRoomClient } from './room-client';
 import { networkReading, readSendSample, type NetworkReading, type SendSample } from './stats';
 import { MediaTile, QualityBadge, useRoomSnapshot } from './Tiles';
@@ -186,7 +187,14 @@ export function TeacherStudio() {
         if (info.state !== 'live') throw err;
       }
       setResumable(true); // live on the api now: a failed join below is retried by "resume"
-      const c = new LiveRoomClient({ sfuUrl: info.sfuUrl, lessonId: id, token: freshAccessToken });
+      // its node lost for good: the client joins on the node the api names next and sends camera, mic
+      // and screen there again
+      const c = new LiveRoomClient({
+        sfuUrl: info.sfuUrl,
+        lessonId: id,
+        token: freshAccessToken,
+        relocate: (lost) => nodeFor(id, lost),
+      });
       c.subscribe((s) => {
         if (s.status === 'ended') setPhase('ended');
       });
@@ -323,6 +331,11 @@ export function TeacherStudio() {
       {snap && (snap.status === 'recovering' || snap.status === 'reconnecting') && (
         <p className="notice" data-testid="live-recovering">
           {t('live.studio.recovering')}
+        </p>
+      )}
+      {snap?.status === 'relocating' && (
+        <p className="notice" data-testid="live-relocating" role="status">
+          {t('live.studio.relocating')}
         </p>
       )}
       {phase === 'setup' && resumable && (

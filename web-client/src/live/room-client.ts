@@ -45,6 +45,8 @@ export type RoomStatus =
   | 'recovering'
   /** The socket dropped; socket.io is reconnecting. */
   | 'reconnecting'
+  /** The node stayed unreachable: the api is asked for another one and the room joined there. */
+  | 'relocating'
   | 'ended'
   | 'failed';
 
@@ -82,8 +84,12 @@ export interface RoomSnapshot {
   /** Sources of this student the teacher paused. */
   mutedByTeacher: LiveSource[];
   error: LiveError | null;
-  /** Times the media was rebuilt after room.restarted or a socket reconnect. */
+  /** Times the media was rebuilt after room.restarted, a socket reconnect or a move to another node. */
   recoveries: number;
+  /** The sfu node this browser is connected to (or reconnecting to) now. */
+  sfuUrl: string;
+  /** Times this browser moved to another sfu node after its own stayed unreachable. */
+  relocations: number;
 }
 
 export interface RoomClientOptions {
@@ -92,6 +98,11 @@ export interface RoomClientOptions {
   token: () => Promise<string | undefined>;
   /** How long ICE + DTLS may take before the media path counts as failed. */
   connectTimeoutMs?: number;
+  /**
+   * Asks the api again where the lesson's room is, passing over `unreachable` (the node this browser lost):
+   * the sfu url to use, or null once the lesson is no longer live. Without it the client only reconnects.
+   */
+  relocate?: (unreachable: string) => Promise<string | null>;
 }
 
 const ACK_TIMEOUT_MS = 10_000;
@@ -101,6 +112,19 @@ const ACK_TIMEOUT_MS = 10_000;
  * for a lesson that is ending fine.
  */
 const END_TIMEOUT_MS = 60_000;
+
+/**
+ * A node that stays away `firstMs` after the socket dropped is asked about (a blip reconnects to the
+ * same node first); later asks back off to `maxMs`, each ±25 % so that a dead node's whole audience does
+ * not ask the api in step, and stop after `attempts` (socket.io keeps reconnecting to the last node).
+ */
+export const RELOCATE = { firstMs: 1500, maxMs: 15_000, attempts: 8 } as const;
+
+/** The wait before the `attempt`-th ask (0-based): 1.5 s, 3 s, 6 s, 12 s, then 15 s, jittered. */
+export function relocateDelay(attempt: number, random = Math.random()): number {
+  const base = Math.min(RELOCATE.firstMs * 2 ** attempt, RELOCATE.maxMs);
+  return Math.round(base * (0.75 + random * 0.5));
+}
 
 function sameOrigin(url: string): boolean {
   try {
@@ -124,6 +148,11 @@ export class LiveRoomClient {
   private readonly listeners = new Set<(s: RoomSnapshot) => void>();
   /** Media (re)builds run one after another. */
   private chain: Promise<unknown> = Promise.resolve();
+  /** The pending ask for another node while the socket is down, and how many asks were made. */
+  private relocateTimer: ReturnType<typeof setTimeout> | null = null;
+  private relocateAttempts = 0;
+  /** A join the node refused for now (DEPENDENCY_DOWN), tried again on the same socket. */
+  private rejoinTimer: ReturnType<typeof setTimeout> | null = null;
   private epoch = 0;
   private joinedOnce = false;
   private closed = false;
@@ -144,9 +173,13 @@ export class LiveRoomClient {
     mutedByTeacher: [],
     error: null,
     recoveries: 0,
+    sfuUrl: '',
+    relocations: 0,
   };
 
-  constructor(private readonly opts: RoomClientOptions) {}
+  constructor(private readonly opts: RoomClientOptions) {
+    this.snap = { ...this.snap, sfuUrl: opts.sfuUrl };
+  }
 
   get snapshot(): RoomSnapshot {
     return this.snap;
@@ -176,46 +209,25 @@ export class LiveRoomClient {
 
   /** Connects and joins; rejects with a LiveError (ROOM_FULL, NOT_LIVE, NETWORK…) when it cannot. */
   start(): Promise<LiveJoinReply> {
-    const base = sameOrigin(this.opts.sfuUrl) ? '' : this.opts.sfuUrl.replace(/\/$/, '');
-    const socket: LiveSocket = io(`${base}${LIVE_NAMESPACE}`, {
-      auth: (cb) => void this.opts.token().then((token) => cb({ token: token ?? '' })),
-      transports: ['websocket'],
-      reconnectionDelay: 300,
-      reconnectionDelayMax: 2000,
-    });
-    this.socket = socket;
-    this.bindServerEvents(socket);
-
     return new Promise<LiveJoinReply>((resolve, reject) => {
       let settled = false;
-      socket.on('connect', () => {
-        // a reconnect (new socket id) joins again; the first join settles start()
-        const run = this.enqueue(() => this.join());
-        if (!settled) {
+      const socket = this.openSocket(this.opts.sfuUrl, {
+        joined: (run) => {
+          if (settled) return false;
           settled = true;
           run.then(resolve, (err: unknown) => {
-            socket.disconnect();
+            this.socket?.disconnect();
             reject(err instanceof LiveError ? err : new LiveError('INTERNAL', String(err)));
           });
-        } else {
-          run.catch((err: unknown) =>
-            this.fail(err instanceof LiveError ? err : new LiveError('INTERNAL', String(err))),
-          );
-        }
-      });
-      socket.on('disconnect', (reason) => {
-        if (this.closed || this.snap.status === 'ended') return;
-        // the server closing us (room over, kicked) is final; anything else socket.io retries
-        if (reason === 'io server disconnect') return;
-        this.set({ status: 'reconnecting' });
-      });
-      socket.on('connect_error', (err) => {
-        const code = (err as { data?: { code?: ErrorCode } }).data?.code;
-        if (!settled && (code || !socket.active)) {
+          return true;
+        },
+        refused: (err) => {
+          if (settled) return false;
           settled = true;
-          socket.disconnect();
-          reject(new LiveError(code ?? 'NETWORK', err.message));
-        }
+          this.socket?.disconnect();
+          reject(err);
+          return true;
+        },
       });
       setTimeout(() => {
         if (settled) return;
@@ -224,6 +236,141 @@ export class LiveRoomClient {
         reject(new LiveError('NETWORK', 'the live server did not answer'));
       }, ACK_TIMEOUT_MS * 2);
     });
+  }
+
+  /**
+   * The socket to one sfu node. Every (re)connect joins again; `first` settles start() (each of its
+   * callbacks answers whether it took the event); after that a failed join fails the room.
+   */
+  private openSocket(
+    url: string,
+    first?: {
+      joined: (run: Promise<LiveJoinReply>) => boolean;
+      refused: (err: LiveError) => boolean;
+    },
+  ): LiveSocket {
+    const base = sameOrigin(url) ? '' : url.replace(/\/$/, '');
+    const socket: LiveSocket = io(`${base}${LIVE_NAMESPACE}`, {
+      auth: (cb) => void this.opts.token().then((token) => cb({ token: token ?? '' })),
+      transports: ['websocket'],
+      reconnectionDelay: 300,
+      reconnectionDelayMax: 2000,
+      // this client's own manager: a move to another node closes it whole
+      forceNew: true,
+    });
+    this.socket = socket;
+    this.bindServerEvents(socket);
+    let rejoins = 0;
+    const joinHere = (): void => {
+      const run = this.enqueue(() => this.join());
+      if (first?.joined(run)) return;
+      run.catch((err: unknown) => {
+        const e = err instanceof LiveError ? err : new LiveError('INTERNAL', String(err));
+        // The node could not reach the lesson's origin (one that died less than SFU_DIRECTORY.staleMs ago
+        // still holds the lease): once its record is stale this node takes the lesson, so join again.
+        if (
+          e.code === 'DEPENDENCY_DOWN' &&
+          this.socket === socket &&
+          socket.connected &&
+          rejoins < RELOCATE.attempts
+        ) {
+          this.set({ status: 'relocating' });
+          this.rejoinTimer = setTimeout(joinHere, relocateDelay(rejoins));
+          rejoins += 1;
+          return;
+        }
+        this.fail(e);
+      });
+    };
+    socket.on('connect', () => {
+      this.stopRelocating();
+      rejoins = 0;
+      // a reconnect (new socket id) joins again; the first join settles start()
+      joinHere();
+    });
+    socket.on('disconnect', (reason) => {
+      if (this.closed || this.snap.status === 'ended') return;
+      // the server closing us (room over, kicked) is final, and so is this client's own disconnect (a
+      // failed first join, a move to another node); anything else socket.io retries
+      if (reason === 'io server disconnect' || reason === 'io client disconnect') return;
+      // a join waiting to be tried again: the reconnect joins anyway
+      this.stopRejoining();
+      this.set({ status: 'reconnecting' });
+      this.scheduleRelocate();
+    });
+    socket.on('connect_error', (err) => {
+      const code = (err as { data?: { code?: ErrorCode } }).data?.code;
+      if ((code || !socket.active) && first?.refused(new LiveError(code ?? 'NETWORK', err.message))) return;
+      // a node that refuses this browser (its token, a full room) is an answer, not an outage
+      if (code) this.fail(new LiveError(code, err.message));
+      // a node moved to that does not answer either: ask again (a dropped socket asks on disconnect)
+      else if (this.snap.status === 'reconnecting' || this.snap.status === 'relocating')
+        this.scheduleRelocate();
+    });
+    return socket;
+  }
+
+  private stopRelocating(): void {
+    if (this.relocateTimer) clearTimeout(this.relocateTimer);
+    this.relocateTimer = null;
+    this.relocateAttempts = 0;
+    this.stopRejoining();
+  }
+
+  private stopRejoining(): void {
+    if (this.rejoinTimer) clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = null;
+  }
+
+  /** While the socket stays down, asks the api (backing off, a bounded number of times) for another node. */
+  private scheduleRelocate(): void {
+    const relocate = this.opts.relocate;
+    // never before the first join: start() reports that failure to the page, which decides
+    if (!relocate || !this.joinedOnce || this.relocateTimer || this.relocateAttempts >= RELOCATE.attempts)
+      return;
+    this.relocateTimer = setTimeout(() => {
+      this.relocateTimer = null;
+      const lost = this.snap.sfuUrl;
+      const socket = this.socket;
+      if (this.closed || !socket || socket.connected) return;
+      this.relocateAttempts += 1;
+      this.set({ status: 'relocating' });
+      relocate(lost).then(
+        (next) => {
+          if (this.closed || this.socket !== socket || socket.connected) return;
+          if (next === null) {
+            // the lesson ended while this browser was away
+            socket.disconnect();
+            this.teardownMedia();
+            this.set({ status: 'ended' });
+            return;
+          }
+          if (next !== lost) this.moveTo(socket, next);
+          else {
+            // the api knows no other node: socket.io keeps trying this one
+            this.set({ status: 'reconnecting' });
+            this.scheduleRelocate();
+          }
+        },
+        () => {
+          // the api is out of reach too (this browser's own network): ask again later
+          if (this.closed || this.socket !== socket || socket.connected) return;
+          this.set({ status: 'reconnecting' });
+          this.scheduleRelocate();
+        },
+      );
+    }, relocateDelay(this.relocateAttempts));
+  }
+
+  /** Leaves the unreachable node's socket and joins the room on `url`: the media is built there again. */
+  private moveTo(lost: LiveSocket, url: string): void {
+    lost.removeAllListeners();
+    lost.disconnect();
+    this.teardownMedia();
+    // the new node's router may differ: the device loads its capabilities afresh
+    this.device = null;
+    this.set({ sfuUrl: url, relocations: this.snap.relocations + 1 });
+    this.openSocket(url);
   }
 
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
@@ -576,6 +723,7 @@ export class LiveRoomClient {
       }
     }
     this.closed = true;
+    this.stopRelocating();
     if (this.socket?.connected) await this.request('room.leave', {}).catch(() => undefined);
     this.teardownMedia();
     this.wanted.clear();
