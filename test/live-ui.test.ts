@@ -148,7 +148,8 @@ test('the live picture has its own volume and full screen (issue 17)', async () 
   // full screen: the stage with the teacher's picture and the bar
   await controls.getByTestId('fullscreen').click();
   await page.waitForFunction(() => document.fullscreenElement?.classList.contains('live-stage') === true);
-  assert.equal(await controls.getByTestId('fullscreen').getAttribute('aria-label'), '退出全屏');
+  // the button says so once React has heard the fullscreenchange event (a moment after the element)
+  await controls.locator('[data-testid="fullscreen"][aria-label="退出全屏"]').waitFor({ timeout: 5000 });
   await page.screenshot({ path: join(SHOTS, 'live-fullscreen.zh-CN.png') });
   await controls.getByTestId('fullscreen').click();
   await page.waitForFunction(() => document.fullscreenElement === null);
