@@ -64,6 +64,10 @@ interface Viewer {
   since: number;
   firstAfter?: number;
   node?: string;
+  /** The last join attempt's phases (ms since epoch): asked the api, its answer, the node's answer. */
+  asked?: number;
+  answered?: number;
+  joined?: number;
 }
 
 function env(name: string, extra: Record<string, string>): Record<string, string> {
@@ -100,7 +104,9 @@ async function liveInfo(token: string, unreachable?: string): Promise<LiveInfo> 
 
 /** As a client does: ask the api where the lesson is, join there (here: as a plain-RTP viewer). */
 async function joinAsViewer(v: Viewer, unreachable?: string): Promise<void> {
+  v.asked = Date.now();
   const { sfuUrl } = await liveInfo(v.token, unreachable);
+  v.answered = Date.now();
   // after the kill: packets count as the new node's from this attempt on (none are still in flight from B)
   if (v.since !== Number.POSITIVE_INFINITY) v.since = Date.now();
   const res = await fetch(`${sfuUrl}/internal/plain-viewers`, {
@@ -113,6 +119,7 @@ async function joinAsViewer(v: Viewer, unreachable?: string): Promise<void> {
   const body = (await res.json()) as { consumers: number };
   assert.equal(body.consumers, 2, 'the viewer consumes the teacher camera and microphone');
   v.node = sfuUrl;
+  v.joined = Date.now();
 }
 
 async function inBatches<T>(items: T[], size: number, run: (t: T) => Promise<void>): Promise<void> {
@@ -431,6 +438,7 @@ test('300 viewers on node B receive the teacher on node A through one pipe; B ki
     assert.ok(median(got) >= 0.95 * sent, `the median viewer received ${median(got)} of ${sent} packets`);
 
     // B dies: its viewers (their signalling connection gone) ask the api again and land on A
+    const cpu0 = process.cpuUsage();
     const killedAt = Date.now();
     for (const v of viewers) v.since = killedAt;
     nodeB.child.kill('SIGKILL');
@@ -444,9 +452,10 @@ test('300 viewers on node B receive the teacher on node A through one pipe; B ki
           if (v.node !== urlB) return;
         } catch (err) {
           // B does not answer (or the api still names it for a moment): ask again
-          const why = (err as Error).message
-            .replace(/http:\/\/[^ ]+/, v.node === urlB ? 'B' : 'A')
-            .slice(0, 80);
+          const why =
+            `${(err as Error).message} ${String((err as { cause?: { code?: string } }).cause?.code ?? '')} ${v.answered && v.answered >= v.asked! ? 'join' : 'ask'}`
+              .replace(/http:\/\/[^ ]+/, v.node === urlB ? 'B' : 'A')
+              .slice(0, 80);
           failures.set(why, (failures.get(why) ?? 0) + 1);
         }
         if (Date.now() - killedAt > 15_000) throw new Error('no node took the viewer within 15 s');
@@ -456,8 +465,19 @@ test('300 viewers on node B receive the teacher on node A through one pipe; B ki
     };
     await Promise.all(viewers.map(rejoin));
     await until('every viewer receives from A again', () => viewers.every((v) => v.firstAfter), 15_000);
+    const cpu = process.cpuUsage(cpu0);
     const failover = viewers.map((v) => (v.firstAfter! - killedAt) / 1000);
     const attempts = viewers.map((v) => (v.since - killedAt) / 1000);
+    const phase = (f: (v: Viewer) => number) => {
+      const xs = viewers.map((v) => f(v) / 1000);
+      return `median ${median(xs).toFixed(2)} worst ${Math.max(...xs).toFixed(2)} s`;
+    };
+    t.diagnostic(
+      `failover phases of the last attempt: asked the api ${phase((v) => v.asked! - killedAt)} after the kill; ` +
+        `its answer took ${phase((v) => v.answered! - v.asked!)}; A's join took ${phase((v) => v.joined! - v.answered!)}; ` +
+        `first packet ${phase((v) => v.firstAfter! - v.joined!)} after it; this process (api, node A, viewers) ` +
+        `used ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s of CPU until the last viewer received`,
+    );
     t.diagnostic(
       `failover after SIGKILL of B: median ${median(failover).toFixed(2)} s, worst ${Math.max(...failover).toFixed(2)} s ` +
         `(the successful join on A began after ${Math.min(...attempts).toFixed(2)}–${Math.max(...attempts).toFixed(2)} s; ` +
