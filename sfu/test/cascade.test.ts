@@ -27,7 +27,8 @@ import type { Peer, Room } from '../src/services/room.js';
 import { CASCADE_SECRET_HEADER } from '../src/services/cascade-wire.js';
 import { JWT_SECRET, liveClient, sleep, until, type LiveClient } from './helpers.js';
 import { clip } from './live-source.js';
-import { startRealApi, type RealApi } from './real-api.js';
+import { startApiThread } from './api-thread.js';
+import type { RealApi } from './real-api.js';
 
 const VIEWERS = 300;
 const SECRET = 'cascade-test-secret-of-at-least-32-chars';
@@ -253,7 +254,7 @@ async function publishClip(room: Room, peer: Peer) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 before(async () => {
-  api = await startRealApi();
+  api = await startApiThread();
   mediaDir = mkdtempSync(join(tmpdir(), 'sky-cascade-'));
   const l = await api.lesson('直播：两台 sfu');
   assert.equal(await api.goLive(l.id), 201);
@@ -452,10 +453,10 @@ test('300 viewers on node B receive the teacher on node A through one pipe; B ki
           if (v.node !== urlB) return;
         } catch (err) {
           // B does not answer (or the api still names it for a moment): ask again
-          const why =
-            `${(err as Error).message} ${String((err as { cause?: { code?: string } }).cause?.code ?? '')} ${v.answered && v.answered >= v.asked! ? 'join' : 'ask'}`
-              .replace(/http:\/\/[^ ]+/, v.node === urlB ? 'B' : 'A')
-              .slice(0, 80);
+          const stage = v.answered !== undefined && v.answered >= v.asked! ? 'join' : 'ask';
+          const why = `${stage}: ${(err as Error).message}`
+            .replace(/http:\/\/[^ ]+|127\.0\.0\.1:\d+/, v.node === urlB ? 'B' : 'A')
+            .slice(0, 80);
           failures.set(why, (failures.get(why) ?? 0) + 1);
         }
         if (Date.now() - killedAt > 15_000) throw new Error('no node took the viewer within 15 s');

@@ -36,7 +36,7 @@ export interface RoomServiceDeps extends RoomDeps {
 /** Lessons ended here are refused at once, even before the api has processed `live.ended`. */
 const ENDED_KEPT = 1000;
 /** Students' names asked of the api at once (nameLater). */
-const NAMES_AT_ONCE = 4;
+const NAMES_AT_ONCE = 2;
 
 export class RoomService {
   private readonly rooms = new Map<string, Room>();
