@@ -35,6 +35,8 @@ export interface RoomServiceDeps extends RoomDeps {
 
 /** Lessons ended here are refused at once, even before the api has processed `live.ended`. */
 const ENDED_KEPT = 1000;
+/** How long the api's answer about a lesson serves the joins that follow it (liveInfo). */
+const LIVE_INFO_SHARED_MS = 1000;
 /** Students' names asked of the api at once (nameLater). */
 const NAMES_AT_ONCE = 2;
 
@@ -136,14 +138,23 @@ export class RoomService {
 
   /**
    * Whether the lesson is live and who teaches it. A node's viewers come back all at once (their node
-   * died): one question to the api serves every join of the lesson asked meanwhile (tokens are checked by
+   * died): one question to the api serves every join of the lesson asked meanwhile and for
+   * LIVE_INFO_SHARED_MS after its answer, as they arrive over a second or more (tokens are checked by
    * signature here; the lesson's state is the same for all). Refused, each asks with its own token.
    */
   private liveInfo(lessonId: string, token: string): Promise<LiveInfo> {
     const pending = this.asking.get(lessonId);
     if (pending) return pending.catch(() => this.deps.api.liveInfo(lessonId, token));
-    const asked = this.deps.api.liveInfo(lessonId, token).finally(() => this.asking.delete(lessonId));
+    const asked = this.deps.api.liveInfo(lessonId, token);
     this.asking.set(lessonId, asked);
+    const forget = () => {
+      if (this.asking.get(lessonId) === asked) this.asking.delete(lessonId);
+    };
+    // only a live lesson's answer is kept: a lesson about to start is asked again at once
+    asked.then(
+      (info) => (info.state === 'live' ? setTimeout(forget, LIVE_INFO_SHARED_MS).unref() : forget()),
+      forget,
+    );
     return asked;
   }
 
