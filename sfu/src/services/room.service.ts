@@ -38,7 +38,7 @@ const ENDED_KEPT = 1000;
 /** How long the api's answer about a lesson serves the joins that follow it (liveInfo). */
 const LIVE_INFO_SHARED_MS = 1000;
 /** Students' names asked of the api at once (nameLater). */
-const NAMES_AT_ONCE = 2;
+const NAMES_AT_ONCE = 8;
 
 export class RoomService {
   private readonly rooms = new Map<string, Room>();
