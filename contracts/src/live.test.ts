@@ -47,3 +47,23 @@ test('a node the client could not reach is passed over while it still beats, unl
   // nothing else beats: the one node still (the client may have met a blip)
   assert.equal(chooseSfuNode([node('a', 10)], 'a', now, 'http://a')?.nodeId, 'a');
 });
+
+test('every sfu directory key carries the same hash tag (one Redis Cluster slot), whatever the prefix', () => {
+  // Redis Cluster hashes the part between the first `{` and the first `}` after it, when not empty
+  const tag = (key: string) => {
+    const open = key.indexOf('{');
+    const close = key.indexOf('}', open + 1);
+    return open >= 0 && close > open + 1 ? key.slice(open + 1, close) : undefined;
+  };
+  for (const prefix of ['sky', '{sky}', 'test-1234']) {
+    const keys = [
+      SFU_DIRECTORY.nodes(prefix),
+      SFU_DIRECTORY.node(prefix, 'sfu-a'),
+      SFU_DIRECTORY.node(prefix, 'sfu-b'),
+      SFU_DIRECTORY.lesson(prefix, '65f0c0ffee0000000000beef'),
+    ];
+    const tags = new Set(keys.map(tag));
+    assert.equal(tags.size, 1, `${prefix}: ${keys.join(' ')}`);
+    assert.ok([...tags][0], 'a non-empty tag');
+  }
+});

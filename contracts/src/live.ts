@@ -484,9 +484,13 @@ export const SFU_DIRECTORY = {
   staleMs: 1000,
   nodeTtlMs: 3000,
   leaseTtlMs: 3000,
-  node: (prefix: string, nodeId: string) => `${prefix}:sfu:node:${nodeId}`,
-  nodes: (prefix: string) => `${prefix}:sfu:nodes`,
-  lesson: (prefix: string, lessonId: string) => `${prefix}:sfu:lesson:${lessonId}`,
+  /**
+   * Every key carries one hash tag, the directory's: a Redis Cluster keeps them in one slot, as a node's
+   * beat (its record, the node set and its leases in one MULTI) and the api's MGET of all records need.
+   */
+  node: (prefix: string, nodeId: string) => `{${prefix}:sfu}:node:${nodeId}`,
+  nodes: (prefix: string) => `{${prefix}:sfu}:nodes`,
+  lesson: (prefix: string, lessonId: string) => `{${prefix}:sfu}:lesson:${lessonId}`,
 } as const;
 
 export const SfuNodeRecord = z.object({

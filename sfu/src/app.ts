@@ -81,6 +81,7 @@ export function createApp(deps: SfuDeps) {
         self: () => ({ nodeId: cluster.directory.nodeId, internalUrl }),
         // not merely a late beat (a busy node): its record expired
         alive: (nodeId) => cluster.directory.exists(nodeId),
+        origin: (lessonId) => cluster.directory.origin(lessonId),
       })
     : undefined;
   const rooms = new RoomService({

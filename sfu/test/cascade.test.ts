@@ -27,7 +27,8 @@ import type { Peer, Room } from '../src/services/room.js';
 import { CASCADE_SECRET_HEADER } from '../src/services/cascade-wire.js';
 import { JWT_SECRET, liveClient, sleep, until, type LiveClient } from './helpers.js';
 import { clip } from './live-source.js';
-import { startRealApi, type RealApi } from './real-api.js';
+import { startApiThread } from './api-thread.js';
+import type { RealApi } from './real-api.js';
 
 const VIEWERS = 300;
 const SECRET = 'cascade-test-secret-of-at-least-32-chars';
@@ -64,6 +65,10 @@ interface Viewer {
   since: number;
   firstAfter?: number;
   node?: string;
+  /** The last join attempt's phases (ms since epoch): asked the api, its answer, the node's answer. */
+  asked?: number;
+  answered?: number;
+  joined?: number;
 }
 
 function env(name: string, extra: Record<string, string>): Record<string, string> {
@@ -100,7 +105,9 @@ async function liveInfo(token: string, unreachable?: string): Promise<LiveInfo> 
 
 /** As a client does: ask the api where the lesson is, join there (here: as a plain-RTP viewer). */
 async function joinAsViewer(v: Viewer, unreachable?: string): Promise<void> {
+  v.asked = Date.now();
   const { sfuUrl } = await liveInfo(v.token, unreachable);
+  v.answered = Date.now();
   // after the kill: packets count as the new node's from this attempt on (none are still in flight from B)
   if (v.since !== Number.POSITIVE_INFINITY) v.since = Date.now();
   const res = await fetch(`${sfuUrl}/internal/plain-viewers`, {
@@ -113,6 +120,7 @@ async function joinAsViewer(v: Viewer, unreachable?: string): Promise<void> {
   const body = (await res.json()) as { consumers: number };
   assert.equal(body.consumers, 2, 'the viewer consumes the teacher camera and microphone');
   v.node = sfuUrl;
+  v.joined = Date.now();
 }
 
 async function inBatches<T>(items: T[], size: number, run: (t: T) => Promise<void>): Promise<void> {
@@ -246,7 +254,7 @@ async function publishClip(room: Room, peer: Peer) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 before(async () => {
-  api = await startRealApi();
+  api = await startApiThread();
   mediaDir = mkdtempSync(join(tmpdir(), 'sky-cascade-'));
   const l = await api.lesson('直播：两台 sfu');
   assert.equal(await api.goLive(l.id), 201);
@@ -431,6 +439,7 @@ test('300 viewers on node B receive the teacher on node A through one pipe; B ki
     assert.ok(median(got) >= 0.95 * sent, `the median viewer received ${median(got)} of ${sent} packets`);
 
     // B dies: its viewers (their signalling connection gone) ask the api again and land on A
+    const cpu0 = process.cpuUsage();
     const killedAt = Date.now();
     for (const v of viewers) v.since = killedAt;
     nodeB.child.kill('SIGKILL');
@@ -444,8 +453,9 @@ test('300 viewers on node B receive the teacher on node A through one pipe; B ki
           if (v.node !== urlB) return;
         } catch (err) {
           // B does not answer (or the api still names it for a moment): ask again
-          const why = (err as Error).message
-            .replace(/http:\/\/[^ ]+/, v.node === urlB ? 'B' : 'A')
+          const stage = v.answered !== undefined && v.answered >= v.asked! ? 'join' : 'ask';
+          const why = `${stage}: ${(err as Error).message}`
+            .replace(/http:\/\/[^ ]+|127\.0\.0\.1:\d+/, v.node === urlB ? 'B' : 'A')
             .slice(0, 80);
           failures.set(why, (failures.get(why) ?? 0) + 1);
         }
@@ -456,8 +466,19 @@ test('300 viewers on node B receive the teacher on node A through one pipe; B ki
     };
     await Promise.all(viewers.map(rejoin));
     await until('every viewer receives from A again', () => viewers.every((v) => v.firstAfter), 15_000);
+    const cpu = process.cpuUsage(cpu0);
     const failover = viewers.map((v) => (v.firstAfter! - killedAt) / 1000);
     const attempts = viewers.map((v) => (v.since - killedAt) / 1000);
+    const phase = (f: (v: Viewer) => number) => {
+      const xs = viewers.map((v) => f(v) / 1000);
+      return `median ${median(xs).toFixed(2)} worst ${Math.max(...xs).toFixed(2)} s`;
+    };
+    t.diagnostic(
+      `failover phases of the last attempt: asked the api ${phase((v) => v.asked! - killedAt)} after the kill; ` +
+        `its answer took ${phase((v) => v.answered! - v.asked!)}; A's join took ${phase((v) => v.joined! - v.answered!)}; ` +
+        `first packet ${phase((v) => v.firstAfter! - v.joined!)} after it; this process (api, node A, viewers) ` +
+        `used ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s of CPU until the last viewer received`,
+    );
     t.diagnostic(
       `failover after SIGKILL of B: median ${median(failover).toFixed(2)} s, worst ${Math.max(...failover).toFixed(2)} s ` +
         `(the successful join on A began after ${Math.min(...attempts).toFixed(2)}–${Math.max(...attempts).toFixed(2)} s; ` +

@@ -9,6 +9,22 @@ export interface SfuDirectory {
   close(): Promise<void>;
 }
 
+/**
+ * One read at a time per key, shared by every ask that arrives while it runs: a dead node's viewers all
+ * ask at once, and hundreds of identical reads would queue the api behind Redis round trips.
+ */
+function shared<V>(read: (key: string) => Promise<V>): (key: string) => Promise<V> {
+  const pending = new Map<string, Promise<V>>();
+  return (key) => {
+    let p = pending.get(key);
+    if (!p) {
+      p = read(key).finally(() => pending.delete(key));
+      pending.set(key, p);
+    }
+    return p;
+  };
+}
+
 export function createSfuDirectory(
   target: RedisTarget,
   prefix: string,
@@ -16,24 +32,27 @@ export function createSfuDirectory(
 ): SfuDirectory {
   const redis = connectRedis(target, { maxRetriesPerRequest: 1 });
   redis.on('error', onError);
+  const nodes = shared(async (): Promise<SfuNodeRecord[]> => {
+    const ids = await redis.smembers(SFU_DIRECTORY.nodes(prefix));
+    if (ids.length === 0) return [];
+    const raws = await redis.mget(ids.map((id) => SFU_DIRECTORY.node(prefix, id)));
+    const found: SfuNodeRecord[] = [];
+    const gone: string[] = [];
+    raws.forEach((raw, i) => {
+      const rec = raw ? SfuNodeRecord.safeParse(JSON.parse(raw)) : undefined;
+      if (rec?.success) found.push(rec.data);
+      else gone.push(ids[i]!);
+    });
+    // expired records leave their id in the set: tidy it (a node beats itself back in)
+    if (gone.length) await redis.srem(SFU_DIRECTORY.nodes(prefix), ...gone);
+    return found;
+  });
+  const origin = shared((lessonId) => redis.get(SFU_DIRECTORY.lesson(prefix, lessonId)));
   return {
     async urlFor(lessonId, unreachable) {
-      const [ids, origin] = await Promise.all([
-        redis.smembers(SFU_DIRECTORY.nodes(prefix)),
-        redis.get(SFU_DIRECTORY.lesson(prefix, lessonId)),
-      ]);
-      if (ids.length === 0) return undefined;
-      const raws = await redis.mget(ids.map((id) => SFU_DIRECTORY.node(prefix, id)));
-      const nodes: SfuNodeRecord[] = [];
-      const gone: string[] = [];
-      raws.forEach((raw, i) => {
-        const rec = raw ? SfuNodeRecord.safeParse(JSON.parse(raw)) : undefined;
-        if (rec?.success) nodes.push(rec.data);
-        else gone.push(ids[i]!);
-      });
-      // expired records leave their id in the set: tidy it (a node beats itself back in)
-      if (gone.length) await redis.srem(SFU_DIRECTORY.nodes(prefix), ...gone);
-      return chooseSfuNode(nodes, origin ?? undefined, Date.now(), unreachable)?.publicUrl;
+      const [live, originId] = await Promise.all([nodes(''), origin(lessonId)]);
+      if (live.length === 0) return undefined;
+      return chooseSfuNode(live, originId ?? undefined, Date.now(), unreachable)?.publicUrl;
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

@@ -19,6 +19,8 @@ import { assertOwnsLesson } from './access.policy.js';
  * `live.ended` job turns the recording into the replay through the same transcode pipeline as uploads.
  */
 export class LiveService {
+  private readonly reading = new Map<string, ReturnType<LessonRepository['findById']>>();
+
   constructor(
     private readonly lessons: LessonRepository,
     private readonly live: LiveRepository,
@@ -54,9 +56,22 @@ export class LiveService {
   /** Where to watch: anyone signed in may ask (the sfu asks with the viewer's token on room.join). */
   /** `unreachable`: the node the client could not reach (a dead node still beats for up to a second). */
   async get(id: string, unreachable?: string): Promise<LiveInfo> {
-    const rec = await this.lessons.findById(id);
+    const rec = await this.sharedRead(id);
     if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
     return this.info(rec, await this.sfuUrl(id, rec, unreachable));
+  }
+
+  /**
+   * A dead sfu node's viewers all ask where their lesson went at once: one read of the lesson serves the
+   * asks that arrive while it runs (what each would have read a moment earlier or later anyway).
+   */
+  private sharedRead(id: string): ReturnType<LessonRepository['findById']> {
+    let read = this.reading.get(id);
+    if (!read) {
+      read = this.lessons.findById(id).finally(() => this.reading.delete(id));
+      this.reading.set(id, read);
+    }
+    return read;
   }
 
   /** A live lesson's node from the sfu directory (teacher and class together, edges past capacity). */

@@ -24,6 +24,11 @@ export interface RoomDirectory {
   claim(lessonId: string): Promise<'mine' | SfuNodeRecord>;
   /** Gives a lesson's lease back (its room ended here). */
   release(lessonId: string): Promise<void>;
+  /**
+   * The live record of the node holding the lesson's lease, when another node does (an edge's origin;
+   * after the origin's death, the node where the teacher published again).
+   */
+  origin(lessonId: string): Promise<SfuNodeRecord | undefined>;
   /** A live node's record, or undefined (never beat, or stale). */
   node(nodeId: string): Promise<SfuNodeRecord | undefined>;
   /** Whether a node's record is still there (beaten within SFU_DIRECTORY.nodeTtlMs). */
@@ -113,6 +118,10 @@ export function createRoomDirectory(
     async release(lessonId) {
       if (!leases.delete(lessonId)) return;
       await redis.eval(RELEASE, 1, SFU_DIRECTORY.lesson(prefix, lessonId), nodeId);
+    },
+    async origin(lessonId) {
+      const holder = await redis.get(SFU_DIRECTORY.lesson(prefix, lessonId));
+      return holder && holder !== nodeId ? node(holder) : undefined;
     },
     node,
     async exists(id) {

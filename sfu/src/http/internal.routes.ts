@@ -57,7 +57,8 @@ export function internalRoutes(deps: InternalRouteDeps) {
       return { ok: true };
     });
 
-    http.post('/plain-viewers', async (req) => {
+    // a bench's viewers join by the hundred: their requests are not logged one by one (failures are)
+    http.post('/plain-viewers', { logLevel: 'warn' }, async (req) => {
       const body = parse(PlainViewerRequest, req.body);
       return joinPlainViewer(deps.rooms, deps.verify(body.token), body.token, body.lessonId, body.rtp);
     });

@@ -3,7 +3,10 @@
 // consumer per producer, shared by all that node's viewers. The edge node has the mirror image: one
 // PipeTransport whose pipe producers (same ids, kinds, parameters, paused state) its room shows as a
 // remote peer's. The origin pushes new, closed and paused producers and the lesson's end to the edge.
-import { AppError, type RoomEnded, type SfuNodeRecord } from '@sky/contracts';
+// An origin that dies pushes nothing more: every edge reads the lesson's lease each beat, and when another
+// node holds it (the teacher published again there) the edge drops the dead origin's producers and pipes
+// the new origin's, its viewers staying where they are.
+import { AppError, SFU_DIRECTORY, type RoomEnded, type SfuNodeRecord } from '@sky/contracts';
 import type { CascadePost } from '../adapters/cascade-client.js';
 import type { PipeConsumer, PipeMediaTransport, RoomMedia } from '../adapters/room-media.js';
 import { LinkReply, type CascadeEvent, type LinkRequest, type PipedProducer } from './cascade-wire.js';
@@ -22,6 +25,8 @@ export interface CascadeDeps {
   self(): { nodeId: string; internalUrl: string };
   /** Whether a node still beats in the directory. */
   alive(nodeId: string): Promise<boolean>;
+  /** The live node holding a lesson's lease when it is another node (the lesson's origin), else undefined. */
+  origin(lessonId: string): Promise<SfuNodeRecord | undefined>;
 }
 
 /** The origin's end of one link to an edge node. */
@@ -38,9 +43,12 @@ interface OriginLink {
 /** The edge's end of a lesson's link: events are applied in order, after the link is up. */
 interface EdgeLink {
   room: Room;
+  /** The origin the link goes to (or went to, while a new one is being set up). */
   originId: string;
   transport?: PipeMediaTransport;
   applying: Promise<void>;
+  /** A move to a new origin is under way (edge.applying holds it). */
+  moving: boolean;
 }
 
 const path = (lessonId: string, what: 'links' | 'events') =>
@@ -51,6 +59,9 @@ export class Cascade {
   private readonly links = new Map<string, Map<string, OriginLink>>();
   /** Edge side: lesson → link to its origin. */
   private readonly edges = new Map<string, EdgeLink>();
+  /** While this node has edges: the beat that looks for a new origin of each edge's lesson. */
+  private watching: NodeJS.Timeout | undefined;
+  private checking = false;
 
   constructor(private readonly deps: CascadeDeps) {}
 
@@ -181,37 +192,96 @@ export class Cascade {
 
   /** This node's room of a lesson whose origin is another node: one link, the producers piped in. */
   async attachEdge(room: Room, origin: SfuNodeRecord): Promise<void> {
-    const edge: EdgeLink = { room, originId: origin.nodeId, applying: Promise.resolve() };
+    const edge: EdgeLink = { room, originId: origin.nodeId, applying: Promise.resolve(), moving: false };
     this.edges.set(room.lessonId, edge);
-    const up = (async () => {
-      const transport = await this.deps.media.createPipeTransport(room.originRouter);
-      edge.transport = transport;
-      const self = this.deps.self();
-      const req: LinkRequest = {
-        nodeId: self.nodeId,
-        internalUrl: self.internalUrl,
-        pipe: transport.address,
-      };
-      const reply = LinkReply.parse(
-        await this.deps.post(origin.internalUrl, path(room.lessonId, 'links'), req),
-      );
-      await this.deps.media.connectPipe(transport, reply.pipe);
-      for (const p of reply.producers) await this.adopt(edge, p);
-    })();
+    const up = this.link(edge, origin);
     edge.applying = up.catch(() => undefined);
     try {
       await up;
     } catch (err) {
-      this.edges.delete(room.lessonId);
-      if (edge.transport) this.deps.media.closeTransport(edge.transport);
+      this.dropEdge(room.lessonId);
       throw err instanceof AppError
         ? err
         : new AppError('DEPENDENCY_DOWN', `the lesson's origin node: ${(err as Error).message}`);
     }
+    this.watch();
     this.deps.log.info(
       { lessonId: room.lessonId, origin: origin.nodeId, producers: room.producerInfos().length },
       'cascade edge attached',
     );
+  }
+
+  /** A pipe to `origin`, its producers adopted into the edge's room. */
+  private async link(edge: EdgeLink, origin: SfuNodeRecord): Promise<void> {
+    const transport = await this.deps.media.createPipeTransport(edge.room.originRouter);
+    edge.transport = transport;
+    const self = this.deps.self();
+    const req: LinkRequest = { nodeId: self.nodeId, internalUrl: self.internalUrl, pipe: transport.address };
+    const reply = LinkReply.parse(
+      await this.deps.post(origin.internalUrl, path(edge.room.lessonId, 'links'), req),
+    );
+    await this.deps.media.connectPipe(transport, reply.pipe);
+    for (const p of reply.producers) await this.adopt(edge, p);
+  }
+
+  private watch(): void {
+    if (this.watching) return;
+    this.watching = setInterval(() => {
+      if (this.checking) return;
+      this.checking = true;
+      void this.checkOrigins().finally(() => (this.checking = false));
+    }, SFU_DIRECTORY.beatMs);
+    this.watching.unref();
+  }
+
+  /**
+   * Each edge's lesson as the directory has it now: another node holding the lease than the one the edge
+   * pipes from is the lesson's new origin (the old one died, the teacher published there).
+   */
+  async checkOrigins(): Promise<void> {
+    if (this.edges.size === 0) {
+      clearInterval(this.watching);
+      this.watching = undefined;
+      return;
+    }
+    for (const [lessonId, edge] of this.edges) {
+      if (edge.moving) continue;
+      const origin = await this.deps.origin(lessonId).catch(() => undefined);
+      if (origin && origin.nodeId !== edge.originId && this.edges.get(lessonId) === edge)
+        this.move(edge, origin);
+    }
+  }
+
+  /** The edge pipes from a new origin: the old one's producers go (their consumers with them), the new ones come. */
+  private move(edge: EdgeLink, origin: SfuNodeRecord): void {
+    const { lessonId } = edge.room;
+    const from = edge.originId;
+    edge.moving = true;
+    edge.applying = edge.applying
+      .then(async () => {
+        if (edge.transport) this.deps.media.closeTransport(edge.transport);
+        delete edge.transport;
+        for (const peer of [...edge.room.peers.values()])
+          if (peer.remote) for (const id of [...peer.producers.keys()]) edge.room.dropRemote(id);
+        await this.link(edge, origin);
+        edge.originId = origin.nodeId;
+        this.deps.log.warn(
+          { lessonId, from, to: origin.nodeId, producers: edge.room.producerInfos().length },
+          'cascade edge moved to the new origin',
+        );
+      })
+      .catch((err: unknown) => {
+        // tried again on the next beat (the origin is still the lease holder's, not this link's)
+        if (edge.transport) this.deps.media.closeTransport(edge.transport);
+        delete edge.transport;
+        this.deps.log.warn(
+          { lessonId, to: origin.nodeId, err: (err as Error).message },
+          'cascade move failed',
+        );
+      })
+      .finally(() => {
+        edge.moving = false;
+      });
   }
 
   private async adopt(edge: EdgeLink, p: PipedProducer): Promise<void> {
@@ -263,6 +333,8 @@ export class Cascade {
   }
 
   close(): void {
+    clearInterval(this.watching);
+    this.watching = undefined;
     for (const [lessonId, byNode] of this.links)
       for (const link of [...byNode.values()]) this.closeLink(lessonId, link);
     this.links.clear();

@@ -33,9 +33,12 @@ export class Peer {
   readonly consumers = new Map<string, PeerConsumer>();
   /** WebRTC transports being created for this peer right now (bounded by LIVE_LIMITS.transportsPerPeer). */
   creatingTransports = 0;
+  /** Settles once `name` is the api's (RoomService asks for a student's after the join). */
+  named: Promise<void> = Promise.resolve();
   constructor(
     readonly userId: string,
-    readonly name: string,
+    /** The user's display name; a student's arrives after the join (`named`). */
+    public name: string,
     readonly role: LiveRole,
     readonly notify: Notify,
     /**

@@ -35,6 +35,10 @@ export interface RoomServiceDeps extends RoomDeps {
 
 /** Lessons ended here are refused at once, even before the api has processed `live.ended`. */
 const ENDED_KEPT = 1000;
+/** How long the api's answer about a lesson serves the joins that follow it (liveInfo). */
+const LIVE_INFO_SHARED_MS = 1000;
+/** Students' names asked of the api at once (nameLater). */
+const NAMES_AT_ONCE = 8;
 
 export class RoomService {
   private readonly rooms = new Map<string, Room>();
@@ -44,6 +48,9 @@ export class RoomService {
   private readonly asking = new Map<string, Promise<LiveInfo>>();
   /** Rooms whose teacher has left, by lesson: the timer that ends them unless the teacher returns. */
   private readonly abandoned = new Map<string, NodeJS.Timeout>();
+  /** Students' name lookups waiting (nameLater), and how many run now. */
+  private readonly unnamed: (() => Promise<void>)[] = [];
+  private naming = 0;
 
   constructor(private readonly deps: RoomServiceDeps) {}
 
@@ -66,10 +73,15 @@ export class RoomService {
     notify: Notify,
   ): Promise<{ room: Room; peer: Peer }> {
     if (this.ended.has(lessonId)) throw new AppError('NOT_LIVE', 'this live lesson has ended');
-    const [info, me] = await Promise.all([
-      this.liveInfo(lessonId, token),
-      this.deps.api.me(token).catch(() => undefined),
-    ]);
+    // a student's name shows only once they raise a hand or go on stage: it is asked after the join (below)
+    const named =
+      actor.role === 'student'
+        ? undefined
+        : this.deps.api.me(token).then(
+            (me) => me.displayName,
+            () => undefined,
+          );
+    const info = await this.liveInfo(lessonId, token);
     if (info.state !== 'live')
       throw new AppError('NOT_LIVE', info.state === 'ended' ? 'this live lesson has ended' : 'not live yet');
     // the one owner rule: the lesson's teacher (or an admin) teaches; everyone else joins as a student
@@ -87,22 +99,62 @@ export class RoomService {
       throw new AppError('ROOM_FULL', 'the interactive class is full; watch the live stream');
     }
     for (const p of earlier) this.leave(room, p);
-    const peer = new Peer(actor.sub, me?.displayName ?? actor.sub, role, notify);
+    const peer = new Peer(actor.sub, (await named) ?? actor.sub, role, notify);
     room.addPeer(peer);
+    if (!named) this.nameLater(room, peer, token);
     if (role === 'teacher') this.teacherBack(room.lessonId);
     return { room, peer };
   }
 
   /**
+   * A dead node's viewers come back all at once: their names are asked of the api a few at a time, on
+   * kept-alive connections, after their joins, so the joins do not queue behind hundreds of requests.
+   */
+  private nameLater(room: Room, peer: Peer, token: string): void {
+    peer.named = new Promise<void>((resolve) =>
+      this.unnamed.push(async () => {
+        try {
+          if (room.peers.get(peer.id) !== peer) return; // gone meanwhile
+          const me = await this.deps.api.me(token).catch(() => undefined);
+          if (me) peer.name = me.displayName;
+        } finally {
+          resolve();
+        }
+      }),
+    );
+    this.askNames();
+  }
+
+  private askNames(): void {
+    while (this.naming < NAMES_AT_ONCE && this.unnamed.length > 0) {
+      const ask = this.unnamed.shift()!;
+      this.naming += 1;
+      void ask().finally(() => {
+        this.naming -= 1;
+        this.askNames();
+      });
+    }
+  }
+
+  /**
    * Whether the lesson is live and who teaches it. A node's viewers come back all at once (their node
-   * died): one question to the api serves every join of the lesson asked meanwhile (tokens are checked by
+   * died): one question to the api serves every join of the lesson asked meanwhile and for
+   * LIVE_INFO_SHARED_MS after its answer, as they arrive over a second or more (tokens are checked by
    * signature here; the lesson's state is the same for all). Refused, each asks with its own token.
    */
   private liveInfo(lessonId: string, token: string): Promise<LiveInfo> {
     const pending = this.asking.get(lessonId);
     if (pending) return pending.catch(() => this.deps.api.liveInfo(lessonId, token));
-    const asked = this.deps.api.liveInfo(lessonId, token).finally(() => this.asking.delete(lessonId));
+    const asked = this.deps.api.liveInfo(lessonId, token);
     this.asking.set(lessonId, asked);
+    const forget = () => {
+      if (this.asking.get(lessonId) === asked) this.asking.delete(lessonId);
+    };
+    // only a live lesson's answer is kept: a lesson about to start is asked again at once
+    asked.then(
+      (info) => (info.state === 'live' ? setTimeout(forget, LIVE_INFO_SHARED_MS).unref() : forget()),
+      forget,
+    );
     return asked;
   }
 
