@@ -33,6 +33,8 @@ export interface S3Stack {
   /** Seconds from the first ring build to a proxy that answers. */
   startSec: number;
   dir: string;
+  /** The proxy, account, container and object servers. */
+  processes: Managed[];
   /** Stops the servers; a temp folder of its own (no `dir` given) is removed too. */
   close(): Promise<void>;
 }
@@ -174,6 +176,7 @@ export async function startS3(opts: S3Options = {}): Promise<S3Stack> {
       secretAccessKey: KEY,
       startSec,
       dir,
+      processes: procs,
       async createBucket(name) {
         const s3 = createS3Storage({ ...settings, bucket: name });
         try {
