@@ -97,8 +97,10 @@ export function originConf(o: {
     .replace('server_name _;', 'server_name _;\n  add_header X-Sky-Upstream $upstream_addr always;');
   if (!conf.includes('listen 80;') || conf.includes('api:8080') || conf.includes('tv-gateway:8090'))
     throw new Error('deploy/nginx.conf changed: originConf no longer knows where its upstreams are');
+  // no upstream keepalive: these locations speak HTTP/1.0 to the upstream (deploy/nginx.conf), and a
+  // kept connection got 400s from the api there
   const upstream = (name: string, hosts: string[]) =>
-    `upstream ${name} {\n${hosts.map((h) => `  server ${h} max_fails=1 fail_timeout=2s;`).join('\n')}\n  keepalive 16;\n}`;
+    `upstream ${name} {\n${hosts.map((h) => `  server ${h} max_fails=1 fail_timeout=2s;`).join('\n')}\n}`;
   return [
     upstream('sky_api', o.api),
     upstream('sky_tv', o.tvGateway),

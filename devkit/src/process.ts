@@ -48,6 +48,13 @@ export function startProcess(
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code, signal) => {
       live.delete(child);
+      // What it started and left behind (the ffmpeg of a killed transcoder) goes with it: its process group.
+      if (child.pid)
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // nothing of the group is left
+        }
       note(`\n[${name}] exited code=${code} signal=${signal}\n`);
       resolve(code);
     });
