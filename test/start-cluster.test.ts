@@ -64,6 +64,22 @@ function marked(): string[] {
   return found;
 }
 
+/** The last lines of the edge's and nginx's error logs, for a failure's message. */
+function nginxErrors(): string {
+  return ['edge', 'nginx']
+    .map((d) => {
+      try {
+        return `--- ${d}\n${readFileSync(join(dataDir, d, 'error.log'), 'utf8')
+          .split('\n')
+          .slice(-6)
+          .join('\n')}`;
+      } catch {
+        return `--- ${d}: no log`;
+      }
+    })
+    .join('\n');
+}
+
 before(async () => {
   // 23 consecutive free ports below the ephemeral range (10000–19999, as devkit's freePort)
   base = await until(
@@ -187,8 +203,10 @@ test('the demo student signs in through nginx, lists lessons, and the sample pla
   const segment = playlist.split('\n').find((l) => l && !l.startsWith('#'));
   assert.ok(segment, 'the variant lists segments');
   const segUrl = new URL(segment, variantUrl).href;
-  const a = await fetch(segUrl);
-  assert.equal(a.status, 200);
+  const a = await fetch(segUrl).catch((err: Error) => {
+    throw new Error(`${err.message} (${String(err.cause)})\n${nginxErrors()}`);
+  });
+  assert.equal(a.status, 200, nginxErrors());
   const bytes = Buffer.from(await a.arrayBuffer());
   assert.ok(bytes.length > 1000, `a segment of ${bytes.length} bytes`);
   const b = await fetch(segUrl);
