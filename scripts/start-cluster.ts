@@ -320,7 +320,7 @@ try {
     'TV (10-foot)',
     `${TV_PUBLIC}/   (channels.m3u, guide.xml; → ${OFFSET.tvGateway.map(url).join(', ')})`,
   );
-  line('media edge', `${EDGE}/media/…   (nginx-edge.conf → nginx → api → S3)`);
+  line('media edge', `${EDGE}   (/media/ only: nginx-edge.conf → nginx → api → S3)`);
   sfuUrls.forEach((u, i) => line(`sfu-${i + 1}`, `${u}   (cascaded through the Redis room directory)`));
   line('curriculum', curriculumUrl);
   OFFSET.transcoder.forEach((o, i) => line(`transcoder-${i + 1}`, url(o)));

@@ -77,7 +77,20 @@ function nginxErrors(): string {
         return `--- ${d}: no log`;
       }
     })
-    .join('\n');
+    .join('\n')
+    .concat(
+      ...['api-1', 'api-2'].map((a) => {
+        try {
+          const lines = readFileSync(join(dataDir, 'logs', `${a}.log`), 'utf8').split('\n');
+          return `\n--- ${a}\n${lines
+            .filter((l) => /"level":50|"statusCode":5/.test(l))
+            .slice(-4)
+            .join('\n')}`;
+        } catch {
+          return '';
+        }
+      }),
+    );
 }
 
 before(async () => {
@@ -144,7 +157,9 @@ after(async () => {
     child.kill('SIGKILL');
     await exited;
   }
-  rmSync(dataDir, { recursive: true, force: true });
+  // KEEP_CLUSTER_DATA=1 keeps the data folder and its logs for whoever looks into a failure
+  if (process.env['KEEP_CLUSTER_DATA'] === '1') console.log(`[start-cluster] data kept in ${dataDir}`);
+  else rmSync(dataDir, { recursive: true, force: true });
 });
 
 test('both api processes answer /healthz through nginx', async () => {
@@ -191,8 +206,10 @@ test('the demo student signs in through nginx, lists lessons, and the sample pla
   );
   assert.ok(ready.playbackUrl);
   const master = `${edge}${ready.playbackUrl}`;
-  const first = await fetch(master);
-  assert.equal(first.status, 200);
+  const first = await fetch(master).catch((err: Error) => {
+    throw new Error(`${err.message} (${String(err.cause)})\n${nginxErrors()}`);
+  });
+  assert.equal(first.status, 200, `${await first.clone().text()}\n${nginxErrors()}`);
   assert.match(first.headers.get('x-cache-status') ?? '', /MISS|HIT|EXPIRED|UPDATING|STALE/);
   const text = await first.text();
   assert.match(text, /^#EXTM3U/);

@@ -2,6 +2,7 @@
 // foreground on 127.0.0.1: blocks cut out of the templates for tests, whole confs for `npm run start:cluster`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.js';
@@ -108,6 +109,14 @@ export function originConf(o: {
   ].join('\n');
 }
 
+/**
+ * A master started as root runs its workers as `nobody`, who cannot write the caches and temp folders
+ * under a private (0700) data folder: they run as this user instead.
+ */
+function workerUser(): string {
+  return process.getuid?.() === 0 ? ` user ${userInfo().username};` : '';
+}
+
 /** nginx in the foreground with `http(listen)` as its http block's content, `listen` on 127.0.0.1. */
 export async function startNginxHttp(
   dir: string,
@@ -121,7 +130,7 @@ export async function startNginxHttp(
   const errorLog = join(dir, 'error.log');
   writeFileSync(
     join(dir, 'nginx.conf'),
-    `daemon off; master_process ${opts.master ? 'on' : 'off'}; worker_processes 1;
+    `daemon off; master_process ${opts.master ? 'on' : 'off'}; worker_processes 1;${workerUser()}
 pid ${join(dir, 'nginx.pid')}; error_log ${errorLog};
 events {}
 http {
