@@ -207,6 +207,8 @@ try {
         // a beacon is acknowledged once the Redis replica holds it (a failover loses none)
         ANALYTICS_REPLICA_ACKS: '1',
         SFU_URL: sfuUrls[0]!,
+        // every node browsers may be sent to (the CSP names them all; others are never handed out)
+        SFU_PUBLIC_URLS: sfuUrls.join(','),
         CURRICULUM_URL: curriculumUrl,
         TRANSCODER_URL: url(OFFSET.transcoder[0]),
         TV_GATEWAY_URL: url(OFFSET.tvGateway[0]),
