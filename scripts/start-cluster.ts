@@ -289,7 +289,7 @@ try {
         api: OFFSET.api.map((o) => `127.0.0.1:${at(o)}`),
         tvGateway: OFFSET.tvGateway.map((o) => `127.0.0.1:${at(o)}`),
         webDist: join(ROOT, 'web-client', 'dist'),
-        sfuPublicUrl: sfuUrls[0]!,
+        sfuPublicUrls: sfuUrls,
       }),
     { port: at(OFFSET.web), master: true },
   );

@@ -261,6 +261,17 @@ test('both sfu nodes beat in the room directory at their own public address', as
   }
 });
 
+test('the web app nginx serves may open its live socket at either sfu node (its CSP names both)', async () => {
+  const res = await fetch(`${role('web + api')}/`);
+  assert.equal(res.status, 200);
+  assert.match(await res.text(), /<div id="root">|<script/);
+  const csp = /connect-src ([^;]*)/.exec(res.headers.get('content-security-policy') ?? '')?.[1] ?? '';
+  for (const sfu of [role('sfu-1'), role('sfu-2')]) {
+    assert.ok(csp.split(' ').includes(sfu), `connect-src names ${sfu}: ${csp}`);
+    assert.ok(csp.split(' ').includes(sfu.replace(/^http/, 'ws')), `connect-src names its websocket: ${csp}`);
+  }
+});
+
 test('the TV gateways’ channel list answers through nginx, pointing boxes at nginx', async () => {
   const tv = role('TV (10-foot)');
   const res = await fetch(`${tv}channels.m3u`);

@@ -69,7 +69,8 @@ export function edgeConf(o: { origin: string; cacheDir: string; listen: string }
 
 /**
  * deploy/nginx.conf for a cluster on one machine: the same server, its api and TV gateway upstreams
- * spread over several processes (`host:port` each), the web client from `webDist`. `/media/` goes to the
+ * spread over several processes (`host:port` each), the web client from `webDist`, every sfu node in its
+ * pages' CSP. `/media/` goes to the
  * api processes, which apply the same allow-list and headers and read packaged lessons from S3 (compose's
  * nginx reads a shared volume instead). Each answer names the process that gave it (`X-Sky-Upstream`).
  */
@@ -78,9 +79,20 @@ export function originConf(o: {
   api: string[];
   tvGateway: string[];
   webDist: string;
-  sfuPublicUrl: string;
+  /** Every sfu node's public url: the pages' CSP lets browsers reach each (http and ws). */
+  sfuPublicUrls: string[];
 }): string {
-  let conf = deployConf(o.sfuPublicUrl);
+  const [first] = o.sfuPublicUrls;
+  if (!first) throw new Error('originConf needs at least one sfu url');
+  let conf = deployConf(first);
+  const connect = `connect-src 'self' ${first} $sfu_public_ws;`;
+  if (!conf.includes(connect))
+    throw new Error('deploy/nginx.conf changed: its CSP names the sfu differently');
+  const ws = (u: string) => u.replace(/^http/, 'ws');
+  conf = conf.replaceAll(
+    connect,
+    `connect-src 'self' ${o.sfuPublicUrls.join(' ')} ${o.sfuPublicUrls.map(ws).join(' ')};`,
+  );
   const media = block(conf, conf.indexOf('location /media/'));
   conf = conf
     .replace(
