@@ -59,6 +59,9 @@ test('every required config value is set in compose (or by the image)', () => {
       JWT_SECRET: 'x'.repeat(40),
       SFU_ANNOUNCED_IP: '203.0.113.7',
       SFU_PUBLIC_URL: 'http://203.0.113.7:8081',
+      CASCADE_SECRET: 'c'.repeat(40),
+      S3_ACCESS_KEY_ID: 'sky-admin',
+      S3_SECRET_ACCESS_KEY: 's'.repeat(20),
     };
     const resolved = Object.fromEntries(
       Object.entries(env).map(([k, v]) => [
@@ -78,12 +81,70 @@ test('every required config value is set in compose (or by the image)', () => {
   }
 });
 
-test('the data services are MongoDB 7 as replica set rs0 with an init step, Redis 7 and nginx', () => {
-  assert.equal(compose.services['mongo']?.image, 'mongo:7');
-  assert.ok(compose.services['mongo']?.command?.includes('rs0'));
-  assert.match(JSON.stringify(compose.services['mongo-init']?.command), /rs\.initiate/);
+test('the data services are a 3-member MongoDB 7 replica set rs0 with an init step, Redis 7 and nginx', () => {
+  const members = ['mongo-1', 'mongo-2', 'mongo-3'];
+  for (const m of members) {
+    assert.equal(compose.services[m]?.image, 'mongo:7', m);
+    assert.ok(compose.services[m]?.command?.includes('rs0'), `${m} runs as a member of rs0`);
+  }
+  const init = JSON.stringify(compose.services['mongo-init']?.command);
+  assert.match(init, /rs\.initiate/);
+  for (const m of members) assert.ok(init.includes(`${m}:27017`), `mongo-init makes ${m} a member`);
   assert.equal(compose.services['redis']?.image, 'redis:7');
   assert.ok(compose.services['nginx']);
+});
+
+const env = (svc: string) => compose.services[svc]?.environment ?? {};
+const hostsOf = (list: string) => list.split(',').map((h) => h.split(':')[0]!);
+
+test('every service that uses Mongo has the whole replica set; every Redis user but the sfu has the sentinels', () => {
+  for (const name of Object.keys(SCHEMAS)) {
+    const e = env(name);
+    if (e['MONGODB_URI']) {
+      assert.match(e['MONGODB_URI'], /[?&]replicaSet=rs0(&|$)/, `${name}: replicaSet=rs0`);
+      const hosts = hostsOf(/^mongodb:\/\/([^/]+)/.exec(e['MONGODB_URI'])![1]!);
+      assert.deepEqual(hosts, ['mongo-1', 'mongo-2', 'mongo-3'], `${name} lists every member`);
+    }
+    // the sfu runs on the host network, where container names do not resolve (README: Deployment)
+    if (name === 'sfu') continue;
+    assert.equal(e['REDIS_URL'], undefined, `${name} follows a failover: Sentinel, not one Redis`);
+    const sentinels = hostsOf(e['REDIS_SENTINELS'] ?? '');
+    assert.equal(sentinels.length, 3, `${name} knows the 3 sentinels`);
+    for (const s of sentinels) {
+      const command = (compose.services[s]?.command ?? []).join(' ');
+      assert.match(command, /--sentinel/, `${s} is a sentinel`);
+      assert.ok(
+        command.includes(`sentinel monitor ${e['REDIS_SENTINEL_MASTER']} redis 6379`),
+        `${s} watches the master ${name} asks for`,
+      );
+    }
+  }
+  const replica = (compose.services['redis-replica']?.command ?? []).join(' ');
+  assert.match(replica, /--replicaof redis 6379/);
+  assert.equal(env('api')['ANALYTICS_REPLICA_ACKS'], '1', 'beacons wait for the replica');
+});
+
+test('lessons live in the S3 bucket: api and transcoders use the store compose runs and creates the bucket of', () => {
+  for (const name of ['api', 'transcoder']) {
+    const e = env(name);
+    const host = new URL(e['S3_ENDPOINT'] ?? 'http://none').hostname;
+    assert.ok(compose.services[host], `${name}'s S3_ENDPOINT is a compose service (${host})`);
+    assert.equal(compose.services[host]?.image, 'minio/minio');
+    assert.ok(
+      JSON.stringify(compose.services['minio-init']?.command).includes(`sky/${e['S3_BUCKET']}`),
+      `minio-init creates ${name}'s bucket`,
+    );
+  }
+  assert.equal(env('transcoder')['MEDIA_DIR'], undefined, 'transcoders share the bucket, not a folder');
+});
+
+test('the api publishes no port (nginx is the way in) and the sfu reaches it through nginx', () => {
+  const services = compose.services as Record<string, { ports?: string[] }>;
+  assert.equal(services['api']?.ports, undefined);
+  assert.ok(services['nginx']?.ports?.some((p) => p.endsWith(':80')));
+  // nginx's published port 80, on the host network the sfu shares
+  assert.equal(new URL(env('sfu')['API_URL'] ?? '').origin, 'http://127.0.0.1');
+  assert.ok((env('sfu')['CASCADE_SECRET'] ?? '').length > 0, 'more sfu nodes can join the directory');
 });
 
 test('nginx tells every proxied service the client address; api and gateway trust only their fixed proxy hops', () => {

@@ -37,15 +37,31 @@ export function startProcess(
   live.add(child);
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
+  // a log is closed once the child's output is (its last lines may come after 'exit'), never twice
+  const note = (line: string) => {
+    if (!log.writableEnded) log.write(line);
+  };
+  log.on('error', () => {});
+  child.once('close', () => {
+    if (!log.writableEnded) log.end();
+  });
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code, signal) => {
       live.delete(child);
-      log.end(`\n[${name}] exited code=${code} signal=${signal}\n`);
+      // What it started and left behind (the ffmpeg of a killed transcoder) goes with it: its process group.
+      if (child.pid)
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // nothing of the group is left
+        }
+      note(`\n[${name}] exited code=${code} signal=${signal}\n`);
       resolve(code);
     });
     child.once('error', (err) => {
       live.delete(child);
-      log.end(`\n[${name}] failed to start: ${err.message}\n`);
+      note(`\n[${name}] failed to start: ${err.message}\n`);
+      if (!log.writableEnded) log.end();
       resolve(-1);
     });
   });

@@ -47,7 +47,7 @@ function wrapperPids(): number[] {
     } catch {
       break;
     }
-    if (!/\bnpm\b|\btsx\b|scripts\/(test|start)\.ts/.test(cmdline)) break;
+    if (!/\bnpm\b|\btsx\b|scripts\/(test|start|start-cluster)\.ts/.test(cmdline)) break;
     pids.push(pid);
     // field 4 of /proc/<pid>/stat, after the parenthesised command name
     pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
