@@ -13,6 +13,7 @@
 import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIVE_TV_LIST } from '@sky/contracts';
+import type { MediaStorage } from '@sky/contracts/storage';
 import { BridgeRelay } from '../adapters/bridge-relay.js';
 import {
   createFfmpegLive,
@@ -42,6 +43,7 @@ import {
   type LiveRung,
   type RecordedPart,
 } from './live-bridge-args.js';
+import { LiveMirror, type StoredSegment } from './live-mirror.js';
 import { VIEWER_PLAYLIST } from './live-playlist.js';
 import { PlaylistPublisher, tvSource, webSource } from './playlist-publisher.js';
 import { ivfFrames, OPUS_SILENCE, packetizeVp8 } from './rtp-splice.js';
@@ -70,6 +72,13 @@ export interface LiveBridgeDeps {
   ffmpeg?: FfmpegLive;
   /** The lesson's go-live (ms): the replay's 0 s, filled until the teacher's media first flows. */
   liveSince?: number | undefined;
+  /**
+   * The media store when it is not the local folder (S3): live playlists and segments are stored there
+   * as they are made (the folder becomes ffmpeg's spool), and the joined recording at the end.
+   */
+  store?: MediaStorage | undefined;
+  /** Each live segment made visible in `store`, with its lag: for logs and tests. */
+  onSegmentStored?: (s: StoredSegment) => void;
 }
 
 export interface BridgeSources {
@@ -112,6 +121,7 @@ export class LiveBridge {
   private stoppedAt: number | undefined;
   /** The viewers' web playlists, one per rung (ffmpeg's own give every run the newest init segment). */
   private publishers: PlaylistPublisher[] = [];
+  private readonly mirror: LiveMirror | undefined;
 
   constructor(
     readonly lessonId: string,
@@ -123,6 +133,7 @@ export class LiveBridge {
     this.rel = `live/${lessonId}`;
     this.dir = join(deps.mediaDir, this.rel);
     this.paths = { web: `${this.rel}/web/master.m3u8`, tv: `${this.rel}/tv/master.m3u8` };
+    this.mirror = deps.store ? new LiveMirror(deps.store, deps.onSegmentStored) : undefined;
     this.ffmpeg =
       deps.ffmpeg ??
       createFfmpegLive({
@@ -181,7 +192,10 @@ export class LiveBridge {
     });
   }
 
-  /** Stops ffmpeg, joins the recording parts; returns the recording relative to mediaDir (or null). */
+  /**
+   * Stops ffmpeg, joins the recording parts; returns the recording's key in the media store (or null): with
+   * a `store` the recording is stored there before stop() answers, so the replay's transcoder finds it.
+   */
   stop(): Promise<{ recording: string | null; durationSec: number }> {
     return this.serial(async () => {
       if (this.stopped) return { recording: null, durationSec: 0 };
@@ -189,7 +203,24 @@ export class LiveBridge {
       this.stoppedAt = Date.now();
       await this.teardown(true);
       await this.endPlaylists();
-      return this.finaliseRecording();
+      const done = await this.finaliseRecording();
+      if (done.recording && this.deps.store) {
+        const t0 = Date.now();
+        // a failure here must not lose the lesson's end: the api still copies it when it shares the folder
+        await this.deps.store.putFile(done.recording, join(this.deps.mediaDir, done.recording)).then(
+          () =>
+            this.deps.log.info(
+              { lessonId: this.lessonId, key: done.recording, ms: Date.now() - t0 },
+              'live recording stored',
+            ),
+          (err: unknown) =>
+            this.deps.log.error(
+              { lessonId: this.lessonId, key: done.recording, err: (err as Error).message },
+              'live recording not stored',
+            ),
+        );
+      }
+      return done;
     });
   }
 
@@ -247,7 +278,11 @@ export class LiveBridge {
     for (const folder of ['web', 'tv'])
       for (const n of names) await mkdir(join(this.dir, folder, n), { recursive: true });
     await mkdir(join(this.dir, 'recording'), { recursive: true });
-    await writeFile(join(this.dir, 'web', 'master.m3u8'), buildLiveMaster(plan.ladder, 'fmp4'));
+    const masters = {
+      web: buildLiveMaster(plan.ladder, 'fmp4'),
+      tv: buildLiveMaster(plan.ladder, 'mpegts'),
+    };
+    await writeFile(join(this.dir, 'web', 'master.m3u8'), masters.web);
     if (this.publishers.length === 0) {
       const listSize = plan.listSize;
       this.publishers = (['web', 'tv'] as const).flatMap((folder) =>
@@ -261,12 +296,25 @@ export class LiveBridge {
                   { lessonId: this.lessonId, folder, rung: n, err: err.message },
                   'live viewer playlist not published',
                 ),
+              this.mirror ? { to: this.mirror, prefix: `${this.rel}/${folder}/${n}` } : undefined,
             ),
         ),
       );
       for (const p of this.publishers) p.start();
     }
-    await writeFile(join(this.dir, 'tv', 'master.m3u8'), buildLiveMaster(plan.ladder, 'mpegts'));
+    await writeFile(join(this.dir, 'tv', 'master.m3u8'), masters.tv);
+    if (this.mirror && this.runs === 0) {
+      // the same every run; one that fails now is stored again before the next playlist
+      for (const folder of ['web', 'tv'] as const)
+        await this.mirror
+          .putMaster(`${this.rel}/${folder}/master.m3u8`, masters[folder])
+          .catch((err: unknown) =>
+            this.deps.log.warn(
+              { lessonId: this.lessonId, folder, err: (err as Error).message },
+              'live master not stored yet',
+            ),
+          );
+    }
     // dot files: the media store is served at /media, which refuses dotfiles (ports, args, logs stay private)
     const sdpFile = join(this.dir, '.input.sdp');
     await writeFile(sdpFile, buildSdp(bridgeInputs(this.ports), FFMPEG_HOST));
@@ -372,6 +420,14 @@ export class LiveBridge {
       const text = await readFile(file, 'utf8').catch(() => undefined);
       if (text !== undefined && !text.includes('#EXT-X-ENDLIST')) await appendFile(file, '#EXT-X-ENDLIST\n');
     }
+    if (!this.mirror) return;
+    const stored = await Promise.allSettled(this.publishers.map((p) => p.storeFinal()));
+    for (const r of stored)
+      if (r.status === 'rejected')
+        this.deps.log.error(
+          { lessonId: this.lessonId, err: (r.reason as Error).message },
+          'live playlist end not stored',
+        );
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   VIEWER_PLAYLIST,
   viewerPlaylist,
 } from './live-playlist.js';
+import type { LiveMirror } from './live-mirror.js';
 
 /** What a variant's viewer playlist is made from: the file ffmpeg writes, and how. */
 export interface PlaylistSource {
@@ -40,6 +41,7 @@ export function tvSource(listSize: number): PlaylistSource {
 /**
  * Keeps one variant's viewer playlist in step with ffmpeg's: republished (written aside, then renamed,
  * so a player never reads half a playlist) each time ffmpeg writes its own, which it does once a segment.
+ * With a `mirror` (S3) each publish is also stored at `prefix`, the segments it names first.
  */
 export class PlaylistPublisher {
   private watcher: FSWatcher | undefined;
@@ -50,6 +52,7 @@ export class PlaylistPublisher {
     private readonly dir: string,
     private readonly source: PlaylistSource,
     private readonly onError: (err: Error) => void,
+    private readonly mirror?: { to: LiveMirror; prefix: string },
   ) {}
 
   start(): void {
@@ -81,11 +84,43 @@ export class PlaylistPublisher {
       .catch((err: unknown) => this.onError(err as Error));
   }
 
+  /**
+   * Stores the variant's playlists as they are on disk now (after the bridge has ended them), trying
+   * `attempts` times: the last publish of a lesson must reach the bucket for viewers to see the end.
+   */
+  async storeFinal(attempts = 3): Promise<void> {
+    if (!this.mirror) return;
+    const viewer = await readFile(join(this.dir, VIEWER_PLAYLIST), 'utf8').catch(() => undefined);
+    if (viewer === undefined) return;
+    const own = this.source.file.startsWith('.')
+      ? undefined
+      : await readFile(join(this.dir, this.source.file), 'utf8').catch(() => undefined);
+    for (let i = 1; ; i++) {
+      try {
+        return await this.store(viewer, own);
+      } catch (err) {
+        if (i >= attempts) throw err;
+        await new Promise((r) => setTimeout(r, 500 * i));
+      }
+    }
+  }
+
   private async publish(): Promise<void> {
     const text = await readFile(join(this.dir, this.source.file), 'utf8').catch(() => undefined);
     if (text === undefined) return; // ffmpeg has not written its first segment yet
     const tmp = join(this.dir, `.${VIEWER_PLAYLIST}.tmp`);
-    await writeFile(tmp, this.source.render(text));
+    const viewer = this.source.render(text);
+    await writeFile(tmp, viewer);
     await rename(tmp, join(this.dir, VIEWER_PLAYLIST));
+    await this.store(viewer, this.source.file.startsWith('.') ? undefined : text);
+  }
+
+  /** The viewer playlist, and ffmpeg's own when it is public (the TV's whole-lesson list), to the bucket. */
+  private async store(viewer: string, own: string | undefined): Promise<void> {
+    if (!this.mirror) return;
+    await this.mirror.to.publish(this.mirror.prefix, this.dir, [
+      { name: VIEWER_PLAYLIST, text: viewer },
+      ...(own === undefined ? [] : [{ name: this.source.file, text: own }]),
+    ]);
   }
 }
