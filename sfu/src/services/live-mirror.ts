@@ -64,7 +64,8 @@ export class LiveMirror {
     const now = Date.now();
     // init segments are written when a run starts, long before they are first named: not a segment's lag
     for (const f of finished)
-      if (/\.(m4s|ts)$/.test(f.key)) this.onStored?.({ key: f.key, lagMs: Math.max(0, now - f.at) });
+      if (/\.(m4s|ts)$/.test(f.key))
+        this.onStored?.({ key: f.key, lagMs: Math.max(0, Math.round(now - f.at)) });
   }
 
   /** A playlist naming no segment (a master): stored now, or at the next publish if this fails. */
