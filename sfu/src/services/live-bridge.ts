@@ -10,9 +10,12 @@
 // teacher sends none, so viewers see the picture change without a break. Only an ffmpeg that dies is
 // restarted: its playlists continue after an EXT-X-DISCONTINUITY, each run writes its own recording part,
 // and stop() joins the parts into one file on the lesson's clock, black video and silence filling the hole.
+import { createWriteStream } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
-import { LIVE_TV_LIST } from '@sky/contracts';
+import { LIVE_TV_LIST, parseLiveTvList, type LiveTvSegment } from '@sky/contracts';
 import type { MediaStorage } from '@sky/contracts/storage';
 import { BridgeRelay } from '../adapters/bridge-relay.js';
 import {
@@ -122,6 +125,11 @@ export class LiveBridge {
   /** The viewers' web playlists, one per rung (ffmpeg's own give every run the newest init segment). */
   private publishers: PlaylistPublisher[] = [];
   private readonly mirror: LiveMirror | undefined;
+  /**
+   * Per TV rung, the segments an earlier bridge of this lesson stored before its host died (read from the
+   * store when this one starts): the lesson's list keeps them, and the replay is made from them too.
+   */
+  private earlier = new Map<string, LiveTvSegment[]>();
 
   constructor(
     readonly lessonId: string,
@@ -285,12 +293,13 @@ export class LiveBridge {
     await writeFile(join(this.dir, 'web', 'master.m3u8'), masters.web);
     if (this.publishers.length === 0) {
       const listSize = plan.listSize;
+      this.earlier = await this.earlierSegments(names);
       this.publishers = (['web', 'tv'] as const).flatMap((folder) =>
         names.map(
           (n) =>
             new PlaylistPublisher(
               join(this.dir, folder, n),
-              folder === 'web' ? webSource() : tvSource(listSize),
+              folder === 'web' ? webSource() : tvSource(listSize, this.earlier.get(n)),
               (err) =>
                 this.deps.log.warn(
                   { lessonId: this.lessonId, folder, rung: n, err: err.message },
@@ -405,6 +414,84 @@ export class LiveBridge {
     }
   }
 
+  /**
+   * What an earlier bridge of this lesson left in the store, rung by rung: a lesson moved to this host
+   * when its sfu died keeps its TV list and its replay whole, but for the segments not stored yet.
+   */
+  private async earlierSegments(names: string[]): Promise<Map<string, LiveTvSegment[]>> {
+    const out = new Map<string, LiveTvSegment[]>();
+    const store = this.deps.store;
+    if (!store || !this.mirror) return out;
+    for (const n of names) {
+      const prefix = `${this.rel}/tv/${n}`;
+      const got = await store.get(`${prefix}/${LIVE_TV_LIST}`).catch((err: unknown) => {
+        this.deps.log.warn(
+          { lessonId: this.lessonId, rung: n, err: (err as Error).message },
+          'earlier live list unreadable',
+        );
+        return undefined;
+      });
+      if (!got) continue;
+      const list = parseLiveTvList(await text(got.body));
+      // an ended list is a finished lesson's, not one this bridge continues
+      if (list.ended || list.segments.length === 0) continue;
+      out.set(n, list.segments);
+      this.mirror.adopt(list.segments.map((s) => `${prefix}/${s.uri}`));
+    }
+    if (out.size > 0)
+      this.deps.log.info(
+        { lessonId: this.lessonId, segments: [...out.values()].map((s) => s.length) },
+        'live bridge continues an earlier bridge of this lesson',
+      );
+    return out;
+  }
+
+  /**
+   * The earlier bridge's top rung as recording parts, one per run (its segments are the same packets as
+   * its recording part): fetched from the store and joined by bytes, MPEG-TS being made to be cut so.
+   */
+  private async earlierParts(recDir: string): Promise<RecordedPart[]> {
+    const top = (this.deps.ladder ?? LIVE_LADDER)[0]!.name;
+    const segments = this.earlier.get(top) ?? [];
+    const store = this.deps.store;
+    if (!store || segments.length === 0) return [];
+    const runs: LiveTvSegment[][] = [];
+    for (const s of segments) {
+      if (s.discontinuity || runs.length === 0) runs.push([]);
+      runs.at(-1)!.push(s);
+    }
+    const parts: RecordedPart[] = [];
+    for (const [i, run] of runs.entries()) {
+      const file = join(recDir, `earlier-${String(i).padStart(3, '0')}.ts`);
+      const out = createWriteStream(file);
+      let missing = 0;
+      for (const s of run) {
+        const got = await store.get(`${this.rel}/tv/${top}/${s.uri}`);
+        if (!got) {
+          missing++;
+          continue;
+        }
+        await pipeline(got.body, out, { end: false });
+      }
+      await new Promise<void>((resolve, reject) =>
+        out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+      );
+      const span = await this.ffmpeg.span(file);
+      if (!span) continue;
+      const lastVideo = await this.ffmpeg.lastPacketTime(file, 'v:0');
+      const outpoint = partOutpoint(lastVideo, false);
+      parts.push({
+        file,
+        startedAt: run[0]!.pdtMs,
+        durationSec: outpoint !== undefined ? outpoint - span.startSec : span.durationSec,
+        outpoint,
+      });
+      if (missing > 0)
+        this.deps.log.warn({ lessonId: this.lessonId, run: i, missing }, 'earlier live segments missing');
+    }
+    return parts;
+  }
+
   /** Players stop waiting for segments once the playlists say the lesson is over. */
   private async endPlaylists(): Promise<void> {
     if (this.runs === 0) return;
@@ -436,7 +523,7 @@ export class LiveBridge {
    */
   private async finaliseRecording(): Promise<{ recording: string | null; durationSec: number }> {
     const recDir = join(this.dir, 'recording');
-    const parts: RecordedPart[] = [];
+    const parts: RecordedPart[] = await this.earlierParts(recDir);
     for (let run = 0; run < this.runs; run++) {
       const file = join(recDir, recordingPartName(run));
       const size = await stat(file).then(
@@ -487,6 +574,12 @@ export class LiveBridge {
     );
     return { recording: `${this.rel}/recording/recording.mp4`, durationSec };
   }
+}
+
+async function text(body: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(Buffer.from(c as Uint8Array));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function live(p: Producer | undefined): p is Producer {

@@ -68,6 +68,11 @@ export class LiveMirror {
         this.onStored?.({ key: f.key, lagMs: Math.max(0, Math.round(now - f.at)) });
   }
 
+  /** Keys an earlier bridge of the lesson stored: named by playlists, never uploaded from here. */
+  adopt(keys: readonly string[]): void {
+    for (const k of keys) this.stored.add(k);
+  }
+
   /** A playlist naming no segment (a master): stored now, or at the next publish if this fails. */
   async putMaster(key: string, text: string): Promise<void> {
     this.pending.set(key, text);

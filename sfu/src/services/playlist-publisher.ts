@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LIVE_TV_LIST, parseLiveTvList } from '@sky/contracts';
+import { LIVE_TV_LIST, parseLiveTvList, type LiveTvList, type LiveTvSegment } from '@sky/contracts';
 import {
   FFMPEG_PLAYLIST,
   runOfSegment,
@@ -15,6 +15,8 @@ import type { LiveMirror } from './live-mirror.js';
 export interface PlaylistSource {
   file: string;
   render: (ffmpegText: string) => string;
+  /** ffmpeg's playlist as the media store holds it, when it is public (the TV's whole-lesson list). */
+  stored?: (ffmpegText: string) => string;
 }
 
 /** A web (fMP4) variant: ffmpeg's sliding list, every run given its own init segment (viewerPlaylist). */
@@ -33,9 +35,29 @@ export function webSource(): PlaylistSource {
   };
 }
 
-/** A TV (MPEG-TS) variant: the last `listSize` segments of the whole-lesson list. */
-export function tvSource(listSize: number): PlaylistSource {
-  return { file: LIVE_TV_LIST, render: (text) => slidingTvPlaylist(parseLiveTvList(text), listSize) };
+/**
+ * A TV (MPEG-TS) variant: the last `listSize` segments of the whole-lesson list. `earlier`: the segments an
+ * earlier bridge of the lesson stored (its host died), which the lesson's list keeps in front of this one's.
+ */
+export function tvSource(listSize: number, earlier: readonly LiveTvSegment[] = []): PlaylistSource {
+  const whole = (text: string): LiveTvList => {
+    const own = parseLiveTvList(text);
+    if (earlier.length === 0) return own;
+    const [first, ...rest] = own.segments;
+    return {
+      segments: [...earlier, ...(first ? [{ ...first, discontinuity: true }, ...rest] : [])],
+      ended: own.ended,
+    };
+  };
+  return {
+    file: LIVE_TV_LIST,
+    render: (text) => slidingTvPlaylist(whole(text), listSize),
+    stored: (text) => {
+      if (earlier.length === 0) return text;
+      const list = whole(text);
+      return slidingTvPlaylist(list, list.segments.length);
+    },
+  };
 }
 
 /**
@@ -92,9 +114,9 @@ export class PlaylistPublisher {
     if (!this.mirror) return;
     const viewer = await readFile(join(this.dir, VIEWER_PLAYLIST), 'utf8').catch(() => undefined);
     if (viewer === undefined) return;
-    const own = this.source.file.startsWith('.')
-      ? undefined
-      : await readFile(join(this.dir, this.source.file), 'utf8').catch(() => undefined);
+    const own = this.source.stored
+      ? await readFile(join(this.dir, this.source.file), 'utf8').catch(() => undefined)
+      : undefined;
     for (let i = 1; ; i++) {
       try {
         return await this.store(viewer, own);
@@ -112,15 +134,16 @@ export class PlaylistPublisher {
     const viewer = this.source.render(text);
     await writeFile(tmp, viewer);
     await rename(tmp, join(this.dir, VIEWER_PLAYLIST));
-    await this.store(viewer, this.source.file.startsWith('.') ? undefined : text);
+    await this.store(viewer, text);
   }
 
   /** The viewer playlist, and ffmpeg's own when it is public (the TV's whole-lesson list), to the bucket. */
   private async store(viewer: string, own: string | undefined): Promise<void> {
     if (!this.mirror) return;
+    const stored = own === undefined ? undefined : this.source.stored?.(own);
     await this.mirror.to.publish(this.mirror.prefix, this.dir, [
       { name: VIEWER_PLAYLIST, text: viewer },
-      ...(own === undefined ? [] : [{ name: this.source.file, text: own }]),
+      ...(stored === undefined ? [] : [{ name: this.source.file, text: stored }]),
     ]);
   }
 }
