@@ -4,7 +4,7 @@
 // playlist is read, decodes, and the end of the lesson arrives; the whole lesson (the TV's top rung, the
 // same packets as the recording) and the joined recording are in the bucket when the sfu stops.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +32,9 @@ let s3: S3Stack;
 let store: MediaStorage & { client: { destroy(): void } };
 let api: TestApi;
 let base: string;
+let apiUrl: string;
+let bucket: string;
+let router: mediasoup.types.Router;
 let spool: string;
 let worker: mediasoup.types.Worker;
 let teacher: FakeTeacher;
@@ -48,7 +51,7 @@ const log: BridgeLogger = {
 before(async () => {
   spool = mkdtempSync(join(tmpdir(), 'sky-live-spool-'));
   s3 = await startS3();
-  const bucket = await s3.createBucket(`sky-live-${randomBytes(4).toString('hex')}`);
+  bucket = await s3.createBucket(`sky-live-${randomBytes(4).toString('hex')}`);
   store = createS3Storage({
     endpoint: s3.endpoint,
     bucket,
@@ -59,10 +62,11 @@ before(async () => {
   });
   api = await startTestApi({}, { lessonStore: store });
   await api.app.http.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(api.app.http.server.address() as { port: number }).port}/media/live/${lessonId}`;
+  apiUrl = `http://127.0.0.1:${(api.app.http.server.address() as { port: number }).port}`;
+  base = `${apiUrl}/media/live/${lessonId}`;
   const [rtcMinPort, rtcMaxPort] = reserveRtcPorts();
   worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort, rtcMaxPort });
-  const router = await worker.createRouter({ mediaCodecs: LIVE_TEST_CODECS });
+  router = await worker.createRouter({ mediaCodecs: LIVE_TEST_CODECS });
   teacher = await startFakeTeacher(router);
   // the sfu's spool is not the api's media folder: viewers can only be reading the bucket
   bridge = new LiveBridge(lessonId, router, {
@@ -210,4 +214,135 @@ test('viewers behind the api read the live lesson from the bucket: no missing se
   ]);
   assert.ok(Number(stdout) >= WATCH_MS / 1000 - 3, `recording ${stdout.trim()} s`);
   assert.equal(logs.filter((l) => l.startsWith('error')).join('\n'), '');
+});
+
+/** The black stretches ffmpeg's blackdetect finds in a recording, in seconds in all. */
+async function blackSeconds(file: string): Promise<number> {
+  const { stderr } = await run('ffmpeg', [
+    '-hide_banner',
+    '-i',
+    file,
+    '-an',
+    '-vf',
+    'blackdetect=d=0.2:pix_th=0.1',
+    '-f',
+    'null',
+    '-',
+  ]);
+  return [...stderr.matchAll(/black_duration:([\d.]+)/g)].reduce((t, m) => t + Number(m[1]), 0);
+}
+
+test('an sfu host that dies mid-lesson loses only what it had not stored: the next host continues the TV list, and the replay holds both hosts’ parts', async () => {
+  const moved = `s3move${Date.now().toString(36)}`;
+  const liveSince = Date.now();
+  const movedBase = `${apiUrl}/media/live/${moved}`;
+  const host = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'fixtures/live-host.fixture.ts')],
+    {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        LIVE_HOST: JSON.stringify({
+          s3: {
+            endpoint: s3.endpoint,
+            bucket,
+            accessKeyId: s3.accessKeyId,
+            secretAccessKey: s3.secretAccessKey,
+          },
+          lessonId: moved,
+          spool: join(spool, 'host1'),
+          liveSince,
+        }),
+      },
+    },
+  );
+  const kill = () => {
+    try {
+      process.kill(-host.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  let earlier: string[] = [];
+  try {
+    // the first host's TV list in the bucket, through the api, until it holds 8 segments
+    for (let i = 0; i < 120 && earlier.length < 8; i++) {
+      await sleep(500);
+      const r = await fetch(`${movedBase}/tv/720p/lesson.m3u8`);
+      earlier = r.ok
+        ? parseLiveTvList(await r.text()).segments.map((x) => x.uri)
+        : (await r.arrayBuffer(), []);
+    }
+    assert.ok(earlier.length >= 8, `the first host stored ${earlier.length} segments`);
+  } finally {
+    kill(); // the host dies: its bridge's ffmpeg, worker and teacher with it, nothing finalised
+  }
+  const diedAt = Date.now();
+  await sleep(1000);
+  const atDeath = parseLiveTvList(await (await fetch(`${movedBase}/tv/720p/lesson.m3u8`)).text());
+  assert.equal(atDeath.ended, false);
+
+  const next = new LiveBridge(moved, router, {
+    mediaDir: join(spool, 'host2'),
+    ffmpegPath: 'ffmpeg',
+    log,
+    listenIp: '127.0.0.1',
+    segmentSec: 1,
+    listSize: LIST_SIZE,
+    liveSince,
+    store,
+  });
+  await next.update({ video: teacher.video, audio: teacher.audio });
+  await sleep(8000);
+  const result = await next.stop();
+  const stoppedAt = Date.now();
+
+  const whole = parseLiveTvList(await (await fetch(`${movedBase}/tv/720p/lesson.m3u8`)).text());
+  assert.ok(whole.ended, 'the lesson’s list is ended');
+  const uris = whole.segments.map((x) => x.uri);
+  assert.deepEqual(
+    uris.slice(0, atDeath.segments.length),
+    atDeath.segments.map((x) => x.uri),
+    'the earlier host’s segments kept in front',
+  );
+  const joinAt = atDeath.segments.length;
+  assert.equal(whole.segments[joinAt]?.discontinuity, true, 'a discontinuity where the next host begins');
+  assert.ok(uris.length - joinAt >= 5, `${uris.length - joinAt} segments from the next host`);
+  for (const u of uris)
+    assert.equal((await fetch(`${movedBase}/tv/720p/${u}`, { method: 'HEAD' })).status, 200, u);
+  const sliding = await (await fetch(`${movedBase}/tv/720p/index.m3u8`)).text();
+  assert.match(sliding, /#EXT-X-ENDLIST/);
+
+  // the replay: the lesson's length from go-live, the earlier host's picture in it, black only for the hole
+  assert.ok(result.recording);
+  const copy = await store.localCopy(result.recording, join(spool, 'moved-check'));
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'format=duration',
+    '-of',
+    'csv=p=0',
+    copy,
+  ]);
+  const wallSec = (stoppedAt - liveSince) / 1000;
+  const earlierEnd = atDeath.segments.at(-1)!;
+  const nextStart = whole.segments[joinAt].pdtMs;
+  const holeSec = (nextStart - (earlierEnd.pdtMs + earlierEnd.durationSec * 1000)) / 1000;
+  // black too before the first host's media flowed (the replay starts at the go-live)
+  const beforeSec = (whole.segments[0]!.pdtMs - liveSince) / 1000;
+  const black = await blackSeconds(copy);
+  console.log(
+    `[s3-live] host death: ${atDeath.segments.length} segments stored by the dead host (died ${((diedAt - liveSince) / 1000).toFixed(1)} s in), hole ${holeSec.toFixed(1)} s (and ${beforeSec.toFixed(1)} s before the first), replay ${Number(stdout).toFixed(1)} s of ${wallSec.toFixed(1)} s wall, ${black.toFixed(1)} s black`,
+  );
+  assert.ok(
+    Math.abs(Number(stdout) - wallSec) < 4,
+    `replay ${stdout.trim()} s for ${wallSec.toFixed(1)} s live`,
+  );
+  assert.ok(
+    black < beforeSec + holeSec + 2,
+    `${black.toFixed(1)} s black for a ${holeSec.toFixed(1)} s hole: the dead host's part is in the replay`,
+  );
 });
