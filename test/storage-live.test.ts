@@ -296,8 +296,9 @@ test('an sfu host that dies mid-lesson loses only what it had not stored: the ne
   });
   await next.update({ video: teacher.video, audio: teacher.audio });
   await sleep(8000);
-  const result = await next.stop();
+  // the lesson ends now: stop() then drains, joins and stores the replay
   const stoppedAt = Date.now();
+  const result = await next.stop();
 
   const whole = parseLiveTvList(await (await fetch(`${movedBase}/tv/720p/lesson.m3u8`)).text());
   assert.ok(whole.ended, 'the lesson’s list is ended');

@@ -10,10 +10,8 @@
 // teacher sends none, so viewers see the picture change without a break. Only an ffmpeg that dies is
 // restarted: its playlists continue after an EXT-X-DISCONTINUITY, each run writes its own recording part,
 // and stop() joins the parts into one file on the lesson's clock, black video and silence filling the hole.
-import { createWriteStream } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { LIVE_TV_LIST, parseLiveTvList, type LiveTvSegment } from '@sky/contracts';
 import type { MediaStorage } from '@sky/contracts/storage';
@@ -432,7 +430,7 @@ export class LiveBridge {
         return undefined;
       });
       if (!got) continue;
-      const list = parseLiveTvList(await text(got.body));
+      const list = parseLiveTvList((await bytesOf(got.body)).toString('utf8'));
       // an ended list is a finished lesson's, not one this bridge continues
       if (list.ended || list.segments.length === 0) continue;
       out.set(n, list.segments);
@@ -463,7 +461,7 @@ export class LiveBridge {
     const parts: RecordedPart[] = [];
     for (const [i, run] of runs.entries()) {
       const file = join(recDir, `earlier-${String(i).padStart(3, '0')}.ts`);
-      const out = createWriteStream(file);
+      await writeFile(file, '');
       let missing = 0;
       for (const s of run) {
         const got = await store.get(`${this.rel}/tv/${top}/${s.uri}`);
@@ -471,11 +469,8 @@ export class LiveBridge {
           missing++;
           continue;
         }
-        await pipeline(got.body, out, { end: false });
+        await appendFile(file, await bytesOf(got.body));
       }
-      await new Promise<void>((resolve, reject) =>
-        out.end((err?: Error | null) => (err ? reject(err) : resolve())),
-      );
       const span = await this.ffmpeg.span(file);
       if (!span) continue;
       const lastVideo = await this.ffmpeg.lastPacketTime(file, 'v:0');
@@ -576,10 +571,10 @@ export class LiveBridge {
   }
 }
 
-async function text(body: Readable): Promise<string> {
+async function bytesOf(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(Buffer.from(c as Uint8Array));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function live(p: Producer | undefined): p is Producer {
