@@ -169,7 +169,7 @@ test('byte ranges: 206 with Content-Range, a suffix range, 416 beyond the end, H
   assert.match(head.headers.get('content-security-policy') ?? '', /sandbox/);
 });
 
-test('private and missing objects are 404, as from the folder; live HLS still comes from the folder', async () => {
+test('private and missing objects are 404, as from the folder; live HLS comes from the bucket too', async () => {
   for (const path of [
     '/media/uploads/l1/raw.mp4',
     '/media/lessons/l1/v1/none.ts',
@@ -180,11 +180,15 @@ test('private and missing objects are 404, as from the folder; live HLS still co
     assert.equal(r.status, 404, path);
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
   }
+  // the sfu's spool folder is not what viewers read: only what the bridge stored in the bucket
   mkdirSync(join(api.mediaDir, 'live', 'x1', 'web'), { recursive: true });
-  writeFileSync(join(api.mediaDir, 'live', 'x1', 'web', 'index.m3u8'), '#EXTM3U\n');
+  writeFileSync(join(api.mediaDir, 'live', 'x1', 'web', 'spool.m3u8'), '#EXTM3U\n');
+  assert.equal((await fetch(`${base}/media/live/x1/web/spool.m3u8`)).status, 404);
+  await store.putBytes('live/x1/web/index.m3u8', '#EXTM3U\n');
   const live = await fetch(`${base}/media/live/x1/web/index.m3u8`);
   assert.equal(live.status, 200);
   assert.equal(live.headers.get('cache-control'), 'public, max-age=0, s-maxage=1');
+  assert.equal(await live.text(), '#EXTM3U\n');
 });
 
 test('S3 end to end: a tus upload goes to the bucket, a transcoder with no media folder packages it, the api plays it, deleting the lesson empties its prefixes', async () => {

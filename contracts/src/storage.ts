@@ -86,6 +86,17 @@ export function mediaCacheControl(key: string): string {
   return key.endsWith('.m3u8') ? 'no-cache' : 'public, max-age=31536000, immutable';
 }
 
+/**
+ * Live HLS (as deploy/nginx.conf serves it): playlists change every segment, so browsers ask again on every
+ * reload and caching edges keep them 1 s; a run's init segment likewise. Segments are named by their
+ * bridge's making and run, never reused, so they never change once written.
+ */
+export const LIVE_PLAYLIST_CACHE = 'public, max-age=0, s-maxage=1';
+
+export function liveCacheControl(key: string): string {
+  return /\.(m3u8|mp4)$/.test(key) ? LIVE_PLAYLIST_CACHE : 'public, max-age=31536000, immutable';
+}
+
 export function mediaPutOptions(key: string): PutOptions {
   return { contentType: mediaType(key), cacheControl: mediaCacheControl(key) };
 }

@@ -1,5 +1,6 @@
 import { redisTarget } from '@sky/contracts';
 import { serviceVersion } from '@sky/contracts/http';
+import { s3Settings } from '@sky/contracts/storage';
 import { createJobQueues } from '@sky/contracts/queue';
 import { createTokenIssuer } from '@sky/contracts/tokens';
 import type { FastifyBaseLogger } from 'fastify';
@@ -37,6 +38,9 @@ export async function composeSfu(
   // Only verification happens here; the ttl is the api's business.
   const tokens = createTokenIssuer(config.JWT_SECRET, 900);
   const queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX);
+  const s3 = s3Settings(config);
+  // the S3 adapter (and the AWS SDK) loads only when a bucket is configured
+  const store = s3 ? (await import('@sky/contracts/storage-s3')).createS3Storage(s3) : undefined;
   const app = createApp({
     logger,
     workers,
@@ -59,6 +63,7 @@ export async function composeSfu(
         listenIp: '127.0.0.1',
         segmentSec: config.LIVE_HLS_SEGMENT_SEC,
         liveSince: Date.parse(startedAt),
+        store,
       }),
     cluster: config.CASCADE_SECRET
       ? {
@@ -81,7 +86,10 @@ export async function composeSfu(
       await queues.enqueue('live.ended', job);
     },
     // app.close() closes the workers, then this
-    onClose: () => queues.close(),
+    onClose: async () => {
+      await queues.close();
+      store?.client.destroy();
+    },
   });
   return {
     app,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { DEFAULT_PORTS, LogLevel, parseConfig, RedisEnv } from '@sky/contracts';
+import { StorageEnv } from '@sky/contracts/storage';
 import { z } from 'zod';
 
 export const SfuConfigSchema = z
@@ -21,8 +22,12 @@ export const SfuConfigSchema = z
     JWT_SECRET: z.string().min(32, 'use at least 32 random characters'),
     /** The api, asked whether a lesson is live and who teaches it (with the user's own token). */
     API_URL: z.url().default(`http://127.0.0.1:${DEFAULT_PORTS.api}`),
-    /** Live HLS and recordings go to `${MEDIA_DIR}/live/<lessonId>/`. */
+    /**
+     * Live HLS and recordings go to `${MEDIA_DIR}/live/<lessonId>/`; with S3_BUCKET set this folder is
+     * ffmpeg's spool, and the playlists, segments and recording are stored in the bucket as they are made.
+     */
     MEDIA_DIR: z.string().min(1),
+    ...StorageEnv,
     /** The `live.ended` job goes to the api through this Redis (BullMQ). */
     ...RedisEnv,
     QUEUE_PREFIX: z.string().default('sky'),

@@ -43,15 +43,15 @@ export function fileMediaStore(root: string, uploadDir: string): MediaStore {
 }
 
 /**
- * Uploads and packaged lessons in an object store (S3), live files and tus's uploads in progress still on
- * the local disk: a lesson's files are looked for and removed in both.
+ * Uploads, packaged lessons and live HLS and recordings in an object store (S3), tus's uploads in progress
+ * still on the local disk: a lesson's files are looked for and removed in both.
  */
 export function objectMediaStore(local: MediaStore, objects: MediaStorage): MediaStore {
   return {
     exists: async (rel) => (await objects.head(rel)) !== undefined || (await local.exists(rel)),
     async removeLessonFiles(lessonId) {
       await local.removeLessonFiles(lessonId);
-      await Promise.all(['uploads', 'lessons'].map((f) => objects.deletePrefix(`${f}/${lessonId}`)));
+      await Promise.all(LESSON_FOLDERS.map((f) => objects.deletePrefix(`${f}/${lessonId}`)));
     },
   };
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { problem } from '@sky/contracts';
-import type { MediaStorage } from '@sky/contracts/storage';
+import { LIVE_PLAYLIST_CACHE, type MediaStorage } from '@sky/contracts/storage';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** What the media store answers for each type we write: HLS playlists and segments, posters, storyboards. */
@@ -47,7 +47,7 @@ export function publicMedia(rel: string): { type: string; cacheControl: string }
   // As deploy/nginx.conf says it: live playlists change every segment (1 s), so browsers ask again on every
   // reload and caching edges keep them 1 s; live init segments likewise. Segments (named by their bridge's
   // making and run, never reused) and packaged lessons never change once written.
-  const LIVE_PLAYLIST = 'public, max-age=0, s-maxage=1';
+  const LIVE_PLAYLIST = LIVE_PLAYLIST_CACHE;
   const cacheControl =
     ext === 'm3u8'
       ? live
@@ -82,8 +82,8 @@ export function byteRange(
 }
 
 /**
- * Packaged lesson versions from the object store (S3): the same public rules, types and caching as the
- * folder, with byte ranges (players seek and I-frame playlists address ranges).
+ * Packaged lesson versions and live HLS from the object store (S3): the same public rules, types and
+ * caching as the folder, with byte ranges (players seek and I-frame playlists address ranges).
  */
 function lessonObjects(store: MediaStorage) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
@@ -100,10 +100,17 @@ function lessonObjects(store: MediaStorage) {
     }
     const served = publicMedia(rel);
     if (!served) return notFound();
-    const head = await store.head(rel);
-    if (!head) return notFound();
     reply.header('content-type', served.type).header('cache-control', served.cacheControl);
     reply.header('accept-ranges', 'bytes');
+    if (req.method === 'GET' && req.headers.range === undefined) {
+      // one read, whose length is the body's: a live playlist replaced between a HEAD and a GET would
+      // otherwise be sent with the old one's length
+      const whole = await store.get(rel);
+      if (!whole) return notFound();
+      return reply.header('content-length', whole.size).send(whole.body);
+    }
+    const head = await store.head(rel);
+    if (!head) return notFound();
     const range = byteRange(req.headers.range, head.size);
     if (range === 'unsatisfiable')
       return reply.code(416).header('content-range', `bytes */${head.size}`).send();
@@ -120,7 +127,8 @@ function lessonObjects(store: MediaStorage) {
 
 /**
  * Serves /media/* from the media store, and the built web client (with SPA fallback) when present. With
- * `lessonStore` (S3), packaged lessons come from it; live HLS stays in the folder the bridge writes.
+ * `lessonStore` (S3), packaged lessons and live HLS come from it (the sfu stores each live segment before
+ * the playlist naming it).
  */
 export async function registerStatic(
   app: FastifyInstance,
@@ -133,7 +141,12 @@ export async function registerStatic(
       reply.headers(MEDIA_SECURITY_HEADERS);
     });
     if (lessonStore)
-      media.route({ method: ['GET', 'HEAD'], url: '/media/lessons/*', handler: lessonObjects(lessonStore) });
+      for (const folder of ['lessons', 'live'])
+        media.route({
+          method: ['GET', 'HEAD'],
+          url: `/media/${folder}/*`,
+          handler: lessonObjects(lessonStore),
+        });
     await media.register(fastifyStatic, {
       root: mediaDir,
       prefix: '/media/',

@@ -119,7 +119,8 @@ export class LiveService {
         () => true,
         () => false,
       );
-      if (there) await copy.store.putFile(job.recording, file);
+      // an sfu with the same store has stored it already (it may not share this folder at all)
+      if (there && !(await copy.store.head(job.recording))) await copy.store.putFile(job.recording, file);
     }
     await this.queues.enqueue(
       'transcode.vod',

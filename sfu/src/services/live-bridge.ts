@@ -11,8 +11,10 @@
 // restarted: its playlists continue after an EXT-X-DISCONTINUITY, each run writes its own recording part,
 // and stop() joins the parts into one file on the lesson's clock, black video and silence filling the hole.
 import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
-import { LIVE_TV_LIST } from '@sky/contracts';
+import { LIVE_TV_LIST, parseLiveTvList, type LiveTvSegment } from '@sky/contracts';
+import type { MediaStorage } from '@sky/contracts/storage';
 import { BridgeRelay } from '../adapters/bridge-relay.js';
 import {
   createFfmpegLive,
@@ -42,6 +44,7 @@ import {
   type LiveRung,
   type RecordedPart,
 } from './live-bridge-args.js';
+import { LiveMirror, type StoredSegment } from './live-mirror.js';
 import { VIEWER_PLAYLIST } from './live-playlist.js';
 import { PlaylistPublisher, tvSource, webSource } from './playlist-publisher.js';
 import { ivfFrames, OPUS_SILENCE, packetizeVp8 } from './rtp-splice.js';
@@ -70,6 +73,13 @@ export interface LiveBridgeDeps {
   ffmpeg?: FfmpegLive;
   /** The lesson's go-live (ms): the replay's 0 s, filled until the teacher's media first flows. */
   liveSince?: number | undefined;
+  /**
+   * The media store when it is not the local folder (S3): live playlists and segments are stored there
+   * as they are made (the folder becomes ffmpeg's spool), and the joined recording at the end.
+   */
+  store?: MediaStorage | undefined;
+  /** Each live segment made visible in `store`, with its lag: for logs and tests. */
+  onSegmentStored?: (s: StoredSegment) => void;
 }
 
 export interface BridgeSources {
@@ -112,6 +122,12 @@ export class LiveBridge {
   private stoppedAt: number | undefined;
   /** The viewers' web playlists, one per rung (ffmpeg's own give every run the newest init segment). */
   private publishers: PlaylistPublisher[] = [];
+  private readonly mirror: LiveMirror | undefined;
+  /**
+   * Per TV rung, the segments an earlier bridge of this lesson stored before its host died (read from the
+   * store when this one starts): the lesson's list keeps them, and the replay is made from them too.
+   */
+  private earlier = new Map<string, LiveTvSegment[]>();
 
   constructor(
     readonly lessonId: string,
@@ -123,6 +139,7 @@ export class LiveBridge {
     this.rel = `live/${lessonId}`;
     this.dir = join(deps.mediaDir, this.rel);
     this.paths = { web: `${this.rel}/web/master.m3u8`, tv: `${this.rel}/tv/master.m3u8` };
+    this.mirror = deps.store ? new LiveMirror(deps.store, deps.onSegmentStored) : undefined;
     this.ffmpeg =
       deps.ffmpeg ??
       createFfmpegLive({
@@ -181,7 +198,10 @@ export class LiveBridge {
     });
   }
 
-  /** Stops ffmpeg, joins the recording parts; returns the recording relative to mediaDir (or null). */
+  /**
+   * Stops ffmpeg, joins the recording parts; returns the recording's key in the media store (or null): with
+   * a `store` the recording is stored there before stop() answers, so the replay's transcoder finds it.
+   */
   stop(): Promise<{ recording: string | null; durationSec: number }> {
     return this.serial(async () => {
       if (this.stopped) return { recording: null, durationSec: 0 };
@@ -189,7 +209,24 @@ export class LiveBridge {
       this.stoppedAt = Date.now();
       await this.teardown(true);
       await this.endPlaylists();
-      return this.finaliseRecording();
+      const done = await this.finaliseRecording();
+      if (done.recording && this.deps.store) {
+        const t0 = Date.now();
+        // a failure here must not lose the lesson's end: the api still copies it when it shares the folder
+        await this.deps.store.putFile(done.recording, join(this.deps.mediaDir, done.recording)).then(
+          () =>
+            this.deps.log.info(
+              { lessonId: this.lessonId, key: done.recording, ms: Date.now() - t0 },
+              'live recording stored',
+            ),
+          (err: unknown) =>
+            this.deps.log.error(
+              { lessonId: this.lessonId, key: done.recording, err: (err as Error).message },
+              'live recording not stored',
+            ),
+        );
+      }
+      return done;
     });
   }
 
@@ -247,26 +284,44 @@ export class LiveBridge {
     for (const folder of ['web', 'tv'])
       for (const n of names) await mkdir(join(this.dir, folder, n), { recursive: true });
     await mkdir(join(this.dir, 'recording'), { recursive: true });
-    await writeFile(join(this.dir, 'web', 'master.m3u8'), buildLiveMaster(plan.ladder, 'fmp4'));
+    const masters = {
+      web: buildLiveMaster(plan.ladder, 'fmp4'),
+      tv: buildLiveMaster(plan.ladder, 'mpegts'),
+    };
+    await writeFile(join(this.dir, 'web', 'master.m3u8'), masters.web);
     if (this.publishers.length === 0) {
       const listSize = plan.listSize;
+      this.earlier = await this.earlierSegments(names);
       this.publishers = (['web', 'tv'] as const).flatMap((folder) =>
         names.map(
           (n) =>
             new PlaylistPublisher(
               join(this.dir, folder, n),
-              folder === 'web' ? webSource() : tvSource(listSize),
+              folder === 'web' ? webSource() : tvSource(listSize, this.earlier.get(n)),
               (err) =>
                 this.deps.log.warn(
                   { lessonId: this.lessonId, folder, rung: n, err: err.message },
                   'live viewer playlist not published',
                 ),
+              this.mirror ? { to: this.mirror, prefix: `${this.rel}/${folder}/${n}` } : undefined,
             ),
         ),
       );
       for (const p of this.publishers) p.start();
     }
-    await writeFile(join(this.dir, 'tv', 'master.m3u8'), buildLiveMaster(plan.ladder, 'mpegts'));
+    await writeFile(join(this.dir, 'tv', 'master.m3u8'), masters.tv);
+    if (this.mirror && this.runs === 0) {
+      // the same every run; one that fails now is stored again before the next playlist
+      for (const folder of ['web', 'tv'] as const)
+        await this.mirror
+          .putMaster(`${this.rel}/${folder}/master.m3u8`, masters[folder])
+          .catch((err: unknown) =>
+            this.deps.log.warn(
+              { lessonId: this.lessonId, folder, err: (err as Error).message },
+              'live master not stored yet',
+            ),
+          );
+    }
     // dot files: the media store is served at /media, which refuses dotfiles (ports, args, logs stay private)
     const sdpFile = join(this.dir, '.input.sdp');
     await writeFile(sdpFile, buildSdp(bridgeInputs(this.ports), FFMPEG_HOST));
@@ -357,6 +412,81 @@ export class LiveBridge {
     }
   }
 
+  /**
+   * What an earlier bridge of this lesson left in the store, rung by rung: a lesson moved to this host
+   * when its sfu died keeps its TV list and its replay whole, but for the segments not stored yet.
+   */
+  private async earlierSegments(names: string[]): Promise<Map<string, LiveTvSegment[]>> {
+    const out = new Map<string, LiveTvSegment[]>();
+    const store = this.deps.store;
+    if (!store || !this.mirror) return out;
+    for (const n of names) {
+      const prefix = `${this.rel}/tv/${n}`;
+      const got = await store.get(`${prefix}/${LIVE_TV_LIST}`).catch((err: unknown) => {
+        this.deps.log.warn(
+          { lessonId: this.lessonId, rung: n, err: (err as Error).message },
+          'earlier live list unreadable',
+        );
+        return undefined;
+      });
+      if (!got) continue;
+      const list = parseLiveTvList((await bytesOf(got.body)).toString('utf8'));
+      // an ended list is a finished lesson's, not one this bridge continues
+      if (list.ended || list.segments.length === 0) continue;
+      out.set(n, list.segments);
+      this.mirror.adopt(list.segments.map((s) => `${prefix}/${s.uri}`));
+    }
+    if (out.size > 0)
+      this.deps.log.info(
+        { lessonId: this.lessonId, segments: [...out.values()].map((s) => s.length) },
+        'live bridge continues an earlier bridge of this lesson',
+      );
+    return out;
+  }
+
+  /**
+   * The earlier bridge's top rung as recording parts, one per run (its segments are the same packets as
+   * its recording part): fetched from the store and joined by bytes, MPEG-TS being made to be cut so.
+   */
+  private async earlierParts(recDir: string): Promise<RecordedPart[]> {
+    const top = (this.deps.ladder ?? LIVE_LADDER)[0]!.name;
+    const segments = this.earlier.get(top) ?? [];
+    const store = this.deps.store;
+    if (!store || segments.length === 0) return [];
+    const runs: LiveTvSegment[][] = [];
+    for (const s of segments) {
+      if (s.discontinuity || runs.length === 0) runs.push([]);
+      runs.at(-1)!.push(s);
+    }
+    const parts: RecordedPart[] = [];
+    for (const [i, run] of runs.entries()) {
+      const file = join(recDir, `earlier-${String(i).padStart(3, '0')}.ts`);
+      await writeFile(file, '');
+      let missing = 0;
+      for (const s of run) {
+        const got = await store.get(`${this.rel}/tv/${top}/${s.uri}`);
+        if (!got) {
+          missing++;
+          continue;
+        }
+        await appendFile(file, await bytesOf(got.body));
+      }
+      const span = await this.ffmpeg.span(file);
+      if (!span) continue;
+      const lastVideo = await this.ffmpeg.lastPacketTime(file, 'v:0');
+      const outpoint = partOutpoint(lastVideo, false);
+      parts.push({
+        file,
+        startedAt: run[0]!.pdtMs,
+        durationSec: outpoint !== undefined ? outpoint - span.startSec : span.durationSec,
+        outpoint,
+      });
+      if (missing > 0)
+        this.deps.log.warn({ lessonId: this.lessonId, run: i, missing }, 'earlier live segments missing');
+    }
+    return parts;
+  }
+
   /** Players stop waiting for segments once the playlists say the lesson is over. */
   private async endPlaylists(): Promise<void> {
     if (this.runs === 0) return;
@@ -372,6 +502,14 @@ export class LiveBridge {
       const text = await readFile(file, 'utf8').catch(() => undefined);
       if (text !== undefined && !text.includes('#EXT-X-ENDLIST')) await appendFile(file, '#EXT-X-ENDLIST\n');
     }
+    if (!this.mirror) return;
+    const stored = await Promise.allSettled(this.publishers.map((p) => p.storeFinal()));
+    for (const r of stored)
+      if (r.status === 'rejected')
+        this.deps.log.error(
+          { lessonId: this.lessonId, err: (r.reason as Error).message },
+          'live playlist end not stored',
+        );
   }
 
   /**
@@ -380,7 +518,7 @@ export class LiveBridge {
    */
   private async finaliseRecording(): Promise<{ recording: string | null; durationSec: number }> {
     const recDir = join(this.dir, 'recording');
-    const parts: RecordedPart[] = [];
+    const parts: RecordedPart[] = await this.earlierParts(recDir);
     for (let run = 0; run < this.runs; run++) {
       const file = join(recDir, recordingPartName(run));
       const size = await stat(file).then(
@@ -431,6 +569,12 @@ export class LiveBridge {
     );
     return { recording: `${this.rel}/recording/recording.mp4`, durationSec };
   }
+}
+
+async function bytesOf(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(Buffer.from(c as Uint8Array));
+  return Buffer.concat(chunks);
 }
 
 function live(p: Producer | undefined): p is Producer {

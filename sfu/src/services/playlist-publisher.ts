@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LIVE_TV_LIST, parseLiveTvList } from '@sky/contracts';
+import { LIVE_TV_LIST, parseLiveTvList, type LiveTvList, type LiveTvSegment } from '@sky/contracts';
 import {
   FFMPEG_PLAYLIST,
   runOfSegment,
@@ -9,11 +9,14 @@ import {
   VIEWER_PLAYLIST,
   viewerPlaylist,
 } from './live-playlist.js';
+import type { LiveMirror } from './live-mirror.js';
 
 /** What a variant's viewer playlist is made from: the file ffmpeg writes, and how. */
 export interface PlaylistSource {
   file: string;
   render: (ffmpegText: string) => string;
+  /** ffmpeg's playlist as the media store holds it, when it is public (the TV's whole-lesson list). */
+  stored?: (ffmpegText: string) => string;
 }
 
 /** A web (fMP4) variant: ffmpeg's sliding list, every run given its own init segment (viewerPlaylist). */
@@ -32,14 +35,35 @@ export function webSource(): PlaylistSource {
   };
 }
 
-/** A TV (MPEG-TS) variant: the last `listSize` segments of the whole-lesson list. */
-export function tvSource(listSize: number): PlaylistSource {
-  return { file: LIVE_TV_LIST, render: (text) => slidingTvPlaylist(parseLiveTvList(text), listSize) };
+/**
+ * A TV (MPEG-TS) variant: the last `listSize` segments of the whole-lesson list. `earlier`: the segments an
+ * earlier bridge of the lesson stored (its host died), which the lesson's list keeps in front of this one's.
+ */
+export function tvSource(listSize: number, earlier: readonly LiveTvSegment[] = []): PlaylistSource {
+  const whole = (text: string): LiveTvList => {
+    const own = parseLiveTvList(text);
+    if (earlier.length === 0) return own;
+    const [first, ...rest] = own.segments;
+    return {
+      segments: [...earlier, ...(first ? [{ ...first, discontinuity: true }, ...rest] : [])],
+      ended: own.ended,
+    };
+  };
+  return {
+    file: LIVE_TV_LIST,
+    render: (text) => slidingTvPlaylist(whole(text), listSize),
+    stored: (text) => {
+      if (earlier.length === 0) return text;
+      const list = whole(text);
+      return slidingTvPlaylist(list, list.segments.length);
+    },
+  };
 }
 
 /**
  * Keeps one variant's viewer playlist in step with ffmpeg's: republished (written aside, then renamed,
  * so a player never reads half a playlist) each time ffmpeg writes its own, which it does once a segment.
+ * With a `mirror` (S3) each publish is also stored at `prefix`, the segments it names first.
  */
 export class PlaylistPublisher {
   private watcher: FSWatcher | undefined;
@@ -50,6 +74,7 @@ export class PlaylistPublisher {
     private readonly dir: string,
     private readonly source: PlaylistSource,
     private readonly onError: (err: Error) => void,
+    private readonly mirror?: { to: LiveMirror; prefix: string },
   ) {}
 
   start(): void {
@@ -81,11 +106,44 @@ export class PlaylistPublisher {
       .catch((err: unknown) => this.onError(err as Error));
   }
 
+  /**
+   * Stores the variant's playlists as they are on disk now (after the bridge has ended them), trying
+   * `attempts` times: the last publish of a lesson must reach the bucket for viewers to see the end.
+   */
+  async storeFinal(attempts = 3): Promise<void> {
+    if (!this.mirror) return;
+    const viewer = await readFile(join(this.dir, VIEWER_PLAYLIST), 'utf8').catch(() => undefined);
+    if (viewer === undefined) return;
+    const own = this.source.stored
+      ? await readFile(join(this.dir, this.source.file), 'utf8').catch(() => undefined)
+      : undefined;
+    for (let i = 1; ; i++) {
+      try {
+        return await this.store(viewer, own);
+      } catch (err) {
+        if (i >= attempts) throw err;
+        await new Promise((r) => setTimeout(r, 500 * i));
+      }
+    }
+  }
+
   private async publish(): Promise<void> {
     const text = await readFile(join(this.dir, this.source.file), 'utf8').catch(() => undefined);
     if (text === undefined) return; // ffmpeg has not written its first segment yet
     const tmp = join(this.dir, `.${VIEWER_PLAYLIST}.tmp`);
-    await writeFile(tmp, this.source.render(text));
+    const viewer = this.source.render(text);
+    await writeFile(tmp, viewer);
     await rename(tmp, join(this.dir, VIEWER_PLAYLIST));
+    await this.store(viewer, text);
+  }
+
+  /** The viewer playlist, and ffmpeg's own when it is public (the TV's whole-lesson list), to the bucket. */
+  private async store(viewer: string, own: string | undefined): Promise<void> {
+    if (!this.mirror) return;
+    const stored = own === undefined ? undefined : this.source.stored?.(own);
+    await this.mirror.to.publish(this.mirror.prefix, this.dir, [
+      { name: VIEWER_PLAYLIST, text: viewer },
+      ...(stored === undefined ? [] : [{ name: this.source.file, text: stored }]),
+    ]);
   }
 }
