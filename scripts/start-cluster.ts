@@ -120,6 +120,28 @@ async function healthy(role: string, base: string, timeoutMs: number, log: strin
   }
 }
 
+/**
+ * Until nginx has answered /healthz from every api process: one refused while it started is left out of
+ * nginx's rotation for a moment (fail_timeout), and "running" should mean the front door reaches all.
+ */
+async function frontReachesAll(web: string, apis: string[], timeoutMs: number, log: string): Promise<void> {
+  const seen = new Set<string>();
+  const deadline = Date.now() + timeoutMs;
+  while (!apis.every((a) => seen.has(a))) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `nginx reached only ${[...seen].join(', ') || 'no api'} of ${apis.join(', ')}; see ${log}`,
+      );
+    const res = await fetch(`${web}/healthz`).catch(() => undefined);
+    // X-Sky-Upstream lists every process nginx tried; the last one answered
+    const answered = res?.ok ? res.headers.get('x-sky-upstream')?.split(',').at(-1)?.trim() : undefined;
+    await res?.arrayBuffer();
+    if (answered) seen.add(answered);
+    else await new Promise((r) => setTimeout(r, 250));
+    if (!apis.every((a) => seen.has(a))) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 try {
   say(`starting the engines (data in ${DATA}, ports from ${base})`);
   const [mongoUp, redisUp, s3Up] = await Promise.allSettled([
@@ -233,6 +255,8 @@ try {
       env: {
         PORT: String(at(o)),
         API_URL: WEB,
+        // live HLS and recordings go into the bucket; the folder is only ffmpeg's spool
+        ...s3Env,
         MEDIA_DIR: media,
         NUM_WORKERS: '1',
         RTC_MIN_PORT: String(rtcMin + i * rtcHalf),
@@ -308,7 +332,12 @@ try {
   start(roles.find((r) => r.role === 'api-2')!);
   await Promise.all(started.values());
   say(`services healthy in ${secs()} s`);
-  await healthy('nginx → api', WEB, 30_000, join(originDir, 'error.log'));
+  await frontReachesAll(
+    WEB,
+    OFFSET.api.map((o) => `127.0.0.1:${at(o)}`),
+    30_000,
+    join(originDir, 'error.log'),
+  );
 
   // The live lessons first (quick), then the sample video (waits for its transcode): one plan change at a time.
   void linkDemoLive(WEB, loginsFile).then(() => (firstRun ? linkDemoMedia(WEB, loginsFile) : undefined));
