@@ -182,7 +182,7 @@ export async function firstFrame(page: Page, timeoutMs = 120_000): Promise<numbe
     );
   if (frameAt === null) throw new Error(`the video showed no frame within ${timeoutMs} ms`);
   // the frame may have come before the wait began: when the page saw it (recordFirstFrame), if it did
-  const seen = await page.evaluate(() => (globalThis as FrameRecord).skyFirstFrameAt);
+  const seen = await page.evaluate(() => (globalThis as unknown as FrameRecord).skyFirstFrameAt);
   return seen ?? frameAt;
 }
 
