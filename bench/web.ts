@@ -50,7 +50,7 @@ async function measure(dist: string, browser: Browser) {
     await page.waitForURL((u) => !u.pathname.startsWith('/login'));
     await page.waitForLoadState('networkidle');
     const afterSignIn = await weighPage(page, lessonUrl, { ...opts, warm: true, ready: lessonReady });
-    const cold = await weighPage(page, lessonUrl, { ...opts, ready: lessonReady });
+    const cold = await weighPage(page, lessonUrl, { ...opts, ready: lessonReady, firstFrame: true });
     await page.context().close();
 
     // On the phone line: sign in from the lesson's link, and open the lesson signed in, each ROUNDS times.
@@ -82,6 +82,7 @@ async function measure(dist: string, browser: Browser) {
     out[enc] = {
       login_js_kb: kB(login.js),
       lesson_js_kb: kB(cold.js),
+      lesson_js_before_first_frame_kb: kB(cold.jsBeforeFirstFrame ?? 0),
       lesson_after_sign_in_js_kb: kB(afterSignIn.js),
       login_js_decoded_kb: kB(login.jsDecoded),
       lesson_js_decoded_kb: kB(cold.jsDecoded),
@@ -111,7 +112,8 @@ try {
       '390x844 page. br: what Chromium offers HTTPS and localhost; gzip: all it offers a plain-http LAN ' +
       'address (a phone on the same network). First frame: the <video> reaches HAVE_CURRENT_DATA (hls.js ' +
       'loads the first segments without play()); line emulated by CDP (4 Mbit/s down and up, 150 ms added ' +
-      'per request), no CPU slowdown. Medians of the rounds.',
+      'per request), no CPU slowdown. Medians of the rounds. lesson_js_before_first_frame_kb: the scripts ' +
+      "the page asked for before its video's first loadeddata (Q&A and socket.io are asked for after it).",
   };
   console.log(JSON.stringify(result, null, 2));
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });

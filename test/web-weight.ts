@@ -13,6 +13,8 @@ export interface JsResponse {
   vary: string;
   /** ms after the navigation started (as this process heard of it). */
   finishedAt: number;
+  /** When the page asked for it: the browser's wall clock, ms since the epoch. */
+  requestedAt: number;
 }
 
 export interface PageWeight {
@@ -23,7 +25,12 @@ export interface PageWeight {
   files: JsResponse[];
   /** ms from the navigation to the first frame of the page's video (when asked for one). */
   firstFrameMs?: number;
-  /** JavaScript transferred before that first frame, bytes. */
+  /** When that frame came, on the browser's wall clock (ms since the epoch; compare JsResponse.requestedAt). */
+  firstFrameAt?: number;
+  /**
+   * JavaScript the page asked for before that first frame, bytes transferred: what a phone waits for before
+   * the lesson plays (chunks asked for once it shows, Q&A, are not in it).
+   */
   jsBeforeFirstFrame?: number;
 }
 
@@ -65,12 +72,15 @@ export async function watchScripts(page: Page, opts: Omit<WeighOptions, 'ready' 
   const files: JsResponse[] = [];
   /** Requests in flight, by id: their URLs say which one a page that never settles waits for. */
   const pending = new Map<string, string>();
+  /** The browser's wall-clock time of each request, by id. */
+  const requested = new Map<string, number>();
   let lastActivity = Date.now();
   let since = Date.now();
   cdp.on('Network.requestWillBeSent', (e) => {
     // data: and blob: URLs are not fetched over the network (and get no loadingFinished)
     if (/^(data|blob):/.test(e.request.url)) return;
     pending.set(e.requestId, e.request.url);
+    requested.set(e.requestId, e.wallTime * 1000);
     lastActivity = Date.now();
   });
   cdp.on('Network.responseReceived', (e) => {
@@ -91,7 +101,13 @@ export async function watchScripts(page: Page, opts: Omit<WeighOptions, 'ready' 
     pending.delete(e.requestId);
     lastActivity = Date.now();
     const s = scripts.get(e.requestId);
-    if (s) files.push({ ...s, transferred: e.encodedDataLength, finishedAt: Date.now() - since });
+    if (s)
+      files.push({
+        ...s,
+        transferred: e.encodedDataLength,
+        finishedAt: Date.now() - since,
+        requestedAt: requested.get(e.requestId) ?? 0,
+      });
   });
   cdp.on('Network.loadingFailed', (e) => {
     pending.delete(e.requestId);
@@ -114,7 +130,8 @@ export async function watchScripts(page: Page, opts: Omit<WeighOptions, 'ready' 
         await page.waitForTimeout(100);
       }
     },
-    weight(firstFrameMs?: number): PageWeight {
+    /** `frameAt`: the first frame, on the browser's wall clock (what firstFrame() resolves to). */
+    weight(firstFrameMs?: number, frameAt = Infinity): PageWeight {
       return {
         js: files.reduce((n, f) => n + f.transferred, 0),
         jsDecoded: files.reduce((n, f) => n + f.decoded, 0),
@@ -123,8 +140,9 @@ export async function watchScripts(page: Page, opts: Omit<WeighOptions, 'ready' 
           ? {}
           : {
               firstFrameMs: Math.round(firstFrameMs),
+              firstFrameAt: frameAt,
               jsBeforeFirstFrame: files
-                .filter((f) => f.finishedAt <= firstFrameMs)
+                .filter((f) => f.requestedAt <= frameAt)
                 .reduce((n, f) => n + f.transferred, 0),
             }),
       };
@@ -140,29 +158,49 @@ interface MediaLike {
 }
 
 /**
- * Waits for the first frame of the page's video (loadeddata: hls.js loads the first segments by itself).
+ * Waits for the first frame of the page's video (loadeddata: hls.js loads the first segments by itself)
+ * and resolves to when it came, on the browser's wall clock (ms since the epoch).
  * The wait is a function run through the DevTools protocol, not a string the page evaluates: the app's
  * Content-Security-Policy (script-src 'self') forbids eval in the page.
  */
-export async function firstFrame(page: Page, timeoutMs = 120_000): Promise<void> {
-  const loaded = await page
+export async function firstFrame(page: Page, timeoutMs = 120_000): Promise<number> {
+  const frameAt = await page
     .locator('video')
     .first()
     .evaluate(
       (el, ms: number) => {
         const video = el as unknown as MediaLike;
-        return (
-          video.readyState >= 2 ||
-          new Promise<boolean>((resolve) => {
-            video.addEventListener('loadeddata', () => resolve(true), { once: true });
-            setTimeout(() => resolve(video.readyState >= 2), ms);
-          })
-        );
+        // already shown: now is an upper bound of when
+        if (video.readyState >= 2) return Date.now();
+        return new Promise<number | null>((resolve) => {
+          video.addEventListener('loadeddata', () => resolve(Date.now()), { once: true });
+          setTimeout(() => resolve(video.readyState >= 2 ? Date.now() : null), ms);
+        });
       },
       timeoutMs,
       { timeout: timeoutMs },
     );
-  if (!loaded) throw new Error(`the video showed no frame within ${timeoutMs} ms`);
+  if (frameAt === null) throw new Error(`the video showed no frame within ${timeoutMs} ms`);
+  // the frame may have come before the wait began: when the page saw it (recordFirstFrame), if it did
+  const seen = await page.evaluate(() => (globalThis as unknown as FrameRecord).skyFirstFrameAt);
+  return seen ?? frameAt;
+}
+
+/** Where recordFirstFrame() keeps the time of the page's first loadeddata. */
+interface FrameRecord {
+  skyFirstFrameAt?: number;
+  document: { addEventListener(type: 'loadeddata', listener: () => void, capture: boolean): void };
+}
+
+/**
+ * Notes the first frame of any video in each document the page loads from now on (a capturing listener:
+ * media events do not bubble). Injected through the DevTools protocol, so the CSP does not apply to it.
+ */
+export async function recordFirstFrame(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const g = globalThis as unknown as FrameRecord;
+    g.document.addEventListener('loadeddata', () => (g.skyFirstFrameAt ??= Date.now()), true);
+  });
 }
 
 /**
@@ -171,17 +209,19 @@ export async function firstFrame(page: Page, timeoutMs = 120_000): Promise<void>
  */
 export async function weighPage(page: Page, url: string, opts: WeighOptions): Promise<PageWeight> {
   const watch = await watchScripts(page, opts);
+  if (opts.firstFrame) await recordFirstFrame(page);
   watch.restart();
   await page.goto(url);
   await opts.ready(page);
   let firstFrameMs: number | undefined;
+  let frameAt: number | undefined;
   if (opts.firstFrame) {
-    await firstFrame(page);
+    frameAt = await firstFrame(page);
     firstFrameMs = watch.elapsed();
   }
   await watch.quiet();
   await watch.detach();
-  return watch.weight(firstFrameMs);
+  return watch.weight(firstFrameMs, frameAt);
 }
 
 async function detach(cdp: CDPSession): Promise<void> {

@@ -1,13 +1,11 @@
 import { Lesson, ownsLesson } from '@sky/contracts';
-import { lazy, Suspense, useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
 import { ErrorNote, formatDuration, LessonStateBadge, Loading } from '../components/Bits';
 import { Player } from '../components/Player';
-import { FaqList } from '../qa/FaqList';
-import { QaPanel } from '../qa/QaPanel';
 import '../live/live.css';
 
 // Edit and delete are for the lesson's teacher and admins: a chunk of their own (with the dialogs), which a
@@ -15,6 +13,37 @@ import '../live/live.css';
 const LessonActions = lazy(() =>
   import('../manage/LessonActions').then((m) => ({ default: m.LessonActions })),
 );
+// Q&A (with socket.io) and the answered questions are chunks of their own, asked for once the replay shows
+// its first frame: a phone on a slow line spends its first bytes on the video (issue 17).
+const QaPanel = lazy(() => import('../qa/QaPanel').then((m) => ({ default: m.QaPanel })));
+const FaqList = lazy(() => import('../qa/FaqList').then((m) => ({ default: m.FaqList })));
+/** How long Q&A waits for a first frame that does not come (a stalled line, a failing stream). */
+const QA_WAIT_MS = 4000;
+
+/**
+ * True once the lesson's video has shown its first frame (or failed, or kept us waiting QA_WAIT_MS), and
+ * at once for a lesson with no video to wait for (`playing` false; undefined: the lesson is not known yet).
+ * It stays true: a live lesson whose replay turns ready keeps its Q&A room.
+ */
+function useFirstFrame(video: RefObject<HTMLVideoElement | null>, playing: boolean | undefined): boolean {
+  const [seen, setSeen] = useState(false);
+  useEffect(() => {
+    if (playing === undefined || seen) return;
+    // read here, after the commit that mounted the player's <video>
+    const el = playing ? video.current : null;
+    const done = () => setSeen(true);
+    // no video, or its frame came before this effect (a cached stream): the next tick
+    const timer = setTimeout(done, !el || el.readyState >= 2 ? 0 : QA_WAIT_MS);
+    el?.addEventListener('loadeddata', done, { once: true });
+    el?.addEventListener('error', done, { once: true });
+    return () => {
+      clearTimeout(timer);
+      el?.removeEventListener('loadeddata', done);
+      el?.removeEventListener('error', done);
+    };
+  }, [video, playing, seen]);
+  return seen || playing === false;
+}
 
 export function LessonPage() {
   const { t } = useTranslation();
@@ -30,6 +59,7 @@ export function LessonPage() {
   const { user } = useAuth();
   const navigate = useNavigate();
   const owner = !!user && !!l && ownsLesson({ sub: user.id, role: user.role }, l);
+  const firstFrame = useFirstFrame(video, l ? ready : undefined);
   useEffect(() => {
     if (!following) return;
     const timer = setInterval(reload, 5000);
@@ -73,14 +103,16 @@ export function LessonPage() {
                     : t('lesson.notReady')}
               </div>
             )}
-            {ready && (
-              <FaqList
-                lessonId={l.id}
-                version={answersKey}
-                onSeek={(sec) => {
-                  if (video.current) video.current.currentTime = sec;
-                }}
-              />
+            {ready && firstFrame && (
+              <Suspense fallback={null}>
+                <FaqList
+                  lessonId={l.id}
+                  version={answersKey}
+                  onSeek={(sec) => {
+                    if (video.current) video.current.currentTime = sec;
+                  }}
+                />
+              </Suspense>
             )}
           </div>
           <div className="lesson-side">
@@ -112,11 +144,15 @@ export function LessonPage() {
               </dl>
               {l.description && <p>{l.description}</p>}
             </div>
-            <QaPanel
-              lessonId={l.id}
-              position={() => (ready ? video.current?.currentTime : undefined)}
-              onAnswersChange={setAnswersKey}
-            />
+            {firstFrame && (
+              <Suspense fallback={null}>
+                <QaPanel
+                  lessonId={l.id}
+                  position={() => (ready ? video.current?.currentTime : undefined)}
+                  onAnswersChange={setAnswersKey}
+                />
+              </Suspense>
+            )}
           </div>
         </>
       )}
