@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createS3Storage } from '@sky/contracts/storage-s3';
 import {
   edgeConf,
   generateSampleVideo,
@@ -168,14 +167,7 @@ try {
   for (const p of s3.processes) report(p.name, p, join(DATA, 'swift', `${p.name.slice(6)}.log`));
 
   const bucket = await s3.createBucket('sky-media');
-  const store = createS3Storage({
-    endpoint: s3.endpoint,
-    bucket,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    forcePathStyle: true,
-  });
+  const store = s3.store(bucket);
   // The demo lesson's source, where the api's seed looks for it (SEED_SAMPLE) and the transcoders read it.
   const sampleKey = 'samples/demo-lesson.mp4';
   if (!(await store.head(sampleKey))) {

@@ -8,7 +8,6 @@ import { text } from 'node:stream/consumers';
 import { after, before, describe, test } from 'node:test';
 import type { MediaStorage } from '@sky/contracts/storage';
 import { createLocalStorage } from '@sky/contracts/storage-local';
-import { createS3Storage } from '@sky/contracts/storage-s3';
 import { startS3, type S3Stack } from './s3-stack.ts';
 
 let s3: S3Stack;
@@ -41,15 +40,7 @@ for (const kind of ['local', 's3'] as const) {
     before(async () => {
       if (kind === 'local') store = createLocalStorage(mkdtempSync(join(work, 'media-')));
       else {
-        const bucket = await s3.createBucket(`sky-${randomBytes(4).toString('hex')}`);
-        store = createS3Storage({
-          endpoint: s3.endpoint,
-          bucket,
-          region: s3.region,
-          accessKeyId: s3.accessKeyId,
-          secretAccessKey: s3.secretAccessKey,
-          forcePathStyle: true,
-        });
+        store = s3.store(await s3.createBucket(`sky-${randomBytes(4).toString('hex')}`));
       }
     });
 
@@ -120,15 +111,7 @@ for (const kind of ['local', 's3'] as const) {
 }
 
 test('an S3 reader polling the master while a rendition is published never finds a master before its rungs', async () => {
-  const bucket = await s3.createBucket(`sky-${randomBytes(4).toString('hex')}`);
-  const store = createS3Storage({
-    endpoint: s3.endpoint,
-    bucket,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    forcePathStyle: true,
-  });
+  const store = s3.store(await s3.createBucket(`sky-${randomBytes(4).toString('hex')}`));
   const dir = mkdtempSync(join(work, 'race-'));
   rendition(dir);
   let publishing = true;
@@ -150,13 +133,6 @@ test('an S3 reader polling the master while a rendition is published never finds
 });
 
 test('a missing bucket fails a listing (what the transcoder’s /healthz asks), not only reads of its keys', async () => {
-  const store = createS3Storage({
-    endpoint: s3.endpoint,
-    bucket: `sky-missing-${randomBytes(4).toString('hex')}`,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    forcePathStyle: true,
-  });
+  const store = s3.store(`sky-missing-${randomBytes(4).toString('hex')}`);
   await assert.rejects(store.list('.healthz'), /NoSuchBucket|bucket/i);
 });

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { createS3Storage } from '@sky/contracts/storage-s3';
 import type { MediaStorage } from '@sky/contracts/storage';
 import { redisTarget, type Lesson } from '@sky/contracts';
 import { logOptions } from '@sky/contracts/http';
@@ -37,14 +36,7 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'sky-api-s3-'));
   s3 = await startS3();
   bucket = await s3.createBucket(`sky-${randomBytes(4).toString('hex')}`);
-  store = createS3Storage({
-    endpoint: s3.endpoint,
-    bucket,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    forcePathStyle: true,
-  });
+  store = s3.store(bucket);
   api = await startTestApi({}, { lessonStore: store });
   await api.app.http.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(api.app.http.server.address() as { port: number }).port}`;

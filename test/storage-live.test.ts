@@ -13,8 +13,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseLiveTvList } from '@sky/contracts';
 import type { MediaStorage } from '@sky/contracts/storage';
-import { createS3Storage } from '@sky/contracts/storage-s3';
-import { reserveRtcPorts } from '@sky/devkit';
+import { mediaDuration, reserveRtcPorts } from '@sky/devkit';
 import * as mediasoup from 'mediasoup';
 import { startTestApi, type TestApi } from '../api/test/helpers.js';
 import type { StoredSegment } from '../sfu/src/services/live-mirror.js';
@@ -52,14 +51,7 @@ before(async () => {
   spool = mkdtempSync(join(tmpdir(), 'sky-live-spool-'));
   s3 = await startS3();
   bucket = await s3.createBucket(`sky-live-${randomBytes(4).toString('hex')}`);
-  store = createS3Storage({
-    endpoint: s3.endpoint,
-    bucket,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    forcePathStyle: true,
-  });
+  store = s3.store(bucket);
   api = await startTestApi({}, { lessonStore: store });
   await api.app.http.listen({ host: '127.0.0.1', port: 0 });
   apiUrl = `http://127.0.0.1:${(api.app.http.server.address() as { port: number }).port}`;
@@ -203,16 +195,8 @@ test('viewers behind the api read the live lesson from the bucket: no missing se
   assert.equal(result.recording, `live/${lessonId}/recording/recording.mp4`);
   assert.equal((await fetch(`${base}/recording/recording.mp4`)).status, 404);
   const copy = await store.localCopy(result.recording, join(spool, 'check'));
-  const { stdout } = await run('ffprobe', [
-    '-v',
-    'error',
-    '-show_entries',
-    'format=duration',
-    '-of',
-    'csv=p=0',
-    copy,
-  ]);
-  assert.ok(Number(stdout) >= WATCH_MS / 1000 - 3, `recording ${stdout.trim()} s`);
+  const durationSec = await mediaDuration(copy);
+  assert.ok(durationSec >= WATCH_MS / 1000 - 3, `recording ${durationSec} s`);
   assert.equal(logs.filter((l) => l.startsWith('error')).join('\n'), '');
 });
 
@@ -319,15 +303,7 @@ test('an sfu host that dies mid-lesson loses only what it had not stored: the ne
   // the replay: the lesson's length from go-live, the earlier host's picture in it, black only for the hole
   assert.ok(result.recording);
   const copy = await store.localCopy(result.recording, join(spool, 'moved-check'));
-  const { stdout } = await run('ffprobe', [
-    '-v',
-    'error',
-    '-show_entries',
-    'format=duration',
-    '-of',
-    'csv=p=0',
-    copy,
-  ]);
+  const durationSec = await mediaDuration(copy);
   const wallSec = (stoppedAt - liveSince) / 1000;
   const earlierEnd = atDeath.segments.at(-1)!;
   const nextStart = whole.segments[joinAt].pdtMs;
@@ -336,11 +312,11 @@ test('an sfu host that dies mid-lesson loses only what it had not stored: the ne
   const beforeSec = (whole.segments[0]!.pdtMs - liveSince) / 1000;
   const black = await blackSeconds(copy);
   console.log(
-    `[s3-live] host death: ${atDeath.segments.length} segments stored by the dead host (died ${((diedAt - liveSince) / 1000).toFixed(1)} s in), hole ${holeSec.toFixed(1)} s (and ${beforeSec.toFixed(1)} s before the first), replay ${Number(stdout).toFixed(1)} s of ${wallSec.toFixed(1)} s wall, ${black.toFixed(1)} s black`,
+    `[s3-live] host death: ${atDeath.segments.length} segments stored by the dead host (died ${((diedAt - liveSince) / 1000).toFixed(1)} s in), hole ${holeSec.toFixed(1)} s (and ${beforeSec.toFixed(1)} s before the first), replay ${durationSec.toFixed(1)} s of ${wallSec.toFixed(1)} s wall, ${black.toFixed(1)} s black`,
   );
   assert.ok(
-    Math.abs(Number(stdout) - wallSec) < 4,
-    `replay ${stdout.trim()} s for ${wallSec.toFixed(1)} s live`,
+    Math.abs(durationSec - wallSec) < 4,
+    `replay ${durationSec.toFixed(1)} s for ${wallSec.toFixed(1)} s live`,
   );
   assert.ok(
     black < beforeSec + holeSec + 2,

@@ -19,7 +19,6 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseMediaPlaylist, type TranscodeResult } from '@sky/contracts';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
-import { createS3Storage } from '@sky/contracts/storage-s3';
 import type { MediaStorage } from '@sky/contracts/storage';
 import { freePort, generateSampleVideo, useInfra, waitForPort, type TestInfra } from '@sky/devkit';
 import { startS3, type S3Stack } from './s3-stack.ts';
@@ -89,15 +88,7 @@ before(async () => {
   [infra, s3] = await Promise.all([useInfra(), startS3()]);
   console.log(`swift + s3api up in ${s3.startSec.toFixed(2)} s`);
   bucket = await s3.createBucket(`sky-${infra.prefix}`);
-  const s = s3.env(bucket);
-  store = createS3Storage({
-    endpoint: s['S3_ENDPOINT']!,
-    bucket,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    forcePathStyle: true,
-  });
+  store = s3.store(bucket);
   const sample = await generateSampleVideo(join(dir, 'upload.mp4'), {
     seconds: 24,
     width: 1280,

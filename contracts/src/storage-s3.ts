@@ -33,7 +33,10 @@ const PART_BYTES = 8 * 1024 * 1024;
 /** Uploads of one tree at once: enough to hide latency, few enough not to starve the encoder's uplink. */
 const PARALLEL = 8;
 
-export function createS3Storage(s: S3Settings): MediaStorage & { client: S3Client } {
+/** The storage port on a bucket, with its S3 client (bucket-level work: create, list, tests' checks). */
+export type S3Storage = MediaStorage & { client: S3Client };
+
+export function createS3Storage(s: S3Settings): S3Storage {
   const client = new S3Client({
     region: s.region,
     forcePathStyle: s.forcePathStyle,
