@@ -6,7 +6,8 @@
 // node, joins the room on A and plays the teacher again, the Q&A panel and a half-written question untouched.
 // Then node C starts and A, the teacher's node, is killed: the teacher's studio moves to C and sends the
 // camera and microphone again, and the student, moved to C too, sees the teacher again.
-// Screenshots of the states in zh-CN at 1280x720.
+// Screenshots of the states at 1280x720: every state in zh-CN; the held and the resumed ones in English too
+// (the page switched through its own language buttons, and back).
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -153,6 +154,20 @@ async function kill(name: 'a' | 'b' | 'c'): Promise<number> {
   node.proc.child.kill('SIGKILL');
   await node.proc.exited;
   return at;
+}
+
+/**
+ * Screenshots of `page` as it is now, named `name.<lang>.png`: in zh-CN, then (`english`) switched to
+ * English through the page's own language buttons, and back to zh-CN.
+ */
+async function shoot(page: Page, name: string, english = false): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.zh-CN.png`) });
+  if (!english) return;
+  for (const lang of ['en', 'zh-CN']) {
+    await page.locator(`.lang button[lang="${lang}"]`).click();
+    await page.waitForFunction((l) => document.documentElement.lang === l, lang, { timeout: 5000 });
+    if (lang === 'en') await page.screenshot({ path: join(SHOTS, `${name}.en.png`) });
+  }
 }
 
 /** The node port sequence of a page's live sockets, socket.io's own retries to one node counted once. */
@@ -315,7 +330,7 @@ test('node B is killed: the student’s page says so, moves to node A and plays 
   const killedAt = await kill('b');
   // the page says it lost the server (at once; "switching" once it asks the api)
   await page.getByTestId('live-reconnecting').waitFor({ timeout: 5000 });
-  await page.screenshot({ path: join(SHOTS, 'live-failover-reconnecting.zh-CN.png') });
+  await shoot(page, 'live-failover-reconnecting');
   const noticeText = await page.getByTestId('live-reconnecting').innerText();
   assert.match(noticeText, /连接.*断开|重连|切换/, `the notice: ${noticeText}`);
 
@@ -359,7 +374,12 @@ test('node B is killed: the student’s page says so, moves to node A and plays 
     failoverMs <= FAILOVER_BOUND_MS,
     `the picture moved again ${failoverMs} ms after the kill (bound ${FAILOVER_BOUND_MS} ms)\n${logs()}`,
   );
-  await page.screenshot({ path: join(SHOTS, 'live-failover-resumed.zh-CN.png') });
+  await shoot(page, 'live-failover-resumed', true);
+  assert.equal(
+    await page.getByTestId('qa-ask-input').inputValue(),
+    draft,
+    'the question survives English too',
+  );
 });
 
 test('node A, the teacher’s, is killed: the studio moves to node C and sends again; the student sees the teacher', async (t) => {
@@ -378,7 +398,7 @@ test('node A, the teacher’s, is killed: the studio moves to node C and sends a
     .locator('[data-testid="live-recovering"], [data-testid="live-relocating"]')
     .first()
     .waitFor({ timeout: 5000 });
-  await teacher.page.screenshot({ path: join(SHOTS, 'live-failover-studio-reconnecting.zh-CN.png') });
+  await shoot(teacher.page, 'live-failover-studio-reconnecting');
 
   // the studio is back in the room: on C, live, sending the camera again
   await teacher.page.waitForSelector('[data-testid="live-studio"][data-phase="live"][data-status="joined"]', {
@@ -412,7 +432,7 @@ test('node A, the teacher’s, is killed: the studio moves to node C and sends a
     resumedAt - killedAt <= FAILOVER_BOUND_MS,
     `the student saw the teacher again ${resumedAt - killedAt} ms after A's kill (bound ${FAILOVER_BOUND_MS} ms)`,
   );
-  await teacher.page.screenshot({ path: join(SHOTS, 'live-failover-studio-resumed.zh-CN.png') });
+  await shoot(teacher.page, 'live-failover-studio-resumed', true);
 });
 
 test('no node left: both pages say they are switching servers, and ask the api only a few times', async (t) => {
@@ -439,12 +459,26 @@ test('no node left: both pages say they are switching servers, and ask the api o
   );
   const killedAt = await kill('c');
   await bothAsked;
-  await watching.page.screenshot({ path: join(SHOTS, 'live-failover-switching.zh-CN.png') });
-  await teacher.page.screenshot({ path: join(SHOTS, 'live-failover-studio-switching.zh-CN.png') });
   const studentNotice = watching.page.getByTestId('live-reconnecting');
   assert.equal(await studentNotice.getAttribute('data-status'), 'relocating');
   assert.equal(await studentNotice.innerText(), '与直播服务器的连接已断开，正在切换到另一台服务器…');
   assert.match(await teacher.page.getByTestId('live-relocating').innerText(), /正在切换到另一台服务器/);
+  // no reading from before the drop: the studio says the connection is lost, and claims no sending
+  assert.equal(await teacher.page.getByTestId('live-quality').getAttribute('data-quality'), 'lost');
+  assert.equal(await teacher.page.getByTestId('studio-bitrate').count(), 0);
+  await shoot(watching.page, 'live-failover-switching');
+  await shoot(teacher.page, 'live-failover-studio-switching');
+  // the same states in English (the pages switched and back while the asks are held)
+  for (const page of [watching.page, teacher.page]) await page.locator('.lang button[lang="en"]').click();
+  await studentNotice.filter({ hasText: 'switching to another server' }).waitFor({ timeout: 5000 });
+  await teacher.page
+    .getByTestId('live-relocating')
+    .filter({ hasText: 'moving to another server' })
+    .waitFor({ timeout: 5000 });
+  await watching.page.screenshot({ path: join(SHOTS, 'live-failover-switching.en.png') });
+  await teacher.page.screenshot({ path: join(SHOTS, 'live-failover-studio-switching.en.png') });
+  for (const page of [watching.page, teacher.page]) await page.locator('.lang button[lang="zh-CN"]').click();
+  await studentNotice.filter({ hasText: '正在切换' }).waitFor({ timeout: 5000 });
   release();
 
   // No node beats any more: the api names the configured node (A, dead). The pages keep trying and ask

@@ -155,9 +155,11 @@ export function TeacherStudio() {
     if (screenRef.current) screenRef.current.srcObject = screen ? new MediaStream([screen]) : null;
   }, [screen]);
 
-  // Network quality from the send transport every 2 s.
+  // Network quality from the send transport every 2 s, while the room is reached: a reading taken before
+  // the connection dropped would say "good" through the whole outage.
+  const connected = snap?.status === 'joined';
   useEffect(() => {
-    if (!client || phase !== 'live') return;
+    if (!client || phase !== 'live' || !connected) return;
     let prev: SendSample | null = null;
     const timer = setInterval(() => {
       void client.sendStats().then((report) => {
@@ -167,8 +169,11 @@ export function TeacherStudio() {
         prev = cur;
       });
     }, 2000);
-    return () => clearInterval(timer);
-  }, [client, phase]);
+    return () => {
+      clearInterval(timer);
+      setNet(null);
+    };
+  }, [client, phase, connected]);
 
   // Leaving the page leaves the room (the lesson stays live: the teacher may come back).
   useEffect(() => () => void client?.close(), [client]);
@@ -460,7 +465,9 @@ export function TeacherStudio() {
               </div>
               <div>
                 <span className="stat-label">{t('live.studio.network')}</span>
-                <QualityBadge quality={live ? (net?.quality ?? 'unknown') : 'unknown'} />
+                <QualityBadge
+                  quality={!live ? 'unknown' : connected ? (net?.quality ?? 'unknown') : 'lost'}
+                />
               </div>
               {live && everyone && (
                 <div className="live-audience">
@@ -493,7 +500,7 @@ export function TeacherStudio() {
                   <dd>{net.lossPct !== undefined ? `${net.lossPct.toFixed(1)} %` : '—'}</dd>
                 </dl>
               )}
-              {live && (
+              {live && connected && (
                 <p className="small muted">
                   {t('live.studio.sending')}:{' '}
                   {[...producing].map((s) => t(`live.studio.source.${s}`)).join(' · ')}

@@ -1,6 +1,7 @@
 // What the live pages read from WebRTC's getStats(): the sender's network quality, a receiver's frames.
 
-export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
+/** `lost`: no connection to the live server (the client is reconnecting or moving to another node). */
+export type Quality = 'good' | 'fair' | 'poor' | 'unknown' | 'lost';
 
 export interface SendSample {
   at: number;
