@@ -99,8 +99,8 @@ export function edgeConf(o: { origin: string; cacheDir: string; listen: string }
  * deploy/nginx.conf for a cluster on one machine: the same server, its api and TV gateway upstreams
  * spread over several processes (`host:port` each), the web client from `webDist`, every sfu node in its
  * pages' CSP (rendered as compose's nginx renders it). `/media/` goes to the
- * api processes, which apply the same allow-list and headers and read packaged lessons from S3 (compose's
- * nginx reads a shared volume instead). Each answer names the process that gave it (`X-Sky-Upstream`).
+ * api processes, which apply the same allow-list and headers and read packaged lessons and live HLS from S3
+ * (compose's nginx sends those two prefixes to its api too). Each answer names the process that gave it (`X-Sky-Upstream`).
  */
 export function originConf(o: {
   listen: string;
