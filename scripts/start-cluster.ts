@@ -220,12 +220,14 @@ try {
         DEMO_MODE: 'true',
         // a beacon is acknowledged once the Redis replica holds it (a failover loses none)
         ANALYTICS_REPLICA_ACKS: '1',
+        // SFU_URL and TRANSCODER_URL are the status page's probes of one node each
         SFU_URL: sfuUrls[0]!,
         // every node browsers may be sent to (the CSP names them all; others are never handed out)
         SFU_PUBLIC_URLS: sfuUrls.join(','),
         CURRICULUM_URL: curriculumUrl,
         TRANSCODER_URL: url(OFFSET.transcoder[0]),
-        TV_GATEWAY_URL: url(OFFSET.tvGateway[0]),
+        // /api/tv through nginx's gateway upstream: a dead gateway is skipped, as for boxes on /tv/
+        TV_GATEWAY_URL: TV_PUBLIC,
         TV_PUBLIC_URL: TV_PUBLIC,
       },
     })),

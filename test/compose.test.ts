@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { z } from 'zod';
@@ -17,6 +18,21 @@ const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { 
     { environment?: Record<string, string>; command?: string[]; image?: string; build?: string }
   >;
 };
+
+/**
+ * A value as compose interpolates it: ${VAR:-default} falls back (the default may itself be a ${…}),
+ * ${VAR:?msg} needs the .env value. Innermost first.
+ */
+function interpolate(value: string, dotenv: Record<string, string>): string {
+  for (let v = value; ;) {
+    const next = v.replace(
+      /\$\{(\w+)(?::-([^{}]*))?[^{}]*\}/g,
+      (_m, n: string, fallback: string | undefined) => dotenv[n] ?? fallback ?? '',
+    );
+    if (next === v) return v;
+    v = next;
+  }
+}
 
 const keysOf = (s: z.ZodType): string[] => {
   const def = (s as unknown as { def: { type: string; in?: z.ZodType; shape?: Record<string, unknown> } })
@@ -64,14 +80,7 @@ test('every required config value is set in compose (or by the image)', () => {
       S3_SECRET_ACCESS_KEY: 's'.repeat(20),
     };
     const resolved = Object.fromEntries(
-      Object.entries(env).map(([k, v]) => [
-        k,
-        // ${VAR:-default} falls back like compose does; ${VAR:?msg} needs the .env value
-        String(v).replace(
-          /\$\{(\w+)(?::-([^}]*))?[^}]*\}/g,
-          (_m, n: string, fallback: string | undefined) => dotenv[n] ?? fallback ?? '',
-        ),
-      ]),
+      Object.entries(env).map(([k, v]) => [k, interpolate(String(v), dotenv)]),
     );
     const r = schema.safeParse(resolved);
     assert.ok(
@@ -97,7 +106,7 @@ test('the data services are a 3-member MongoDB 7 replica set rs0 with an init st
 const env = (svc: string) => compose.services[svc]?.environment ?? {};
 const hostsOf = (list: string) => list.split(',').map((h) => h.split(':')[0]!);
 
-test('every service that uses Mongo has the whole replica set; every Redis user but the sfu has the sentinels', () => {
+test('every service that uses Mongo has the whole replica set; every Redis user has the sentinels', () => {
   for (const name of Object.keys(SCHEMAS)) {
     const e = env(name);
     if (e['MONGODB_URI']) {
@@ -105,8 +114,6 @@ test('every service that uses Mongo has the whole replica set; every Redis user 
       const hosts = hostsOf(/^mongodb:\/\/([^/]+)/.exec(e['MONGODB_URI'])![1]!);
       assert.deepEqual(hosts, ['mongo-1', 'mongo-2', 'mongo-3'], `${name} lists every member`);
     }
-    // the sfu runs on the host network, where container names do not resolve (README: Deployment)
-    if (name === 'sfu') continue;
     assert.equal(e['REDIS_URL'], undefined, `${name} follows a failover: Sentinel, not one Redis`);
     const sentinels = hostsOf(e['REDIS_SENTINELS'] ?? '');
     assert.equal(sentinels.length, 3, `${name} knows the 3 sentinels`);
@@ -124,8 +131,8 @@ test('every service that uses Mongo has the whole replica set; every Redis user 
   assert.equal(env('api')['ANALYTICS_REPLICA_ACKS'], '1', 'beacons wait for the replica');
 });
 
-test('lessons live in the S3 bucket: api and transcoders use the store compose runs and creates the bucket of', () => {
-  for (const name of ['api', 'transcoder']) {
+test('lessons and live HLS live in the S3 bucket: api, transcoders and sfu use the store compose runs and creates the bucket of', () => {
+  for (const name of ['api', 'transcoder', 'sfu']) {
     const e = env(name);
     const host = new URL(e['S3_ENDPOINT'] ?? 'http://none').hostname;
     assert.ok(compose.services[host], `${name}'s S3_ENDPOINT is a compose service (${host})`);
@@ -138,13 +145,61 @@ test('lessons live in the S3 bucket: api and transcoders use the store compose r
   assert.equal(env('transcoder')['MEDIA_DIR'], undefined, 'transcoders share the bucket, not a folder');
 });
 
-test('the api publishes no port (nginx is the way in) and the sfu reaches it through nginx', () => {
-  const services = compose.services as Record<string, { ports?: string[] }>;
+type Ports = { ports?: string[]; network_mode?: string; volumes?: string[] };
+const services = compose.services as Record<string, Ports & { environment?: Record<string, string> }>;
+
+test('the api publishes no port (nginx is the way in); the sfu, on the compose network, publishes its RTC range as it is', () => {
   assert.equal(services['api']?.ports, undefined);
   assert.ok(services['nginx']?.ports?.some((p) => p.endsWith(':80')));
-  // nginx's published port 80, on the host network the sfu shares
-  assert.equal(new URL(env('sfu')['API_URL'] ?? '').origin, 'http://127.0.0.1');
+  const sfu = services['sfu']!;
+  assert.equal(sfu.network_mode, undefined, 'not the host network: the sentinels and MinIO resolve');
+  assert.equal(new URL(env('sfu')['API_URL'] ?? '').host, 'api:8080');
+  assert.equal(new URL(env('api')['SFU_URL'] ?? '').host, `sfu:${env('sfu')['PORT']}`);
+  const range = `${env('sfu')['RTC_MIN_PORT']}-${env('sfu')['RTC_MAX_PORT']}`;
+  // ICE announces the port the node bound: published at the same number, udp and tcp
+  for (const proto of ['udp', 'tcp'])
+    assert.ok(
+      sfu.ports?.includes(`${range}:${range}/${proto}`),
+      `${range}/${proto} published: ${(sfu.ports ?? []).join(', ')}`,
+    );
+  assert.ok(sfu.ports?.includes(`${env('sfu')['PORT']}:${env('sfu')['PORT']}`), 'browsers reach socket.io');
   assert.ok((env('sfu')['CASCADE_SECRET'] ?? '').length > 0, 'more sfu nodes can join the directory');
+});
+
+test('nginx sends /media/lessons/ and /media/live/ to the api (the bucket) and mounts no media volume', () => {
+  const conf = readFileSync(join(ROOT, 'deploy', 'nginx.conf'), 'utf8');
+  for (const prefix of ['/media/lessons/', '/media/live/']) {
+    const at = conf.indexOf(`location ${prefix} {`);
+    assert.ok(at > 0, `deploy/nginx.conf has location ${prefix}`);
+    assert.match(conf.slice(at, conf.indexOf('}', at)), /proxy_pass http:\/\/api:8080;/, prefix);
+  }
+  assert.ok(!(services['nginx']?.volumes ?? []).some((v) => v.startsWith('media:')));
+});
+
+test('nginx’s pages name the same sfu nodes as the api: its entrypoint sources deploy/nginx-csp.envsh', () => {
+  const mounts = services['nginx']?.volumes ?? [];
+  const script = mounts.find((v) => v.startsWith('./deploy/nginx-csp.envsh:'));
+  // the image's entrypoint sources /docker-entrypoint.d/*.envsh that are executable, before the templates
+  assert.match(script ?? '', /:\/docker-entrypoint\.d\/1\d-[\w-]+\.envsh:ro$/);
+  assert.ok(statSync(join(ROOT, 'deploy', 'nginx-csp.envsh')).mode & 0o111, 'the script is executable');
+  const tree = execFileSync('git', ['ls-files', '-s', 'deploy/nginx-csp.envsh'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  assert.match(tree, /^100755 /, 'git keeps it executable (a checkout mounts it as it is)');
+  // as an operator's .env fills them in, with and without more nodes
+  for (const dotenv of [
+    { SFU_PUBLIC_URL: 'http://203.0.113.7:8081' },
+    {
+      SFU_PUBLIC_URL: 'http://203.0.113.7:8081',
+      SFU_PUBLIC_URLS: 'http://203.0.113.7:8081,http://203.0.113.8:8081',
+    },
+  ])
+    for (const k of ['SFU_PUBLIC_URL', 'SFU_PUBLIC_URLS']) {
+      const [fromNginx, fromApi] = ['nginx', 'api'].map((svc) => interpolate(env(svc)[k] ?? '', dotenv));
+      assert.ok(fromApi, `the api's ${k} is set`);
+      assert.equal(fromNginx, fromApi, `nginx and the api get the same ${k}`);
+    }
 });
 
 test('nginx tells every proxied service the client address; api and gateway trust only their fixed proxy hops', () => {

@@ -2,8 +2,9 @@
 // `npm run start:cluster` as its user meets it: started on a fresh data folder, it prints every role's
 // address; through nginx both api processes answer /healthz, the demo student signs in and lists lessons,
 // the sample lesson (transcoded from S3 by the cluster's transcoders) plays through the caching edge, both
-// sfu nodes beat in the room directory, the TV gateways' M3U answers; a killed process is reported; and
-// SIGTERM stops it all with nothing left running. Alone: 20-odd processes start on two cores.
+// sfu nodes beat in the room directory, the TV gateways' M3U answers, the api's /api/tv outlives gateway 1;
+// a killed process is reported; and SIGTERM stops it all with nothing left running. Alone: 20-odd
+// processes start on two cores.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -281,13 +282,41 @@ test('the TV gateways’ channel list answers through nginx, pointing boxes at n
   assert.ok(m3u.includes(`${tv}channels/`), 'channel playlists are addressed through nginx');
 });
 
+/** The process listening on a role's port (start:cluster's own child). */
+const processOf = (script: string, port: number) =>
+  marked().find(
+    (p) =>
+      p.includes(script) &&
+      readFileSync(`/proc/${p.split(' ')[0]}/environ`, 'utf8').includes(`\0PORT=${port}\0`),
+  );
+
+test('the api’s /api/tv reaches a TV gateway after the first one dies', async () => {
+  const web = role('web + api');
+  const m3u = async () => {
+    const res = await fetch(`${web}/api/tv/channels.m3u`);
+    return { status: res.status, body: await res.text() };
+  };
+  const before = await m3u();
+  assert.equal(before.status, 200, before.body);
+  // tv-gateway-1 listens at the base + 9 (scripts/start-cluster.ts)
+  const victim = processOf('tv-gateway/dist/src/main.js', base + 9);
+  assert.ok(victim, 'tv-gateway-1 runs');
+  process.kill(Number(victim.split(' ')[0]), 'SIGKILL');
+  await until(
+    'the death reported',
+    async () => (errors.includes('tv-gateway-1 exited') ? true : undefined),
+    10_000,
+  );
+  for (let i = 0; i < 6; i++) {
+    const res = await m3u();
+    assert.equal(res.status, 200, `call ${i + 1} after tv-gateway-1 died: ${res.body}`);
+    assert.match(res.body, /^#EXTM3U/);
+  }
+});
+
 test('a process that dies is reported, and SIGTERM stops everything with nothing left running', async () => {
   const transcoder2 = Number(new URL(role('transcoder-2')).port);
-  const victim = marked().find(
-    (p) =>
-      p.includes('transcoder/dist/src/main.js') &&
-      readFileSync(`/proc/${p.split(' ')[0]}/environ`, 'utf8').includes(`\0PORT=${transcoder2}\0`),
-  );
+  const victim = processOf('transcoder/dist/src/main.js', transcoder2);
   assert.ok(victim, 'transcoder-2 runs');
   // a SIGKILL leaves what it started (an ffmpeg mid-job) behind: the launcher takes that down too
   process.kill(Number(victim.split(' ')[0]), 'SIGKILL');

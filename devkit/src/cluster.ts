@@ -2,7 +2,7 @@
 // master + replica watched by 3 sentinels (Debian's redis-server --sentinel). Used by the failover tests
 // (free ports, fresh data) and by `npm run start:cluster` (fixed ports, data kept under .data/cluster/).
 // Every process is stopped by close(), and by the exit hook in process.ts if the caller dies first.
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { Redis } from 'ioredis';
@@ -217,6 +217,25 @@ function redisNode(
 }
 
 /**
+ * The master's port as the sentinels of an earlier run last recorded it (each rewrites its conf on a
+ * failover): the conf with the highest config-epoch wins. None when no sentinel ran in `dir` before.
+ */
+export function lastSentinelMasterPort(dir: string): number | undefined {
+  let best: { epoch: number; port: number } | undefined;
+  for (let i = 0; i < 3; i++) {
+    const file = join(dir, `sentinel-${i}.conf`);
+    if (!existsSync(file)) continue;
+    const conf = readFileSync(file, 'utf8');
+    const port = new RegExp(`^sentinel monitor ${MASTER_NAME} \\S+ (\\d+) `, 'm').exec(conf)?.[1];
+    const epoch = Number(
+      new RegExp(`^sentinel config-epoch ${MASTER_NAME} (\\d+)`, 'm').exec(conf)?.[1] ?? 0,
+    );
+    if (port && (!best || epoch > best.epoch)) best = { epoch, port: Number(port) };
+  }
+  return best?.port;
+}
+
+/**
  * A master, one replica and three sentinels (quorum 2) that call the master down after 1 s without an
  * answer. The replica has caught up and the sentinels have found each other before this returns.
  */
@@ -232,16 +251,17 @@ export async function startSentinelRedis(
   const portAt = async (i: number) => opts.ports?.[i] ?? (await freePort());
   try {
     mkdirSync(dir, { recursive: true });
-    const mPort = await portAt(0);
-    const master = redisNode('redis-master', dir, mPort, persist, []);
+    const ports = [await portAt(0), await portAt(1)] as const;
+    // Kept data after a failover: the node the sentinels promoted holds the newest writes, so it starts
+    // as the master and the former master as its replica (started as master, it would hand its older
+    // data to the replica).
+    const promoted = persist && opts.ports && lastSentinelMasterPort(dir) === ports[1];
+    const [mName, rName] = promoted ? ['redis-replica', 'redis-master'] : ['redis-master', 'redis-replica'];
+    const [mPort, rPort] = promoted ? [ports[1], ports[0]] : ports;
+    const master = redisNode(mName, dir, mPort, persist, []);
     all.push(master);
     await waitForPort(mPort, 20_000);
-    const rPort = await portAt(1);
-    const replica = redisNode('redis-replica', dir, rPort, persist, [
-      '--replicaof',
-      '127.0.0.1',
-      String(mPort),
-    ]);
+    const replica = redisNode(rName, dir, rPort, persist, ['--replicaof', '127.0.0.1', String(mPort)]);
     all.push(replica);
     await waitForPort(rPort, 20_000);
     const sentinels: (Managed & { port: number })[] = [];
@@ -321,7 +341,7 @@ export async function startSentinelRedis(
       sentinels,
       async restartOldMaster() {
         const current = await masterPort();
-        const again = redisNode('redis-master-again', dir, mPort, persist, [
+        const again = redisNode(`${mName}-again`, dir, mPort, persist, [
           '--replicaof',
           '127.0.0.1',
           String(current),

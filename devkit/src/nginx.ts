@@ -11,9 +11,37 @@ import { startProcess, type Managed } from './process.js';
 /** The repository's deploy/ folder (devkit/dist/src → ../../../deploy). */
 const DEPLOY = fileURLToPath(new URL('../../../deploy/', import.meta.url));
 
-/** The conf as the nginx image renders its template (compose fills in SFU_PUBLIC_URL). */
-export function deployConf(sfuPublicUrl = 'http://127.0.0.1:8081'): string {
-  return readFileSync(join(DEPLOY, 'nginx.conf'), 'utf8').replaceAll('${SFU_PUBLIC_URL}', sfuPublicUrl);
+/** The environment deploy/nginx.conf's template is rendered with (compose's nginx service sets these). */
+export interface DeployConfEnv {
+  SFU_PUBLIC_URL?: string;
+  /** Every sfu node's public url, comma-separated (the api's SFU_PUBLIC_URLS). */
+  SFU_PUBLIC_URLS?: string;
+}
+
+/**
+ * The conf as the nginx image renders its template: deploy/nginx-csp.envsh sourced by sh (as the image's
+ * entrypoint does), then every `${NAME}` the environment defines filled in (its envsubst), nothing else.
+ */
+export function deployConf(env: DeployConfEnv = { SFU_PUBLIC_URL: 'http://127.0.0.1:8081' }): string {
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    string
+  >;
+  const sourced = spawnSync('sh', ['-c', '. "$1" && env -0', 'sh', join(DEPLOY, 'nginx-csp.envsh')], {
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...given },
+    encoding: 'utf8',
+  });
+  if (sourced.status !== 0) throw new Error(`deploy/nginx-csp.envsh failed: ${sourced.stderr}`);
+  const vars = new Map(
+    sourced.stdout
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const),
+  );
+  return readFileSync(join(DEPLOY, 'nginx.conf'), 'utf8').replace(
+    /\$\{(\w+)\}/g,
+    (m, name: string) => vars.get(name) ?? m,
+  );
 }
 
 /** A `name … { … }` block of the conf starting at `start`, braces matched. */
@@ -70,9 +98,9 @@ export function edgeConf(o: { origin: string; cacheDir: string; listen: string }
 /**
  * deploy/nginx.conf for a cluster on one machine: the same server, its api and TV gateway upstreams
  * spread over several processes (`host:port` each), the web client from `webDist`, every sfu node in its
- * pages' CSP. `/media/` goes to the
- * api processes, which apply the same allow-list and headers and read packaged lessons from S3 (compose's
- * nginx reads a shared volume instead). Each answer names the process that gave it (`X-Sky-Upstream`).
+ * pages' CSP (rendered as compose's nginx renders it). `/media/` goes to the
+ * api processes, which apply the same allow-list and headers and read packaged lessons and live HLS from S3
+ * (compose's nginx sends those two prefixes to its api too). Each answer names the process that gave it (`X-Sky-Upstream`).
  */
 export function originConf(o: {
   listen: string;
@@ -82,17 +110,9 @@ export function originConf(o: {
   /** Every sfu node's public url: the pages' CSP lets browsers reach each (http and ws). */
   sfuPublicUrls: string[];
 }): string {
-  const [first] = o.sfuPublicUrls;
-  if (!first) throw new Error('originConf needs at least one sfu url');
-  let conf = deployConf(first);
-  const connect = `connect-src 'self' ${first} $sfu_public_ws;`;
-  if (!conf.includes(connect))
-    throw new Error('deploy/nginx.conf changed: its CSP names the sfu differently');
-  const ws = (u: string) => u.replace(/^http/, 'ws');
-  conf = conf.replaceAll(
-    connect,
-    `connect-src 'self' ${o.sfuPublicUrls.join(' ')} ${o.sfuPublicUrls.map(ws).join(' ')};`,
-  );
+  if (!o.sfuPublicUrls.length) throw new Error('originConf needs at least one sfu url');
+  // the CSP as compose's nginx makes it: the same template and script, the api's SFU_PUBLIC_URLS
+  let conf = deployConf({ SFU_PUBLIC_URLS: o.sfuPublicUrls.join(',') });
   const media = block(conf, conf.indexOf('location /media/'));
   conf = conf
     .replace(
