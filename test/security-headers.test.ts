@@ -13,7 +13,7 @@ import { redisTarget, type Lesson } from '@sky/contracts';
 import { logOptions } from '@sky/contracts/http';
 import { createJobQueues, type JobQueues } from '@sky/contracts/queue';
 import { createTicketIssuer } from '@sky/contracts/tokens';
-import { freePort, launchChromium, testLogger, useInfra } from '@sky/devkit';
+import { deployConf, freePort, launchChromium, testLogger, useInfra } from '@sky/devkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PASSWORD } from '../api/test/helpers.js';
 import { createApiClient } from '../sfu/src/adapters/api-client.js';
@@ -288,8 +288,8 @@ test('nginx (deploy/nginx.conf) serves the built web app with the api’s header
   const dir = mkdtempSync(join(tmpdir(), 'sky-nginx-'));
   const port = await freePort();
   const sfuPublic = 'http://203.0.113.7:8081';
-  const site = readFileSync(join(ROOT, 'deploy', 'nginx.conf'), 'utf8')
-    .replaceAll('${SFU_PUBLIC_URL}', sfuPublic)
+  // rendered as the nginx image renders it (deploy/nginx-csp.envsh, then its template)
+  const site = deployConf({ SFU_PUBLIC_URL: sfuPublic })
     .replace('listen 80;', `listen 127.0.0.1:${port};`)
     .replace('root /usr/share/nginx/html;', `root ${WEB_DIST_DIR};`)
     .replaceAll('http://api:8080', origins.api)
@@ -306,7 +306,7 @@ test('nginx (deploy/nginx.conf) serves the built web app with the api’s header
   });
   try {
     const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; ; i++) {
       if (
         await fetch(base).then(
           () => true,
@@ -314,6 +314,11 @@ test('nginx (deploy/nginx.conf) serves the built web app with the api’s header
         )
       )
         break;
+      // nginx refusing the conf says why in its log
+      assert.ok(
+        i < 50,
+        `nginx answers within 5 s: ${readFileSync(join(dir, 'error.log'), 'utf8').slice(-800)}`,
+      );
       await new Promise((r) => setTimeout(r, 100));
     }
     const shell = await get(`${base}/`);
