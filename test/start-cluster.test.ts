@@ -290,6 +290,18 @@ const processOf = (script: string, port: number) =>
       readFileSync(`/proc/${p.split(' ')[0]}/environ`, 'utf8').includes(`\0PORT=${port}\0`),
   );
 
+/** SIGKILLs a role's process (`script` on `port`) and waits until start:cluster reports its death. */
+async function killRole(name: string, script: string, port: number): Promise<void> {
+  const victim = processOf(script, port);
+  assert.ok(victim, `${name} runs`);
+  process.kill(Number(victim.split(' ')[0]), 'SIGKILL');
+  await until(
+    'the death reported',
+    async () => (errors.includes(`${name} exited`) ? true : undefined),
+    10_000,
+  );
+}
+
 test('the api’s /api/tv reaches a TV gateway after the first one dies', async () => {
   const web = role('web + api');
   const m3u = async () => {
@@ -299,14 +311,7 @@ test('the api’s /api/tv reaches a TV gateway after the first one dies', async 
   const before = await m3u();
   assert.equal(before.status, 200, before.body);
   // tv-gateway-1 listens at the base + 9 (scripts/start-cluster.ts)
-  const victim = processOf('tv-gateway/dist/src/main.js', base + 9);
-  assert.ok(victim, 'tv-gateway-1 runs');
-  process.kill(Number(victim.split(' ')[0]), 'SIGKILL');
-  await until(
-    'the death reported',
-    async () => (errors.includes('tv-gateway-1 exited') ? true : undefined),
-    10_000,
-  );
+  await killRole('tv-gateway-1', 'tv-gateway/dist/src/main.js', base + 9);
   for (let i = 0; i < 6; i++) {
     const res = await m3u();
     assert.equal(res.status, 200, `call ${i + 1} after tv-gateway-1 died: ${res.body}`);
@@ -316,15 +321,8 @@ test('the api’s /api/tv reaches a TV gateway after the first one dies', async 
 
 test('a process that dies is reported, and SIGTERM stops everything with nothing left running', async () => {
   const transcoder2 = Number(new URL(role('transcoder-2')).port);
-  const victim = processOf('transcoder/dist/src/main.js', transcoder2);
-  assert.ok(victim, 'transcoder-2 runs');
   // a SIGKILL leaves what it started (an ffmpeg mid-job) behind: the launcher takes that down too
-  process.kill(Number(victim.split(' ')[0]), 'SIGKILL');
-  await until(
-    'the death reported',
-    async () => (errors.includes('transcoder-2 exited') ? true : undefined),
-    10_000,
-  );
+  await killRole('transcoder-2', 'transcoder/dist/src/main.js', transcoder2);
 
   const t0 = performance.now();
   child.kill('SIGTERM');
