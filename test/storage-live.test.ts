@@ -153,7 +153,14 @@ test('viewers behind the api read the live lesson from the bucket: no missing se
     const missing = [...w.got].filter(([, f]) => f.status !== 200).map(([u, f]) => `${u} ${f.status}`);
     assert.deepEqual(missing, [], `${v}: every file a playlist named was there`);
     const segs = [...w.got.keys()].filter((u) => u.startsWith('seg_'));
-    assert.ok(segs.length >= 15, `${v}: ${segs.length} segments over ~${WATCH_MS / 1000} s`);
+    // the player read the playlist from before the first segment: it saw every one the bridge stored (how
+    // many the bridge made in the time depends on the machine; the recording's length is checked below)
+    const made = stored
+      .map((s) => s.key)
+      .filter((k) => k.startsWith(`live/${lessonId}/${v}/seg_`))
+      .map((k) => k.slice(k.lastIndexOf('/') + 1));
+    assert.deepEqual([...segs].sort(), [...made].sort(), `${v}: every segment stored was listed and fetched`);
+    assert.ok(segs.length >= 10, `${v}: ${segs.length} segments over ~${WATCH_MS / 1000} s`);
     assert.ok(w.playlists.at(-1)!.includes('#EXT-X-ENDLIST'), `${v}: the end arrived`);
     // every segment decodes (fMP4 behind its run's init segment), the size of its rung
     for (const seg of segs) {
@@ -178,7 +185,7 @@ test('viewers behind the api read the live lesson from the bucket: no missing se
   console.log(
     `[s3-live] ${lags.length} segments stored; lag median ${pct(lags, 0.5)} ms, p95 ${pct(lags, 0.95)} ms, max ${Math.max(...lags)} ms; stop() ${stopMs} ms`,
   );
-  assert.ok(lags.length >= 4 * 15, `${lags.length} segments stored`);
+  assert.ok(lags.length >= 4 * 10, `${lags.length} segments stored`);
   // a segment stored later than the window is long would leave the window before any viewer saw it
   assert.ok(pct(lags, 0.95) < LIST_SIZE * 1000, `upload lag p95 ${pct(lags, 0.95)} ms`);
 
