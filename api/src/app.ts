@@ -156,7 +156,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
     // with the list given, only its nodes; without it, as before the list existed (the directory's node)
     sfuFor: config.SFU_PUBLIC_URLS
       ? listedNodesOnly(
-          (id, unreachable) => sfuDirectory.urlFor(id, unreachable),
+          (id, ask) => sfuDirectory.urlFor(id, ask),
           sfuOrigins,
           (url) =>
             deps.logger.warn(
@@ -164,7 +164,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
               'the sfu directory names a node outside SFU_PUBLIC_URL / SFU_PUBLIC_URLS: browsers get the default node',
             ),
         )
-      : (id, unreachable) => sfuDirectory.urlFor(id, unreachable),
+      : (id, ask) => sfuDirectory.urlFor(id, ask),
   });
   const qa = new QaService(qaRepo, qaRedis.store, lessonsRepo, usersRepo, {
     pairingTtlSec: config.QA_PAIRING_TTL_SEC,

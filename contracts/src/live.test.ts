@@ -39,13 +39,22 @@ test('a node that stopped beating gets no clients; with no origin, the least-loa
 test('a node the client could not reach is passed over while it still beats, unless it is the only one', () => {
   // b was the lesson's edge and has just died: its last beat is still fresh
   const nodes = [node('a', 10), node('b', 5)];
-  assert.equal(chooseSfuNode(nodes, 'a', now, 'http://b')?.nodeId, 'a');
+  assert.equal(chooseSfuNode(nodes, 'a', now, { unreachable: 'http://b' })?.nodeId, 'a');
   assert.equal(chooseSfuNode(nodes, undefined, now)?.nodeId, 'b');
-  assert.equal(chooseSfuNode(nodes, undefined, now, 'http://b')?.nodeId, 'a');
+  assert.equal(chooseSfuNode(nodes, undefined, now, { unreachable: 'http://b' })?.nodeId, 'a');
   // the origin itself unreachable: an edge takes the client
-  assert.equal(chooseSfuNode(nodes, 'a', now, 'http://a')?.nodeId, 'b');
+  assert.equal(chooseSfuNode(nodes, 'a', now, { unreachable: 'http://a' })?.nodeId, 'b');
   // nothing else beats: the one node still (the client may have met a blip)
-  assert.equal(chooseSfuNode([node('a', 10)], 'a', now, 'http://a')?.nodeId, 'a');
+  assert.equal(chooseSfuNode([node('a', 10)], 'a', now, { unreachable: 'http://a' })?.nodeId, 'a');
+});
+
+test('the teacher goes to the origin however loaded; past its capacity, students go to an edge', () => {
+  const nodes = [node('a', 100), node('b', 5)];
+  assert.equal(chooseSfuNode(nodes, 'a', now)?.nodeId, 'b');
+  assert.equal(chooseSfuNode(nodes, 'a', now, { teaches: true })?.nodeId, 'a');
+  // the origin dead (it beats no more): the teacher goes where a new origin will be
+  const dead = [node('a', 1, 100, SFU_DIRECTORY.staleMs + 1), node('b', 5)];
+  assert.equal(chooseSfuNode(dead, 'a', now, { teaches: true })?.nodeId, 'b');
 });
 
 test('every sfu directory key carries the same hash tag (one Redis Cluster slot), whatever the prefix', () => {

@@ -513,26 +513,34 @@ export type SfuNodeRecord = z.infer<typeof SfuNodeRecord>;
 export const LiveInfoQuery = z.strictObject({ unreachable: z.url().max(2048).optional() });
 export type LiveInfoQuery = z.infer<typeof LiveInfoQuery>;
 
+/** Who asks the api for a lesson's node (chooseSfuNode). */
+export interface SfuNodeAsk {
+  /** A node the client could not reach (its public url): passed over while another one beats. */
+  unreachable?: string | undefined;
+  /** The lesson's teacher (or an admin): sent to the origin however loaded, where the class is taught. */
+  teaches?: boolean;
+}
+
 /**
  * Which node a lesson's client should connect to: the lesson's origin while it has room (teacher and
  * students of a class together), else the least-loaded other live node with room (an edge that pipes
- * from the origin), else the origin anyway (its own audience cap sends the rest to HLS). No origin yet:
- * the least-loaded live node, which will become it.
+ * from the origin), else the origin anyway (its own audience cap sends the rest to HLS). The teacher
+ * always goes to the origin: on an edge, what they publish would reach that node's viewers only. No
+ * origin yet: the least-loaded live node, which will become it.
  */
 export function chooseSfuNode(
   nodes: readonly SfuNodeRecord[],
   originId: string | undefined,
   now: number,
-  /** A node the client could not reach (its public url): passed over while another one beats. */
-  unreachable?: string,
+  ask: SfuNodeAsk = {},
 ): SfuNodeRecord | undefined {
   const beating = nodes.filter((n) => now - n.beatAt <= SFU_DIRECTORY.staleMs);
-  const reachable = beating.filter((n) => n.publicUrl !== unreachable);
+  const reachable = beating.filter((n) => n.publicUrl !== ask.unreachable);
   const live = (reachable.length > 0 ? reachable : beating).sort(
     (a, b) => a.load / a.capacity - b.load / b.capacity || a.nodeId.localeCompare(b.nodeId),
   );
   const origin = live.find((n) => n.nodeId === originId);
   if (!origin) return live[0];
-  if (origin.load < origin.capacity) return origin;
+  if (origin.load < origin.capacity || ask.teaches) return origin;
   return live.find((n) => n !== origin && n.load < n.capacity) ?? origin;
 }

@@ -82,6 +82,8 @@ export function createApp(deps: SfuDeps) {
         // not merely a late beat (a busy node): its record expired
         alive: (nodeId) => cluster.directory.exists(nodeId),
         origin: (lessonId) => cluster.directory.origin(lessonId),
+        claim: (lessonId) => cluster.directory.claim(lessonId),
+        promoted: (room) => rooms.promoted(room),
       })
     : undefined;
   const rooms = new RoomService({

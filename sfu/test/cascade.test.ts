@@ -19,7 +19,7 @@ import type { LiveInfo } from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
 import { reserveRtcPorts, startProcess, testLogger, type Managed } from '@sky/devkit';
 import { logOptions } from '@sky/contracts/http';
-import type * as mediasoup from 'mediasoup';
+import * as mediasoup from 'mediasoup';
 import { pino } from 'pino';
 import { composeSfu, type ComposedSfu } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
@@ -49,6 +49,7 @@ let teacherPeer: Peer;
 const viewers: Viewer[] = [];
 /** The first test's few viewers: bound until the end (see there). */
 const earlier: Viewer[] = [];
+const workersA: mediasoup.types.Worker[] = [];
 
 interface Viewer {
   token: string;
@@ -282,7 +283,11 @@ before(async () => {
   const logger = process.env['SFU_TEST_LOG']
     ? pino({ level: process.env['SFU_TEST_LOG'] })
     : testLogger('sfu', logOptions('sfu', 'info'));
+  // node A's mediasoup worker (this process composes no other node): its CPU during the failover
+  const collect = (w: mediasoup.types.Worker) => workersA.push(w);
+  mediasoup.observer.on('newworker', collect);
   nodeA = await composeSfu(configA, logger, { version: 'test' });
+  mediasoup.observer.off('newworker', collect);
   await nodeA.app.http.listen({ host: '127.0.0.1', port: 0 });
   urlA = `http://127.0.0.1:${(nodeA.app.http.server.address() as AddressInfo).port}`;
   await nodeA.announce(urlA);
@@ -317,6 +322,8 @@ before(async () => {
     assert.ok(Date.now() - start < 30_000, 'node B joins the directory within 30 s');
     await sleep(200);
   }
+  // the teacher is sent to the origin however full: on an edge, what they publish would reach that node only
+  assert.equal((await liveInfo(api.tokens.teacher)).sfuUrl, urlA, 'the api sends the teacher to the origin');
 });
 
 after(async () => {
@@ -456,6 +463,16 @@ test('300 viewers on node B receive the teacher on node A through one pipe; B ki
 
     // B dies: its viewers (their signalling connection gone) ask the api again and land on A
     const cpu0 = process.cpuUsage();
+    /** CPU (µs) node A's workers have used. */
+    const workerCpu = async () => {
+      let us = 0;
+      for (const w of workersA) {
+        const ru = await w.getResourceUsage();
+        us += (ru.ru_utime + ru.ru_stime) * 1000;
+      }
+      return us;
+    };
+    const workerCpu0 = await workerCpu();
     const killedAt = Date.now();
     for (const v of viewers) v.since = killedAt;
     nodeB.child.kill('SIGKILL');
@@ -483,6 +500,7 @@ test('300 viewers on node B receive the teacher on node A through one pipe; B ki
     await Promise.all(viewers.map(rejoin));
     await until('every viewer receives from A again', () => viewers.every((v) => v.firstAfter), 15_000);
     const cpu = process.cpuUsage(cpu0);
+    const workerUs = (await workerCpu()) - workerCpu0;
     const failover = viewers.map((v) => (v.firstAfter! - killedAt) / 1000);
     const attempts = viewers.map((v) => (v.since - killedAt) / 1000);
     const phase = (f: (v: Viewer) => number) => {
@@ -493,7 +511,8 @@ test('300 viewers on node B receive the teacher on node A through one pipe; B ki
       `failover phases of the last attempt: asked the api ${phase((v) => v.asked! - killedAt)} after the kill; ` +
         `its answer took ${phase((v) => v.answered! - v.asked!)}; A's join took ${phase((v) => v.joined! - v.answered!)}; ` +
         `first packet ${phase((v) => v.firstAfter! - v.joined!)} after it; this process (api, node A, viewers) ` +
-        `used ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s of CPU until the last viewer received`,
+        `used ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s of CPU until the last viewer received, node A's ` +
+        `mediasoup worker ${(workerUs / 1e6).toFixed(2)} s`,
     );
     t.diagnostic(
       `failover after SIGKILL of B: median ${median(failover).toFixed(2)} s, worst ${Math.max(...failover).toFixed(2)} s ` +

@@ -1,11 +1,17 @@
 // The api's read of the sfu directory (contracts SFU_DIRECTORY; the sfu nodes write it): which node
 // runs a lesson's room, which nodes are alive and how loaded.
-import { SFU_DIRECTORY, SfuNodeRecord, chooseSfuNode, type RedisTarget } from '@sky/contracts';
+import {
+  SFU_DIRECTORY,
+  SfuNodeRecord,
+  chooseSfuNode,
+  type RedisTarget,
+  type SfuNodeAsk,
+} from '@sky/contracts';
 import { connectRedis } from '@sky/contracts/redis';
 
 export interface SfuDirectory {
   /** The public url of the node a lesson's next client should use; undefined while no node beats. */
-  urlFor(lessonId: string, unreachable?: string): Promise<string | undefined>;
+  urlFor(lessonId: string, ask: SfuNodeAsk): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -49,10 +55,10 @@ export function createSfuDirectory(
   });
   const origin = shared((lessonId) => redis.get(SFU_DIRECTORY.lesson(prefix, lessonId)));
   return {
-    async urlFor(lessonId, unreachable) {
+    async urlFor(lessonId, ask) {
       const [live, originId] = await Promise.all([nodes(''), origin(lessonId)]);
       if (live.length === 0) return undefined;
-      return chooseSfuNode(live, originId ?? undefined, Date.now(), unreachable)?.publicUrl;
+      return chooseSfuNode(live, originId ?? undefined, Date.now(), ask)?.publicUrl;
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

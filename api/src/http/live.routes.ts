@@ -13,7 +13,7 @@ export function liveRoutes(live: LiveService): FastifyPluginAsyncZod {
     app.get(
       '/api/lessons/:id/live',
       { config: { access: 'authenticated' }, schema: { params: LessonParams, querystring: LiveInfoQuery } },
-      (req) => live.get(req.params.id, req.query.unreachable),
+      (req) => live.get(actorOf(req), req.params.id, req.query.unreachable),
     );
     app.get(
       '/api/public/lessons/:id/live',

@@ -3,11 +3,13 @@ import { join, posix } from 'node:path';
 import type { MediaStorage } from '@sky/contracts/storage';
 import {
   AppError,
+  ownsLesson,
   TRANSCODE_PRIORITY,
   type AccessClaims,
   type LiveEndedJob,
   type LiveInfo,
   type LiveState,
+  type SfuNodeAsk,
 } from '@sky/contracts';
 import type { LessonRecord, LessonRepository } from '../adapters/lessons.repository.js';
 import type { LiveRepository } from '../adapters/live.repository.js';
@@ -34,7 +36,7 @@ export class LiveService {
        */
       recordings?: { mediaDir: string; store: MediaStorage };
       /** Several sfu nodes: the one a lesson's client goes to (the directory); undefined → sfuUrl. */
-      sfuFor?: ((lessonId: string, unreachable?: string) => Promise<string | undefined>) | undefined;
+      sfuFor?: ((lessonId: string, ask: SfuNodeAsk) => Promise<string | undefined>) | undefined;
     },
   ) {}
 
@@ -50,15 +52,17 @@ export class LiveService {
     // the lesson's teacher teaches (an admin may open the room for them)
     const started = await this.live.start(id, rec.teacherId, new Date());
     if (!started) throw new AppError('CONFLICT', 'this lesson is already live');
-    return this.info(started, await this.sfuUrl(id, started));
+    return this.info(started, await this.sfuUrl(id, started, { teaches: true }));
   }
 
-  /** Where to watch: anyone signed in may ask (the sfu asks with the viewer's token on room.join). */
-  /** `unreachable`: the node the client could not reach (a dead node still beats for up to a second). */
-  async get(id: string, unreachable?: string): Promise<LiveInfo> {
+  /**
+   * Where to watch, or teach: anyone signed in may ask (the sfu asks with the viewer's token on room.join).
+   * `unreachable`: the node the client could not reach (a dead node still beats for up to a second).
+   */
+  async get(actor: AccessClaims, id: string, unreachable?: string): Promise<LiveInfo> {
     const rec = await this.sharedRead(id);
     if (!rec) throw new AppError('NOT_FOUND', `no lesson ${id}`);
-    return this.info(rec, await this.sfuUrl(id, rec, unreachable));
+    return this.info(rec, await this.sfuUrl(id, rec, { unreachable, teaches: ownsLesson(actor, rec) }));
   }
 
   /**
@@ -75,10 +79,10 @@ export class LiveService {
   }
 
   /** A live lesson's node from the sfu directory (teacher and class together, edges past capacity). */
-  private async sfuUrl(id: string, rec: LessonRecord, unreachable?: string): Promise<string> {
+  private async sfuUrl(id: string, rec: LessonRecord, ask: SfuNodeAsk): Promise<string> {
     if (!this.opts.sfuFor || rec.live?.state !== 'live') return this.opts.sfuUrl;
     // the directory unreachable: the configured node still serves (a single-node deployment's answer)
-    return (await this.opts.sfuFor(id, unreachable).catch(() => undefined)) ?? this.opts.sfuUrl;
+    return (await this.opts.sfuFor(id, ask).catch(() => undefined)) ?? this.opts.sfuUrl;
   }
 
   /** Whether a lesson is live, since when, and its public playlists: nothing more (no sfu address). */

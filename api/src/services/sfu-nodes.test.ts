@@ -18,17 +18,20 @@ test('a node the directory names is handed out only when listed; an unlisted one
   const answers = ['https://sfu-2.school.example', 'https://evil.example', 'https://evil.example', undefined];
   const seen: (string | undefined)[] = [];
   const nodeFor = listedNodesOnly(
-    (_id, unreachable) => {
+    (_id, { unreachable }) => {
       seen.push(unreachable);
       return Promise.resolve(answers.shift());
     },
     sfuPublicOrigins('https://sfu-1.school.example', ['https://sfu-2.school.example']),
     (url) => warnings.push(url),
   );
-  assert.equal(await nodeFor('l1', 'https://sfu-1.school.example'), 'https://sfu-2.school.example');
-  assert.equal(await nodeFor('l1'), undefined);
-  assert.equal(await nodeFor('l1'), undefined);
-  assert.equal(await nodeFor('l1'), undefined);
+  assert.equal(
+    await nodeFor('l1', { unreachable: 'https://sfu-1.school.example' }),
+    'https://sfu-2.school.example',
+  );
+  assert.equal(await nodeFor('l1', {}), undefined);
+  assert.equal(await nodeFor('l1', {}), undefined);
+  assert.equal(await nodeFor('l1', {}), undefined);
   assert.deepEqual(warnings, ['https://evil.example']);
   assert.deepEqual(seen, ['https://sfu-1.school.example', undefined, undefined, undefined]);
 });

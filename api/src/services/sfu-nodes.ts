@@ -6,7 +6,9 @@ export function sfuPublicOrigins(defaultUrl: string, listed: readonly string[] =
   return [...new Set([defaultUrl, ...listed].map((u) => new URL(u).origin))];
 }
 
-type NodeFor = (lessonId: string, unreachable?: string) => Promise<string | undefined>;
+import type { SfuNodeAsk } from '@sky/contracts';
+
+type NodeFor = (lessonId: string, ask: SfuNodeAsk) => Promise<string | undefined>;
 
 /**
  * The sfu directory's answer when its origin is listed; otherwise none (the api answers its default node)
@@ -20,8 +22,8 @@ export function listedNodesOnly(
 ): NodeFor {
   const allowed = new Set(origins);
   const warned = new Set<string>();
-  return async (lessonId, unreachable) => {
-    const url = await nodeFor(lessonId, unreachable);
+  return async (lessonId, ask) => {
+    const url = await nodeFor(lessonId, ask);
     if (url === undefined) return undefined;
     let origin: string | undefined;
     try {

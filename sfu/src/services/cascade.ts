@@ -5,7 +5,9 @@
 // remote peer's. The origin pushes new, closed and paused producers and the lesson's end to the edge.
 // An origin that dies pushes nothing more: every edge reads the lesson's lease each beat, and when another
 // node holds it (the teacher published again there) the edge drops the dead origin's producers and pipes
-// the new origin's, its viewers staying where they are.
+// the new origin's, its viewers staying where they are. When no node has taken the lease for a while (the
+// teacher has not come back), or the teacher comes back to the edge itself, the edge takes the lease: its
+// room becomes the lesson's origin, which ends the lesson after the teacher's grace like any other.
 import { AppError, SFU_DIRECTORY, type RoomEnded, type SfuNodeRecord } from '@sky/contracts';
 import type { CascadePost } from '../adapters/cascade-client.js';
 import type { PipeConsumer, PipeMediaTransport, RoomMedia } from '../adapters/room-media.js';
@@ -27,6 +29,10 @@ export interface CascadeDeps {
   alive(nodeId: string): Promise<boolean>;
   /** The live node holding a lesson's lease when it is another node (the lesson's origin), else undefined. */
   origin(lessonId: string): Promise<SfuNodeRecord | undefined>;
+  /** Takes the lesson's lease unless a live node holds it: 'mine', or the holder's record. */
+  claim(lessonId: string): Promise<'mine' | SfuNodeRecord>;
+  /** An edge room became the lesson's origin here (its dead origin's producers gone). */
+  promoted(room: Room): void;
 }
 
 /** The origin's end of one link to an edge node. */
@@ -49,7 +55,16 @@ interface EdgeLink {
   applying: Promise<void>;
   /** A move to a new origin is under way (edge.applying holds it). */
   moving: boolean;
+  /** Since when no live node has held the lesson's lease (ms since epoch): the origin died. */
+  orphanedAt?: number;
 }
+
+/**
+ * How long an edge whose origin died waits for another node to take the lesson before it takes it
+ * itself. A teacher's client is back within seconds (it asks the api at once and is sent to the least
+ * loaded node): their node, not the viewers', should become the origin. The viewers keep the edge.
+ */
+export const ORPHAN_WAIT_MS = 10_000;
 
 const path = (lessonId: string, what: 'links' | 'events') =>
   `/internal/cascade/lessons/${encodeURIComponent(lessonId)}/${what}`;
@@ -246,10 +261,57 @@ export class Cascade {
     }
     for (const [lessonId, edge] of this.edges) {
       if (edge.moving) continue;
-      const origin = await this.deps.origin(lessonId).catch(() => undefined);
-      if (origin && origin.nodeId !== edge.originId && this.edges.get(lessonId) === edge)
-        this.move(edge, origin);
+      // the directory unreachable (null): nothing is known, nothing changes
+      const origin = await this.deps.origin(lessonId).catch(() => null);
+      if (origin === null || this.edges.get(lessonId) !== edge) continue;
+      if (origin) {
+        delete edge.orphanedAt;
+        if (origin.nodeId !== edge.originId) this.move(edge, origin);
+        continue;
+      }
+      edge.orphanedAt ??= Date.now();
+      if (Date.now() - edge.orphanedAt >= ORPHAN_WAIT_MS) await this.takeOver(edge);
     }
+  }
+
+  /**
+   * The teacher joined this node's edge room: its origin died (the api sends a teacher to a live origin).
+   * The room becomes the origin if the lease is free; else it stays an edge of the origin that has it.
+   */
+  async teacherJoined(room: Room): Promise<void> {
+    const edge = this.edges.get(room.lessonId);
+    if (edge?.room === room) await this.takeOver(edge);
+  }
+
+  /** Takes the lesson's lease for an edge whose origin died: its room becomes the origin here. */
+  private takeOver(edge: EdgeLink): Promise<void> {
+    const { lessonId } = edge.room;
+    edge.moving = true;
+    const done = edge.applying
+      .then(async () => {
+        if (this.edges.get(lessonId) !== edge || edge.room.closed) return;
+        const holder = await this.deps.claim(lessonId);
+        // another node holds it after all: the next beat moves the edge there
+        if (holder !== 'mine') return;
+        this.edges.delete(lessonId);
+        if (edge.transport) this.deps.media.closeTransport(edge.transport);
+        delete edge.transport;
+        for (const peer of [...edge.room.peers.values()])
+          if (peer.remote) for (const id of [...peer.producers.keys()]) edge.room.dropRemote(id);
+        this.deps.log.warn(
+          { lessonId, from: edge.originId, orphanedMs: edge.orphanedAt && Date.now() - edge.orphanedAt },
+          'cascade edge took over as the origin',
+        );
+        this.deps.promoted(edge.room);
+      })
+      .catch((err: unknown) =>
+        this.deps.log.warn({ lessonId, err: (err as Error).message }, 'cascade take-over failed'),
+      )
+      .finally(() => {
+        edge.moving = false;
+      });
+    edge.applying = done;
+    return done;
   }
 
   /** The edge pipes from a new origin: the old one's producers go (their consumers with them), the new ones come. */

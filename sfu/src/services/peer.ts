@@ -33,8 +33,9 @@ export class Peer {
   readonly consumers = new Map<string, PeerConsumer>();
   /** WebRTC transports being created for this peer right now (bounded by LIVE_LIMITS.transportsPerPeer). */
   creatingTransports = 0;
-  /** Settles once `name` is the api's (RoomService asks for a student's after the join). */
-  named: Promise<void> = Promise.resolve();
+  /** Asks the api for the name (RoomService sets it for a student, who joins without one). */
+  lookUpName: (() => Promise<void>) | undefined;
+  private naming: Promise<void> | undefined;
   constructor(
     readonly userId: string,
     /** The user's display name; a student's arrives after the join (`named`). */
@@ -48,5 +49,10 @@ export class Peer {
     readonly remote?: { id: string },
   ) {
     this.id = remote?.id ?? randomUUID();
+  }
+
+  /** Settles once `name` is the api's: a student's is asked a moment after the join, or when first shown. */
+  named(): Promise<void> {
+    return (this.naming ??= this.lookUpName?.() ?? Promise.resolve());
   }
 }

@@ -37,7 +37,12 @@ export interface RoomServiceDeps extends RoomDeps {
 const ENDED_KEPT = 1000;
 /** How long the api's answer about a lesson serves the joins that follow it (liveInfo). */
 const LIVE_INFO_SHARED_MS = 1000;
-/** Students' names asked of the api at once (nameLater). */
+/**
+ * A student's name is asked this long after their join: a dead node's hundreds of viewers rejoin here at
+ * once, and their joins must not queue behind as many questions to the api.
+ */
+const NAME_AFTER_MS = 5000;
+/** Students' names asked of the api at once (nameOf). */
 const NAMES_AT_ONCE = 8;
 
 export class RoomService {
@@ -48,7 +53,7 @@ export class RoomService {
   private readonly asking = new Map<string, Promise<LiveInfo>>();
   /** Rooms whose teacher has left, by lesson: the timer that ends them unless the teacher returns. */
   private readonly abandoned = new Map<string, NodeJS.Timeout>();
-  /** Students' name lookups waiting (nameLater), and how many run now. */
+  /** Students' name lookups waiting (nameOf), and how many run now. */
   private readonly unnamed: (() => Promise<void>)[] = [];
   private naming = 0;
 
@@ -101,17 +106,22 @@ export class RoomService {
     for (const p of earlier) this.leave(room, p);
     const peer = new Peer(actor.sub, (await named) ?? actor.sub, role, notify);
     room.addPeer(peer);
-    if (!named) this.nameLater(room, peer, token);
-    if (role === 'teacher') this.teacherBack(room.lessonId);
+    if (!named) {
+      peer.lookUpName = () => this.nameOf(room, peer, token);
+      // asked a moment after the join (while the token is fresh), or at once if the name is needed first
+      setTimeout(() => void peer.named(), NAME_AFTER_MS).unref();
+    }
+    if (role === 'teacher') {
+      this.teacherBack(room.lessonId);
+      // back on an edge node of the lesson (its origin died): this node becomes the origin if it can
+      await this.deps.cluster?.cascade.teacherJoined(room);
+    }
     return { room, peer };
   }
 
-  /**
-   * A dead node's viewers come back all at once: their names are asked of the api a few at a time, on
-   * kept-alive connections, after their joins, so the joins do not queue behind hundreds of requests.
-   */
-  private nameLater(room: Room, peer: Peer, token: string): void {
-    peer.named = new Promise<void>((resolve) =>
+  /** A student's name, asked of the api a few at a time (a class raising hands at once), on kept-alive connections. */
+  private nameOf(room: Room, peer: Peer, token: string): Promise<void> {
+    const named = new Promise<void>((resolve) =>
       this.unnamed.push(async () => {
         try {
           if (room.peers.get(peer.id) !== peer) return; // gone meanwhile
@@ -123,6 +133,7 @@ export class RoomService {
       }),
     );
     this.askNames();
+    return named;
   }
 
   private askNames(): void {
@@ -228,7 +239,18 @@ export class RoomService {
   leave(room: Room, peer: Peer): void {
     room.removePeer(peer);
     const teaching = [...room.peers.values()].some((p) => p.role === 'teacher');
-    if (peer.role !== 'teacher' || teaching || room.closed || this.deps.teacherGraceMs <= 0) return;
+    if (peer.role === 'teacher' && !teaching) this.awaitTeacher(room);
+  }
+
+  /** This node's edge room became the lesson's origin (its origin died): it waits for the teacher. */
+  promoted(room: Room): void {
+    if (!room.peers.teachers().some((p) => !p.remote)) this.awaitTeacher(room);
+  }
+
+  /** The room has no teacher: it ends after TEACHER_GRACE_SEC unless one comes back (at the origin only). */
+  private awaitTeacher(room: Room): void {
+    if (room.closed || this.deps.teacherGraceMs <= 0 || this.deps.cluster?.cascade.isEdge(room.lessonId))
+      return;
     this.teacherBack(room.lessonId);
     const timer = setTimeout(() => {
       this.abandoned.delete(room.lessonId);

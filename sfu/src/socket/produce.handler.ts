@@ -6,6 +6,8 @@ export const produceHandlers: LiveHandlers<
 > = {
   async produce(ctx, req) {
     const { room, peer } = await joined(ctx);
+    // what the peer publishes carries its name (a student invited without a raised hand has none yet)
+    await peer.named();
     return room.produce(peer, req);
   },
   async 'producer.pause'(ctx, req) {

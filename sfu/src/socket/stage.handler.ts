@@ -5,7 +5,7 @@ export const stageHandlers: LiveHandlers<'stage.raiseHand' | 'stage.lowerHand' |
   async 'stage.raiseHand'(ctx) {
     const { room, peer } = await joined(ctx);
     // the queue shows the student's name: it may still be on its way from the api (a join just now)
-    await peer.named;
+    await peer.named();
     return room.raiseHand(peer);
   },
   async 'stage.lowerHand'(ctx) {
