@@ -6,23 +6,28 @@
 // never comes back, and B takes the lesson after ORPHAN_WAIT_MS and ends it after the teacher's grace, as
 // the origin would have: its students are told, and the api's lesson ends.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { inspect } from 'node:util';
-import { SFU_DIRECTORY, type LiveInfo } from '@sky/contracts';
+import { SFU_DIRECTORY } from '@sky/contracts';
 import { logOptions } from '@sky/contracts/http';
 import { connectRedis } from '@sky/contracts/redis';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { reserveRtcPorts, startProcess, testLogger, type Managed } from '@sky/devkit';
+import { testLogger, type Managed } from '@sky/devkit';
 import { composeSfu, type ComposedSfu } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
 import { ORPHAN_WAIT_MS } from '../src/services/cascade.js';
 import { CASCADE_SECRET_HEADER } from '../src/services/cascade-wire.js';
-import { plainProducers, sendClip, type PlainTarget } from './cascade-publish.js';
+import { plainProducers, sendClip } from './cascade-publish.js';
+import {
+  askLiveInfo,
+  CASCADE_TEST_SECRET,
+  cascadeNodeEnv,
+  startPublishingNode,
+  withNodeLogs,
+} from './cascade-nodes.js';
 import { JWT_SECRET, liveClient, sleep, until, type LiveClient } from './helpers.js';
 import { startApiThread } from './api-thread.js';
 import type { RealApi } from './real-api.js';
@@ -30,10 +35,12 @@ import { startViewerFarm, type ViewerFarm } from './viewer-farm.js';
 
 const VIEWERS = 3;
 const GRACE_SEC = 3;
-const SECRET = 'cascade-test-secret-of-at-least-32-chars';
 const tokens = createTokenIssuer(JWT_SECRET, 900);
 
 let api: RealApi;
+const env = (name: string, extra: Record<string, string> = {}) => cascadeNodeEnv(api, dir, name, extra);
+const liveInfo = (lessonId: string, token: string, unreachable?: string) =>
+  askLiveInfo(api.url, lessonId, token, unreachable);
 let dir: string;
 let nodeB: ComposedSfu;
 let urlB: string;
@@ -43,37 +50,6 @@ let farmed = 0;
 const origins: Managed[] = [];
 const clips: { stop(): Promise<void> }[] = [];
 const clients: LiveClient[] = [];
-
-function env(name: string, extra: Record<string, string> = {}): Record<string, string> {
-  const [min, max] = reserveRtcPorts();
-  return {
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    MEDIASOUP_WORKER_BIN: process.env['MEDIASOUP_WORKER_BIN'] ?? '',
-    NUM_WORKERS: '1',
-    RTC_MIN_PORT: String(min),
-    RTC_MAX_PORT: String(max),
-    JWT_SECRET,
-    API_URL: api.url,
-    MEDIA_DIR: dir,
-    REDIS_URL: api.redisUrl,
-    // the directory's keys live under the api's (unique) test prefix: this test owns them
-    QUEUE_PREFIX: api.prefix,
-    CASCADE_SECRET: SECRET,
-    SFU_NODE_ID: `${name}-${process.pid}`,
-    ...extra,
-  };
-}
-
-async function liveInfo(lessonId: string, token: string, unreachable?: string): Promise<LiveInfo> {
-  const query = unreachable ? `?${new URLSearchParams({ unreachable }).toString()}` : '';
-  const res = await fetch(`${api.url}/api/lessons/${lessonId}/live${query}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()) as LiveInfo;
-}
 
 /** The node holding the lesson's lease in the sfu directory (its origin), if any. */
 async function leaseHolder(lessonId: string): Promise<string | null> {
@@ -92,35 +68,13 @@ async function leaseHolder(lessonId: string): Promise<string | null> {
 async function lessonOnA(n: number) {
   const lesson = await api.lesson(`直播：源节点消失 ${n}`);
   assert.equal(await api.goLive(lesson.id), 201);
-  const portsFile = join(dir, `a${n}-ports.json`);
-  const nodeA = startProcess(
-    `sfu-a${n}`,
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('./cascade-origin-node.ts', import.meta.url))],
-    {
-      logFile: join(dir, `node-a${n}.log`),
-      env: {
-        ...process.env,
-        ...env(`a${n}`, { SFU_NODE_CAPACITY: '1' }),
-        PUBLISH_TOKEN: api.tokens.teacher,
-        PUBLISH_LESSON: lesson.id,
-        PUBLISH_PORTS_FILE: portsFile,
-      },
-    },
+  const { node: nodeA, targets } = await startPublishingNode(
+    `a${n}`,
+    env(`a${n}`, { SFU_NODE_CAPACITY: '1' }),
+    { token: api.tokens.teacher, lessonId: lesson.id },
+    join(dir, `node-a${n}.log`),
   );
   origins.push(nodeA);
-  const targets = await until(
-    'node A publishes the teacher',
-    () => {
-      assert.ok(nodeA.child.exitCode === null, 'node A is running');
-      try {
-        return (JSON.parse(readFileSync(portsFile, 'utf8')) as PlainTarget[]).length === 2;
-      } catch {
-        return false; // not written yet
-      }
-    },
-    30_000,
-  ).then(() => JSON.parse(readFileSync(portsFile, 'utf8')) as PlainTarget[]);
   const clip = await sendClip(targets);
   clips.push(clip);
   // A beats and holds the lease; students are sent to B
@@ -142,7 +96,7 @@ async function lessonOnA(n: number) {
   for (const v of viewers) {
     const res = await fetch(`${urlB}/internal/plain-viewers`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [CASCADE_SECRET_HEADER]: SECRET },
+      headers: { 'content-type': 'application/json', [CASCADE_SECRET_HEADER]: CASCADE_TEST_SECRET },
       body: JSON.stringify({ token: v.token, lessonId: lesson.id, rtp: { ip: '127.0.0.1', port: v.port } }),
       signal: AbortSignal.timeout(10_000),
     });
@@ -172,6 +126,9 @@ async function lessonOnA(n: number) {
   };
 }
 
+/** The origin nodes' logs, by name. */
+const originLogs = () => Object.fromEntries([1, 2].map((n) => [`node a${n}`, join(dir, `node-a${n}.log`)]));
+
 before(async () => {
   api = await startApiThread();
   dir = mkdtempSync(join(tmpdir(), 'sky-orphan-'));
@@ -194,27 +151,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The origin nodes' logs (not their info lines), when the test fails. */
-async function withLogs(run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (err) {
-    process.stderr.write(`${inspect(err)}\n`);
-    for (const [i] of origins.entries())
-      process.stderr.write(
-        `--- node a${i + 1}\n` +
-          readFileSync(join(dir, `node-a${i + 1}.log`), 'utf8')
-            .split('\n')
-            .filter((l) => !l.includes('"level":30'))
-            .join('\n')
-            .slice(-3000),
-      );
-    throw err;
-  }
-}
-
 test('the origin dies and the teacher comes back to the edge node: it becomes the origin, its viewers see the teacher, the teacher ends the lesson there', (t) =>
-  withLogs(async () => {
+  withNodeLogs(originLogs(), async () => {
     const lesson = await lessonOnA(1);
     const killedAt = await lesson.kill();
     // the teacher's client asks the api (naming the node it lost) and joins where it is sent, as the studio
@@ -272,7 +210,7 @@ test('the origin dies and the teacher comes back to the edge node: it becomes th
   }));
 
 test('the origin dies and the teacher never comes back: the edge takes the lesson and ends it after the teacher’s grace', (t) =>
-  withLogs(async () => {
+  withNodeLogs(originLogs(), async () => {
     const lesson = await lessonOnA(2);
     const killedAt = await lesson.kill();
     for (;;) {

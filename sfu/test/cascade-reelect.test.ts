@@ -6,30 +6,40 @@
 // with plain-RTP viewers (Node has no WebRTC), node C in this process, where the teacher comes back.
 import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { inspect } from 'node:util';
-import { SFU_DIRECTORY, type LiveInfo } from '@sky/contracts';
+import { SFU_DIRECTORY } from '@sky/contracts';
 import { logOptions } from '@sky/contracts/http';
 import { connectRedis } from '@sky/contracts/redis';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { reserveRtcPorts, startProcess, testLogger, type Managed } from '@sky/devkit';
+import { startProcess, testLogger, type Managed } from '@sky/devkit';
 import { composeSfu, type ComposedSfu } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
 import { CASCADE_SECRET_HEADER } from '../src/services/cascade-wire.js';
-import { plainProducers, sendClip, type PlainTarget } from './cascade-publish.js';
+import { plainProducers, sendClip } from './cascade-publish.js';
+import {
+  askLiveInfo,
+  CASCADE_TEST_SECRET,
+  cascadeNodeEnv,
+  startPublishingNode,
+  deliveredShare,
+  RtpWindow,
+  teacherRtp,
+  withNodeLogs,
+} from './cascade-nodes.js';
 import { JWT_SECRET, liveClient, sleep, until, type LiveClient } from './helpers.js';
 import { startRealApi, type RealApi } from './real-api.js';
 
 const VIEWERS = 20;
-const SECRET = 'cascade-test-secret-of-at-least-32-chars';
 const tokens = createTokenIssuer(JWT_SECRET, 900);
 
 let api: RealApi;
+const env = (name: string, extra: Record<string, string> = {}) => cascadeNodeEnv(api, dir, name, extra);
+const liveInfo = (token: string, unreachable?: string) => askLiveInfo(api.url, lessonId, token, unreachable);
 let dir: string;
 let lessonId: string;
 let nodeA: Managed;
@@ -53,42 +63,8 @@ interface Viewer {
   bySsrc: Map<number, number>;
   /** The first packet of a stream that was not the dead origin's (ms since epoch). */
   firstNew?: number;
-  /**
-   * While open: per SSRC the lowest and highest extended sequence number seen and the distinct ones;
-   * expected = highest − lowest + 1, as RTP receivers count loss (RFC 3550 §6.4.1).
-   */
-  window?: Map<number, { first: number; last: number; seen: Set<number> }>;
-}
-
-function env(name: string, extra: Record<string, string>): Record<string, string> {
-  const [min, max] = reserveRtcPorts();
-  return {
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    MEDIASOUP_WORKER_BIN: process.env['MEDIASOUP_WORKER_BIN'] ?? '',
-    NUM_WORKERS: '1',
-    RTC_MIN_PORT: String(min),
-    RTC_MAX_PORT: String(max),
-    JWT_SECRET,
-    API_URL: api.url,
-    MEDIA_DIR: dir,
-    REDIS_URL: api.redisUrl,
-    // the directory's keys live under the api's (unique) test prefix: this test owns them
-    QUEUE_PREFIX: api.prefix,
-    CASCADE_SECRET: SECRET,
-    SFU_NODE_ID: `${name}-${process.pid}`,
-    ...extra,
-  };
-}
-
-async function liveInfo(token: string, unreachable?: string): Promise<LiveInfo> {
-  const query = unreachable ? `?${new URLSearchParams({ unreachable }).toString()}` : '';
-  const res = await fetch(`${api.url}/api/lessons/${lessonId}/live${query}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()) as LiveInfo;
+  /** While open: its streams' sequence numbers (loss as receivers count it). */
+  window?: RtpWindow;
 }
 
 async function viewer(i: number): Promise<Viewer> {
@@ -102,27 +78,13 @@ async function viewer(i: number): Promise<Viewer> {
     bySsrc: new Map(),
   };
   udp.on('message', (msg) => {
-    // RTP media only (not RTCP, not mediasoup's probation packets, SSRC 1234)
-    if (msg.length < 12 || (msg[0]! & 0xc0) !== 0x80 || (msg[1]! >= 200 && msg[1]! <= 206)) return;
-    const ssrc = msg.readUInt32BE(8);
-    if (ssrc === 1234) return;
+    const rtp = teacherRtp(msg);
+    if (!rtp) return;
+    const { ssrc } = rtp;
     v.bySsrc.set(ssrc, (v.bySsrc.get(ssrc) ?? 0) + 1);
     if (!v.frozen) v.old.add(ssrc);
     else if (v.firstNew === undefined && !v.old.has(ssrc)) v.firstNew = Date.now();
-    if (v.window) {
-      const seq = msg.readUInt16BE(2);
-      const w = v.window.get(ssrc);
-      if (!w) v.window.set(ssrc, { first: seq, last: seq, seen: new Set([seq]) });
-      else {
-        // the extended sequence number nearest the highest one (wraps at 65536)
-        let ext = (w.last & ~0xffff) | seq;
-        if (ext < w.last - 0x8000) ext += 0x10000;
-        else if (ext > w.last + 0x8000) ext -= 0x10000;
-        w.last = Math.max(w.last, ext);
-        w.first = Math.min(w.first, ext);
-        w.seen.add(ext);
-      }
-    }
+    v.window?.add(ssrc, rtp.seq);
   });
   return v;
 }
@@ -132,7 +94,7 @@ async function joinAsViewer(v: Viewer): Promise<string> {
   const { sfuUrl } = await liveInfo(v.token);
   const res = await fetch(`${sfuUrl}/internal/plain-viewers`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', [CASCADE_SECRET_HEADER]: SECRET },
+    headers: { 'content-type': 'application/json', [CASCADE_SECRET_HEADER]: CASCADE_TEST_SECRET },
     body: JSON.stringify({ token: v.token, lessonId, rtp: { ip: '127.0.0.1', port: v.udp.address().port } }),
     signal: AbortSignal.timeout(10_000),
   });
@@ -163,35 +125,14 @@ before(async () => {
   lessonId = l.id;
 
   // A: the teacher publishes there at once (the lesson's origin); capacity 1, so students go to B
-  const portsFile = join(dir, 'a-ports.json');
-  nodeA = startProcess(
-    'sfu-a',
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('./cascade-origin-node.ts', import.meta.url))],
-    {
-      logFile: join(dir, 'node-a.log'),
-      env: {
-        ...process.env,
-        ...env('a', { SFU_NODE_CAPACITY: '1' }),
-        PUBLISH_TOKEN: api.tokens.teacher,
-        PUBLISH_LESSON: lessonId,
-        PUBLISH_PORTS_FILE: portsFile,
-      },
-    },
+  const a = await startPublishingNode(
+    'a',
+    env('a', { SFU_NODE_CAPACITY: '1' }),
+    { token: api.tokens.teacher, lessonId },
+    join(dir, 'node-a.log'),
   );
-  await until(
-    'node A publishes the teacher',
-    () => {
-      assert.ok(nodeA.child.exitCode === null, 'node A is running');
-      try {
-        return (JSON.parse(readFileSync(portsFile, 'utf8')) as PlainTarget[]).length === 2;
-      } catch {
-        return false; // not written yet
-      }
-    },
-    30_000,
-  );
-  clips.push(await sendClip(JSON.parse(readFileSync(portsFile, 'utf8')) as PlainTarget[]));
+  nodeA = a.node;
+  clips.push(await sendClip(a.targets));
   urlA = await named(() => true, 'node A beats');
 
   nodeB = startProcess(
@@ -214,27 +155,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The nodes' logs (not their info lines), when the test fails. */
-async function withLogs(run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (err) {
-    process.stderr.write(`${inspect(err)}\n`);
-    for (const n of ['a', 'b'])
-      process.stderr.write(
-        `--- node ${n}\n` +
-          readFileSync(join(dir, `node-${n}.log`), 'utf8')
-            .split('\n')
-            .filter((l) => !l.includes('"level":30'))
-            .join('\n')
-            .slice(-4000),
-      );
-    throw err;
-  }
-}
-
 test('the origin node dies, the teacher publishes on node C: C takes the lease and the viewers on edge B see the teacher again without re-joining', (t) =>
-  withLogs(async () => {
+  withNodeLogs({ 'node A': join(dir, 'node-a.log'), 'node B': join(dir, 'node-b.log') }, async () => {
     for (let i = 0; i < VIEWERS; i++) viewers.push(await viewer(i));
     for (const v of viewers)
       assert.equal(await joinAsViewer(v), urlB, 'the api sends the students to node B');
@@ -310,13 +232,13 @@ test('the origin node dies, the teacher publishes on node C: C takes the lease a
     );
 
     // and keep receiving both streams, all of their packets (5 s counted by RTP sequence numbers)
-    for (const v of viewers) v.window = new Map();
+    for (const v of viewers) v.window = new RtpWindow();
     await sleep(5000);
     const delivered = viewers.map((v) => {
-      const ws = [...v.window!.values()];
+      const ws = v.window!.sums();
       delete v.window;
       assert.equal(ws.length, 2, 'each viewer receives the camera and the microphone');
-      return ws.reduce((a, w) => a + w.seen.size, 0) / ws.reduce((a, w) => a + w.last - w.first + 1, 0);
+      return deliveredShare(ws);
     });
     const packets = viewers.map((v) => [...v.bySsrc].filter(([ssrc]) => !v.old.has(ssrc)).length);
     t.diagnostic(

@@ -8,16 +8,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import type { LiveInfo } from '@sky/contracts';
 import { createTokenIssuer } from '@sky/contracts/tokens';
-import { reserveRtcPorts, startProcess, testLogger, type Managed } from '@sky/devkit';
+import { startProcess, testLogger, type Managed } from '@sky/devkit';
 import { logOptions } from '@sky/contracts/http';
 import * as mediasoup from 'mediasoup';
 import { pino } from 'pino';
@@ -25,16 +23,26 @@ import { composeSfu, type ComposedSfu } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
 import type { Peer, Room } from '../src/services/room.js';
 import { CASCADE_SECRET_HEADER } from '../src/services/cascade-wire.js';
+import {
+  askLiveInfo,
+  CASCADE_TEST_SECRET,
+  cascadeNodeEnv,
+  deliveredShare,
+  RtpWindow,
+  teacherRtp,
+  withNodeLogs,
+} from './cascade-nodes.js';
 import { JWT_SECRET, liveClient, sleep, until, type LiveClient } from './helpers.js';
 import { clip } from './live-source.js';
 import { startApiThread } from './api-thread.js';
 import type { RealApi } from './real-api.js';
 
 const VIEWERS = 300;
-const SECRET = 'cascade-test-secret-of-at-least-32-chars';
 const tokens = createTokenIssuer(JWT_SECRET, 900);
 
 let api: RealApi;
+const env = (name: string, extra: Record<string, string> = {}) => cascadeNodeEnv(api, mediaDir, name, extra);
+const liveInfo = (token: string, unreachable?: string) => askLiveInfo(api.url, lessonId, token, unreachable);
 let mediaDir: string;
 let nodeA: ComposedSfu;
 let portsA: [number, number];
@@ -57,13 +65,10 @@ interface Viewer {
   packets: number;
   /** RTP packets per payload type (the router's: VP8 and Opus have one each). */
   byPt: Map<number, number>;
-  /**
-   * While a measurement window is open: per SSRC the first and last (extended) sequence number seen and the
-   * distinct ones received; expected = last − first + 1, as RTP receivers count loss (RFC 3550 §6.4.1).
-   */
-  window?: Map<number, { first: number; last: number; seen: Set<number> }>;
+  /** While a measurement window is open: its streams' sequence numbers (loss as receivers count it). */
+  window?: RtpWindow;
   /** The closed window. */
-  window0?: Map<number, { first: number; last: number; seen: Set<number> }>;
+  window0?: RtpWindow;
   /** After B's kill: when the last join attempt began, and the first packet after it (ms since epoch). */
   since: number;
   firstAfter?: number;
@@ -72,38 +77,6 @@ interface Viewer {
   asked?: number;
   answered?: number;
   joined?: number;
-}
-
-function env(name: string, extra: Record<string, string>): Record<string, string> {
-  // one UDP port per plain viewer: 300 of them on either node
-  const [min, max] = reserveRtcPorts();
-  return {
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    MEDIASOUP_WORKER_BIN: process.env['MEDIASOUP_WORKER_BIN'] ?? '',
-    NUM_WORKERS: '1',
-    RTC_MIN_PORT: String(min),
-    RTC_MAX_PORT: String(max),
-    JWT_SECRET,
-    API_URL: api.url,
-    MEDIA_DIR: mediaDir,
-    REDIS_URL: api.redisUrl,
-    // the directory's keys live under the api's (unique) test prefix: this test owns them
-    QUEUE_PREFIX: api.prefix,
-    CASCADE_SECRET: SECRET,
-    SFU_NODE_ID: `${name}-${process.pid}`,
-    ...extra,
-  };
-}
-
-async function liveInfo(token: string, unreachable?: string): Promise<LiveInfo> {
-  const query = unreachable ? `?${new URLSearchParams({ unreachable }).toString()}` : '';
-  const res = await fetch(`${api.url}/api/lessons/${lessonId}/live${query}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()) as LiveInfo;
 }
 
 /** As a client does: ask the api where the lesson is, join there (here: as a plain-RTP viewer). */
@@ -115,7 +88,7 @@ async function joinAsViewer(v: Viewer, unreachable?: string): Promise<void> {
   if (v.since !== Number.POSITIVE_INFINITY) v.since = Date.now();
   const res = await fetch(`${sfuUrl}/internal/plain-viewers`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', [CASCADE_SECRET_HEADER]: SECRET },
+    headers: { 'content-type': 'application/json', [CASCADE_SECRET_HEADER]: CASCADE_TEST_SECRET },
     body: JSON.stringify({ token: v.token, lessonId, rtp: { ip: '127.0.0.1', port: v.udp.address().port } }),
     signal: AbortSignal.timeout(10_000), // as the web client's requests
   });
@@ -141,29 +114,11 @@ async function viewer(i: number): Promise<Viewer> {
     since: Number.POSITIVE_INFINITY,
   };
   udp.on('message', (msg, from) => {
-    // RTP media only (RTCP, payload types 200–206, shares the port: rtcp-mux)
-    if (msg.length < 12 || (msg[0]! & 0xc0) !== 0x80 || (msg[1]! >= 200 && msg[1]! <= 206)) return;
-    // mediasoup's bandwidth probation packets (SSRC 1234) are not the teacher's
-    if (msg.readUInt32BE(8) === 1234) return;
+    const rtp = teacherRtp(msg);
+    if (!rtp) return;
     v.packets += 1;
-    const pt = msg[1]! & 0x7f;
-    v.byPt.set(pt, (v.byPt.get(pt) ?? 0) + 1);
-    if (v.window) {
-      const ssrc = msg.readUInt32BE(8);
-      const seq = msg.readUInt16BE(2);
-      const w = v.window.get(ssrc);
-      if (!w) v.window.set(ssrc, { first: seq, last: seq, seen: new Set([seq]) });
-      else {
-        // the extended sequence number nearest the last one (wraps at 65536; reordering allowed)
-        let ext = (w.last & ~0xffff) | seq;
-        if (ext < w.last - 0x8000) ext += 0x10000;
-        else if (ext > w.last + 0x8000) ext -= 0x10000;
-        w.last = Math.max(w.last, ext);
-        w.first = Math.min(w.first, ext);
-        // a packet twice (a retransmission that crossed its late original) counts once
-        w.seen.add(ext);
-      }
-    }
+    v.byPt.set(rtp.payloadType, (v.byPt.get(rtp.payloadType) ?? 0) + 1);
+    v.window?.add(rtp.ssrc, rtp.seq);
     // node A's media (by its RTC ports): what B's worker may still send as it dies does not count
     const fromA = from.port >= portsA[0] && from.port <= portsA[1];
     if (v.firstAfter === undefined && fromA && Date.now() >= v.since) v.firstAfter = Date.now();
@@ -336,25 +291,8 @@ after(async () => {
   rmSync(mediaDir, { recursive: true, force: true });
 });
 
-/** Node B's log, when the test fails. */
-async function withLogOfB(run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (err) {
-    process.stderr.write(`${inspect(err)} ${(err as Error | undefined)?.stack ?? ''}\n`);
-    const lines = readFileSync(logB, 'utf8').split('\n');
-    process.stderr.write(
-      lines
-        .filter((l) => !l.includes('"level":30'))
-        .join('\n')
-        .slice(-6000),
-    );
-    throw err;
-  }
-}
-
 test('new, closed and paused producers at the origin reach the viewers on node B', () =>
-  withLogOfB(async () => {
+  withNodeLogs({ 'node B': logB }, async () => {
     const room = originRoom();
     const pt = (mime: string) =>
       room.routerRtpCapabilities.codecs!.find((c) => c.mimeType === mime)!.preferredPayloadType as number;
@@ -403,7 +341,7 @@ test('new, closed and paused producers at the origin reach the viewers on node B
   }));
 
 test('300 viewers on node B receive the teacher on node A through one pipe; B killed, they move to A within 5 s', (t) =>
-  withLogOfB(async () => {
+  withNodeLogs({ 'node B': logB }, async () => {
     const room = originRoom();
     const transportsBefore = pipesOfA.size;
     for (let i = 0; i < VIEWERS; i++) viewers.push(await viewer(i));
@@ -431,22 +369,22 @@ test('300 viewers on node B receive the teacher on node A through one pipe; B ki
     const sent0 = await sentByTeacher();
     await sleep(200);
     const got0 = viewers.map((v) => v.packets);
-    for (const v of viewers) v.window = new Map();
+    for (const v of viewers) v.window = new RtpWindow();
     await sleep(10_000);
     const sent1 = await sentByTeacher();
     await sleep(200);
     const got = viewers.map((v, i) => v.packets - got0[i]!);
     for (const v of viewers) {
-      v.window0 = v.window ?? new Map();
+      v.window0 = v.window ?? new RtpWindow();
       delete v.window;
     }
     const sent = sent1.total - sent0.total;
     // loss as RTP receivers count it: each viewer's gaps in its streams' sequence numbers over the window
     // (they also count the stand-in teacher's own uplink losses: ffmpeg → A has no NACK)
     const delivered = viewers.map((v) => {
-      const ws = [...v.window0!.values()];
+      const ws = v.window0!.sums();
       assert.equal(ws.length, 2, 'every viewer receives two streams (camera and microphone)');
-      return ws.reduce((a, w) => a + w.seen.size, 0) / ws.reduce((a, w) => a + w.last - w.first + 1, 0);
+      return deliveredShare(ws);
     });
     const worst = Math.min(...delivered);
     t.diagnostic(

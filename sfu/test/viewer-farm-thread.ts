@@ -3,47 +3,23 @@
 // windows (sequence numbers per SSRC) are kept here and their sums sent back when a window closes.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  FARM_SLOTS,
-  type FarmData,
-  type FarmReply,
-  type FarmRequest,
-  type WindowSum,
-} from './viewer-farm.js';
+import { RtpWindow, teacherRtp } from './cascade-nodes.js';
+import { FARM_SLOTS, type FarmData, type FarmReply, type FarmRequest } from './viewer-farm.js';
 
 const { counts, times, fromPorts } = workerData as FarmData;
 const count = new Int32Array(counts);
 const time = new Float64Array(times);
 const sockets: UdpSocket[] = [];
-/** While a window is open: per viewer, per SSRC the first and last extended sequence number and those seen. */
-let windows: Map<number, { first: number; last: number; seen: Set<number> }>[] | undefined;
+/** While a window is open: per viewer, its streams' sequence numbers. */
+let windows: RtpWindow[] | undefined;
 
 function receive(i: number, msg: Buffer, fromPort: number): void {
-  // RTP media only (RTCP, payload types 200–206, shares the port: rtcp-mux)
-  if (msg.length < 12 || (msg[0]! & 0xc0) !== 0x80 || (msg[1]! >= 200 && msg[1]! <= 206)) return;
-  // mediasoup's bandwidth probation packets (SSRC 1234) are not the teacher's
-  const ssrc = msg.readUInt32BE(8);
-  if (ssrc === 1234) return;
+  const rtp = teacherRtp(msg);
+  if (!rtp) return;
   const base = i * FARM_SLOTS;
   count[base] = count[base]! + 1;
-  const pt = msg[1]! & 0x7f;
-  count[base + 1 + pt] = count[base + 1 + pt]! + 1;
-  const w = windows?.[i];
-  if (w) {
-    const seq = msg.readUInt16BE(2);
-    const s = w.get(ssrc);
-    if (!s) w.set(ssrc, { first: seq, last: seq, seen: new Set([seq]) });
-    else {
-      // the extended sequence number nearest the last one (wraps at 65536; reordering allowed)
-      let ext = (s.last & ~0xffff) | seq;
-      if (ext < s.last - 0x8000) ext += 0x10000;
-      else if (ext > s.last + 0x8000) ext -= 0x10000;
-      s.last = Math.max(s.last, ext);
-      s.first = Math.min(s.first, ext);
-      // a packet twice (a retransmission that crossed its late original) counts once
-      s.seen.add(ext);
-    }
-  }
+  count[base + 1 + rtp.payloadType] = count[base + 1 + rtp.payloadType]! + 1;
+  windows?.[i]?.add(rtp.ssrc, rtp.seq);
   // the first packet from the node given in `fromPorts` (by its RTC ports) at or after the viewer's `since`
   const fromNode = fromPort >= fromPorts[0] && fromPort <= fromPorts[1];
   if (fromNode && time[i * 2 + 1] === 0 && Date.now() >= time[i * 2]!) time[i * 2 + 1] = Date.now();
@@ -69,13 +45,11 @@ parentPort!.on('message', (req: FarmRequest) => {
       void bind(req.n).then((ports) => reply({ type: 'bound', ports }));
       return;
     case 'open-window':
-      windows = sockets.map(() => new Map());
+      windows = sockets.map(() => new RtpWindow());
       reply({ type: 'window-opened' });
       return;
     case 'close-window': {
-      const sums: WindowSum[][] = (windows ?? []).map((w) =>
-        [...w.values()].map((s) => ({ expected: s.last - s.first + 1, seen: s.seen.size })),
-      );
+      const sums = (windows ?? []).map((w) => w.sums());
       windows = undefined;
       reply({ type: 'window-closed', sums });
       return;

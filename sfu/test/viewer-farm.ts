@@ -3,6 +3,7 @@
 // (which also runs an sfu node, taxed by node:test's bookkeeping of every callback) they would slow that
 // node's own joins and inflate what a failover measures. Counts are read from shared memory, at once.
 import { Worker } from 'node:worker_threads';
+import type { StreamSum } from './cascade-nodes.js';
 
 /** Per viewer: its packet count, then one count per RTP payload type (0–127). */
 export const FARM_SLOTS = 129;
@@ -14,18 +15,12 @@ export interface FarmData {
   fromPorts: [number, number];
 }
 
-/** One SSRC over a measurement window: packets expected (last − first + 1, RFC 3550 §6.4.1) and seen. */
-export interface WindowSum {
-  expected: number;
-  seen: number;
-}
-
 export type FarmRequest =
   { type: 'bind'; n: number } | { type: 'open-window' } | { type: 'close-window' } | { type: 'close' };
 export type FarmReply =
   | { type: 'bound'; ports: number[] }
   | { type: 'window-opened' }
-  | { type: 'window-closed'; sums: WindowSum[][] }
+  | { type: 'window-closed'; sums: StreamSum[][] }
   | { type: 'closed' };
 
 export interface ViewerFarm {
@@ -40,7 +35,7 @@ export interface ViewerFarm {
   /** Starts counting sequence numbers per viewer and SSRC. */
   openWindow(): Promise<void>;
   /** Per viewer, per SSRC seen since openWindow. */
-  closeWindow(): Promise<WindowSum[][]>;
+  closeWindow(): Promise<StreamSum[][]>;
   close(): Promise<void>;
 }
 
