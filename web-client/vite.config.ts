@@ -104,7 +104,11 @@ const HLS_FLAGS: Record<string, string> = {
   // no worker bundle in an ES module build (as in hls.js's own .mjs): the transmuxer runs inline
   __IN_WORKER__: 'false',
 };
-/** The modules of the features turned off, built empty (hls.js's build config lists the same). */
+/**
+ * The modules of the features turned off, built empty (hls.js's build config lists the same): each export
+ * an empty value (the default `{}`, as hls.js's own empty module gives), in ES module syntax, so the
+ * development server needs no CommonJS step either.
+ */
 const HLS_FEATURES_OFF = [
   'controller/eme-controller',
   'utils/mediakeys-helper',
@@ -145,6 +149,9 @@ const HLS_TRANSMUXER = join(HLS_SRC, 'demux', 'transmuxer.ts');
 const HLS_MP4_REMUXER = join(HLS_SRC, 'remux', 'mp4-remuxer.ts');
 const HLS_MP4_REMUXER_ONLY = [join(HLS_SRC, 'remux', 'mp4-generator'), join(HLS_SRC, 'remux', 'aac-helper')];
 const HLS_MPEG_TS_STUB = '\0sky-hls-mpeg-ts-stub';
+const HLS_EMPTY = '\0sky-hls-empty:';
+const EXPORTED =
+  /^export\s+(?:default\s+)?(?:abstract\s+)?(?:async\s+)?(?:const\s+enum|enum|class|function\*?|const|let|var)\s+(\w+)/gm;
 const HLS_FLAG = new RegExp(`\\b(${Object.keys(HLS_FLAGS).join('|')})\\b`, 'g');
 
 function hlsFmp4(): Plugin {
@@ -165,14 +172,25 @@ function hlsFmp4(): Plugin {
     },
     resolveId(source, importer) {
       if (source === 'hls.js/fmp4') return join(HLS_SRC, 'exports-default.ts');
-      if (!importer?.startsWith(HLS_SRC) || !source.startsWith('.')) return null;
-      const target = join(dirname(importer), source);
-      if (HLS_FEATURES_OFF.includes(target)) return join(HLS_SRC, 'empty-es.js');
-      if (importer === HLS_TRANSMUXER && HLS_MPEG_TS_ONLY.includes(target)) return HLS_MPEG_TS_STUB;
-      if (importer === HLS_MP4_REMUXER && HLS_MP4_REMUXER_ONLY.includes(target)) return HLS_MPEG_TS_STUB;
+      const from = importer?.split('?')[0];
+      if (!from?.startsWith(HLS_SRC) || !source.startsWith('.')) return null;
+      const target = join(dirname(from), source);
+      if (HLS_FEATURES_OFF.includes(target)) return `${HLS_EMPTY}${target}.ts`;
+      if (from === HLS_TRANSMUXER && HLS_MPEG_TS_ONLY.includes(target)) return HLS_MPEG_TS_STUB;
+      if (from === HLS_MP4_REMUXER && HLS_MP4_REMUXER_ONLY.includes(target)) return HLS_MPEG_TS_STUB;
       return null;
     },
-    load(id) {
+    async load(id) {
+      if (id.startsWith(HLS_EMPTY)) {
+        const source = await readFile(id.slice(HLS_EMPTY.length), 'utf8');
+        const names = new Set(
+          [...source.matchAll(EXPORTED)].filter((m) => !m[0].includes(' default ')).map((m) => m[1]!),
+        );
+        return [...names]
+          .map((n) => `export const ${n} = undefined;`)
+          .concat(/^export default /m.test(source) ? ['export default {};'] : [])
+          .join('\n');
+      }
       if (id !== HLS_MPEG_TS_STUB) return null;
       // the table probes MP4 first: this runs only for a segment that is not fMP4
       return `export default class NotInThisBuild {
@@ -205,9 +223,9 @@ export default defineConfig({
   server: {
     proxy: { '/api': 'http://127.0.0.1:8080', '/media': 'http://127.0.0.1:8080' },
   },
-  // hls.js/fmp4 goes through hlsFmp4 in development too, not the dependency optimiser; its one CommonJS
-  // dependency is optimised instead
-  optimizeDeps: { exclude: ['hls.js/fmp4'], include: ['url-toolkit'] },
+  // hls.js/fmp4 goes through hlsFmp4 in development too, not the dependency optimiser; its CommonJS
+  // dependencies are optimised instead
+  optimizeDeps: { exclude: ['hls.js/fmp4'], include: ['eventemitter3', 'url-toolkit'] },
   // Every page but sign-in is a chunk of its own (App.tsx); hls.js is among the largest: its fMP4 build
   // (~310 kB) for the lesson and live pages, its light build (~365 kB) for the grade channel's page only.
   build: {
