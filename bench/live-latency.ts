@@ -163,12 +163,9 @@ async function main() {
   server.setSerializerCompiler(serializerCompiler);
   await server.register(channelRoutes, { channels, artwork });
   await server.listen({ host: '127.0.0.1', port });
-  // the live page's own player (hls-player: hls.js with the live settings and its start-over rules), in
-  // hls.js/light: the page's hls.js/fmp4 is made by the web client's vite build, which esbuild here is not;
-  // for fMP4 both run the same hls.js code
+  // the live page's own player (hls-player: hls.js with the live settings and its start-over rules)
   const player = await pageScript(
-    `import Hls from 'hls.js/light'; import { playLiveHls } from './web-client/src/live/hls-player.ts';
-     window.playLiveHls = (...args) => playLiveHls(Hls, ...args);`,
+    `import { playLiveHls } from './web-client/src/live/hls-player.ts'; window.playLiveHls = playLiveHls;`,
   );
   const browser = await launchChromium();
   const result: Record<string, unknown> = {};

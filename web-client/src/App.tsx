@@ -9,8 +9,8 @@ import { NotFoundPage } from './pages/NotFoundPage';
 // Sign-in, the home switch and the not-found page are in the first chunk; every other page is a chunk of
 // its own, loaded when it is opened (Layout's Suspense shows 加载中… meanwhile), and so are the role homes
 // (HomePage) and the English strings (i18n). The libraries go with the pages that use them: hls.js with
-// the lesson and live pages (its fMP4 build, vite.config.ts) and the channel page (its light build, for
-// MPEG-TS), socket.io with Q&A, mediasoup-client with live, ECharts with the dashboard.
+// the lesson, live and channel pages, socket.io with Q&A, mediasoup-client with live, ECharts with the
+// dashboard.
 const lazyPage = <K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) =>
   lazy(() => load().then((m) => ({ default: m[name] })));
 const StatusPage = lazyPage(() => import('./pages/StatusPage'), 'StatusPage');

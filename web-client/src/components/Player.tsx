@@ -1,4 +1,4 @@
-import Hls from 'hls.js/fmp4';
+import Hls from 'hls.js/light';
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import { attachBeacons, beaconClient, viewerPlace, type BeaconContext } from '../analytics/beacons';

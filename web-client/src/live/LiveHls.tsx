@@ -1,7 +1,5 @@
-// The large class: the live HLS stream (fMP4, 1 s segments) in hls.js, kept close to the live edge; the
-// grade channel's page plays its MPEG-TS channel in it too.
-import type Hls from 'hls.js';
-import type { HlsConfig } from 'hls.js';
+// The large class: the live HLS stream (fMP4, 1 s segments) in hls.js, kept close to the live edge.
+import Hls, { type HlsConfig } from 'hls.js/light';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { attachBeacons, beaconClient, type BeaconContext } from '../analytics/beacons';
@@ -9,7 +7,7 @@ import { hlsRenditions } from '../analytics/hls-renditions';
 import { loadSession } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
 import { FullscreenButton, useMediaState, VolumeControl } from '../components/MediaControls';
-import { playLiveHls, type HlsBuild, type LiveHlsPlayer } from './hls-player';
+import { playLiveHls, type LiveHlsPlayer } from './hls-player';
 
 /**
  * hls.js tuned for live (hls-config), recovering by itself (hls-player): start two segments from the edge,
@@ -17,7 +15,6 @@ import { playLiveHls, type HlsBuild, type LiveHlsPlayer } from './hls-player';
  * with the teacher's first frames), or the stream may restart: start over.
  */
 export function LiveHls({
-  hlsBuild: Hls,
   src,
   onPlaying,
   beacon,
@@ -25,8 +22,6 @@ export function LiveHls({
   testId = 'live-hls',
   waitingText,
 }: {
-  /** The hls.js that plays `src` (see HlsBuild): its stream's segment format decides. */
-  hlsBuild: HlsBuild;
   src: string;
   onPlaying?: (hls: Hls | null) => void;
   /** Viewing beacons: platform 'web' with live: true. */
@@ -66,7 +61,7 @@ export function LiveHls({
       client,
       ...(stream.hls ? { renditions: hlsRenditions(stream.hls, Hls.Events.LEVEL_SWITCHED) } : {}),
     });
-  }, [Hls, stream, beaconKey, viewer]);
+  }, [stream, beaconKey, viewer]);
 
   useEffect(() => {
     const video = ref.current;
@@ -93,7 +88,6 @@ export function LiveHls({
       tryPlay();
     } else {
       player = playLiveHls(
-        Hls,
         video,
         src,
         {
@@ -111,7 +105,7 @@ export function LiveHls({
       setStream(null);
       player?.stop();
     };
-  }, [Hls, src, config]);
+  }, [src, config]);
 
   return (
     <div className="live-hls" ref={box}>

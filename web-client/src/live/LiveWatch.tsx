@@ -1,7 +1,6 @@
 // Student live page: WebRTC in the interactive class, HLS otherwise (issue 5). The room may be full
 // (ROOM_FULL) or the media path may fail (ICE/DTLS, a timeout): the page then plays the live HLS stream.
 import { Lesson, LiveInfo } from '@sky/contracts';
-import Hls from 'hls.js/fmp4';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
@@ -158,7 +157,6 @@ export function LiveWatch() {
               </p>
             )}
             <LiveHls
-              hlsBuild={Hls}
               src={info.hls.web}
               beacon={{
                 lessonId: id,

@@ -1,14 +1,7 @@
 // The live HLS player without React: hls.js with the live settings, and the rules by which a viewer recovers
 // by itself (the page's LiveHls and the live-latency bench's restart_recovery_s run this same code).
-import type Hls from 'hls.js';
-import type { HlsConfig } from 'hls.js';
+import Hls, { type HlsConfig } from 'hls.js/light';
 import { LIVE_HLS_CONFIG } from './hls-config';
-
-/**
- * Which hls.js plays: `hls.js/fmp4` for the live lessons' fMP4, `hls.js/light` for the grade channel's
- * MPEG-TS. The caller imports it, so each page's chunk holds only its own.
- */
-export type HlsBuild = typeof Hls;
 
 /** How long a playing player's picture may stand still before it starts over. */
 export const LIVE_IDLE_RESTART_MS = 10_000;
@@ -36,7 +29,6 @@ export interface LiveHlsPlayer {
  * start-overs are written on the element (data-hls-error, data-hls-restarts) for support and tests.
  */
 export function playLiveHls(
-  Hls: HlsBuild,
   video: HTMLVideoElement,
   src: string,
   hooks: LiveHlsHooks,

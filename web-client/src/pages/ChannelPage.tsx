@@ -2,8 +2,6 @@
 // boxes play, reached through the api's /api/tv for the lineup and the guide), in hls.js, beside what is
 // on now and next, each programme leading to its own lesson.
 import { beijingToday, GuideProgramme, TvChannel, type GuideProgramme as Programme } from '@sky/contracts';
-// the channel is MPEG-TS (the set-top boxes' playlists): hls.js/fmp4 cannot play it
-import Hls from 'hls.js/light';
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
@@ -78,7 +76,6 @@ export function ChannelPage() {
         <div className="live-layout">
           <div className="live-main">
             <LiveHls
-              hlsBuild={Hls}
               src={channel.url}
               config={CHANNEL_HLS_CONFIG}
               beacon={beacon}
