@@ -1,12 +1,11 @@
 // Which sfu nodes browsers may be sent to (issue 16): the pages' CSP connect-src and the per-lesson sfuUrl
 // come from this one list, so the api never names a node the page would refuse to connect to.
+import type { SfuNodeAsk } from '@sky/contracts';
 
 /** The origins of the configured public sfu urls: SFU_PUBLIC_URL (the one-node default) and SFU_PUBLIC_URLS. */
 export function sfuPublicOrigins(defaultUrl: string, listed: readonly string[] = []): string[] {
   return [...new Set([defaultUrl, ...listed].map((u) => new URL(u).origin))];
 }
-
-import type { SfuNodeAsk } from '@sky/contracts';
 
 type NodeFor = (lessonId: string, ask: SfuNodeAsk) => Promise<string | undefined>;
 

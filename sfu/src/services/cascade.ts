@@ -294,10 +294,7 @@ export class Cascade {
         // another node holds it after all: the next beat moves the edge there
         if (holder !== 'mine') return;
         this.edges.delete(lessonId);
-        if (edge.transport) this.deps.media.closeTransport(edge.transport);
-        delete edge.transport;
-        for (const peer of [...edge.room.peers.values()])
-          if (peer.remote) for (const id of [...peer.producers.keys()]) edge.room.dropRemote(id);
+        this.unpipe(edge);
         this.deps.log.warn(
           { lessonId, from: edge.originId, orphanedMs: edge.orphanedAt && Date.now() - edge.orphanedAt },
           'cascade edge took over as the origin',
@@ -314,6 +311,14 @@ export class Cascade {
     return done;
   }
 
+  /** The edge's link to its origin goes, and with it the origin's producers (their consumers with them). */
+  private unpipe(edge: EdgeLink): void {
+    if (edge.transport) this.deps.media.closeTransport(edge.transport);
+    delete edge.transport;
+    for (const peer of [...edge.room.peers.values()])
+      if (peer.remote) for (const id of [...peer.producers.keys()]) edge.room.dropRemote(id);
+  }
+
   /** The edge pipes from a new origin: the old one's producers go (their consumers with them), the new ones come. */
   private move(edge: EdgeLink, origin: SfuNodeRecord): void {
     const { lessonId } = edge.room;
@@ -321,10 +326,7 @@ export class Cascade {
     edge.moving = true;
     edge.applying = edge.applying
       .then(async () => {
-        if (edge.transport) this.deps.media.closeTransport(edge.transport);
-        delete edge.transport;
-        for (const peer of [...edge.room.peers.values()])
-          if (peer.remote) for (const id of [...peer.producers.keys()]) edge.room.dropRemote(id);
+        this.unpipe(edge);
         await this.link(edge, origin);
         edge.originId = origin.nodeId;
         this.deps.log.warn(
