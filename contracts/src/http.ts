@@ -5,26 +5,38 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 
 export { AppError };
 
-/** Mongo errors that mean "no primary to talk to now" (an election, a lost majority, a network cut). */
-const DB_UNAVAILABLE_NAMES = new Set([
+/**
+ * Mongo errors that mean "no primary to talk to now" (an election, a lost majority, a network cut). The
+ * driver subclasses these (a cleared pool is a `MongoPoolClearedError`, a `MongoNetworkError` underneath),
+ * so an error counts when any class it is made from is named here.
+ */
+const DB_UNAVAILABLE_CLASSES = new Set([
   'MongoServerSelectionError',
   'MongoNetworkError',
-  'MongoNetworkTimeoutError',
   'MongoNotConnectedError',
   'MongooseServerSelectionError',
 ]);
 // NotWritablePrimary, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary, PrimarySteppedDown,
-// InterruptedDueToReplStateChange, InterruptedAtShutdown
-const DB_UNAVAILABLE_CODES = new Set([10107, 13435, 13436, 189, 11602, 11600]);
+// InterruptedDueToReplStateChange, InterruptedAtShutdown, ShutdownInProgress
+const DB_UNAVAILABLE_CODES = new Set([10107, 13435, 13436, 189, 11602, 11600, 91]);
 /** Seconds a client waits before it retries a request refused while the database has no primary. */
 export const DB_UNAVAILABLE_RETRY_SEC = 2;
+
+function classNames(err: object): string[] {
+  const names: string[] = [];
+  for (let p: unknown = Object.getPrototypeOf(err); p && p !== Object.prototype; p = Object.getPrototypeOf(p))
+    names.push((p as { constructor: { name: string } }).constructor.name);
+  return names;
+}
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { name?: unknown; code?: unknown };
+  const classes = classNames(err);
   return (
-    (typeof e.name === 'string' && DB_UNAVAILABLE_NAMES.has(e.name)) ||
-    (typeof e.name === 'string' && e.name.startsWith('Mongo') && DB_UNAVAILABLE_CODES.has(Number(e.code)))
+    classes.some((name) => DB_UNAVAILABLE_CLASSES.has(name)) ||
+    (typeof e.name === 'string' && DB_UNAVAILABLE_CLASSES.has(e.name)) ||
+    (classes.includes('MongoError') && DB_UNAVAILABLE_CODES.has(Number(e.code)))
   );
 }
 
