@@ -1,11 +1,4 @@
-import {
-  AccessGrant,
-  Problem,
-  type ErrorCode,
-  type FieldError,
-  type RowError,
-  type Violation,
-} from '@sky/contracts';
+import type { AccessGrant, ErrorCode, FieldError, Problem, RowError, Violation } from '@sky/contracts';
 
 /**
  * Where the session lives: the refresh token only in the api's httpOnly `sky_refresh` cookie (no script
@@ -22,9 +15,21 @@ let current: AccessGrant | null = null;
 /** Set when the api refused this page's sign-in (ended elsewhere), until the login page has said so. */
 let endedByServer = false;
 
-/** What a response body must parse as; every contract zod schema is one. */
+/** What a response body must parse as; every contract zod schema is one, and so is `typed<T>()`. */
 export interface Schema<T> {
   parse(data: unknown): T;
+}
+
+const asSent: Schema<unknown> = { parse: (data) => data };
+
+/**
+ * An answer taken as the contract type `T` without checking it in the browser: the api builds it from the
+ * same contract, and validates every request itself (a refused field comes back named in problem+json).
+ * The first chunk (sign-in, the session) and the lesson page before its first frame use it, which would
+ * otherwise wait for zod (about 18 kB compressed); pages that load zod anyway pass the contract schema.
+ */
+export function typed<T>(): Schema<T> {
+  return asSent as Schema<T>;
 }
 
 /** Contract codes, plus the two the browser itself can meet: no answer at all, or one that is not problem+json. */
@@ -46,9 +51,9 @@ export class ApiError extends Error {
   ) {
     super(detail);
     this.name = 'ApiError';
-    this.fields = problem?.errors ?? [];
-    this.rows = problem?.rows ?? [];
-    this.diagnosis = problem?.diagnosis ?? [];
+    this.fields = Array.isArray(problem?.errors) ? problem.errors : [];
+    this.rows = Array.isArray(problem?.rows) ? problem.rows : [];
+    this.diagnosis = Array.isArray(problem?.diagnosis) ? problem.diagnosis : [];
   }
 }
 
@@ -72,15 +77,23 @@ function setSession(session: AccessGrant | null): void {
   for (const fn of listeners) fn(session);
 }
 
+/**
+ * The api's problem+json (RFC 9457, contracts' Problem), told apart from any other body — a proxy's page,
+ * a gateway's JSON — by its `code` and `detail`, without zod in the first chunk.
+ */
+function problemOf(body: unknown): Problem | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const p = body as Record<string, unknown>;
+  return typeof p['code'] === 'string' && typeof p['detail'] === 'string' ? (body as Problem) : undefined;
+}
+
 async function toError(res: Response): Promise<ApiError> {
   // No problem+json: a proxy or gateway answered because the api itself could not (502/503/504).
   const unreachable = res.status === 502 || res.status === 503 || res.status === 504;
   const fallback = new ApiError(res.status, unreachable ? 'NETWORK' : 'UNKNOWN', res.statusText);
   try {
-    const parsed = Problem.safeParse(await res.json());
-    if (!parsed.success) return fallback;
-    const p = parsed.data;
-    return new ApiError(res.status, p.code, p.detail, p);
+    const p = problemOf(await res.json());
+    return p ? new ApiError(res.status, p.code, p.detail, p) : fallback;
   } catch {
     return fallback;
   }
@@ -131,7 +144,7 @@ function oneTabAtATime<T>(fn: () => Promise<T>): Promise<T> {
 /** Trades the refresh cookie for a new access token; concurrent callers share one trade. */
 function refresh(): Promise<AccessGrant | null> {
   refreshing ??= oneTabAtATime(() => send('/api/auth/refresh', 'POST', jsonPayload({}), undefined))
-    .then(async (res) => (res.ok ? AccessGrant.parse(await res.json()) : null))
+    .then(async (res) => (res.ok ? ((await res.json()) as AccessGrant) : null))
     .catch(() => null)
     .then((next) => {
       setSession(next);
@@ -231,7 +244,7 @@ export async function api<T>(
 }
 
 export async function login(username: string, password: string): Promise<AccessGrant> {
-  const grant = await api('/api/auth/login', AccessGrant, {
+  const grant = await api('/api/auth/login', typed<AccessGrant>(), {
     method: 'POST',
     body: { username, password, refreshTokenIn: 'cookie' },
   });
@@ -249,7 +262,7 @@ export async function loginWithNewPassword(
   password: string,
   newPassword: string,
 ): Promise<AccessGrant> {
-  const grant = await api('/api/auth/login/new-password', AccessGrant, {
+  const grant = await api('/api/auth/login/new-password', typed<AccessGrant>(), {
     method: 'POST',
     body: { username, password, newPassword, refreshTokenIn: 'cookie' },
   });

@@ -1,4 +1,4 @@
-import { PublicUser, type Role } from '@sky/contracts';
+import type { PublicUser, Role } from '@sky/contracts';
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Navigate, useLocation } from 'react-router';
@@ -10,6 +10,7 @@ import {
   logoutEverywhere as apiLogoutEverywhere,
   onSessionChange,
   restoreSession,
+  typed,
   updateSessionUser,
 } from '../api/client';
 import { Loading } from '../components/Bits';
@@ -34,14 +35,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     // The access token lives in memory only: a new page trades the refresh cookie for one, then asks
     // who the user is now (renamed, regraded); a 401 ends the session by itself.
     void restoreSession()
-      .then((s) => (s ? api('/api/me', PublicUser).then(updateSessionUser) : undefined))
+      .then((s) => (s ? api('/api/me', typed<PublicUser>()).then(updateSessionUser) : undefined))
       .catch(() => undefined)
       .finally(() => setRestoring(false));
     // A tab coming back into view asks again: a sign-in ended meanwhile (a password reset, a disabled
     // account, sign out everywhere) shows at once rather than at the next click.
     const recheck = () => {
       if (document.visibilityState === 'visible' && loadSession())
-        void api('/api/me', PublicUser)
+        void api('/api/me', typed<PublicUser>())
           .then(updateSessionUser)
           .catch(() => undefined);
     };

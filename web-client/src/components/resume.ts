@@ -1,5 +1,5 @@
-import { PlaybackPosition } from '@sky/contracts';
-import { api, loadSession } from '../api/client';
+import type { PlaybackPosition } from '@sky/contracts';
+import { api, loadSession, typed } from '../api/client';
 
 /** Where the viewer stopped in a lesson: read once when the player knows the duration, written as it plays. */
 export interface PositionStore {
@@ -13,14 +13,14 @@ export function serverPositions(lessonId: string): PositionStore {
   const path = `/api/me/positions/${lessonId}`;
   return {
     load: () =>
-      api(path, PlaybackPosition).then(
+      api(path, typed<PlaybackPosition>()).then(
         (p) => p.positionSec,
         () => 0,
       ),
     save(positionSec, leaving = false) {
       const body = { positionSec: Math.max(0, Math.floor(positionSec)) };
       if (!leaving) {
-        void api(path, PlaybackPosition, { method: 'PUT', body }).catch(() => undefined);
+        void api(path, typed<PlaybackPosition>(), { method: 'PUT', body }).catch(() => undefined);
         return;
       }
       // api() may wait for a token refresh the closing page will not see: one keepalive request instead

@@ -1,7 +1,8 @@
-import { Lesson, ownsLesson } from '@sky/contracts';
+import { ownsLesson, type Lesson } from '@sky/contracts';
 import { lazy, Suspense, useEffect, useRef, useState, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
+import { typed } from '../api/client';
 import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
 import { ErrorNote, formatDuration, LessonStateBadge, Loading } from '../components/Bits';
@@ -48,7 +49,7 @@ function useFirstFrame(video: RefObject<HTMLVideoElement | null>, playing: boole
 export function LessonPage() {
   const { t } = useTranslation();
   const { id } = useParams();
-  const lesson = useApi(id ? `/api/lessons/${encodeURIComponent(id)}` : null, Lesson);
+  const lesson = useApi(id ? `/api/lessons/${encodeURIComponent(id)}` : null, typed<Lesson>());
   const l = lesson.data;
   const video = useRef<HTMLVideoElement>(null);
   const [answersKey, setAnswersKey] = useState('');

@@ -1,8 +1,8 @@
-import { SignInInfo } from '@sky/contracts';
+import type { SignInInfo } from '@sky/contracts';
 import { lazy, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, useLocation, useNavigate } from 'react-router';
-import { ApiError, takeSessionEnded } from '../api/client';
+import { ApiError, takeSessionEnded, typed } from '../api/client';
 import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
 import { problemText } from '../components/Bits';
@@ -32,7 +32,7 @@ export function LoginPage() {
   const [fields, setFields] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   // only npm start's demo says where its generated logins are; a real deployment says nothing of it
-  const demo = useApi('/api/public/sign-in', SignInInfo).data?.demo === true;
+  const demo = useApi('/api/public/sign-in', typed<SignInInfo>()).data?.demo === true;
   // the api ended this page's sign-in (elsewhere): say why once, on the form that follows
   const [ended] = useState(takeSessionEnded);
   /** A temporary password an admin set: it only lets the user choose a new one. */
