@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Beacon } from '@sky/contracts';
 import { attachBeacons, BeaconClient, viewerUrlOf } from '../web-client/src/analytics/beacons.js';
+import { laterBeaconClient } from '../web-client/src/analytics/session.js';
 import {
   BeaconQueue,
   type BeaconStorage,
@@ -442,6 +443,54 @@ test('a <video> session: start with startup time, heartbeats from played time, s
   assert.equal(start.school, undefined, 'a school name with a control character is left out, not the event');
   assert.equal(new Set(evs.map((e) => e.eventId)).size, evs.length);
   assert.equal(start.viewerId, SIGNED(undefined), 'the platform’s signed viewer id');
+});
+
+test('a session whose client loads later (the lesson page, after its first frame): its start-up and every event arrive, each at the time it happened', async () => {
+  const { transport, posts } = fakeTransport();
+  let arrive!: (client: BeaconClient) => void;
+  const later = laterBeaconClient(new Promise<BeaconClient>((r) => (arrive = r)));
+  let clock = 0;
+  const video = new FakeVideo();
+  const stop = attachBeacons(
+    video as unknown as HTMLVideoElement,
+    { lessonId: 'lesson-7', platform: 'web' },
+    { client: later, now: () => clock },
+  );
+  assert.equal(later.heartbeatSec, 30, 'the default interval until the server says');
+  video.fire('play');
+  clock = 1200;
+  video.paused = false;
+  video.fire('playing');
+  const startedAt = Date.now();
+  video.play(4);
+  video.paused = true;
+  video.fire('pause');
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(posts.length, 0, 'nothing leaves before the client is there');
+
+  const client = new BeaconClient({ viewer: 'user-7', transport, pageEvents: false, flushMs: 60_000 });
+  arrive(client);
+  await settle();
+  assert.equal(client.active.size, 1, 'the session is the client’s to end when the page goes away');
+  video.paused = false;
+  video.fire('play', 'playing');
+  video.play(1);
+  stop();
+  await settle();
+  await client.flush();
+  const evs = posts.flatMap((p) => p.events);
+  assert.deepEqual(
+    evs.map((e) => e.type),
+    ['start', 'pause', 'end'],
+  );
+  const [start, pause, end] = evs as [Beacon, Beacon, Beacon];
+  assert.ok(
+    start.type === 'start' && start.startupMs === 1200,
+    'the start-up time, measured before it loaded',
+  );
+  assert.ok(start.at <= startedAt + 5 && pause.at < Date.now() - 25, 'stamped when they happened');
+  assert.ok(end.type === 'end' && end.watchedSec === 5);
+  assert.equal(client.active.size, 0);
 });
 
 test('the TV reports as platform tv with the plan lesson’s grade and subject; an unpaired box keeps one viewer id', async () => {

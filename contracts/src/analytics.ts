@@ -1,5 +1,6 @@
 // Viewing analytics (issue 7): beacon events, batches, and the bureau dashboard's query shapes.
 import { z } from 'zod';
+import { BEACON_BATCH_MAX_EVENTS, MAX_WATCHED_SEC } from './analytics-limits.js';
 import { GradeId } from './grades.js';
 
 /** What a player reports. */
@@ -12,19 +13,9 @@ export const PLATFORMS = ['web', 'tv', 'live-webrtc'] as const;
 export const Platform = z.enum(PLATFORMS);
 export type Platform = z.infer<typeof Platform>;
 
-/** Limits of one batch: more events → 413, a bigger body → 413. */
-export const BEACON_BATCH_MAX_EVENTS = 200;
-export const BEACON_BATCH_MAX_BYTES = 64 * 1024;
-/** Heartbeat interval the server asks for when it has no reason to ask otherwise. */
-export const DEFAULT_HEARTBEAT_SEC = 30;
-/** A view counts once per session when its watched seconds reach this. */
-export const VIEW_THRESHOLD_SEC = 10;
-/** The retention curve's resolution: bucket i covers [i, i+1)% of the lesson's duration. */
-export const RETENTION_BUCKETS = 100;
-/** A heartbeat/end may report at most interval + this much watched time (buffering, timers). */
-export const WATCHED_SLACK_SEC = 30;
-/** Upper bound of watchedSec in one heartbeat/end (the server may raise the interval up to 300 s). */
-export const MAX_WATCHED_SEC = 300 + WATCHED_SLACK_SEC;
+// The beacon limits and intervals are plain numbers of their own module (no zod), for players that send
+// beacons before their schemas load (the web lesson page until its first frame).
+export * from './analytics-limits.js';
 
 /** Client-generated ids: event ids (idempotency), session ids, anonymised viewer ids. */
 export const BeaconId = z

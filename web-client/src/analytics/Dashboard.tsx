@@ -32,6 +32,7 @@ import {
   today,
 } from './format';
 import './dashboard.css';
+import '../i18n/analytics';
 
 const REFRESH_MS = 30_000;
 const TOP_LIMIT = 20;

@@ -14,52 +14,43 @@
  *   backoff (1 s → 60 s), events kept in memory (bounded, 1000) and in `storage` (localStorage on the web,
  *   so the next page sends what a closed tab could not). `viewer` is the user id (web) or the box's device
  *   id (TV): only its salted SHA-256 leaves the page.
- * - `attachBeacons(video, context, { client, renditions })` follows one <video> (hls.js, native HLS or a
- *   WebRTC MediaStream) and sends start (with startup time: play requested → first frame), heartbeat every
- *   `heartbeatSec` while playing (the server's number from its last answer; 30 by default; the first after
- *   10 s watched so a view counts promptly), pause, seek (from → to), stall (waiting → playing, seeks not
- *   counted), quality (rendition changes: from `renditions`, else the video's height) and end (ended,
- *   replaced, disposed, or the page going away). `watchedSec` is measured from the media clock
- *   (timeupdate deltas ÷ playback rate), not wall time. A replay after the end is a new session.
+ * - `attachBeacons(video, context, { client, renditions })` (./session, re-exported here) follows one
+ *   <video> (hls.js, native HLS or a WebRTC MediaStream) and sends start (with startup time: play
+ *   requested → first frame), heartbeat every `heartbeatSec` while playing (the server's number from its
+ *   last answer; 30 by default; the first after 10 s watched so a view counts promptly), pause, seek
+ *   (from → to), stall (waiting → playing, seeks not counted), quality (rendition changes: from
+ *   `renditions`, else the video's height) and end (ended, replaced, disposed, or the page going away).
+ *   `watchedSec` is measured from the media clock (timeupdate deltas ÷ playback rate), not wall time. A
+ *   replay after the end is a new session.
  * - `context`: `{ lessonId, platform: 'web' | 'tv' | 'live-webrtc', live?, grade?, subject?, district?,
  *   school? }`. The live page: platform 'web' with live: true for HLS, 'live-webrtc' for WebRTC.
  * - `hlsRenditions(hls, Hls.Events.LEVEL_SWITCHED)` (./hls-renditions) adapts hls.js (full or light).
+ * - `laterBeaconClient(import(…).then(…))` (./session): a session's events wait for this file and its
+ *   contract schemas, which the lesson page loads after the video's first frame.
  * ES2019 library only: the TV bundle includes this file.
  */
-import { Beacon, VIEW_THRESHOLD_SEC, type GradeId, type Platform } from '@sky/contracts';
+import { Beacon, type Platform } from '@sky/contracts';
 import { BeaconQueue, browserTransport, randomId, type QueueOptions } from './queue.js';
+import type { BeaconBody, BeaconCommon, BeaconSender } from './session.js';
+
+export {
+  attachBeacons,
+  laterBeaconClient,
+  viewerPlace,
+  type AttachOptions,
+  type BeaconBody,
+  type BeaconCommon,
+  type BeaconContext,
+  type BeaconSender,
+  type BeaconSession,
+  type Rendition,
+  type RenditionSource,
+} from './session.js';
 
 export type BeaconPlatform = Platform;
 
-/** What a session's events say about what is watched, where. */
-export interface BeaconContext {
-  lessonId: string;
-  platform: Platform;
-  live?: boolean;
-  grade?: GradeId;
-  subject?: string;
-  district?: string;
-  school?: string;
-}
-
-interface Common extends BeaconContext {
-  sessionId: string;
-  position: number;
-  duration?: number;
-  rendition?: string;
-}
-
 /** One event as sent: the contract's Beacon (contracts/src/analytics.ts). */
 export type BeaconEvent = Beacon;
-
-type Body =
-  | { type: 'start'; startupMs?: number }
-  | { type: 'heartbeat'; watchedSec: number }
-  | { type: 'pause' }
-  | { type: 'seek'; from: number }
-  | { type: 'stall'; durationMs: number }
-  | { type: 'quality'; rendition: string; bitrate?: number }
-  | { type: 'end'; watchedSec: number };
 
 /** Optional fields that are dropped (not the event) when they do not fit the contract. */
 const OPTIONAL_DIMS = ['district', 'school', 'subject', 'grade', 'rendition', 'duration'] as const;
@@ -73,19 +64,6 @@ const MAX_WAITING = 1000;
  * id was altered); beyond this such events are dropped, so an api that refuses every id cannot loop us.
  */
 const MAX_VIEWER_RENEWALS = 3;
-
-/**
- * Where the viewer studies, for a session's context: the district and school of their profile (the web's
- * players — on demand, live over HLS or WebRTC — send the same, so live views count under them too).
- */
-export function viewerPlace(
-  user: { district?: string | undefined; school?: string | undefined } | null | undefined,
-): Pick<BeaconContext, 'district' | 'school'> {
-  return {
-    ...(user?.district ? { district: user.district } : {}),
-    ...(user?.school ? { school: user.school } : {}),
-  };
-}
 
 /** `/api/analytics/beacons` → `/api/analytics/viewer` (same place, relative or absolute). */
 export function viewerUrlOf(beaconUrl: string): string {
@@ -110,7 +88,7 @@ export interface BeaconClientOptions extends QueueOptions {
 }
 
 /** A page's beacon sender: one queue, one viewer, the sessions it is following. */
-export class BeaconClient {
+export class BeaconClient implements BeaconSender {
   readonly queue: BeaconQueue<BeaconEvent>;
   private viewerKey = '';
   /** The platform's signed viewer id for viewerKey, once known. */
@@ -259,8 +237,8 @@ export class BeaconClient {
    * an optional dimension that does not fit (a school name with a control character) is left out rather
    * than have the server refuse the event.
    */
-  send(common: Common, body: Body): void {
-    this.hold({ ...common, ...body, eventId: randomId(22), at: Date.now() });
+  send(common: BeaconCommon, body: BeaconBody, at = Date.now()): void {
+    this.hold({ ...common, ...body, eventId: randomId(22), at });
   }
 
   /** Queues an event, or holds it until the signed viewer id is known. */
@@ -313,195 +291,4 @@ export function beaconClient(options: BeaconClientOptions): BeaconClient {
   const created = new BeaconClient(options);
   clients[key] = created;
   return created;
-}
-
-/** A rendition change: `720p` and, when known, the bitrate in bit/s. */
-export interface Rendition {
-  rendition: string;
-  bitrate?: number;
-}
-
-/** Reports rendition changes to `emit` until the returned function is called. */
-export type RenditionSource = (emit: (r: Rendition) => void) => () => void;
-
-export interface AttachOptions {
-  client: BeaconClient;
-  /** Rendition changes from the player (hls.js LEVEL_SWITCHED); else the video's own height. */
-  renditions?: RenditionSource;
-  /** Milliseconds of wall time (tests): default Date.now / performance.now. */
-  now?: () => number;
-  /** The first heartbeat goes after this much watching, so a view (10 s) shows up promptly. */
-  firstBeatSec?: number;
-}
-
-const round1 = (n: number) => Math.round(n * 10) / 10;
-
-/**
- * Follows `video` and sends its session's events through `client`; returns what stops following it
- * (sending `end` if the session is running).
- */
-export function attachBeacons(
-  video: HTMLVideoElement,
-  context: BeaconContext,
-  opts: AttachOptions,
-): () => void {
-  const { client } = opts;
-  const now = opts.now ?? (() => (typeof performance !== 'undefined' ? performance.now() : Date.now()));
-  const firstBeatSec = opts.firstBeatSec ?? VIEW_THRESHOLD_SEC;
-  const attachedAt = now();
-
-  let sessionId = randomId(22);
-  let state: 'idle' | 'active' | 'ended' = 'idle';
-  let requestedAt: number | null = video.paused ? null : attachedAt;
-  let lastPos = video.currentTime;
-  let watched = 0;
-  let beats = 0;
-  let lastBeatAt = 0;
-  let stallFrom: number | null = null;
-  let seekFrom: number | null = null;
-  let rendition: string | undefined;
-
-  const position = () => {
-    const p = video.currentTime;
-    return Number.isFinite(p) && p >= 0 ? Math.min(86_400, round1(p)) : 0;
-  };
-  const emit = (body: Body) => {
-    const d = video.duration;
-    client.send(
-      {
-        ...context,
-        sessionId,
-        position: position(),
-        // a live stream's duration is Infinity: left out
-        ...(Number.isFinite(d) && d > 0 ? { duration: round1(d) } : {}),
-        ...(rendition ? { rendition } : {}),
-      },
-      body,
-    );
-  };
-  const takeWatched = () => {
-    const w = round1(watched);
-    watched = 0;
-    return w;
-  };
-  const heartbeat = () => {
-    beats++;
-    lastBeatAt = now();
-    emit({ type: 'heartbeat', watchedSec: takeWatched() });
-  };
-  /** `startupMs` undefined: the video was already playing, there was no start-up to measure. */
-  const start = (startupMs: number | undefined) => {
-    state = 'active';
-    watched = 0;
-    beats = 0;
-    lastBeatAt = now();
-    lastPos = video.currentTime;
-    emit(
-      startupMs === undefined
-        ? { type: 'start' }
-        : { type: 'start', startupMs: Math.max(0, Math.round(startupMs)) },
-    );
-  };
-  const end = () => {
-    if (state !== 'active') return;
-    state = 'ended';
-    stallFrom = null;
-    emit({ type: 'end', watchedSec: takeWatched() });
-  };
-  const tracker = { endNow: end };
-  client.active.add(tracker);
-
-  const onPlay = () => {
-    if (state === 'ended') {
-      sessionId = randomId(22);
-      state = 'idle';
-    }
-    if (state === 'idle' && requestedAt === null) requestedAt = now();
-  };
-  const onPlaying = () => {
-    const t = now();
-    if (state !== 'active') {
-      start(t - (requestedAt ?? attachedAt));
-      requestedAt = null;
-      return;
-    }
-    if (stallFrom !== null) {
-      emit({ type: 'stall', durationMs: Math.round(t - stallFrom) });
-      stallFrom = null;
-    }
-  };
-  const onWaiting = () => {
-    if (state === 'active' && !video.seeking && stallFrom === null) stallFrom = now();
-  };
-  const onTime = () => {
-    const p = video.currentTime;
-    const rate = video.playbackRate > 0 ? video.playbackRate : 1;
-    const d = p - lastPos;
-    lastPos = p;
-    if (state !== 'active' || video.seeking || d <= 0 || d > 3 * Math.max(1, rate)) return;
-    watched += d / rate;
-    const due = beats === 0 ? Math.min(firstBeatSec, client.heartbeatSec) : client.heartbeatSec;
-    if (watched >= due) heartbeat();
-  };
-  const onSeeking = () => {
-    if (seekFrom === null) seekFrom = lastPos;
-    stallFrom = null;
-  };
-  const onSeeked = () => {
-    const from = seekFrom;
-    seekFrom = null;
-    lastPos = video.currentTime;
-    if (state === 'active' && from !== null && Math.abs(from - video.currentTime) >= 0.5)
-      emit({ type: 'seek', from: round1(Math.max(0, from)) });
-  };
-  const onPause = () => {
-    stallFrom = null;
-    if (state === 'active' && !video.ended) emit({ type: 'pause' });
-  };
-  const onEnded = () => end();
-  const setRendition = (r: Rendition) => {
-    if (r.rendition === rendition) return;
-    rendition = r.rendition;
-    if (state === 'active')
-      emit({
-        type: 'quality',
-        rendition: r.rendition,
-        ...(r.bitrate ? { bitrate: Math.round(r.bitrate) } : {}),
-      });
-  };
-  const onResize = () => {
-    if (video.videoHeight > 0) setRendition({ rendition: `${video.videoHeight}p` });
-  };
-
-  const events: [string, () => void][] = [
-    ['play', onPlay],
-    ['playing', onPlaying],
-    ['waiting', onWaiting],
-    ['timeupdate', onTime],
-    ['seeking', onSeeking],
-    ['seeked', onSeeked],
-    ['pause', onPause],
-    ['ended', onEnded],
-  ];
-  for (const [name, fn] of events) video.addEventListener(name, fn);
-  const offRenditions = opts.renditions ? opts.renditions(setRendition) : undefined;
-  if (!offRenditions) video.addEventListener('resize', onResize);
-
-  // Presence while playing but not advancing (a long stall): the wall clock sends the heartbeat.
-  const ticker = setInterval(() => {
-    if (state === 'active' && !video.paused && now() - lastBeatAt >= client.heartbeatSec * 1000) heartbeat();
-  }, 1000);
-
-  // Attached to a video that is already playing (a live channel's next programme): it starts now.
-  if (!video.paused && video.readyState >= 3) start(undefined);
-
-  return () => {
-    clearInterval(ticker);
-    for (const [name, fn] of events) video.removeEventListener(name, fn);
-    if (offRenditions) offRenditions();
-    else video.removeEventListener('resize', onResize);
-    end();
-    client.active.delete(tracker);
-    void client.flush();
-  };
 }

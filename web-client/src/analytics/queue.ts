@@ -2,6 +2,9 @@
 // backoff, kept in localStorage (the web) so a closed tab's events go out with the next page. ES2019
 // library only: the TV bundle uses it too.
 import { BEACON_BATCH_MAX_EVENTS, DEFAULT_HEARTBEAT_SEC } from '@sky/contracts';
+import { randomId } from './random-id.js';
+
+export { randomId };
 
 /** What the queue needs to know of an event: its idempotency key (the server drops repeats). */
 export interface QueuedEvent {
@@ -392,19 +395,4 @@ export class BeaconQueue<E extends QueuedEvent> {
       this.schedule(0);
     }
   }
-}
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-/** A random id of `n` URL-safe characters (22 ≈ 128 bits): event ids, session ids, box ids. */
-export function randomId(n = 22): string {
-  const bytes = new Uint8Array(n);
-  if (typeof crypto !== 'undefined' && typeof crypto.getRandomValues === 'function') {
-    crypto.getRandomValues(bytes);
-  } else {
-    for (let i = 0; i < n; i++) bytes[i] = Math.floor(Math.random() * 256);
-  }
-  let out = '';
-  for (let i = 0; i < n; i++) out += ALPHABET[bytes[i]! & 63];
-  return out;
 }

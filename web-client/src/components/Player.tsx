@@ -1,7 +1,7 @@
 import Hls from 'hls.js/light';
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
-import { attachBeacons, beaconClient, viewerPlace, type BeaconContext } from '../analytics/beacons';
+import { attachBeacons, laterBeaconClient, viewerPlace, type BeaconContext } from '../analytics/session';
 import { hlsRenditions } from '../analytics/hls-renditions';
 import { loadSession } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
@@ -16,6 +16,32 @@ const SPEEDS = [0.75, 1, 1.25, 1.5, 2] as const;
  * seconds on a 4 Mbit/s phone line before the first frame.
  */
 const START_ESTIMATE_BPS = 1_000_000;
+
+/** How long the beacon client waits for a first frame that does not come (a stalled line, a failing stream). */
+const BEACONS_WAIT_MS = 4000;
+
+/**
+ * Resolves once `video` has shown its first frame (or failed, or kept us waiting BEACONS_WAIT_MS), at the
+ * browser's next idle moment: what can wait for it does not hold up the lesson on a slow line (issue 17).
+ */
+function afterFirstFrame(video: HTMLVideoElement): Promise<void> {
+  return new Promise((resolve) => {
+    const idle = () =>
+      typeof requestIdleCallback === 'function'
+        ? requestIdleCallback(() => resolve(), { timeout: 1000 })
+        : setTimeout(resolve, 0);
+    if (video.readyState >= 2) return void idle();
+    const done = () => {
+      clearTimeout(timer);
+      video.removeEventListener('loadeddata', done);
+      video.removeEventListener('error', done);
+      idle();
+    };
+    const timer = setTimeout(done, BEACONS_WAIT_MS);
+    video.addEventListener('loadeddata', done);
+    video.addEventListener('error', done);
+  });
+}
 
 interface Level {
   index: number;
@@ -122,9 +148,20 @@ export function Player({
     const video = ref.current;
     if (!video) return;
     // Viewing beacons (issue 7): signed with the viewer id the platform issues for this user; the token
-    // lets the server leave teachers' own views out.
+    // lets the server leave teachers' own views out. The client (its queue and the contract's schemas, with
+    // zod) loads after the first frame; the session is followed from now, its start-up time included.
     const client = viewerId
-      ? beaconClient({ viewer: viewerId, storage: localStorage, token: () => loadSession()?.accessToken })
+      ? laterBeaconClient(
+          afterFirstFrame(video)
+            .then(() => import('../analytics/beacons'))
+            .then(({ beaconClient }) =>
+              beaconClient({
+                viewer: viewerId,
+                storage: localStorage,
+                token: () => loadSession()?.accessToken,
+              }),
+            ),
+        )
       : null;
     const context: BeaconContext = { lessonId, platform: 'web', ...viewerPlace({ district, school }) };
     if (Hls.isSupported()) {
