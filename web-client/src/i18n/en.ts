@@ -3,5 +3,7 @@ import analyticsEn from './analytics.en.json';
 import en from './en.json';
 import liveEn from './live.en.json';
 import manageEn from './manage.en.json';
+import pairEn from './pair.en.json';
+import qaEn from './qa.en.json';
 
-export default { ...en, live: liveEn, analytics: analyticsEn, manage: manageEn };
+export default { ...en, live: liveEn, analytics: analyticsEn, manage: manageEn, qa: qaEn, pair: pairEn };

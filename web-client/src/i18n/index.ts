@@ -1,9 +1,10 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import zhCN from './zh-CN.json';
-// Feature strings live in their own files, under one top-level key each (t('live.…'), t('analytics.…'),
-// t('manage.…')); their English copies go with the English chunk (en.ts).
-import analyticsZh from './analytics.zh-CN.json';
+// Feature strings live in their own files, under one top-level key each (t('live.…'), t('manage.…'), …);
+// their English copies go with the English chunk (en.ts). The Chinese ones the first chunk's pages use
+// (live: the lesson page and its badges; manage: the layout and sign-in) are here, the others are added by
+// the chunks that use them (addFeatureStrings: ./qa, ./pair, ./analytics).
 import liveZh from './live.zh-CN.json';
 import manageZh from './manage.zh-CN.json';
 
@@ -19,17 +20,25 @@ function savedLanguage(): Language {
   }
 }
 
-// Chinese is in the first chunk; English is a chunk of its own, loaded by those who read it (about 7 kB
+// Chinese is in the first chunk; English is a chunk of its own, loaded by those who read it (about 11 kB
 // compressed nobody else downloads).
 void i18n.use(initReactI18next).init({
   resources: {
-    'zh-CN': { translation: { ...zhCN, live: liveZh, analytics: analyticsZh, manage: manageZh } },
+    'zh-CN': { translation: { ...zhCN, live: liveZh, manage: manageZh } },
   },
   lng: 'zh-CN',
   fallbackLng: 'zh-CN',
   interpolation: { escapeValue: false },
   initAsync: false,
 });
+
+/**
+ * A feature's Chinese strings under its key, added when the chunk that says them loads (before any of its
+ * components render): the first chunk carries none of them. English has them all in its own chunk.
+ */
+export function addFeatureStrings(key: string, zh: Record<string, unknown>): void {
+  i18n.addResourceBundle('zh-CN', 'translation', { [key]: zh }, true, true);
+}
 
 async function load(lang: Language): Promise<void> {
   if (i18n.hasResourceBundle(lang, 'translation')) return;

@@ -4,6 +4,7 @@ import { Link } from 'react-router';
 import { withQuery } from '../api/client';
 import { useApi, type Loaded } from '../api/useApi';
 import { ErrorNote } from '../components/Bits';
+import '../i18n/analytics';
 
 /** A count is the list's `total` for one status filter; `limit=1` keeps the answer small. */
 function countPath(status?: LessonStatus): string {

@@ -5,6 +5,7 @@ import { Link, Navigate, useLocation, useSearchParams } from 'react-router';
 import { api, ApiError, type ApiErrorCode } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
 import { problemText } from '../components/Bits';
+import '../i18n/pair';
 
 /** What the gateway's refusals mean here: a mistyped or expired code, guessing, the wrong kind of account. */
 const PAIR_ERRORS: Partial<Record<ApiErrorCode, string>> = {

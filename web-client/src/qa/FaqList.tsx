@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/useApi';
 import { ErrorNote, Loading } from '../components/Bits';
 import { clock } from './QaPanel';
+import '../i18n/qa';
 
 /** The lesson's answered questions, most voted first, each able to seek the replay to where it was asked. */
 export function FaqList({

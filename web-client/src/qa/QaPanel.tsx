@@ -3,6 +3,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import './qa.css';
 import { useQaRoom, type QaRoom } from './useQaRoom';
+import '../i18n/qa';
 
 const FILTERS: readonly QuestionFilter[] = ['top', 'new', 'unanswered'];
 

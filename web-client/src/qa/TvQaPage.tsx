@@ -7,6 +7,8 @@ import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
 import { problemText } from '../components/Bits';
 import { clock, QaPanel } from './QaPanel';
+import '../i18n/pair';
+import '../i18n/qa';
 
 /** How often the page reads where the TV is (its own clock moves it on in between). */
 const FOLLOW_MS = 5000;

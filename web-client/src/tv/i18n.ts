@@ -1,8 +1,11 @@
 import { createInstance } from 'i18next';
 import { initReactI18next } from 'react-i18next';
-// Named imports: the TV bundle takes only its own strings and the grade names, not the whole web's.
-import { grades as gradesEn, languages as languagesEn, tv as tvEn } from '../i18n/en.json';
-import { grades as gradesZh, languages as languagesZh, tv as tvZh } from '../i18n/zh-CN.json';
+// The TV's own strings are files of their own (the web has none of them); of the web's, named imports take
+// only the grade and language names.
+import { grades as gradesEn, languages as languagesEn } from '../i18n/en.json';
+import tvEn from '../i18n/tv.en.json';
+import tvZh from '../i18n/tv.zh-CN.json';
+import { grades as gradesZh, languages as languagesZh } from '../i18n/zh-CN.json';
 
 export const TV_LANGUAGES = ['zh-CN', 'en'] as const;
 export type TvLanguage = (typeof TV_LANGUAGES)[number];
