@@ -48,7 +48,11 @@ test('three gateways on one bucket: the slate is rendered once, the others copy 
   const sec = ((performance.now() - t0) / 1000).toFixed(1);
   assert.equal(renders, 1, 'one gateway rendered the slate');
   const digest = (dir: string) =>
-    SLATE_TICKS_FILES.map((f) => createHash('sha256').update(readFileSync(join(dir, f))).digest('hex'));
+    SLATE_TICKS_FILES.map((f) =>
+      createHash('sha256')
+        .update(readFileSync(join(dir, f)))
+        .digest('hex'),
+    );
   for (const dir of dirs.slice(1)) assert.deepEqual(digest(dir), digest(dirs[0]!), `${dir} = ${dirs[0]}`);
   const stored = await store.list('slates');
   assert.equal(stored.length, SLATE_TICKS_FILES.length, 'the slate is in the bucket, each segment once');
