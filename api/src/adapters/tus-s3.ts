@@ -1,6 +1,7 @@
 // Uploads in progress in the bucket (@tus/s3-store, S3 multipart uploads), so that any api process can
 // take the next PATCH of an upload and none keeps a part on its own disk. Loaded only when media is on S3.
 import type { S3Settings } from '@sky/contracts/storage';
+import { s3ClientConfig } from '@sky/contracts/storage-s3';
 import { S3Store } from '@tus/s3-store';
 
 /** tus parts are S3 parts: 8 MiB (S3's least is 5 MiB; a shorter tail waits in `<key>.part`). */
@@ -12,17 +13,6 @@ export function createTusS3Store(s: S3Settings): S3Store {
     // object tags (for expiring abandoned uploads) are not in every S3 server; a bucket lifecycle rule
     // aborting incomplete multipart uploads does that job (docs/scaling.md)
     useTags: false,
-    s3ClientConfig: {
-      bucket: s.bucket,
-      region: s.region,
-      forcePathStyle: s.forcePathStyle,
-      ...(s.endpoint ? { endpoint: s.endpoint } : {}),
-      ...(s.accessKeyId && s.secretAccessKey
-        ? { credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } }
-        : {}),
-      // as the storage port: CRC trailers in aws-chunked bodies are refused by most S3 servers
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    },
+    s3ClientConfig: { bucket: s.bucket, ...s3ClientConfig(s) },
   });
 }
