@@ -84,7 +84,7 @@ export async function createTusRedisLocker(
 
     async unlock(): Promise<void> {
       clearInterval(this.renewTimer);
-      if (held.get(this.id) !== undefined) held.delete(this.id);
+      held.delete(this.id);
       await redis.eval(UNLOCK, 1, key(this.id), this.token);
     }
   }
