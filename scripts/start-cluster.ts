@@ -276,6 +276,8 @@ try {
         MEDIA_URL: EDGE,
         CACHE_DIR: join(DATA, `tv-cache-${i + 1}`),
         TV_UI_DIR: join(ROOT, 'web-client', 'dist', 'tv'),
+        // the slate is rendered by one gateway and copied from the bucket by the other
+        ...s3Env,
       },
     })),
   ];

@@ -73,6 +73,8 @@ interface TestCounts {
   fail: number;
   skipped: number;
   todo: number;
+  /** Each failed test's file, name and message (its head and tail). */
+  failures?: { file: string; name: string; message: string }[];
 }
 
 const run = (batch: string[], concurrency: number, tap: string, counted: string) =>
@@ -131,8 +133,14 @@ const code = codes.find((c) => c !== 0) ?? 0;
 const counts = counted
   .filter((f) => existsSync(f))
   .map((f) => JSON.parse(readFileSync(f, 'utf8')) as TestCounts);
-const count = (what: keyof TestCounts) => counts.reduce((n, c) => n + c[what], 0);
+const count = (what: Exclude<keyof TestCounts, 'failures'>) => counts.reduce((n, c) => n + c[what], 0);
 const hidden = count('skipped') + count('todo');
+// the failures again, last: a CI log is often shown by its tail, far below where the spec reporter put them
+const failures = counts.flatMap((c) => c.failures ?? []);
+if (failures.length > 0) {
+  console.log(`[test] ${failures.length} failed:`);
+  for (const f of failures) console.log(`[test] ✖ ${f.file}: ${f.name}\n${f.message.replace(/^/gm, '    ')}`);
+}
 console.log(
   `[test] all files: ${count('tests')} tests, ${count('pass')} pass, ${count('fail')} fail, ` +
     `${count('skipped')} skipped, ${count('todo')} todo`,

@@ -131,8 +131,8 @@ test('every service that uses Mongo has the whole replica set; every Redis user 
   assert.equal(env('api')['ANALYTICS_REPLICA_ACKS'], '1', 'beacons wait for the replica');
 });
 
-test('lessons and live HLS live in the S3 bucket: api, transcoders and sfu use the store compose runs and creates the bucket of', () => {
-  for (const name of ['api', 'transcoder', 'sfu']) {
+test('lessons, live HLS and the TV slate live in the S3 bucket: api, transcoders, sfu and TV gateways use the store compose runs and creates the bucket of', () => {
+  for (const name of ['api', 'transcoder', 'sfu', 'tv-gateway']) {
     const e = env(name);
     const host = new URL(e['S3_ENDPOINT'] ?? 'http://none').hostname;
     assert.ok(compose.services[host], `${name}'s S3_ENDPOINT is a compose service (${host})`);

@@ -15,6 +15,7 @@ import { logOptions } from '@sky/contracts/http';
 import { createJobQueues } from '@sky/contracts/queue';
 import { generateSampleVideo, testLogger } from '@sky/devkit';
 import { Upload } from 'tus-js-client';
+import { createTusS3Store } from '../api/src/adapters/tus-s3.js';
 import { startTestApi, type TestApi } from '../api/test/helpers.js';
 import { createFfmpeg } from '../transcoder/src/adapters/ffmpeg.js';
 import { HlsService } from '../transcoder/src/services/hls.service.js';
@@ -37,7 +38,7 @@ before(async () => {
   s3 = await startS3();
   bucket = await s3.createBucket(`sky-${randomBytes(4).toString('hex')}`);
   store = s3.store(bucket);
-  api = await startTestApi({}, { lessonStore: store });
+  api = await startTestApi({}, { lessonStore: store, uploadBucket: createTusS3Store(s3.settings(bucket)) });
   await api.app.http.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(api.app.http.server.address() as { port: number }).port}`;
   await store.putBytes('lessons/l1/v1/tv/720p/seg_00000.ts', segment);

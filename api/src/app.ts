@@ -14,6 +14,7 @@ import { createQaRedis } from './adapters/qa.redis.js';
 import { QaRepository } from './adapters/qa.repository.js';
 import type { Passwords } from './adapters/password.js';
 import { createAuthRedis } from './adapters/auth.redis.js';
+import { createTusRedisLocker } from './adapters/tus-locker.js';
 import { createSfuDirectory } from './adapters/sfu-directory.js';
 import type { MediaProbe } from './adapters/media-probe.js';
 import type { JobQueues } from './adapters/queue.js';
@@ -33,6 +34,7 @@ import { LiveService } from './services/live.service.js';
 import { positionRoutes } from './http/positions.routes.js';
 import { qaRoutes } from './http/qa.routes.js';
 import type { MediaStorage } from '@sky/contracts/storage';
+import type { DataStore } from '@tus/utils';
 import { registerStatic } from './http/static.js';
 import { uploadRoutes } from './http/uploads.routes.js';
 import { userRoutes } from './http/users.routes.js';
@@ -70,9 +72,11 @@ export interface ApiDeps {
   planLinks?: PlanLinkSource;
   /**
    * An object store (S3) for finished uploads and packaged lessons, shared with the transcoders; live files
-   * and uploads in progress stay in MEDIA_DIR.
+   * stay in MEDIA_DIR.
    */
   lessonStore?: MediaStorage;
+  /** tus's store for uploads in progress in that bucket (@tus/s3-store); absent: MEDIA_DIR/.uploads. */
+  uploadBucket?: DataStore;
 }
 
 export interface ApiApp {
@@ -119,6 +123,11 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
       blockSec: config.LOGIN_BLOCK_SEC,
     },
     onError: (err) => deps.logger.warn({ err }, 'redis (sessions, login throttle)'),
+  });
+  // tus's upload locks, shared by every api process so that any of them may take an upload's next PATCH
+  const tusLocker = await createTusRedisLocker(redisTarget(config), {
+    prefix: config.QUEUE_PREFIX,
+    onError: (err) => deps.logger.warn({ err }, 'redis (upload locks)'),
   });
   const auth = new AuthService(
     usersRepo,
@@ -241,6 +250,8 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
       dir: uploadDir,
       maxBytes: config.UPLOAD_MAX_BYTES,
       verify: (t) => auth.verifyAccess(t),
+      locker: tusLocker,
+      ...(deps.uploadBucket ? { bucket: deps.uploadBucket } : {}),
     }),
   );
   // A service behind the api that does not answer: 503 problem+json, as a dependency being down.
@@ -315,6 +326,7 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
       await analytics.close();
       await qaRedis.close();
       await authRedis.close();
+      await tusLocker.close();
       await sfuDirectory.close();
     },
   };

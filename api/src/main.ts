@@ -18,6 +18,8 @@ const queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX
 const s3 = s3Settings(config);
 // the S3 adapter (and the AWS SDK) loads only when a bucket is configured
 const lessonStore = s3 ? (await import('@sky/contracts/storage-s3')).createS3Storage(s3) : undefined;
+// uploads in progress in the same bucket, so that any api process takes an upload's next PATCH
+const uploadBucket = s3 ? (await import('./adapters/tus-s3.js')).createTusS3Store(s3) : undefined;
 const probe = createMediaProbe({ ffprobe: config.FFPROBE_PATH, ffmpeg: config.FFMPEG_PATH });
 const app = await createApp({
   config,
@@ -28,6 +30,7 @@ const app = await createApp({
   passwords,
   version: serviceVersion(import.meta.url),
   ...(lessonStore ? { lessonStore } : {}),
+  ...(uploadBucket ? { uploadBucket } : {}),
 });
 
 if (config.SEED_DEMO && (await mongo.db!.collection('users').estimatedDocumentCount()) === 0) {

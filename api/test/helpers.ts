@@ -27,31 +27,40 @@ export interface TestApi {
   /** An access token for a user of each role, created for this test file. */
   tokens: Record<Role, string>;
   login(username: string, password?: string): Promise<TokenPair>;
+  /**
+   * A second api process as another machine runs it: the same database, Redis and prefix, its own media
+   * folder; listening on a free port. Closed by its own close() (before this api's).
+   */
+  replica(
+    deps?: Pick<ApiDeps, 'lessonStore' | 'uploadBucket'>,
+  ): Promise<{ app: ApiApp; url: string; mediaDir: string; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
 /** A real api (real mongod, redis-server, argon2) with one user per role. */
 export async function startTestApi(
   extraEnv: Record<string, string> = {},
-  deps: Pick<ApiDeps, 'planLessons' | 'planLinks' | 'lessonStore'> = {},
+  deps: Pick<ApiDeps, 'planLessons' | 'planLinks' | 'lessonStore' | 'uploadBucket'> = {},
 ): Promise<TestApi> {
   const infra = await useInfra();
   const mediaDir = mkdtempSync(join(tmpdir(), 'sky-media-'));
-  const config = loadConfig({
-    MONGODB_URI: infra.mongoUri,
-    REDIS_URL: infra.redisUrl,
-    QUEUE_PREFIX: infra.prefix,
-    JWT_SECRET: 'test-secret-that-is-at-least-32-characters',
-    MEDIA_DIR: mediaDir,
-    LOG_LEVEL: 'silent',
-    // The other services only where a test runs them: never the default ports, where `npm start` on this
-    // machine may be listening (port 9, discard, is closed here)
-    SFU_URL: NO_SERVICE,
-    CURRICULUM_URL: NO_SERVICE,
-    TRANSCODER_URL: NO_SERVICE,
-    TV_GATEWAY_URL: NO_SERVICE,
-    ...extraEnv,
-  });
+  const configFor = (media: string) =>
+    loadConfig({
+      MONGODB_URI: infra.mongoUri,
+      REDIS_URL: infra.redisUrl,
+      QUEUE_PREFIX: infra.prefix,
+      JWT_SECRET: 'test-secret-that-is-at-least-32-characters',
+      LOG_LEVEL: 'silent',
+      // The other services only where a test runs them: never the default ports, where `npm start` on this
+      // machine may be listening (port 9, discard, is closed here)
+      SFU_URL: NO_SERVICE,
+      CURRICULUM_URL: NO_SERVICE,
+      TRANSCODER_URL: NO_SERVICE,
+      TV_GATEWAY_URL: NO_SERVICE,
+      ...extraEnv,
+      MEDIA_DIR: media,
+    });
+  const config = configFor(mediaDir);
   const mongo = await connectMongo(config.MONGODB_URI);
   const queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX);
   const logger = testLogger('api', logOptions('api', 'info'));
@@ -99,6 +108,36 @@ export async function startTestApi(
     mongo,
     tokens,
     login,
+    async replica(replicaDeps = {}) {
+      const own = mkdtempSync(join(tmpdir(), 'sky-media-'));
+      const rConfig = configFor(own);
+      const rMongo = await connectMongo(rConfig.MONGODB_URI);
+      const rQueues = createJobQueues(redisTarget(rConfig, 'queue'), rConfig.QUEUE_PREFIX);
+      const rApp = await createApp({
+        config: rConfig,
+        logger: testLogger('api-replica', logOptions('api', 'info')),
+        mongo: rMongo,
+        queues: rQueues,
+        passwords,
+        probe: createMediaProbe({ ffprobe: 'ffprobe', ffmpeg: 'ffmpeg' }),
+        version: 'test',
+        planLessons: async () => new Set<string>(),
+        planLinks: async () => [],
+        ...replicaDeps,
+      });
+      await rApp.http.listen({ host: '127.0.0.1', port: 0 });
+      return {
+        app: rApp,
+        url: `http://127.0.0.1:${(rApp.http.server.address() as { port: number }).port}`,
+        mediaDir: own,
+        async close() {
+          await rApp.close();
+          await rQueues.close();
+          await rMongo.close();
+          rmSync(own, { recursive: true, force: true });
+        },
+      };
+    },
     async close() {
       await app.close();
       await queues.close();

@@ -13,6 +13,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
+  type S3ClientConfig,
   S3ServiceException,
   type _Object,
 } from '@aws-sdk/client-s3';
@@ -36,8 +37,9 @@ const PARALLEL = 8;
 /** The storage port on a bucket, with its S3 client (bucket-level work: create, list, tests' checks). */
 export type S3Storage = MediaStorage & { client: S3Client };
 
-export function createS3Storage(s: S3Settings): S3Storage {
-  const client = new S3Client({
+/** The S3 client's options for these settings (the storage port's, and tus's store for uploads). */
+export function s3ClientConfig(s: S3Settings): S3ClientConfig {
+  return {
     region: s.region,
     forcePathStyle: s.forcePathStyle,
     ...(s.endpoint ? { endpoint: s.endpoint } : {}),
@@ -47,7 +49,11 @@ export function createS3Storage(s: S3Settings): S3Storage {
     // CRC trailers in aws-chunked bodies are an AWS novelty most S3 servers refuse: checksum only when required
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  };
+}
+
+export function createS3Storage(s: S3Settings): S3Storage {
+  const client = new S3Client(s3ClientConfig(s));
   const Bucket = s.bucket;
 
   const missing = (err: unknown) =>

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
+import type { S3Settings } from '@sky/contracts/storage';
 import { createS3Storage, type S3Storage } from '@sky/contracts/storage-s3';
 import { freePort, waitForPort } from './ports.js';
 import { startProcess, type Managed } from './process.js';
@@ -30,6 +31,8 @@ export interface S3Stack {
   createBucket(name: string): Promise<string>;
   /** The env a service needs to use `bucket` (its zod config reads these). */
   env(bucket: string): Record<string, string>;
+  /** The settings a service reads from `env(bucket)`. */
+  settings(bucket: string): S3Settings;
   /** The project's storage port on `bucket`, as a service given `env(bucket)` builds it. */
   store(bucket: string): S3Storage;
   /** Seconds from the first ring build to a proxy that answers. */
@@ -200,6 +203,7 @@ export async function startS3(opts: S3Options = {}): Promise<S3Stack> {
         S3_SECRET_ACCESS_KEY: KEY,
         S3_FORCE_PATH_STYLE: 'true',
       }),
+      settings: (bucket) => ({ ...settings, bucket }),
       store: (bucket) => createS3Storage({ ...settings, bucket }),
       close,
     };

@@ -4,6 +4,7 @@ import { createTokenIssuer, createViewerIds } from '@sky/contracts/tokens';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
+import type { MediaStorage } from '@sky/contracts/storage';
 import { apiMediaSource, type MediaSource } from './adapters/api.client.js';
 import { apiLiveSource, type LiveSource } from './adapters/live.client.js';
 import { curriculumClient, type CurriculumSource } from './adapters/curriculum.client.js';
@@ -18,7 +19,7 @@ import { lineupRoutes } from './http/lineup.routes.js';
 import { qaRoutes } from './http/qa.routes.js';
 import { uiRoutes } from './http/ui.routes.js';
 import { vodRoutes } from './http/vod.routes.js';
-import { Artwork } from './services/artwork.js';
+import { Artwork, redisClaims } from './services/artwork.js';
 import { ChannelService } from './services/channels.service.js';
 import { DeviceService } from './services/device.service.js';
 import { TvQaService } from './services/tv-qa.service.js';
@@ -38,6 +39,8 @@ export interface TvGatewayDeps {
   media?: MediaSource;
   live?: LiveSource;
   now?: () => number;
+  /** The media bucket (S3_BUCKET): the slate is rendered by one gateway and copied from there by the rest. */
+  shared?: MediaStorage;
 }
 
 async function reachable(url: string): Promise<{ ok: boolean; detail: string }> {
@@ -56,7 +59,11 @@ export async function createApp(deps: TvGatewayDeps) {
   const webUrl = (config.WEB_URL ?? config.API_URL).replace(/\/$/, '');
   const curriculum = deps.curriculum ?? curriculumClient(config.CURRICULUM_URL);
   const live = deps.live ?? apiLiveSource(config.API_URL);
-  const artwork = new Artwork(ffmpegRenderer(config.FFMPEG_PATH), config.CACHE_DIR);
+  const artwork = new Artwork(
+    ffmpegRenderer(config.FFMPEG_PATH),
+    config.CACHE_DIR,
+    deps.shared && { store: deps.shared, claim: redisClaims(deps.redis, config.REDIS_PREFIX) },
+  );
   const channels = new ChannelService(
     curriculum,
     deps.media ?? apiMediaSource(config.API_URL, config.MEDIA_URL ?? config.API_URL),

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { DEFAULT_PORTS, LogLevel, parseConfig, RedisEnv, trustedProxies } from '@sky/contracts';
+import { StorageEnv } from '@sky/contracts/storage';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -28,6 +29,8 @@ export const TvGatewayConfigSchema = z.object({
   REQUIRE_DEVICE_TOKEN: bool.default(false),
   /** Slate segments and channel logos are rendered once with ffmpeg and kept here. */
   CACHE_DIR: z.string().default(join(tmpdir(), 'sky-tv-cache')),
+  /** With a bucket (S3_BUCKET), the slate is rendered once for every gateway and shared through it. */
+  ...StorageEnv,
   /** The built 10-foot UI (web-client's tv entry). */
   TV_UI_DIR: z.string().optional(),
   FFMPEG_PATH: z.string().default('ffmpeg'),

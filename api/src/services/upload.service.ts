@@ -1,10 +1,20 @@
-import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { extname, join, posix } from 'node:path';
 import { AppError, UploadMetadata, type AccessClaims } from '@sky/contracts';
 import type { MediaStorage } from '@sky/contracts/storage';
 import type { FastifyBaseLogger } from 'fastify';
 import type { MediaProbe } from '../adapters/media-probe.js';
 import type { LessonService } from './lessons.service.js';
+
+/** Where a lesson's upload is kept: `uploads/<lesson>/<upload id><the file's extension>`. */
+export function uploadKey(meta: UploadMetadata, uploadId: string): string {
+  const ext = extname(meta.filename)
+    .toLowerCase()
+    .replace(/[^.a-z0-9]/g, '')
+    .slice(0, 8);
+  return posix.join('uploads', meta.lessonId, `${uploadId}${ext}`);
+}
 
 /**
  * Resumable lesson uploads (tus). A finished upload is checked with ffprobe before anything is queued:
@@ -20,18 +30,24 @@ export class UploadService {
     private readonly objects?: MediaStorage,
   ) {}
 
-  /** Before an upload starts: its metadata is valid and the actor may attach media to that lesson. */
-  async authorize(
-    actor: AccessClaims,
-    metadata: Record<string, string | null | undefined>,
-  ): Promise<UploadMetadata> {
+  /** An upload's metadata, or VALIDATION_FAILED naming the fields that are wrong. */
+  parseMetadata(metadata: Record<string, string | null | undefined>): UploadMetadata {
     const parsed = UploadMetadata.safeParse(metadata);
     if (!parsed.success) {
       const fields = parsed.error.issues.map((i) => `metadata.${i.path.join('.')}`).join(', ');
       throw new AppError('VALIDATION_FAILED', `bad upload metadata: ${fields}`);
     }
-    await this.lessons.assertCanUpload(actor, parsed.data.lessonId);
     return parsed.data;
+  }
+
+  /** Before an upload starts: its metadata is valid and the actor may attach media to that lesson. */
+  async authorize(
+    actor: AccessClaims,
+    metadata: Record<string, string | null | undefined>,
+  ): Promise<UploadMetadata> {
+    const meta = this.parseMetadata(metadata);
+    await this.lessons.assertCanUpload(actor, meta.lessonId);
+    return meta;
   }
 
   /**
@@ -45,11 +61,7 @@ export class UploadService {
     uploadId: string,
     meta: UploadMetadata,
   ): Promise<void> {
-    const ext = extname(meta.filename)
-      .toLowerCase()
-      .replace(/[^.a-z0-9]/g, '')
-      .slice(0, 8);
-    const rel = posix.join('uploads', meta.lessonId, `${uploadId}${ext}`);
+    const rel = uploadKey(meta, uploadId);
     await mkdir(join(this.mediaDir, 'uploads', meta.lessonId), { recursive: true });
     await rename(uploadPath, join(this.mediaDir, rel));
     try {
@@ -67,6 +79,28 @@ export class UploadService {
       // the lesson's folder, if this was its only file (a lesson deleted while the upload finished)
       await rmdir(join(this.mediaDir, 'uploads', meta.lessonId)).catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * The same for an upload made in the bucket (tus on S3): it is already at its key. It is checked from a
+   * copy in a temporary folder, which is then removed; refused or failing, its objects are deleted.
+   */
+  async finishInBucket(actor: AccessClaims, key: string, meta: UploadMetadata): Promise<void> {
+    const objects = this.objects;
+    if (!objects) throw new Error('an upload in the bucket needs the object store');
+    const work = await mkdtemp(join(tmpdir(), 'sky-upload-check-'));
+    try {
+      const check = await this.probe.check(await objects.localCopy(key, work));
+      await this.lessons.acceptUpload(actor, meta.lessonId, key, check);
+      if (!check.ok) this.log.info({ lesson: meta.lessonId, code: check.code }, 'upload refused');
+      // tus's record of the upload: done with, and a client asking for it again starts a new upload
+      await objects.deletePrefix(`${key}.info`);
+    } catch (err) {
+      await objects.deletePrefix(key); // the upload, its record and any unfinished part
+      throw err;
+    } finally {
+      await rm(work, { recursive: true, force: true });
     }
   }
 }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { avcCodec } from '@sky/contracts';
+import type { MediaStorage } from '@sky/contracts/storage';
 import type { Renderer } from '../adapters/ffmpeg.js';
 import { SLATE_TICKS, TICK_SEC } from './timeline.js';
 
@@ -35,9 +37,30 @@ export const SLATE_TICKS_FILES = Array.from({ length: SLATE_TICKS }, (_, i) => s
   ...string[],
 ];
 
+/** The media bucket, and a claim (in Redis) that lets one gateway render what the others then copy. */
+export interface SharedSlates {
+  store: MediaStorage;
+  /** True for the one caller that may render `name` now (until `ms` pass); false for the others. */
+  claim(name: string, ms: number): Promise<boolean>;
+}
+
+/** Claims in Redis (SET NX PX): what every gateway sharing a bucket asks before it renders. */
+export function redisClaims(
+  redis: { set(key: string, value: string, px: 'PX', ms: number, nx: 'NX'): Promise<string | null> },
+  prefix: string,
+): SharedSlates['claim'] {
+  return async (name, ms) => (await redis.set(`${prefix}:tv:claim:${name}`, '1', 'PX', ms, 'NX')) === 'OK';
+}
+
+/** How long the gateway that claimed a slate may take to store it before another renders it itself. */
+const SLATE_CLAIM_MS = 120_000;
+
 /**
  * The slate (what a channel shows between lessons) and channel logos, rendered with ffmpeg once per
  * set of parameters into the cache folder, atomically (temp folder, then rename), then only read.
+ * With a bucket, the slate is rendered once for every gateway: the first stores it under
+ * `slates/<rung>-<hash>/`, and the others copy it from there (same bytes behind every gateway, so an edge
+ * caching a slate segment from one serves what the others would).
  */
 export class Artwork {
   private slates = new Map<string, Promise<string>>();
@@ -47,6 +70,7 @@ export class Artwork {
   constructor(
     private readonly renderer: Renderer,
     private readonly cacheDir: string,
+    private readonly shared?: SharedSlates,
   ) {}
 
   /** The folder holding the rung's slate segments, rendered if needed. */
@@ -93,6 +117,12 @@ export class Artwork {
     const tmp = `${dir}.tmp-${process.pid}`;
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
+    const prefix = `slates/${rung}-${key}`;
+    if (this.shared && (await this.copyShared(prefix, tmp))) {
+      await rm(dir, { recursive: true, force: true });
+      await rename(tmp, dir);
+      return dir;
+    }
     await writeFile(join(tmp, 'text.txt'), SLATE_TEXT[kind]);
     const size = Math.round(r.height / 10);
     const fps = 15;
@@ -151,7 +181,33 @@ export class Artwork {
     if (made !== SLATE_TICKS) throw new Error(`the ${rung} slate has ${made} segments, not ${SLATE_TICKS}`);
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
+    if (this.shared) {
+      // the last segment last: the others' copyShared takes a slate whose last segment is there as whole
+      for (const f of SLATE_TICKS_FILES) await this.shared.store.putFile(`${prefix}/${f}`, join(dir, f));
+    }
     return dir;
+  }
+
+  /**
+   * The slate another gateway stored, copied into `tmp`. While another gateway has claimed it (rendering
+   * it now), waits for it; false when this gateway is to render it (it got the claim, or the claimer took
+   * longer than SLATE_CLAIM_MS).
+   */
+  private async copyShared(prefix: string, tmp: string): Promise<boolean> {
+    const shared = this.shared!;
+    const { store } = shared;
+    const giveUpAt = Date.now() + SLATE_CLAIM_MS;
+    for (;;) {
+      if (await store.head(`${prefix}/${slateFile(SLATE_TICKS - 1)}`)) break;
+      if (Date.now() > giveUpAt || (await shared.claim(prefix, SLATE_CLAIM_MS))) return false;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    for (const f of SLATE_TICKS_FILES) {
+      const got = await store.get(`${prefix}/${f}`);
+      if (!got) return false;
+      await pipeline(got.body, createWriteStream(join(tmp, f)));
+    }
+    return true;
   }
 
   /** A 256×256 PNG logo with the channel number and name. */
