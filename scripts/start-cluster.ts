@@ -220,7 +220,8 @@ try {
         DEMO_MODE: 'true',
         // a beacon is acknowledged once the Redis replica holds it (a failover loses none)
         ANALYTICS_REPLICA_ACKS: '1',
-        // SFU_URL and TRANSCODER_URL are the status page's probes of one node each
+        // the status page finds every sfu node in the directory and every transcoder on the queue; SFU_URL is
+        // the node asked while none beats, TRANSCODER_URL the transcoder that answers for itself
         SFU_URL: sfuUrls[0]!,
         // every node browsers may be sent to (the CSP names them all; others are never handed out)
         SFU_PUBLIC_URLS: sfuUrls.join(','),

@@ -13,7 +13,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { SFU_DIRECTORY, SfuNodeRecord, type LessonList } from '@sky/contracts';
+import { PlatformStatus, PublicStatus, SFU_DIRECTORY, SfuNodeRecord, type LessonList } from '@sky/contracts';
 import { connectRedis } from '@sky/contracts/redis';
 import { reserveRtcPorts, until } from '@sky/devkit';
 
@@ -260,6 +260,49 @@ test('both sfu nodes beat in the room directory at their own public address', as
   } finally {
     redis.disconnect();
   }
+});
+
+test('the status page shows each sfu node and each transcoder, all up, to an admin; counts to anyone', async () => {
+  const web = role('web + api');
+  const logins = JSON.parse(readFileSync(join(dataDir, 'demo-logins.json'), 'utf8')) as {
+    role: string;
+    username: string;
+    password: string;
+  }[];
+  const admin = logins.find((l) => l.role === 'admin');
+  assert.ok(admin, 'the demo has an admin');
+  const login = await fetch(`${web}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: admin.username, password: admin.password }),
+  });
+  assert.equal(login.status, 200);
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  const detail = await until(
+    'two sfu nodes and two transcoders up on the status page',
+    async () => {
+      const r = await fetch(`${web}/api/status/detail`, {
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
+      const d = PlatformStatus.parse(await r.json());
+      const of = (service: string) => d.services.filter((s) => s.service === service && s.ok);
+      return of('sfu').length === 2 && of('transcoder').length === 2 ? d : undefined;
+    },
+    30_000,
+    500,
+  );
+  const sfu = detail.services.filter((s) => s.service === 'sfu');
+  assert.equal(new Set(sfu.map((s) => s.node)).size, 2, 'each sfu node by its own name');
+  assert.ok(
+    sfu.every((s) => s.report?.node === s.node),
+    'each answered for itself',
+  );
+  const transcoders = detail.services.filter((s) => s.service === 'transcoder');
+  assert.equal(new Set(transcoders.map((s) => s.node)).size, 2, 'each transcoder worker by its own name');
+  const pub = PublicStatus.parse(await (await fetch(`${web}/api/status`)).json());
+  const by = Object.fromEntries(pub.services.map((s) => [s.service, s]));
+  assert.deepEqual(by['sfu']?.nodes, { up: 2, total: 2 });
+  assert.deepEqual(by['transcoder']?.nodes, { up: 2, total: 2 });
 });
 
 test('the web app nginx serves may open its live socket at either sfu node (its CSP names both)', async () => {

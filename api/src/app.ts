@@ -203,6 +203,11 @@ export async function createApp(deps: ApiDeps): Promise<ApiApp> {
       'tv-gateway': config.TV_GATEWAY_URL,
     },
     health,
+    {
+      sfu: () => sfuDirectory.beating(),
+      ...(config.SFU_PUBLIC_URLS ? { sfuListed: config.SFU_PUBLIC_URLS } : {}),
+      transcoders: () => queues.workers(QUEUES.transcode),
+    },
   );
 
   const http = Fastify({

@@ -14,10 +14,25 @@ export const HealthReport = z.object({
   version: z.string(),
   uptimeSec: z.number(),
   dependencies: z.record(z.string(), DependencyState),
+  /** Which process answered, where a service runs several (an sfu node's id, a transcoder's worker name). */
+  node: z.string().optional(),
 });
 export type HealthReport = z.infer<typeof HealthReport>;
 
-/** `GET /api/status/detail` (admins): every service's /healthz as the api gathered it, with its URL. */
+/**
+ * Why a service (or one of its nodes) counts as down without a report: its /healthz timed out, could not be
+ * reached, answered something that is not a health report, or (an sfu node listed in SFU_PUBLIC_URLS) it
+ * does not beat in the sfu directory.
+ */
+export const STATUS_ERRORS = ['timed out', 'unreachable', 'unexpected answer', 'no heartbeat'] as const;
+export type StatusError = (typeof STATUS_ERRORS)[number];
+
+/**
+ * `GET /api/status/detail` (admins): every service's /healthz as the api gathered it, with its URL. A
+ * service that runs several processes has one entry per node it knows of (`node`): each sfu node beating
+ * in the directory, each transcoder worker on the transcode queue. A worker the api cannot ask by itself
+ * (the transcoders share one URL) is up while it is connected to the queue (`detail`).
+ */
 export const PlatformStatus = z.object({
   checkedAt: z.string(),
   services: z.array(
@@ -25,8 +40,10 @@ export const PlatformStatus = z.object({
       service: ServiceName,
       url: z.string(),
       ok: z.boolean(),
+      node: z.string().optional(),
       report: HealthReport.optional(),
       error: z.string().optional(),
+      detail: z.string().optional(),
     }),
   ),
 });
@@ -46,7 +63,14 @@ export type QueueTicket = z.infer<typeof QueueTicket>;
 export const PublicStatus = z.object({
   checkedAt: z.string(),
   overall: z.enum(['up', 'degraded']),
-  services: z.array(z.object({ service: ServiceName, ok: z.boolean() })),
+  /** One per service; `nodes` where it runs several: how many are up (the service is up when all are). */
+  services: z.array(
+    z.object({
+      service: ServiceName,
+      ok: z.boolean(),
+      nodes: z.object({ up: z.number().int(), total: z.number().int() }).optional(),
+    }),
+  ),
 });
 export type PublicStatus = z.infer<typeof PublicStatus>;
 

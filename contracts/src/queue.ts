@@ -10,6 +10,11 @@ export interface ConsumeOptions {
   lockDurationMs?: number;
   /** How often stalled jobs (their worker died) are looked for and put back. */
   stalledIntervalMs?: number;
+  /**
+   * This worker's name on Redis (its blocking connection's CLIENT SETNAME, BullMQ's `name`): `workers()`
+   * lists it, and each job it runs records it. No spaces.
+   */
+  workerName?: string;
 }
 
 /** What a handler may tell the queue while it works. */
@@ -28,6 +33,11 @@ export interface JobQueues {
   onProgress(queue: string, listener: (data: unknown) => void): void;
   /** The BullMQ queue behind a name (for the queue UI). */
   queue(name: string): Queue;
+  /**
+   * The names of the workers connected to a queue now (from Redis's client list, as BullMQ reads it), one
+   * per worker process; `unnamed` for a worker started without `workerName`.
+   */
+  workers(queue: string): Promise<string[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -104,12 +114,22 @@ export function createJobQueues(redis: RedisTarget | string, prefix: string): Jo
           concurrency: opts.concurrency ?? 1,
           ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
           ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}),
+          ...(opts.workerName ? { name: opts.workerName } : {}),
         },
       );
       workers.push(worker);
       return worker;
     },
     queue,
+    async workers(name) {
+      // BullMQ names a worker's connection `<prefix>:<queue in base64>`, then `:w:<name>` when it has one
+      const named = `${prefix}:${Buffer.from(name).toString('base64')}:w:`;
+      const clients = (await queue(name).getWorkers()) as { rawname?: string }[];
+      const names = clients.map((c) =>
+        c.rawname?.startsWith(named) ? c.rawname.slice(named.length) : 'unnamed',
+      );
+      return [...new Set(names)].sort();
+    },
     onProgress(queueName, listener) {
       const events = new QueueEvents(queueName, { connection: own(), prefix });
       events.on('progress', ({ data }) => listener(data));

@@ -123,6 +123,7 @@ export function createApp(deps: SfuDeps) {
     );
     const report: HealthReport = {
       service: 'sfu',
+      ...(cluster ? { node: cluster.directory.nodeId } : {}),
       ok: states.length > 0 && states.every((w) => w.alive),
       version: deps.version,
       uptimeSec: Math.round((Date.now() - startedAt) / 1000),

@@ -36,6 +36,7 @@ export async function createApp(deps: TranscoderDeps) {
       concurrency: config.CONCURRENCY,
       lockDurationMs: config.LOCK_DURATION_MS,
       stalledIntervalMs: config.STALLED_INTERVAL_MS,
+      workerName: config.TRANSCODER_NODE_ID,
     },
   );
   worker.on('failed', (job, err) => {
@@ -87,6 +88,7 @@ export async function createApp(deps: TranscoderDeps) {
     const mediaOk = workOk && storeOk;
     const report: HealthReport = {
       service: 'transcoder',
+      node: config.TRANSCODER_NODE_ID,
       ok: redisOk && mediaOk && worker.isRunning(),
       version: deps.version,
       uptimeSec: Math.round((Date.now() - startedAt) / 1000),

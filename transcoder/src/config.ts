@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { DEFAULT_PORTS, LogLevel, parseConfig, RedisEnv } from '@sky/contracts';
 import { s3Settings, StorageEnv } from '@sky/contracts/storage';
 import { z } from 'zod';
@@ -9,6 +9,11 @@ export const TranscoderConfigSchema = z.object({
   LOG_LEVEL: LogLevel,
   ...RedisEnv,
   QUEUE_PREFIX: z.string().default('sky'),
+  /** This process's worker name on the transcode queue (the status page lists each); unique, no spaces. */
+  TRANSCODER_NODE_ID: z
+    .string()
+    .regex(/^\S+$/, 'no spaces')
+    .default(`${hostname()}-${process.pid}`),
   /** The local media folder; unused when S3_BUCKET names a bucket (then nothing is shared but the store). */
   MEDIA_DIR: z.string().min(1).optional(),
   ...StorageEnv,

@@ -12,6 +12,8 @@ import { connectRedis } from '@sky/contracts/redis';
 export interface SfuDirectory {
   /** The public url of the node a lesson's next client should use; undefined while no node beats. */
   urlFor(lessonId: string, ask: SfuNodeAsk): Promise<string | undefined>;
+  /** The nodes beating now (a record not renewed within SFU_DIRECTORY.staleMs is not). */
+  beating(): Promise<SfuNodeRecord[]>;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,10 @@ export function createSfuDirectory(
       const [live, originId] = await Promise.all([nodes(''), origin(lessonId)]);
       if (live.length === 0) return undefined;
       return chooseSfuNode(live, originId ?? undefined, Date.now(), ask)?.publicUrl;
+    },
+    async beating() {
+      const now = Date.now();
+      return (await nodes('')).filter((n) => now - n.beatAt <= SFU_DIRECTORY.staleMs);
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

@@ -5,5 +5,14 @@ import liveEn from './live.en.json';
 import manageEn from './manage.en.json';
 import pairEn from './pair.en.json';
 import qaEn from './qa.en.json';
+import statusEn from './status.en.json';
 
-export default { ...en, live: liveEn, analytics: analyticsEn, manage: manageEn, qa: qaEn, pair: pairEn };
+export default {
+  ...en,
+  live: liveEn,
+  analytics: analyticsEn,
+  manage: manageEn,
+  qa: qaEn,
+  pair: pairEn,
+  statusPage: statusEn,
+};

@@ -4,7 +4,7 @@ import zhCN from './zh-CN.json';
 // Feature strings live in their own files, under one top-level key each (t('live.…'), t('manage.…'), …);
 // their English copies go with the English chunk (en.ts). The Chinese ones the first chunk's pages use
 // (live: the lesson page and its badges; manage: the layout and sign-in) are here, the others are added by
-// the chunks that use them (addFeatureStrings: ./qa, ./pair, ./analytics).
+// the chunks that use them (addFeatureStrings: ./qa, ./pair, ./analytics, ./status).
 import liveZh from './live.zh-CN.json';
 import manageZh from './manage.zh-CN.json';
 

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/useApi';
 import { useAuth } from '../auth/AuthContext';
 import { ErrorNote, formatUptime, Loading } from '../components/Bits';
+import '../i18n/status';
 
 export function StatusPage() {
   const { t, i18n } = useTranslation();
@@ -45,7 +46,8 @@ export function StatusPage() {
           <div className="status-grid">
             {data.services.map((s) => (
               <article
-                key={s.service}
+                // a service that runs several processes has a card per node (admins) or says how many are up
+                key={'url' in s ? `${s.service} ${s.node ?? ''} ${s.url}` : s.service}
                 className={`panel status-card ${s.ok ? 'ok' : 'bad'}`}
                 data-testid="status-card"
                 data-ok={String(s.ok)}
@@ -55,6 +57,16 @@ export function StatusPage() {
                   <h2>{t(`services.${s.service}`)}</h2>
                   <span className="state">{s.ok ? t('statusPage.up') : t('statusPage.down')}</span>
                 </header>
+                {'node' in s && s.node && (
+                  <p className="muted small" data-testid="status-node">
+                    {t('statusPage.node', { node: s.node })}
+                  </p>
+                )}
+                {'nodes' in s && s.nodes && (
+                  <p className="muted small" data-testid="status-nodes">
+                    {t('statusPage.nodes', s.nodes)}
+                  </p>
+                )}
                 {'report' in s && s.report ? (
                   <>
                     <p className="muted small">
@@ -73,10 +85,14 @@ export function StatusPage() {
                       ))}
                     </ul>
                   </>
+                ) : 'error' in s && s.error ? (
+                  <p className="failure">
+                    {t('statusPage.unreachable', {
+                      error: t(`statusPage.errors.${s.error}`, { defaultValue: s.error }),
+                    })}
+                  </p>
                 ) : (
-                  'error' in s && (
-                    <p className="failure">{t('statusPage.unreachable', { error: s.error ?? '' })}</p>
-                  )
+                  'detail' in s && s.detail && <p className="muted small">{t('statusPage.onQueue')}</p>
                 )}
               </article>
             ))}
