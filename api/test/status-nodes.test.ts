@@ -118,7 +118,7 @@ test('admins see each sfu node at its own URL, a listed node without a heartbeat
     [
       ['sfu-a', sfuA, true, null],
       ['sfu-b', sfuB, false, null],
-      [null, SILENT, false, 'no heartbeat'],
+      [SILENT, SILENT, false, 'no heartbeat'],
     ],
     JSON.stringify(sfu),
   );

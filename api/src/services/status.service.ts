@@ -77,6 +77,8 @@ export class StatusService {
       .map((listed) => ({
         service: 'sfu',
         url: listed,
+        // a silent node is known by the address it is listed under
+        node: listed,
         ok: false,
         error: 'no heartbeat' satisfies StatusError,
       }));
