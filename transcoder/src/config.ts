@@ -10,10 +10,7 @@ export const TranscoderConfigSchema = z.object({
   ...RedisEnv,
   QUEUE_PREFIX: z.string().default('sky'),
   /** This process's worker name on the transcode queue (the status page lists each); unique, no spaces. */
-  TRANSCODER_NODE_ID: z
-    .string()
-    .regex(/^\S+$/, 'no spaces')
-    .default(`${hostname()}-${process.pid}`),
+  TRANSCODER_NODE_ID: z.string().regex(/^\S+$/, 'no spaces').default(`${hostname()}-${process.pid}`),
   /** The local media folder; unused when S3_BUCKET names a bucket (then nothing is shared but the store). */
   MEDIA_DIR: z.string().min(1).optional(),
   ...StorageEnv,
