@@ -175,23 +175,28 @@ test('both api processes answer /healthz through nginx', async () => {
   assert.equal(upstreams.size, 2, `answers came from ${[...upstreams].join(', ')}`);
 });
 
-test('the demo student signs in through nginx, lists lessons, and the sample plays through the edge from S3', async () => {
-  const web = role('web + api');
-  const edge = role('media edge');
+/** Signs in through nginx as the demo user of a role (npm start's seed writes their logins). */
+async function demoSignIn(web: string, who: string): Promise<string> {
   const logins = JSON.parse(readFileSync(join(dataDir, 'demo-logins.json'), 'utf8')) as {
     role: string;
     username: string;
     password: string;
   }[];
-  const student = logins.find((l) => l.role === 'student');
-  assert.ok(student, 'the demo has a student');
+  const user = logins.find((l) => l.role === who);
+  assert.ok(user, `the demo has a ${who}`);
   const login = await fetch(`${web}/api/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: student.username, password: student.password }),
+    body: JSON.stringify({ username: user.username, password: user.password }),
   });
-  assert.equal(login.status, 200);
-  const { accessToken } = (await login.json()) as { accessToken: string };
+  assert.equal(login.status, 200, await login.clone().text());
+  return ((await login.json()) as { accessToken: string }).accessToken;
+}
+
+test('the demo student signs in through nginx, lists lessons, and the sample plays through the edge from S3', async () => {
+  const web = role('web + api');
+  const edge = role('media edge');
+  const accessToken = await demoSignIn(web, 'student');
   const auth = { authorization: `Bearer ${accessToken}` };
   // the sample lesson appears once a transcoder has packaged it (its source went to the bucket, its
   // renditions too)
@@ -264,20 +269,7 @@ test('both sfu nodes beat in the room directory at their own public address', as
 
 test('the status page shows each sfu node and each transcoder, all up, to an admin; counts to anyone', async () => {
   const web = role('web + api');
-  const logins = JSON.parse(readFileSync(join(dataDir, 'demo-logins.json'), 'utf8')) as {
-    role: string;
-    username: string;
-    password: string;
-  }[];
-  const admin = logins.find((l) => l.role === 'admin');
-  assert.ok(admin, 'the demo has an admin');
-  const login = await fetch(`${web}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: admin.username, password: admin.password }),
-  });
-  assert.equal(login.status, 200);
-  const { accessToken } = (await login.json()) as { accessToken: string };
+  const accessToken = await demoSignIn(web, 'admin');
   const detail = await until(
     'two sfu nodes and two transcoders up on the status page',
     async () => {
