@@ -506,6 +506,10 @@ export const SfuNodeRecord = z.object({
 });
 export type SfuNodeRecord = z.infer<typeof SfuNodeRecord>;
 
+/** Whether a node counts as alive: its last beat is at most SFU_DIRECTORY.staleMs old. */
+export const isBeating = (node: Pick<SfuNodeRecord, 'beatAt'>, now: number): boolean =>
+  now - node.beatAt <= SFU_DIRECTORY.staleMs;
+
 /**
  * GET /api/lessons/:id/live query: `unreachable` is the sfu url the client could not reach (its signalling
  * connection failed): the api names another live node while one beats.
@@ -534,7 +538,7 @@ export function chooseSfuNode(
   now: number,
   ask: SfuNodeAsk = {},
 ): SfuNodeRecord | undefined {
-  const beating = nodes.filter((n) => now - n.beatAt <= SFU_DIRECTORY.staleMs);
+  const beating = nodes.filter((n) => isBeating(n, now));
   const reachable = beating.filter((n) => n.publicUrl !== ask.unreachable);
   const live = (reachable.length > 0 ? reachable : beating).sort(
     (a, b) => a.load / a.capacity - b.load / b.capacity || a.nodeId.localeCompare(b.nodeId),

@@ -4,6 +4,7 @@ import {
   SFU_DIRECTORY,
   SfuNodeRecord,
   chooseSfuNode,
+  isBeating,
   type RedisTarget,
   type SfuNodeAsk,
 } from '@sky/contracts';
@@ -64,7 +65,7 @@ export function createSfuDirectory(
     },
     async beating() {
       const now = Date.now();
-      return (await nodes('')).filter((n) => now - n.beatAt <= SFU_DIRECTORY.staleMs);
+      return (await nodes('')).filter((n) => isBeating(n, now));
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

@@ -1,7 +1,7 @@
 // This node's side of the sfu directory in Redis (contracts SFU_DIRECTORY): its record, beaten every
 // SFU_DIRECTORY.beatMs, and the leases of the lessons whose room (origin) it runs, renewed with the beat.
 // A killed node stops beating: its record and its leases expire, and another node may take a lesson.
-import { SFU_DIRECTORY, SfuNodeRecord, type RedisTarget } from '@sky/contracts';
+import { isBeating, SFU_DIRECTORY, SfuNodeRecord, type RedisTarget } from '@sky/contracts';
 import { connectRedis } from '@sky/contracts/redis';
 
 export interface NodeSelf {
@@ -55,7 +55,7 @@ export function createRoomDirectory(
   const parse = (raw: string | null): SfuNodeRecord | undefined => {
     if (!raw) return undefined;
     const rec = SfuNodeRecord.safeParse(JSON.parse(raw));
-    if (!rec.success || Date.now() - rec.data.beatAt > SFU_DIRECTORY.staleMs) return undefined;
+    if (!rec.success || !isBeating(rec.data, Date.now())) return undefined;
     return rec.data;
   };
   const node = async (id: string) => parse(await redis.get(SFU_DIRECTORY.node(prefix, id)));
