@@ -36,6 +36,11 @@ export const TranscoderConfigSchema = z.object({
   JWT_SECRET: z.string().min(32, 'use at least 32 random characters'),
   FFMPEG_PATH: z.string().default('ffmpeg'),
   FFPROBE_PATH: z.string().default('ffprobe'),
+  /**
+   * The encodes' scheduling priority (nice, -20…19): below ordinary work, so on a shared host a live
+   * lesson's encoder and the services answering users come first and a VOD job takes what is left.
+   */
+  TRANSCODE_NICE: z.coerce.number().int().min(-20).max(19).default(10),
 });
 export type TranscoderConfig = z.infer<typeof TranscoderConfigSchema>;
 

@@ -12,7 +12,11 @@ const logger = pino(logOptions('transcoder', config.LOG_LEVEL));
 const { storage, workDir } = await composeStorage(config);
 
 const queues = createJobQueues(redisTarget(config, 'queue'), config.QUEUE_PREFIX);
-const ffmpeg = createFfmpeg({ ffmpeg: config.FFMPEG_PATH, ffprobe: config.FFPROBE_PATH });
+const ffmpeg = createFfmpeg({
+  ffmpeg: config.FFMPEG_PATH,
+  ffprobe: config.FFPROBE_PATH,
+  nice: config.TRANSCODE_NICE,
+});
 const app = await createApp({
   config,
   logger,

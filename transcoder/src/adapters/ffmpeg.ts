@@ -59,7 +59,8 @@ export function toProbe(data: FfprobeData): Probe {
   };
 }
 
-export function createFfmpeg(paths: { ffmpeg: string; ffprobe: string }): Ffmpeg {
+/** `nice`: the encodes' scheduling priority (probes keep the process's own). */
+export function createFfmpeg(paths: { ffmpeg: string; ffprobe: string; nice?: number }): Ffmpeg {
   const running = new Set<FfmpegCommand>();
   const ffprobe = (file: string) =>
     new Promise<FfprobeData>((resolve, reject) => {
@@ -111,6 +112,7 @@ export function createFfmpeg(paths: { ffmpeg: string; ffprobe: string }): Ffmpeg
     run(spec, onProgress) {
       return new Promise((resolve, reject) => {
         const cmd = ffmpeg(spec.input).setFfmpegPath(paths.ffmpeg);
+        if (paths.nice) cmd.renice(paths.nice);
         // spread: fluent-ffmpeg splits a lone array element on its space ("v:0 v:1") otherwise
         cmd.inputOptions(...spec.inputOptions);
         for (const out of spec.outputs) cmd.output(out.target).outputOptions(...out.options);
