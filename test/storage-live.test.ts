@@ -39,7 +39,8 @@ let worker: mediasoup.types.Worker;
 let teacher: FakeTeacher;
 let bridge: LiveBridge;
 const lessonId = `s3live${Date.now().toString(36)}`;
-const stored: StoredSegment[] = [];
+/** Each segment as the bridge stored it, with when (for a failure's account of a missed one). */
+const stored: (StoredSegment & { at: number })[] = [];
 const logs: string[] = [];
 const log: BridgeLogger = {
   info: (o, m) => logs.push(`info ${m} ${JSON.stringify(o)}`),
@@ -69,7 +70,7 @@ before(async () => {
     segmentSec: 1,
     listSize: LIST_SIZE,
     store,
-    onSegmentStored: (s) => stored.push(s),
+    onSegmentStored: (s) => stored.push({ ...s, at: Date.now() }),
   });
 });
 
@@ -93,6 +94,8 @@ interface Fetched {
 function watchVariant(variant: string) {
   const got = new Map<string, Fetched>();
   const playlists: string[] = [];
+  /** Each read of the playlist: when, and the first and last segment it listed. */
+  const reads: { at: number; first: string; last: string }[] = [];
   /** When each segment was first listed, against the end of its time in PROGRAM-DATE-TIME. */
   const behindMs: number[] = [];
   const done = (async () => {
@@ -108,6 +111,8 @@ function watchVariant(variant: string) {
       const text = await res.text();
       playlists.push(text);
       const lines = text.split('\n');
+      const listed = lines.filter((l) => l.startsWith('seg_'));
+      reads.push({ at: Date.now(), first: listed[0] ?? '-', last: listed.at(-1) ?? '-' });
       for (const [n, line] of lines.entries()) {
         const uri =
           /^#EXT-X-MAP:URI="([^"]+)"/.exec(line)?.[1] ?? (line && !line.startsWith('#') ? line : '');
@@ -126,7 +131,31 @@ function watchVariant(variant: string) {
       await sleep(500);
     }
   })();
-  return { got, playlists, behindMs, done };
+  return { got, playlists, reads, behindMs, done };
+}
+
+/**
+ * For a failure: each segment stored but never listed to the player, when it was stored, and the player's
+ * reads on either side (were they far apart, or did the bucket's playlist jump past it?).
+ */
+function missedAccount(
+  variant: string,
+  reads: { at: number; first: string; last: string }[],
+  seen: string[],
+) {
+  const start = reads[0]?.at ?? 0;
+  const rel = (t: number) => `${t >= start ? '+' : '−'}${(Math.abs(t - start) / 1000).toFixed(1)} s`;
+  const lines = stored
+    .filter((s) => s.key.includes(`/${variant}/seg_`))
+    .map((s) => ({ ...s, name: s.key.slice(s.key.lastIndexOf('/') + 1) }))
+    .filter((s) => !seen.includes(s.name))
+    .map((s) => {
+      const before = reads.filter((r) => r.at <= s.at).at(-1);
+      const next = reads.find((r) => r.at > s.at);
+      const read = (r: typeof before) => (r ? `${rel(r.at)} listing ${r.first}…${r.last}` : 'none');
+      return `\n  ${s.name} stored ${rel(s.at)}; the player's reads before: ${read(before)}, after: ${read(next)}`;
+    });
+  return lines.join('');
 }
 
 const pct = (xs: number[], p: number) =>
@@ -159,7 +188,11 @@ test('viewers behind the api read the live lesson from the bucket: no missing se
       .map((s) => s.key)
       .filter((k) => k.startsWith(`live/${lessonId}/${v}/seg_`))
       .map((k) => k.slice(k.lastIndexOf('/') + 1));
-    assert.deepEqual([...segs].sort(), [...made].sort(), `${v}: every segment stored was listed and fetched`);
+    assert.deepEqual(
+      [...segs].sort(),
+      [...made].sort(),
+      `${v}: every segment stored was listed and fetched${missedAccount(v, w.reads, segs)}`,
+    );
     assert.ok(segs.length >= 10, `${v}: ${segs.length} segments over ~${WATCH_MS / 1000} s`);
     assert.ok(w.playlists.at(-1)!.includes('#EXT-X-ENDLIST'), `${v}: the end arrived`);
     // every segment decodes (fMP4 behind its run's init segment), the size of its rung
