@@ -37,8 +37,9 @@ export const TranscoderConfigSchema = z.object({
   FFMPEG_PATH: z.string().default('ffmpeg'),
   FFPROBE_PATH: z.string().default('ffprobe'),
   /**
-   * The encodes' scheduling priority (nice, -20…19): below ordinary work, so on a shared host a live
-   * lesson's encoder and the services answering users come first and a VOD job takes what is left.
+   * How far below the transcoder's own scheduling priority its encodes run (`nice -n`, -20…19): below
+   * ordinary work, so on a shared host a live lesson's encoder and the services answering users come
+   * first and a VOD job takes what is left.
    */
   TRANSCODE_NICE: z.coerce.number().int().min(-20).max(19).default(10),
 });

@@ -59,7 +59,7 @@ export function toProbe(data: FfprobeData): Probe {
   };
 }
 
-/** `nice`: the encodes' scheduling priority (probes keep the process's own). */
+/** `nice`: how far below this process's priority the encodes run (`nice -n`); probes keep its own. */
 export function createFfmpeg(paths: { ffmpeg: string; ffprobe: string; nice?: number }): Ffmpeg {
   const running = new Set<FfmpegCommand>();
   const ffprobe = (file: string) =>
