@@ -24,7 +24,7 @@ import { after, before, test } from 'node:test';
 import type { Lesson } from '@sky/contracts';
 import { mediaDuration, packetTiming } from '@sky/devkit';
 import type { Page } from 'playwright-core';
-import { avSync, decode } from '../sfu/test/hls-probe.js';
+import { avSync, decode, pairsOf } from '../sfu/test/hls-probe.js';
 import {
   CLAPPER_PERIOD_SEC,
   endFromStudio,
@@ -386,6 +386,8 @@ interface Row {
   newRunMs: number;
   stallMs: number[];
   state: string[];
+  /** when it began (wall ms): the replay's A/V pairs are read against it */
+  at: number;
 }
 const rows: Row[] = [];
 
@@ -417,6 +419,7 @@ test('ten disruptions: every HLS viewer renders frames after each, stalls within
         : -1,
       stallMs: await Promise.all(viewers.map(async (v) => longestStall(await framesOf(v.page), from, to))),
       state: await Promise.all(viewers.map((v) => playerState(v.page))),
+      at: from,
     };
     rows.push(row);
     console.log(
@@ -498,7 +501,7 @@ test('the replay keeps the whole lesson: duration, no gap over 1 s, audio and vi
     const end = sync.offsets.slice(-END_FLASHES);
     results.push(
       `${what}: A/V sync at the end ${JSON.stringify(end.map((o) => Math.round(o * 1000)))} ms ` +
-        `(all ${sync.offsets.length} flashes: ${JSON.stringify(sync.offsets.map((o) => Math.round(o * 1000)))} ms; ` +
+        `(all ${sync.offsets.length} flashes, ms@s: ${pairsOf(sync)}; ` +
         `${sync.unpaired} tones without a flash: the screen share, holes)`,
     );
     if (end.length < END_FLASHES) failures.push(`${what}: ${end.length} flashes paired at the end`);
@@ -516,6 +519,10 @@ test('the replay keeps the whole lesson: duration, no gap over 1 s, audio and vi
   }
   results.push(
     `recorded by the ffmpeg runs: ${recorded.toFixed(2)} s of ${wallSec.toFixed(2)} s (the rest filled black)`,
+  );
+  const startedAt = Date.parse(live.startedAt);
+  results.push(
+    `disruptions at (s into the lesson): ${rows.map((r) => `${r.name} ${((r.at - startedAt) / 1000).toFixed(1)}`).join(', ')}`,
   );
   console.log(`[disruptions] ${results.join('\n[disruptions] ')}`);
   assert.deepEqual(failures, []);

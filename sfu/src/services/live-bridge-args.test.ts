@@ -81,7 +81,7 @@ test('one ffmpeg: decode once, encode the ladder once, tee to web fMP4 HLS, TV M
     '[0:v]fps=25,format=yuv420p,split=2[s0][s1];' +
       '[s0]scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1[v0];' +
       '[s1]scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:(ow-iw)/2:(oh-ih)/2,setsar=1[v1]',
-    ...['-map', '[v0]', '-map', '[v1]', '-map', '0:a:0', '-af', 'aresample=async=1'],
+    ...['-map', '[v0]', '-map', '[v1]', '-map', '0:a:0', '-af', 'aresample=async=1:min_hard_comp=0.02'],
     ...['-fps_mode', 'cfr'],
     ...['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency'],
     ...[
@@ -196,7 +196,7 @@ test('recording parts join with concat at their picture’s end; the sound is fi
     ...['-i', '/m/parts.txt', '-map', '0:v:0', '-map', '0:a:0', '-c:v', 'copy'],
     ...[
       '-af',
-      'aresample=async=1,apad',
+      'aresample=async=1:min_hard_comp=0.02,apad',
       '-shortest',
       '-fflags',
       '+shortest',

@@ -33,6 +33,13 @@ export const LIVE_LADDER: readonly LiveRung[] = [
 ];
 
 export const LIVE_AUDIO = { kbps: 96, channels: 2, sampleRate: 48000 } as const;
+/**
+ * The sound follows its timestamps: aresample fills a hole with silence and trims an overlap once they and
+ * its samples are more than one Opus frame (20 ms) apart. ffmpeg's own threshold (0.1 s) keeps every
+ * smaller step as it is: the relay's steps (it moves a kind ≤ 50 ms at a time to where it was captured) and
+ * the recording's joins then add up, the sound drifting up to 100 ms from the picture over a lesson.
+ */
+export const SOUND_ON_TIMESTAMPS = 'aresample=async=1:min_hard_comp=0.02';
 export const LIVE_FPS = 25;
 
 export interface LiveOutputPlan {
@@ -171,7 +178,7 @@ export function buildLiveArgs(sdpFile: string, plan: LiveOutputPlan): string[] {
   ladder.forEach((_, i) => args.push('-map', `[v${i}]`));
   // audio that stops arriving for a while (RTP lost while ffmpeg was starved of CPU) is filled with silence
   // at its timestamps, so that the playlists and the recording never have a hole in the sound
-  args.push('-map', '0:a:0', '-af', 'aresample=async=1');
+  args.push('-map', '0:a:0', '-af', SOUND_ON_TIMESTAMPS);
   // a source of another size makes ffmpeg rebuild the graph, whose new fps filter does not fill the time
   // since the old one's last frame (the wait for the new source's key frame): the encoders' constant frame
   // rate does, with the last picture, so the output never has a hole
@@ -441,7 +448,7 @@ export function buildConcatArgs(listFile: string, output: string): string[] {
     '-c:v',
     'copy',
     '-af',
-    'aresample=async=1,apad',
+    `${SOUND_ON_TIMESTAMPS},apad`,
     // ends where the picture ends: -shortest alone lets the muxer's queue run the sound ~0.1 s past it
     '-shortest',
     '-fflags',
