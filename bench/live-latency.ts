@@ -400,7 +400,7 @@ async function main() {
       config: {
         segment_sec: SEGMENT_SEC,
         hls_js_live_sync_duration_count: SYNC_COUNT,
-        ladder: '720p 1.8 Mbps + 360p 0.6 Mbps, x264 veryfast zerolatency, fMP4',
+        ladder: '720p 1.8 Mbps + 360p 0.6 Mbps, x264 superfast zerolatency with frame threads, fMP4',
         source: `ffmpeg testsrc2 ${SRC.width}x${SRC.height}@25 VP8 (realtime, no lag) + Opus → PlainTransport producer`,
         samples: SAMPLES,
         kills: KILLS,

@@ -74,6 +74,8 @@ export class BridgeRelay {
   private router: Router | undefined;
   private readonly timer: NodeJS.Timeout;
   private lastReportAt = 0;
+  /** The shared delay last logged. */
+  private loggedDelay: number | undefined;
   private closed = false;
 
   private constructor(
@@ -258,6 +260,18 @@ export class BridgeRelay {
     const now = performance.now();
     const report = now - this.lastReportAt >= REPORT_MS;
     if (report) this.lastReportAt = now;
+    if (this.sync.delay !== this.loggedDelay) {
+      // on the wall clock (this process's clock is performance.now()): the delays after the sender's
+      // capture, as far as the two machines' clocks agree; the kinds' difference is what moves one of them
+      const wall = (ms: number | undefined) =>
+        ms === undefined ? undefined : Math.round(ms + performance.timeOrigin);
+      this.loggedDelay = this.sync.delay;
+      const offered = this.sync.offered;
+      this.opts.log.info(
+        { delayMs: wall(this.sync.delay), audioMs: wall(offered.audio), videoMs: wall(offered.video) },
+        'live bridge relay places media at capture + delay',
+      );
+    }
     for (const leg of this.legs) {
       for (const p of leg.splicer.fill(now)) this.out.send(p, leg.spec.port, this.opts.host);
       if (leg.splicer.takeKeyFrameRequest()) this.askKeyFrame(leg, false);

@@ -47,6 +47,11 @@ export class CaptureSync {
     return this.shared;
   }
 
+  /** Each kind's least delay (ms) as last offered: what the shared delay follows (for logs). */
+  get offered(): Partial<Record<SpliceKind, number>> {
+    return Object.fromEntries(Object.entries(this.offers).map(([k, o]) => [k, o.least]));
+  }
+
   /** A sender report of `stream`, one of the RTP streams behind the carried source `carried`. */
   report(carried: number, stream: number, clock: SenderClock): void {
     let streams = this.clocks.get(carried);
