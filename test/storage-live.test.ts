@@ -205,7 +205,8 @@ test('viewers behind the api read the live lesson from the bucket: no missing se
       writeFileSync(file, init ? Buffer.concat([init, w.got.get(seg)!.bytes]) : w.got.get(seg)!.bytes);
       const d = await decode(file);
       assert.equal(d.errors, '', `${v}/${seg} decodes`);
-      assert.ok(d.frames >= 20, `${v}/${seg}: ${d.frames} frames`);
+      // a whole second of picture; the lesson's last segment ends where the teacher stopped
+      assert.ok(d.frames >= (seg === segs.at(-1) ? 1 : 20), `${v}/${seg}: ${d.frames} frames`);
       assert.equal(d.width, v.endsWith('720p') ? 1280 : 640, `${v}/${seg} width`);
     }
     console.log(

@@ -28,7 +28,7 @@ const plan = {
 const hls = (folder: string, rung: string, type: 'fmp4' | 'mpegts', run = 1764800000000, flags = '') =>
   `[select=\\'v:${rung === '720p' ? 0 : 1},a\\':f=hls:hls_time=1:` +
   // TV keeps the whole lesson (the gateway cuts channel ticks from it); the web slides and deletes
-  (type === 'mpegts' ? 'hls_list_size=0:' : 'hls_list_size=8:hls_delete_threshold=2:') +
+  (type === 'mpegts' ? 'hls_list_size=0:' : 'hls_list_size=8:hls_delete_threshold=16:') +
   `hls_flags=${type === 'mpegts' ? '' : 'delete_segments+'}program_date_time+independent_segments+append_list+omit_endlist${flags}:hls_segment_type=${type}:` +
   (type === 'fmp4' ? `hls_fmp4_init_filename=init_${run}.mp4:` : '') +
   `hls_segment_filename=/m/live/L1/${folder}/${rung}/seg_${run}_%05d.${type === 'fmp4' ? 'm4s' : 'ts'}]` +

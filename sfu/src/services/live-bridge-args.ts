@@ -140,7 +140,8 @@ function hlsSlave(plan: LiveOutputPlan, select: string, type: 'fmp4' | 'mpegts',
       f: 'hls',
       hls_time: String(plan.segmentSec),
       hls_list_size: tv ? '0' : String(plan.listSize),
-      ...(tv ? {} : { hls_delete_threshold: '2' }),
+      // a late publish may show segments ffmpeg's list has dropped (webSource): their files stay a while
+      ...(tv ? {} : { hls_delete_threshold: String(2 * plan.listSize) }),
       hls_flags: flags.join('+'),
       hls_segment_type: type,
       // an init segment per run: ffmpeg's own playlist gives every run the newest one (see live-playlist)

@@ -297,7 +297,7 @@ export class LiveBridge {
           (n) =>
             new PlaylistPublisher(
               join(this.dir, folder, n),
-              folder === 'web' ? webSource() : tvSource(listSize, this.earlier.get(n)),
+              folder === 'web' ? webSource(listSize) : tvSource(listSize, this.earlier.get(n)),
               (err) =>
                 this.deps.log.warn(
                   { lessonId: this.lessonId, folder, rung: n, err: err.message },

@@ -11,6 +11,44 @@ export const FFMPEG_PLAYLIST = '.ffmpeg.m3u8';
 /** The playlist viewers read. */
 export const VIEWER_PLAYLIST = 'index.m3u8';
 
+/**
+ * How long a segment stays in the playlist players read once it is first there: three target durations,
+ * as long as the shortest live playlist RFC 8216 allows. A publish that comes late, after several new
+ * segments (the bucket slow to take them), would otherwise show some for a moment only, or never, and
+ * players reading the list every second or so would skip them.
+ */
+export const SHOWN_FOR_MS = 3000;
+
+/** When each segment was first in a published playlist: where a window may begin (see SHOWN_FOR_MS). */
+export class ShownSince {
+  private readonly since = new Map<string, number>();
+
+  constructor(private readonly keepMs = SHOWN_FOR_MS) {}
+
+  /**
+   * Where the window over `uris` (in order) begins: the usual last `listSize`, or earlier, at the first
+   * segment not yet shown for `keepMs`. What it then shows is marked shown at `now`.
+   */
+  windowStart(uris: readonly string[], listSize: number, now: number): number {
+    let from = Math.max(0, uris.length - listSize);
+    for (let i = 0; i < from; i++) {
+      const at = this.since.get(uris[i]!);
+      if (at === undefined || now - at < this.keepMs) {
+        from = i;
+        break;
+      }
+    }
+    for (const uri of uris.slice(from)) if (!this.since.has(uri)) this.since.set(uri, now);
+    for (const uri of this.since.keys()) if (!uris.includes(uri)) this.since.delete(uri);
+    return from;
+  }
+
+  /** Segments another publisher showed long enough already (an earlier bridge of the lesson). */
+  markShown(uris: readonly string[]): void {
+    for (const uri of uris) this.since.set(uri, -Infinity);
+  }
+}
+
 export function initSegmentName(run: number): string {
   return `init_${run}.mp4`;
 }
@@ -74,10 +112,11 @@ export function viewerPlaylist(ffmpegText: string, runsWithSegments: ReadonlySet
 /**
  * The sliding TV (MPEG-TS, HLS v3) playlist players read, cut from the whole-lesson list ffmpeg writes
  * (LIVE_TV_LIST): its last `listSize` segments, numbered by their place in the lesson, with the
- * discontinuities before the window counted in EXT-X-DISCONTINUITY-SEQUENCE.
+ * discontinuities before the window counted in EXT-X-DISCONTINUITY-SEQUENCE; or from `startAt` on
+ * (ShownSince's window).
  */
-export function slidingTvPlaylist(list: LiveTvList, listSize: number): string {
-  const from = Math.max(0, list.segments.length - listSize);
+export function slidingTvPlaylist(list: LiveTvList, listSize: number, startAt?: number): string {
+  const from = startAt ?? Math.max(0, list.segments.length - listSize);
   const window = list.segments.slice(from);
   const before = list.segments.slice(0, from + 1).filter((s) => s.discontinuity).length;
   const target = Math.max(1, ...window.map((s) => Math.ceil(s.durationSec)));

@@ -5,6 +5,7 @@ import { LIVE_TV_LIST, parseLiveTvList, type LiveTvList, type LiveTvSegment } fr
 import {
   FFMPEG_PLAYLIST,
   runOfSegment,
+  ShownSince,
   slidingTvPlaylist,
   VIEWER_PLAYLIST,
   viewerPlaylist,
@@ -14,30 +15,73 @@ import type { LiveMirror } from './live-mirror.js';
 /** What a variant's viewer playlist is made from: the file ffmpeg writes, and how. */
 export interface PlaylistSource {
   file: string;
-  render: (ffmpegText: string) => string;
+  /** `at`: when it is published (ms), for how long each segment has been shown. */
+  render: (ffmpegText: string, at?: number) => string;
   /** ffmpeg's playlist as the media store holds it, when it is public (the TV's whole-lesson list). */
   stored?: (ffmpegText: string) => string;
 }
 
-/** A web (fMP4) variant: ffmpeg's sliding list, every run given its own init segment (viewerPlaylist). */
-export function webSource(): PlaylistSource {
+/**
+ * A web (fMP4) variant: ffmpeg's sliding list of `listSize`, every run given its own init segment
+ * (viewerPlaylist); after a late publish it begins further back (ShownSince), with the segments an earlier
+ * publish showed that ffmpeg's list has dropped since (ffmpeg keeps their files: hls_delete_threshold).
+ */
+export function webSource(listSize: number): PlaylistSource {
   /** Every run that has had a segment in this variant (for the discontinuity sequence). */
   const runs = new Set<number>();
+  /** The segments (media sequence → their EXTINF, PROGRAM-DATE-TIME and URI lines) of recent lists. */
+  const known = new Map<number, string[]>();
+  const shown = new ShownSince();
   return {
     file: FFMPEG_PLAYLIST,
-    render: (text) => {
-      for (const line of text.split('\n')) {
-        const run = runOfSegment(line.trim());
-        if (run !== undefined) runs.add(run);
+    render: (text, at = Date.now()) => {
+      const lines = text.split('\n').map((l) => l.trim());
+      const firstSeq = Number(/^#EXT-X-MEDIA-SEQUENCE:(\d+)$/m.exec(text)?.[1] ?? 0);
+      const header: string[] = [];
+      let pending: string[] = [];
+      let seq = firstSeq;
+      let ended = false;
+      for (const line of lines) {
+        if (line === '') continue;
+        if (line === '#EXT-X-ENDLIST') ended = true;
+        else if (line.startsWith('#EXTINF') || line.startsWith('#EXT-X-PROGRAM-DATE-TIME'))
+          pending.push(line);
+        else if (line.startsWith('#')) {
+          if (seq === firstSeq && pending.length === 0 && !line.startsWith('#EXT-X-DISCONTINUITY'))
+            header.push(line);
+        } else {
+          known.set(seq++, [...pending, line]);
+          pending = [];
+          const run = runOfSegment(line);
+          if (run !== undefined) runs.add(run);
+        }
       }
-      return viewerPlaylist(text, runs);
+      const lastSeq = seq - 1;
+      let oldest = firstSeq;
+      while (known.has(oldest - 1)) oldest--;
+      const seqs = Array.from({ length: lastSeq - oldest + 1 }, (_, i) => oldest + i);
+      const from =
+        seqs[
+          shown.windowStart(
+            seqs.map((q) => known.get(q)!.at(-1)!),
+            listSize,
+            at,
+          )
+        ] ?? firstSeq;
+      for (const q of known.keys()) if (q < from) known.delete(q);
+      const body = seqs.filter((q) => q >= from).flatMap((q) => known.get(q)!);
+      const head = header.map((l) =>
+        l.startsWith('#EXT-X-MEDIA-SEQUENCE') ? `#EXT-X-MEDIA-SEQUENCE:${from}` : l,
+      );
+      return viewerPlaylist([...head, ...body, ...(ended ? ['#EXT-X-ENDLIST'] : [])].join('\n'), runs);
     },
   };
 }
 
 /**
- * A TV (MPEG-TS) variant: the last `listSize` segments of the whole-lesson list. `earlier`: the segments an
- * earlier bridge of the lesson stored (its host died), which the lesson's list keeps in front of this one's.
+ * A TV (MPEG-TS) variant: the last `listSize` segments of the whole-lesson list, from further back after a
+ * late publish (ShownSince). `earlier`: the segments an earlier bridge of the lesson stored (its host
+ * died), which the lesson's list keeps in front of this one's; it showed them.
  */
 export function tvSource(listSize: number, earlier: readonly LiveTvSegment[] = []): PlaylistSource {
   const whole = (text: string): LiveTvList => {
@@ -49,9 +93,15 @@ export function tvSource(listSize: number, earlier: readonly LiveTvSegment[] = [
       ended: own.ended,
     };
   };
+  const shown = new ShownSince();
+  shown.markShown(earlier.map((e) => e.uri));
   return {
     file: LIVE_TV_LIST,
-    render: (text) => slidingTvPlaylist(whole(text), listSize),
+    render: (text, at = Date.now()) => {
+      const list = whole(text);
+      const uris = list.segments.map((s) => s.uri);
+      return slidingTvPlaylist(list, listSize, shown.windowStart(uris, listSize, at));
+    },
     stored: (text) => {
       if (earlier.length === 0) return text;
       const list = whole(text);
