@@ -35,6 +35,18 @@ const hls = (folder: string, rung: string, type: 'fmp4' | 'mpegts', run = 176480
   // ffmpeg's own playlists are not what players read: the sfu publishes a viewer playlist beside each
   `/m/live/L1/${folder}/${rung}/${type === 'fmp4' ? '.ffmpeg.m3u8' : 'lesson.m3u8'}`;
 
+/** The live ladder's x264 (the fillers' too, so that the join copies both): frame threads, superfast. */
+const X264 = [
+  '-c:v',
+  'libx264',
+  '-preset',
+  'superfast',
+  '-tune',
+  'zerolatency',
+  '-x264-params',
+  'sliced-threads=0',
+];
+
 test('the SDP tells ffmpeg where mediasoup sends each stream (RTCP on port + 1), with the codec parameters', () => {
   assert.equal(
     buildSdp(
@@ -83,16 +95,7 @@ test('one ffmpeg: decode once, encode the ladder once, tee to web fMP4 HLS, TV M
       '[s1]scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:(ow-iw)/2:(oh-ih)/2,setsar=1[v1]',
     ...['-map', '[v0]', '-map', '[v1]', '-map', '0:a:0', '-af', 'aresample=async=1:min_hard_comp=0.02'],
     ...['-fps_mode', 'cfr'],
-    ...[
-      '-c:v',
-      'libx264',
-      '-preset',
-      'superfast',
-      '-tune',
-      'zerolatency',
-      '-x264-params',
-      'sliced-threads=0',
-    ],
+    ...X264,
     ...[
       '-b:v:0',
       '1800k',
@@ -223,16 +226,7 @@ test('a filler is black video and silence encoded as the recording parts are, so
     ...['-f', 'lavfi', '-i', 'color=c=black:s=1280x720:r=25'],
     ...['-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=48000'],
     ...['-t', '2.500', '-map', '0:v', '-map', '1:a', '-vf', 'format=yuv420p,setsar=1'],
-    ...[
-      '-c:v',
-      'libx264',
-      '-preset',
-      'superfast',
-      '-tune',
-      'zerolatency',
-      '-x264-params',
-      'sliced-threads=0',
-    ],
+    ...X264,
     ...[
       '-b:v',
       '1800k',
