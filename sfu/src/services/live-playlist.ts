@@ -39,7 +39,9 @@ export class ShownSince {
       }
     }
     for (const uri of uris.slice(from)) if (!this.since.has(uri)) this.since.set(uri, now);
-    for (const uri of this.since.keys()) if (!uris.includes(uri)) this.since.delete(uri);
+    // a TV list holds the whole lesson (thousands of segments), read once a second: one pass, not n²
+    const listed = new Set(uris);
+    for (const uri of this.since.keys()) if (!listed.has(uri)) this.since.delete(uri);
     return from;
   }
 
